@@ -1,0 +1,4 @@
+import { Foundation1764028800000 } from './1764028800000-Foundation.js';
+
+/** Every migration, oldest first. `npm run migration:generate` adds new files; list them here. */
+export const MIGRATIONS = [Foundation1764028800000];

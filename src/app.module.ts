@@ -1,0 +1,61 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import { ApiKeysModule } from './api-keys/api-keys.module.js';
+import { AuditModule } from './audit/audit.module.js';
+import { ClinicsModule } from './clinics/clinics.module.js';
+import { ApiKeyGuard } from './common/auth/api-key.guard.js';
+import { Clock, SystemClock } from './common/clock/clock.js';
+import { ProblemDetailsFilter } from './common/http/problem-details.filter.js';
+import { loggerParams } from './common/http/logging.js';
+import { APP_CONFIG, type AppConfig } from './config/app-config.js';
+import { dataSourceOptions } from './database/data-source-options.js';
+import { HealthModule } from './health/health.module.js';
+import { PatientsModule } from './patients/patients.module.js';
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  /** The database to use (already migrated). */
+  databaseUrl: string;
+  /** Tests pass a FixedClock. */
+  clock?: Clock;
+}
+
+@Module({})
+export class CoreModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    return {
+      module: CoreModule,
+      global: true,
+      providers: [
+        { provide: APP_CONFIG, useValue: options.config },
+        { provide: Clock, useValue: options.clock ?? new SystemClock() },
+      ],
+      exports: [APP_CONFIG, Clock],
+    };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(options),
+        LoggerModule.forRoot(loggerParams(options.config.logLevel)),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(options.databaseUrl, options.config.dbPoolSize), retryAttempts: 2, retryDelay: 1000 }),
+        AuditModule,
+        HealthModule,
+        ApiKeysModule,
+        ClinicsModule,
+        PatientsModule,
+      ],
+      providers: [
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,15 @@
+import { DomainError } from '../common/errors/domain-error.js';
+
+export enum ClinicErrorCode {
+  CLINIC_NOT_FOUND = 'CLINIC_NOT_FOUND',
+  CHAIR_NOT_FOUND = 'CHAIR_NOT_FOUND',
+  CHAIR_NAME_TAKEN = 'CHAIR_NAME_TAKEN',
+  STAFF_NOT_FOUND = 'STAFF_NOT_FOUND',
+  CLOSURE_NOT_FOUND = 'CLOSURE_NOT_FOUND',
+}
+
+export class ClinicError extends DomainError {
+  constructor(code: ClinicErrorCode, message: string) {
+    super(code, message);
+  }
+}

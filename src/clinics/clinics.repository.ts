@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { ChairEntity } from './entities/chair.entity.js';
+import { ClinicEntity } from './entities/clinic.entity.js';
+import { ClosureEntity } from './entities/closure.entity.js';
+import { StaffMemberEntity } from './entities/staff-member.entity.js';
+
+/** All I/O for clinics and what they own: chairs, staff, closures. Always scoped by clinic. */
+@Injectable()
+export class ClinicsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  private m(m?: EntityManager): EntityManager {
+    return m ?? this.dataSource.manager;
+  }
+
+  findClinic(id: string, m?: EntityManager): Promise<ClinicEntity | null> {
+    return this.m(m).findOneBy(ClinicEntity, { id });
+  }
+
+  /** Locks the clinic row, serialising concurrent changes to one clinic. */
+  async lockClinic(m: EntityManager, id: string): Promise<ClinicEntity | null> {
+    return m.getRepository(ClinicEntity).createQueryBuilder('c').setLock('pessimistic_write').where('c.id = :id', { id }).getOne();
+  }
+
+  listClinics(onlyId: string | undefined, limit: number, after?: [string, string]): Promise<ClinicEntity[]> {
+    const qb = this.dataSource.getRepository(ClinicEntity).createQueryBuilder('c');
+    if (onlyId) qb.andWhere('c.id = :onlyId', { onlyId });
+    if (after) qb.andWhere('(c.name, c.id) > (:name, :id::uuid)', { name: after[0], id: after[1] });
+    return qb.orderBy('c.name', 'ASC').addOrderBy('c.id', 'ASC').limit(limit).getMany();
+  }
+
+  async insertClinic(m: EntityManager, row: Pick<ClinicEntity, 'name' | 'timezone' | 'openingHours'>): Promise<ClinicEntity> {
+    const repo = m.getRepository(ClinicEntity);
+    return repo.save(repo.create({ ...row, version: 1 }));
+  }
+
+  async updateClinic(m: EntityManager, clinic: ClinicEntity): Promise<ClinicEntity> {
+    clinic.version += 1;
+    return m.getRepository(ClinicEntity).save(clinic);
+  }
+
+  listChairs(clinicId: string): Promise<ChairEntity[]> {
+    return this.dataSource.getRepository(ChairEntity).find({ where: { clinicId }, order: { name: 'ASC', id: 'ASC' } });
+  }
+
+  findChair(clinicId: string, id: string, m?: EntityManager): Promise<ChairEntity | null> {
+    return this.m(m).findOneBy(ChairEntity, { clinicId, id });
+  }
+
+  saveChair(m: EntityManager, chair: Partial<ChairEntity>): Promise<ChairEntity> {
+    const repo = m.getRepository(ChairEntity);
+    return repo.save(repo.create(chair));
+  }
+
+  listStaff(clinicId: string): Promise<StaffMemberEntity[]> {
+    return this.dataSource.getRepository(StaffMemberEntity).find({ where: { clinicId }, order: { name: 'ASC', id: 'ASC' } });
+  }
+
+  findStaff(clinicId: string, id: string, m?: EntityManager): Promise<StaffMemberEntity | null> {
+    return this.m(m).findOneBy(StaffMemberEntity, { clinicId, id });
+  }
+
+  saveStaff(m: EntityManager, staff: Partial<StaffMemberEntity>): Promise<StaffMemberEntity> {
+    const repo = m.getRepository(StaffMemberEntity);
+    return repo.save(repo.create(staff));
+  }
+
+  listClosures(clinicId: string, from?: string, to?: string): Promise<ClosureEntity[]> {
+    const qb = this.dataSource.getRepository(ClosureEntity).createQueryBuilder('x').where('x.clinic_id = :clinicId', { clinicId });
+    if (from) qb.andWhere('x.end_date >= :from', { from });
+    if (to) qb.andWhere('x.start_date <= :to', { to });
+    return qb.orderBy('x.start_date', 'ASC').addOrderBy('x.start_time', 'ASC', 'NULLS FIRST').addOrderBy('x.id', 'ASC').getMany();
+  }
+
+  saveClosure(m: EntityManager, closure: Partial<ClosureEntity>): Promise<ClosureEntity> {
+    const repo = m.getRepository(ClosureEntity);
+    return repo.save(repo.create(closure));
+  }
+
+  async deleteClosure(m: EntityManager, clinicId: string, id: string): Promise<boolean> {
+    const res = await m.getRepository(ClosureEntity).delete({ clinicId, id });
+    return (res.affected ?? 0) > 0;
+  }
+}

@@ -1,0 +1,40 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { ApiKeysService } from '../../api-keys/api-keys.service.js';
+import type { ApiRole } from '../../api-keys/entities/api-key.entity.js';
+import { CommonErrorCode, ForbiddenError } from '../errors/common.errors.js';
+import { DomainError } from '../errors/domain-error.js';
+import { PUBLIC_KEY, ROLES_KEY } from './roles.decorator.js';
+
+/**
+ * The global guard: every route needs a valid `Authorization: Bearer <key>` and must declare its
+ * roles with @Roles; a route that declares neither @Roles nor @Public is closed to everyone.
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly keys: ApiKeysService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+
+    const req = context.switchToHttp().getRequest<Request>();
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) throw new DomainError(CommonErrorCode.UNAUTHENTICATED, 'An API key is required: Authorization: Bearer <key>.');
+    const actor = await this.keys.authenticate(match[1]);
+    if (!actor) throw new DomainError(CommonErrorCode.UNAUTHENTICATED, 'The API key is unknown or revoked.');
+    actor.requestId = req.id === undefined ? undefined : String(req.id);
+    req.actor = actor;
+
+    const roles = this.reflector.getAllAndOverride<ApiRole[] | undefined>(ROLES_KEY, targets);
+    if (!roles || !roles.includes(actor.role)) {
+      throw new ForbiddenError(`The ${actor.role} role may not do this.`);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,27 @@
+import { DomainError, type FieldError } from './domain-error.js';
+
+export enum CommonErrorCode {
+  VALIDATION_FAILED = 'VALIDATION_FAILED',
+  MALFORMED_REQUEST = 'MALFORMED_REQUEST',
+  ROUTE_NOT_FOUND = 'ROUTE_NOT_FOUND',
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  CONFLICT = 'CONFLICT',
+  SLOT_TAKEN = 'SLOT_TAKEN',
+  PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
+  DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE',
+  INTERNAL = 'INTERNAL',
+}
+
+export class ValidationFailedError extends DomainError {
+  constructor(errors: FieldError[], message = 'The request has invalid fields.') {
+    super(CommonErrorCode.VALIDATION_FAILED, message, errors);
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  constructor(message: string) {
+    super(CommonErrorCode.FORBIDDEN, message);
+  }
+}

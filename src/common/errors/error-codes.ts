@@ -1,0 +1,50 @@
+import { ApiKeyErrorCode } from '../../api-keys/api-keys.errors.js';
+import { ClinicErrorCode } from '../../clinics/clinics.errors.js';
+import { PatientErrorCode } from '../../patients/patients.errors.js';
+import { CommonErrorCode } from './common.errors.js';
+
+export type ErrorCode = CommonErrorCode | ClinicErrorCode | PatientErrorCode | ApiKeyErrorCode;
+
+function assertNever(x: never): never {
+  throw new Error(`unmapped error code ${String(x)}`);
+}
+
+/** The one place an error code becomes an HTTP status; exhaustive, so a new code must be mapped. */
+export function statusForCode(code: ErrorCode): number {
+  switch (code) {
+    case CommonErrorCode.VALIDATION_FAILED:
+    case CommonErrorCode.MALFORMED_REQUEST:
+      return 400;
+    case CommonErrorCode.UNAUTHENTICATED:
+      return 401;
+    case CommonErrorCode.FORBIDDEN:
+      return 403;
+    case CommonErrorCode.ROUTE_NOT_FOUND:
+    case ClinicErrorCode.CLINIC_NOT_FOUND:
+    case ClinicErrorCode.CHAIR_NOT_FOUND:
+    case ClinicErrorCode.STAFF_NOT_FOUND:
+    case ClinicErrorCode.CLOSURE_NOT_FOUND:
+    case PatientErrorCode.PATIENT_NOT_FOUND:
+    case ApiKeyErrorCode.API_KEY_NOT_FOUND:
+      return 404;
+    case CommonErrorCode.CONFLICT:
+    case CommonErrorCode.SLOT_TAKEN:
+    case ClinicErrorCode.CHAIR_NAME_TAKEN:
+      return 409;
+    case CommonErrorCode.PAYLOAD_TOO_LARGE:
+      return 413;
+    case CommonErrorCode.UNSUPPORTED_MEDIA_TYPE:
+      return 415;
+    case CommonErrorCode.INTERNAL:
+      return 500;
+    case CommonErrorCode.DATABASE_UNAVAILABLE:
+      return 503;
+    default:
+      return assertNever(code);
+  }
+}
+
+/** `type` URI of a problem: a stable identifier clients can switch on. */
+export function problemType(code: ErrorCode): string {
+  return `urn:chairside:problem:${code.toLowerCase().replace(/_/g, '-')}`;
+}

@@ -1,0 +1,41 @@
+import { ParseUUIDPipe, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { Param } from '@nestjs/common';
+import { ValidationFailedError } from '../errors/common.errors.js';
+import type { FieldError } from '../errors/domain-error.js';
+
+/** Flattens class-validator's tree into `{ field: "openingHours.1.end", message }` entries. */
+export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldError[] {
+  const out: FieldError[] = [];
+  for (const e of errors) {
+    const field = prefix ? `${prefix}.${e.property}` : e.property;
+    for (const message of Object.values(e.constraints ?? {})) {
+      // class-validator names only the leaf property; say which field in full.
+      out.push({ field, message: message.replace(/^property (\S+) should not exist$/, 'is not a known field') });
+    }
+    if (e.children?.length) out.push(...flattenValidationErrors(e.children, field));
+  }
+  return out;
+}
+
+/** The global pipe: strips nothing silently — unknown fields are refused — and reports every field. */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => new ValidationFailedError(flattenValidationErrors(errors)),
+  });
+}
+
+/** A path parameter that must be a UUID; anything else is a 400 naming the parameter. */
+export function UuidParam(name: string): ParameterDecorator {
+  return Param(
+    name,
+    new ParseUUIDPipe({
+      exceptionFactory: () => new ValidationFailedError([{ field: name, message: `${name} must be a UUID` }], 'A path parameter is invalid.'),
+    }),
+  );
+}

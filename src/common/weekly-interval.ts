@@ -1,0 +1,6 @@
+/** A recurring interval in a clinic's local time: ISO weekday (1 = Monday … 7 = Sunday), "HH:mm" to "HH:mm". */
+export interface WeeklyInterval {
+  weekday: number;
+  start: string;
+  end: string;
+}

@@ -1,0 +1,82 @@
+import { plainToInstance } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { Transform } from 'class-transformer';
+import path from 'node:path';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined ? undefined : value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
+
+/** The environment variables Chairside reads, validated once at start. */
+class EnvironmentVariables {
+  @IsOptional() @Transform(toInt) @IsInt({ message: 'PORT must be an integer' }) @Min(0) @Max(65535)
+  PORT?: number;
+
+  @IsOptional() @IsString()
+  HOST?: string;
+
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must look like postgres://user:password@host:5432/database' })
+  DATABASE_URL?: string;
+
+  @IsOptional() @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL?: LogLevel;
+
+  @IsOptional() @IsString()
+  CHAIRSIDE_DATA_DIR?: string;
+
+  @IsOptional() @Transform(toBool) @IsBoolean({ message: 'SEED_DEMO must be true or false' })
+  SEED_DEMO?: boolean;
+
+  @IsOptional() @Transform(toInt) @IsInt({ message: 'DB_POOL_SIZE must be an integer' }) @Min(1) @Max(200)
+  DB_POOL_SIZE?: number;
+}
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  /** External PostgreSQL; when absent an embedded server is started. */
+  databaseUrl?: string;
+  logLevel: LogLevel;
+  /** Where the embedded PostgreSQL keeps its data and where demo keys are written. */
+  dataDir: string;
+  seedDemo: boolean;
+  dbPoolSize: number;
+}
+
+export class ConfigError extends Error {}
+
+/**
+ * Parses and validates the environment once; the only place that reads process.env.
+ * Throws a ConfigError whose message is one line naming every bad variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = process.cwd()): AppConfig {
+  const raw = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const vars = plainToInstance(EnvironmentVariables, raw, { excludeExtraneousValues: false });
+  const errors = validateSync(vars, { whitelist: true });
+  if (errors.length > 0) {
+    const messages = errors.map((e) => {
+      const first = Object.values(e.constraints ?? {})[0] ?? 'is invalid';
+      const shown = e.property === 'DATABASE_URL' ? '' : ` (got "${String(raw[e.property])}")`;
+      return `${first}${shown}`;
+    });
+    throw new ConfigError(`invalid configuration: ${messages.join('; ')}`);
+  }
+  return {
+    port: vars.PORT ?? 3000,
+    host: vars.HOST ?? '127.0.0.1',
+    databaseUrl: vars.DATABASE_URL,
+    logLevel: vars.LOG_LEVEL ?? 'info',
+    dataDir: path.resolve(projectRoot, vars.CHAIRSIDE_DATA_DIR ?? '.data'),
+    seedDemo: vars.SEED_DEMO ?? true,
+    dbPoolSize: vars.DB_POOL_SIZE ?? 10,
+  };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { PatientEntity } from './entities/patient.entity.js';
+
+export interface PatientSearch {
+  clinicId?: string;
+  q?: string;
+  limit: number;
+  after?: [string, string];
+}
+
+@Injectable()
+export class PatientsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** By id, within one clinic, or in any clinic when clinicId is null (operator keys). */
+  find(m: EntityManager, id: string, clinicId: string | null): Promise<PatientEntity | null> {
+    return m.findOneBy(PatientEntity, clinicId === null ? { id } : { clinicId, id });
+  }
+
+  async lock(m: EntityManager, id: string, clinicId: string | null): Promise<PatientEntity | null> {
+    const qb = m.getRepository(PatientEntity).createQueryBuilder('p').setLock('pessimistic_write').where('p.id = :id', { id });
+    if (clinicId !== null) qb.andWhere('p.clinic_id = :clinicId', { clinicId });
+    return qb.getOne();
+  }
+
+  /** Name search (substring, case-insensitive; trigram index) in name order, keyset-paged. */
+  search(m: EntityManager, s: PatientSearch): Promise<PatientEntity[]> {
+    const qb = m.getRepository(PatientEntity).createQueryBuilder('p');
+    if (s.clinicId) qb.andWhere('p.clinic_id = :clinicId', { clinicId: s.clinicId });
+    if (s.q) {
+      const pattern = `%${s.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      qb.andWhere('lower(p.full_name) LIKE :pattern', { pattern });
+    }
+    if (s.after) qb.andWhere('(lower(p.full_name), p.id) > (:name, :id::uuid)', { name: s.after[0], id: s.after[1] });
+    return qb.orderBy('lower(p.full_name)', 'ASC').addOrderBy('p.id', 'ASC').limit(s.limit).getMany();
+  }
+
+  save(m: EntityManager, patient: Partial<PatientEntity>): Promise<PatientEntity> {
+    const repo = m.getRepository(PatientEntity);
+    return repo.save(repo.create(patient));
+  }
+}

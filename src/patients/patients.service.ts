@@ -1,0 +1,128 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { ClinicError, ClinicErrorCode } from '../clinics/clinics.errors.js';
+import type { Actor } from '../common/auth/actor.js';
+import { Clock } from '../common/clock/clock.js';
+import { ValidationFailedError } from '../common/errors/common.errors.js';
+import { decodeCursor, encodeCursor, type Page } from '../common/paging/cursor.js';
+import type { CreatePatientDto, PatientDto, PatientQueryDto, UpdatePatientDto } from './dto/patient.dto.js';
+import type { PatientEntity } from './entities/patient.entity.js';
+import { PatientError, PatientErrorCode } from './patients.errors.js';
+import { PatientsRepository } from './patients.repository.js';
+
+const toDto = (p: PatientEntity): PatientDto => ({
+  id: p.id,
+  clinicId: p.clinicId,
+  fullName: p.fullName,
+  dateOfBirth: p.dateOfBirth,
+  email: p.email,
+  phone: p.phone,
+  weightKg: p.weightKg,
+  notes: p.notes,
+  unavailable: p.unavailable,
+  unavailableDates: p.unavailableDates,
+  preferredTimes: p.preferredTimes,
+  version: p.version,
+  createdAt: p.createdAt.toISOString(),
+  updatedAt: p.updatedAt.toISOString(),
+});
+
+const notFound = () => new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
+
+/** Patients; every read and write of their data is audited in the same transaction. */
+@Injectable()
+export class PatientsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly repo: PatientsRepository,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  private checkDateOfBirth(dateOfBirth: string | undefined): void {
+    if (dateOfBirth === undefined) return;
+    const today = this.clock.now().toISODate() ?? '';
+    if (dateOfBirth > today || dateOfBirth < '1900-01-01') {
+      throw new ValidationFailedError([{ field: 'dateOfBirth', message: 'dateOfBirth must be between 1900-01-01 and today' }]);
+    }
+  }
+
+  private async resolveClinic(m: EntityManager, actor: Actor, requested?: string): Promise<string> {
+    if (actor.clinicId !== null) {
+      if (requested !== undefined && requested !== actor.clinicId) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
+      return actor.clinicId;
+    }
+    if (requested === undefined) {
+      throw new ValidationFailedError([{ field: 'clinicId', message: 'clinicId is required with an operator key' }]);
+    }
+    const exists = await m.query('SELECT 1 FROM clinics WHERE id = $1', [requested]);
+    if (exists.length === 0) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
+    return requested;
+  }
+
+  async create(actor: Actor, dto: CreatePatientDto): Promise<PatientDto> {
+    this.checkDateOfBirth(dto.dateOfBirth);
+    return this.dataSource.transaction(async (m) => {
+      const clinicId = await this.resolveClinic(m, actor, dto.clinicId);
+      const saved = await this.repo.save(m, {
+        clinicId,
+        fullName: dto.fullName,
+        dateOfBirth: dto.dateOfBirth,
+        email: dto.email ?? null,
+        phone: dto.phone ?? null,
+        weightKg: dto.weightKg ?? null,
+        notes: dto.notes ?? null,
+        unavailable: dto.unavailable ?? [],
+        unavailableDates: dto.unavailableDates ?? [],
+        preferredTimes: dto.preferredTimes ?? [],
+        version: 1,
+      });
+      await this.audit.record(m, actor, { clinicId, action: 'patient.create', entityType: 'patient', entityId: saved.id, patientId: saved.id });
+      return toDto(saved);
+    });
+  }
+
+  async search(actor: Actor, query: PatientQueryDto): Promise<Page<PatientDto>> {
+    const limit = query.limit ?? 50;
+    const after = decodeCursor(query.cursor, 2) as [string, string] | undefined;
+    if (actor.clinicId !== null && query.clinicId !== undefined && query.clinicId !== actor.clinicId) {
+      return { items: [], nextCursor: null };
+    }
+    return this.dataSource.transaction(async (m) => {
+      const rows = await this.repo.search(m, { clinicId: actor.clinicId ?? query.clinicId, q: query.q, limit: limit + 1, after });
+      const items = rows.slice(0, limit);
+      await this.audit.record(
+        m,
+        actor,
+        items.map((p) => ({ clinicId: p.clinicId, action: 'patient.list', entityType: 'patient', entityId: p.id, patientId: p.id })),
+      );
+      const last = items[items.length - 1];
+      return {
+        items: items.map(toDto),
+        nextCursor: rows.length > limit && last ? encodeCursor([last.fullName.toLowerCase(), last.id]) : null,
+      };
+    });
+  }
+
+  async get(actor: Actor, id: string): Promise<PatientDto> {
+    return this.dataSource.transaction(async (m) => {
+      const p = await this.repo.find(m, id, actor.clinicId);
+      if (!p) throw notFound();
+      await this.audit.record(m, actor, { clinicId: p.clinicId, action: 'patient.read', entityType: 'patient', entityId: id, patientId: id });
+      return toDto(p);
+    });
+  }
+
+  async update(actor: Actor, id: string, dto: UpdatePatientDto): Promise<PatientDto> {
+    this.checkDateOfBirth(dto.dateOfBirth);
+    return this.dataSource.transaction(async (m) => {
+      const p = await this.repo.lock(m, id, actor.clinicId);
+      if (!p) throw notFound();
+      Object.assign(p, dto, { version: p.version + 1 });
+      const saved = await this.repo.save(m, p);
+      await this.audit.record(m, actor, { clinicId: p.clinicId, action: 'patient.update', entityType: 'patient', entityId: id, patientId: id });
+      return toDto(saved);
+    });
+  }
+}

@@ -1,0 +1,106 @@
+import type { INestApplication } from '@nestjs/common';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { DataSource, type EntityManager } from 'typeorm';
+import { ApiKeysService } from '../api-keys/api-keys.service.js';
+import type { ApiRole } from '../api-keys/entities/api-key.entity.js';
+import { AuditService } from '../audit/audit.service.js';
+import { ChairEntity } from '../clinics/entities/chair.entity.js';
+import { ClinicEntity } from '../clinics/entities/clinic.entity.js';
+import { StaffMemberEntity } from '../clinics/entities/staff-member.entity.js';
+import type { WeeklyInterval } from '../common/weekly-interval.js';
+import { PatientEntity } from '../patients/entities/patient.entity.js';
+
+const SEED_LOCK_KEY = 7_301_937_412;
+
+const weekly = (days: number[], start: string, end: string): WeeklyInterval[] => days.map((weekday) => ({ weekday, start, end }));
+const MON_FRI = [1, 2, 3, 4, 5];
+
+export const DEMO_CLINIC = {
+  name: 'Chairside Fort Lauderdale',
+  timezone: 'America/New_York',
+  openingHours: [...weekly(MON_FRI, '08:00', '18:00'), ...weekly([6], '09:00', '14:00')],
+};
+
+const DEMO_STAFF: Omit<StaffMemberEntity, 'id' | 'clinicId' | 'createdAt' | 'updatedAt'>[] = [
+  { name: 'Maria Lopez, RN', role: 'nurse', availability: [...weekly(MON_FRI, '08:00', '18:00'), ...weekly([6], '09:00', '14:00')], maxConcurrentPatients: 2, active: true },
+  { name: 'Daniel Okafor, RN', role: 'nurse', availability: weekly(MON_FRI, '08:00', '18:00'), maxConcurrentPatients: 2, active: true },
+  { name: 'Aisha Patel, RN', role: 'nurse', availability: [...weekly([2, 3, 4, 5], '10:00', '18:00'), ...weekly([6], '09:00', '14:00')], maxConcurrentPatients: 2, active: true },
+  { name: 'Dr. Samuel Greene', role: 'physician', availability: weekly(MON_FRI, '09:00', '17:00'), maxConcurrentPatients: 1, active: true },
+  { name: 'Rachel Kim, LCSW', role: 'therapist', availability: [...weekly(MON_FRI, '09:00', '18:00'), ...weekly([6], '09:00', '13:00')], maxConcurrentPatients: 1, active: true },
+];
+
+// Fictional people.
+const DEMO_PATIENTS = [
+  { fullName: 'Jordan Rivera', dateOfBirth: '1986-04-12', weightKg: 78.5, phone: '+1 954 555 0142', preferredTimes: weekly(MON_FRI, '09:00', '12:00') },
+  { fullName: 'Casey Thompson', dateOfBirth: '1992-09-30', weightKg: 64, phone: '+1 954 555 0178', preferredTimes: weekly(MON_FRI, '13:00', '17:00') },
+  { fullName: 'Morgan Ellis', dateOfBirth: '1979-01-05', weightKg: 91.2, phone: '+1 954 555 0113', preferredTimes: [] },
+  { fullName: 'Avery Santos', dateOfBirth: '2000-07-21', weightKg: 57.8, phone: '+1 954 555 0190', preferredTimes: weekly([6], '09:00', '13:00') },
+];
+
+export interface DemoSeedResult {
+  created: boolean;
+  keysFile: string;
+  banner: string[];
+}
+
+async function insertDemo(m: EntityManager, keys: ApiKeysService, audit: AuditService): Promise<Record<string, string>> {
+  const clinic = await m.getRepository(ClinicEntity).save(m.getRepository(ClinicEntity).create({ ...DEMO_CLINIC, version: 1 }));
+  const clinicId = clinic.id;
+  await m.getRepository(ChairEntity).insert([1, 2, 3, 4].map((n) => ({ clinicId, name: `Infusion chair ${n}`, active: true })));
+  await m.getRepository(StaffMemberEntity).insert(DEMO_STAFF.map((s) => ({ ...s, clinicId })));
+  await m.getRepository(PatientEntity).insert(
+    DEMO_PATIENTS.map((p) => ({ ...p, clinicId, email: null, notes: null, unavailable: [], unavailableDates: [], version: 1 })),
+  );
+  const issued: Record<string, string> = { CHAIRSIDE_CLINIC_ID: clinicId };
+  const wanted: [string, ApiRole, string | null][] = [
+    ['CHAIRSIDE_OPERATOR_KEY', 'admin', null],
+    ['CHAIRSIDE_ADMIN_KEY', 'admin', clinicId],
+    ['CHAIRSIDE_CLINICIAN_KEY', 'clinician', clinicId],
+    ['CHAIRSIDE_FRONT_DESK_KEY', 'front_desk', clinicId],
+  ];
+  for (const [name, role, cid] of wanted) {
+    const k = await keys.issue(m, { clinicId: cid, role, name: `Demo ${name.replace('CHAIRSIDE_', '').replace('_KEY', '').toLowerCase()} key` });
+    issued[name] = k.key;
+  }
+  await audit.record(m, null, { clinicId, action: 'demo.seed', entityType: 'clinic', entityId: clinicId });
+  return issued;
+}
+
+/**
+ * On an empty database: creates the demo clinic in Fort Lauderdale with chairs, staff, patients and
+ * one API key per role, and writes the keys to `<dataDir>/demo-keys.env` (they are shown once and
+ * stored only hashed, so the file is how a later start can tell you them again).
+ */
+export async function seedDemo(app: INestApplication, dataDir: string): Promise<DemoSeedResult> {
+  const dataSource = app.get(DataSource);
+  const keysFile = path.join(dataDir, 'demo-keys.env');
+  const issued = await dataSource.transaction(async (m) => {
+    await m.query('SELECT pg_advisory_xact_lock($1)', [SEED_LOCK_KEY]);
+    const [{ n }] = await m.query('SELECT count(*)::int AS n FROM clinics');
+    if (n > 0) return undefined;
+    return insertDemo(m, app.get(ApiKeysService), app.get(AuditService));
+  });
+  if (issued) {
+    await fs.mkdir(dataDir, { recursive: true });
+    const body = Object.entries(issued).map(([k, v]) => `export ${k}=${v}`).join('\n') + '\n';
+    await fs.writeFile(keysFile, body, { mode: 0o600 });
+    return {
+      created: true,
+      keysFile,
+      banner: [
+        '',
+        'Demo data created: clinic "Chairside Fort Lauderdale" (America/New_York), 4 chairs, 5 staff, 4 patients.',
+        'Demo API keys (shown once; also saved for you):',
+        ...Object.entries(issued).map(([k, v]) => `  ${k}=${v}`),
+        `Load them into your shell with:  source ${keysFile}`,
+      ],
+    };
+  }
+  return {
+    created: false,
+    keysFile,
+    banner: existsSync(keysFile) ? ['', `Demo API keys: source ${keysFile}`] : [],
+  };
+}

@@ -1,0 +1,39 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DateTime } from 'luxon';
+import type { Server } from 'node:http';
+import { DataSource } from 'typeorm';
+import { createApp } from '../../src/app.setup.js';
+import { FixedClock } from '../../src/common/clock/clock.js';
+import { loadConfig } from '../../src/config/app-config.js';
+import { createTestDatabase } from './test-database.js';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  http: Server;
+  dataSource: DataSource;
+  clock: FixedClock;
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+/** The real application on its own fresh database, with a fixed clock. */
+export async function startTestApp(opts: { now?: string; databaseUrl?: string } = {}): Promise<TestApp> {
+  const db = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => undefined } : await createTestDatabase();
+  const clock = new FixedClock(DateTime.fromISO(opts.now ?? '2026-11-25T15:00:00Z', { zone: 'utc' }));
+  const config = { ...loadConfig({ LOG_LEVEL: 'silent' }), databaseUrl: db.url, dbPoolSize: 5 };
+  const app = await createApp({ config, databaseUrl: db.url, clock });
+  await app.init();
+  return {
+    app,
+    http: app.getHttpServer() as Server,
+    dataSource: app.get(DataSource),
+    clock,
+    databaseUrl: db.url,
+    async close() {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
+
+export const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
