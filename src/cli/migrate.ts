@@ -6,6 +6,8 @@ import { ConfigError, loadConfig } from '../config/app-config.js';
 import { dataSourceOptions } from '../database/data-source-options.js';
 import { openDatabase, runMigrations } from '../database/database-bootstrap.js';
 
+const NOT_MODELLED = /(DROP CONSTRAINT|ADD CONSTRAINT|DROP INDEX|CREATE (UNIQUE )?INDEX|FOREIGN KEY|(SET|DROP) DEFAULT)/;
+
 /**
  * `npm run migration:run | migration:revert | migration:show | migration:generate -- <Name>`
  * against DATABASE_URL, or the embedded database when it is not set.
@@ -37,7 +39,11 @@ async function main(): Promise<void> {
         await ds.initialize();
         // The difference between the entities and the migrated schema, as TypeORM's own generator computes it.
         const sql = await ds.driver.createSchemaBuilder().log();
-        if (sql.upQueries.length === 0) {
+        // Constraints, indexes, foreign keys and defaults live in the hand-written SQL migrations,
+        // not on the entities; TypeORM would propose dropping them. Keep only table/column changes.
+        const up = sql.upQueries.map((q) => q.query).filter((q) => !NOT_MODELLED.test(q));
+        const down = sql.downQueries.map((q) => q.query).filter((q) => !NOT_MODELLED.test(q));
+        if (up.length === 0) {
           console.log('the entities match the schema: nothing to generate');
           break;
         }
@@ -46,15 +52,16 @@ async function main(): Promise<void> {
         const body = [
           `import type { MigrationInterface, QueryRunner } from 'typeorm';`,
           ``,
+          `/** Generated from the entities: review it, and add constraints and indexes by hand. */`,
           `export class ${name}${stamp} implements MigrationInterface {`,
           `  name = '${name}${stamp}';`,
           ``,
           `  async up(q: QueryRunner): Promise<void> {`,
-          ...sql.upQueries.map((u) => `    await q.query(\`${esc(u.query)}\`);`),
+          ...up.map((u) => `    await q.query(\`${esc(u)}\`);`),
           `  }`,
           ``,
           `  async down(q: QueryRunner): Promise<void> {`,
-          ...sql.downQueries.reverse().map((d) => `    await q.query(\`${esc(d.query)}\`);`),
+          ...down.reverse().map((d) => `    await q.query(\`${esc(d)}\`);`),
           `  }`,
           `}`,
           ``,

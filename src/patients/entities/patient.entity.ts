@@ -10,7 +10,7 @@ export class PatientEntity {
   @Column('text', { nullable: true }) email: string | null;
   @Column('text', { nullable: true }) phone: string | null;
   /** numeric comes back from pg as a string; converted at the edge. */
-  @Column('numeric', { name: 'weight_kg', nullable: true, transformer: { to: (v) => v, from: (v) => (v === null ? null : Number(v)) } })
+  @Column('numeric', { name: 'weight_kg', precision: 5, scale: 1, nullable: true, transformer: { to: (v) => v, from: (v) => (v === null ? null : Number(v)) } })
   weightKg: number | null;
   @Column('text', { nullable: true }) notes: string | null;
   /** Weekly local times the patient cannot attend. */
