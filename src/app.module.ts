@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
@@ -8,6 +8,7 @@ import { ClinicsModule } from './clinics/clinics.module.js';
 import { ApiKeyGuard } from './common/auth/api-key.guard.js';
 import { Clock, SystemClock } from './common/clock/clock.js';
 import { ProblemDetailsFilter } from './common/http/problem-details.filter.js';
+import { JsonBodyMiddleware } from './common/http/json-body.middleware.js';
 import { loggerParams } from './common/http/logging.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { dataSourceOptions } from './database/data-source-options.js';
@@ -20,6 +21,8 @@ export interface AppModuleOptions {
   databaseUrl: string;
   /** Tests pass a FixedClock. */
   clock?: Clock;
+  /** Where logs go (default stdout); tests capture them. */
+  logDestination?: NodeJS.WritableStream;
 }
 
 @Module({})
@@ -38,13 +41,17 @@ export class CoreModule {
 }
 
 @Module({})
-export class AppModule {
+export class AppModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(JsonBodyMiddleware).forRoutes('*');
+  }
+
   static forRoot(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
         CoreModule.forRoot(options),
-        LoggerModule.forRoot(loggerParams(options.config.logLevel)),
+        LoggerModule.forRoot(loggerParams(options.config.logLevel, options.logDestination)),
         TypeOrmModule.forRoot({ ...dataSourceOptions(options.databaseUrl, options.config.dbPoolSize), retryAttempts: 2, retryDelay: 1000 }),
         AuditModule,
         HealthModule,

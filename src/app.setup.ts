@@ -2,10 +2,8 @@ import { RequestMethod, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import type { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
-import { problemBody, sendProblem, toDomainError } from './common/http/problem-details.filter.js';
 import { createValidationPipe } from './common/validation/validation.js';
 
 export const API_PREFIX = 'v1';
@@ -32,18 +30,11 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
 export async function createApp(options: AppModuleOptions): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
     bufferLogs: true,
-    bodyParser: false,
+    bodyParser: false, // JsonBodyMiddleware parses bodies, after the request logger
   });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  // Our own body parser so that its errors (malformed JSON, too large) become problem+json.
-  app.useBodyParser('json', { limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] });
-  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
-    const known = toDomainError(err);
-    if (!known) return next(err);
-    sendProblem(res, problemBody(known, req));
-  });
   app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'health', method: RequestMethod.GET }] });
   app.useGlobalPipes(createValidationPipe());
 

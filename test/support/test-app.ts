@@ -17,11 +17,13 @@ export interface TestApp {
 }
 
 /** The real application on its own fresh database, with a fixed clock. */
-export async function startTestApp(opts: { now?: string; databaseUrl?: string } = {}): Promise<TestApp> {
+export async function startTestApp(
+  opts: { now?: string; databaseUrl?: string; logLevel?: 'info' | 'silent'; logDestination?: NodeJS.WritableStream } = {},
+): Promise<TestApp> {
   const db = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => undefined } : await createTestDatabase();
   const clock = new FixedClock(DateTime.fromISO(opts.now ?? '2026-11-25T15:00:00Z', { zone: 'utc' }));
-  const config = { ...loadConfig({ LOG_LEVEL: 'silent' }), databaseUrl: db.url, dbPoolSize: 5 };
-  const app = await createApp({ config, databaseUrl: db.url, clock });
+  const config = { ...loadConfig({ LOG_LEVEL: opts.logLevel ?? 'silent' }), databaseUrl: db.url, dbPoolSize: 5 };
+  const app = await createApp({ config, databaseUrl: db.url, clock, logDestination: opts.logDestination });
   await app.init();
   return {
     app,

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import type { Options } from 'pino-http';
 import type { LogLevel } from '../../config/app-config.js';
 
 /**
@@ -15,29 +17,28 @@ export function loggableUrl(url: string | undefined): string {
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,100}$/;
 
 /** Structured JSON request logs with request ids; no headers but a few harmless ones, no bodies. */
-export function loggerParams(level: LogLevel): Params {
-  return {
-    pinoHttp: {
-      level,
-      genReqId: (req: IncomingMessage, res: ServerResponse) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      serializers: {
-        req: (req: { id?: unknown; method?: string; url?: string; headers?: Record<string, unknown> }) => ({
-          id: req.id,
-          method: req.method,
-          url: loggableUrl(req.url),
-          userAgent: req.headers?.['user-agent'],
-        }),
-        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-      },
-      // Belt and braces: should a header ever be logged, the secrets are not.
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: '[redacted]' },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      quietReqLogger: true,
+export function loggerParams(level: LogLevel, destination?: NodeJS.WritableStream): Params {
+  const options: Options = {
+    level,
+    genReqId: (req: IncomingMessage, res: ServerResponse) => {
+      const given = req.headers['x-request-id'];
+      const id = typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+      res.setHeader('x-request-id', id);
+      return id;
     },
+    serializers: {
+      req: (req: { id?: unknown; method?: string; url?: string; headers?: Record<string, unknown> }) => ({
+        id: req.id,
+        method: req.method,
+        url: loggableUrl(req.url),
+        userAgent: req.headers?.['user-agent'],
+      }),
+      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+    },
+    // Belt and braces: should a header ever be logged, the secrets are not.
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: '[redacted]' },
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    quietReqLogger: true,
   };
+  return { pinoHttp: destination ? [options, destination as DestinationStream] : options };
 }

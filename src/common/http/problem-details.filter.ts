@@ -115,9 +115,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const res = ctx.getResponse<Response>();
     const known = toDomainError(exception);
     if (!known) {
-      // Log the error's class, SQLSTATE and stack, never its parameters (they may carry patient data).
-      const e = exception as { name?: string; message?: string; stack?: string; driverError?: { code?: string } };
-      this.logger.error({ err: { type: e?.name, code: e?.driverError?.code, stack: e?.stack } }, 'unhandled error');
+      // Log the error's class, SQLSTATE and call stack, never its message: database messages quote
+      // the offending values, which may be patient data.
+      const e = exception as { name?: string; stack?: string; driverError?: { code?: string } };
+      const frames = (e?.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)).join('\n');
+      this.logger.error({ err: { type: e?.name, code: e?.driverError?.code, stack: frames } }, 'unhandled error');
     } else if (statusForCode(known.code) >= 500) {
       this.logger.warn({ code: known.code }, known.message);
     }
