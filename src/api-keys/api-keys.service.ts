@@ -74,7 +74,7 @@ export class ApiKeysService {
   }
 
   async list(actor: Actor, limit = 50, cursor?: string): Promise<Page<ApiKeyDto>> {
-    const after = decodeCursor(cursor, 2) as [string, string] | undefined;
+    const after = decodeCursor(cursor, ['timestamp', 'uuid']);
     const rows = await this.keys.list(actor.clinicId ?? undefined, limit + 1, after);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];

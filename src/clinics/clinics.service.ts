@@ -76,7 +76,7 @@ export class ClinicsService {
   }
 
   async list(actor: Actor, limit = 50, cursor?: string): Promise<Page<ClinicDto>> {
-    const after = decodeCursor(cursor, 2) as [string, string] | undefined;
+    const after = decodeCursor(cursor, ['text', 'uuid']);
     const rows = await this.repo.listClinics(actor.clinicId ?? undefined, limit + 1, after);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];

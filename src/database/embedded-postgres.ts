@@ -86,7 +86,8 @@ export async function startEmbeddedPostgres(
     port,
     persistent: opts.persistent ?? true,
     createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    // C sorting, but Unicode-aware lower()/upper() (PostgreSQL's builtin provider).
+    initdbFlags: ['--encoding=UTF8', '--locale-provider=builtin', '--builtin-locale=C.UTF-8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=on'],
     onLog: (m: string) => log(String(m).trim()),
     onError: (m: unknown) => log(String(m)),

@@ -29,10 +29,11 @@ export class PatientsRepository {
     const qb = m.getRepository(PatientEntity).createQueryBuilder('p');
     if (s.clinicId) qb.andWhere('p.clinic_id = :clinicId', { clinicId: s.clinicId });
     if (s.q) {
-      const pattern = `%${s.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      qb.andWhere('lower(p.full_name) LIKE :pattern', { pattern });
+      // Lower-cased by PostgreSQL on both sides, so that both agree on every alphabet.
+      const pattern = `%${s.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      qb.andWhere('lower(p.full_name) LIKE lower(:pattern)', { pattern });
     }
-    if (s.after) qb.andWhere('(lower(p.full_name), p.id) > (:name, :id::uuid)', { name: s.after[0], id: s.after[1] });
+    if (s.after) qb.andWhere('(lower(p.full_name), p.id) > (lower(:name), :id::uuid)', { name: s.after[0], id: s.after[1] });
     return qb.orderBy('lower(p.full_name)', 'ASC').addOrderBy('p.id', 'ASC').limit(s.limit).getMany();
   }
 

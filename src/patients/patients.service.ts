@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
-import { ClinicError, ClinicErrorCode } from '../clinics/clinics.errors.js';
 import type { Actor } from '../common/auth/actor.js';
+import { clinicFilter, resolveClinicForWrite } from '../common/auth/clinic-scope.js';
 import { Clock } from '../common/clock/clock.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { decodeCursor, encodeCursor, type Page } from '../common/paging/cursor.js';
@@ -40,31 +40,20 @@ export class PatientsService {
     private readonly clock: Clock,
   ) {}
 
-  private checkDateOfBirth(dateOfBirth: string | undefined): void {
+  /** Not before 1900 and not after today in the clinic's own zone. */
+  private async checkDateOfBirth(m: EntityManager, clinicId: string, dateOfBirth: string | undefined): Promise<void> {
     if (dateOfBirth === undefined) return;
-    const today = this.clock.now().toISODate() ?? '';
+    const [{ timezone }] = await m.query('SELECT timezone FROM clinics WHERE id = $1', [clinicId]);
+    const today = this.clock.now().setZone(timezone).toISODate() ?? '';
     if (dateOfBirth > today || dateOfBirth < '1900-01-01') {
       throw new ValidationFailedError([{ field: 'dateOfBirth', message: 'dateOfBirth must be between 1900-01-01 and today' }]);
     }
   }
 
-  private async resolveClinic(m: EntityManager, actor: Actor, requested?: string): Promise<string> {
-    if (actor.clinicId !== null) {
-      if (requested !== undefined && requested !== actor.clinicId) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
-      return actor.clinicId;
-    }
-    if (requested === undefined) {
-      throw new ValidationFailedError([{ field: 'clinicId', message: 'clinicId is required with an operator key' }]);
-    }
-    const exists = await m.query('SELECT 1 FROM clinics WHERE id = $1', [requested]);
-    if (exists.length === 0) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
-    return requested;
-  }
-
   async create(actor: Actor, dto: CreatePatientDto): Promise<PatientDto> {
-    this.checkDateOfBirth(dto.dateOfBirth);
     return this.dataSource.transaction(async (m) => {
-      const clinicId = await this.resolveClinic(m, actor, dto.clinicId);
+      const clinicId = await resolveClinicForWrite(m, actor, dto.clinicId);
+      await this.checkDateOfBirth(m, clinicId, dto.dateOfBirth);
       const saved = await this.repo.save(m, {
         clinicId,
         fullName: dto.fullName,
@@ -85,12 +74,11 @@ export class PatientsService {
 
   async search(actor: Actor, query: PatientQueryDto): Promise<Page<PatientDto>> {
     const limit = query.limit ?? 50;
-    const after = decodeCursor(query.cursor, 2) as [string, string] | undefined;
-    if (actor.clinicId !== null && query.clinicId !== undefined && query.clinicId !== actor.clinicId) {
-      return { items: [], nextCursor: null };
-    }
+    const after = decodeCursor(query.cursor, ['text', 'uuid']);
+    const clinicId = clinicFilter(actor, query.clinicId);
+    if (clinicId === null) return { items: [], nextCursor: null };
     return this.dataSource.transaction(async (m) => {
-      const rows = await this.repo.search(m, { clinicId: actor.clinicId ?? query.clinicId, q: query.q, limit: limit + 1, after });
+      const rows = await this.repo.search(m, { clinicId, q: query.q, limit: limit + 1, after });
       const items = rows.slice(0, limit);
       await this.audit.record(
         m,
@@ -100,7 +88,7 @@ export class PatientsService {
       const last = items[items.length - 1];
       return {
         items: items.map(toDto),
-        nextCursor: rows.length > limit && last ? encodeCursor([last.fullName.toLowerCase(), last.id]) : null,
+        nextCursor: rows.length > limit && last ? encodeCursor([last.fullName, last.id]) : null,
       };
     });
   }
@@ -115,10 +103,10 @@ export class PatientsService {
   }
 
   async update(actor: Actor, id: string, dto: UpdatePatientDto): Promise<PatientDto> {
-    this.checkDateOfBirth(dto.dateOfBirth);
     return this.dataSource.transaction(async (m) => {
       const p = await this.repo.lock(m, id, actor.clinicId);
       if (!p) throw notFound();
+      await this.checkDateOfBirth(m, p.clinicId, dto.dateOfBirth);
       Object.assign(p, dto, { version: p.version + 1 });
       const saved = await this.repo.save(m, p);
       await this.audit.record(m, actor, { clinicId: p.clinicId, action: 'patient.update', entityType: 'patient', entityId: id, patientId: id });

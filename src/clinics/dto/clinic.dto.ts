@@ -1,7 +1,7 @@
 import { ApiProperty, PartialType } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsString, Length, ValidateNested } from 'class-validator';
-import { IsIanaTimeZone, NoOverlappingIntervals } from '../../common/validation/validators.js';
+import { canonicalTimeZone, IsIanaTimeZone, NoOverlappingIntervals } from '../../common/validation/validators.js';
 import { WeeklyIntervalDto } from '../../common/validation/weekly-interval.dto.js';
 
 export class CreateClinicDto {
@@ -10,7 +10,7 @@ export class CreateClinicDto {
   name: string;
 
   @ApiProperty({ description: 'IANA time zone; every scheduling rule is evaluated in it', example: 'America/New_York' })
-  @IsIanaTimeZone()
+  @Transform(({ value }) => canonicalTimeZone(value)) @IsIanaTimeZone()
   timezone: string;
 
   @ApiProperty({

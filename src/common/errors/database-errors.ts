@@ -42,6 +42,8 @@ export function translateDatabaseError(err: unknown): DomainError | undefined {
       ]);
     case '23514':
       return new DomainError(CommonErrorCode.VALIDATION_FAILED, `The values break the rule ${constraint ?? ''}.`.trim(), []);
+    case '22021': // NUL or invalid byte sequence in text
+    case '22P05': // untranslatable character (e.g. \u0000 in jsonb)
     case '22P02':
     case '22003':
     case '22007':

@@ -1,6 +1,7 @@
 import { ApiKeyErrorCode } from '../../api-keys/api-keys.errors.js';
 import { ClinicErrorCode } from '../../clinics/clinics.errors.js';
 import { PatientErrorCode } from '../../patients/patients.errors.js';
+import { ProtocolErrorCode } from '../../protocols/protocols.errors.js';
 import { CommonErrorCode } from './common.errors.js';
 import { problemType, statusForCode, type ErrorCode } from './error-codes.js';
 
@@ -9,6 +10,7 @@ const ALL_CODES: ErrorCode[] = [
   ...Object.values(ClinicErrorCode),
   ...Object.values(PatientErrorCode),
   ...Object.values(ApiKeyErrorCode),
+  ...Object.values(ProtocolErrorCode),
 ];
 
 describe('statusForCode', () => {
@@ -25,6 +27,8 @@ describe('statusForCode', () => {
     [PatientErrorCode.PATIENT_NOT_FOUND, 404],
     [CommonErrorCode.SLOT_TAKEN, 409],
     [CommonErrorCode.DATABASE_UNAVAILABLE, 503],
+    [CommonErrorCode.PRECONDITION_FAILED, 412],
+    [CommonErrorCode.PRECONDITION_REQUIRED, 428],
   ])('%s → %d', (code, status) => expect(statusForCode(code)).toBe(status));
   it('throws for a code nobody mapped', () => {
     expect(() => statusForCode('NOPE' as ErrorCode)).toThrow(/unmapped/);

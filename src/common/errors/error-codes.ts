@@ -1,9 +1,10 @@
 import { ApiKeyErrorCode } from '../../api-keys/api-keys.errors.js';
 import { ClinicErrorCode } from '../../clinics/clinics.errors.js';
 import { PatientErrorCode } from '../../patients/patients.errors.js';
+import { ProtocolErrorCode } from '../../protocols/protocols.errors.js';
 import { CommonErrorCode } from './common.errors.js';
 
-export type ErrorCode = CommonErrorCode | ClinicErrorCode | PatientErrorCode | ApiKeyErrorCode;
+export type ErrorCode = CommonErrorCode | ClinicErrorCode | PatientErrorCode | ApiKeyErrorCode | ProtocolErrorCode;
 
 function assertNever(x: never): never {
   throw new Error(`unmapped error code ${String(x)}`);
@@ -26,15 +27,22 @@ export function statusForCode(code: ErrorCode): number {
     case ClinicErrorCode.CLOSURE_NOT_FOUND:
     case PatientErrorCode.PATIENT_NOT_FOUND:
     case ApiKeyErrorCode.API_KEY_NOT_FOUND:
+    case ProtocolErrorCode.PROTOCOL_NOT_FOUND:
+    case ProtocolErrorCode.PROTOCOL_VERSION_NOT_FOUND:
       return 404;
     case CommonErrorCode.CONFLICT:
     case CommonErrorCode.SLOT_TAKEN:
     case ClinicErrorCode.CHAIR_NAME_TAKEN:
+    case ProtocolErrorCode.DRAFT_UNCHANGED:
       return 409;
+    case CommonErrorCode.PRECONDITION_FAILED:
+      return 412;
     case CommonErrorCode.PAYLOAD_TOO_LARGE:
       return 413;
     case CommonErrorCode.UNSUPPORTED_MEDIA_TYPE:
       return 415;
+    case CommonErrorCode.PRECONDITION_REQUIRED:
+      return 428;
     case CommonErrorCode.INTERNAL:
       return 500;
     case CommonErrorCode.DATABASE_UNAVAILABLE:

@@ -1,4 +1,4 @@
-import { findOverlap, isIanaTimeZone, isLocalDate, minutesOfDay } from './validators.js';
+import { canonicalTimeZone, findOverlap, isIanaTimeZone, isLocalDate, minutesOfDay } from './validators.js';
 
 describe('isIanaTimeZone', () => {
   it.each(['America/New_York', 'Europe/Berlin', 'Asia/Kolkata', 'UTC', 'America/Argentina/Buenos_Aires'])('accepts %s', (z) => {
@@ -55,4 +55,15 @@ describe('findOverlap', () => {
   it('leaves malformed entries to the per-field rules', () => {
     expect(findOverlap([null as never, { weekday: 'x' } as never])).toBeUndefined();
   });
+});
+
+describe('canonicalTimeZone', () => {
+  it.each([
+    ['america/new_york', 'America/New_York'],
+    ['EUROPE/BERLIN', 'Europe/Berlin'],
+    ['Asia/Kolkata', 'Asia/Kolkata'],
+    ['America/Argentina/Buenos_Aires', 'America/Argentina/Buenos_Aires'],
+    ['Mars/Base', 'Mars/Base'],
+    [42, 42],
+  ])('%p → %p (case fixed, aliases kept)', (given, expected) => expect(canonicalTimeZone(given)).toBe(expected));
 });

@@ -13,6 +13,16 @@ export function minutesOfDay(hhmm: string): number {
   return h * 60 + m;
 }
 
+/**
+ * Fixes the letter case of a zone name ("america/new_york" → "America/New_York") without
+ * replacing it by an alias (Asia/Kolkata stays Asia/Kolkata); anything else is returned as is.
+ */
+export function canonicalTimeZone(value: unknown): unknown {
+  if (typeof value !== 'string' || !ZONE_RE.test(value) || !IANAZone.isValidZone(value)) return value;
+  const resolved = new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
+  return resolved.toLowerCase() === value.toLowerCase() ? resolved : value;
+}
+
 export function isIanaTimeZone(value: unknown): boolean {
   return typeof value === 'string' && ZONE_RE.test(value) && IANAZone.isValidZone(value);
 }
