@@ -5,6 +5,8 @@ import { ClinicEntity } from '../clinics/entities/clinic.entity.js';
 import { ClosureEntity } from '../clinics/entities/closure.entity.js';
 import { StaffMemberEntity } from '../clinics/entities/staff-member.entity.js';
 import { PatientEntity } from '../patients/entities/patient.entity.js';
+import { ProtocolVersionEntity } from '../protocols/entities/protocol-version.entity.js';
+import { ProtocolEntity } from '../protocols/entities/protocol.entity.js';
 
 /** Every entity TypeORM maps; the schema itself comes only from migrations/. */
 export const ENTITIES = [
@@ -15,4 +17,6 @@ export const ENTITIES = [
   PatientEntity,
   ApiKeyEntity,
   AuditEventEntity,
+  ProtocolEntity,
+  ProtocolVersionEntity,
 ];

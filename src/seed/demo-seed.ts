@@ -11,6 +11,8 @@ import { ClinicEntity } from '../clinics/entities/clinic.entity.js';
 import { StaffMemberEntity } from '../clinics/entities/staff-member.entity.js';
 import type { WeeklyInterval } from '../common/weekly-interval.js';
 import { PatientEntity } from '../patients/entities/patient.entity.js';
+import { ProtocolsRepository } from '../protocols/protocols.repository.js';
+import { KETAMINE_PROTOCOL } from './demo-protocol.js';
 
 const SEED_LOCK_KEY = 7_301_937_412;
 
@@ -45,7 +47,7 @@ export interface DemoSeedResult {
   banner: string[];
 }
 
-async function insertDemo(m: EntityManager, keys: ApiKeysService, audit: AuditService): Promise<Record<string, string>> {
+async function insertDemo(m: EntityManager, keys: ApiKeysService, audit: AuditService, protocols: ProtocolsRepository): Promise<Record<string, string>> {
   const clinic = await m.getRepository(ClinicEntity).save(m.getRepository(ClinicEntity).create({ ...DEMO_CLINIC, version: 1 }));
   const clinicId = clinic.id;
   await m.getRepository(ChairEntity).insert([1, 2, 3, 4].map((n) => ({ clinicId, name: `Infusion chair ${n}`, active: true })));
@@ -53,7 +55,9 @@ async function insertDemo(m: EntityManager, keys: ApiKeysService, audit: AuditSe
   await m.getRepository(PatientEntity).insert(
     DEMO_PATIENTS.map((p) => ({ ...p, clinicId, email: null, notes: null, unavailable: [], unavailableDates: [], version: 1 })),
   );
-  const issued: Record<string, string> = { CHAIRSIDE_CLINIC_ID: clinicId };
+  const protocol = await protocols.insert(m, { clinicId, ...KETAMINE_PROTOCOL, draftSteps: KETAMINE_PROTOCOL.steps, draftUpdatedAt: new Date() });
+  await protocols.publish(m, protocol, new Date(), null);
+  const issued: Record<string, string> = { CHAIRSIDE_CLINIC_ID: clinicId, CHAIRSIDE_PROTOCOL_ID: protocol.id };
   const wanted: [string, ApiRole, string | null][] = [
     ['CHAIRSIDE_OPERATOR_KEY', 'admin', null],
     ['CHAIRSIDE_ADMIN_KEY', 'admin', clinicId],
@@ -80,7 +84,7 @@ export async function seedDemo(app: INestApplication, dataDir: string): Promise<
     await m.query('SELECT pg_advisory_xact_lock($1)', [SEED_LOCK_KEY]);
     const [{ n }] = await m.query('SELECT count(*)::int AS n FROM clinics');
     if (n > 0) return undefined;
-    return insertDemo(m, app.get(ApiKeysService), app.get(AuditService));
+    return insertDemo(m, app.get(ApiKeysService), app.get(AuditService), app.get(ProtocolsRepository));
   });
   if (issued) {
     await fs.mkdir(dataDir, { recursive: true });
@@ -91,7 +95,8 @@ export async function seedDemo(app: INestApplication, dataDir: string): Promise<
       keysFile,
       banner: [
         '',
-        'Demo data created: clinic "Chairside Fort Lauderdale" (America/New_York), 4 chairs, 5 staff, 4 patients.',
+        'Demo data created: clinic "Chairside Fort Lauderdale" (America/New_York), 4 chairs, 5 staff, 4 patients,',
+        `and the published protocol "${KETAMINE_PROTOCOL.name}" (version 1).`,
         'Demo API keys (shown once; also saved for you):',
         ...Object.entries(issued).map(([k, v]) => `  ${k}=${v}`),
         `Load them into your shell with:  source ${keysFile}`,
