@@ -5,7 +5,7 @@ import type { Actor } from '../common/auth/actor.js';
 import { clinicFilter, resolveClinicForWrite } from '../common/auth/clinic-scope.js';
 import { Clock } from '../common/clock/clock.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
-import { etag, requireIfMatch } from '../common/http/etag.js';
+import { etag, requireIfMatch, staleResource } from '../common/http/etag.js';
 import { decodeCursor, encodeCursor, type Page } from '../common/paging/cursor.js';
 import type { ProtocolStep } from './domain/protocol-step.js';
 import { validateProtocolSteps } from './domain/validate-steps.js';
@@ -127,7 +127,7 @@ export class ProtocolsService {
         this.clock.now().toJSDate(),
       );
       // Another editor saved between our read and our write.
-      if (!saved) requireIfMatch(ifMatch, etag('changed-concurrently'));
+      if (!saved) throw staleResource();
       await this.audit.record(m, actor, { clinicId: p.clinicId, action: 'protocol.draft.replace', entityType: 'protocol', entityId: p.id });
       const fresh = (await this.repo.find(id, p.clinicId, m))!;
       const [row] = await this.repo.withVersions([fresh], m);

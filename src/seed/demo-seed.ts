@@ -9,6 +9,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { ChairEntity } from '../clinics/entities/chair.entity.js';
 import { ClinicEntity } from '../clinics/entities/clinic.entity.js';
 import { StaffMemberEntity } from '../clinics/entities/staff-member.entity.js';
+import { Clock } from '../common/clock/clock.js';
 import type { WeeklyInterval } from '../common/weekly-interval.js';
 import { PatientEntity } from '../patients/entities/patient.entity.js';
 import { ProtocolsRepository } from '../protocols/protocols.repository.js';
@@ -47,7 +48,13 @@ export interface DemoSeedResult {
   banner: string[];
 }
 
-async function insertDemo(m: EntityManager, keys: ApiKeysService, audit: AuditService, protocols: ProtocolsRepository): Promise<Record<string, string>> {
+async function insertDemo(
+  m: EntityManager,
+  keys: ApiKeysService,
+  audit: AuditService,
+  protocols: ProtocolsRepository,
+  now: Date,
+): Promise<Record<string, string>> {
   const clinic = await m.getRepository(ClinicEntity).save(m.getRepository(ClinicEntity).create({ ...DEMO_CLINIC, version: 1 }));
   const clinicId = clinic.id;
   await m.getRepository(ChairEntity).insert([1, 2, 3, 4].map((n) => ({ clinicId, name: `Infusion chair ${n}`, active: true })));
@@ -55,8 +62,8 @@ async function insertDemo(m: EntityManager, keys: ApiKeysService, audit: AuditSe
   await m.getRepository(PatientEntity).insert(
     DEMO_PATIENTS.map((p) => ({ ...p, clinicId, email: null, notes: null, unavailable: [], unavailableDates: [], version: 1 })),
   );
-  const protocol = await protocols.insert(m, { clinicId, ...KETAMINE_PROTOCOL, draftSteps: KETAMINE_PROTOCOL.steps, draftUpdatedAt: new Date() });
-  await protocols.publish(m, protocol, new Date(), null);
+  const protocol = await protocols.insert(m, { clinicId, ...KETAMINE_PROTOCOL, draftSteps: KETAMINE_PROTOCOL.steps, draftUpdatedAt: now });
+  await protocols.publish(m, protocol, now, null);
   const issued: Record<string, string> = { CHAIRSIDE_CLINIC_ID: clinicId, CHAIRSIDE_PROTOCOL_ID: protocol.id };
   const wanted: [string, ApiRole, string | null][] = [
     ['CHAIRSIDE_OPERATOR_KEY', 'admin', null],
@@ -84,7 +91,7 @@ export async function seedDemo(app: INestApplication, dataDir: string): Promise<
     await m.query('SELECT pg_advisory_xact_lock($1)', [SEED_LOCK_KEY]);
     const [{ n }] = await m.query('SELECT count(*)::int AS n FROM clinics');
     if (n > 0) return undefined;
-    return insertDemo(m, app.get(ApiKeysService), app.get(AuditService), app.get(ProtocolsRepository));
+    return insertDemo(m, app.get(ApiKeysService), app.get(AuditService), app.get(ProtocolsRepository), app.get(Clock).now().toJSDate());
   });
   if (issued) {
     await fs.mkdir(dataDir, { recursive: true });

@@ -13,7 +13,15 @@ export function requireIfMatch(header: string | undefined, current: string): voi
     throw new DomainError(CommonErrorCode.PRECONDITION_REQUIRED, `This change needs If-Match with the current ETag (${current}).`);
   }
   const tags = header.split(',').map((t) => t.trim());
-  if (!tags.includes('*') && !tags.includes(current)) {
-    throw new DomainError(CommonErrorCode.PRECONDITION_FAILED, `The resource has changed: its ETag is now ${current}. Read it again, then retry.`, [], { currentEtag: current });
-  }
+  if (!tags.includes('*') && !tags.includes(current)) throw staleResource(current);
+}
+
+/** 412: the resource changed since the caller read it (`current` when known). */
+export function staleResource(current?: string): DomainError {
+  return new DomainError(
+    CommonErrorCode.PRECONDITION_FAILED,
+    current ? `The resource has changed: its ETag is now ${current}. Read it again, then retry.` : 'The resource was changed by someone else meanwhile. Read it again, then retry.',
+    [],
+    current ? { currentEtag: current } : {},
+  );
 }
