@@ -16,12 +16,13 @@ import type { ClinicEntity } from './entities/clinic.entity.js';
 import type { ClosureEntity } from './entities/closure.entity.js';
 import type { StaffMemberEntity } from './entities/staff-member.entity.js';
 import { isUniqueViolation } from '../common/errors/database-errors.js';
+import { presentIntervals } from '../common/weekly-interval.js';
 
 const toClinicDto = (c: ClinicEntity): ClinicDto => ({
   id: c.id,
   name: c.name,
   timezone: c.timezone,
-  openingHours: c.openingHours,
+  openingHours: presentIntervals(c.openingHours),
   version: c.version,
   createdAt: c.createdAt.toISOString(),
   updatedAt: c.updatedAt.toISOString(),
@@ -32,7 +33,7 @@ const toStaffDto = (s: StaffMemberEntity): StaffDto => ({
   clinicId: s.clinicId,
   name: s.name,
   role: s.role,
-  availability: s.availability,
+  availability: presentIntervals(s.availability),
   maxConcurrentPatients: s.maxConcurrentPatients,
   active: s.active,
 });

@@ -4,3 +4,7 @@ export interface WeeklyInterval {
   start: string;
   end: string;
 }
+
+/** Intervals as clients wrote them — weekday, start, end — whatever order jsonb keeps keys in. */
+export const presentIntervals = (list: WeeklyInterval[]): WeeklyInterval[] =>
+  list.map(({ weekday, start, end }) => ({ weekday, start, end }));

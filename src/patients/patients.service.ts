@@ -5,6 +5,7 @@ import type { Actor } from '../common/auth/actor.js';
 import { clinicFilter, resolveClinicForWrite } from '../common/auth/clinic-scope.js';
 import { Clock } from '../common/clock/clock.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
+import { presentIntervals } from '../common/weekly-interval.js';
 import { decodeCursor, encodeCursor, type Page } from '../common/paging/cursor.js';
 import type { CreatePatientDto, PatientDto, PatientQueryDto, UpdatePatientDto } from './dto/patient.dto.js';
 import type { PatientEntity } from './entities/patient.entity.js';
@@ -20,9 +21,9 @@ const toDto = (p: PatientEntity): PatientDto => ({
   phone: p.phone,
   weightKg: p.weightKg,
   notes: p.notes,
-  unavailable: p.unavailable,
+  unavailable: presentIntervals(p.unavailable),
   unavailableDates: p.unavailableDates,
-  preferredTimes: p.preferredTimes,
+  preferredTimes: presentIntervals(p.preferredTimes),
   version: p.version,
   createdAt: p.createdAt.toISOString(),
   updatedAt: p.updatedAt.toISOString(),

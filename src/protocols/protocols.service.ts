@@ -7,7 +7,7 @@ import { Clock } from '../common/clock/clock.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { etag, requireIfMatch, staleResource } from '../common/http/etag.js';
 import { decodeCursor, encodeCursor, type Page } from '../common/paging/cursor.js';
-import type { ProtocolStep } from './domain/protocol-step.js';
+import { presentStep, type ProtocolStep } from './domain/protocol-step.js';
 import { validateProtocolSteps } from './domain/validate-steps.js';
 import type { CreateProtocolDto, DraftDto, ProtocolDto, ProtocolVersionDto } from './dto/protocol.dto.js';
 import type { ProtocolVersionEntity } from './entities/protocol-version.entity.js';
@@ -31,7 +31,7 @@ const toVersionDto = (v: ProtocolVersionEntity): ProtocolVersionDto => ({
   version: v.version,
   name: v.name,
   indication: v.indication,
-  steps: v.steps,
+  steps: v.steps.map(presentStep),
   publishedAt: v.publishedAt.toISOString(),
   retiredAt: v.retiredAt ? v.retiredAt.toISOString() : null,
 });
@@ -44,7 +44,7 @@ function toDto({ protocol: p, versions, changed }: ProtocolRow): ProtocolDto {
     name: p.name,
     indication: p.indication,
     description: p.description,
-    draft: { revision: p.draftRevision, changed, steps: p.draftSteps, updatedAt: p.draftUpdatedAt.toISOString() },
+    draft: { revision: p.draftRevision, changed, steps: p.draftSteps.map(presentStep), updatedAt: p.draftUpdatedAt.toISOString() },
     versions: versions.map((v) => ({ version: v.version, publishedAt: v.publishedAt.toISOString(), retiredAt: v.retiredAt?.toISOString() ?? null })),
     currentVersion: live.length ? live[live.length - 1].version : null,
     createdAt: p.createdAt.toISOString(),

@@ -83,3 +83,15 @@ export const MAX_TEMPLATE_SPAN_DAYS = 365;
 export function gapDays(value: number, unit: GapUnit): number {
   return unit === 'days' ? value : Math.ceil(value / 24);
 }
+
+const STEP_FIELD_ORDER: (keyof ProtocolStep)[] = [
+  'key', 'kind', 'label', 'durationMinutes', 'recoveryMinutes', 'needsChair', 'staffRole', 'dose',
+  'repeat', 'repeatMin', 'repeatMax', 'after', 'spacing', 'sameTimeOfDay', 'weekdays', 'attachedTo',
+];
+
+/** A step with its fields in the documented order (jsonb does not keep key order). */
+export function presentStep(step: ProtocolStep): ProtocolStep {
+  const out: Record<string, unknown> = {};
+  for (const k of STEP_FIELD_ORDER) if (step[k] !== undefined) out[k] = step[k];
+  return out as unknown as ProtocolStep;
+}
