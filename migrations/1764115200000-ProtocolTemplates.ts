@@ -44,7 +44,7 @@ export class ProtocolTemplates1764115200000 implements MigrationInterface {
     await q.query(`
       CREATE FUNCTION protocol_versions_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF TG_OP = 'DELETE' THEN
+        IF TG_OP IN ('DELETE', 'TRUNCATE') THEN
           RAISE EXCEPTION 'published protocol versions cannot be deleted';
         END IF;
         IF (NEW.clinic_id, NEW.protocol_id, NEW.version, NEW.name, NEW.indication, NEW.steps, NEW.published_at, NEW.published_by)
@@ -58,6 +58,9 @@ export class ProtocolTemplates1764115200000 implements MigrationInterface {
     await q.query(`
       CREATE TRIGGER protocol_versions_immutable BEFORE UPDATE OR DELETE ON protocol_versions
       FOR EACH ROW EXECUTE FUNCTION protocol_versions_immutable()`);
+    await q.query(`
+      CREATE TRIGGER protocol_versions_no_truncate BEFORE TRUNCATE ON protocol_versions
+      FOR EACH STATEMENT EXECUTE FUNCTION protocol_versions_immutable()`);
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseIntPipe, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -23,11 +23,19 @@ import { CreateProtocolDto, DraftDto, ProtocolDto, ProtocolPageDto, ProtocolQuer
 import { ProtocolsService, type WithEtag } from './protocols.service.js';
 
 const ETAG_HEADER = { ETag: { description: 'Entity tag of the draft ("d<revision>") or version ("v<n>")', schema: { type: 'string' } } };
+/**
+ * The version number from the path, checked on its text (the global pipe would read "0x1" or
+ * "1e2" as numbers): 1 to 999,999,999.
+ */
 const VersionParam = () =>
-  Param(
-    'version',
-    new ParseIntPipe({ exceptionFactory: () => new ValidationFailedError([{ field: 'version', message: 'version must be a positive integer' }], 'A path parameter is invalid.') }),
-  );
+  Param('version', {
+    transform: (value: string) => {
+      if (!/^[1-9][0-9]{0,8}$/.test(value)) {
+        throw new ValidationFailedError([{ field: 'version', message: 'version must be a positive integer' }], 'A path parameter is invalid.');
+      }
+      return value;
+    },
+  });
 
 function withEtag<T>(res: Response, r: WithEtag<T>): T {
   res.setHeader('ETag', r.etag);
@@ -110,10 +118,10 @@ export class ProtocolsController {
   async getVersion(
     @CurrentActor() actor: Actor,
     @UuidParam('protocolId') id: string,
-    @VersionParam() version: number,
+    @VersionParam() version: string,
     @Res({ passthrough: true }) res: Response,
   ): Promise<ProtocolVersionDto> {
-    return withEtag(res, await this.service.getVersion(actor, id, version));
+    return withEtag(res, await this.service.getVersion(actor, id, Number(version)));
   }
 
   @Post(':protocolId/versions/:version/retire')
@@ -126,9 +134,9 @@ export class ProtocolsController {
   async retire(
     @CurrentActor() actor: Actor,
     @UuidParam('protocolId') id: string,
-    @VersionParam() version: number,
+    @VersionParam() version: string,
     @Res({ passthrough: true }) res: Response,
   ): Promise<ProtocolVersionDto> {
-    return withEtag(res, await this.service.retire(actor, id, version));
+    return withEtag(res, await this.service.retire(actor, id, Number(version)));
   }
 }

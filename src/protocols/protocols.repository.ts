@@ -102,12 +102,14 @@ export class ProtocolsRepository {
     return this.m(m).findOneBy(ProtocolVersionEntity, { clinicId, protocolId, version });
   }
 
-  async retire(m: EntityManager, v: ProtocolVersionEntity, at: Date): Promise<void> {
-    await m.query(`UPDATE protocol_versions SET retired_at = $4 WHERE clinic_id = $1 AND protocol_id = $2 AND version = $3 AND retired_at IS NULL`, [
+  /** Sets retired_at unless already set; true when this call retired it. */
+  async retire(m: EntityManager, v: ProtocolVersionEntity, at: Date): Promise<boolean> {
+    const res = await m.query(`UPDATE protocol_versions SET retired_at = $4 WHERE clinic_id = $1 AND protocol_id = $2 AND version = $3 AND retired_at IS NULL`, [
       v.clinicId,
       v.protocolId,
       v.version,
       at,
     ]);
+    return (res as [unknown, number])[1] === 1;
   }
 }

@@ -31,6 +31,7 @@ const toVersionDto = (v: ProtocolVersionEntity): ProtocolVersionDto => ({
   version: v.version,
   name: v.name,
   indication: v.indication,
+  description: v.description,
   steps: v.steps.map(presentStep),
   publishedAt: v.publishedAt.toISOString(),
   retiredAt: v.retiredAt ? v.retiredAt.toISOString() : null,
@@ -116,7 +117,8 @@ export class ProtocolsService {
   async replaceDraft(actor: Actor, id: string, ifMatch: string | undefined, dto: DraftDto): Promise<WithEtag<ProtocolDto>> {
     const steps = plainSteps(dto.steps);
     return this.dataSource.transaction(async (m) => {
-      const p = await this.repo.find(id, actor.clinicId, m);
+      // Locked, so that concurrent editors are judged one after the other against the current ETag.
+      const p = await this.repo.find(id, actor.clinicId, m, true);
       if (!p) throw notFound();
       requireIfMatch(ifMatch, draftEtag(p));
       checkSteps(steps);
@@ -169,11 +171,11 @@ export class ProtocolsService {
 
   async retire(actor: Actor, id: string, version: number): Promise<WithEtag<ProtocolVersionDto>> {
     const v = await this.findVersion(actor, id, version);
-    if (v.retiredAt) return { body: toVersionDto(v), etag: versionEtag(v) };
     return this.dataSource.transaction(async (m) => {
-      const at = this.clock.now().toJSDate();
-      await this.repo.retire(m, v, at);
-      await this.audit.record(m, actor, { clinicId: v.clinicId, action: 'protocol.retire', entityType: 'protocol_version', entityId: id });
+      // Only the request that actually retires it is audited; a repeat is a no-op.
+      if (await this.repo.retire(m, v, this.clock.now().toJSDate())) {
+        await this.audit.record(m, actor, { clinicId: v.clinicId, action: 'protocol.retire', entityType: 'protocol_version', entityId: id });
+      }
       const fresh = (await this.repo.findVersion(v.clinicId, id, version, m))!;
       return { body: toVersionDto(fresh), etag: versionEtag(fresh) };
     });

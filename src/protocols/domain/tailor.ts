@@ -68,6 +68,13 @@ export type TailorResult = { ok: true; sessions: SessionToPlace[] } | { ok: fals
 
 function narrow(base: Gap, override: GapOverride | undefined, field: string, errors: Issue[]): Gap {
   if (!override) return base;
+  for (const k of ['min', 'target', 'max'] as const) {
+    const v = override[k];
+    if (v !== undefined && !Number.isFinite(v)) {
+      errors.push({ field: `${field}.${k}`, message: `${k} must be a finite number` });
+      return base;
+    }
+  }
   const gap: Gap = {
     min: override.min ?? base.min,
     max: override.max ?? base.max,
@@ -86,7 +93,8 @@ function narrow(base: Gap, override: GapOverride | undefined, field: string, err
   return gap;
 }
 
-const round1 = (x: number) => Math.round(x * 10) / 10;
+// Round to 0.1 mg after removing binary floating-point noise (0.15 × 31 is 4.6499999999999995).
+const round1 = (x: number) => Math.round(Number((x * 10).toPrecision(12))) / 10;
 
 /**
  * Turns a published template and one patient's tailoring into the concrete sessions to place,
@@ -95,7 +103,11 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
  */
 export function tailor(steps: ProtocolStep[], tailoring: Tailoring = {}): TailorResult {
   const errors: Issue[] = [];
+  const needWeight: string[] = [];
   const byKey = new Map(steps.map((s) => [s.key, s]));
+  if (tailoring.weightKg !== undefined && tailoring.weightKg !== null && !(Number.isFinite(tailoring.weightKg) && tailoring.weightKg > 0 && tailoring.weightKg < 500)) {
+    errors.push({ field: 'weightKg', message: 'weightKg must be a number of kilograms above 0 and below 500' });
+  }
   for (const key of Object.keys(tailoring.steps ?? {})) {
     if (!byKey.has(key)) errors.push({ field: `steps.${key}`, message: `the template has no step '${key}'` });
   }
@@ -126,13 +138,11 @@ export function tailor(steps: ProtocolStep[], tailoring: Tailoring = {}): Tailor
     let dose: StepDose | undefined = step.dose;
     if (t.amount !== undefined) {
       if (!step.dose) errors.push({ field: `${f}.amount`, message: `step '${step.key}' has no dose` });
-      else if (t.amount < step.dose.min || t.amount > step.dose.max) {
+      else if (!Number.isFinite(t.amount) || t.amount < step.dose.min || t.amount > step.dose.max) {
         errors.push({ field: `${f}.amount`, message: `amount (${t.amount} ${step.dose.unit}) must lie within [${step.dose.min}, ${step.dose.max}]` });
       } else dose = { ...step.dose, amount: t.amount };
     }
-    if (dose?.unit === 'mg/kg' && !(tailoring.weightKg && tailoring.weightKg > 0)) {
-      errors.push({ field: 'weightKg', message: `the patient's weight is needed for the mg/kg dose of '${step.key}'` });
-    }
+    if (dose?.unit === 'mg/kg' && !(tailoring.weightKg && tailoring.weightKg > 0)) needWeight.push(step.key);
 
     const spacing = step.spacing ? narrow(step.spacing, t.spacing, `${f}.spacing`, errors) : undefined;
     if (t.spacing && !step.spacing) errors.push({ field: `${f}.spacing`, message: `step '${step.key}' has no spacing to tailor` });
@@ -183,7 +193,9 @@ export function tailor(steps: ProtocolStep[], tailoring: Tailoring = {}): Tailor
       });
     }
   }
-  // Several steps may need the weight; say it once.
-  const unique = errors.filter((e, i) => errors.findIndex((x) => x.field === e.field && x.message === e.message) === i);
-  return unique.length ? { ok: false, errors: unique } : { ok: true, sessions };
+  // Several steps may need the weight; say it once, naming them all.
+  if (needWeight.length) {
+    errors.push({ field: 'weightKg', message: `the patient's weight is needed for the mg/kg doses of ${needWeight.map((k) => `'${k}'`).join(', ')}` });
+  }
+  return errors.length ? { ok: false, errors } : { ok: true, sessions };
 }

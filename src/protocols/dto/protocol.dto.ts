@@ -52,6 +52,7 @@ export class ProtocolVersionDto {
   @ApiProperty() version: number;
   @ApiProperty() name: string;
   @ApiProperty() indication: string;
+  @ApiProperty({ nullable: true, type: String }) description: string | null;
   @ApiProperty({ type: [ProtocolStepDto] }) steps: ProtocolStep[];
   @ApiProperty({ format: 'date-time' }) publishedAt: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) retiredAt: string | null;
