@@ -1,0 +1,526 @@
+import type { WeeklyInterval } from '../../common/weekly-interval.js';
+import type { SessionConstraint, SessionToPlace } from '../../protocols/domain/tailor.js';
+import { peakOverlap, SpanIndex, type Span } from './intervals.js';
+import type {
+  BindingCode,
+  BindingConstraint,
+  EngineClosure,
+  EngineStaff,
+  PlacedSession,
+  ScheduleRequest,
+  ScheduleResult,
+} from './types.js';
+import { ZoneCalendar } from './zone-calendar.js';
+
+const DEFAULT_GRANULARITY = 15;
+const DEFAULT_START_WINDOW = 14;
+const DEFAULT_PROBE_DAYS = 120;
+const DEFAULT_MAX_NODES = 200_000;
+
+const toMinutes = (hhmm: string) => {
+  const [h, m] = hhmm.split(':').map(Number);
+  return h * 60 + m;
+};
+const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+
+/** A start time that passes every rule not involving the plan's own sessions. */
+interface Slot {
+  start: number;
+  wall: number;
+  chairs: string[];
+  staff: string[];
+}
+
+interface DayEval {
+  slots: Slot[];
+  /** Why the other start times were refused, counted per code (first failing rule). */
+  reasons: Map<BindingCode, number>;
+  /** For CLOSURE: the closure's reason. */
+  closure?: string;
+}
+
+/** How many days past an anchor a dependent may fall, as a superset for day-level pruning. */
+function dayWindow(c: SessionConstraint, anchorDay: number): [number, number] {
+  if (c.sameDay) return [anchorDay, anchorDay];
+  if (c.gap.unit === 'days') {
+    return c.relation === 'after' ? [anchorDay + c.gap.min, anchorDay + c.gap.max] : [anchorDay - c.gap.max, anchorDay - c.gap.min];
+  }
+  const spread = Math.ceil((c.gap.max * 60 + 2 * 1440) / 1440);
+  return c.relation === 'after' ? [anchorDay, anchorDay + spread] : [anchorDay - spread, anchorDay];
+}
+
+/** Days the plan can span after its first session, with every gap at its maximum. */
+export function planSpanDays(sessions: SessionToPlace[]): number {
+  const offset = new Map<string, number>();
+  let span = 0;
+  for (const s of sessions) {
+    let at = 0;
+    for (const c of s.constraints) {
+      const base = offset.get(c.ref) ?? 0;
+      const [, hi] = dayWindow(c, base);
+      at = Math.max(at, hi);
+    }
+    offset.set(s.ref, at);
+    span = Math.max(span, at);
+  }
+  return span + 1;
+}
+
+/** Calendar days the engine needs for a request: start window and probing, plus the plan's span. */
+export function horizonDaysFor(sessions: SessionToPlace[], probeDays = DEFAULT_PROBE_DAYS): number {
+  return probeDays + planSpanDays(sessions) + 2;
+}
+
+/**
+ * Order of placement: each session right after the one it depends on, smaller dependent
+ * subtrees first, so that an attached session (therapy after an infusion) is placed before the
+ * chain moves on and the search never has to undo far.
+ */
+function placementOrder(sessions: SessionToPlace[]): number[] {
+  const index = new Map(sessions.map((s, i) => [s.ref, i]));
+  const children: number[][] = sessions.map(() => []);
+  const roots: number[] = [];
+  sessions.forEach((s, i) => {
+    const anchor = s.constraints.length ? index.get(s.constraints[0].ref) : undefined;
+    if (anchor === undefined) roots.push(i);
+    else children[anchor].push(i);
+  });
+  const size: number[] = sessions.map(() => 1);
+  for (let i = sessions.length - 1; i >= 0; i--) for (const c of children[i]) size[i] += size[c];
+  const order: number[] = [];
+  const visit = (i: number) => {
+    order.push(i);
+    for (const c of [...children[i]].sort((a, b) => size[a] - size[b] || a - b)) visit(c);
+  };
+  roots.forEach(visit);
+  return order;
+}
+
+class Scheduler {
+  private readonly g: number;
+  private readonly cal: ZoneCalendar;
+  private readonly chairBusy = new Map<string, SpanIndex>();
+  private readonly staffBusy = new Map<string, SpanIndex>();
+  private readonly patientBusy: SpanIndex;
+  private readonly dayEvals = new Map<string, DayEval>();
+  private readonly feasible = new Map<string, boolean>();
+  private readonly order: number[];
+  private readonly posOf: number[];
+  private readonly children: number[][];
+  private readonly placed: (PlacedSession | null)[];
+  private nodes = 0;
+  private readonly maxNodes: number;
+  /** Deepest position reached in the search, and why candidates there failed. */
+  private deepest = -1;
+  private deepestReasons = new Map<BindingCode, number>();
+  private deepestClosure: { date: string; reason: string } | undefined;
+  /** Days refused at the deepest position only because a dependent could not follow. */
+  private deepestLookahead: number[] = [];
+
+  constructor(private readonly req: ScheduleRequest) {
+    this.g = req.granularityMinutes ?? DEFAULT_GRANULARITY;
+    this.maxNodes = req.maxNodes ?? DEFAULT_MAX_NODES;
+    this.cal = new ZoneCalendar(req.timezone, req.earliestStart, req.horizonDays);
+    for (const chair of req.chairs) this.chairBusy.set(chair.id, new SpanIndex(req.booked.filter((b) => b.chairId === chair.id)));
+    for (const st of req.staff) this.staffBusy.set(st.id, new SpanIndex(req.booked.filter((b) => b.staffId === st.id)));
+    this.patientBusy = new SpanIndex(req.booked.filter((b) => b.patientId === req.patient.id));
+    this.order = placementOrder(req.sessions);
+    this.posOf = [];
+    this.order.forEach((i, pos) => (this.posOf[i] = pos));
+    const index = new Map(req.sessions.map((s, i) => [s.ref, i]));
+    this.children = req.sessions.map(() => []);
+    req.sessions.forEach((s, i) => {
+      for (const c of s.constraints) {
+        const a = index.get(c.ref);
+        if (a === undefined || a >= i) throw new Error(`session ${s.ref} depends on ${c.ref}, which is not listed before it`);
+        this.children[a].push(i);
+      }
+    });
+    this.placed = req.sessions.map(() => null);
+  }
+
+  // ---- rules that do not involve the plan's own sessions, evaluated once per step and day ----
+
+  /** Local wall-minute intervals of weekly rules on a weekday. */
+  private weekly(list: WeeklyInterval[], weekday: number): [number, number][] {
+    return list.filter((w) => w.weekday === weekday).map((w) => [toMinutes(w.start), toMinutes(w.end)]);
+  }
+
+  private epochOf(day: number, wall: number): number {
+    // A bound inside the skipped hour moves to the first instant after it.
+    return this.cal.toEpoch(day, wall) ?? this.cal.toEpoch(day, Math.ceil((wall + 1) / 60) * 60) ?? this.cal.days[day].startMinute + wall;
+  }
+
+  private closuresOn(day: number): { span: Span; reason: string }[] {
+    const date = this.cal.days[day].date;
+    const out: { span: Span; reason: string }[] = [];
+    for (const c of this.req.closures as EngineClosure[]) {
+      if (date < c.startDate || date > c.endDate) continue;
+      const from = c.startTime && date === c.startDate ? toMinutes(c.startTime) : 0;
+      const to = c.endTime && date === c.endDate ? toMinutes(c.endTime) : 1440;
+      out.push({ span: { start: this.epochOf(day, from), end: this.epochOf(day, to) }, reason: c.reason });
+    }
+    return out;
+  }
+
+  private evalDay(si: number, day: number): DayEval {
+    const s = this.req.sessions[si];
+    const key = `${s.stepKey}|${day}`;
+    const cached = this.dayEvals.get(key);
+    if (cached) return cached;
+    const ev: DayEval = { slots: [], reasons: new Map() };
+    const refuse = (code: BindingCode, n = 1) => ev.reasons.set(code, (ev.reasons.get(code) ?? 0) + n);
+    this.dayEvals.set(key, ev);
+    if (day < 0 || day >= this.cal.days.length) return ev;
+
+    const d = this.cal.days[day];
+    const opening = this.weekly(this.req.openingHours, d.weekday);
+    if (opening.length === 0) return refuse('CLOSED'), ev;
+    if (s.weekdays && !s.weekdays.includes(d.weekday)) return refuse('WEEKDAY_NOT_ALLOWED'), ev;
+    if (this.req.patient.unavailableDates.includes(d.date)) return refuse('PATIENT_UNAVAILABLE'), ev;
+
+    const closures = this.closuresOn(day);
+    const patientOff = this.weekly(this.req.patient.unavailable, d.weekday).map(([a, b]) => ({ start: this.epochOf(day, a), end: this.epochOf(day, b) }));
+    const staffOfRole = s.staffRole ? this.req.staff.filter((st) => st.role === s.staffRole) : [];
+    const staffHours = new Map<string, Span[]>(
+      staffOfRole.map((st) => [st.id, this.weekly(st.availability, d.weekday).map(([a, b]) => ({ start: this.epochOf(day, a), end: this.epochOf(day, b) }))]),
+    );
+    const occupy = s.durationMinutes + s.recoveryMinutes;
+
+    for (const [open, close] of opening) {
+      const closeAt = this.epochOf(day, close);
+      for (let wall = Math.ceil(open / this.g) * this.g; wall < close; wall += this.g) {
+        const start = this.cal.toEpoch(day, wall);
+        if (start === null) continue; // skipped by a clock change: not a time anyone can be there
+        const end = start + occupy;
+        if (end > closeAt) break;
+        if (start < this.req.now) { refuse('IN_THE_PAST'); continue; }
+        const closure = closures.find((c) => c.span.start < end && start < c.span.end);
+        if (closure) { refuse('CLOSURE'); ev.closure = closure.reason; continue; }
+        if (patientOff.some((p) => p.start < end && start < p.end)) { refuse('PATIENT_UNAVAILABLE'); continue; }
+        if (this.patientBusy.overlaps(start, end)) { refuse('PATIENT_BUSY'); continue; }
+        const chairs = s.needsChair ? this.req.chairs.filter((c) => !this.chairBusy.get(c.id)!.overlaps(start, end)).map((c) => c.id) : [];
+        if (s.needsChair && chairs.length === 0) { refuse('NO_CHAIR'); continue; }
+        let staff: string[] = [];
+        if (s.staffRole) {
+          const present = staffOfRole.filter((st) => staffHours.get(st.id)!.some((h) => h.start <= start && end <= h.end));
+          if (present.length === 0) { refuse('NO_STAFF'); continue; }
+          staff = present.filter((st) => this.underCapacity(st, start, end, [])).map((st) => st.id);
+          if (staff.length === 0) { refuse('STAFF_AT_CAPACITY'); continue; }
+        }
+        ev.slots.push({ start, wall, chairs, staff });
+      }
+    }
+    return ev;
+  }
+
+  private underCapacity(st: EngineStaff, start: number, end: number, extra: Span[]): boolean {
+    const spans = [...this.staffBusy.get(st.id)!.overlapping(start, end), ...extra];
+    return peakOverlap(spans, start, end) + 1 <= st.maxConcurrentPatients;
+  }
+
+  /**
+   * Day-level look-ahead: can session `si` fall on `day` with every dependent still able to find
+   * a day? A necessary condition (it ignores times of day and the plan's own sessions), cached.
+   */
+  private feasibleFrom(si: number, day: number): boolean {
+    const key = `${si}|${day}`;
+    const known = this.feasible.get(key);
+    if (known !== undefined) return known;
+    let ok = this.evalDay(si, day).slots.length > 0;
+    for (const ci of this.children[si]) {
+      if (!ok) break;
+      const c = this.req.sessions[ci].constraints.find((x) => x.ref === this.req.sessions[si].ref)!;
+      const [lo, hi] = dayWindow(c, day);
+      let any = false;
+      for (let d2 = Math.max(lo, 0); d2 <= Math.min(hi, this.cal.days.length - 1) && !any; d2++) any = this.feasibleFrom(ci, d2);
+      ok = any;
+    }
+    this.feasible.set(key, ok);
+    return ok;
+  }
+
+  // ---- the search ----
+
+  private anchorOf(c: SessionConstraint): PlacedSession {
+    const i = this.req.sessions.findIndex((s) => s.ref === c.ref);
+    return this.placed[i]!;
+  }
+
+  private meets(c: SessionConstraint, start: number, end: number, day: number): boolean {
+    const a = this.anchorOf(c);
+    const aDay = this.cal.dayIndexOf(a.start);
+    if (c.sameDay && aDay !== day) return false;
+    if (c.gap.unit === 'days') {
+      const diff = c.relation === 'after' ? day - aDay : aDay - day;
+      return diff >= c.gap.min && diff <= c.gap.max;
+    }
+    const diff = c.relation === 'after' ? start - a.occupiedUntil : a.start - end;
+    return diff >= c.gap.min * 60 && diff <= c.gap.max * 60;
+  }
+
+  /** Candidate days for a session, most preferred first. */
+  private candidateDays(si: number, rootDays: [number, number]): number[] {
+    const s = this.req.sessions[si];
+    if (s.constraints.length === 0) {
+      const out: number[] = [];
+      for (let d = rootDays[0]; d < rootDays[1]; d++) out.push(d);
+      return out;
+    }
+    let lo = 0;
+    let hi = this.cal.days.length - 1;
+    for (const c of s.constraints) {
+      const [a, b] = dayWindow(c, this.cal.dayIndexOf(this.anchorOf(c).start));
+      lo = Math.max(lo, a);
+      hi = Math.min(hi, b);
+    }
+    const days: number[] = [];
+    for (let d = lo; d <= hi; d++) days.push(d);
+    const c = s.constraints[0];
+    if (c.gap.unit !== 'days' || c.sameDay) return days;
+    // Completion is measured against the targets: a day before the target does not delay the
+    // plan, one after does. So: the target, then earlier days nearest first, then later ones.
+    const aDay = this.cal.dayIndexOf(this.anchorOf(c).start);
+    const gapOf = (d: number) => (c.relation === 'after' ? d - aDay : aDay - d);
+    const rank = (d: number) => {
+      const delta = gapOf(d) - c.gap.target;
+      const late = c.relation === 'after' ? delta > 0 : delta < 0;
+      return [late ? 1 : 0, Math.abs(delta)];
+    };
+    return days.sort((x, y) => {
+      const [lx, dx] = rank(x);
+      const [ly, dy] = rank(y);
+      return lx - ly || dx - dy || x - y;
+    });
+  }
+
+  /** Slots of a day ordered: nearest the gap target, same time of day, patient's preferred times, earliest. */
+  private orderedSlots(si: number, day: number, slots: Slot[]): Slot[] {
+    const s = this.req.sessions[si];
+    const hourGap = s.constraints.find((c) => c.gap.unit === 'hours' && !c.sameDay) ?? s.constraints.find((c) => c.gap.unit === 'hours');
+    let targetStart: number | undefined;
+    if (hourGap) {
+      const a = this.anchorOf(hourGap);
+      targetStart = hourGap.relation === 'after' ? a.occupiedUntil + hourGap.gap.target * 60 : a.start - hourGap.gap.target * 60 - (s.durationMinutes + s.recoveryMinutes);
+    }
+    let refWall: number | undefined;
+    if (s.sameTimeOfDay) {
+      const first = this.placed.find((p) => p && p.stepKey === s.stepKey);
+      if (first) refWall = toMinutes(first.localTime);
+    }
+    const weekday = this.cal.days[day].weekday;
+    const preferred = this.weekly(this.req.patient.preferredTimes, weekday);
+    const occupy = s.durationMinutes + s.recoveryMinutes;
+    const prefPenalty = (wall: number) => (preferred.length === 0 || preferred.some(([a, b]) => a <= wall && wall + occupy <= b) ? 0 : 1);
+    const key = (x: Slot): number[] => [
+      targetStart === undefined ? 0 : Math.abs(x.start - targetStart),
+      refWall === undefined ? 0 : Math.abs(x.wall - refWall),
+      prefPenalty(x.wall),
+      x.start,
+    ];
+    return [...slots].sort((x, y) => {
+      const kx = key(x);
+      const ky = key(y);
+      for (let k = 0; k < kx.length; k++) if (kx[k] !== ky[k]) return kx[k] - ky[k];
+      return 0;
+    });
+  }
+
+  private note(pos: number, code: BindingCode, closure?: { date: string; reason: string }): void {
+    if (pos > this.deepest) {
+      this.deepest = pos;
+      this.deepestReasons = new Map();
+      this.deepestClosure = undefined;
+      this.deepestLookahead = [];
+    }
+    if (pos === this.deepest) {
+      this.deepestReasons.set(code, (this.deepestReasons.get(code) ?? 0) + 1);
+      if (closure) this.deepestClosure ??= closure;
+    }
+  }
+
+  private placedSpans(predicate: (p: PlacedSession) => boolean): Span[] {
+    return this.placed.filter((p): p is PlacedSession => p !== null && predicate(p)).map((p) => ({ start: p.start, end: p.occupiedUntil }));
+  }
+
+  private search(pos: number, rootDays: [number, number]): boolean {
+    if (pos === this.order.length) return true;
+    const si = this.order[pos];
+    const s = this.req.sessions[si];
+    const occupy = s.durationMinutes + s.recoveryMinutes;
+    const previous = this.placed.filter((p): p is PlacedSession => p !== null && p.stepKey === s.stepKey).pop();
+
+    for (const day of this.candidateDays(si, rootDays)) {
+      if (!this.feasibleFrom(si, day)) {
+        const ev = this.evalDay(si, day);
+        if (ev.slots.length === 0) {
+          for (const [code, n] of ev.reasons) {
+            for (let k = 0; k < n; k++) this.note(pos, code, code === 'CLOSURE' && ev.closure ? { date: this.cal.days[day]?.date, reason: ev.closure } : undefined);
+          }
+        } else {
+          this.note(pos, 'GAP');
+          if (pos === this.deepest) this.deepestLookahead.push(day);
+        }
+        continue;
+      }
+      for (const slot of this.orderedSlots(si, day, this.evalDay(si, day).slots)) {
+        if (++this.nodes > this.maxNodes) return false;
+        const start = slot.start;
+        const end = start + occupy;
+        if (!s.constraints.every((c) => this.meets(c, start, start + occupy, day))) { this.note(pos, 'GAP'); continue; }
+        if (this.placed.some((p) => p && p.start < end && start < p.occupiedUntil)) { this.note(pos, 'PATIENT_BUSY'); continue; }
+        let chairId: string | null = null;
+        if (s.needsChair) {
+          const ordered = previous?.chairId && slot.chairs.includes(previous.chairId) ? [previous.chairId, ...slot.chairs.filter((c) => c !== previous.chairId)] : slot.chairs;
+          chairId = ordered.find((c) => this.placedSpans((p) => p.chairId === c).every((x) => !(x.start < end && start < x.end))) ?? null;
+          if (!chairId) { this.note(pos, 'NO_CHAIR'); continue; }
+        }
+        let staffId: string | null = null;
+        if (s.staffRole) {
+          const ordered = previous?.staffId && slot.staff.includes(previous.staffId) ? [previous.staffId, ...slot.staff.filter((x) => x !== previous.staffId)] : slot.staff;
+          staffId =
+            ordered.find((id) => this.underCapacity(this.req.staff.find((st) => st.id === id)!, start, end, this.placedSpans((p) => p.staffId === id))) ?? null;
+          if (!staffId) { this.note(pos, 'STAFF_AT_CAPACITY'); continue; }
+        }
+        this.placed[si] = {
+          ref: s.ref,
+          stepKey: s.stepKey,
+          occurrence: s.occurrence,
+          occurrences: s.occurrences,
+          kind: s.kind,
+          label: s.label,
+          start,
+          end: start + s.durationMinutes,
+          occupiedUntil: end,
+          localDate: this.cal.days[day].date,
+          localTime: hhmm(slot.wall),
+          chairId,
+          staffId,
+          dose: s.dose,
+        };
+        if (this.search(pos + 1, rootDays)) return true;
+        this.placed[si] = null;
+        if (this.nodes > this.maxNodes) return false;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * When the look-ahead refused every day for a session, the cause lies with a dependent: follow
+   * the dependents that could not find a day, down to one that has no usable day at all.
+   */
+  private explainLookahead(si: number, days: number[]): { si: number; reasons: Map<BindingCode, number>; closure?: { date: string; reason: string } } {
+    for (const ci of this.children[si]) {
+      const c = this.req.sessions[ci].constraints.find((x) => x.ref === this.req.sessions[si].ref)!;
+      const window = new Set<number>();
+      for (const d of days) {
+        if (this.evalDay(si, d).slots.length === 0) continue;
+        const [lo, hi] = dayWindow(c, d);
+        for (let d2 = Math.max(lo, 0); d2 <= Math.min(hi, this.cal.days.length - 1); d2++) window.add(d2);
+      }
+      const childDays = [...window].sort((a, b) => a - b);
+      if (childDays.length === 0 || childDays.some((d2) => this.feasibleFrom(ci, d2))) continue;
+      const withSlots = childDays.filter((d2) => this.evalDay(ci, d2).slots.length > 0);
+      if (withSlots.length > 0) return this.explainLookahead(ci, withSlots);
+      const reasons = new Map<BindingCode, number>();
+      let closure: { date: string; reason: string } | undefined;
+      for (const d2 of childDays) {
+        const ev = this.evalDay(ci, d2);
+        for (const [code, n] of ev.reasons) reasons.set(code, (reasons.get(code) ?? 0) + n);
+        if (ev.closure && !closure) closure = { date: this.cal.days[d2].date, reason: ev.closure };
+      }
+      return { si: ci, reasons, closure };
+    }
+    return { si, reasons: new Map([['GAP', 1]]) };
+  }
+
+  private binding(): BindingConstraint {
+    if (this.nodes > this.maxNodes) {
+      const s = this.req.sessions[this.order[Math.max(this.deepest, 0)]];
+      return { code: 'SEARCH_LIMIT', ref: s.ref, message: `the search gave up after ${this.maxNodes} attempts while placing ${s.label}; try a later start or fewer constraints` };
+    }
+    const pos = Math.max(this.deepest, 0);
+    let s = this.req.sessions[this.order[pos]];
+    let reasons = this.deepestReasons;
+    // Days that had times but no way for a dependent to follow point deeper than days with no
+    // time at all (a Sunday is closed, but the weekdays failed because of something later).
+    if (this.deepestLookahead.length > 0) {
+      const explained = this.explainLookahead(this.order[pos], this.deepestLookahead);
+      s = this.req.sessions[explained.si];
+      reasons = explained.reasons;
+      this.deepestClosure = explained.closure;
+    }
+    // The reason met most often where the search got stuck; GAP only when nothing more specific.
+    const ranked = [...reasons.entries()].sort((a, b) => (a[0] === 'GAP' ? 1 : 0) - (b[0] === 'GAP' ? 1 : 0) || b[1] - a[1]);
+    const code: BindingCode = ranked[0]?.[0] ?? 'GAP';
+    const c = s.constraints[0];
+    const within = c
+      ? ` within its ${c.gap.max}-${c.gap.unit === 'days' ? 'day' : 'hour'} maximum gap ${c.relation === 'after' ? 'after' : 'before'} ${c.ref.replace('#', ' #')}`
+      : ` in the ${this.req.startWindowDays ?? DEFAULT_START_WINDOW} days from ${this.req.earliestStart}`;
+    const what = `${s.label} (${s.ref})`;
+    const messages: Record<BindingCode, string> = {
+      CLOSED: `the clinic is not open on any allowed day for ${what}${within}`,
+      CLOSURE: `closure ${this.deepestClosure?.date ?? ''}${this.deepestClosure ? ` (${this.deepestClosure.reason})` : ''} leaves no time for ${what}${within}`,
+      WEEKDAY_NOT_ALLOWED: `no allowed weekday for ${what}${within}`,
+      PATIENT_UNAVAILABLE: `the patient is unavailable at every possible time for ${what}${within}`,
+      PATIENT_BUSY: `the patient has other sessions at every possible time for ${what}${within}`,
+      NO_CHAIR: `no chair free for ${what}${within}`,
+      NO_STAFF: `no ${s.staffRole ?? 'staff member'} available for ${what}${within}`,
+      STAFF_AT_CAPACITY: `every ${s.staffRole ?? 'staff member'} is at their limit of patients at once for ${what}${within}`,
+      IN_THE_PAST: `every possible time for ${what} is in the past`,
+      GAP: `no time for ${what} keeps its gaps${within}`,
+      SEARCH_LIMIT: '',
+    };
+    const binding: BindingConstraint = { code, ref: s.ref, message: messages[code] };
+    if (code === 'CLOSURE' && this.deepestClosure?.date) binding.date = this.deepestClosure.date;
+    return binding;
+  }
+
+  run(): ScheduleResult {
+    const window = this.req.startWindowDays ?? DEFAULT_START_WINDOW;
+    const probe = Math.min(this.req.probeDays ?? DEFAULT_PROBE_DAYS, this.cal.days.length);
+    if (this.search(0, [0, Math.min(window, probe)])) return this.result();
+    const binding = this.binding();
+    // Where would it work? Try later first days, skipping those the look-ahead rules out.
+    const root = this.order[0];
+    for (let d = window; d < probe && this.nodes <= this.maxNodes; d++) {
+      if (!this.feasibleFrom(root, d)) continue;
+      this.placed.fill(null);
+      if (this.search(0, [d, d + 1])) {
+        return { kind: 'infeasible', binding, earliestStart: this.cal.days[d].date, nodes: this.nodes };
+      }
+    }
+    return { kind: 'infeasible', binding, earliestStart: null, nodes: this.nodes };
+  }
+
+  private result(): ScheduleResult {
+    const sessions = this.placed.map((p) => p!).sort((a, b) => a.start - b.start || a.ref.localeCompare(b.ref));
+    return { kind: 'planned', sessions, nodes: this.nodes };
+  }
+}
+
+/**
+ * Places a tailored series in a clinic's calendar. Pure: everything it needs comes in the request
+ * (zone, hours, closures, chairs, staff, bookings, patient, sessions, now), and the same request
+ * always gives the same answer.
+ *
+ * Every session (with its recovery) lies inside opening hours and outside closures, on an
+ * allowed weekday and not in the past; its chair is free; its staff member is present for all of
+ * it and under their limit of patients at once; the patient is free and not unavailable; every
+ * gap is within its bounds (days: local calendar days; hours: elapsed time from the end of
+ * the earlier session, recovery included).
+ *
+ * Preference, in order: earliest completion (measured against the targets: a gap shorter than
+ * its target does not count as finishing earlier, a longer one delays), gaps nearest their
+ * targets, the same local time of day where the step asks for it, the patient's preferred
+ * times, then the earliest time. The search is depth-first with a day-level look-ahead and
+ * takes the first plan in that order.
+ *
+ * When nothing fits, the result names the binding constraint and the earliest first day within
+ * `probeDays` from which a plan would work, if any.
+ */
+export function schedule(req: ScheduleRequest): ScheduleResult {
+  if (req.sessions.length === 0) return { kind: 'planned', sessions: [], nodes: 0 };
+  return new Scheduler(req).run();
+}

@@ -1,0 +1,117 @@
+import type { WeeklyInterval } from '../../common/weekly-interval.js';
+import type { PlannedDose, SessionToPlace } from '../../protocols/domain/tailor.js';
+
+/** A closure in the clinic's local terms (whole days, or start date+time to end date+time). */
+export interface EngineClosure {
+  startDate: string;
+  endDate: string;
+  startTime: string | null;
+  endTime: string | null;
+  reason: string;
+}
+
+export interface EngineStaff {
+  id: string;
+  name: string;
+  role: string;
+  availability: WeeklyInterval[];
+  maxConcurrentPatients: number;
+}
+
+export interface EngineChair {
+  id: string;
+  name: string;
+}
+
+/** An already booked session, as the resources it holds: [start, end) in epoch minutes, recovery included. */
+export interface BookedSession {
+  start: number;
+  end: number;
+  chairId: string | null;
+  staffId: string | null;
+  patientId: string;
+}
+
+export interface EnginePatient {
+  id: string;
+  unavailable: WeeklyInterval[];
+  unavailableDates: string[];
+  preferredTimes: WeeklyInterval[];
+}
+
+export interface ScheduleRequest {
+  timezone: string;
+  openingHours: WeeklyInterval[];
+  closures: EngineClosure[];
+  /** Active chairs, in preference order. */
+  chairs: EngineChair[];
+  /** Active staff, in preference order. */
+  staff: EngineStaff[];
+  /** Sessions already booked in the horizon (any patient). */
+  booked: BookedSession[];
+  patient: EnginePatient;
+  /** From `tailor`: dependency order, every constraint pointing at an earlier session. */
+  sessions: SessionToPlace[];
+  /** The first local date the plan may use (YYYY-MM-DD). */
+  earliestStart: string;
+  /** Now, as epoch minutes: nothing starts before it. */
+  now: number;
+  /** Candidate start times are multiples of this many local minutes (default 15). */
+  granularityMinutes?: number;
+  /** The first session must start within this many days of earliestStart (default 14). */
+  startWindowDays?: number;
+  /** How far past earliestStart to look for a workable start when refusing (default 120 days). */
+  probeDays?: number;
+  /** Days the calendar covers; must include the whole plan (computed by `horizonDays`). */
+  horizonDays: number;
+  /** Search budget in placement attempts (default 200,000). */
+  maxNodes?: number;
+}
+
+export interface PlacedSession {
+  ref: string;
+  stepKey: string;
+  occurrence: number;
+  occurrences: number;
+  kind: SessionToPlace['kind'];
+  label: string;
+  /** Epoch minutes. */
+  start: number;
+  /** End of the session itself. */
+  end: number;
+  /** End of the time it holds the chair/patient/staff: end + recovery. */
+  occupiedUntil: number;
+  /** Local date (YYYY-MM-DD) and wall time (HH:mm) of the start. */
+  localDate: string;
+  localTime: string;
+  chairId: string | null;
+  staffId: string | null;
+  dose: PlannedDose | null;
+}
+
+export type BindingCode =
+  | 'CLOSED'
+  | 'CLOSURE'
+  | 'WEEKDAY_NOT_ALLOWED'
+  | 'PATIENT_UNAVAILABLE'
+  | 'PATIENT_BUSY'
+  | 'NO_CHAIR'
+  | 'NO_STAFF'
+  | 'STAFF_AT_CAPACITY'
+  | 'IN_THE_PAST'
+  | 'GAP'
+  | 'SEARCH_LIMIT';
+
+/** The constraint that stopped the plan, in words a front desk can act on. */
+export interface BindingConstraint {
+  code: BindingCode;
+  message: string;
+  /** The session that could not be placed, e.g. `infusion#4`. */
+  ref: string;
+  /** A date the constraint concerns, when there is one (e.g. a closure). */
+  date?: string;
+}
+
+export type ScheduleResult =
+  | { kind: 'planned'; sessions: PlacedSession[]; nodes: number }
+  | { kind: 'infeasible'; binding: BindingConstraint; earliestStart: string | null; nodes: number };
