@@ -1,5 +1,6 @@
 import { Foundation1764028800000 } from './1764028800000-Foundation.js';
 import { ProtocolTemplates1764115200000 } from './1764115200000-ProtocolTemplates.js';
+import { PlansAndSessions1764201600000 } from './1764201600000-PlansAndSessions.js';
 
 /** Every migration, oldest first. `npm run migration:generate` adds new files; list them here. */
-export const MIGRATIONS = [Foundation1764028800000, ProtocolTemplates1764115200000];
+export const MIGRATIONS = [Foundation1764028800000, ProtocolTemplates1764115200000, PlansAndSessions1764201600000];

@@ -14,6 +14,7 @@ import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { HealthModule } from './health/health.module.js';
 import { PatientsModule } from './patients/patients.module.js';
+import { PlansModule } from './plans/plans.module.js';
 import { ProtocolsModule } from './protocols/protocols.module.js';
 
 export interface AppModuleOptions {
@@ -60,6 +61,7 @@ export class AppModule implements NestModule {
         ClinicsModule,
         PatientsModule,
         ProtocolsModule,
+        PlansModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },

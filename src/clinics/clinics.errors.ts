@@ -6,6 +6,7 @@ export enum ClinicErrorCode {
   CHAIR_NAME_TAKEN = 'CHAIR_NAME_TAKEN',
   STAFF_NOT_FOUND = 'STAFF_NOT_FOUND',
   CLOSURE_NOT_FOUND = 'CLOSURE_NOT_FOUND',
+  STAFF_CAPACITY_IN_USE = 'STAFF_CAPACITY_IN_USE',
 }
 
 export class ClinicError extends DomainError {

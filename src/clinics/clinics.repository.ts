@@ -66,6 +66,16 @@ export class ClinicsRepository {
     return repo.save(repo.create(staff));
   }
 
+  /** The highest seat any active session of this staff member holds from `now` on (0 if none). */
+  async highestSeatBookedAhead(m: EntityManager, clinicId: string, staffId: string, now: Date): Promise<number> {
+    const [row] = await m.query(
+      `SELECT coalesce(max(staff_seat), 0)::int AS seat FROM sessions
+        WHERE clinic_id = $1 AND staff_id = $2 AND occupied_until > $3 AND status IN ('scheduled', 'checked_in', 'completed')`,
+      [clinicId, staffId, now],
+    );
+    return row.seat;
+  }
+
   listClosures(clinicId: string, from?: string, to?: string): Promise<ClosureEntity[]> {
     const qb = this.dataSource.getRepository(ClosureEntity).createQueryBuilder('x').where('x.clinic_id = :clinicId', { clinicId });
     if (from) qb.andWhere('x.end_date >= :from', { from });

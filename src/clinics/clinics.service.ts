@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../common/auth/actor.js';
+import { Clock } from '../common/clock/clock.js';
 import { ForbiddenError, ValidationFailedError } from '../common/errors/common.errors.js';
 import { decodeCursor, encodeCursor, type Page } from '../common/paging/cursor.js';
 import { minutesOfDay } from '../common/validation/validators.js';
@@ -57,6 +58,7 @@ export class ClinicsService {
     private readonly dataSource: DataSource,
     private readonly repo: ClinicsRepository,
     private readonly audit: AuditService,
+    private readonly clock: Clock,
   ) {}
 
   /** A clinic the actor may see; another clinic's id looks exactly like an unknown one. */
@@ -163,6 +165,15 @@ export class ClinicsService {
   private writeStaff(actor: Actor, action: string, staff: Partial<StaffMemberEntity>): Promise<StaffDto> {
     return this.dataSource.transaction(async (m) => {
       const saved = await this.repo.saveStaff(m, staff);
+      // The row is now locked: bookings wait for us (see sessions_seat_within_capacity), and we
+      // see every booking made before. Refuse a limit below what is already booked ahead.
+      const inUse = await this.repo.highestSeatBookedAhead(m, saved.clinicId, saved.id, this.clock.now().toJSDate());
+      if (inUse > saved.maxConcurrentPatients) {
+        throw new ClinicError(
+          ClinicErrorCode.STAFF_CAPACITY_IN_USE,
+          `${saved.name} already has up to ${inUse} patients at once booked ahead; move those sessions before lowering the limit.`,
+        );
+      }
       await this.audit.record(m, actor, { clinicId: saved.clinicId, action, entityType: 'staff_member', entityId: saved.id });
       return toStaffDto(saved);
     });

@@ -5,6 +5,8 @@ import { ClinicEntity } from '../clinics/entities/clinic.entity.js';
 import { ClosureEntity } from '../clinics/entities/closure.entity.js';
 import { StaffMemberEntity } from '../clinics/entities/staff-member.entity.js';
 import { PatientEntity } from '../patients/entities/patient.entity.js';
+import { PlanEntity } from '../plans/entities/plan.entity.js';
+import { SessionEntity } from '../sessions/entities/session.entity.js';
 import { ProtocolVersionEntity } from '../protocols/entities/protocol-version.entity.js';
 import { ProtocolEntity } from '../protocols/entities/protocol.entity.js';
 
@@ -19,4 +21,6 @@ export const ENTITIES = [
   AuditEventEntity,
   ProtocolEntity,
   ProtocolVersionEntity,
+  PlanEntity,
+  SessionEntity,
 ];

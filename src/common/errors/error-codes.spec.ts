@@ -1,6 +1,7 @@
 import { ApiKeyErrorCode } from '../../api-keys/api-keys.errors.js';
 import { ClinicErrorCode } from '../../clinics/clinics.errors.js';
 import { PatientErrorCode } from '../../patients/patients.errors.js';
+import { PlanErrorCode } from '../../plans/plans.errors.js';
 import { ProtocolErrorCode } from '../../protocols/protocols.errors.js';
 import { CommonErrorCode } from './common.errors.js';
 import { problemType, statusForCode, type ErrorCode } from './error-codes.js';
@@ -11,6 +12,7 @@ const ALL_CODES: ErrorCode[] = [
   ...Object.values(PatientErrorCode),
   ...Object.values(ApiKeyErrorCode),
   ...Object.values(ProtocolErrorCode),
+  ...Object.values(PlanErrorCode),
 ];
 
 describe('statusForCode', () => {

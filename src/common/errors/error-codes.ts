@@ -1,10 +1,11 @@
 import { ApiKeyErrorCode } from '../../api-keys/api-keys.errors.js';
 import { ClinicErrorCode } from '../../clinics/clinics.errors.js';
 import { PatientErrorCode } from '../../patients/patients.errors.js';
+import { PlanErrorCode } from '../../plans/plans.errors.js';
 import { ProtocolErrorCode } from '../../protocols/protocols.errors.js';
 import { CommonErrorCode } from './common.errors.js';
 
-export type ErrorCode = CommonErrorCode | ClinicErrorCode | PatientErrorCode | ApiKeyErrorCode | ProtocolErrorCode;
+export type ErrorCode = CommonErrorCode | ClinicErrorCode | PatientErrorCode | ApiKeyErrorCode | ProtocolErrorCode | PlanErrorCode;
 
 function assertNever(x: never): never {
   throw new Error(`unmapped error code ${String(x)}`);
@@ -29,11 +30,14 @@ export function statusForCode(code: ErrorCode): number {
     case ApiKeyErrorCode.API_KEY_NOT_FOUND:
     case ProtocolErrorCode.PROTOCOL_NOT_FOUND:
     case ProtocolErrorCode.PROTOCOL_VERSION_NOT_FOUND:
+    case PlanErrorCode.PLAN_NOT_FOUND:
       return 404;
     case CommonErrorCode.CONFLICT:
     case CommonErrorCode.SLOT_TAKEN:
     case ClinicErrorCode.CHAIR_NAME_TAKEN:
     case ProtocolErrorCode.DRAFT_UNCHANGED:
+    case ClinicErrorCode.STAFF_CAPACITY_IN_USE:
+    case PlanErrorCode.IDEMPOTENCY_IN_FLIGHT:
       return 409;
     case CommonErrorCode.PRECONDITION_FAILED:
       return 412;
@@ -43,6 +47,10 @@ export function statusForCode(code: ErrorCode): number {
       return 415;
     case CommonErrorCode.PRECONDITION_REQUIRED:
       return 428;
+    case PlanErrorCode.PLAN_INFEASIBLE:
+    case PlanErrorCode.PROTOCOL_VERSION_RETIRED:
+    case PlanErrorCode.IDEMPOTENCY_KEY_REUSED:
+      return 422;
     case CommonErrorCode.INTERNAL:
       return 500;
     case CommonErrorCode.DATABASE_UNAVAILABLE:

@@ -1,0 +1,95 @@
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { DataSource, type EntityManager } from 'typeorm';
+import { PlanError, PlanErrorCode } from '../../plans/plans.errors.js';
+import { Clock } from '../clock/clock.js';
+import { ValidationFailedError } from '../errors/common.errors.js';
+
+/** How long a key's first response is kept and replayed. */
+export const IDEMPOTENCY_TTL_HOURS = 24;
+
+export interface StoredResponse<T> {
+  status: number;
+  body: T;
+}
+
+/** Canonical JSON (sorted keys), so that the same body always hashes the same. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function requestHash(methodPath: string, body: unknown): string {
+  return createHash('sha256').update(methodPath).update('\n').update(canonical(body)).digest('hex');
+}
+
+const KEY_RE = /^[\x21-\x7e]{1,200}$/;
+
+/** Checks an Idempotency-Key header's form; undefined when absent. */
+export function parseIdempotencyKey(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (!KEY_RE.test(header)) {
+    throw new ValidationFailedError([{ field: 'Idempotency-Key', message: 'Idempotency-Key must be 1–200 visible ASCII characters' }], 'A header is invalid.');
+  }
+  return header;
+}
+
+/**
+ * Idempotency-Key for creating requests. The key is claimed inside the transaction that does the
+ * work (a transaction-scoped advisory lock: a concurrent duplicate gets 409 at once) and the
+ * response is stored in that same transaction, so a retry replays exactly the first result and a
+ * rolled-back attempt leaves no trace.
+ */
+@Injectable()
+export class IdempotencyService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  private cutoff(): Date {
+    return this.clock.now().minus({ hours: IDEMPOTENCY_TTL_HOURS }).toJSDate();
+  }
+
+  private async find<T>(m: EntityManager, clinicId: string, key: string, hash: string): Promise<StoredResponse<T> | undefined> {
+    const [row] = await m.query(
+      `SELECT request_hash, status_code, response FROM idempotency_keys WHERE clinic_id = $1 AND key = $2 AND created_at > $3`,
+      [clinicId, key, this.cutoff()],
+    );
+    if (!row) return undefined;
+    if (row.request_hash !== hash) {
+      throw new PlanError(PlanErrorCode.IDEMPOTENCY_KEY_REUSED, 'This Idempotency-Key was already used with a different request.');
+    }
+    return { status: row.status_code, body: row.response as T };
+  }
+
+  /** A quick look outside any transaction: the stored response, if this key was used before. */
+  lookup<T>(clinicId: string, key: string, hash: string): Promise<StoredResponse<T> | undefined> {
+    return this.find<T>(this.dataSource.manager, clinicId, key, hash);
+  }
+
+  /** Claims the key for this transaction; returns the stored response when it was used before. */
+  async claim<T>(m: EntityManager, clinicId: string, key: string, hash: string): Promise<StoredResponse<T> | undefined> {
+    const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked`, [`${clinicId}|${key}`]);
+    if (!locked) {
+      throw new PlanError(PlanErrorCode.IDEMPOTENCY_IN_FLIGHT, 'A request with this Idempotency-Key is still being processed; retry shortly.');
+    }
+    await m.query(`DELETE FROM idempotency_keys WHERE clinic_id = $1 AND key = $2 AND created_at <= $3`, [clinicId, key, this.cutoff()]);
+    return this.find<T>(m, clinicId, key, hash);
+  }
+
+  async store(m: EntityManager, row: { clinicId: string; key: string; actorKeyId: string; methodPath: string; hash: string; status: number; body: unknown }): Promise<void> {
+    await m.query(
+      `INSERT INTO idempotency_keys (clinic_id, key, actor_key_id, method_path, request_hash, status_code, response, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)`,
+      [row.clinicId, row.key, row.actorKeyId, row.methodPath, row.hash, row.status, JSON.stringify(row.body), this.clock.now().toJSDate()],
+    );
+  }
+}

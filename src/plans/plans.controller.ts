@@ -1,0 +1,76 @@
+import { Body, Controller, Get, Headers, HttpCode, Post, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import type { Actor } from '../common/auth/actor.js';
+import { CurrentActor } from '../common/auth/current-actor.decorator.js';
+import { ALL_ROLES, Roles } from '../common/auth/roles.decorator.js';
+import { ProblemDto } from '../common/http/problem.dto.js';
+import { parseIdempotencyKey } from '../common/idempotency/idempotency.service.js';
+import { UuidParam } from '../common/validation/validation.js';
+import { PlanDto, PlanListDto, PlanPreviewDto, PlanRequestDto } from './dto/plan.dto.js';
+import { PlansService } from './plans.service.js';
+
+const INFEASIBLE = {
+  description: 'Nothing fits: `binding` names the constraint that stops the plan, `earliestStart` the first date from which one would work (or null)',
+  type: ProblemDto,
+};
+
+@ApiTags('plans')
+@Roles(...ALL_ROLES)
+@ApiBadRequestResponse({ description: 'Invalid input, or tailoring outside the template; `errors` names each field', type: ProblemDto })
+@ApiNotFoundResponse({ description: 'Unknown patient, protocol or version', type: ProblemDto })
+@Controller()
+export class PlansController {
+  constructor(private readonly service: PlansService) {}
+
+  @Post('plans/preview')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Propose a plan for a patient without booking anything' })
+  @ApiOkResponse({ type: PlanPreviewDto })
+  @ApiUnprocessableEntityResponse(INFEASIBLE)
+  preview(@CurrentActor() actor: Actor, @Body() dto: PlanRequestDto): Promise<PlanPreviewDto> {
+    return this.service.preview(actor, dto);
+  }
+
+  @Post('plans')
+  @ApiOperation({ summary: 'Book a whole series in one transaction (all or nothing)' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retry with the same key and body returns the first response' })
+  @ApiCreatedResponse({ type: PlanDto })
+  @ApiConflictResponse({ description: 'Another booking took a needed slot (conflictingSessionId), or the same Idempotency-Key is in flight', type: ProblemDto })
+  @ApiUnprocessableEntityResponse({ ...INFEASIBLE, description: `${INFEASIBLE.description}; or the Idempotency-Key was used with a different body` })
+  async book(
+    @CurrentActor() actor: Actor,
+    @Body() dto: PlanRequestDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<PlanDto> {
+    const result = await this.service.book(actor, dto, parseIdempotencyKey(key));
+    res.status(result.status);
+    if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    return result.body;
+  }
+
+  @Get('plans/:planId')
+  @ApiOperation({ summary: 'A plan with its sessions' })
+  @ApiOkResponse({ type: PlanDto })
+  get(@CurrentActor() actor: Actor, @UuidParam('planId') id: string): Promise<PlanDto> {
+    return this.service.get(actor, id);
+  }
+
+  @Get('patients/:patientId/plans')
+  @ApiOperation({ summary: "A patient's plans, newest first" })
+  @ApiOkResponse({ type: PlanListDto })
+  list(@CurrentActor() actor: Actor, @UuidParam('patientId') id: string): Promise<PlanListDto> {
+    return this.service.listForPatient(actor, id);
+  }
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { IdempotencyService } from '../common/idempotency/idempotency.service.js';
+import { ProtocolsModule } from '../protocols/protocols.module.js';
+import { PlansController } from './plans.controller.js';
+import { PlansRepository } from './plans.repository.js';
+import { PlansService } from './plans.service.js';
+
+@Module({
+  imports: [ProtocolsModule],
+  controllers: [PlansController],
+  providers: [PlansRepository, PlansService, IdempotencyService],
+  exports: [PlansService],
+})
+export class PlansModule {}

@@ -1,0 +1,337 @@
+import { Injectable } from '@nestjs/common';
+import { DateTime } from 'luxon';
+import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import type { Actor } from '../common/auth/actor.js';
+import { Clock } from '../common/clock/clock.js';
+import { withRetries } from '../common/database/transactions.js';
+import { CommonErrorCode, ValidationFailedError } from '../common/errors/common.errors.js';
+import { sqlState } from '../common/errors/database-errors.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { IdempotencyService, requestHash, type StoredResponse } from '../common/idempotency/idempotency.service.js';
+import { PatientError, PatientErrorCode } from '../patients/patients.errors.js';
+import { tailor, type SessionToPlace, type Tailoring } from '../protocols/domain/tailor.js';
+import type { ProtocolVersionEntity } from '../protocols/entities/protocol-version.entity.js';
+import { ProtocolError, ProtocolErrorCode } from '../protocols/protocols.errors.js';
+import { ProtocolsService } from '../protocols/protocols.service.js';
+import { horizonDaysFor, schedule } from '../scheduling/engine/schedule.js';
+import type { PlacedSession, ScheduleRequest } from '../scheduling/engine/types.js';
+import type { SessionEntity } from '../sessions/entities/session.entity.js';
+import type { PlanDto, PlanPreviewDto, PlanRequestDto, SessionViewDto } from './dto/plan.dto.js';
+import type { PlanEntity } from './entities/plan.entity.js';
+import { PlanError, PlanErrorCode } from './plans.errors.js';
+import { PlansRepository, type ClinicSetup, type SeatUse } from './plans.repository.js';
+
+const PROBE_DAYS = 120;
+
+interface Prepared {
+  setup: ClinicSetup;
+  patientId: string;
+  version: ProtocolVersionEntity;
+  tailoring: Tailoring;
+  sessions: SessionToPlace[];
+  earliestStart: string;
+  request: ScheduleRequest;
+}
+
+export interface BookResult {
+  body: PlanDto;
+  status: number;
+  replayed: boolean;
+}
+
+const toMinute = (d: Date) => Math.round(d.getTime() / 60000);
+const fromMinute = (m: number) => new Date(m * 60000);
+
+/** Preview and booking of whole series. */
+@Injectable()
+export class PlansService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly repo: PlansRepository,
+    private readonly protocols: ProtocolsService,
+    private readonly idempotency: IdempotencyService,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  // ---- preparing the engine's input ----
+
+  private async resolveVersion(actor: Actor, protocolId: string, version: number | undefined, clinicId: string): Promise<ProtocolVersionEntity> {
+    if (version !== undefined) {
+      const v = await this.protocols.findVersion(actor, protocolId, version);
+      if (v.clinicId !== clinicId) throw new ProtocolError(ProtocolErrorCode.PROTOCOL_NOT_FOUND, 'No such protocol.');
+      if (v.retiredAt) throw new PlanError(PlanErrorCode.PROTOCOL_VERSION_RETIRED, `Version ${version} is retired: new plans use a version in use.`);
+      return v;
+    }
+    const { body } = await this.protocols.get(actor, protocolId);
+    if (body.clinicId !== clinicId) throw new ProtocolError(ProtocolErrorCode.PROTOCOL_NOT_FOUND, 'No such protocol.');
+    if (body.currentVersion === null) {
+      throw new PlanError(PlanErrorCode.PROTOCOL_VERSION_RETIRED, 'The protocol has no published version in use.');
+    }
+    return this.protocols.findVersion(actor, protocolId, body.currentVersion);
+  }
+
+  private async prepare(actor: Actor, dto: PlanRequestDto): Promise<Prepared> {
+    const patient = await this.repo.findPatient(dto.patientId, actor.clinicId);
+    if (!patient) throw new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
+    const version = await this.resolveVersion(actor, dto.protocolId, dto.protocolVersion, patient.clinicId);
+    const setup = await this.repo.clinicSetup(patient.clinicId);
+    const zone = setup.clinic.timezone;
+
+    const today = this.clock.now().setZone(zone).toISODate()!;
+    const earliestStart = dto.earliestStart ?? today;
+    if (earliestStart < today) throw new ValidationFailedError([{ field: 'earliestStart', message: `earliestStart must not be before today (${today} in the clinic)` }]);
+
+    const tailoring: Tailoring = {
+      weightKg: dto.tailoring?.weightKg ?? patient.weightKg,
+      steps: Object.fromEntries(
+        (dto.tailoring?.steps ?? []).map(({ step, ...t }) => [step, Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined))]),
+      ),
+    };
+    const tailored = tailor(version.steps, tailoring);
+    if (!tailored.ok) {
+      throw new ValidationFailedError(
+        tailored.errors.map((e) => ({ field: `tailoring.${e.field}`, message: e.message })),
+        'The tailoring does not fit the protocol version.',
+      );
+    }
+
+    const horizonDays = horizonDaysFor(tailored.sessions, PROBE_DAYS);
+    const from = DateTime.fromISO(earliestStart, { zone }).startOf('day');
+    const booked = await this.repo.bookings(patient.clinicId, from.minus({ days: 1 }).toJSDate(), from.plus({ days: horizonDays + 1 }).toJSDate());
+    return {
+      setup,
+      patientId: patient.id,
+      version,
+      tailoring,
+      sessions: tailored.sessions,
+      earliestStart,
+      request: {
+        timezone: zone,
+        openingHours: setup.clinic.openingHours,
+        closures: setup.closures.map((c) => ({
+          startDate: c.startDate,
+          endDate: c.endDate,
+          startTime: c.startTime?.slice(0, 5) ?? null,
+          endTime: c.endTime?.slice(0, 5) ?? null,
+          reason: c.reason,
+        })),
+        chairs: setup.chairs.map((c) => ({ id: c.id, name: c.name })),
+        staff: setup.staff.map((s) => ({ id: s.id, name: s.name, role: s.role, availability: s.availability, maxConcurrentPatients: s.maxConcurrentPatients })),
+        booked,
+        patient: {
+          id: patient.id,
+          unavailable: patient.unavailable,
+          unavailableDates: patient.unavailableDates,
+          preferredTimes: dto.preferredTimes ?? patient.preferredTimes,
+        },
+        sessions: tailored.sessions,
+        earliestStart,
+        now: toMinute(this.clock.now().toJSDate()),
+        startWindowDays: dto.startWithinDays,
+        probeDays: PROBE_DAYS,
+        horizonDays,
+      },
+    };
+  }
+
+  private plan(prepared: Prepared): PlacedSession[] {
+    const result = schedule(prepared.request);
+    if (result.kind === 'planned') return result.sessions;
+    throw new PlanError(PlanErrorCode.PLAN_INFEASIBLE, `No plan fits: ${result.binding.message}.`, {
+      binding: result.binding,
+      earliestStart: result.earliestStart,
+    });
+  }
+
+  // ---- views ----
+
+  private view(setup: ClinicSetup, s: PlacedSession | SessionEntity): SessionViewDto {
+    const zone = setup.clinic.timezone;
+    const iso = (d: Date) => DateTime.fromJSDate(d, { zone }).toISO({ suppressMilliseconds: true })!;
+    const entity = 'startsAt' in s;
+    const start = entity ? s.startsAt : fromMinute(s.start);
+    const local = DateTime.fromJSDate(start, { zone });
+    const chair = s.chairId ? setup.chairs.find((c) => c.id === s.chairId) : undefined;
+    const staff = s.staffId ? setup.staff.find((x) => x.id === s.staffId) : undefined;
+    return {
+      ...(entity ? { id: s.id } : {}),
+      ref: s.ref,
+      stepKey: s.stepKey,
+      occurrence: s.occurrence,
+      kind: s.kind,
+      label: s.label,
+      start: iso(start),
+      end: iso(entity ? s.endsAt : fromMinute(s.end)),
+      occupiedUntil: iso(entity ? s.occupiedUntil : fromMinute(s.occupiedUntil)),
+      localDate: local.toISODate()!,
+      localTime: local.toFormat('HH:mm'),
+      chair: s.chairId ? { id: s.chairId, name: chair?.name ?? '(inactive chair)' } : null,
+      staff: s.staffId ? { id: s.staffId, name: staff?.name ?? '(inactive staff member)' } : null,
+      dose: entity ? s.plannedDose : s.dose,
+      ...(entity ? { status: s.status } : {}),
+    };
+  }
+
+  private planView(setup: ClinicSetup, plan: PlanEntity, sessions: SessionEntity[]): PlanDto {
+    return {
+      id: plan.id,
+      clinicId: plan.clinicId,
+      patientId: plan.patientId,
+      protocolId: plan.protocolId,
+      protocolVersion: plan.protocolVersion,
+      timezone: setup.clinic.timezone,
+      status: plan.status,
+      version: plan.version,
+      earliestStart: plan.earliestStart,
+      tailoring: plan.tailoring as unknown as Record<string, unknown>,
+      createdAt: plan.createdAt.toISOString(),
+      sessions: sessions.map((s) => this.view(setup, s)),
+    };
+  }
+
+  // ---- use cases ----
+
+  /** The plan that booking would make, without writing it (the read of patient data is audited). */
+  async preview(actor: Actor, dto: PlanRequestDto): Promise<PlanPreviewDto> {
+    const prepared = await this.prepare(actor, dto);
+    const placed = this.plan(prepared);
+    await this.dataSource.transaction((m) =>
+      this.audit.record(m, actor, { clinicId: prepared.setup.clinic.id, action: 'plan.preview', entityType: 'patient', entityId: prepared.patientId, patientId: prepared.patientId }),
+    );
+    return {
+      patientId: prepared.patientId,
+      protocolId: prepared.version.protocolId,
+      protocolVersion: prepared.version.version,
+      timezone: prepared.setup.clinic.timezone,
+      sessions: placed.map((s) => this.view(prepared.setup, s)),
+    };
+  }
+
+  /** Lowest free seat per staffed session, given seats held by others and by the plan itself. */
+  private assignSeats(placed: PlacedSession[], used: SeatUse[]): (number | null)[] {
+    const mine: SeatUse[] = [];
+    return placed.map((p) => {
+      if (!p.staffId) return null;
+      const start = fromMinute(p.start);
+      const end = fromMinute(p.occupiedUntil);
+      const taken = new Set(
+        [...used, ...mine].filter((u) => u.staffId === p.staffId && u.start < end && start < u.end).map((u) => u.seat),
+      );
+      let seat = 1;
+      while (taken.has(seat)) seat++;
+      // Beyond the limit only if someone booked since we planned: the trigger then refuses it.
+      mine.push({ staffId: p.staffId, seat, start, end });
+      return seat;
+    });
+  }
+
+  private async write(m: EntityManager, actor: Actor, dto: PlanRequestDto, prepared: Prepared, placed: PlacedSession[]): Promise<PlanDto> {
+    const clinicId = prepared.setup.clinic.id;
+    const plan = await this.repo.insertPlan(m, {
+      clinicId,
+      patientId: prepared.patientId,
+      protocolId: prepared.version.protocolId,
+      protocolVersion: prepared.version.version,
+      tailoring: prepared.tailoring,
+      earliestStart: prepared.earliestStart,
+      createdBy: actor.keyId,
+    });
+    const staffIds = [...new Set(placed.map((p) => p.staffId).filter((x): x is string => x !== null))];
+    const first = Math.min(...placed.map((p) => p.start));
+    const last = Math.max(...placed.map((p) => p.occupiedUntil));
+    const used = await this.repo.seatsInUse(m, clinicId, staffIds, fromMinute(first), fromMinute(last));
+    const seats = this.assignSeats(placed, used);
+    const sessions = await this.repo.insertSessions(
+      m,
+      placed.map((p, i) => ({
+        clinicId,
+        planId: plan.id,
+        patientId: prepared.patientId,
+        ref: p.ref,
+        stepKey: p.stepKey,
+        occurrence: p.occurrence,
+        kind: p.kind,
+        label: p.label,
+        startsAt: fromMinute(p.start),
+        endsAt: fromMinute(p.end),
+        occupiedUntil: fromMinute(p.occupiedUntil),
+        chairId: p.chairId,
+        staffId: p.staffId,
+        staffSeat: seats[i],
+        plannedDose: p.dose,
+      })),
+    );
+    await this.audit.record(m, actor, { clinicId, action: 'plan.create', entityType: 'plan', entityId: plan.id, patientId: prepared.patientId });
+    return this.planView(prepared.setup, plan, sessions);
+  }
+
+  /**
+   * Books the whole series in one transaction, or nothing. The database refuses any overlap on a
+   * chair, a staff seat or the patient; if another booking won the race, the series is planned
+   * once more against the new state, and a second loss is a 409 naming the session in the way.
+   */
+  async book(actor: Actor, dto: PlanRequestDto, idempotencyKey?: string): Promise<BookResult> {
+    const patient = await this.repo.findPatient(dto.patientId, actor.clinicId);
+    if (!patient) throw new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
+    const clinicId = patient.clinicId;
+    const methodPath = 'POST /v1/plans';
+    const hash = requestHash(methodPath, dto);
+    if (idempotencyKey) {
+      const prior = await this.idempotency.lookup<PlanDto>(clinicId, idempotencyKey, hash);
+      if (prior) return { ...prior, replayed: true };
+    }
+
+    for (let attempt = 1; ; attempt++) {
+      const prepared = await this.prepare(actor, dto);
+      const placed = this.plan(prepared);
+      try {
+        return await withRetries(() =>
+          this.dataSource.transaction(async (m): Promise<BookResult> => {
+            if (idempotencyKey) {
+              const prior: StoredResponse<PlanDto> | undefined = await this.idempotency.claim<PlanDto>(m, clinicId, idempotencyKey, hash);
+              if (prior) return { ...prior, replayed: true };
+            }
+            const body = await this.write(m, actor, dto, prepared, placed);
+            if (idempotencyKey) {
+              await this.idempotency.store(m, { clinicId, key: idempotencyKey, actorKeyId: actor.keyId, methodPath, hash, status: 201, body });
+            }
+            return { body, status: 201, replayed: false };
+          }),
+        );
+      } catch (err) {
+        if (!(err instanceof QueryFailedError) || sqlState(err) !== '23P01') throw err;
+        if (attempt < 2) continue; // someone booked first: plan again against what is there now
+        const conflictingSessionId = await this.repo.firstConflict(
+          clinicId,
+          placed.map((p) => ({ start: fromMinute(p.start), end: fromMinute(p.occupiedUntil), chairId: p.chairId, patientId: prepared.patientId, staffId: p.staffId, seat: null })),
+        );
+        throw new DomainError(CommonErrorCode.SLOT_TAKEN, 'Another booking took a time this series needs; preview again.', [], {
+          conflictingSessionId: conflictingSessionId ?? null,
+        });
+      }
+    }
+  }
+
+  async get(actor: Actor, id: string): Promise<PlanDto> {
+    const plan = await this.repo.findPlan(id, actor.clinicId);
+    if (!plan) throw new PlanError(PlanErrorCode.PLAN_NOT_FOUND, 'No such plan.');
+    const [setup, sessions] = await Promise.all([this.repo.clinicSetup(plan.clinicId), this.repo.sessionsOf(plan.clinicId, [plan.id])]);
+    await this.dataSource.transaction((m) =>
+      this.audit.record(m, actor, { clinicId: plan.clinicId, action: 'plan.read', entityType: 'plan', entityId: plan.id, patientId: plan.patientId }),
+    );
+    return this.planView(setup, plan, sessions);
+  }
+
+  async listForPatient(actor: Actor, patientId: string): Promise<{ items: PlanDto[] }> {
+    const patient = await this.repo.findPatient(patientId, actor.clinicId);
+    if (!patient) throw new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
+    const plans = await this.repo.plansOfPatient(patient.clinicId, patient.id);
+    const [setup, sessions] = await Promise.all([this.repo.clinicSetup(patient.clinicId), this.repo.sessionsOf(patient.clinicId, plans.map((p) => p.id))]);
+    await this.dataSource.transaction((m) =>
+      this.audit.record(m, actor, { clinicId: patient.clinicId, action: 'plan.list', entityType: 'patient', entityId: patient.id, patientId: patient.id }),
+    );
+    return { items: plans.map((p) => this.planView(setup, p, sessions.filter((s) => s.planId === p.id))) };
+  }
+}
