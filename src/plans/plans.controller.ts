@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -18,6 +18,8 @@ import { ProblemDto } from '../common/http/problem.dto.js';
 import { parseIdempotencyKey } from '../common/idempotency/idempotency.service.js';
 import { UuidParam } from '../common/validation/validation.js';
 import { PlanDto, PlanListDto, PlanPreviewDto, PlanRequestDto } from './dto/plan.dto.js';
+import { AvailabilityService } from './availability.service.js';
+import { AvailabilityDto, AvailabilityQueryDto } from './dto/availability.dto.js';
 import { PlansService } from './plans.service.js';
 
 const INFEASIBLE = {
@@ -31,7 +33,10 @@ const INFEASIBLE = {
 @ApiNotFoundResponse({ description: 'Unknown patient, protocol or version', type: ProblemDto })
 @Controller()
 export class PlansController {
-  constructor(private readonly service: PlansService) {}
+  constructor(
+    private readonly service: PlansService,
+    private readonly availabilityService: AvailabilityService,
+  ) {}
 
   @Post('plans/preview')
   @HttpCode(200)
@@ -58,6 +63,13 @@ export class PlansController {
     res.status(result.status);
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
     return result.body;
+  }
+
+  @Get('clinics/:clinicId/availability')
+  @ApiOperation({ summary: "Bookable start times for one session shape, in the clinic's local time (up to 28 days)" })
+  @ApiOkResponse({ type: AvailabilityDto })
+  availability(@CurrentActor() actor: Actor, @UuidParam('clinicId') clinicId: string, @Query() q: AvailabilityQueryDto): Promise<AvailabilityDto> {
+    return this.availabilityService.slots(actor, clinicId, q);
   }
 
   @Get('plans/:planId')

@@ -4,11 +4,12 @@ import { ProtocolsModule } from '../protocols/protocols.module.js';
 import { PlansController } from './plans.controller.js';
 import { PlansRepository } from './plans.repository.js';
 import { PlansService } from './plans.service.js';
+import { AvailabilityService } from './availability.service.js';
 
 @Module({
   imports: [ProtocolsModule],
   controllers: [PlansController],
-  providers: [PlansRepository, PlansService, IdempotencyService],
+  providers: [PlansRepository, PlansService, AvailabilityService, IdempotencyService],
   exports: [PlansService],
 })
 export class PlansModule {}

@@ -477,6 +477,17 @@ class Scheduler {
     return binding;
   }
 
+  /** The slots of the (only) session on each day of the calendar. */
+  freeSlots(days: number): FreeSlot[] {
+    const out: FreeSlot[] = [];
+    for (let day = 0; day < days; day++) {
+      for (const slot of this.evalDay(0, day).slots) {
+        out.push({ start: slot.start, localDate: this.cal.days[day].date, localTime: hhmm(slot.wall), chairIds: slot.chairs, staffIds: slot.staff });
+      }
+    }
+    return out;
+  }
+
   run(): ScheduleResult {
     const window = this.req.startWindowDays ?? DEFAULT_START_WINDOW;
     const probe = Math.min(this.req.probeDays ?? DEFAULT_PROBE_DAYS, this.cal.days.length);
@@ -523,4 +534,55 @@ class Scheduler {
 export function schedule(req: ScheduleRequest): ScheduleResult {
   if (req.sessions.length === 0) return { kind: 'planned', sessions: [], nodes: 0 };
   return new Scheduler(req).run();
+}
+
+export interface AvailabilityRequest extends Omit<ScheduleRequest, 'sessions' | 'patient' | 'earliestStart' | 'horizonDays'> {
+  /** First and last local dates (inclusive). */
+  from: string;
+  to: string;
+  durationMinutes: number;
+  recoveryMinutes: number;
+  needsChair: boolean;
+  staffRole: string | null;
+}
+
+export interface FreeSlot {
+  start: number;
+  localDate: string;
+  localTime: string;
+  chairIds: string[];
+  staffIds: string[];
+}
+
+/**
+ * Every start time in [from, to] at which a session of this shape could be booked now: inside
+ * opening hours, outside closures, with a free chair (if needed) and a staff member of the role
+ * present and under their limit. The same rules as `schedule`, for one session and no patient.
+ */
+export function availableSlots(req: AvailabilityRequest): FreeSlot[] {
+  const days = Math.round((Date.parse(`${req.to}T00:00:00Z`) - Date.parse(`${req.from}T00:00:00Z`)) / 86_400_000) + 1;
+  const session: SessionToPlace = {
+    ref: 'slot#1',
+    stepKey: 'slot',
+    occurrence: 1,
+    occurrences: 1,
+    kind: 'consult',
+    label: 'Slot',
+    durationMinutes: req.durationMinutes,
+    recoveryMinutes: req.recoveryMinutes,
+    needsChair: req.needsChair,
+    staffRole: req.staffRole as SessionToPlace['staffRole'],
+    dose: null,
+    sameTimeOfDay: false,
+    weekdays: null,
+    constraints: [],
+  };
+  const scheduler = new Scheduler({
+    ...req,
+    sessions: [session],
+    patient: { id: '', unavailable: [], unavailableDates: [], preferredTimes: [] },
+    earliestStart: req.from,
+    horizonDays: days,
+  });
+  return scheduler.freeSlots(days);
 }
