@@ -26,7 +26,11 @@ export class AvailabilityService {
     });
     const zone = setup.clinic.timezone;
     const start = DateTime.fromISO(q.from, { zone }).startOf('day');
-    const booked = await this.repo.bookings(clinicId, start.minus({ days: 1 }).toJSDate(), start.plus({ days: days + 1 }).toJSDate());
+    const booked = await this.repo.bookings(clinicId, start.minus({ days: 1 }).toJSDate(), start.plus({ days: days + 1 }).toJSDate(), {
+      chairs: setup.chairs.map((c) => c.id),
+      staff: setup.staff.map((s) => s.id),
+      patientId: '00000000-0000-0000-0000-000000000000',
+    });
     const free = availableSlots({
       timezone: zone,
       openingHours: setup.clinic.openingHours,

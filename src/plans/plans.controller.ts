@@ -50,7 +50,13 @@ export class PlansController {
   @Post('plans')
   @ApiOperation({ summary: 'Book a whole series in one transaction (all or nothing)' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retry with the same key and body returns the first response' })
-  @ApiCreatedResponse({ type: PlanDto })
+  @ApiCreatedResponse({
+    type: PlanDto,
+    headers: {
+      'Idempotent-Replayed': { description: 'true when this is the stored response of an earlier request with the same key', schema: { type: 'string' } },
+      'Chairside-Replanned': { description: 'true when another booking took a needed slot first and the series was planned again', schema: { type: 'string' } },
+    },
+  })
   @ApiConflictResponse({ description: 'Another booking took a needed slot (conflictingSessionId), or the same Idempotency-Key is in flight', type: ProblemDto })
   @ApiUnprocessableEntityResponse({ ...INFEASIBLE, description: `${INFEASIBLE.description}; or the Idempotency-Key was used with a different body` })
   async book(
@@ -62,6 +68,7 @@ export class PlansController {
     const result = await this.service.book(actor, dto, parseIdempotencyKey(key));
     res.status(result.status);
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    if (result.replanned) res.setHeader('Chairside-Replanned', 'true');
     return result.body;
   }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type pg from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ChairEntity } from '../clinics/entities/chair.entity.js';
 import { ClinicEntity } from '../clinics/entities/clinic.entity.js';
@@ -53,15 +54,30 @@ export class PlansRepository {
    * Every active session of the clinic overlapping [from, to), as integer epoch minutes
    * (decoding dates is most of the cost of this query; the gist index on (clinic_id, during) serves it).
    */
-  async bookings(clinicId: string, from: Date, to: Date, m?: EntityManager): Promise<BookedSession[]> {
-    const rows: { s: number; e: number; c: string | null; st: string | null; p: string }[] = await this.m(m).query(
-      `SELECT (extract(epoch FROM starts_at) / 60)::int AS s, (extract(epoch FROM occupied_until) / 60)::int AS e,
-              chair_id AS c, staff_id AS st, patient_id AS p
-         FROM sessions
-        WHERE clinic_id = $1 AND during && tstzrange($2, $3, '[)') AND ${ACTIVE}`,
-      [clinicId, from, to],
-    );
-    return rows.map((r) => ({ start: r.s, end: r.e, chairId: r.c, staffId: r.st, patientId: r.p }));
+  async bookings(
+    clinicId: string,
+    from: Date,
+    to: Date,
+    ids: { chairs: string[]; staff: string[]; patientId: string },
+  ): Promise<BookedSession[]> {
+    // Decoding is most of the cost: integer minutes, chair and staff as positions in the lists
+    // the engine already has, the patient as a flag; straight to the pool in array mode.
+    const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
+    const res = await pool.query<[number, number, number | null, number | null, boolean]>({
+      text: `SELECT (date_part('epoch', starts_at) / 60)::int, (date_part('epoch', occupied_until) / 60)::int,
+                    array_position($4::uuid[], chair_id), array_position($5::uuid[], staff_id), patient_id = $6
+               FROM sessions
+              WHERE clinic_id = $1 AND during && tstzrange($2, $3, '[)') AND ${ACTIVE}`,
+      values: [clinicId, from, to, ids.chairs, ids.staff, ids.patientId],
+      rowMode: 'array',
+    });
+    return res.rows.map((r) => ({
+      start: r[0],
+      end: r[1],
+      chairId: r[2] === null ? null : ids.chairs[r[2] - 1],
+      staffId: r[3] === null ? null : ids.staff[r[3] - 1],
+      patientId: r[4] ? ids.patientId : '',
+    }));
   }
 
   /** Seats held by active sessions of these staff members overlapping [from, to). */
@@ -136,20 +152,30 @@ export class PlansRepository {
     return this.dataSource.getRepository(PlanEntity).find({ where: { clinicId, patientId }, order: { createdAt: 'DESC', id: 'ASC' } });
   }
 
-  /** The first active session that overlaps one of these on its chair, patient or staff seat. */
+  /**
+   * The first active session in the way of one of these: on its chair or its patient, or one of
+   * the sessions filling its staff member to their limit.
+   */
   async firstConflict(
     clinicId: string,
-    planned: { start: Date; end: Date; chairId: string | null; patientId: string; staffId: string | null; seat: number | null }[],
+    planned: { start: Date; end: Date; chairId: string | null; patientId: string; staffId: string | null; staffMax: number }[],
   ): Promise<string | undefined> {
     for (const p of planned) {
       const [row] = await this.dataSource.query(
         `SELECT id FROM sessions
-          WHERE clinic_id = $1 AND ${ACTIVE} AND during && tstzrange($2, $3, '[)')
-            AND (chair_id = $4 OR patient_id = $5 OR (staff_id = $6 AND staff_seat = $7))
+          WHERE clinic_id = $1 AND ${ACTIVE} AND during && tstzrange($2, $3, '[)') AND (chair_id = $4 OR patient_id = $5)
           ORDER BY starts_at LIMIT 1`,
-        [clinicId, p.start, p.end, p.chairId, p.patientId, p.staffId, p.seat],
+        [clinicId, p.start, p.end, p.chairId, p.patientId],
       );
       if (row) return row.id as string;
+      if (!p.staffId) continue;
+      const busy: { id: string }[] = await this.dataSource.query(
+        `SELECT id FROM sessions
+          WHERE clinic_id = $1 AND ${ACTIVE} AND during && tstzrange($2, $3, '[)') AND staff_id = $4
+          ORDER BY starts_at`,
+        [clinicId, p.start, p.end, p.staffId],
+      );
+      if (busy.length >= p.staffMax) return busy[0].id;
     }
     return undefined;
   }

@@ -23,6 +23,7 @@ import { PlanError, PlanErrorCode } from './plans.errors.js';
 import { PlansRepository, type ClinicSetup, type SeatUse } from './plans.repository.js';
 
 const PROBE_DAYS = 120;
+const DEFAULT_START_WINDOW = 14;
 
 interface Prepared {
   setup: ClinicSetup;
@@ -38,6 +39,8 @@ export interface BookResult {
   body: PlanDto;
   status: number;
   replayed: boolean;
+  /** Another booking took a slot first, and the series was planned again against what is there now. */
+  replanned: boolean;
 }
 
 const toMinute = (d: Date) => Math.round(d.getTime() / 60000);
@@ -97,9 +100,11 @@ export class PlansService {
       );
     }
 
-    const horizonDays = horizonDaysFor(tailored.sessions, PROBE_DAYS);
-    const from = DateTime.fromISO(earliestStart, { zone }).startOf('day');
-    const booked = await this.repo.bookings(patient.clinicId, from.minus({ days: 1 }).toJSDate(), from.plus({ days: horizonDays + 1 }).toJSDate());
+    // First look only as far as a plan starting in the window can reach; probing further for
+    // an earliest workable start (and loading those bookings) happens only when nothing fits.
+    const window = dto.startWithinDays ?? DEFAULT_START_WINDOW;
+    const horizonDays = horizonDaysFor(tailored.sessions, window);
+    const booked = await this.bookings(setup, patient.id, earliestStart, horizonDays);
     return {
       setup,
       patientId: patient.id,
@@ -129,19 +134,32 @@ export class PlansService {
         sessions: tailored.sessions,
         earliestStart,
         now: toMinute(this.clock.now().toJSDate()),
-        startWindowDays: dto.startWithinDays,
-        probeDays: PROBE_DAYS,
+        startWindowDays: window,
+        probeDays: window,
         horizonDays,
       },
     };
   }
 
-  private plan(prepared: Prepared): PlacedSession[] {
+  private async bookings(setup: ClinicSetup, patientId: string, earliestStart: string, days: number) {
+    const from = DateTime.fromISO(earliestStart, { zone: setup.clinic.timezone }).startOf('day');
+    return this.repo.bookings(setup.clinic.id, from.minus({ days: 1 }).toJSDate(), from.plus({ days: days + 1 }).toJSDate(), {
+      chairs: setup.chairs.map((c) => c.id),
+      staff: setup.staff.map((s) => s.id),
+      patientId,
+    });
+  }
+
+  private async plan(prepared: Prepared): Promise<PlacedSession[]> {
     const result = schedule(prepared.request);
     if (result.kind === 'planned') return result.sessions;
+    // Nothing in the window: look further ahead for the first start that would work.
+    const horizonDays = horizonDaysFor(prepared.sessions, PROBE_DAYS);
+    const booked = await this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, horizonDays);
+    const probed = schedule({ ...prepared.request, booked, horizonDays, probeDays: PROBE_DAYS });
     throw new PlanError(PlanErrorCode.PLAN_INFEASIBLE, `No plan fits: ${result.binding.message}.`, {
       binding: result.binding,
-      earliestStart: result.earliestStart,
+      earliestStart: probed.kind === 'infeasible' ? probed.earliestStart : null,
     });
   }
 
@@ -196,7 +214,7 @@ export class PlansService {
   /** The plan that booking would make, without writing it (the read of patient data is audited). */
   async preview(actor: Actor, dto: PlanRequestDto): Promise<PlanPreviewDto> {
     const prepared = await this.prepare(actor, dto);
-    const placed = this.plan(prepared);
+    const placed = await this.plan(prepared);
     await this.dataSource.transaction((m) =>
       this.audit.record(m, actor, { clinicId: prepared.setup.clinic.id, action: 'plan.preview', entityType: 'patient', entityId: prepared.patientId, patientId: prepared.patientId }),
     );
@@ -273,6 +291,21 @@ export class PlansService {
    * once more against the new state, and a second loss is a 409 naming the session in the way.
    */
   async book(actor: Actor, dto: PlanRequestDto, idempotencyKey?: string): Promise<BookResult> {
+    try {
+      return await this.bookOnce(actor, dto, idempotencyKey);
+    } catch (err) {
+      // A duplicate that looked before the first request committed may have planned against
+      // the first one's sessions and failed: if the key has a response by now, that is the answer.
+      if (idempotencyKey && err instanceof DomainError) {
+        const patient = await this.repo.findPatient(dto.patientId, actor.clinicId);
+        const prior = patient ? await this.idempotency.lookup<PlanDto>(patient.clinicId, idempotencyKey, requestHash('POST /v1/plans', dto)) : undefined;
+        if (prior) return { ...prior, replayed: true, replanned: false };
+      }
+      throw err;
+    }
+  }
+
+  private async bookOnce(actor: Actor, dto: PlanRequestDto, idempotencyKey?: string): Promise<BookResult> {
     const patient = await this.repo.findPatient(dto.patientId, actor.clinicId);
     if (!patient) throw new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
     const clinicId = patient.clinicId;
@@ -280,32 +313,40 @@ export class PlansService {
     const hash = requestHash(methodPath, dto);
     if (idempotencyKey) {
       const prior = await this.idempotency.lookup<PlanDto>(clinicId, idempotencyKey, hash);
-      if (prior) return { ...prior, replayed: true };
+      if (prior) return { ...prior, replayed: true, replanned: false };
     }
 
     for (let attempt = 1; ; attempt++) {
       const prepared = await this.prepare(actor, dto);
-      const placed = this.plan(prepared);
+      const placed = await this.plan(prepared);
       try {
         return await withRetries(() =>
           this.dataSource.transaction(async (m): Promise<BookResult> => {
             if (idempotencyKey) {
               const prior: StoredResponse<PlanDto> | undefined = await this.idempotency.claim<PlanDto>(m, clinicId, idempotencyKey, hash);
-              if (prior) return { ...prior, replayed: true };
+              if (prior) return { ...prior, replayed: true, replanned: false };
             }
             const body = await this.write(m, actor, dto, prepared, placed);
             if (idempotencyKey) {
               await this.idempotency.store(m, { clinicId, key: idempotencyKey, actorKeyId: actor.keyId, methodPath, hash, status: 201, body });
             }
-            return { body, status: 201, replayed: false };
+            return { body, status: 201, replayed: false, replanned: attempt > 1 };
           }),
         );
       } catch (err) {
         if (!(err instanceof QueryFailedError) || sqlState(err) !== '23P01') throw err;
         if (attempt < 2) continue; // someone booked first: plan again against what is there now
+        const staffMax = new Map(prepared.setup.staff.map((s) => [s.id, s.maxConcurrentPatients]));
         const conflictingSessionId = await this.repo.firstConflict(
           clinicId,
-          placed.map((p) => ({ start: fromMinute(p.start), end: fromMinute(p.occupiedUntil), chairId: p.chairId, patientId: prepared.patientId, staffId: p.staffId, seat: null })),
+          placed.map((p) => ({
+            start: fromMinute(p.start),
+            end: fromMinute(p.occupiedUntil),
+            chairId: p.chairId,
+            patientId: prepared.patientId,
+            staffId: p.staffId,
+            staffMax: p.staffId ? (staffMax.get(p.staffId) ?? 1) : 0,
+          })),
         );
         throw new DomainError(CommonErrorCode.SLOT_TAKEN, 'Another booking took a time this series needs; preview again.', [], {
           conflictingSessionId: conflictingSessionId ?? null,

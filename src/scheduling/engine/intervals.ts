@@ -33,8 +33,21 @@ export class SpanIndex {
     return out;
   }
 
+  /** Whether any span overlaps [start, end); no allocation (the hot path of the engine). */
   overlaps(start: number, end: number): boolean {
-    return this.overlapping(start, end).length > 0;
+    let lo = 0;
+    let hi = this.spans.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.spans[mid].start < end) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let j = lo - 1; j >= 0; j--) {
+      const s = this.spans[j];
+      if (s.start + this.longest <= start) return false;
+      if (s.end > start) return true;
+    }
+    return false;
   }
 }
 

@@ -23,12 +23,15 @@ const toMinutes = (hhmm: string) => {
 };
 const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 
-/** A start time that passes every rule not involving the plan's own sessions. */
+/**
+ * A start time that passes every rule not involving the plan's own sessions. Which chairs and
+ * staff are free is worked out only when the search looks at the slot (most are never looked at).
+ */
 interface Slot {
   start: number;
   wall: number;
-  chairs: string[];
-  staff: string[];
+  chairs?: string[];
+  staff?: string[];
 }
 
 interface DayEval {
@@ -110,6 +113,15 @@ class Scheduler {
   private readonly placed: (PlacedSession | null)[];
   private nodes = 0;
   private readonly maxNodes: number;
+  /** Rejections caused by the plan's own sessions; a failure without any is memoised. */
+  private inPlanRejections = 0;
+  /** Positions whose remainder failed for given placements of the sessions it depends on. */
+  private readonly failed = new Set<string>();
+  /**
+   * Per position: the already placed sessions that the remaining ones refer to, and whether any
+   * refers to it in hours (then its exact start matters; otherwise only its day does).
+   */
+  private readonly frontier: { i: number; exact: boolean }[][];
   /** Deepest position reached in the search, and why candidates there failed. */
   private deepest = -1;
   private deepestReasons = new Map<BindingCode, number>();
@@ -137,6 +149,17 @@ class Scheduler {
       }
     });
     this.placed = req.sessions.map(() => null);
+    this.frontier = this.order.map((_, pos) => {
+      const remaining = new Set(this.order.slice(pos));
+      const anchors = new Map<number, boolean>();
+      for (const i of remaining) {
+        for (const c of req.sessions[i].constraints) {
+          const a = index.get(c.ref)!;
+          if (!remaining.has(a)) anchors.set(a, (anchors.get(a) ?? false) || c.gap.unit === 'hours');
+        }
+      }
+      return [...anchors.entries()].sort((x, y) => x[0] - y[0]).map(([i, exact]) => ({ i, exact }));
+    });
   }
 
   // ---- rules that do not involve the plan's own sessions, evaluated once per step and day ----
@@ -146,9 +169,10 @@ class Scheduler {
     return list.filter((w) => w.weekday === weekday).map((w) => [toMinutes(w.start), toMinutes(w.end)]);
   }
 
+  /** An interval bound: a wall time inside a skipped gap means the first instant after it. */
   private epochOf(day: number, wall: number): number {
-    // A bound inside the skipped hour moves to the first instant after it.
-    return this.cal.toEpoch(day, wall) ?? this.cal.toEpoch(day, Math.ceil((wall + 1) / 60) * 60) ?? this.cal.days[day].startMinute + wall;
+    if (wall >= 1440) return day + 1 < this.cal.days.length ? this.cal.days[day + 1].startMinute : this.cal.endMinute;
+    return this.cal.toEpochOrNext(day, wall);
   }
 
   private closuresOn(day: number): { span: Span; reason: string }[] {
@@ -199,23 +223,42 @@ class Scheduler {
         if (closure) { refuse('CLOSURE'); ev.closure = closure.reason; continue; }
         if (patientOff.some((p) => p.start < end && start < p.end)) { refuse('PATIENT_UNAVAILABLE'); continue; }
         if (this.patientBusy.overlaps(start, end)) { refuse('PATIENT_BUSY'); continue; }
-        const chairs = s.needsChair ? this.req.chairs.filter((c) => !this.chairBusy.get(c.id)!.overlaps(start, end)).map((c) => c.id) : [];
-        if (s.needsChair && chairs.length === 0) { refuse('NO_CHAIR'); continue; }
-        let staff: string[] = [];
+        if (s.needsChair && !this.req.chairs.some((c) => !this.chairBusy.get(c.id)!.overlaps(start, end))) { refuse('NO_CHAIR'); continue; }
         if (s.staffRole) {
           const present = staffOfRole.filter((st) => staffHours.get(st.id)!.some((h) => h.start <= start && end <= h.end));
           if (present.length === 0) { refuse('NO_STAFF'); continue; }
-          staff = present.filter((st) => this.underCapacity(st, start, end, [])).map((st) => st.id);
-          if (staff.length === 0) { refuse('STAFF_AT_CAPACITY'); continue; }
+          if (!present.some((st) => this.underCapacity(st, start, end, []))) { refuse('STAFF_AT_CAPACITY'); continue; }
         }
-        ev.slots.push({ start, wall, chairs, staff });
+        ev.slots.push({ start, wall });
       }
     }
     return ev;
   }
 
+  /** Free chairs and present, unsaturated staff of a slot, worked out once when first needed. */
+  private resourcesOf(si: number, day: number, slot: Slot): { chairs: string[]; staff: string[] } {
+    if (!slot.chairs || !slot.staff) {
+      const s = this.req.sessions[si];
+      const end = slot.start + s.durationMinutes + s.recoveryMinutes;
+      slot.chairs = s.needsChair ? this.req.chairs.filter((c) => !this.chairBusy.get(c.id)!.overlaps(slot.start, end)).map((c) => c.id) : [];
+      const weekday = this.cal.days[day].weekday;
+      slot.staff = s.staffRole
+        ? this.req.staff
+            .filter((st) => st.role === s.staffRole)
+            .filter((st) =>
+              this.weekly(st.availability, weekday).some(([a, b]) => this.epochOf(day, a) <= slot.start && end <= this.epochOf(day, b)),
+            )
+            .filter((st) => this.underCapacity(st, slot.start, end, []))
+            .map((st) => st.id)
+        : [];
+    }
+    return { chairs: slot.chairs, staff: slot.staff };
+  }
+
   private underCapacity(st: EngineStaff, start: number, end: number, extra: Span[]): boolean {
-    const spans = [...this.staffBusy.get(st.id)!.overlapping(start, end), ...extra];
+    const busy = this.staffBusy.get(st.id)!;
+    if (st.maxConcurrentPatients === 1 && extra.length === 0) return !busy.overlaps(start, end);
+    const spans = [...busy.overlapping(start, end), ...extra];
     return peakOverlap(spans, start, end) + 1 <= st.maxConcurrentPatients;
   }
 
@@ -343,8 +386,49 @@ class Scheduler {
     return this.placed.filter((p): p is PlacedSession => p !== null && predicate(p)).map((p) => ({ start: p.start, end: p.occupiedUntil }));
   }
 
+  /**
+   * Slot-level look-ahead for dependents timed in hours (therapy 0–24 h after an infusion): is
+   * there any statically possible slot for each of them, given this start? Skips starts that
+   * would leave an attached session nowhere to go, before the search commits to them.
+   */
+  private hourChildrenFit(si: number, start: number, occupiedUntil: number): boolean {
+    for (const ci of this.children[si]) {
+      const child = this.req.sessions[ci];
+      const c = child.constraints.find((x) => x.ref === this.req.sessions[si].ref)!;
+      if (c.gap.unit !== 'hours') continue;
+      const childOccupy = child.durationMinutes + child.recoveryMinutes;
+      const [lo, hi] =
+        c.relation === 'after'
+          ? [occupiedUntil + c.gap.min * 60, occupiedUntil + c.gap.max * 60]
+          : [start - c.gap.max * 60 - childOccupy, start - c.gap.min * 60 - childOccupy];
+      const day = this.cal.dayIndexOf(start);
+      const [dLo, dHi] = dayWindow(c, day);
+      let any = false;
+      for (let d = Math.max(dLo, 0); d <= Math.min(dHi, this.cal.days.length - 1) && !any; d++) {
+        if (c.sameDay && d !== day) continue;
+        any = this.evalDay(ci, d).slots.some((x) => x.start >= lo && x.start <= hi);
+      }
+      if (!any) return false;
+    }
+    return true;
+  }
+
   private search(pos: number, rootDays: [number, number]): boolean {
     if (pos === this.order.length) return true;
+    // Sessions without constraints use the root window, so it is part of the key while any remain.
+    const roots = this.order.slice(pos).some((i) => this.req.sessions[i].constraints.length === 0) ? `${rootDays[0]}-${rootDays[1]}` : '';
+    const anchors = this.frontier[pos].map(({ i, exact }) => (exact ? this.placed[i]!.start : `d${this.cal.dayIndexOf(this.placed[i]!.start)}`));
+    const memoKey = `${pos}|${roots}|${anchors.join(',')}`;
+    if (this.failed.has(memoKey)) return false;
+    const rejectionsBefore = this.inPlanRejections;
+    const found = this.searchHere(pos, rootDays);
+    // Sound to remember: nothing the plan itself had placed took part in this failure, so any
+    // other prefix with the same anchors fails the same way (its sessions can only remove options).
+    if (!found && this.nodes <= this.maxNodes && this.inPlanRejections === rejectionsBefore) this.failed.add(memoKey);
+    return found;
+  }
+
+  private searchHere(pos: number, rootDays: [number, number]): boolean {
     const si = this.order[pos];
     const s = this.req.sessions[si];
     const occupy = s.durationMinutes + s.recoveryMinutes;
@@ -368,19 +452,21 @@ class Scheduler {
         const start = slot.start;
         const end = start + occupy;
         if (!s.constraints.every((c) => this.meets(c, start, start + occupy, day))) { this.note(pos, 'GAP'); continue; }
-        if (this.placed.some((p) => p && p.start < end && start < p.occupiedUntil)) { this.note(pos, 'PATIENT_BUSY'); continue; }
+        if (!this.hourChildrenFit(si, start, end)) { this.note(pos, 'GAP'); continue; }
+        if (this.placed.some((p) => p && p.start < end && start < p.occupiedUntil)) { this.inPlanRejections++; this.note(pos, 'PATIENT_BUSY'); continue; }
+        const free = this.resourcesOf(si, day, slot);
         let chairId: string | null = null;
         if (s.needsChair) {
-          const ordered = previous?.chairId && slot.chairs.includes(previous.chairId) ? [previous.chairId, ...slot.chairs.filter((c) => c !== previous.chairId)] : slot.chairs;
+          const ordered = previous?.chairId && free.chairs.includes(previous.chairId) ? [previous.chairId, ...free.chairs.filter((c) => c !== previous.chairId)] : free.chairs;
           chairId = ordered.find((c) => this.placedSpans((p) => p.chairId === c).every((x) => !(x.start < end && start < x.end))) ?? null;
-          if (!chairId) { this.note(pos, 'NO_CHAIR'); continue; }
+          if (!chairId) { this.inPlanRejections++; this.note(pos, 'NO_CHAIR'); continue; }
         }
         let staffId: string | null = null;
         if (s.staffRole) {
-          const ordered = previous?.staffId && slot.staff.includes(previous.staffId) ? [previous.staffId, ...slot.staff.filter((x) => x !== previous.staffId)] : slot.staff;
+          const ordered = previous?.staffId && free.staff.includes(previous.staffId) ? [previous.staffId, ...free.staff.filter((x) => x !== previous.staffId)] : free.staff;
           staffId =
             ordered.find((id) => this.underCapacity(this.req.staff.find((st) => st.id === id)!, start, end, this.placedSpans((p) => p.staffId === id))) ?? null;
-          if (!staffId) { this.note(pos, 'STAFF_AT_CAPACITY'); continue; }
+          if (!staffId) { this.inPlanRejections++; this.note(pos, 'STAFF_AT_CAPACITY'); continue; }
         }
         this.placed[si] = {
           ref: s.ref,
@@ -482,7 +568,8 @@ class Scheduler {
     const out: FreeSlot[] = [];
     for (let day = 0; day < days; day++) {
       for (const slot of this.evalDay(0, day).slots) {
-        out.push({ start: slot.start, localDate: this.cal.days[day].date, localTime: hhmm(slot.wall), chairIds: slot.chairs, staffIds: slot.staff });
+        const free = this.resourcesOf(0, day, slot);
+        out.push({ start: slot.start, localDate: this.cal.days[day].date, localTime: hhmm(slot.wall), chairIds: free.chairs, staffIds: free.staff });
       }
     }
     return out;

@@ -8,33 +8,41 @@ export interface LocalDay {
   weekday: number;
   /** The local date's midnight read as if it were UTC, in epoch minutes (wall-clock origin). */
   wallOrigin: number;
-  /** UTC offset (minutes) at the day's first instant and at the next day's first instant. */
+  /**
+   * UTC offset (minutes) in force before anything can change on this day (at noon the day
+   * before) and after (at noon the day after). Equal on all but transition days.
+   */
   offStart: number;
   offEnd: number;
-  /** The day's first instant, in epoch minutes. */
+  /** The day's first instant, in epoch minutes: local midnight under the offset in force before. */
   startMinute: number;
 }
 
 const dayCache = new Map<string, LocalDay>();
 
-function computeDay(zone: string, date: string): LocalDay {
-  const start = DateTime.fromISO(date, { zone }).startOf('day');
-  const next = start.plus({ days: 1 }).startOf('day');
-  const wallOrigin = Date.UTC(start.year, start.month - 1, start.day) / 60000;
-  return { date, weekday: start.weekday, wallOrigin, offStart: start.offset, offEnd: next.offset, startMinute: start.toMillis() / 60000 };
+function computeDay(zone: IANAZone, date: string): LocalDay {
+  const [y, m, d] = date.split('-').map(Number);
+  const wallOrigin = Date.UTC(y, m - 1, d) / 60000;
+  const offStart = zone.offset((wallOrigin - 720 - zone.offset((wallOrigin - 720) * 60000)) * 60000);
+  const offEnd = zone.offset((wallOrigin + 2160 - zone.offset((wallOrigin + 2160) * 60000)) * 60000);
+  const weekday = ((new Date(wallOrigin * 60000).getUTCDay() + 6) % 7) + 1;
+  return { date, weekday, wallOrigin, offStart, offEnd, startMinute: wallOrigin - offStart };
 }
 
 /**
- * A zone's local days over a horizon, computed with luxon once per day (and cached per zone and
- * date across requests) so that everything else is integer minute arithmetic — luxon's
- * Intl-based offset look-up is by far the most expensive step otherwise.
+ * A zone's local days over a horizon, computed once per day (and cached per zone and date
+ * across requests) so that everything else is integer minute arithmetic: luxon's Intl-based
+ * offset look-up is by far the most expensive step otherwise.
  *
- * Local times that do not exist (the hour skipped when clocks go forward) resolve to `null` and
- * are never offered; local times that happen twice (clocks go back) resolve to their first
- * occurrence. Both cases are tested.
+ * Local times that do not exist (skipped when clocks go forward) resolve to `null` in
+ * `toEpoch` and are never offered as starts; as the bound of an interval they mean the first
+ * instant after the gap. Local times that happen twice (clocks go back) resolve to their first
+ * occurrence. Transitions at midnight and by 30 minutes are handled the same way.
  */
 export class ZoneCalendar {
   readonly days: LocalDay[];
+  /** The first instant after the last day. */
+  readonly endMinute: number;
   private readonly zone: IANAZone;
 
   constructor(
@@ -44,18 +52,20 @@ export class ZoneCalendar {
   ) {
     this.zone = IANAZone.create(timezone);
     const first = DateTime.fromISO(firstDate, { zone: 'utc' });
-    this.days = [];
-    for (let i = 0; i < dayCount; i++) {
+    const all: LocalDay[] = [];
+    for (let i = 0; i <= dayCount; i++) {
       const date = first.plus({ days: i }).toISODate()!;
       const key = `${timezone}|${date}`;
       let day = dayCache.get(key);
       if (!day) {
-        day = computeDay(timezone, date);
+        day = computeDay(this.zone, date);
         if (dayCache.size > 200_000) dayCache.clear();
         dayCache.set(key, day);
       }
-      this.days.push(day);
+      all.push(day);
     }
+    this.endMinute = all[dayCount].startMinute;
+    this.days = all.slice(0, dayCount);
   }
 
   private offsetAt(epochMinute: number): number {
@@ -65,6 +75,7 @@ export class ZoneCalendar {
   /** The instant (epoch minutes) of local wall time `minuteOfDay` on day `i`; null if it does not exist. */
   toEpoch(i: number, minuteOfDay: number): number | null {
     const day = this.days[i];
+    if (!day) return null;
     const wall = day.wallOrigin + minuteOfDay;
     if (day.offStart === day.offEnd) return wall - day.offStart;
     // A transition day: try both offsets and keep those the zone agrees with; the earlier wins.
@@ -76,19 +87,36 @@ export class ZoneCalendar {
     return best;
   }
 
+  /**
+   * Like `toEpoch`, but a wall time inside a skipped gap gives the first instant after the gap
+   * (a clinic "closing at 02:15" on a night when 02:00 jumps to 02:30 closes at 02:30).
+   */
+  toEpochOrNext(i: number, minuteOfDay: number): number {
+    const exact = this.toEpoch(i, minuteOfDay);
+    if (exact !== null) return exact;
+    const day = this.days[i];
+    const wall = day.wallOrigin + minuteOfDay;
+    // The transition instant lies between the two readings; find the first minute under the new offset.
+    let lo = wall - Math.max(day.offStart, day.offEnd);
+    let hi = wall - Math.min(day.offStart, day.offEnd);
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (this.offsetAt(mid) === day.offEnd) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
   /** Index of the local day containing the instant, or -1 outside the horizon. */
   dayIndexOf(epochMinute: number): number {
+    if (this.days.length === 0 || epochMinute < this.days[0].startMinute || epochMinute >= this.endMinute) return -1;
     let lo = 0;
     let hi = this.days.length - 1;
-    if (hi < 0 || epochMinute < this.days[0].startMinute) return -1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
       if (this.days[mid].startMinute <= epochMinute) lo = mid;
       else hi = mid - 1;
     }
-    const day = this.days[lo];
-    // Beyond the last day's end?
-    if (lo === this.days.length - 1 && epochMinute >= day.startMinute + 25 * 60 && this.wallMinute(lo, epochMinute) >= 1440) return -1;
     return lo;
   }
 
