@@ -128,6 +128,8 @@ class Scheduler {
   private deepestClosure: { date: string; reason: string } | undefined;
   /** Days refused at the deepest position only because a dependent could not follow. */
   private deepestLookahead: number[] = [];
+  /** Dependents timed in hours that had no slot for a start tried at the deepest position. */
+  private deepestHourChild = new Map<number, number>();
 
   constructor(private readonly req: ScheduleRequest) {
     this.g = req.granularityMinutes ?? DEFAULT_GRANULARITY;
@@ -375,6 +377,7 @@ class Scheduler {
       this.deepestReasons = new Map();
       this.deepestClosure = undefined;
       this.deepestLookahead = [];
+      this.deepestHourChild = new Map();
     }
     if (pos === this.deepest) {
       this.deepestReasons.set(code, (this.deepestReasons.get(code) ?? 0) + 1);
@@ -391,7 +394,7 @@ class Scheduler {
    * there any statically possible slot for each of them, given this start? Skips starts that
    * would leave an attached session nowhere to go, before the search commits to them.
    */
-  private hourChildrenFit(si: number, start: number, occupiedUntil: number): boolean {
+  private hourChildrenFit(si: number, start: number, occupiedUntil: number): number {
     for (const ci of this.children[si]) {
       const child = this.req.sessions[ci];
       const c = child.constraints.find((x) => x.ref === this.req.sessions[si].ref)!;
@@ -408,9 +411,9 @@ class Scheduler {
         if (c.sameDay && d !== day) continue;
         any = this.evalDay(ci, d).slots.some((x) => x.start >= lo && x.start <= hi);
       }
-      if (!any) return false;
+      if (!any) return ci;
     }
-    return true;
+    return -1;
   }
 
   private search(pos: number, rootDays: [number, number]): boolean {
@@ -452,7 +455,12 @@ class Scheduler {
         const start = slot.start;
         const end = start + occupy;
         if (!s.constraints.every((c) => this.meets(c, start, start + occupy, day))) { this.note(pos, 'GAP'); continue; }
-        if (!this.hourChildrenFit(si, start, end)) { this.note(pos, 'GAP'); continue; }
+        const stuck = this.hourChildrenFit(si, start, end);
+        if (stuck >= 0) {
+          this.note(pos, 'GAP');
+          if (pos === this.deepest) this.deepestHourChild.set(stuck, (this.deepestHourChild.get(stuck) ?? 0) + 1);
+          continue;
+        }
         if (this.placed.some((p) => p && p.start < end && start < p.occupiedUntil)) { this.inPlanRejections++; this.note(pos, 'PATIENT_BUSY'); continue; }
         const free = this.resourcesOf(si, day, slot);
         let chairId: string | null = null;
@@ -531,7 +539,12 @@ class Scheduler {
     let reasons = this.deepestReasons;
     // Days that had times but no way for a dependent to follow point deeper than days with no
     // time at all (a Sunday is closed, but the weekdays failed because of something later).
-    if (this.deepestLookahead.length > 0) {
+    if (this.deepestHourChild.size > 0) {
+      // Starts were refused because an attached session timed in hours could never follow.
+      const [ci] = [...this.deepestHourChild.entries()].sort((a, b) => b[1] - a[1])[0];
+      s = this.req.sessions[ci];
+      reasons = new Map([['GAP', 1]]);
+    } else if (this.deepestLookahead.length > 0) {
       const explained = this.explainLookahead(this.order[pos], this.deepestLookahead);
       s = this.req.sessions[explained.si];
       reasons = explained.reasons;
@@ -581,12 +594,15 @@ class Scheduler {
     if (this.search(0, [0, Math.min(window, probe)])) return this.result();
     const binding = this.binding();
     // Where would it work? Try later first days, skipping those the look-ahead rules out.
+    // The earliest start is the date of the first session of the first plan found (a session
+    // attached before its anchor may come a day or more before the first root).
     const root = this.order[0];
     for (let d = window; d < probe && this.nodes <= this.maxNodes; d++) {
       if (!this.feasibleFrom(root, d)) continue;
       this.placed.fill(null);
-      if (this.search(0, [d, d + 1])) {
-        return { kind: 'infeasible', binding, earliestStart: this.cal.days[d].date, nodes: this.nodes };
+      if (this.search(0, [d, Math.min(d + window, probe)])) {
+        const first = Math.min(...this.placed.map((p) => p!.start));
+        return { kind: 'infeasible', binding, earliestStart: this.cal.days[this.cal.dayIndexOf(first)].date, nodes: this.nodes };
       }
     }
     return { kind: 'infeasible', binding, earliestStart: null, nodes: this.nodes };

@@ -14,7 +14,7 @@ export interface LocalDay {
    */
   offStart: number;
   offEnd: number;
-  /** The day's first instant, in epoch minutes: local midnight under the offset in force before. */
+  /** The day's first instant, in epoch minutes. */
   startMinute: number;
 }
 
@@ -26,7 +26,22 @@ function computeDay(zone: IANAZone, date: string): LocalDay {
   const offStart = zone.offset((wallOrigin - 720 - zone.offset((wallOrigin - 720) * 60000)) * 60000);
   const offEnd = zone.offset((wallOrigin + 2160 - zone.offset((wallOrigin + 2160) * 60000)) * 60000);
   const weekday = ((new Date(wallOrigin * 60000).getUTCDay() + 6) % 7) + 1;
-  return { date, weekday, wallOrigin, offStart, offEnd, startMinute: wallOrigin - offStart };
+  // The first instant at which the clock reads this date's 00:00; if clocks skip midnight, the
+  // instant they jump (when they go back at midnight, 00:00 is read under the new offset).
+  const readsMidnight = [wallOrigin - offStart, wallOrigin - offEnd].filter((u) => wallOrigin - u === zone.offset(u * 60000));
+  let startMinute: number;
+  if (readsMidnight.length) startMinute = Math.min(...readsMidnight);
+  else {
+    let lo = wallOrigin - Math.max(offStart, offEnd);
+    let hi = wallOrigin - Math.min(offStart, offEnd);
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (zone.offset(mid * 60000) === offEnd) hi = mid;
+      else lo = mid + 1;
+    }
+    startMinute = lo;
+  }
+  return { date, weekday, wallOrigin, offStart, offEnd, startMinute };
 }
 
 /**
