@@ -64,10 +64,13 @@ export class PlansRepository {
     // the engine already has, the patient as a flag; straight to the pool in array mode.
     const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
     const res = await pool.query<[number, number, number | null, number | null, boolean]>({
+      // A session holds its resources at most a day (duration and recovery are each ≤ 12 h), so
+      // starting no earlier than a day before `from` covers every overlap.
       text: `SELECT (date_part('epoch', starts_at) / 60)::int, (date_part('epoch', occupied_until) / 60)::int,
                     array_position($4::uuid[], chair_id), array_position($5::uuid[], staff_id), patient_id = $6
                FROM sessions
-              WHERE clinic_id = $1 AND during && tstzrange($2, $3, '[)') AND ${ACTIVE}`,
+              WHERE clinic_id = $1 AND starts_at >= $2::timestamptz - interval '1 day' AND starts_at < $3
+                AND occupied_until > $2 AND ${ACTIVE}`,
       values: [clinicId, from, to, ids.chairs, ids.staff, ids.patientId],
       rowMode: 'array',
     });

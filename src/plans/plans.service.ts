@@ -78,8 +78,10 @@ export class PlansService {
   private async prepare(actor: Actor, dto: PlanRequestDto): Promise<Prepared> {
     const patient = await this.repo.findPatient(dto.patientId, actor.clinicId);
     if (!patient) throw new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
-    const version = await this.resolveVersion(actor, dto.protocolId, dto.protocolVersion, patient.clinicId);
-    const setup = await this.repo.clinicSetup(patient.clinicId);
+    const [version, setup] = await Promise.all([
+      this.resolveVersion(actor, dto.protocolId, dto.protocolVersion, patient.clinicId),
+      this.repo.clinicSetup(patient.clinicId),
+    ]);
     const zone = setup.clinic.timezone;
 
     const today = this.clock.now().setZone(zone).toISODate()!;
