@@ -118,8 +118,8 @@ const overlaps = (a0: number, a1: number, b0: number, b1: number) => a0 < b1 && 
  * Every rule a plan breaks, in words. With `partial`, sessions missing from the plan are not
  * reported and constraints are checked only where both sessions are placed (used by the brute
  * force to prune; every rule is monotone, so a partial plan's violations stay in any extension).
- * `rootDate`, when given, replaces the start window: every session without constraints must fall
- * on exactly that date.
+ * The start window bounds the plan's start, its first session; `rootDate`, when given, replaces
+ * it: the plan must start on exactly that date (checked on complete plans only).
  */
 function violations(req: ScheduleRequest, plan: PlacedSession[], opts: { partial?: boolean; rootDate?: string } = {}): string[] {
   const out: string[] = [];
@@ -134,6 +134,14 @@ function violations(req: ScheduleRequest, plan: PlacedSession[], opts: { partial
   const wanted = new Map(req.sessions.map((s) => [s.ref, s]));
   for (const p of plan) if (!wanted.has(p.ref)) out.push(`${p.ref}: not a session of the request`);
   if (!opts.partial) for (const s of req.sessions) if (!byRef.has(s.ref)) out.push(`${s.ref}: missing from the plan`);
+
+  if (!opts.partial && plan.length > 0) {
+    const first = plan.reduce((a, b) => (b.start < a.start ? b : a));
+    const date = localOf(zone, first.start).date;
+    if (opts.rootDate !== undefined) {
+      if (date !== opts.rootDate) out.push(`${first.ref}: the plan starts ${date}, not on ${opts.rootDate}`);
+    } else if (daysBetween(req.earliestStart, date) >= window) out.push(`${first.ref}: ${date} is outside the ${window}-day start window`);
+  }
 
   const chairIds = new Set(req.chairs.map((c) => c.id));
   const staffById = new Map(req.staff.map((s) => [s.id, s]));
@@ -159,11 +167,7 @@ function violations(req: ScheduleRequest, plan: PlacedSession[], opts: { partial
     // Time
     if (p.start < req.now) out.push(`${r}: starts before now`);
     if (at.date < req.earliestStart) out.push(`${r}: ${at.date} is before earliestStart ${req.earliestStart}`);
-    if (s.constraints.length === 0) {
-      if (opts.rootDate !== undefined) {
-        if (at.date !== opts.rootDate) out.push(`${r}: not on ${opts.rootDate}`);
-      } else if (daysBetween(req.earliestStart, at.date) >= window) out.push(`${r}: ${at.date} is outside the ${window}-day start window`);
-    }
+
     // Opening hours and closures
     const open = req.openingHours.filter((w) => w.weekday === at.weekday).map((w) => spanOn(zone, at.date, w.start, w.end));
     if (!open.some(([a, b]) => a <= occ[0] && occ[1] <= b)) out.push(`${r}: ${at.date} ${hhmm}+${occ[1] - occ[0]}min is not inside one opening interval`);
@@ -297,7 +301,7 @@ function bruteForce(req: ScheduleRequest, opts: { rootDate?: string } = {}): Pla
   });
   const chosen: PlacedSession[] = [];
   const go = (i: number): boolean => {
-    if (i === req.sessions.length) return true;
+    if (i === req.sessions.length) return violations(req, chosen, { rootDate: opts.rootDate }).length === 0;
     for (const p of candidates[i]) {
       chosen.push(p);
       if (violations(req, chosen, { partial: true, rootDate: opts.rootDate }).length === 0 && go(i + 1)) return true;
@@ -705,7 +709,13 @@ function checkRefusal(req: ScheduleRequest, result: ScheduleResult): void {
   expect(result.binding.message.length).toBeGreaterThan(0);
   if (result.earliestStart !== null) {
     const k = daysBetween(req.earliestStart, result.earliestStart);
-    expect(k).toBeGreaterThanOrEqual(req.startWindowDays ?? 14);
+    // The window bounds the first independent session; a session attached 'before' it may come
+    // up to its gap's reach earlier, so the reported (first-session) date may precede the window's end.
+    const beforeReach = Math.max(
+      0,
+      ...req.sessions.flatMap((s) => s.constraints.filter((c) => c.relation === 'before').map((c) => (c.gap.unit === 'days' ? c.gap.max : Math.ceil((c.gap.max * 60 + 1440) / 1440)))),
+    );
+    expect(k).toBeGreaterThanOrEqual((req.startWindowDays ?? 14) - beforeReach);
     expect(k).toBeLessThan(req.probeDays ?? 120);
     if (result.binding.code === 'SEARCH_LIMIT') return;
     // A session attached 'before' its anchor may fall on the day before the reported date; that
@@ -817,7 +827,7 @@ function compareWithBruteForce(clinic: Clinic, sessions: SessionToPlace[]): 'pla
   }
   if (result.kind === 'planned') expect(witness).not.toBeNull();
   if (result.kind === 'infeasible') {
-    // The earliest first day that would work, by brute force: the root on that very day.
+    // The earliest first day that would work, by brute force: a plan starting on that very day.
     let earliest: string | null = null;
     for (let k = req.startWindowDays!; k < req.probeDays! && earliest === null; k++) {
       const date = addDays(req.earliestStart, k);

@@ -337,10 +337,13 @@ describe('schedule: refusals name the binding constraint', () => {
       step({ key: 'infusion', weekdays: [4] }),
       step({ key: 'prep', kind: 'assessment', needsChair: false, staffRole: null, durationMinutes: 30, attachedTo: { step: 'infusion', position: 'before', gap: { min: 12, target: 12, max: 16, unit: 'hours' } } }),
     ];
-    const req = clinic(steps, { days: ALL_WEEK, earliestStart: '2026-12-07', startWindowDays: 3, probeDays: 10, now: epochMinute('2026-12-01T00:00') });
+    // The window bounds the plan's start, i.e. its first session: the prep on Wednesday 12-09.
+    const req = clinic(steps, { days: ALL_WEEK, earliestStart: '2026-12-07', startWindowDays: 2, probeDays: 10, now: epochMinute('2026-12-01T00:00') });
     req.horizonDays = horizonDaysFor(req.sessions, 10);
-    const refusal = refusalOf(schedule(req)); // Thursday 12-10 is outside the 3-day window
-    expect(refusal.earliestStart).not.toBeNull();
+    const refusal = refusalOf(schedule(req)); // the plan could start Wednesday 12-09 at the earliest, outside 12-07…12-08
+    expect(refusal.earliestStart).toBe('2026-12-09');
+    // With a 3-day window the same plan starts inside it.
+    expect(schedule({ ...req, startWindowDays: 3 }).kind).toBe('planned');
     const again = schedule({ ...req, earliestStart: refusal.earliestStart! });
     expect(again.kind).toBe('planned');
   });

@@ -416,8 +416,36 @@ class Scheduler {
     return -1;
   }
 
+  /**
+   * How many days a session attached 'before' (directly or in a chain) can precede the
+   * independent session it hangs on.
+   */
+  private beforeReach(): number {
+    const reach = new Map<string, number>();
+    let most = 0;
+    for (const s of this.req.sessions) {
+      let r = 0;
+      for (const c of s.constraints) {
+        const base = reach.get(c.ref) ?? 0;
+        const own = c.relation !== 'before' || c.sameDay ? 0 : c.gap.unit === 'days' ? c.gap.max : Math.ceil((c.gap.max * 60 + 2 * 1440) / 1440);
+        r = Math.max(r, base + own);
+      }
+      reach.set(s.ref, r);
+      most = Math.max(most, r);
+    }
+    return most;
+  }
+
+  /** The plan's first session (its start) must fall on a day in [from, to). */
+  private startDays: [number, number] = [0, 0];
+
   private search(pos: number, rootDays: [number, number]): boolean {
-    if (pos === this.order.length) return true;
+    if (pos === this.order.length) {
+      const first = this.cal.dayIndexOf(Math.min(...this.placed.map((p) => p!.start)));
+      if (first >= this.startDays[0] && first < this.startDays[1]) return true;
+      this.inPlanRejections++; // depends on the whole plan, so never memoised
+      return false;
+    }
     // Sessions without constraints use the root window, so it is part of the key while any remain.
     const roots = this.order.slice(pos).some((i) => this.req.sessions[i].constraints.length === 0) ? `${rootDays[0]}-${rootDays[1]}` : '';
     const anchors = this.frontier[pos].map(({ i, exact }) => (exact ? this.placed[i]!.start : `d${this.cal.dayIndexOf(this.placed[i]!.start)}`));
@@ -591,18 +619,24 @@ class Scheduler {
   run(): ScheduleResult {
     const window = this.req.startWindowDays ?? DEFAULT_START_WINDOW;
     const probe = Math.min(this.req.probeDays ?? DEFAULT_PROBE_DAYS, this.cal.days.length);
-    if (this.search(0, [0, Math.min(window, probe)])) return this.result();
+    // The window bounds the plan's start (its first session); an independent session may come
+    // later than the window by as much as sessions attached 'before' it can precede it.
+    const reach = this.beforeReach();
+    const end = this.cal.days.length;
+    this.startDays = [0, Math.min(window, probe)];
+    if (this.search(0, [0, Math.min(window + reach, end)])) return this.result();
     const binding = this.binding();
     // Where would it work? Try later first days, skipping those the look-ahead rules out.
-    // The earliest start is the date of the first session of the first plan found (a session
-    // attached before its anchor may come a day or more before the first root).
+    // The earliest start: the first day on which some plan can start.
     const root = this.order[0];
     for (let d = window; d < probe && this.nodes <= this.maxNodes; d++) {
-      if (!this.feasibleFrom(root, d)) continue;
+      let possible = false;
+      for (let r = d; r < Math.min(d + 1 + reach, end) && !possible; r++) possible = this.feasibleFrom(root, r);
+      if (!possible) continue;
       this.placed.fill(null);
-      if (this.search(0, [d, Math.min(d + window, probe)])) {
-        const first = Math.min(...this.placed.map((p) => p!.start));
-        return { kind: 'infeasible', binding, earliestStart: this.cal.days[this.cal.dayIndexOf(first)].date, nodes: this.nodes };
+      this.startDays = [d, d + 1];
+      if (this.search(0, [d, Math.min(d + window + reach, end)])) {
+        return { kind: 'infeasible', binding, earliestStart: this.cal.days[d].date, nodes: this.nodes };
       }
     }
     return { kind: 'infeasible', binding, earliestStart: null, nodes: this.nodes };
