@@ -8,8 +8,11 @@ import type { ApiRole } from '../api-keys/entities/api-key.entity.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ChairEntity } from '../clinics/entities/chair.entity.js';
 import { ClinicEntity } from '../clinics/entities/clinic.entity.js';
+import { ClosureEntity } from '../clinics/entities/closure.entity.js';
 import { StaffMemberEntity } from '../clinics/entities/staff-member.entity.js';
+import type { Actor } from '../common/auth/actor.js';
 import { Clock } from '../common/clock/clock.js';
+import { PlansService } from '../plans/plans.service.js';
 import type { WeeklyInterval } from '../common/weekly-interval.js';
 import { PatientEntity } from '../patients/entities/patient.entity.js';
 import { ProtocolsRepository } from '../protocols/protocols.repository.js';
@@ -32,6 +35,13 @@ const DEMO_STAFF: Omit<StaffMemberEntity, 'id' | 'clinicId' | 'createdAt' | 'upd
   { name: 'Aisha Patel, RN', role: 'nurse', availability: [...weekly([2, 3, 4, 5], '10:00', '18:00'), ...weekly([6], '09:00', '14:00')], maxConcurrentPatients: 2, active: true },
   { name: 'Dr. Samuel Greene', role: 'physician', availability: weekly(MON_FRI, '09:00', '17:00'), maxConcurrentPatients: 1, active: true },
   { name: 'Rachel Kim, LCSW', role: 'therapist', availability: [...weekly(MON_FRI, '09:00', '18:00'), ...weekly([6], '09:00', '13:00')], maxConcurrentPatients: 1, active: true },
+];
+
+const DEMO_CLOSURES = [
+  { date: '2026-11-26', reason: 'Thanksgiving' },
+  { date: '2026-12-24', reason: 'Christmas Eve' },
+  { date: '2026-12-25', reason: 'Christmas Day' },
+  { date: '2027-01-01', reason: "New Year's Day" },
 ];
 
 // Fictional people.
@@ -59,6 +69,9 @@ async function insertDemo(
   const clinicId = clinic.id;
   await m.getRepository(ChairEntity).insert([1, 2, 3, 4].map((n) => ({ clinicId, name: `Infusion chair ${n}`, active: true })));
   await m.getRepository(StaffMemberEntity).insert(DEMO_STAFF.map((s) => ({ ...s, clinicId })));
+  await m.getRepository(ClosureEntity).insert(
+    DEMO_CLOSURES.map((c) => ({ clinicId, startDate: c.date, endDate: c.date, startTime: null, endTime: null, reason: c.reason })),
+  );
   await m.getRepository(PatientEntity).insert(
     DEMO_PATIENTS.map((p) => ({ ...p, clinicId, email: null, notes: null, unavailable: [], unavailableDates: [], version: 1 })),
   );
@@ -80,6 +93,29 @@ async function insertDemo(
 }
 
 /**
+ * Books the ketamine series for two demo patients (from tomorrow, in the clinic's zone), through
+ * the same service the API uses. A plan that does not fit is reported, not fatal.
+ */
+async function bookDemoPlans(app: INestApplication, issued: Record<string, string>): Promise<string[]> {
+  const ds = app.get(DataSource);
+  const clinicId = issued.CHAIRSIDE_CLINIC_ID;
+  const [admin] = await ds.query(`SELECT id FROM api_keys WHERE clinic_id = $1 AND role = 'admin' LIMIT 1`, [clinicId]);
+  const actor: Actor = { keyId: admin.id, role: 'admin', clinicId };
+  const tomorrow = app.get(Clock).now().setZone(DEMO_CLINIC.timezone).plus({ days: 1 }).toISODate()!;
+  const lines: string[] = [];
+  for (const name of ['Jordan Rivera', 'Casey Thompson']) {
+    const [patient] = await ds.query(`SELECT id FROM patients WHERE clinic_id = $1 AND full_name = $2`, [clinicId, name]);
+    try {
+      const { body } = await app.get(PlansService).book(actor, { patientId: patient.id, protocolId: issued.CHAIRSIDE_PROTOCOL_ID, earliestStart: tomorrow });
+      lines.push(`Demo plan for ${name}: ${body.sessions.length} sessions from ${body.sessions[0].localDate} (GET /v1/plans/${body.id})`);
+    } catch (err) {
+      lines.push(`Demo plan for ${name} not booked: ${(err as Error).message}`);
+    }
+  }
+  return lines;
+}
+
+/**
  * On an empty database: creates the demo clinic in Fort Lauderdale with chairs, staff, patients and
  * one API key per role, and writes the keys to `<dataDir>/demo-keys.env` (they are shown once and
  * stored only hashed, so the file is how a later start can tell you them again).
@@ -94,6 +130,7 @@ export async function seedDemo(app: INestApplication, dataDir: string): Promise<
     return insertDemo(m, app.get(ApiKeysService), app.get(AuditService), app.get(ProtocolsRepository), app.get(Clock).now().toJSDate());
   });
   if (issued) {
+    const plans = await bookDemoPlans(app, issued);
     await fs.mkdir(dataDir, { recursive: true });
     const body = Object.entries(issued).map(([k, v]) => `export ${k}=${v}`).join('\n') + '\n';
     await fs.writeFile(keysFile, body, { mode: 0o600 });
@@ -102,11 +139,12 @@ export async function seedDemo(app: INestApplication, dataDir: string): Promise<
       keysFile,
       banner: [
         '',
-        'Demo data created: clinic "Chairside Fort Lauderdale" (America/New_York), 4 chairs, 5 staff, 4 patients,',
+        'Demo data created: clinic "Chairside Fort Lauderdale" (America/New_York), 4 chairs, 5 staff, holiday closures, 4 patients,',
         `and the published protocol "${KETAMINE_PROTOCOL.name}" (version 1).`,
         'Demo API keys (shown once; also saved for you):',
         ...Object.entries(issued).map(([k, v]) => `  ${k}=${v}`),
         `Load them into your shell with:  source ${keysFile}`,
+        ...plans,
       ],
     };
   }

@@ -43,6 +43,17 @@ describe('demo seed', () => {
     const infusion = v1.body.steps.find((s: { key: string }) => s.key === 'infusion');
     expect(infusion).toMatchObject({ repeat: 6, recoveryMinutes: 60, needsChair: true, staffRole: 'nurse', dose: { amount: 0.5, unit: 'mg/kg', infusionMinutes: 40, min: 0.1, max: 1 } });
 
+    // Two demo patients have their series booked, from tomorrow in the clinic's zone.
+    const plans: { patient_id: string; n: number; first: Date }[] = await t.dataSource.query(
+      `SELECT p.patient_id, count(s.*)::int AS n, min(s.starts_at) AS first FROM plans p JOIN sessions s ON s.plan_id = p.id GROUP BY p.id, p.patient_id`,
+    );
+    expect(plans).toHaveLength(2);
+    for (const p of plans) {
+      expect(p.n).toBe(15);
+      expect(p.first.getTime()).toBeGreaterThan(t.clock.now().toMillis());
+    }
+    expect(first.banner.filter((l) => l.startsWith('Demo plan for'))).toHaveLength(2);
+
     // Each key has exactly its role.
     await request(t.http).post(`/v1/clinics/${env.CHAIRSIDE_CLINIC_ID}/chairs`).set(bearer(env.CHAIRSIDE_FRONT_DESK_KEY)).send({ name: 'X' }).expect(403);
     await request(t.http).post(`/v1/clinics/${env.CHAIRSIDE_CLINIC_ID}/chairs`).set(bearer(env.CHAIRSIDE_ADMIN_KEY)).send({ name: 'Chair 5' }).expect(201);
