@@ -1,0 +1,39 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+// The pure parts (the scheduling engine and the protocol domain) stay free of the framework, the
+// database, validation, the environment and the wall clock, so that they can be tested exhaustively.
+const PURE = ['src/scheduling/engine', 'src/protocols/domain'];
+const FORBIDDEN: [RegExp, string][] = [
+  [/from '@nestjs\//, 'a NestJS import'],
+  [/from 'typeorm'/, 'a TypeORM import'],
+  [/from 'class-validator'|from 'class-transformer'/, 'a validation import'],
+  [/from 'pg'/, 'a database driver import'],
+  [/process\.env/, 'process.env'],
+  [/Date\.now\(|new Date\(\)/, 'the wall clock'],
+];
+
+const sources = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts') ? [path.join(dir, e.name)] : [],
+  );
+
+describe('pure modules', () => {
+  const files = PURE.flatMap((d) => sources(d));
+
+  it('exist', () => {
+    expect(files.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it.each(files)('%s imports nothing impure', (file) => {
+    const text = readFileSync(file, 'utf8');
+    const found = FORBIDDEN.filter(([re]) => re.test(text)).map(([, what]) => what);
+    expect(found).toEqual([]);
+    // Relative imports stay inside the pure folders (or are type-only).
+    for (const m of text.matchAll(/^import (type )?[^;]*? from '(\.[^']+)';$/gms)) {
+      const target = path.normalize(path.join(path.dirname(file), m[2]));
+      const pure = PURE.some((d) => target.startsWith(d)) || target.startsWith('src/common/weekly-interval') || target.startsWith('src/seed/demo-protocol');
+      expect({ file, import: m[2], allowed: pure || m[1] === 'type ' }).toEqual({ file, import: m[2], allowed: true });
+    }
+  });
+});
