@@ -309,7 +309,9 @@ class Scheduler {
     const s = this.req.sessions[si];
     if (s.constraints.length === 0) {
       const out: number[] = [];
-      for (let d = rootDays[0]; d < rootDays[1]; d++) out.push(d);
+      // The first independent session may only be as late as the start allows; others anywhere in the window.
+      const hi = si === this.order[0] ? Math.min(rootDays[1], this.startDays[1] + this.reach) : rootDays[1];
+      for (let d = Math.max(rootDays[0], this.startDays[0]); d < hi; d++) out.push(d);
       return out;
     }
     let lo = 0;
@@ -438,6 +440,8 @@ class Scheduler {
 
   /** The plan's first session (its start) must fall on a day in [from, to). */
   private startDays: [number, number] = [0, 0];
+  /** See beforeReach(). */
+  private reach = 0;
 
   private search(pos: number, rootDays: [number, number]): boolean {
     if (pos === this.order.length) {
@@ -447,7 +451,7 @@ class Scheduler {
       return false;
     }
     // Sessions without constraints use the root window, so it is part of the key while any remain.
-    const roots = this.order.slice(pos).some((i) => this.req.sessions[i].constraints.length === 0) ? `${rootDays[0]}-${rootDays[1]}` : '';
+    const roots = this.order.slice(pos).some((i) => this.req.sessions[i].constraints.length === 0) ? `${rootDays[0]}-${rootDays[1]}-${this.startDays[0]}-${this.startDays[1]}` : '';
     const anchors = this.frontier[pos].map(({ i, exact }) => (exact ? this.placed[i]!.start : `d${this.cal.dayIndexOf(this.placed[i]!.start)}`));
     const memoKey = `${pos}|${roots}|${anchors.join(',')}`;
     if (this.failed.has(memoKey)) return false;
@@ -622,6 +626,7 @@ class Scheduler {
     // The window bounds the plan's start (its first session); an independent session may come
     // later than the window by as much as sessions attached 'before' it can precede it.
     const reach = this.beforeReach();
+    this.reach = reach;
     const end = this.cal.days.length;
     this.startDays = [0, Math.min(window, probe)];
     if (this.search(0, [0, Math.min(window + reach, end)])) return this.result();
