@@ -6,6 +6,7 @@ import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { ClinicError, ClinicErrorCode } from '../clinics/clinics.errors.js';
 import { availableSlots } from '../scheduling/engine/schedule.js';
 import { MAX_AVAILABILITY_DAYS, type AvailabilityDto, type AvailabilityQueryDto } from './dto/availability.dto.js';
+import { clinicForEngine } from './engine-input.js';
 import { PlansRepository } from './plans.repository.js';
 
 /** Free slots for one session shape: what the front desk looks at to fit someone in. */
@@ -32,11 +33,7 @@ export class AvailabilityService {
       patientId: '00000000-0000-0000-0000-000000000000',
     });
     const free = availableSlots({
-      timezone: zone,
-      openingHours: setup.clinic.openingHours,
-      closures: setup.closures.map((c) => ({ startDate: c.startDate, endDate: c.endDate, startTime: c.startTime?.slice(0, 5) ?? null, endTime: c.endTime?.slice(0, 5) ?? null, reason: c.reason })),
-      chairs: setup.chairs.map((c) => ({ id: c.id, name: c.name })),
-      staff: setup.staff.map((s) => ({ id: s.id, name: s.name, role: s.role, availability: s.availability, maxConcurrentPatients: s.maxConcurrentPatients })),
+      ...clinicForEngine(setup),
       booked,
       now: Math.round(this.clock.now().toMillis() / 60000),
       from: q.from,

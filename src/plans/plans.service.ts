@@ -20,6 +20,7 @@ import type { SessionEntity } from '../sessions/entities/session.entity.js';
 import type { PlanDto, PlanPreviewDto, PlanRequestDto, SessionViewDto } from './dto/plan.dto.js';
 import type { PlanEntity } from './entities/plan.entity.js';
 import { PlanError, PlanErrorCode } from './plans.errors.js';
+import { clinicForEngine } from './engine-input.js';
 import { PlansRepository, type ClinicSetup, type SeatUse } from './plans.repository.js';
 
 const PROBE_DAYS = 120;
@@ -115,17 +116,7 @@ export class PlansService {
       sessions: tailored.sessions,
       earliestStart,
       request: {
-        timezone: zone,
-        openingHours: setup.clinic.openingHours,
-        closures: setup.closures.map((c) => ({
-          startDate: c.startDate,
-          endDate: c.endDate,
-          startTime: c.startTime?.slice(0, 5) ?? null,
-          endTime: c.endTime?.slice(0, 5) ?? null,
-          reason: c.reason,
-        })),
-        chairs: setup.chairs.map((c) => ({ id: c.id, name: c.name })),
-        staff: setup.staff.map((s) => ({ id: s.id, name: s.name, role: s.role, availability: s.availability, maxConcurrentPatients: s.maxConcurrentPatients })),
+        ...clinicForEngine(setup),
         booked,
         patient: {
           id: patient.id,

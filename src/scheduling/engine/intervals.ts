@@ -14,10 +14,8 @@ export class SpanIndex {
     this.longest = this.spans.reduce((m, s) => Math.max(m, s.end - s.start), 0);
   }
 
-  /** Every span overlapping [start, end). */
-  overlapping(start: number, end: number): Span[] {
-    const out: Span[] = [];
-    // First span starting at or after `end`: nothing from there on overlaps.
+  /** Index of the first span starting at or after `end`: nothing from there on overlaps [·, end). */
+  private firstStartingFrom(end: number): number {
     let lo = 0;
     let hi = this.spans.length;
     while (lo < hi) {
@@ -25,7 +23,13 @@ export class SpanIndex {
       if (this.spans[mid].start < end) lo = mid + 1;
       else hi = mid;
     }
-    for (let j = lo - 1; j >= 0; j--) {
+    return lo;
+  }
+
+  /** Every span overlapping [start, end). */
+  overlapping(start: number, end: number): Span[] {
+    const out: Span[] = [];
+    for (let j = this.firstStartingFrom(end) - 1; j >= 0; j--) {
       const s = this.spans[j];
       if (s.start + this.longest <= start) break;
       if (s.end > start) out.push(s);
@@ -35,14 +39,7 @@ export class SpanIndex {
 
   /** Whether any span overlaps [start, end); no allocation (the hot path of the engine). */
   overlaps(start: number, end: number): boolean {
-    let lo = 0;
-    let hi = this.spans.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.spans[mid].start < end) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let j = lo - 1; j >= 0; j--) {
+    for (let j = this.firstStartingFrom(end) - 1; j >= 0; j--) {
       const s = this.spans[j];
       if (s.start + this.longest <= start) return false;
       if (s.end > start) return true;
