@@ -14,7 +14,9 @@ import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { HealthModule } from './health/health.module.js';
 import { PatientsModule } from './patients/patients.module.js';
+import { AdjustmentsModule } from './adjustments/adjustments.module.js';
 import { PlansModule } from './plans/plans.module.js';
+import { SessionsModule } from './sessions/sessions.module.js';
 import { ProtocolsModule } from './protocols/protocols.module.js';
 
 export interface AppModuleOptions {
@@ -62,6 +64,8 @@ export class AppModule implements NestModule {
         PatientsModule,
         ProtocolsModule,
         PlansModule,
+        SessionsModule,
+        AdjustmentsModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },

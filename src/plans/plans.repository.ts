@@ -19,6 +19,12 @@ export interface ClinicSetup {
   closures: ClosureEntity[];
 }
 
+/** A session as booking writes it: the lifecycle fields start empty. */
+export type NewSession = Omit<
+  SessionEntity,
+  'id' | 'createdAt' | 'updatedAt' | 'version' | 'status' | 'checkedInAt' | 'actualStart' | 'actualEnd' | 'doseGiven' | 'statusReason'
+>;
+
 export interface SeatUse {
   staffId: string;
   seat: number;
@@ -99,7 +105,7 @@ export class PlansRepository {
     return repo.save(repo.create({ ...row, status: 'active', version: 1 }));
   }
 
-  async insertSessions(m: EntityManager, rows: Omit<SessionEntity, 'id' | 'createdAt' | 'updatedAt' | 'version' | 'status'>[]): Promise<SessionEntity[]> {
+  async insertSessions(m: EntityManager, rows: NewSession[]): Promise<SessionEntity[]> {
     if (rows.length === 0) return [];
     const result = await m
       .createQueryBuilder()
@@ -130,6 +136,11 @@ export class PlansRepository {
       staffSeat: r.staff_seat as number | null,
       status: r.status as SessionEntity['status'],
       plannedDose: r.planned_dose as SessionEntity['plannedDose'],
+      checkedInAt: r.checked_in_at as Date | null,
+      actualStart: r.actual_start as Date | null,
+      actualEnd: r.actual_end as Date | null,
+      doseGiven: r.dose_given as SessionEntity['doseGiven'],
+      statusReason: r.status_reason as string | null,
       version: r.version as number,
       createdAt: r.created_at as Date,
       updatedAt: r.updated_at as Date,

@@ -20,6 +20,7 @@ import type { SessionEntity } from '../sessions/entities/session.entity.js';
 import type { PlanDto, PlanPreviewDto, PlanRequestDto, SessionViewDto } from './dto/plan.dto.js';
 import type { PlanEntity } from './entities/plan.entity.js';
 import { PlanError, PlanErrorCode } from './plans.errors.js';
+import { sessionView } from '../sessions/session-view.js';
 import { clinicForEngine } from './engine-input.js';
 import { PlansRepository, type ClinicSetup, type SeatUse } from './plans.repository.js';
 
@@ -159,30 +160,7 @@ export class PlansService {
   // ---- views ----
 
   private view(setup: ClinicSetup, s: PlacedSession | SessionEntity): SessionViewDto {
-    const zone = setup.clinic.timezone;
-    const iso = (d: Date) => DateTime.fromJSDate(d, { zone }).toISO({ suppressMilliseconds: true })!;
-    const entity = 'startsAt' in s;
-    const start = entity ? s.startsAt : fromMinute(s.start);
-    const local = DateTime.fromJSDate(start, { zone });
-    const chair = s.chairId ? setup.chairs.find((c) => c.id === s.chairId) : undefined;
-    const staff = s.staffId ? setup.staff.find((x) => x.id === s.staffId) : undefined;
-    return {
-      ...(entity ? { id: s.id } : {}),
-      ref: s.ref,
-      stepKey: s.stepKey,
-      occurrence: s.occurrence,
-      kind: s.kind,
-      label: s.label,
-      start: iso(start),
-      end: iso(entity ? s.endsAt : fromMinute(s.end)),
-      occupiedUntil: iso(entity ? s.occupiedUntil : fromMinute(s.occupiedUntil)),
-      localDate: local.toISODate()!,
-      localTime: local.toFormat('HH:mm'),
-      chair: s.chairId ? { id: s.chairId, name: chair?.name ?? '(inactive chair)' } : null,
-      staff: s.staffId ? { id: s.staffId, name: staff?.name ?? '(inactive staff member)' } : null,
-      dose: entity ? s.plannedDose : s.dose,
-      ...(entity ? { status: s.status } : {}),
-    };
+    return sessionView({ timezone: setup.clinic.timezone, chairs: setup.chairs, staff: setup.staff }, s);
   }
 
   private planView(setup: ClinicSetup, plan: PlanEntity, sessions: SessionEntity[]): PlanDto {

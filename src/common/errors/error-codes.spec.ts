@@ -3,6 +3,7 @@ import { ClinicErrorCode } from '../../clinics/clinics.errors.js';
 import { PatientErrorCode } from '../../patients/patients.errors.js';
 import { PlanErrorCode } from '../../plans/plans.errors.js';
 import { ProtocolErrorCode } from '../../protocols/protocols.errors.js';
+import { SessionErrorCode } from '../../sessions/sessions.errors.js';
 import { CommonErrorCode } from './common.errors.js';
 import { problemType, statusForCode, type ErrorCode } from './error-codes.js';
 
@@ -13,6 +14,7 @@ const ALL_CODES: ErrorCode[] = [
   ...Object.values(ApiKeyErrorCode),
   ...Object.values(ProtocolErrorCode),
   ...Object.values(PlanErrorCode),
+  ...Object.values(SessionErrorCode),
 ];
 
 describe('statusForCode', () => {

@@ -3,9 +3,10 @@ import { ClinicErrorCode } from '../../clinics/clinics.errors.js';
 import { PatientErrorCode } from '../../patients/patients.errors.js';
 import { PlanErrorCode } from '../../plans/plans.errors.js';
 import { ProtocolErrorCode } from '../../protocols/protocols.errors.js';
+import { SessionErrorCode } from '../../sessions/sessions.errors.js';
 import { CommonErrorCode } from './common.errors.js';
 
-export type ErrorCode = CommonErrorCode | ClinicErrorCode | PatientErrorCode | ApiKeyErrorCode | ProtocolErrorCode | PlanErrorCode;
+export type ErrorCode = CommonErrorCode | ClinicErrorCode | PatientErrorCode | ApiKeyErrorCode | ProtocolErrorCode | PlanErrorCode | SessionErrorCode;
 
 function assertNever(x: never): never {
   throw new Error(`unmapped error code ${String(x)}`);
@@ -31,6 +32,7 @@ export function statusForCode(code: ErrorCode): number {
     case ProtocolErrorCode.PROTOCOL_NOT_FOUND:
     case ProtocolErrorCode.PROTOCOL_VERSION_NOT_FOUND:
     case PlanErrorCode.PLAN_NOT_FOUND:
+    case SessionErrorCode.SESSION_NOT_FOUND:
       return 404;
     case CommonErrorCode.CONFLICT:
     case CommonErrorCode.SLOT_TAKEN:
@@ -38,6 +40,7 @@ export function statusForCode(code: ErrorCode): number {
     case ProtocolErrorCode.DRAFT_UNCHANGED:
     case ClinicErrorCode.STAFF_CAPACITY_IN_USE:
     case PlanErrorCode.IDEMPOTENCY_IN_FLIGHT:
+    case SessionErrorCode.INVALID_TRANSITION:
       return 409;
     case CommonErrorCode.PRECONDITION_FAILED:
       return 412;

@@ -110,7 +110,15 @@ export class SessionViewDto {
   @ApiProperty({ type: ResourceRefDto, nullable: true }) chair: ResourceRefDto | null;
   @ApiProperty({ type: ResourceRefDto, nullable: true }) staff: ResourceRefDto | null;
   @ApiProperty({ type: PlannedDoseDto, nullable: true }) dose: PlannedDoseDto | null;
-  @ApiPropertyOptional({ example: 'scheduled' }) status?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) planId?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) patientId?: string;
+  @ApiPropertyOptional({ enum: ['scheduled', 'checked_in', 'completed', 'no_show', 'cancelled'] }) status?: string;
+  @ApiPropertyOptional({ description: 'Raised on every change of the session' }) version?: number;
+  @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String }) checkedInAt?: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Observed start (completion)' }) actualStart?: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Observed end (completion)' }) actualEnd?: string | null;
+  @ApiPropertyOptional({ nullable: true, type: Object, description: 'The dose actually given: amount, unit, totalMg' }) doseGiven?: { amount: number; unit: string; totalMg: number | null } | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Why it was cancelled or missed' }) statusReason?: string | null;
 }
 
 export class PlanPreviewDto {

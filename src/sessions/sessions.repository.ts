@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { SessionEntity, type SessionStatus } from './entities/session.entity.js';
+
+export interface SessionFilter {
+  clinicId: string;
+  from: Date;
+  to: Date;
+  chairId?: string;
+  staffId?: string;
+  patientId?: string;
+  status?: SessionStatus;
+  limit: number;
+  after?: [string, string];
+}
+
+/** Reads and status changes of sessions. */
+@Injectable()
+export class SessionsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  private m(m?: EntityManager): EntityManager {
+    return m ?? this.dataSource.manager;
+  }
+
+  async find(id: string, clinicId: string | null, m?: EntityManager, lock = false): Promise<SessionEntity | null> {
+    const qb = this.m(m).getRepository(SessionEntity).createQueryBuilder('s').where('s.id = :id', { id });
+    if (clinicId !== null) qb.andWhere('s.clinic_id = :clinicId', { clinicId });
+    if (lock) qb.setLock('pessimistic_write');
+    return qb.getOne();
+  }
+
+  /** The day sheet: sessions starting in [from, to), keyset-paged by (starts_at, id). */
+  list(f: SessionFilter): Promise<SessionEntity[]> {
+    const qb = this.dataSource
+      .getRepository(SessionEntity)
+      .createQueryBuilder('s')
+      .where('s.clinic_id = :clinicId AND s.starts_at >= :from AND s.starts_at < :to', { clinicId: f.clinicId, from: f.from, to: f.to });
+    if (f.chairId) qb.andWhere('s.chair_id = :chairId', { chairId: f.chairId });
+    if (f.staffId) qb.andWhere('s.staff_id = :staffId', { staffId: f.staffId });
+    if (f.patientId) qb.andWhere('s.patient_id = :patientId', { patientId: f.patientId });
+    if (f.status) qb.andWhere('s.status = :status', { status: f.status });
+    if (f.after) qb.andWhere('(s.starts_at, s.id) > (:at::timestamptz, :id::uuid)', { at: f.after[0], id: f.after[1] });
+    return qb.orderBy('s.starts_at', 'ASC').addOrderBy('s.id', 'ASC').limit(f.limit).getMany();
+  }
+
+  async patientNames(clinicId: string, ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows: { id: string; full_name: string }[] = await this.dataSource.query(`SELECT id, full_name FROM patients WHERE clinic_id = $1 AND id = ANY($2)`, [
+      clinicId,
+      ids,
+    ]);
+    return new Map(rows.map((r) => [r.id, r.full_name]));
+  }
+
+  /**
+   * Moves a session from `from` to `to` only if it is still in `from` (compare-and-set), with the
+   * given lifecycle fields. Returns false when someone changed it first.
+   */
+  async transition(
+    m: EntityManager,
+    s: Pick<SessionEntity, 'clinicId' | 'id'>,
+    from: SessionStatus,
+    to: SessionStatus,
+    fields: Partial<Pick<SessionEntity, 'checkedInAt' | 'actualStart' | 'actualEnd' | 'doseGiven' | 'statusReason'>>,
+    at: Date,
+  ): Promise<boolean> {
+    const res = await m
+      .createQueryBuilder()
+      .update(SessionEntity)
+      .set({ ...fields, status: to, version: () => 'version + 1', updatedAt: at })
+      .where('clinic_id = :clinicId AND id = :id AND status = :from', { clinicId: s.clinicId, id: s.id, from })
+      .execute();
+    return (res.affected ?? 0) === 1;
+  }
+
+  async planWeight(m: EntityManager, clinicId: string, planId: string): Promise<number | null> {
+    const [row] = await m.query(`SELECT (tailoring->>'weightKg')::numeric AS w FROM plans WHERE clinic_id = $1 AND id = $2`, [clinicId, planId]);
+    return row?.w === null || row?.w === undefined ? null : Number(row.w);
+  }
+
+  async completePlanIfDone(m: EntityManager, clinicId: string, planId: string, at: Date): Promise<void> {
+    await m.query(
+      `UPDATE plans SET status = 'completed', updated_at = $3
+        WHERE clinic_id = $1 AND id = $2 AND status = 'active'
+          AND NOT EXISTS (SELECT 1 FROM sessions WHERE clinic_id = $1 AND plan_id = $2 AND status IN ('scheduled', 'checked_in'))`,
+      [clinicId, planId, at],
+    );
+  }
+}

@@ -1,0 +1,184 @@
+import { Injectable } from '@nestjs/common';
+import { DateTime } from 'luxon';
+import { DataSource } from 'typeorm';
+import { AdjustmentLog } from '../adjustments/adjustment-log.repository.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { Actor } from '../common/auth/actor.js';
+import { Clock } from '../common/clock/clock.js';
+import { ValidationFailedError } from '../common/errors/common.errors.js';
+import { decodeCursor, encodeCursor } from '../common/paging/cursor.js';
+import { isLocalDate } from '../common/validation/validators.js';
+import { PlansRepository } from '../plans/plans.repository.js';
+import type { CancelSessionDto, CompleteSessionDto, DaySheetEntryDto, NoShowDto, SessionPageDto, SessionQueryDto } from './dto/session.dto.js';
+import type { SessionEntity, SessionStatus } from './entities/session.entity.js';
+import { canTransition } from './session-status.js';
+import { sessionView } from './session-view.js';
+import { SessionError, SessionErrorCode } from './sessions.errors.js';
+import { SessionsRepository } from './sessions.repository.js';
+import type { SessionViewDto } from '../plans/dto/plan.dto.js';
+
+const MAX_SHEET_DAYS = 31;
+const notFound = () => new SessionError(SessionErrorCode.SESSION_NOT_FOUND, 'No such session.');
+const round1 = (x: number) => Math.round(Number((x * 10).toPrecision(12))) / 10;
+
+/** The day sheet and the life of a session: check-in, completion, no-show, cancellation. */
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly repo: SessionsRepository,
+    private readonly plans: PlansRepository,
+    private readonly log: AdjustmentLog,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  private async context(clinicId: string) {
+    const setup = await this.plans.clinicSetup(clinicId);
+    return { timezone: setup.clinic.timezone, chairs: setup.chairs, staff: setup.staff };
+  }
+
+  /** An instant (ISO 8601 with offset) or a local date's first instant (`endOfDay`: the next day's). */
+  private bound(field: 'from' | 'to', value: string, zone: string): DateTime {
+    if (isLocalDate(value)) {
+      const day = DateTime.fromISO(value, { zone }).startOf('day');
+      return field === 'to' ? day.plus({ days: 1 }) : day;
+    }
+    const t = DateTime.fromISO(value, { setZone: true });
+    if (!t.isValid || !/[zZ]|[+-]\d{2}:?\d{2}$/.test(value)) {
+      throw new ValidationFailedError([{ field, message: `${field} must be a local date YYYY-MM-DD or an ISO 8601 instant with an offset` }]);
+    }
+    return t;
+  }
+
+  async list(actor: Actor, q: SessionQueryDto): Promise<SessionPageDto> {
+    const clinicId = actor.clinicId ?? q.clinicId;
+    if (!clinicId) throw new ValidationFailedError([{ field: 'clinicId', message: 'clinicId is required with an operator key' }]);
+    if (actor.clinicId !== null && q.clinicId !== undefined && q.clinicId !== actor.clinicId) {
+      return { timezone: 'UTC', items: [], nextCursor: null };
+    }
+    const ctx = await this.context(clinicId).catch(() => {
+      throw new ValidationFailedError([{ field: 'clinicId', message: 'no such clinic' }]);
+    });
+    const from = this.bound('from', q.from, ctx.timezone);
+    const to = this.bound('to', q.to, ctx.timezone);
+    if (to <= from) throw new ValidationFailedError([{ field: 'to', message: 'to must be after from' }]);
+    if (to.diff(from, 'days').days > MAX_SHEET_DAYS) throw new ValidationFailedError([{ field: 'to', message: `at most ${MAX_SHEET_DAYS} days per request` }]);
+    const limit = q.limit ?? 50;
+    const rows = await this.repo.list({
+      clinicId,
+      from: from.toJSDate(),
+      to: to.toJSDate(),
+      chairId: q.chairId,
+      staffId: q.staffId,
+      patientId: q.patientId,
+      status: q.status,
+      limit: limit + 1,
+      after: decodeCursor(q.cursor, ['timestamp', 'uuid']),
+    });
+    const items = rows.slice(0, limit);
+    const names = await this.repo.patientNames(clinicId, [...new Set(items.map((s) => s.patientId))]);
+    await this.dataSource.transaction((m) =>
+      this.audit.record(
+        m,
+        actor,
+        items.map((s) => ({ clinicId, action: 'session.list', entityType: 'session', entityId: s.id, patientId: s.patientId })),
+      ),
+    );
+    const last = items[items.length - 1];
+    return {
+      timezone: ctx.timezone,
+      items: items.map((s): DaySheetEntryDto => ({ ...sessionView(ctx, s), patient: { id: s.patientId, fullName: names.get(s.patientId) ?? '' } })),
+      nextCursor: rows.length > limit && last ? encodeCursor([last.startsAt.toISOString(), last.id]) : null,
+    };
+  }
+
+  async get(actor: Actor, id: string): Promise<SessionViewDto> {
+    const s = await this.repo.find(id, actor.clinicId);
+    if (!s) throw notFound();
+    await this.dataSource.transaction((m) =>
+      this.audit.record(m, actor, { clinicId: s.clinicId, action: 'session.read', entityType: 'session', entityId: s.id, patientId: s.patientId }),
+    );
+    return sessionView(await this.context(s.clinicId), s);
+  }
+
+  /**
+   * One status change: checked against the transition table, applied only if nobody changed the
+   * session meanwhile, logged as a plan adjustment (raising the plan's version) and audited, in
+   * one transaction; a plan with nothing left to happen becomes completed.
+   */
+  private async move(
+    actor: Actor,
+    id: string,
+    to: SessionStatus,
+    type: string,
+    reason: string | null,
+    fields: (s: SessionEntity, m: import('typeorm').EntityManager) => Promise<Parameters<SessionsRepository['transition']>[4]>,
+  ): Promise<SessionViewDto> {
+    const updated = await this.dataSource.transaction(async (m) => {
+      const s = await this.repo.find(id, actor.clinicId, m, true);
+      if (!s) throw notFound();
+      if (!canTransition(s.status, to)) {
+        throw new SessionError(SessionErrorCode.INVALID_TRANSITION, `The session is ${s.status}; it cannot become ${to}.`, { currentStatus: s.status });
+      }
+      const at = this.clock.now().toJSDate();
+      const set = await fields(s, m);
+      if (!(await this.repo.transition(m, s, s.status, to, set, at))) {
+        const now = await this.repo.find(id, s.clinicId, m);
+        throw new SessionError(SessionErrorCode.INVALID_TRANSITION, `The session changed meanwhile; it is ${now?.status}.`, { currentStatus: now?.status });
+      }
+      await this.log.append(m, {
+        clinicId: s.clinicId,
+        planId: s.planId,
+        type,
+        reason,
+        actorKeyId: actor.keyId,
+        actorRole: actor.role,
+        at,
+        changes: [{ sessionId: s.id, ref: s.ref, before: { status: s.status }, after: { status: to, ...JSON.parse(JSON.stringify(set)) } }],
+      });
+      await this.repo.completePlanIfDone(m, s.clinicId, s.planId, at);
+      await this.audit.record(m, actor, { clinicId: s.clinicId, action: `session.${type}`, entityType: 'session', entityId: s.id, patientId: s.patientId });
+      return (await this.repo.find(id, s.clinicId, m))!;
+    });
+    return sessionView(await this.context(updated.clinicId), updated);
+  }
+
+  checkIn(actor: Actor, id: string): Promise<SessionViewDto> {
+    return this.move(actor, id, 'checked_in', 'check_in', null, async () => ({ checkedInAt: this.clock.now().toJSDate() }));
+  }
+
+  complete(actor: Actor, id: string, dto: CompleteSessionDto): Promise<SessionViewDto> {
+    return this.move(actor, id, 'completed', 'complete', null, async (s, m) => {
+      const actualStart = dto.actualStart ? DateTime.fromISO(dto.actualStart) : undefined;
+      const actualEnd = dto.actualEnd ? DateTime.fromISO(dto.actualEnd) : undefined;
+      if (actualStart && actualEnd && actualEnd <= actualStart) {
+        throw new ValidationFailedError([{ field: 'actualEnd', message: 'actualEnd must be after actualStart' }]);
+      }
+      let doseGiven: SessionEntity['doseGiven'] = null;
+      if (s.plannedDose) {
+        if (!dto.doseGiven) throw new ValidationFailedError([{ field: 'doseGiven', message: 'the dose actually given is required for a session with a planned dose' }]);
+        if (dto.doseGiven.unit !== s.plannedDose.unit) {
+          throw new ValidationFailedError([{ field: 'doseGiven.unit', message: `the planned dose is in ${s.plannedDose.unit}` }]);
+        }
+      }
+      if (dto.doseGiven) {
+        const weight = dto.doseGiven.unit === 'mg/kg' ? await this.repo.planWeight(m, s.clinicId, s.planId) : null;
+        doseGiven = {
+          amount: dto.doseGiven.amount,
+          unit: dto.doseGiven.unit,
+          totalMg: dto.doseGiven.unit === 'mg' ? dto.doseGiven.amount : weight === null ? null : round1(dto.doseGiven.amount * weight),
+        };
+      }
+      return { doseGiven, actualStart: actualStart?.toJSDate() ?? null, actualEnd: actualEnd?.toJSDate() ?? null };
+    });
+  }
+
+  noShow(actor: Actor, id: string, dto: NoShowDto): Promise<SessionViewDto> {
+    return this.move(actor, id, 'no_show', 'no_show', dto.reason ?? null, async () => ({ statusReason: dto.reason ?? null }));
+  }
+
+  cancel(actor: Actor, id: string, dto: CancelSessionDto): Promise<SessionViewDto> {
+    return this.move(actor, id, 'cancelled', 'cancel_session', dto.reason, async () => ({ statusReason: dto.reason }));
+  }
+}
