@@ -3,7 +3,8 @@
  * embedded PostgreSQL, then measures over loopback HTTP (the real app, its real database):
  *   - preview latency for the demo ketamine protocol (p50/p95),
  *   - booking throughput with 1 and 8 concurrent clients,
- *   - availability latency for 4 weeks.
+ *   - availability latency for 4 weeks,
+ *   - the day sheet (GET /v1/sessions) for a day, and for one chair's week.
  * Every loop is bounded in count and time. Prints figures; asserts nothing.
  */
 import 'reflect-metadata';
@@ -160,6 +161,20 @@ async function main(): Promise<void> {
       avail.push((await call('GET', q)).ms);
     }
     console.log(`availability (4 weeks, chair + nurse): ${fmt(avail)}`);
+
+    // ---- day sheet ----
+    const sheet: number[] = [];
+    for (let i = 0, end = deadline(); i < 200 && performance.now() < end; i++) {
+      const day = first.plus({ days: i % 120 }).toISODate();
+      sheet.push((await call('GET', `/v1/sessions?from=${day}&to=${day}&limit=100`)).ms);
+    }
+    console.log(`day sheet (one day, up to 100 sessions, each read audited): ${fmt(sheet)}`);
+    const chairSheet: number[] = [];
+    for (let i = 0, end = deadline(); i < 200 && performance.now() < end; i++) {
+      const from = first.plus({ days: i % 120 });
+      chairSheet.push((await call('GET', `/v1/sessions?from=${from.toISODate()}&to=${from.plus({ days: 6 }).toISODate()}&chairId=${chairs[i % CHAIRS]}&limit=100`)).ms);
+    }
+    console.log(`one chair's week: ${fmt(chairSheet)}`);
 
     // ---- booking ----
     // Each run books into its own stretch of the calendar, so neither measures a clinic the other filled.
