@@ -42,7 +42,7 @@ export function sessionView(ctx: ViewContext, s: PlacedSession | SessionEntity):
   if (entity) {
     view.status = s.status;
     view.version = s.version;
-    view.checkedInAt = s.checkedInAt ? s.checkedInAt.toISOString() : null;
+    view.checkedInAt = s.checkedInAt ? iso(s.checkedInAt) : null;
     view.actualStart = s.actualStart ? iso(s.actualStart) : null;
     view.actualEnd = s.actualEnd ? iso(s.actualEnd) : null;
     view.doseGiven = s.doseGiven;

@@ -18,6 +18,13 @@ import { SessionsRepository } from './sessions.repository.js';
 import type { SessionViewDto } from '../plans/dto/plan.dto.js';
 
 const MAX_SHEET_DAYS = 31;
+
+/** An ISO 8601 instant that carries its UTC offset (or Z); anything else is a 400 naming the field. */
+function parseInstant(field: string, value: string, message = `${field} must be an ISO 8601 instant with an offset, e.g. 2026-12-03T09:05:00-05:00`): DateTime {
+  const t = DateTime.fromISO(value, { setZone: true });
+  if (!t.isValid || !/T.*([zZ]|[+-]\d{2}:?\d{2})$/.test(value)) throw new ValidationFailedError([{ field, message }]);
+  return t;
+}
 const notFound = () => new SessionError(SessionErrorCode.SESSION_NOT_FOUND, 'No such session.');
 const round1 = (x: number) => Math.round(Number((x * 10).toPrecision(12))) / 10;
 
@@ -44,11 +51,7 @@ export class SessionsService {
       const day = DateTime.fromISO(value, { zone }).startOf('day');
       return field === 'to' ? day.plus({ days: 1 }) : day;
     }
-    const t = DateTime.fromISO(value, { setZone: true });
-    if (!t.isValid || !/[zZ]|[+-]\d{2}:?\d{2}$/.test(value)) {
-      throw new ValidationFailedError([{ field, message: `${field} must be a local date YYYY-MM-DD or an ISO 8601 instant with an offset` }]);
-    }
-    return t;
+    return parseInstant(field, value, `${field} must be a local date YYYY-MM-DD or an ISO 8601 instant with an offset`);
   }
 
   async list(actor: Actor, q: SessionQueryDto): Promise<SessionPageDto> {
@@ -150,8 +153,9 @@ export class SessionsService {
 
   complete(actor: Actor, id: string, dto: CompleteSessionDto): Promise<SessionViewDto> {
     return this.move(actor, id, 'completed', 'complete', null, async (s, m) => {
-      const actualStart = dto.actualStart ? DateTime.fromISO(dto.actualStart) : undefined;
-      const actualEnd = dto.actualEnd ? DateTime.fromISO(dto.actualEnd) : undefined;
+      // Observed times must say which instant they mean: a bare local time would be read in the server's zone.
+      const actualStart = dto.actualStart ? parseInstant('actualStart', dto.actualStart) : undefined;
+      const actualEnd = dto.actualEnd ? parseInstant('actualEnd', dto.actualEnd) : undefined;
       if (actualStart && actualEnd && actualEnd <= actualStart) {
         throw new ValidationFailedError([{ field: 'actualEnd', message: 'actualEnd must be after actualStart' }]);
       }

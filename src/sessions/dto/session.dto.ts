@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsISO8601, IsNumber, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsIn, IsISO8601, IsNumber, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { PageQueryDto } from '../../common/paging/page-query.dto.js';
 import { SessionViewDto } from '../../plans/dto/plan.dto.js';
 import { DOSE_UNITS, type DoseUnit } from '../../protocols/domain/protocol-step.js';
@@ -27,7 +27,7 @@ export class CompleteSessionDto {
 
 export class CancelSessionDto {
   @ApiProperty({ example: 'Patient has the flu', description: 'Why the session is called off' })
-  @IsString() @Length(1, 1000)
+  @IsString() @Length(1, 1000) @Matches(/\S/, { message: 'reason must not be blank' })
   reason: string;
 }
 
