@@ -2,6 +2,13 @@ import { Foundation1764028800000 } from './1764028800000-Foundation.js';
 import { ProtocolTemplates1764115200000 } from './1764115200000-ProtocolTemplates.js';
 import { PlansAndSessions1764201600000 } from './1764201600000-PlansAndSessions.js';
 import { SessionLifecycle1764288000000 } from './1764288000000-SessionLifecycle.js';
+import { Observations1764374400000 } from './1764374400000-Observations.js';
 
 /** Every migration, oldest first. `npm run migration:generate` adds new files; list them here. */
-export const MIGRATIONS = [Foundation1764028800000, ProtocolTemplates1764115200000, PlansAndSessions1764201600000, SessionLifecycle1764288000000];
+export const MIGRATIONS = [
+  Foundation1764028800000,
+  ProtocolTemplates1764115200000,
+  PlansAndSessions1764201600000,
+  SessionLifecycle1764288000000,
+  Observations1764374400000,
+];

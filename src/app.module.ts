@@ -15,6 +15,7 @@ import { dataSourceOptions } from './database/data-source-options.js';
 import { HealthModule } from './health/health.module.js';
 import { PatientsModule } from './patients/patients.module.js';
 import { AdjustmentsModule } from './adjustments/adjustments.module.js';
+import { ObservationsModule } from './observations/observations.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { ProtocolsModule } from './protocols/protocols.module.js';
@@ -66,6 +67,7 @@ export class AppModule implements NestModule {
         PlansModule,
         SessionsModule,
         AdjustmentsModule,
+        ObservationsModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },
