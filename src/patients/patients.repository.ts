@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { PatientEntity } from './entities/patient.entity.js';
 
 export interface PatientSearch {
@@ -11,8 +11,6 @@ export interface PatientSearch {
 
 @Injectable()
 export class PatientsRepository {
-  constructor(private readonly dataSource: DataSource) {}
-
   /** By id, within one clinic, or in any clinic when clinicId is null (operator keys). */
   find(m: EntityManager, id: string, clinicId: string | null): Promise<PatientEntity | null> {
     return m.findOneBy(PatientEntity, clinicId === null ? { id } : { clinicId, id });

@@ -37,10 +37,6 @@ export interface SeatUse {
 export class PlansRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  private m(m?: EntityManager): EntityManager {
-    return m ?? this.dataSource.manager;
-  }
-
   findPatient(id: string, clinicId: string | null): Promise<PatientEntity | null> {
     return this.dataSource.manager.findOneBy(PatientEntity, clinicId === null ? { id } : { clinicId, id });
   }

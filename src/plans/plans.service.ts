@@ -12,7 +12,6 @@ import { IdempotencyService, requestHash, type StoredResponse } from '../common/
 import { PatientError, PatientErrorCode } from '../patients/patients.errors.js';
 import { tailor, type SessionToPlace, type Tailoring } from '../protocols/domain/tailor.js';
 import type { ProtocolVersionEntity } from '../protocols/entities/protocol-version.entity.js';
-import { ProtocolError, ProtocolErrorCode } from '../protocols/protocols.errors.js';
 import { ProtocolsService } from '../protocols/protocols.service.js';
 import { horizonDaysFor, schedule } from '../scheduling/engine/schedule.js';
 import type { PlacedSession, ScheduleRequest } from '../scheduling/engine/types.js';
@@ -62,26 +61,19 @@ export class PlansService {
 
   // ---- preparing the engine's input ----
 
-  private async resolveVersion(actor: Actor, protocolId: string, version: number | undefined, clinicId: string): Promise<ProtocolVersionEntity> {
-    if (version !== undefined) {
-      const v = await this.protocols.findVersion(actor, protocolId, version);
-      if (v.clinicId !== clinicId) throw new ProtocolError(ProtocolErrorCode.PROTOCOL_NOT_FOUND, 'No such protocol.');
-      if (v.retiredAt) throw new PlanError(PlanErrorCode.PROTOCOL_VERSION_RETIRED, `Version ${version} is retired: new plans use a version in use.`);
-      return v;
-    }
-    const { body } = await this.protocols.get(actor, protocolId);
-    if (body.clinicId !== clinicId) throw new ProtocolError(ProtocolErrorCode.PROTOCOL_NOT_FOUND, 'No such protocol.');
-    if (body.currentVersion === null) {
-      throw new PlanError(PlanErrorCode.PROTOCOL_VERSION_RETIRED, 'The protocol has no published version in use.');
-    }
-    return this.protocols.findVersion(actor, protocolId, body.currentVersion);
+  /** The version to pin: the one asked for, or the newest in use; a retired one makes no new plans. */
+  private async resolveVersion(protocolId: string, version: number | undefined, clinicId: string): Promise<ProtocolVersionEntity> {
+    const v = await this.protocols.versionForPlanning(clinicId, protocolId, version);
+    if (!v) throw new PlanError(PlanErrorCode.PROTOCOL_VERSION_RETIRED, 'The protocol has no published version in use.');
+    if (v.retiredAt) throw new PlanError(PlanErrorCode.PROTOCOL_VERSION_RETIRED, `Version ${version} is retired: new plans use a version in use.`);
+    return v;
   }
 
   private async prepare(actor: Actor, dto: PlanRequestDto): Promise<Prepared> {
     const patient = await this.repo.findPatient(dto.patientId, actor.clinicId);
     if (!patient) throw new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
     const [version, setup] = await Promise.all([
-      this.resolveVersion(actor, dto.protocolId, dto.protocolVersion, patient.clinicId),
+      this.resolveVersion(dto.protocolId, dto.protocolVersion, patient.clinicId),
       this.repo.clinicSetup(patient.clinicId),
     ]);
     const zone = setup.clinic.timezone;

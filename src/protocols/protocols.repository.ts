@@ -103,6 +103,17 @@ export class ProtocolsRepository {
   }
 
   /** Sets retired_at unless already set; true when this call retired it. */
+  /** The newest version not retired, if any. */
+  newestInUse(clinicId: string, protocolId: string): Promise<ProtocolVersionEntity | null> {
+    return this.dataSource
+      .getRepository(ProtocolVersionEntity)
+      .createQueryBuilder('v')
+      .where('v.clinic_id = :clinicId AND v.protocol_id = :protocolId AND v.retired_at IS NULL', { clinicId, protocolId })
+      .orderBy('v.version', 'DESC')
+      .limit(1)
+      .getOne();
+  }
+
   async retire(m: EntityManager, v: ProtocolVersionEntity, at: Date): Promise<boolean> {
     const res = await m.query(`UPDATE protocol_versions SET retired_at = $4 WHERE clinic_id = $1 AND protocol_id = $2 AND version = $3 AND retired_at IS NULL`, [
       v.clinicId,

@@ -164,6 +164,22 @@ export class ProtocolsService {
     return v;
   }
 
+  /**
+   * The version a new plan in `clinicId` would use: the one asked for (404 if it does not
+   * exist), or the newest not retired (null when every version is retired or none is published).
+   */
+  async versionForPlanning(clinicId: string, protocolId: string, version?: number): Promise<ProtocolVersionEntity | null> {
+    if (version !== undefined) {
+      const v = await this.repo.findVersion(clinicId, protocolId, version);
+      if (v) return v;
+      if (!(await this.repo.find(protocolId, clinicId))) throw notFound();
+      throw new ProtocolError(ProtocolErrorCode.PROTOCOL_VERSION_NOT_FOUND, `Protocol version ${version} does not exist.`);
+    }
+    const [p, v] = await Promise.all([this.repo.find(protocolId, clinicId), this.repo.newestInUse(clinicId, protocolId)]);
+    if (!p) throw notFound();
+    return v;
+  }
+
   async getVersion(actor: Actor, id: string, version: number): Promise<WithEtag<ProtocolVersionDto>> {
     const v = await this.findVersion(actor, id, version);
     return { body: toVersionDto(v), etag: versionEtag(v) };
