@@ -43,7 +43,7 @@ export class ObservationsService {
   ) {}
 
   async record(actor: Actor, sessionId: string, dto: CreateObservationDto): Promise<ObservationDto> {
-    if (!MEASURES.some((k) => dto[k] !== undefined) && !(dto.adverseEvents && dto.adverseEvents.length > 0)) {
+    if (!MEASURES.some((k) => dto[k] !== undefined && dto[k] !== null) && !(dto.adverseEvents && dto.adverseEvents.length > 0)) {
       throw new ValidationFailedError([{ field: 'observation', message: 'record at least one score, vital sign, adverse event or note' }]);
     }
     return this.dataSource.transaction(async (m) => {

@@ -96,6 +96,14 @@ export function NoOverlappingIntervals(options?: ValidationOptions): PropertyDec
     });
 }
 
+/**
+ * At most `n` characters as PostgreSQL counts them (code points), so that a length CHECK in the
+ * database can never refuse what validation let through (validator.js skips variation selectors).
+ */
+export function MaxChars(n: number, options?: ValidationOptions): PropertyDecorator {
+  return decorator('maxChars', `$property must be at most ${n} characters`, (v) => typeof v !== 'string' || Array.from(v).length <= n)(options);
+}
+
 /** Optional, but when present must not be null (for fields stored NOT NULL). */
 export const IsOptionalNotNull = (options?: ValidationOptions): PropertyDecorator =>
   ValidateIf((_: object, v: unknown) => v !== undefined, options);

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { MaxChars } from '../../common/validation/validators.js';
 
 export const SEVERITIES = ['mild', 'moderate', 'severe'] as const;
 
@@ -21,13 +22,15 @@ export class CreateObservationDto {
   @ApiPropertyOptional({ minimum: 0, maximum: 48, description: 'COWS withdrawal score, 0–48' }) @IsOptional() @IsInt() @Min(0) @Max(48) cows?: number;
   @ApiPropertyOptional({ minimum: 0, maximum: 27, description: 'PHQ-9 depression score, 0–27' }) @IsOptional() @IsInt() @Min(0) @Max(27) phq9?: number;
   @ApiPropertyOptional({ minimum: 0, maximum: 21, description: 'GAD-7 anxiety score, 0–21' }) @IsOptional() @IsInt() @Min(0) @Max(21) gad7?: number;
-  @ApiPropertyOptional({ type: BloodPressureDto }) @IsOptional() @ValidateNested() @Type(() => BloodPressureDto) bloodPressure?: BloodPressureDto;
+  @ApiPropertyOptional({ type: BloodPressureDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => BloodPressureDto) bloodPressure?: BloodPressureDto;
   @ApiPropertyOptional({ minimum: 20, maximum: 250, description: 'Heart rate, beats per minute' }) @IsOptional() @IsInt() @Min(20) @Max(250) heartRate?: number;
   @ApiPropertyOptional({ minimum: 50, maximum: 100, description: 'SpO2, %' }) @IsOptional() @IsInt() @Min(50) @Max(100) spo2?: number;
   @ApiPropertyOptional({ type: [AdverseEventDto] })
-  @ValidateIf((_, v) => v !== undefined) @IsArray() @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => AdverseEventDto)
+  @ValidateIf((_, v) => v !== undefined) @IsArray() @ArrayMaxSize(20) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => AdverseEventDto)
   adverseEvents?: AdverseEventDto[];
-  @ApiPropertyOptional({ description: 'Free-text clinical note' }) @IsOptional() @IsString() @MaxLength(5000) note?: string;
+  @ApiPropertyOptional({ description: 'Free-text clinical note (up to 5000 characters)' })
+  @IsOptional() @IsString() @MaxChars(5000) @Matches(/\S/, { message: 'note must not be blank' })
+  note?: string;
 }
 
 export class ObservationDto {
