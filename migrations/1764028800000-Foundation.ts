@@ -123,22 +123,23 @@ export class Foundation1764028800000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX audit_events_patient_idx ON audit_events (clinic_id, patient_id, occurred_at)`);
     await q.query(`CREATE INDEX audit_events_clinic_time_idx ON audit_events (clinic_id, occurred_at)`);
+    // Shared by every append-only table: refuses UPDATE, DELETE (per row) and TRUNCATE (per statement).
     await q.query(`
-      CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+      CREATE FUNCTION refuse_append_only_change() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        RAISE EXCEPTION 'audit_events is append-only';
+        RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
       END $$`);
     await q.query(`
       CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events
-      FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()`);
+      FOR EACH ROW EXECUTE FUNCTION refuse_append_only_change()`);
     await q.query(`
       CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
-      FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()`);
+      FOR EACH STATEMENT EXECUTE FUNCTION refuse_append_only_change()`);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE audit_events`);
-    await q.query(`DROP FUNCTION audit_events_append_only`);
+    await q.query(`DROP FUNCTION refuse_append_only_change`);
     await q.query(`DROP TABLE patients`);
     await q.query(`DROP TABLE closures`);
     await q.query(`DROP TABLE staff_members`);

@@ -38,21 +38,15 @@ export class SessionLifecycle1764288000000 implements MigrationInterface {
         FOREIGN KEY (clinic_id, plan_id) REFERENCES plans (clinic_id, id)
       )`);
     await q.query(`
-      CREATE FUNCTION plan_adjustments_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        RAISE EXCEPTION 'plan_adjustments is append-only';
-      END $$`);
-    await q.query(`
       CREATE TRIGGER plan_adjustments_no_change BEFORE UPDATE OR DELETE ON plan_adjustments
-      FOR EACH ROW EXECUTE FUNCTION plan_adjustments_append_only()`);
+      FOR EACH ROW EXECUTE FUNCTION refuse_append_only_change()`);
     await q.query(`
       CREATE TRIGGER plan_adjustments_no_truncate BEFORE TRUNCATE ON plan_adjustments
-      FOR EACH STATEMENT EXECUTE FUNCTION plan_adjustments_append_only()`);
+      FOR EACH STATEMENT EXECUTE FUNCTION refuse_append_only_change()`);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE plan_adjustments`);
-    await q.query(`DROP FUNCTION plan_adjustments_append_only`);
     await q.query(`DROP INDEX sessions_clinic_chair_start_idx`);
     await q.query(`DROP INDEX sessions_clinic_staff_start_idx`);
     await q.query(`DROP INDEX sessions_clinic_patient_start_idx`);

@@ -34,21 +34,16 @@ export class Observations1764374400000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX session_observations_plan_idx ON session_observations (clinic_id, plan_id, recorded_at)`);
     await q.query(`CREATE INDEX session_observations_session_idx ON session_observations (clinic_id, session_id, recorded_at)`);
-    await q.query(`
-      CREATE FUNCTION session_observations_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        RAISE EXCEPTION 'session_observations is append-only: record a correction as a new observation';
-      END $$`);
+    // A correction is recorded as a new observation.
     await q.query(`
       CREATE TRIGGER session_observations_no_change BEFORE UPDATE OR DELETE ON session_observations
-      FOR EACH ROW EXECUTE FUNCTION session_observations_append_only()`);
+      FOR EACH ROW EXECUTE FUNCTION refuse_append_only_change()`);
     await q.query(`
       CREATE TRIGGER session_observations_no_truncate BEFORE TRUNCATE ON session_observations
-      FOR EACH STATEMENT EXECUTE FUNCTION session_observations_append_only()`);
+      FOR EACH STATEMENT EXECUTE FUNCTION refuse_append_only_change()`);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE session_observations`);
-    await q.query(`DROP FUNCTION session_observations_append_only`);
   }
 }
