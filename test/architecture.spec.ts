@@ -3,7 +3,7 @@ import path from 'node:path';
 
 // The pure parts (the scheduling engine and the protocol domain) stay free of the framework, the
 // database, validation, the environment and the wall clock, so that they can be tested exhaustively.
-const PURE = ['src/scheduling/engine', 'src/protocols/domain'];
+const PURE = ['src/scheduling/engine', 'src/protocols/domain', 'src/adjustments/domain'];
 const FORBIDDEN: [RegExp, string][] = [
   [/from '@nestjs\//, 'a NestJS import'],
   [/from 'typeorm'/, 'a TypeORM import'],

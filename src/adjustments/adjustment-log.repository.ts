@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { PlanEntity } from '../plans/entities/plan.entity.js';
+import type { ProtocolStep } from '../protocols/domain/protocol-step.js';
+import type { PlannedDose } from '../protocols/domain/tailor.js';
+import { SessionEntity } from '../sessions/entities/session.entity.js';
 
 export interface SessionChange {
   sessionId: string;
@@ -68,5 +72,55 @@ export class AdjustmentLog {
       occurredAt: r.occurred_at as Date,
       changes: r.changes as SessionChange[],
     }));
+  }
+}
+
+/** Reads and writes that adjustments make to a plan and its sessions, in the caller's transaction. */
+@Injectable()
+export class AdjustmentWrites {
+  async lockPlan(m: EntityManager, planId: string, clinicId: string | null): Promise<PlanEntity | null> {
+    const qb = m.getRepository(PlanEntity).createQueryBuilder('p').setLock('pessimistic_write').where('p.id = :planId', { planId });
+    if (clinicId !== null) qb.andWhere('p.clinic_id = :clinicId', { clinicId });
+    return qb.getOne();
+  }
+
+  sessions(m: EntityManager, plan: PlanEntity): Promise<SessionEntity[]> {
+    return m
+      .getRepository(SessionEntity)
+      .createQueryBuilder('s')
+      .where('s.clinic_id = :c AND s.plan_id = :p', { c: plan.clinicId, p: plan.id })
+      .orderBy('s.starts_at', 'ASC')
+      .addOrderBy('s.ref', 'ASC')
+      .getMany();
+  }
+
+  async versionSteps(m: EntityManager, plan: PlanEntity): Promise<ProtocolStep[]> {
+    const [row] = await m.query(`SELECT steps FROM protocol_versions WHERE clinic_id = $1 AND protocol_id = $2 AND version = $3`, [
+      plan.clinicId,
+      plan.protocolId,
+      plan.protocolVersion,
+    ]);
+    return row.steps as ProtocolStep[];
+  }
+
+  async cancel(m: EntityManager, s: SessionEntity, reason: string, at: Date): Promise<void> {
+    await m.query(
+      `UPDATE sessions SET status = 'cancelled', status_reason = $3, version = version + 1, updated_at = $4
+        WHERE clinic_id = $1 AND id = $2 AND status = 'scheduled'`,
+      [s.clinicId, s.id, reason, at],
+    );
+  }
+
+  async setPlannedDose(m: EntityManager, s: SessionEntity, dose: PlannedDose, at: Date): Promise<void> {
+    await m.query(`UPDATE sessions SET planned_dose = $3::jsonb, version = version + 1, updated_at = $4 WHERE clinic_id = $1 AND id = $2`, [
+      s.clinicId,
+      s.id,
+      JSON.stringify(dose),
+      at,
+    ]);
+  }
+
+  async setPlanStatus(m: EntityManager, plan: PlanEntity, status: PlanEntity['status']): Promise<void> {
+    await m.query(`UPDATE plans SET status = $3 WHERE clinic_id = $1 AND id = $2`, [plan.clinicId, plan.id, status]);
   }
 }

@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
 import { PlansRepository } from '../plans/plans.repository.js';
-import { AdjustmentLog } from './adjustment-log.repository.js';
+import { AdjustmentLog, AdjustmentWrites } from './adjustment-log.repository.js';
 import { AdjustmentsController } from './adjustments.controller.js';
 import { AdjustmentsService } from './adjustments.service.js';
 
 @Module({
   controllers: [AdjustmentsController],
-  providers: [AdjustmentLog, AdjustmentsService, PlansRepository],
+  providers: [AdjustmentLog, AdjustmentWrites, AdjustmentsService, PlansRepository],
   exports: [AdjustmentLog],
 })
 export class AdjustmentsModule {}

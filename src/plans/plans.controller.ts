@@ -20,6 +20,7 @@ import { UuidParam } from '../common/validation/validation.js';
 import { PlanDto, PlanListDto, PlanPreviewDto, PlanRequestDto } from './dto/plan.dto.js';
 import { AvailabilityService } from './availability.service.js';
 import { AvailabilityDto, AvailabilityQueryDto } from './dto/availability.dto.js';
+import { planEtag } from './plan-etag.js';
 import { PlansService } from './plans.service.js';
 
 const INFEASIBLE = {
@@ -80,10 +81,12 @@ export class PlansController {
   }
 
   @Get('plans/:planId')
-  @ApiOperation({ summary: 'A plan with its sessions' })
-  @ApiOkResponse({ type: PlanDto })
-  get(@CurrentActor() actor: Actor, @UuidParam('planId') id: string): Promise<PlanDto> {
-    return this.service.get(actor, id);
+  @ApiOperation({ summary: 'A plan with its sessions; the ETag ("p<version>") is the If-Match for adjustments' })
+  @ApiOkResponse({ type: PlanDto, headers: { ETag: { description: 'The plan version', schema: { type: 'string' } } } })
+  async get(@CurrentActor() actor: Actor, @UuidParam('planId') id: string, @Res({ passthrough: true }) res: Response): Promise<PlanDto> {
+    const plan = await this.service.get(actor, id);
+    res.setHeader('ETag', planEtag(plan.version)); // If-Match for adjustments
+    return plan;
   }
 
   @Get('patients/:patientId/plans')

@@ -1,0 +1,97 @@
+import type { ProtocolStep } from '../../protocols/domain/protocol-step.js';
+import type { PlannedDose } from '../../protocols/domain/tailor.js';
+
+/** What an adjustment needs to know of a session. */
+export interface SessionState {
+  id: string;
+  ref: string;
+  stepKey: string;
+  status: 'scheduled' | 'checked_in' | 'completed' | 'no_show' | 'cancelled';
+  plannedDose: PlannedDose | null;
+}
+
+export type SessionEffect = { kind: 'cancel'; reason: string } | { kind: 'dose'; dose: PlannedDose };
+
+export interface PlannedChange {
+  session: SessionState;
+  before: Record<string, unknown>;
+  after: Record<string, unknown>;
+  effect: SessionEffect;
+}
+
+export type ChangeRequest =
+  | { type: 'change_dose'; amount?: number; sessionId?: string; reason: string }
+  | { type: 'skip'; sessionId?: string; reason: string }
+  | { type: 'cancel_remaining'; reason: string };
+
+export type ChangeOutcome =
+  | { ok: true; changes: PlannedChange[]; planStatus: 'active' | 'completed' | 'ended_early' }
+  | { ok: false; kind: 'invalid'; field: string; message: string }
+  | { ok: false; kind: 'not_found'; message: string }
+  | { ok: false; kind: 'conflict'; message: string; currentStatus?: string };
+
+const OPEN = new Set(['scheduled', 'checked_in']);
+const round1 = (x: number) => Math.round(Number((x * 10).toPrecision(12))) / 10;
+
+/**
+ * The session-level effect of a dose change, a skip or ending a plan early. Pure: the same plan
+ * and request always give the same changes, so a preview is exactly what a commit then writes.
+ */
+export function planChanges(req: ChangeRequest, sessions: SessionState[], steps: ProtocolStep[], weightKg: number | null): ChangeOutcome {
+  const target = (id: string | undefined): SessionState | ChangeOutcome => {
+    if (!id) return { ok: false, kind: 'invalid', field: 'sessionId', message: `sessionId is required for ${req.type}` };
+    const s = sessions.find((x) => x.id === id);
+    return s ?? { ok: false, kind: 'not_found', message: 'No such session in this plan.' };
+  };
+  const isOutcome = (x: SessionState | ChangeOutcome): x is ChangeOutcome => 'ok' in x;
+  const remainingAfter = (cancelled: Set<string>) => sessions.some((s) => OPEN.has(s.status) && !cancelled.has(s.id));
+
+  switch (req.type) {
+    case 'change_dose': {
+      if (req.amount === undefined) return { ok: false, kind: 'invalid', field: 'amount', message: 'amount is required for change_dose' };
+      let targets: SessionState[];
+      if (req.sessionId) {
+        const s = target(req.sessionId);
+        if (isOutcome(s)) return s;
+        if (!OPEN.has(s.status)) return { ok: false, kind: 'conflict', message: `The session is ${s.status}; its dose can no longer change.`, currentStatus: s.status };
+        if (!s.plannedDose) return { ok: false, kind: 'invalid', field: 'sessionId', message: `${s.ref} has no dose` };
+        targets = [s];
+      } else {
+        targets = sessions.filter((s) => OPEN.has(s.status) && s.plannedDose);
+        if (targets.length === 0) return { ok: false, kind: 'conflict', message: 'No remaining session has a dose to change.' };
+      }
+      const changes: PlannedChange[] = [];
+      for (const s of targets) {
+        const range = steps.find((x) => x.key === s.stepKey)?.dose;
+        const dose = s.plannedDose!;
+        if (range && (req.amount < range.min || req.amount > range.max)) {
+          return { ok: false, kind: 'invalid', field: 'amount', message: `amount (${req.amount} ${dose.unit}) must lie within [${range.min}, ${range.max}] for ${s.stepKey}` };
+        }
+        const next: PlannedDose = { ...dose, amount: req.amount, totalMg: dose.unit === 'mg/kg' ? round1(req.amount * (weightKg ?? 0)) : req.amount };
+        changes.push({ session: s, before: { dose: dose }, after: { dose: next }, effect: { kind: 'dose', dose: next } });
+      }
+      return { ok: true, changes, planStatus: 'active' };
+    }
+    case 'skip': {
+      const s = target(req.sessionId);
+      if (isOutcome(s)) return s;
+      if (s.status !== 'scheduled') return { ok: false, kind: 'conflict', message: `The session is ${s.status}; only a scheduled session can be skipped.`, currentStatus: s.status };
+      const reason = `skipped: ${req.reason}`;
+      return {
+        ok: true,
+        changes: [{ session: s, before: { status: s.status }, after: { status: 'cancelled', statusReason: reason }, effect: { kind: 'cancel', reason } }],
+        planStatus: remainingAfter(new Set([s.id])) ? 'active' : 'completed',
+      };
+    }
+    case 'cancel_remaining': {
+      const open = sessions.filter((s) => s.status === 'scheduled');
+      if (open.length === 0) return { ok: false, kind: 'conflict', message: 'Nothing remains to cancel.' };
+      const reason = `plan ended early: ${req.reason}`;
+      return {
+        ok: true,
+        changes: open.map((s) => ({ session: s, before: { status: s.status }, after: { status: 'cancelled', statusReason: reason }, effect: { kind: 'cancel', reason } })),
+        planStatus: 'ended_early',
+      };
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsNumber, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+
+export const ADJUSTMENT_TYPES = ['change_dose', 'skip', 'cancel_remaining'] as const;
+export type AdjustmentType = (typeof ADJUSTMENT_TYPES)[number];
+/** Clinical changes need a reason and a clinician (or admin). */
+export const CLINICAL_TYPES: AdjustmentType[] = ['change_dose', 'skip', 'cancel_remaining'];
+
+export class AdjustPlanDto {
+  @ApiProperty({ enum: ADJUSTMENT_TYPES, description: 'change_dose: one session (sessionId) or all remaining dosed ones; skip: call one session off; cancel_remaining: end the plan early' })
+  @IsIn(ADJUSTMENT_TYPES)
+  type: AdjustmentType;
+
+  @ApiPropertyOptional({ description: 'Why (required for clinical changes)', example: 'Cravings down; lower the dose' })
+  @IsOptional() @IsString() @Length(1, 2000) @Matches(/\S/, { message: 'reason must not be blank' })
+  reason?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'The session (change_dose of one session; skip)' })
+  @IsOptional() @IsUUID()
+  sessionId?: string;
+
+  @ApiPropertyOptional({ description: "change_dose: the new amount, in the step's unit and within its range", example: 0.4 })
+  @IsOptional() @IsNumber({ maxDecimalPlaces: 3, allowNaN: false, allowInfinity: false }) @Min(0) @Max(10000)
+  amount?: number;
+}
+
+export class AdjustQueryDto {
+  @ApiPropertyOptional({ description: 'true: return what would change without writing anything' })
+  @IsOptional() @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value)) @IsBoolean()
+  preview?: boolean;
+}
+
+export class SessionChangeDto {
+  @ApiProperty({ format: 'uuid' }) sessionId: string;
+  @ApiProperty({ example: 'infusion#4' }) ref: string;
+  @ApiProperty({ type: Object, example: { status: 'scheduled' } }) before: Record<string, unknown>;
+  @ApiProperty({ type: Object, example: { status: 'cancelled' } }) after: Record<string, unknown>;
+}
+
+export class AdjustmentResultDto {
+  @ApiProperty({ enum: ADJUSTMENT_TYPES }) type: string;
+  @ApiProperty({ description: 'true: nothing was written' }) preview: boolean;
+  @ApiProperty({ description: "The plan's version after the change (unchanged in a preview)" }) planVersion: number;
+  @ApiProperty({ enum: ['active', 'completed', 'ended_early'] }) planStatus: string;
+  @ApiProperty({ type: [SessionChangeDto] }) changes: SessionChangeDto[];
+}

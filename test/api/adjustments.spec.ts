@@ -1,0 +1,143 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { seedDemo } from '../../src/seed/demo-seed.js';
+import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
+
+// Adjustments on the demo clinic's booked series: the seed books two plans through the API's own service.
+describe('plan adjustments (change_dose, skip, cancel_remaining)', () => {
+  let t: TestApp;
+  let keys: Record<string, string>;
+  let planIds: string[];
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'chairside-adjust-'));
+    const seeded = await seedDemo(t.app, dir);
+    keys = Object.fromEntries(readFileSync(seeded.keysFile, 'utf8').trim().split('\n').map((l) => l.replace(/^export /, '').split('=') as [string, string]));
+    planIds = (await t.dataSource.query(`SELECT id FROM plans ORDER BY created_at, id`)).map((r: { id: string }) => r.id);
+    expect(planIds).toHaveLength(2);
+  });
+  afterAll(() => t.close());
+
+  const clinician = () => bearer(keys.CHAIRSIDE_CLINICIAN_KEY);
+  const etagOf = async (planId: string) => (await request(t.http).get(`/v1/plans/${planId}`).set(clinician()).expect(200)).headers.etag as string;
+  const adjust = (planId: string, body: object, ifMatch?: string, preview = false, key = clinician()) => {
+    const r = request(t.http).post(`/v1/plans/${planId}/adjustments${preview ? '?preview=true' : ''}`).set(key);
+    return (ifMatch ? r.set('If-Match', ifMatch) : r).send(body);
+  };
+  const snapshot = async (planId: string) =>
+    t.dataSource.query(`SELECT id, status, planned_dose, version FROM sessions WHERE plan_id = $1 ORDER BY starts_at, ref`, [planId]);
+  const expectProblem = (res: request.Response, status: number, code: string) => {
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body.code).toBe(code);
+  };
+
+  it('GET /v1/plans/{id} carries the plan version as its ETag', async () => {
+    const res = await request(t.http).get(`/v1/plans/${planIds[0]}`).set(clinician()).expect(200);
+    expect(res.headers.etag).toBe(`"p${res.body.version}"`);
+  });
+
+  it('a preview writes nothing, and the commit writes exactly the preview', async () => {
+    const plan = planIds[0];
+    const etag = await etagOf(plan);
+    const before = await snapshot(plan);
+    const body = { type: 'change_dose', amount: 0.4, reason: 'Cravings down after three infusions' };
+    const preview = await adjust(plan, body, etag, true).expect(200);
+    expect(preview.body).toMatchObject({ type: 'change_dose', preview: true });
+    expect(preview.body.changes.length).toBe(7); // six infusions and the booster, all still scheduled
+    for (const c of preview.body.changes) expect(c.after.dose).toMatchObject({ amount: 0.4, unit: 'mg/kg' });
+    expect(await snapshot(plan)).toEqual(before);
+    expect(await etagOf(plan)).toBe(etag);
+
+    const commit = await adjust(plan, body, etag).expect(200);
+    expect(commit.body.changes).toEqual(preview.body.changes);
+    expect(commit.body.preview).toBe(false);
+    expect(commit.body.planVersion).toBe(preview.body.planVersion + 1);
+    expect(commit.headers.etag).toBe(`"p${commit.body.planVersion}"`);
+    const after = await snapshot(plan);
+    const dosed = after.filter((s: { planned_dose: unknown }) => s.planned_dose);
+    expect(dosed.every((s: { planned_dose: { amount: number; totalMg: number } }) => s.planned_dose.amount === 0.4)).toBe(true);
+
+    const log = await request(t.http).get(`/v1/plans/${plan}/adjustments`).set(clinician()).expect(200);
+    const entry = log.body.items.at(-1);
+    expect(entry).toMatchObject({ type: 'change_dose', reason: body.reason, actorRole: 'clinician', planVersion: commit.body.planVersion });
+    expect(entry.changes).toEqual(commit.body.changes);
+  });
+
+  it('needs If-Match (428) and a current one (412)', async () => {
+    const plan = planIds[0];
+    expectProblem(await adjust(plan, { type: 'change_dose', amount: 0.3, reason: 'r' }), 428, 'PRECONDITION_REQUIRED');
+    expectProblem(await adjust(plan, { type: 'change_dose', amount: 0.3, reason: 'r' }, '"p1"'), 412, 'PRECONDITION_FAILED');
+  });
+
+  it.each([
+    [{ type: 'change_dose', amount: 1.5, reason: 'r' }, 'amount'],
+    [{ type: 'change_dose', amount: 0.05, reason: 'r' }, 'amount'],
+    [{ type: 'change_dose', reason: 'r' }, 'amount'],
+    [{ type: 'change_dose', amount: 0.3 }, 'reason'],
+    [{ type: 'change_dose', amount: 0.3, reason: '   ' }, 'reason'],
+    [{ type: 'skip', reason: 'r' }, 'sessionId'],
+    [{ type: 'reschedule_everything', reason: 'r' }, 'type'],
+    [{ type: 'skip', reason: 'r', sessionId: 'nope' }, 'sessionId'],
+  ])('refuses %j naming %s, writing nothing', async (body, field) => {
+    const plan = planIds[0];
+    const before = await snapshot(plan);
+    const res = await adjust(plan, body, await etagOf(plan));
+    expectProblem(res, 400, 'VALIDATION_FAILED');
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+    expect(await snapshot(plan)).toEqual(before);
+  });
+
+  it('leaves clinical changes to clinicians and admins', async () => {
+    const plan = planIds[0];
+    const etag = await etagOf(plan);
+    for (const type of ['change_dose', 'cancel_remaining']) {
+      expectProblem(await adjust(plan, { type, amount: 0.3, reason: 'r' }, etag, false, bearer(keys.CHAIRSIDE_FRONT_DESK_KEY)), 403, 'FORBIDDEN');
+    }
+    await adjust(plan, { type: 'change_dose', amount: 0.45, reason: 'admin check' }, etag, true, bearer(keys.CHAIRSIDE_ADMIN_KEY)).expect(200);
+  });
+
+  it('skips one scheduled session, and only a scheduled one', async () => {
+    const plan = planIds[0];
+    const [target] = (await snapshot(plan)).filter((s: { status: string }) => s.status === 'scheduled').slice(-1);
+    const res = await adjust(plan, { type: 'skip', sessionId: target.id, reason: 'Patient travelling' }, await etagOf(plan)).expect(200);
+    expect(res.body.changes).toEqual([expect.objectContaining({ sessionId: target.id, before: { status: 'scheduled' }, after: expect.objectContaining({ status: 'cancelled' }) })]);
+    const [row] = await t.dataSource.query(`SELECT status, status_reason FROM sessions WHERE id = $1`, [target.id]);
+    expect(row).toEqual({ status: 'cancelled', status_reason: 'skipped: Patient travelling' });
+    const again = await adjust(plan, { type: 'skip', sessionId: target.id, reason: 'again' }, await etagOf(plan));
+    expectProblem(again, 409, 'INVALID_TRANSITION');
+    expect(again.body.currentStatus).toBe('cancelled');
+    const other = (await snapshot(planIds[1]))[0];
+    expectProblem(await adjust(plan, { type: 'skip', sessionId: other.id, reason: 'r' }, await etagOf(plan)), 404, 'SESSION_NOT_FOUND');
+  });
+
+  it('two clinicians adjusting the same version: one wins, the other gets 412', async () => {
+    const plan = planIds[0];
+    const etag = await etagOf(plan);
+    const [a, b] = await Promise.all([
+      adjust(plan, { type: 'change_dose', amount: 0.35, reason: 'clinician A' }, etag),
+      adjust(plan, { type: 'change_dose', amount: 0.55, reason: 'clinician B' }, etag),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([200, 412]);
+    const winner = a.status === 200 ? 0.35 : 0.55;
+    const amounts = (await snapshot(plan)).filter((s: { planned_dose: unknown; status: string }) => s.planned_dose && s.status === 'scheduled');
+    expect(new Set(amounts.map((s: { planned_dose: { amount: number } }) => s.planned_dose.amount))).toEqual(new Set([winner]));
+  });
+
+  it('cancel_remaining ends the plan early and frees what was booked', async () => {
+    const plan = planIds[1];
+    const scheduled = (await snapshot(plan)).filter((s: { status: string }) => s.status === 'scheduled').length;
+    const res = await adjust(plan, { type: 'cancel_remaining', reason: 'Patient moved away' }, await etagOf(plan)).expect(200);
+    expect(res.body).toMatchObject({ planStatus: 'ended_early' });
+    expect(res.body.changes).toHaveLength(scheduled);
+    const got = await request(t.http).get(`/v1/plans/${plan}`).set(clinician()).expect(200);
+    expect(got.body.status).toBe('ended_early');
+    expect(got.body.sessions.every((s: { status: string }) => s.status !== 'scheduled')).toBe(true);
+    const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE plan_id = $1 AND status IN ('scheduled','checked_in','completed')`, [plan]);
+    expect(n).toBe(0);
+    expectProblem(await adjust(plan, { type: 'cancel_remaining', reason: 'again' }, got.headers.etag), 409, 'INVALID_TRANSITION');
+  });
+});
