@@ -120,6 +120,20 @@ export class AdjustmentWrites {
     ]);
   }
 
+  async setChair(m: EntityManager, s: SessionEntity, chairId: string, at: Date): Promise<void> {
+    await m.query(`UPDATE sessions SET chair_id = $3, version = version + 1, updated_at = $4 WHERE clinic_id = $1 AND id = $2`, [s.clinicId, s.id, chairId, at]);
+  }
+
+  async setStaff(m: EntityManager, s: SessionEntity, staffId: string, seat: number, at: Date): Promise<void> {
+    await m.query(`UPDATE sessions SET staff_id = $3, staff_seat = $4, version = version + 1, updated_at = $5 WHERE clinic_id = $1 AND id = $2`, [
+      s.clinicId,
+      s.id,
+      staffId,
+      seat,
+      at,
+    ]);
+  }
+
   async setPlanStatus(m: EntityManager, plan: PlanEntity, status: PlanEntity['status']): Promise<void> {
     await m.query(`UPDATE plans SET status = $3 WHERE clinic_id = $1 AND id = $2`, [plan.clinicId, plan.id, status]);
   }

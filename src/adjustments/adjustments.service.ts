@@ -3,7 +3,13 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../common/auth/actor.js';
 import { Clock } from '../common/clock/clock.js';
-import { ForbiddenError, ValidationFailedError } from '../common/errors/common.errors.js';
+import { CommonErrorCode, ForbiddenError, ValidationFailedError } from '../common/errors/common.errors.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { DateTime } from 'luxon';
+import { clinicForEngine } from '../plans/engine-input.js';
+import type { ProtocolStep } from '../protocols/domain/protocol-step.js';
+import { availableSlots } from '../scheduling/engine/schedule.js';
+import type { SessionEntity } from '../sessions/entities/session.entity.js';
 import { requireIfMatch, staleResource } from '../common/http/etag.js';
 import { planEtag } from '../plans/plan-etag.js';
 import { PlanError, PlanErrorCode } from '../plans/plans.errors.js';
@@ -25,6 +31,47 @@ export class AdjustmentsService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
+
+  /**
+   * Is the chair or staff member free for this session at its current time? Asked of the engine
+   * (the same rules as booking: presence, opening hours, capacity), without the session itself.
+   */
+  private async checkResource(clinicId: string, s: SessionEntity, effect: { kind: 'chair'; chairId: string } | { kind: 'staff'; staffId: string }, steps: ProtocolStep[]): Promise<void> {
+    const setup = await this.plans.clinicSetup(clinicId);
+    if (effect.kind === 'chair' && !setup.chairs.some((c) => c.id === effect.chairId)) {
+      throw new ValidationFailedError([{ field: 'chairId', message: 'no such active chair in this clinic' }]);
+    }
+    const role = steps.find((x) => x.key === s.stepKey)?.staffRole ?? null;
+    if (effect.kind === 'staff' && !setup.staff.some((x) => x.id === effect.staffId && x.role === role)) {
+      throw new ValidationFailedError([{ field: 'staffId', message: `no active ${role ?? 'staff member'} with that id in this clinic` }]);
+    }
+    const zone = setup.clinic.timezone;
+    const day = DateTime.fromJSDate(s.startsAt, { zone });
+    const toMinute = (d: Date) => Math.round(d.getTime() / 60000);
+    const booked = await this.plans.bookings(
+      clinicId,
+      day.startOf('day').toJSDate(),
+      day.plus({ days: 1 }).startOf('day').toJSDate(),
+      { chairs: setup.chairs.map((c) => c.id), staff: setup.staff.map((x) => x.id), patientId: s.patientId },
+      s.id,
+    );
+    const slots = availableSlots({
+      ...clinicForEngine(setup),
+      booked,
+      now: Math.min(toMinute(this.clock.now().toJSDate()), toMinute(s.startsAt)),
+      from: day.toISODate()!,
+      to: day.toISODate()!,
+      durationMinutes: toMinute(s.endsAt) - toMinute(s.startsAt),
+      recoveryMinutes: toMinute(s.occupiedUntil) - toMinute(s.endsAt),
+      needsChair: effect.kind === 'chair',
+      staffRole: effect.kind === 'staff' ? role : null,
+    });
+    const slot = slots.find((x) => x.start === toMinute(s.startsAt));
+    const free = effect.kind === 'chair' ? slot?.chairIds.includes(effect.chairId) : slot?.staffIds.includes(effect.staffId);
+    if (!free) {
+      throw new DomainError(CommonErrorCode.SLOT_TAKEN, `That ${effect.kind === 'chair' ? 'chair' : 'staff member'} is not free for ${s.label} at ${day.toFormat('yyyy-MM-dd HH:mm')}.`);
+    }
+  }
 
   async list(actor: Actor, planId: string): Promise<AdjustmentListDto> {
     const plan = await this.plans.findPlan(planId, actor.clinicId);
@@ -56,14 +103,37 @@ export class AdjustmentsService {
         if (outcome.kind === 'not_found') throw new SessionError(SessionErrorCode.SESSION_NOT_FOUND, outcome.message);
         throw new SessionError(SessionErrorCode.INVALID_TRANSITION, outcome.message, outcome.currentStatus ? { currentStatus: outcome.currentStatus } : {});
       }
+      for (const c of outcome.changes) {
+        if (c.effect.kind === 'chair' || c.effect.kind === 'staff') {
+          await this.checkResource(plan.clinicId, sessions.find((s) => s.id === c.session.id)!, c.effect, steps);
+        }
+      }
       const changes = outcome.changes.map((c) => ({ sessionId: c.session.id, ref: c.session.ref, before: c.before, after: c.after }));
       if (preview) {
         return { body: { type: dto.type, preview: true, planVersion: plan.version, planStatus: outcome.planStatus, changes }, etag: planEtag(plan.version) };
       }
       const at = this.clock.now().toJSDate();
       for (const c of outcome.changes) {
-        if (c.effect.kind === 'cancel') await this.writes.cancel(m, sessions.find((s) => s.id === c.session.id)!, c.effect.reason, at);
-        else await this.writes.setPlannedDose(m, sessions.find((s) => s.id === c.session.id)!, c.effect.dose, at);
+        const s = sessions.find((x) => x.id === c.session.id)!;
+        switch (c.effect.kind) {
+          case 'cancel':
+            await this.writes.cancel(m, s, c.effect.reason, at);
+            break;
+          case 'dose':
+            await this.writes.setPlannedDose(m, s, c.effect.dose, at);
+            break;
+          case 'chair':
+            // The exclusion constraint still decides if someone took the chair meanwhile (409).
+            await this.writes.setChair(m, s, c.effect.chairId, at);
+            break;
+          case 'staff': {
+            const used = await this.plans.seatsInUse(m, plan.clinicId, [c.effect.staffId], s.startsAt, s.occupiedUntil);
+            let seat = 1;
+            while (used.some((u) => u.seat === seat && u.start < s.occupiedUntil && s.startsAt < u.end)) seat++;
+            await this.writes.setStaff(m, s, c.effect.staffId, seat, at); // seat and capacity checked by the database
+            break;
+          }
+        }
       }
       if (outcome.planStatus !== plan.status) await this.writes.setPlanStatus(m, plan, outcome.planStatus);
       const version = await this.log.append(

@@ -11,6 +11,7 @@ import { SessionEntity } from '../sessions/entities/session.entity.js';
 import { PlanEntity } from './entities/plan.entity.js';
 
 const ACTIVE = `status IN ('scheduled', 'checked_in', 'completed')`;
+const OTHER_PATIENT = '(another patient)';
 
 export interface ClinicSetup {
   clinic: ClinicEntity;
@@ -61,6 +62,7 @@ export class PlansRepository {
     from: Date,
     to: Date,
     ids: { chairs: string[]; staff: string[]; patientId: string },
+    excludeSessionId?: string,
   ): Promise<BookedSession[]> {
     // Decoding is most of the cost: integer minutes, chair and staff as positions in the lists
     // the engine already has, the patient as a flag; straight to the pool in array mode.
@@ -72,8 +74,8 @@ export class PlansRepository {
                     array_position($4::uuid[], chair_id), array_position($5::uuid[], staff_id), patient_id = $6
                FROM sessions
               WHERE clinic_id = $1 AND starts_at >= $2::timestamptz - interval '1 day' AND starts_at < $3
-                AND occupied_until > $2 AND ${ACTIVE}`,
-      values: [clinicId, from, to, ids.chairs, ids.staff, ids.patientId],
+                AND occupied_until > $2 AND ${ACTIVE} AND id IS DISTINCT FROM $7`,
+      values: [clinicId, from, to, ids.chairs, ids.staff, ids.patientId, excludeSessionId ?? null],
       rowMode: 'array',
     });
     return res.rows.map((r) => ({
@@ -81,7 +83,8 @@ export class PlansRepository {
       end: r[1],
       chairId: r[2] === null ? null : ids.chairs[r[2] - 1],
       staffId: r[3] === null ? null : ids.staff[r[3] - 1],
-      patientId: r[4] ? ids.patientId : '',
+      // Other patients' sessions only matter for chairs and staff: a marker no patient id can equal.
+      patientId: r[4] ? ids.patientId : OTHER_PATIENT,
     }));
   }
 

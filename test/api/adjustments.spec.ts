@@ -127,6 +127,55 @@ describe('plan adjustments (change_dose, skip, cancel_remaining)', () => {
     expect(new Set(amounts.map((s: { planned_dose: { amount: number } }) => s.planned_dose.amount))).toEqual(new Set([winner]));
   });
 
+  it('moves a session to another free chair or nurse at the same time; a busy chair is 409', async () => {
+    const plan = planIds[0];
+    const [target] = await t.dataSource.query(
+      `SELECT id, chair_id, staff_id, starts_at, occupied_until, patient_id FROM sessions WHERE plan_id = $1 AND status = 'scheduled' AND chair_id IS NOT NULL ORDER BY starts_at LIMIT 1`,
+      [plan],
+    );
+    // Chairs with nothing else on them at that time (the other demo plan may use one).
+    const chairs: { id: string }[] = await t.dataSource.query(
+      `SELECT c.id FROM chairs c WHERE c.id <> $1 AND NOT EXISTS (
+         SELECT 1 FROM sessions s WHERE s.chair_id = c.id AND s.status IN ('scheduled','checked_in','completed') AND s.during && tstzrange($2, $3))
+       ORDER BY c.name`,
+      [target.chair_id, target.starts_at, target.occupied_until],
+    );
+    expect(chairs.length).toBeGreaterThanOrEqual(2);
+    const frontDesk = bearer(keys.CHAIRSIDE_FRONT_DESK_KEY);
+    const moved = await adjust(plan, { type: 'change_chair', sessionId: target.id, chairId: chairs[0].id }, await etagOf(plan), false, frontDesk);
+    expect(moved.status).toBe(200);
+    expect(moved.body.changes).toEqual([{ sessionId: target.id, ref: expect.any(String), before: { chairId: target.chair_id }, after: { chairId: chairs[0].id } }]);
+    expect((await t.dataSource.query(`SELECT chair_id FROM sessions WHERE id = $1`, [target.id]))[0].chair_id).toBe(chairs[0].id);
+
+    // Another patient's session occupies chairs[1] at that time.
+    const [other] = await t.dataSource.query(
+      `WITH p AS (INSERT INTO patients (clinic_id, full_name, date_of_birth) SELECT clinic_id, 'Blocker Patient', '1970-01-01' FROM plans WHERE id = $1 RETURNING id)
+       SELECT $1::uuid AS id, p.id AS patient_id FROM p`,
+      [planIds[1]],
+    );
+    await t.dataSource.query(
+      `INSERT INTO sessions (clinic_id, plan_id, patient_id, ref, step_key, occurrence, kind, label, starts_at, ends_at, occupied_until, chair_id)
+       SELECT clinic_id, $1, $2, 'blocker#1', 'blocker', 1, 'infusion', 'Blocker', $3, $4, $4, $5 FROM plans WHERE id = $1`,
+      [other.id, other.patient_id, target.starts_at, target.occupied_until, chairs[1].id],
+    );
+    const busy = await adjust(plan, { type: 'change_chair', sessionId: target.id, chairId: chairs[1].id }, await etagOf(plan), true, frontDesk);
+    expectProblem(busy, 409, 'SLOT_TAKEN');
+
+    const nurses: { id: string }[] = await t.dataSource.query(`SELECT id FROM staff_members WHERE role = 'nurse' AND id <> $1 ORDER BY name`, [target.staff_id]);
+    const doctor = (await t.dataSource.query(`SELECT id FROM staff_members WHERE role = 'physician'`))[0];
+    expectProblem(await adjust(plan, { type: 'change_staff', sessionId: target.id, staffId: doctor.id }, await etagOf(plan)), 400, 'VALIDATION_FAILED');
+    const free: string[] = [];
+    for (const n of nurses) {
+      const r = await adjust(plan, { type: 'change_staff', sessionId: target.id, staffId: n.id }, await etagOf(plan), true);
+      if (r.status === 200) free.push(n.id);
+      else expectProblem(r, 409, 'SLOT_TAKEN');
+    }
+    expect(free.length).toBeGreaterThan(0);
+    await adjust(plan, { type: 'change_staff', sessionId: target.id, staffId: free[0] }, await etagOf(plan)).expect(200);
+    const [row] = await t.dataSource.query(`SELECT staff_id, staff_seat FROM sessions WHERE id = $1`, [target.id]);
+    expect(row).toEqual({ staff_id: free[0], staff_seat: expect.any(Number) });
+  });
+
   it('cancel_remaining ends the plan early and frees what was booked', async () => {
     const plan = planIds[1];
     const scheduled = (await snapshot(plan)).filter((s: { status: string }) => s.status === 'scheduled').length;

@@ -8,9 +8,15 @@ export interface SessionState {
   stepKey: string;
   status: 'scheduled' | 'checked_in' | 'completed' | 'no_show' | 'cancelled';
   plannedDose: PlannedDose | null;
+  chairId: string | null;
+  staffId: string | null;
 }
 
-export type SessionEffect = { kind: 'cancel'; reason: string } | { kind: 'dose'; dose: PlannedDose };
+export type SessionEffect =
+  | { kind: 'cancel'; reason: string }
+  | { kind: 'dose'; dose: PlannedDose }
+  | { kind: 'chair'; chairId: string }
+  | { kind: 'staff'; staffId: string };
 
 export interface PlannedChange {
   session: SessionState;
@@ -22,7 +28,9 @@ export interface PlannedChange {
 export type ChangeRequest =
   | { type: 'change_dose'; amount?: number; sessionId?: string; reason: string }
   | { type: 'skip'; sessionId?: string; reason: string }
-  | { type: 'cancel_remaining'; reason: string };
+  | { type: 'cancel_remaining'; reason: string }
+  | { type: 'change_chair'; sessionId?: string; chairId?: string; reason: string }
+  | { type: 'change_staff'; sessionId?: string; staffId?: string; reason: string };
 
 export type ChangeOutcome =
   | { ok: true; changes: PlannedChange[]; planStatus: 'active' | 'completed' | 'ended_early' }
@@ -81,6 +89,30 @@ export function planChanges(req: ChangeRequest, sessions: SessionState[], steps:
         ok: true,
         changes: [{ session: s, before: { status: s.status }, after: { status: 'cancelled', statusReason: reason }, effect: { kind: 'cancel', reason } }],
         planStatus: remainingAfter(new Set([s.id])) ? 'active' : 'completed',
+      };
+    }
+    case 'change_chair':
+    case 'change_staff': {
+      const field = req.type === 'change_chair' ? 'chairId' : 'staffId';
+      const to = req.type === 'change_chair' ? req.chairId : req.staffId;
+      if (!to) return { ok: false, kind: 'invalid', field, message: `${field} is required for ${req.type}` };
+      const s = target(req.sessionId);
+      if (isOutcome(s)) return s;
+      if (s.status !== 'scheduled') return { ok: false, kind: 'conflict', message: `The session is ${s.status}; only a scheduled session can change.`, currentStatus: s.status };
+      const from = req.type === 'change_chair' ? s.chairId : s.staffId;
+      if (from === null) return { ok: false, kind: 'invalid', field, message: `${s.ref} has no ${req.type === 'change_chair' ? 'chair' : 'staff member'} to change` };
+      if (from === to) return { ok: false, kind: 'invalid', field, message: `${s.ref} already has that ${req.type === 'change_chair' ? 'chair' : 'staff member'}` };
+      return {
+        ok: true,
+        changes: [
+          {
+            session: s,
+            before: { [field]: from },
+            after: { [field]: to },
+            effect: req.type === 'change_chair' ? { kind: 'chair', chairId: to } : { kind: 'staff', staffId: to },
+          },
+        ],
+        planStatus: 'active',
       };
     }
     case 'cancel_remaining': {

@@ -2,13 +2,18 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsNumber, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
 
-export const ADJUSTMENT_TYPES = ['change_dose', 'skip', 'cancel_remaining'] as const;
+export const ADJUSTMENT_TYPES = ['change_dose', 'skip', 'cancel_remaining', 'change_chair', 'change_staff'] as const;
 export type AdjustmentType = (typeof ADJUSTMENT_TYPES)[number];
 /** Clinical changes need a reason and a clinician (or admin). */
 export const CLINICAL_TYPES: AdjustmentType[] = ['change_dose', 'skip', 'cancel_remaining'];
 
 export class AdjustPlanDto {
-  @ApiProperty({ enum: ADJUSTMENT_TYPES, description: 'change_dose: one session (sessionId) or all remaining dosed ones; skip: call one session off; cancel_remaining: end the plan early' })
+  @ApiProperty({
+    enum: ADJUSTMENT_TYPES,
+    description:
+      'change_dose: one session (sessionId) or all remaining dosed ones; skip: call one session off; cancel_remaining: end the plan early; ' +
+      'change_chair / change_staff: move one session to another chair or staff member at the same time',
+  })
   @IsIn(ADJUSTMENT_TYPES)
   type: AdjustmentType;
 
@@ -19,6 +24,14 @@ export class AdjustPlanDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'The session (change_dose of one session; skip)' })
   @IsOptional() @IsUUID()
   sessionId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'change_chair: the chair to move the session to' })
+  @IsOptional() @IsUUID()
+  chairId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'change_staff: the staff member (of the role the step needs)' })
+  @IsOptional() @IsUUID()
+  staffId?: string;
 
   @ApiPropertyOptional({ description: "change_dose: the new amount, in the step's unit and within its range", example: 0.4 })
   @IsOptional() @IsNumber({ maxDecimalPlaces: 3, allowNaN: false, allowInfinity: false }) @Min(0) @Max(10000)
