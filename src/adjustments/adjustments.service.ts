@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../common/auth/actor.js';
 import { Clock } from '../common/clock/clock.js';
+import { withRetries } from '../common/database/transactions.js';
 import { CommonErrorCode, ForbiddenError, ValidationFailedError } from '../common/errors/common.errors.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { DateTime } from 'luxon';
@@ -92,12 +93,12 @@ export class AdjustmentsService {
     const clinical = CLINICAL_TYPES.includes(dto.type);
     if (clinical && actor.role === 'front_desk') throw new ForbiddenError(`Only clinicians and admins may ${dto.type.replace('_', ' ')}.`);
     if (clinical && !dto.reason) throw new ValidationFailedError([{ field: 'reason', message: `a reason is required for ${dto.type}` }]);
-    return this.dataSource.transaction(async (m) => {
+    return withRetries(() => this.dataSource.transaction(async (m) => {
       const plan = await this.writes.lockPlan(m, planId, actor.clinicId);
       if (!plan) throw new PlanError(PlanErrorCode.PLAN_NOT_FOUND, 'No such plan.');
       requireIfMatch(ifMatch, planEtag(plan.version));
       const [sessions, steps] = await Promise.all([this.writes.sessions(m, plan), this.writes.versionSteps(m, plan)]);
-      const outcome = planChanges({ ...dto, reason: dto.reason ?? '' } as ChangeRequest, sessions, steps, plan.tailoring.weightKg ?? null);
+      const outcome = planChanges({ ...dto, reason: dto.reason ?? '' } as ChangeRequest, sessions, steps, plan.tailoring.weightKg ?? null, plan.status);
       if (!outcome.ok) {
         if (outcome.kind === 'invalid') throw new ValidationFailedError([{ field: outcome.field, message: outcome.message }]);
         if (outcome.kind === 'not_found') throw new SessionError(SessionErrorCode.SESSION_NOT_FOUND, outcome.message);
@@ -110,6 +111,8 @@ export class AdjustmentsService {
       }
       const changes = outcome.changes.map((c) => ({ sessionId: c.session.id, ref: c.session.ref, before: c.before, after: c.after }));
       if (preview) {
+        // The preview shows the patient's sessions and doses: a read of patient data.
+        await this.audit.record(m, actor, { clinicId: plan.clinicId, action: 'plan.adjustments.preview', entityType: 'plan', entityId: plan.id, patientId: plan.patientId });
         return { body: { type: dto.type, preview: true, planVersion: plan.version, planStatus: outcome.planStatus, changes }, etag: planEtag(plan.version) };
       }
       const at = this.clock.now().toJSDate();
@@ -144,6 +147,6 @@ export class AdjustmentsService {
       if (version === null) throw staleResource();
       await this.audit.record(m, actor, { clinicId: plan.clinicId, action: `plan.${dto.type}`, entityType: 'plan', entityId: plan.id, patientId: plan.patientId });
       return { body: { type: dto.type, preview: false, planVersion: version, planStatus: outcome.planStatus, changes }, etag: planEtag(version) };
-    });
+    }));
   }
 }

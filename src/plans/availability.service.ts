@@ -22,9 +22,8 @@ export class AvailabilityService {
     if (q.to < q.from) throw new ValidationFailedError([{ field: 'to', message: 'to must not be before from' }]);
     const days = DateTime.fromISO(q.to, { zone: 'utc' }).diff(DateTime.fromISO(q.from, { zone: 'utc' }), 'days').days + 1;
     if (days > MAX_AVAILABILITY_DAYS) throw new ValidationFailedError([{ field: 'to', message: `at most ${MAX_AVAILABILITY_DAYS} days per request` }]);
-    const setup = await this.repo.clinicSetup(clinicId).catch(() => {
-      throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
-    });
+    const setup = await this.repo.clinicSetupOrNull(clinicId);
+    if (!setup) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
     const zone = setup.clinic.timezone;
     const start = DateTime.fromISO(q.from, { zone }).startOf('day');
     const booked = await this.repo.bookings(clinicId, start.minus({ days: 1 }).toJSDate(), start.plus({ days: days + 1 }).toJSDate(), {

@@ -42,6 +42,12 @@ export class PlansRepository {
     return this.dataSource.manager.findOneBy(PatientEntity, clinicId === null ? { id } : { clinicId, id });
   }
 
+  /** A clinic and what it schedules with; null when there is no such clinic. */
+  async clinicSetupOrNull(clinicId: string): Promise<ClinicSetup | null> {
+    const clinic = await this.dataSource.manager.findOneBy(ClinicEntity, { id: clinicId });
+    return clinic ? this.clinicSetup(clinicId) : null;
+  }
+
   async clinicSetup(clinicId: string): Promise<ClinicSetup> {
     const mgr = this.dataSource.manager;
     const [clinic, chairs, staff, closures] = await Promise.all([

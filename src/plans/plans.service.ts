@@ -5,7 +5,7 @@ import { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../common/auth/actor.js';
 import { Clock } from '../common/clock/clock.js';
 import { withRetries } from '../common/database/transactions.js';
-import { CommonErrorCode, ValidationFailedError } from '../common/errors/common.errors.js';
+import { CommonErrorCode, ForbiddenError, ValidationFailedError } from '../common/errors/common.errors.js';
 import { sqlState } from '../common/errors/database-errors.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { IdempotencyService, requestHash, type StoredResponse } from '../common/idempotency/idempotency.service.js';
@@ -70,6 +70,10 @@ export class PlansService {
   }
 
   private async prepare(actor: Actor, dto: PlanRequestDto): Promise<Prepared> {
+    // Doses, counts and spacing are clinical decisions: the front desk books the template as it is.
+    if (actor.role === 'front_desk' && dto.tailoring && (dto.tailoring.weightKg !== undefined || (dto.tailoring.steps?.length ?? 0) > 0)) {
+      throw new ForbiddenError('Only clinicians and admins may tailor a plan (dose, count, spacing, weight).');
+    }
     const patient = await this.repo.findPatient(dto.patientId, actor.clinicId);
     if (!patient) throw new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
     const [version, setup] = await Promise.all([
@@ -262,10 +266,18 @@ export class PlansService {
       if (idempotencyKey && err instanceof DomainError) {
         const patient = await this.repo.findPatient(dto.patientId, actor.clinicId);
         const prior = patient ? await this.idempotency.lookup<PlanDto>(patient.clinicId, idempotencyKey, requestHash('POST /v1/plans', dto)) : undefined;
-        if (prior) return { ...prior, replayed: true, replanned: false };
+        if (prior) return this.replay(actor, prior);
       }
       throw err;
     }
+  }
+
+  /** A stored response returned again: still a read of the patient's plan, so audited. */
+  private async replay(actor: Actor, prior: StoredResponse<PlanDto>): Promise<BookResult> {
+    await this.dataSource.transaction((m) =>
+      this.audit.record(m, actor, { clinicId: prior.body.clinicId, action: 'plan.read', entityType: 'plan', entityId: prior.body.id, patientId: prior.body.patientId }),
+    );
+    return { ...prior, replayed: true, replanned: false };
   }
 
   private async bookOnce(actor: Actor, dto: PlanRequestDto, idempotencyKey?: string): Promise<BookResult> {
@@ -276,7 +288,7 @@ export class PlansService {
     const hash = requestHash(methodPath, dto);
     if (idempotencyKey) {
       const prior = await this.idempotency.lookup<PlanDto>(clinicId, idempotencyKey, hash);
-      if (prior) return { ...prior, replayed: true, replanned: false };
+      if (prior) return this.replay(actor, prior);
     }
 
     for (let attempt = 1; ; attempt++) {
@@ -287,7 +299,10 @@ export class PlansService {
           this.dataSource.transaction(async (m): Promise<BookResult> => {
             if (idempotencyKey) {
               const prior: StoredResponse<PlanDto> | undefined = await this.idempotency.claim<PlanDto>(m, clinicId, idempotencyKey, hash);
-              if (prior) return { ...prior, replayed: true, replanned: false };
+              if (prior) {
+                await this.audit.record(m, actor, { clinicId, action: 'plan.read', entityType: 'plan', entityId: prior.body.id, patientId: prior.body.patientId });
+                return { ...prior, replayed: true, replanned: false };
+              }
             }
             const body = await this.write(m, actor, dto, prepared, placed);
             if (idempotencyKey) {

@@ -74,6 +74,15 @@ export class SessionsRepository {
     return (res.affected ?? 0) === 1;
   }
 
+  async planOf(m: EntityManager, sessionId: string, clinicId: string | null): Promise<{ clinicId: string; planId: string } | null> {
+    const [row] = await m.query(`SELECT clinic_id, plan_id FROM sessions WHERE id = $1 ${clinicId === null ? '' : 'AND clinic_id = $2'}`, clinicId === null ? [sessionId] : [sessionId, clinicId]);
+    return row ? { clinicId: row.clinic_id, planId: row.plan_id } : null;
+  }
+
+  async lockPlan(m: EntityManager, plan: { clinicId: string; planId: string }): Promise<void> {
+    await m.query(`SELECT 1 FROM plans WHERE clinic_id = $1 AND id = $2 FOR UPDATE`, [plan.clinicId, plan.planId]);
+  }
+
   async planWeight(m: EntityManager, clinicId: string, planId: string): Promise<number | null> {
     const [row] = await m.query(`SELECT (tailoring->>'weightKg')::numeric AS w FROM plans WHERE clinic_id = $1 AND id = $2`, [clinicId, planId]);
     return row?.w === null || row?.w === undefined ? null : Number(row.w);

@@ -5,6 +5,7 @@ import { AdjustmentLog } from '../adjustments/adjustment-log.repository.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../common/auth/actor.js';
 import { Clock } from '../common/clock/clock.js';
+import { withRetries } from '../common/database/transactions.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { decodeCursor, encodeCursor } from '../common/paging/cursor.js';
 import { isLocalDate } from '../common/validation/validators.js';
@@ -41,7 +42,8 @@ export class SessionsService {
   ) {}
 
   private async context(clinicId: string) {
-    const setup = await this.plans.clinicSetup(clinicId);
+    const setup = await this.plans.clinicSetupOrNull(clinicId);
+    if (!setup) throw new ValidationFailedError([{ field: 'clinicId', message: 'no such clinic' }]);
     return { timezone: setup.clinic.timezone, chairs: setup.chairs, staff: setup.staff };
   }
 
@@ -60,9 +62,7 @@ export class SessionsService {
     if (actor.clinicId !== null && q.clinicId !== undefined && q.clinicId !== actor.clinicId) {
       return { timezone: 'UTC', items: [], nextCursor: null };
     }
-    const ctx = await this.context(clinicId).catch(() => {
-      throw new ValidationFailedError([{ field: 'clinicId', message: 'no such clinic' }]);
-    });
+    const ctx = await this.context(clinicId);
     const from = this.bound('from', q.from, ctx.timezone);
     const to = this.bound('to', q.to, ctx.timezone);
     if (to <= from) throw new ValidationFailedError([{ field: 'to', message: 'to must be after from' }]);
@@ -118,7 +118,11 @@ export class SessionsService {
     reason: string | null,
     fields: (s: SessionEntity, m: import('typeorm').EntityManager) => Promise<Parameters<SessionsRepository['transition']>[4]>,
   ): Promise<SessionViewDto> {
-    const updated = await this.dataSource.transaction(async (m) => {
+    const updated = await withRetries(() => this.dataSource.transaction(async (m) => {
+      // Lock order everywhere: the plan, then its sessions (adjustments do the same).
+      const planId = await this.repo.planOf(m, id, actor.clinicId);
+      if (!planId) throw notFound();
+      await this.repo.lockPlan(m, planId);
       const s = await this.repo.find(id, actor.clinicId, m, true);
       if (!s) throw notFound();
       if (!canTransition(s.status, to)) {
@@ -143,7 +147,7 @@ export class SessionsService {
       await this.repo.completePlanIfDone(m, s.clinicId, s.planId, at);
       await this.audit.record(m, actor, { clinicId: s.clinicId, action: `session.${type}`, entityType: 'session', entityId: s.id, patientId: s.patientId });
       return (await this.repo.find(id, s.clinicId, m))!;
-    });
+    }));
     return sessionView(await this.context(updated.clinicId), updated);
   }
 

@@ -51,6 +51,9 @@ describe('plan adjustments (change_dose, skip, cancel_remaining)', () => {
     for (const c of preview.body.changes) expect(c.after.dose).toMatchObject({ amount: 0.4, unit: 'mg/kg' });
     expect(await snapshot(plan)).toEqual(before);
     expect(await etagOf(plan)).toBe(etag);
+    // Showing the sessions and doses is a read of patient data.
+    const [{ n: previews }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'plan.adjustments.preview' AND entity_id = $1`, [plan]);
+    expect(previews).toBe(1);
 
     const commit = await adjust(plan, body, etag).expect(200);
     expect(commit.body.changes).toEqual(preview.body.changes);

@@ -309,7 +309,11 @@ describe('plans API (/v1/plans)', () => {
       expectProblem(await book(A.keys.frontDesk, { patientId, protocolId: A.protocolId }), 400, 'VALIDATION_FAILED', ['tailoring.weightKg']);
       expect(await counts()).toEqual(before);
 
-      const ok = await preview(A.keys.frontDesk, { patientId, protocolId: A.protocolId, tailoring: { weightKg: 70 } }).expect(200);
+      // Tailoring is clinical: the front desk may not, a clinician may.
+      const refused = await preview(A.keys.frontDesk, { patientId, protocolId: A.protocolId, tailoring: { weightKg: 70 } });
+      expect(refused.status).toBe(403);
+      expect(refused.body.code).toBe('FORBIDDEN');
+      const ok = await preview(A.keys.clinician, { patientId, protocolId: A.protocolId, tailoring: { weightKg: 70 } }).expect(200);
       for (const s of ok.body.sessions.filter((x: Json) => x.dose)) expect(s.dose.totalMg).toBe(35);
     });
 
@@ -447,7 +451,7 @@ describe('plans API (/v1/plans)', () => {
         earliestStart: '2026-11-30',
         tailoring: { weightKg: 80, steps: [{ step: 'infusion', amount: 0.6, occurrences: 5 }] },
       };
-      const res = await book(A.keys.frontDesk, body);
+      const res = await book(A.keys.clinician, body);
       expect(res.status).toBe(201);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect(res.headers['idempotent-replayed']).toBeUndefined();

@@ -115,9 +115,10 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
 
   async function bookPlan(s: Setup, body: Json = {}, patient: Json = {}): Promise<Json> {
     const patientId = body.patientId ?? (await newPatient(s, patient));
+    // A tailored plan is a clinician's to book; the template as it is, the front desk's.
     const res = await api()
       .post('/v1/plans')
-      .set(bearer(s.keys.frontDesk))
+      .set(bearer(body.tailoring ? s.keys.clinician : s.keys.frontDesk))
       .send({ protocolId: s.protocolId, ...body, patientId });
     expect({ status: res.status, body: res.body }).toMatchObject({ status: 201 });
     return res.body as Json;

@@ -64,6 +64,13 @@ describe('planChanges', () => {
     expect(planChanges({ type: 'cancel_remaining', reason: 'again' }, done, STEPS, 80)).toMatchObject({ ok: false, kind: 'conflict' });
   });
 
+  it('keeps a plan that ended early ended when a dose or resource changes afterwards', () => {
+    const out = planChanges({ type: 'change_dose', amount: 0.3, sessionId: 'id-infusion#2', reason: 'r' }, SESSIONS, STEPS, 80, 'ended_early');
+    expect(out).toMatchObject({ ok: true, planStatus: 'ended_early' });
+    const staff = planChanges({ type: 'change_staff', sessionId: 'id-infusion#3', staffId: 'nurse-2', reason: '' }, SESSIONS, STEPS, 80, 'completed');
+    expect(staff).toMatchObject({ ok: true, planStatus: 'completed' });
+  });
+
   it('is deterministic: the same plan and request give the same changes', () => {
     const req = { type: 'change_dose' as const, amount: 0.6, reason: 'r' };
     expect(planChanges(req, SESSIONS, STEPS, 80)).toEqual(planChanges(req, structuredClone(SESSIONS), STEPS, 80));

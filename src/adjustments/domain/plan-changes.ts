@@ -25,6 +25,8 @@ export interface PlannedChange {
   effect: SessionEffect;
 }
 
+export type PlanStatus = 'active' | 'completed' | 'ended_early';
+
 export type ChangeRequest =
   | { type: 'change_dose'; amount?: number; sessionId?: string; reason: string }
   | { type: 'skip'; sessionId?: string; reason: string }
@@ -33,7 +35,7 @@ export type ChangeRequest =
   | { type: 'change_staff'; sessionId?: string; staffId?: string; reason: string };
 
 export type ChangeOutcome =
-  | { ok: true; changes: PlannedChange[]; planStatus: 'active' | 'completed' | 'ended_early' }
+  | { ok: true; changes: PlannedChange[]; planStatus: PlanStatus }
   | { ok: false; kind: 'invalid'; field: string; message: string }
   | { ok: false; kind: 'not_found'; message: string }
   | { ok: false; kind: 'conflict'; message: string; currentStatus?: string };
@@ -45,7 +47,13 @@ const round1 = (x: number) => Math.round(Number((x * 10).toPrecision(12))) / 10;
  * The session-level effect of a dose change, a skip or ending a plan early. Pure: the same plan
  * and request always give the same changes, so a preview is exactly what a commit then writes.
  */
-export function planChanges(req: ChangeRequest, sessions: SessionState[], steps: ProtocolStep[], weightKg: number | null): ChangeOutcome {
+export function planChanges(
+  req: ChangeRequest,
+  sessions: SessionState[],
+  steps: ProtocolStep[],
+  weightKg: number | null,
+  current: PlanStatus = 'active',
+): ChangeOutcome {
   const target = (id: string | undefined): SessionState | ChangeOutcome => {
     if (!id) return { ok: false, kind: 'invalid', field: 'sessionId', message: `sessionId is required for ${req.type}` };
     const s = sessions.find((x) => x.id === id);
@@ -78,7 +86,7 @@ export function planChanges(req: ChangeRequest, sessions: SessionState[], steps:
         const next: PlannedDose = { ...dose, amount: req.amount, totalMg: dose.unit === 'mg/kg' ? round1(req.amount * (weightKg ?? 0)) : req.amount };
         changes.push({ session: s, before: { dose: dose }, after: { dose: next }, effect: { kind: 'dose', dose: next } });
       }
-      return { ok: true, changes, planStatus: 'active' };
+      return { ok: true, changes, planStatus: current };
     }
     case 'skip': {
       const s = target(req.sessionId);
@@ -88,7 +96,7 @@ export function planChanges(req: ChangeRequest, sessions: SessionState[], steps:
       return {
         ok: true,
         changes: [{ session: s, before: { status: s.status }, after: { status: 'cancelled', statusReason: reason }, effect: { kind: 'cancel', reason } }],
-        planStatus: remainingAfter(new Set([s.id])) ? 'active' : 'completed',
+        planStatus: current !== 'active' || remainingAfter(new Set([s.id])) ? current : 'completed',
       };
     }
     case 'change_chair':
@@ -112,7 +120,7 @@ export function planChanges(req: ChangeRequest, sessions: SessionState[], steps:
             effect: req.type === 'change_chair' ? { kind: 'chair', chairId: to } : { kind: 'staff', staffId: to },
           },
         ],
-        planStatus: 'active',
+        planStatus: current,
       };
     }
     case 'cancel_remaining': {
