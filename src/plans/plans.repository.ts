@@ -73,11 +73,11 @@ export class PlansRepository {
     // Decoding is most of the cost: integer minutes, chair and staff as positions in the lists
     // the engine already has, the patient as a flag; straight to the pool in array mode.
     const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
-    const res = await pool.query<[number, number, number | null, number | null, boolean]>({
+    const res = await pool.query<[number, number, number | null, number | null, boolean, number | null]>({
       // A session holds its resources at most a day (duration and recovery are each ≤ 12 h), so
       // starting no earlier than a day before `from` covers every overlap.
       text: `SELECT (date_part('epoch', starts_at) / 60)::int, (date_part('epoch', occupied_until) / 60)::int,
-                    array_position($4::uuid[], chair_id), array_position($5::uuid[], staff_id), patient_id = $6
+                    array_position($4::uuid[], chair_id), array_position($5::uuid[], staff_id), patient_id = $6, staff_seat
                FROM sessions
               WHERE clinic_id = $1 AND starts_at >= $2::timestamptz - interval '1 day' AND starts_at < $3
                 AND occupied_until > $2 AND ${ACTIVE} AND id IS DISTINCT FROM $7`,
@@ -91,6 +91,7 @@ export class PlansRepository {
       staffId: r[3] === null ? null : ids.staff[r[3] - 1],
       // Other patients' sessions only matter for chairs and staff: a marker no patient id can equal.
       patientId: r[4] ? ids.patientId : OTHER_PATIENT,
+      staffSeat: r[5],
     }));
   }
 

@@ -226,8 +226,10 @@ export class PlansService {
     const staffIds = [...new Set(placed.map((p) => p.staffId).filter((x): x is string => x !== null))];
     const first = Math.min(...placed.map((p) => p.start));
     const last = Math.max(...placed.map((p) => p.occupiedUntil));
-    const used = await this.repo.seatsInUse(m, clinicId, staffIds, fromMinute(first), fromMinute(last));
-    const seats = this.assignSeats(placed, used);
+    // The engine picked seats by the database's own rule; if it could not know them, pick now.
+    const seats = placed.every((p) => !p.staffId || typeof p.staffSeat === 'number')
+      ? placed.map((p) => p.staffSeat ?? null)
+      : this.assignSeats(placed, await this.repo.seatsInUse(m, clinicId, staffIds, fromMinute(first), fromMinute(last)));
     const sessions = await this.repo.insertSessions(
       m,
       placed.map((p, i) => ({

@@ -42,6 +42,9 @@ interface DayEval {
   closure?: string;
 }
 
+/** An occupied span of a staff member, with the seat it holds when known. */
+type SeatSpan = Span & { staffSeat: number | null };
+
 /** How many days past an anchor a dependent may fall, as a superset for day-level pruning. */
 function dayWindow(c: SessionConstraint, anchorDay: number): [number, number] {
   if (c.sameDay) return [anchorDay, anchorDay];
@@ -257,11 +260,25 @@ class Scheduler {
     return { chairs: slot.chairs, staff: slot.staff };
   }
 
-  private underCapacity(st: EngineStaff, start: number, end: number, extra: Span[]): boolean {
+  private underCapacity(st: EngineStaff, start: number, end: number, extra: SeatSpan[]): boolean {
+    return this.freeSeat(st, start, end, extra) !== null;
+  }
+
+  /**
+   * A seat for a session of `st` over [start, end): with seats known, the lowest seat that no
+   * overlapping booking or plan session holds (the database's own rule); without, 0 when the
+   * peak number of patients at once stays under the limit. null when there is none.
+   */
+  private freeSeat(st: EngineStaff, start: number, end: number, extra: SeatSpan[]): number | null {
     const busy = this.staffBusy.get(st.id)!;
-    if (st.maxConcurrentPatients === 1 && extra.length === 0) return !busy.overlaps(start, end);
-    const spans = [...busy.overlapping(start, end), ...extra];
-    return peakOverlap(spans, start, end) + 1 <= st.maxConcurrentPatients;
+    const booked = busy.overlapping(start, end) as (Span & { staffSeat?: number | null })[];
+    const others = [...booked, ...extra.filter((x) => x.start < end && start < x.end)];
+    if (booked.every((b) => typeof b.staffSeat === 'number') && extra.every((x) => typeof x.staffSeat === 'number')) {
+      const taken = new Set(others.map((o) => o.staffSeat));
+      for (let seat = 1; seat <= st.maxConcurrentPatients; seat++) if (!taken.has(seat)) return seat;
+      return null;
+    }
+    return peakOverlap(others, start, end) + 1 <= st.maxConcurrentPatients ? 0 : null;
   }
 
   /**
@@ -387,6 +404,13 @@ class Scheduler {
     }
   }
 
+  /** The plan's own sessions with this staff member, with the seats they took. */
+  private placedSeats(staffId: string): SeatSpan[] {
+    return this.placed
+      .filter((p): p is PlacedSession => p !== null && p.staffId === staffId)
+      .map((p) => ({ start: p.start, end: p.occupiedUntil, staffSeat: p.staffSeat ?? null }));
+  }
+
   private placedSpans(predicate: (p: PlacedSession) => boolean): Span[] {
     return this.placed.filter((p): p is PlacedSession => p !== null && predicate(p)).map((p) => ({ start: p.start, end: p.occupiedUntil }));
   }
@@ -502,10 +526,17 @@ class Scheduler {
           if (!chairId) { this.inPlanRejections++; this.note(pos, 'NO_CHAIR'); continue; }
         }
         let staffId: string | null = null;
+        let staffSeat: number | null = null;
         if (s.staffRole) {
           const ordered = previous?.staffId && free.staff.includes(previous.staffId) ? [previous.staffId, ...free.staff.filter((x) => x !== previous.staffId)] : free.staff;
-          staffId =
-            ordered.find((id) => this.underCapacity(this.req.staff.find((st) => st.id === id)!, start, end, this.placedSpans((p) => p.staffId === id))) ?? null;
+          for (const id of ordered) {
+            const seat = this.freeSeat(this.req.staff.find((st) => st.id === id)!, start, end, this.placedSeats(id));
+            if (seat !== null) {
+              staffId = id;
+              staffSeat = seat === 0 ? null : seat;
+              break;
+            }
+          }
           if (!staffId) { this.inPlanRejections++; this.note(pos, 'STAFF_AT_CAPACITY'); continue; }
         }
         this.placed[si] = {
@@ -522,6 +553,7 @@ class Scheduler {
           localTime: hhmm(slot.wall),
           chairId,
           staffId,
+          staffSeat,
           dose: s.dose,
         };
         if (this.search(pos + 1, rootDays)) return true;

@@ -30,6 +30,13 @@ export interface BookedSession {
   chairId: string | null;
   staffId: string | null;
   patientId: string;
+  /**
+   * The staff seat it holds (1…limit), as the database numbers them. When every booking of a
+   * staff member has one, capacity means "a seat is free" — exactly what the database enforces
+   * (seats can fragment: two patients at once may still leave no single seat free). Without
+   * seats, capacity is the peak number of patients at once.
+   */
+  staffSeat?: number | null;
 }
 
 export interface EnginePatient {
@@ -86,6 +93,8 @@ export interface PlacedSession {
   localTime: string;
   chairId: string | null;
   staffId: string | null;
+  /** The lowest seat free for the whole session, when seats are known (see BookedSession). */
+  staffSeat?: number | null;
   dose: PlannedDose | null;
 }
 
