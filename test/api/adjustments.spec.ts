@@ -44,10 +44,10 @@ describe('plan adjustments (change_dose, skip, cancel_remaining)', () => {
     const plan = planIds[0];
     const etag = await etagOf(plan);
     const before = await snapshot(plan);
-    const body = { type: 'change_dose', amount: 0.4, reason: 'Cravings down after three infusions' };
+    const body = { type: 'change_dose', stepKey: 'infusion', amount: 0.4, reason: 'Cravings down after three infusions' };
     const preview = await adjust(plan, body, etag, true).expect(200);
     expect(preview.body).toMatchObject({ type: 'change_dose', preview: true });
-    expect(preview.body.changes.length).toBe(7); // six infusions and the booster, all still scheduled
+    expect(preview.body.changes.length).toBe(6); // the six infusions, all still scheduled (not the booster)
     for (const c of preview.body.changes) expect(c.after.dose).toMatchObject({ amount: 0.4, unit: 'mg/kg' });
     expect(await snapshot(plan)).toEqual(before);
     expect(await etagOf(plan)).toBe(etag);
@@ -61,8 +61,8 @@ describe('plan adjustments (change_dose, skip, cancel_remaining)', () => {
     expect(commit.body.planVersion).toBe(preview.body.planVersion + 1);
     expect(commit.headers.etag).toBe(`"p${commit.body.planVersion}"`);
     const after = await snapshot(plan);
-    const dosed = after.filter((s: { planned_dose: unknown }) => s.planned_dose);
-    expect(dosed.every((s: { planned_dose: { amount: number; totalMg: number } }) => s.planned_dose.amount === 0.4)).toBe(true);
+    const amounts = after.filter((s: { planned_dose: unknown }) => s.planned_dose).map((s: { planned_dose: { amount: number } }) => s.planned_dose.amount);
+    expect(amounts.sort()).toEqual([0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.5]); // the booster keeps 0.5
 
     const log = await request(t.http).get(`/v1/plans/${plan}/adjustments`).set(clinician()).expect(200);
     const entry = log.body.items.at(-1);
@@ -77,9 +77,10 @@ describe('plan adjustments (change_dose, skip, cancel_remaining)', () => {
   });
 
   it.each([
-    [{ type: 'change_dose', amount: 1.5, reason: 'r' }, 'amount'],
-    [{ type: 'change_dose', amount: 0.05, reason: 'r' }, 'amount'],
-    [{ type: 'change_dose', reason: 'r' }, 'amount'],
+    [{ type: 'change_dose', stepKey: 'infusion', amount: 1.5, reason: 'r' }, 'amount'],
+    [{ type: 'change_dose', stepKey: 'infusion', amount: 0.05, reason: 'r' }, 'amount'],
+    [{ type: 'change_dose', stepKey: 'infusion', reason: 'r' }, 'amount'],
+    [{ type: 'change_dose', amount: 0.3, reason: 'r' }, 'stepKey'],
     [{ type: 'change_dose', amount: 0.3 }, 'reason'],
     [{ type: 'change_dose', amount: 0.3, reason: '   ' }, 'reason'],
     [{ type: 'skip', reason: 'r' }, 'sessionId'],
@@ -100,7 +101,7 @@ describe('plan adjustments (change_dose, skip, cancel_remaining)', () => {
     for (const type of ['change_dose', 'cancel_remaining']) {
       expectProblem(await adjust(plan, { type, amount: 0.3, reason: 'r' }, etag, false, bearer(keys.CHAIRSIDE_FRONT_DESK_KEY)), 403, 'FORBIDDEN');
     }
-    await adjust(plan, { type: 'change_dose', amount: 0.45, reason: 'admin check' }, etag, true, bearer(keys.CHAIRSIDE_ADMIN_KEY)).expect(200);
+    await adjust(plan, { type: 'change_dose', stepKey: 'infusion', amount: 0.45, reason: 'admin check' }, etag, true, bearer(keys.CHAIRSIDE_ADMIN_KEY)).expect(200);
   });
 
   it('skips one scheduled session, and only a scheduled one', async () => {
@@ -121,8 +122,8 @@ describe('plan adjustments (change_dose, skip, cancel_remaining)', () => {
     const plan = planIds[0];
     const etag = await etagOf(plan);
     const [a, b] = await Promise.all([
-      adjust(plan, { type: 'change_dose', amount: 0.35, reason: 'clinician A' }, etag),
-      adjust(plan, { type: 'change_dose', amount: 0.55, reason: 'clinician B' }, etag),
+      adjust(plan, { type: 'change_dose', stepKey: 'infusion', amount: 0.35, reason: 'clinician A' }, etag),
+      adjust(plan, { type: 'change_dose', stepKey: 'infusion', amount: 0.55, reason: 'clinician B' }, etag),
     ]);
     expect([a.status, b.status].sort()).toEqual([200, 412]);
     const winner = a.status === 200 ? 0.35 : 0.55;

@@ -22,17 +22,19 @@ const SESSIONS: SessionState[] = [
 const STEPS = KETAMINE_PROTOCOL.steps;
 
 describe('planChanges', () => {
-  it('changes the dose of every remaining dosed session, with totalMg from the weight', () => {
-    const out = planChanges({ type: 'change_dose', amount: 0.4, reason: 'r' }, SESSIONS, STEPS, 72.5);
+  it('changes the dose of every remaining session of a step, with totalMg from the weight', () => {
+    const out = planChanges({ type: 'change_dose', amount: 0.4, stepKey: 'infusion', reason: 'r' }, SESSIONS, STEPS, 72.5);
     expect(out.ok).toBe(true);
     if (!out.ok) return;
-    expect(out.changes.map((c) => c.session.ref)).toEqual(['infusion#2', 'infusion#3', 'booster#1']);
+    expect(out.changes.map((c) => c.session.ref)).toEqual(['infusion#2', 'infusion#3']);
     expect(out.changes[0].after).toEqual({ dose: { ...dose(0.5), amount: 0.4, totalMg: 29 } });
     expect(out.planStatus).toBe('active');
   });
 
   it.each([
-    [{ type: 'change_dose' as const, amount: 1.2, reason: 'r' }, 'invalid', 'amount'],
+    [{ type: 'change_dose' as const, amount: 1.2, stepKey: 'infusion', reason: 'r' }, 'invalid', 'amount'],
+    [{ type: 'change_dose' as const, amount: 0.3, reason: 'r' }, 'invalid', 'stepKey'],
+    [{ type: 'change_dose' as const, amount: 0.3, stepKey: 'therapy', reason: 'r' }, 'invalid', 'stepKey'],
     [{ type: 'change_dose' as const, reason: 'r' }, 'invalid', 'amount'],
     [{ type: 'change_dose' as const, amount: 0.3, sessionId: 'id-therapy#3', reason: 'r' }, 'invalid', 'sessionId'],
     [{ type: 'change_dose' as const, amount: 0.3, sessionId: 'id-infusion#1', reason: 'r' }, 'conflict', undefined],
@@ -72,7 +74,7 @@ describe('planChanges', () => {
   });
 
   it('is deterministic: the same plan and request give the same changes', () => {
-    const req = { type: 'change_dose' as const, amount: 0.6, reason: 'r' };
+    const req = { type: 'change_dose' as const, amount: 0.6, stepKey: 'infusion', reason: 'r' };
     expect(planChanges(req, SESSIONS, STEPS, 80)).toEqual(planChanges(req, structuredClone(SESSIONS), STEPS, 80));
   });
 });

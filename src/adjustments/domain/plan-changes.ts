@@ -28,7 +28,7 @@ export interface PlannedChange {
 export type PlanStatus = 'active' | 'completed' | 'ended_early';
 
 export type ChangeRequest =
-  | { type: 'change_dose'; amount?: number; sessionId?: string; reason: string }
+  | { type: 'change_dose'; amount?: number; sessionId?: string; stepKey?: string; reason: string }
   | { type: 'skip'; sessionId?: string; reason: string }
   | { type: 'cancel_remaining'; reason: string }
   | { type: 'change_chair'; sessionId?: string; chairId?: string; reason: string }
@@ -73,8 +73,11 @@ export function planChanges(
         if (!s.plannedDose) return { ok: false, kind: 'invalid', field: 'sessionId', message: `${s.ref} has no dose` };
         targets = [s];
       } else {
-        targets = sessions.filter((s) => OPEN.has(s.status) && s.plannedDose);
-        if (targets.length === 0) return { ok: false, kind: 'conflict', message: 'No remaining session has a dose to change.' };
+        // One amount fits one step (its unit, its range): "all remaining" means all remaining of a step.
+        if (!req.stepKey) return { ok: false, kind: 'invalid', field: 'stepKey', message: 'stepKey is required to change the dose of all remaining sessions of a step' };
+        if (!steps.some((x) => x.key === req.stepKey && x.dose)) return { ok: false, kind: 'invalid', field: 'stepKey', message: `the protocol has no dosed step '${req.stepKey}'` };
+        targets = sessions.filter((s) => OPEN.has(s.status) && s.plannedDose && s.stepKey === req.stepKey);
+        if (targets.length === 0) return { ok: false, kind: 'conflict', message: `No remaining ${req.stepKey} session has a dose to change.` };
       }
       const changes: PlannedChange[] = [];
       for (const s of targets) {

@@ -11,7 +11,7 @@ export class AdjustPlanDto {
   @ApiProperty({
     enum: ADJUSTMENT_TYPES,
     description:
-      'change_dose: one session (sessionId) or all remaining dosed ones; skip: call one session off; cancel_remaining: end the plan early; ' +
+      'change_dose: one session (sessionId) or all remaining sessions of a step (stepKey); skip: call one session off; cancel_remaining: end the plan early; ' +
       'change_chair / change_staff: move one session to another chair or staff member at the same time',
   })
   @IsIn(ADJUSTMENT_TYPES)
@@ -24,6 +24,10 @@ export class AdjustPlanDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'The session (change_dose of one session; skip)' })
   @IsOptional() @IsUUID()
   sessionId?: string;
+
+  @ApiPropertyOptional({ description: 'change_dose without sessionId: the step whose remaining sessions change', example: 'infusion' })
+  @IsOptional() @IsString() @Matches(/^[a-z][a-z0-9_-]{0,39}$/, { message: 'stepKey must be a step key' })
+  stepKey?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'change_chair: the chair to move the session to' })
   @IsOptional() @IsUUID()
