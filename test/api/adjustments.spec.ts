@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { seedDemo } from '../../src/seed/demo-seed.js';
+import { expectProblem } from '../support/problem.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 
 // Adjustments on the demo clinic's booked series: the seed books two plans through the API's own service.
@@ -29,11 +30,6 @@ describe('plan adjustments (change_dose, skip, cancel_remaining)', () => {
   };
   const snapshot = async (planId: string) =>
     t.dataSource.query(`SELECT id, status, planned_dose, version FROM sessions WHERE plan_id = $1 ORDER BY starts_at, ref`, [planId]);
-  const expectProblem = (res: request.Response, status: number, code: string) => {
-    expect(res.status).toBe(status);
-    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body.code).toBe(code);
-  };
 
   it('GET /v1/plans/{id} carries the plan version as its ETag', async () => {
     const res = await request(t.http).get(`/v1/plans/${planIds[0]}`).set(clinician()).expect(200);

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { KETAMINE_PROTOCOL } from '../../src/seed/demo-protocol.js';
 import { makePatient, makeStaff, persistClinicWithKeys, type ClinicKeys } from '../factories/clinic.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
+import { expectProblem } from '../support/problem.js';
 
 // ---------------------------------------------------------------------------------------------
 // Observations API: scores (craving, COWS, PHQ-9, GAD-7), vitals, adverse events and a note per
@@ -42,18 +43,6 @@ const FULL: Json = {
 /** The measures an observation carries, all null/empty: what a one-field observation shows for the rest. */
 const NOTHING: Json = { craving: null, cows: null, phq9: null, gad7: null, bloodPressure: null, heartRate: null, spo2: null, adverseEvents: [], note: null };
 
-/** Asserts an RFC 9457 problem response; with `fields`, that `errors[].field` includes each. */
-function expectProblem(res: request.Response, status: number, code: string, fields?: string[]): void {
-  expect({ status: res.status, body: res.body }).toMatchObject({ status, body: { status, code } });
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(typeof res.body.type).toBe('string');
-  expect(typeof res.body.detail).toBe('string');
-  if (fields !== undefined) {
-    expect(Array.isArray(res.body.errors)).toBe(true);
-    const got = (res.body.errors as { field: string }[]).map((e) => e.field);
-    for (const f of fields) expect(got).toContain(f);
-  }
-}
 
 /** The distinct fields a 400 names. */
 const fieldsOf = (res: request.Response): string[] => [...new Set(((res.body.errors ?? []) as { field: string }[]).map((e) => e.field))].sort();

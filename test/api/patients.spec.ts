@@ -2,22 +2,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { makePatient, persistClinicWithKeys, persistOperatorKey, weekdays, type ClinicKeys } from '../factories/clinic.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
+import { expectProblem } from '../support/problem.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
-/** Asserts an RFC 9457 problem response; with `field`, that `errors[].field` names it. */
-function expectProblem(res: request.Response, status: number, code: string, field?: string): void {
-  expect({ status: res.status, body: res.body }).toMatchObject({ status, body: { status, code } });
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(typeof res.body.type).toBe('string');
-  expect(typeof res.body.detail).toBe('string');
-  if (field !== undefined) {
-    expect(Array.isArray(res.body.errors)).toBe(true);
-    expect((res.body.errors as { field: string }[]).map((e) => e.field)).toContain(field);
-  }
-}
 
 interface AuditRow {
   clinic_id: string | null;

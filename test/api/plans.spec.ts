@@ -5,6 +5,7 @@ import request from 'supertest';
 import { KETAMINE_PROTOCOL } from '../../src/seed/demo-protocol.js';
 import { makePatient, makeStaff, persistClinicWithKeys, weekdays, type ClinicKeys } from '../factories/clinic.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
+import { expectProblem } from '../support/problem.js';
 
 // ---------------------------------------------------------------------------------------------
 // Plans API: preview (writes nothing), booking (the whole series in one transaction, pinned to
@@ -39,18 +40,6 @@ interface Setup {
   therapist: Ref;
 }
 
-/** Asserts an RFC 9457 problem response; with `fields`, that `errors[].field` includes each. */
-function expectProblem(res: request.Response, status: number, code: string, fields?: string[]): void {
-  expect({ status: res.status, body: res.body }).toMatchObject({ status, body: { status, code } });
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(typeof res.body.type).toBe('string');
-  expect(typeof res.body.detail).toBe('string');
-  if (fields !== undefined) {
-    expect(Array.isArray(res.body.errors)).toBe(true);
-    const got = (res.body.errors as { field: string }[]).map((e) => e.field);
-    for (const f of fields) expect(got).toContain(f);
-  }
-}
 
 const minutesBetween = (a: string, b: string) => (Date.parse(b) - Date.parse(a)) / 60_000;
 const local = (iso: string) => DateTime.fromISO(iso, { zone: ZONE });

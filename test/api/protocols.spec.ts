@@ -3,6 +3,7 @@ import request from 'supertest';
 import { KETAMINE_PROTOCOL } from '../../src/seed/demo-protocol.js';
 import { persistClinicWithKeys, persistOperatorKey, type ClinicKeys } from '../factories/clinic.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
+import { expectProblem as expectProblemShared } from '../support/problem.js';
 
 // ---------------------------------------------------------------------------------------------
 // Factories: the demo ketamine protocol, deep-copied, with edits. Step indexes in the demo:
@@ -76,18 +77,7 @@ interface AuditRow {
   entity_id: string | null;
 }
 
-/** Asserts an RFC 9457 problem response; with `fields`, that `errors[].field` is exactly that set. */
-function expectProblem(res: request.Response, status: number, code: string, fields?: string[]): void {
-  expect({ status: res.status, body: res.body }).toMatchObject({ status, body: { status, code } });
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(typeof res.body.type).toBe('string');
-  expect(typeof res.body.detail).toBe('string');
-  if (fields !== undefined) {
-    expect(Array.isArray(res.body.errors)).toBe(true);
-    const got = [...new Set((res.body.errors as { field: string }[]).map((e) => e.field))].sort();
-    expect(got).toEqual([...fields].sort());
-  }
-}
+const expectProblem = (res: request.Response, status: number, code: string, fields?: string[]) => expectProblemShared(res, status, code, fields, { exact: true });
 
 describe('protocols API (/v1/protocols)', () => {
   let t: TestApp;

@@ -5,6 +5,7 @@ import request from 'supertest';
 import { KETAMINE_PROTOCOL } from '../../src/seed/demo-protocol.js';
 import { makePatient, makeStaff, persistClinicWithKeys, persistOperatorKey, type ClinicKeys } from '../factories/clinic.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
+import { expectProblem } from '../support/problem.js';
 
 // ---------------------------------------------------------------------------------------------
 // Sessions API: the lifecycle of a booked session (check-in, completion with the dose given,
@@ -42,18 +43,6 @@ const SHORT_STEPS: Json[] = (() => {
   return [steps[0], { ...infusion, repeat: 2 }];
 })();
 
-/** Asserts an RFC 9457 problem response; with `fields`, that `errors[].field` includes each. */
-function expectProblem(res: request.Response, status: number, code: string, fields?: string[]): void {
-  expect({ status: res.status, body: res.body }).toMatchObject({ status, body: { status, code } });
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(typeof res.body.type).toBe('string');
-  expect(typeof res.body.detail).toBe('string');
-  if (fields !== undefined) {
-    expect(Array.isArray(res.body.errors)).toBe(true);
-    const got = (res.body.errors as { field: string }[]).map((e) => e.field);
-    for (const f of fields) expect(got).toContain(f);
-  }
-}
 
 const ACTION_TARGET: Record<Action, Status> = { 'check-in': 'checked_in', complete: 'completed', 'no-show': 'no_show', cancel: 'cancelled' };
 const plusMinutes = (iso: string, minutes: number) => DateTime.fromISO(iso, { setZone: true }).plus({ minutes }).toISO({ suppressMilliseconds: true })!;
