@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import request from 'supertest';
-import { KETAMINE_PROTOCOL } from '../../src/seed/demo-protocol.js';
 import { makePatient, makeStaff, persistClinicWithKeys, type ClinicKeys } from '../factories/clinic.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 import { expectProblem } from '../support/problem.js';
+import { publishProtocol as publishVia } from '../factories/protocol.factory.js';
 
 // ---------------------------------------------------------------------------------------------
 // Observations API: scores (craving, COWS, PHQ-9, GAD-7), vitals, adverse events and a note per
@@ -56,16 +56,7 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
 
   // ---- setup helpers (in the style of sessions.spec.ts) ----
 
-  async function publishProtocol(keys: ClinicKeys): Promise<string> {
-    const created = await api()
-      .post('/v1/protocols')
-      .set(bearer(keys.clinician))
-      .send({ name: KETAMINE_PROTOCOL.name, indication: KETAMINE_PROTOCOL.indication, description: KETAMINE_PROTOCOL.description, steps: KETAMINE_PROTOCOL.steps });
-    expect(created.status).toBe(201);
-    const published = await api().post(`/v1/protocols/${created.body.id}/publish`).set(bearer(keys.clinician)).send();
-    expect({ status: published.status, version: published.body.version }).toEqual({ status: 201, version: 1 });
-    return created.body.id;
-  }
+  const publishProtocol = (keys: ClinicKeys) => publishVia(t.http, keys.clinician);
 
   /** A clinic (Mon–Fri 08:00–18:00) with two chairs, a nurse, a physician and a therapist, and the demo protocol published. */
   async function setupClinic(name: string, opts: { timezone?: string } = {}): Promise<Setup> {

@@ -6,6 +6,7 @@ import { KETAMINE_PROTOCOL } from '../../src/seed/demo-protocol.js';
 import { makePatient, makeStaff, persistClinicWithKeys, weekdays, type ClinicKeys } from '../factories/clinic.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 import { expectProblem } from '../support/problem.js';
+import { publishProtocol as publishVia } from '../factories/protocol.factory.js';
 
 // ---------------------------------------------------------------------------------------------
 // Plans API: preview (writes nothing), booking (the whole series in one transaction, pinned to
@@ -55,16 +56,7 @@ describe('plans API (/v1/plans)', () => {
 
   // ---- setup helpers ----
 
-  async function publishProtocol(keys: ClinicKeys, name = KETAMINE_PROTOCOL.name): Promise<string> {
-    const created = await api()
-      .post('/v1/protocols')
-      .set(bearer(keys.clinician))
-      .send({ name, indication: KETAMINE_PROTOCOL.indication, description: KETAMINE_PROTOCOL.description, steps: KETAMINE_PROTOCOL.steps });
-    expect(created.status).toBe(201);
-    const published = await api().post(`/v1/protocols/${created.body.id}/publish`).set(bearer(keys.clinician)).send();
-    expect({ status: published.status, version: published.body.version }).toEqual({ status: 201, version: 1 });
-    return created.body.id;
-  }
+  const publishProtocol = (keys: ClinicKeys, name = KETAMINE_PROTOCOL.name) => publishVia(t.http, keys.clinician, { name });
 
   /** A clinic (Mon–Fri 08:00–18:00, New York) with chairs, a nurse, a physician and a therapist, and the demo protocol published. */
   async function setupClinic(name: string, opts: { chairs?: number; nurseMax?: number } = {}): Promise<Setup> {

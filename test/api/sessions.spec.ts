@@ -6,6 +6,7 @@ import { KETAMINE_PROTOCOL } from '../../src/seed/demo-protocol.js';
 import { makePatient, makeStaff, persistClinicWithKeys, persistOperatorKey, type ClinicKeys } from '../factories/clinic.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 import { expectProblem } from '../support/problem.js';
+import { publishProtocol as publishVia } from '../factories/protocol.factory.js';
 
 // ---------------------------------------------------------------------------------------------
 // Sessions API: the lifecycle of a booked session (check-in, completion with the dose given,
@@ -57,16 +58,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
 
   // ---- setup helpers (in the style of plans.spec.ts) ----
 
-  async function publishProtocol(keys: ClinicKeys, name: string, steps: Json[]): Promise<string> {
-    const created = await api()
-      .post('/v1/protocols')
-      .set(bearer(keys.clinician))
-      .send({ name, indication: KETAMINE_PROTOCOL.indication, description: KETAMINE_PROTOCOL.description, steps });
-    expect(created.status).toBe(201);
-    const published = await api().post(`/v1/protocols/${created.body.id}/publish`).set(bearer(keys.clinician)).send();
-    expect({ status: published.status, version: published.body.version }).toEqual({ status: 201, version: 1 });
-    return created.body.id;
-  }
+  const publishProtocol = (keys: ClinicKeys, name: string, steps: Json[]) => publishVia(t.http, keys.clinician, { name, steps });
 
   /** A clinic (Mon–Fri 08:00–18:00) with chairs, a nurse, a physician and a therapist, the demo protocol and a short one published. */
   async function setupClinic(name: string, opts: { chairs?: number; nurseMax?: number; timezone?: string } = {}): Promise<Setup> {
