@@ -6,6 +6,7 @@ import type {
   BindingConstraint,
   EngineClosure,
   EngineStaff,
+  FixedPlacement,
   PlacedSession,
   ScheduleRequest,
   ScheduleResult,
@@ -289,7 +290,10 @@ class Scheduler {
     const key = `${si}|${day}`;
     const known = this.feasible.get(key);
     if (known !== undefined) return known;
-    let ok = this.evalDay(si, day).slots.length > 0;
+    const fixed = this.fixedOf(si);
+    let ok = fixed
+      ? day === this.cal.dayIndexOf(fixed.start) && (!fixed.check || this.evalDay(si, day).slots.some((x) => x.start === fixed.start))
+      : this.evalDay(si, day).slots.length > 0;
     for (const ci of this.children[si]) {
       if (!ok) break;
       const c = this.req.sessions[ci].constraints.find((x) => x.ref === this.req.sessions[si].ref)!;
@@ -322,7 +326,25 @@ class Scheduler {
   }
 
   /** Candidate days for a session, most preferred first. */
+  private fixedOf(si: number): FixedPlacement | undefined {
+    return this.req.fixed?.[this.req.sessions[si].ref];
+  }
+
   private candidateDays(si: number, rootDays: [number, number]): number[] {
+    const fixed = this.fixedOf(si);
+    if (fixed) {
+      const d = this.cal.dayIndexOf(fixed.start);
+      return d >= 0 ? [d] : [];
+    }
+    const days = this.candidateDaysInOrder(si, rootDays);
+    const prefer = this.req.prefer?.[this.req.sessions[si].ref];
+    if (prefer === undefined) return days;
+    // Move only as far as needed: the preferred day first, then the nearest, earlier before later.
+    const preferred = this.cal.dayIndexOf(prefer);
+    return [...days].sort((a, b) => Math.abs(a - preferred) - Math.abs(b - preferred) || a - b);
+  }
+
+  private candidateDaysInOrder(si: number, rootDays: [number, number]): number[] {
     const s = this.req.sessions[si];
     if (s.constraints.length === 0) {
       const out: number[] = [];
@@ -376,7 +398,12 @@ class Scheduler {
     const preferred = this.weekly(this.req.patient.preferredTimes, weekday);
     const occupy = s.durationMinutes + s.recoveryMinutes;
     const prefPenalty = (wall: number) => (preferred.length === 0 || preferred.some(([a, b]) => a <= wall && wall + occupy <= b) ? 0 : 1);
+    // A preferred start is a local time of day: across a clock change it stays 10:00, not the same instant.
+    const prefer = this.req.prefer?.[s.ref];
+    const preferDay = prefer === undefined ? -1 : this.cal.dayIndexOf(prefer);
+    const preferWall = prefer === undefined || preferDay < 0 ? undefined : this.cal.wallMinute(preferDay, prefer);
     const key = (x: Slot): number[] => [
+      preferWall === undefined ? 0 : Math.abs(x.wall - preferWall),
       targetStart === undefined ? 0 : Math.abs(x.start - targetStart),
       refWall === undefined ? 0 : Math.abs(x.wall - refWall),
       prefPenalty(x.wall),
@@ -424,7 +451,7 @@ class Scheduler {
     for (const ci of this.children[si]) {
       const child = this.req.sessions[ci];
       const c = child.constraints.find((x) => x.ref === this.req.sessions[si].ref)!;
-      if (c.gap.unit !== 'hours') continue;
+      if (c.gap.unit !== 'hours' || this.fixedOf(ci)) continue; // a fixed dependent is checked when placed
       const childOccupy = child.durationMinutes + child.recoveryMinutes;
       const [lo, hi] =
         c.relation === 'after'
@@ -491,6 +518,32 @@ class Scheduler {
     const si = this.order[pos];
     const s = this.req.sessions[si];
     const occupy = s.durationMinutes + s.recoveryMinutes;
+    const fixed = this.fixedOf(si);
+    if (fixed && !fixed.check) {
+      // A fact: placed as it is, checked against nothing (it has happened, or it stays).
+      const day = this.cal.dayIndexOf(fixed.start);
+      if (day < 0) throw new Error(`kept session ${s.ref} lies outside the calendar`);
+      this.placed[si] = {
+        ref: s.ref,
+        stepKey: s.stepKey,
+        occurrence: s.occurrence,
+        occurrences: s.occurrences,
+        kind: s.kind,
+        label: s.label,
+        start: fixed.start,
+        end: fixed.start + s.durationMinutes,
+        occupiedUntil: fixed.start + occupy,
+        localDate: this.cal.days[day].date,
+        localTime: hhmm(this.cal.wallMinute(day, fixed.start)),
+        chairId: fixed.chairId,
+        staffId: fixed.staffId,
+        staffSeat: fixed.staffSeat ?? null,
+        dose: s.dose,
+      };
+      if (this.search(pos + 1, rootDays)) return true;
+      this.placed[si] = null;
+      return false;
+    }
     const previous = this.placed.filter((p): p is PlacedSession => p !== null && p.stepKey === s.stepKey).pop();
 
     for (const day of this.candidateDays(si, rootDays)) {
@@ -506,7 +559,8 @@ class Scheduler {
         }
         continue;
       }
-      for (const slot of this.orderedSlots(si, day, this.evalDay(si, day).slots)) {
+      const daySlots = this.evalDay(si, day).slots;
+      for (const slot of this.orderedSlots(si, day, fixed ? daySlots.filter((x) => x.start === fixed.start) : daySlots)) {
         if (++this.nodes > this.maxNodes) return false;
         const start = slot.start;
         const end = start + occupy;
@@ -518,7 +572,14 @@ class Scheduler {
           continue;
         }
         if (this.placed.some((p) => p && p.start < end && start < p.occupiedUntil)) { this.inPlanRejections++; this.note(pos, 'PATIENT_BUSY'); continue; }
-        const free = this.resourcesOf(si, day, slot);
+        const all = this.resourcesOf(si, day, slot);
+        // A forced chair or staff member is the only one considered.
+        const free = {
+          chairs: fixed?.chairId ? all.chairs.filter((c) => c === fixed.chairId) : all.chairs,
+          staff: fixed?.staffId ? all.staff.filter((x) => x === fixed.staffId) : all.staff,
+        };
+        if (s.needsChair && free.chairs.length === 0) { this.note(pos, 'NO_CHAIR'); continue; }
+        if (s.staffRole && free.staff.length === 0) { this.note(pos, 'STAFF_AT_CAPACITY'); continue; }
         let chairId: string | null = null;
         if (s.needsChair) {
           const ordered = previous?.chairId && free.chairs.includes(previous.chairId) ? [previous.chairId, ...free.chairs.filter((c) => c !== previous.chairId)] : free.chairs;

@@ -46,6 +46,19 @@ export interface EnginePatient {
   preferredTimes: WeeklyInterval[];
 }
 
+/**
+ * A session whose place is decided: `check: false` is a fact kept as it is (a past or earlier
+ * session, never re-checked); `check: true` forces its start (and chair/staff when given) but
+ * must still satisfy every rule (a session being rescheduled to a chosen time).
+ */
+export interface FixedPlacement {
+  start: number;
+  chairId: string | null;
+  staffId: string | null;
+  staffSeat?: number | null;
+  check: boolean;
+}
+
 export interface ScheduleRequest {
   timezone: string;
   openingHours: WeeklyInterval[];
@@ -73,6 +86,10 @@ export interface ScheduleRequest {
   horizonDays: number;
   /** Search budget in placement attempts (default 200,000). */
   maxNodes?: number;
+  /** Sessions (by ref) whose placement is decided (see FixedPlacement). */
+  fixed?: Record<string, FixedPlacement>;
+  /** Preferred start per ref: a session is placed as near it as the rules allow (it moves only as far as needed). */
+  prefer?: Record<string, number>;
 }
 
 export interface PlacedSession {
