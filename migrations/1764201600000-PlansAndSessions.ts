@@ -67,12 +67,14 @@ export class PlansAndSessions1764201600000 implements MigrationInterface {
         FOREIGN KEY (clinic_id, chair_id) REFERENCES chairs (clinic_id, id),
         FOREIGN KEY (clinic_id, staff_id) REFERENCES staff_members (clinic_id, id),
         CONSTRAINT sessions_seat_positive CHECK (staff_seat >= 1),
+        -- Deferrable, so that a rescheduling cascade can move several sessions of one plan in one
+        -- transaction and be judged as a whole at commit; immediate everywhere else.
         CONSTRAINT sessions_no_chair_overlap EXCLUDE USING gist (clinic_id WITH =, chair_id WITH =, during WITH &&)
-          WHERE (chair_id IS NOT NULL AND status IN ('scheduled', 'checked_in', 'completed')),
+          WHERE (chair_id IS NOT NULL AND status IN ('scheduled', 'checked_in', 'completed')) DEFERRABLE INITIALLY IMMEDIATE,
         CONSTRAINT sessions_no_patient_overlap EXCLUDE USING gist (clinic_id WITH =, patient_id WITH =, during WITH &&)
-          WHERE (status IN ('scheduled', 'checked_in', 'completed')),
+          WHERE (status IN ('scheduled', 'checked_in', 'completed')) DEFERRABLE INITIALLY IMMEDIATE,
         CONSTRAINT sessions_no_seat_overlap EXCLUDE USING gist (clinic_id WITH =, staff_id WITH =, staff_seat WITH =, during WITH &&)
-          WHERE (staff_id IS NOT NULL AND status IN ('scheduled', 'checked_in', 'completed'))
+          WHERE (staff_id IS NOT NULL AND status IN ('scheduled', 'checked_in', 'completed')) DEFERRABLE INITIALLY IMMEDIATE
       )`);
     // A seat must exist: 1..max_concurrent_patients of the staff member at the time of writing.
     // FOR SHARE makes a concurrent change of the limit wait for (or be waited on by) this write.

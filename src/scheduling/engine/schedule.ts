@@ -432,14 +432,19 @@ class Scheduler {
   }
 
   /** The plan's own sessions with this staff member, with the seats they took. */
+  /** A placed session that holds its resources (not a kept cancelled one). */
+  private holding(p: PlacedSession | null): p is PlacedSession {
+    return p !== null && this.req.fixed?.[p.ref]?.holds !== false;
+  }
+
   private placedSeats(staffId: string): SeatSpan[] {
     return this.placed
-      .filter((p): p is PlacedSession => p !== null && p.staffId === staffId)
+      .filter((p): p is PlacedSession => this.holding(p) && p.staffId === staffId)
       .map((p) => ({ start: p.start, end: p.occupiedUntil, staffSeat: p.staffSeat ?? null }));
   }
 
   private placedSpans(predicate: (p: PlacedSession) => boolean): Span[] {
-    return this.placed.filter((p): p is PlacedSession => p !== null && predicate(p)).map((p) => ({ start: p.start, end: p.occupiedUntil }));
+    return this.placed.filter((p): p is PlacedSession => this.holding(p) && predicate(p)).map((p) => ({ start: p.start, end: p.occupiedUntil }));
   }
 
   /**
@@ -571,7 +576,7 @@ class Scheduler {
           if (pos === this.deepest) this.deepestHourChild.set(stuck, (this.deepestHourChild.get(stuck) ?? 0) + 1);
           continue;
         }
-        if (this.placed.some((p) => p && p.start < end && start < p.occupiedUntil)) { this.inPlanRejections++; this.note(pos, 'PATIENT_BUSY'); continue; }
+        if (this.placed.some((p) => this.holding(p) && p.start < end && start < p.occupiedUntil)) { this.inPlanRejections++; this.note(pos, 'PATIENT_BUSY'); continue; }
         const all = this.resourcesOf(si, day, slot);
         // A forced chair or staff member is the only one considered.
         const free = {

@@ -57,6 +57,8 @@ export interface FixedPlacement {
   staffId: string | null;
   staffSeat?: number | null;
   check: boolean;
+  /** false for a cancelled or missed session: an anchor for gaps, but it holds no chair, staff or patient time. */
+  holds?: boolean;
 }
 
 export interface ScheduleRequest {
