@@ -134,6 +134,25 @@ export class AdjustmentWrites {
     ]);
   }
 
+  /** Lets a cascade move several sessions of a plan before the overlap constraints judge them (at commit). */
+  async deferOverlapChecks(m: EntityManager): Promise<void> {
+    await m.query(`SET CONSTRAINTS sessions_no_chair_overlap, sessions_no_patient_overlap, sessions_no_seat_overlap DEFERRED`);
+  }
+
+  async move(
+    m: EntityManager,
+    s: SessionEntity,
+    to: { start: Date; end: Date; occupiedUntil: Date; chairId: string | null; staffId: string | null; staffSeat: number | null },
+    at: Date,
+  ): Promise<void> {
+    await m.query(
+      `UPDATE sessions SET starts_at = $3, ends_at = $4, occupied_until = $5, chair_id = $6, staff_id = $7, staff_seat = $8,
+              version = version + 1, updated_at = $9
+        WHERE clinic_id = $1 AND id = $2`,
+      [s.clinicId, s.id, to.start, to.end, to.occupiedUntil, to.chairId, to.staffId, to.staffSeat, at],
+    );
+  }
+
   async setPlanStatus(m: EntityManager, plan: PlanEntity, status: PlanEntity['status']): Promise<void> {
     await m.query(`UPDATE plans SET status = $3 WHERE clinic_id = $1 AND id = $2`, [plan.clinicId, plan.id, status]);
   }

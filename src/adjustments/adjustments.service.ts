@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { PlanEntity } from '../plans/entities/plan.entity.js';
+import { tailor } from '../protocols/domain/tailor.js';
+import { availableSlots, planSpanDays, schedule } from '../scheduling/engine/schedule.js';
+import type { FixedPlacement } from '../scheduling/engine/types.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../common/auth/actor.js';
 import { Clock } from '../common/clock/clock.js';
@@ -9,7 +13,7 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { DateTime } from 'luxon';
 import { clinicForEngine } from '../plans/engine-input.js';
 import type { ProtocolStep } from '../protocols/domain/protocol-step.js';
-import { availableSlots } from '../scheduling/engine/schedule.js';
+
 import type { SessionEntity } from '../sessions/entities/session.entity.js';
 import { requireIfMatch, staleResource } from '../common/http/etag.js';
 import { planEtag } from '../plans/plan-etag.js';
@@ -54,7 +58,7 @@ export class AdjustmentsService {
       day.startOf('day').toJSDate(),
       day.plus({ days: 1 }).startOf('day').toJSDate(),
       { chairs: setup.chairs.map((c) => c.id), staff: setup.staff.map((x) => x.id), patientId: s.patientId },
-      s.id,
+      { sessionId: s.id },
     );
     const slots = availableSlots({
       ...clinicForEngine(setup),
@@ -72,6 +76,126 @@ export class AdjustmentsService {
     if (!free) {
       throw new DomainError(CommonErrorCode.SLOT_TAKEN, `That ${effect.kind === 'chair' ? 'chair' : 'staff member'} is not free for ${s.label} at ${day.toFormat('yyyy-MM-dd HH:mm')}.`);
     }
+  }
+
+  /**
+   * Reschedules one session and lets the engine cascade: sessions that already happened, were
+   * called off, or come earlier are kept as they are; the moved one is pinned to its new time
+   * (and chair/staff if given) and checked against every rule; later ones keep their local time
+   * where their gaps still hold and otherwise move as little as possible. All moves are written
+   * together, the overlap constraints judging them at commit.
+   */
+  private async reschedule(
+    m: EntityManager,
+    actor: Actor,
+    plan: PlanEntity,
+    sessions: SessionEntity[],
+    steps: ProtocolStep[],
+    dto: AdjustPlanDto,
+    preview: boolean,
+  ): Promise<{ body: AdjustmentResultDto; etag: string }> {
+    if (!dto.sessionId) throw new ValidationFailedError([{ field: 'sessionId', message: 'sessionId is required for reschedule' }]);
+    if (!dto.start) throw new ValidationFailedError([{ field: 'start', message: 'start is required for reschedule' }]);
+    const newStart = DateTime.fromISO(dto.start, { setZone: true });
+    if (!newStart.isValid || !/T.*([zZ]|[+-]\d{2}:?\d{2})$/.test(dto.start)) {
+      throw new ValidationFailedError([{ field: 'start', message: 'start must be an ISO 8601 instant with an offset' }]);
+    }
+    const target = sessions.find((s) => s.id === dto.sessionId);
+    if (!target) throw new SessionError(SessionErrorCode.SESSION_NOT_FOUND, 'No such session in this plan.');
+    if (target.status !== 'scheduled') {
+      throw new SessionError(SessionErrorCode.INVALID_TRANSITION, `The session is ${target.status}; only a scheduled session can be rescheduled.`, { currentStatus: target.status });
+    }
+    const now = this.clock.now();
+    if (newStart <= now) throw new ValidationFailedError([{ field: 'start', message: 'start must be in the future' }]);
+
+    const tailored = tailor(steps, plan.tailoring);
+    const byRef = new Map(sessions.map((s) => [s.ref, s]));
+    if (!tailored.ok || tailored.sessions.some((t) => !byRef.has(t.ref))) {
+      throw new SessionError(SessionErrorCode.INVALID_TRANSITION, 'The plan no longer matches its template; reschedule sessions one at a time with change_chair/change_staff.');
+    }
+    const minute = (d: Date) => Math.round(d.getTime() / 60000);
+    const fixed: Record<string, FixedPlacement> = {};
+    const prefer: Record<string, number> = {};
+    for (const s of sessions) {
+      if (s.id === target.id) fixed[s.ref] = { start: Math.round(newStart.toMillis() / 60000), chairId: dto.chairId ?? null, staffId: dto.staffId ?? null, check: true };
+      else if (s.status !== 'scheduled' || s.startsAt < target.startsAt) {
+        fixed[s.ref] = { start: minute(s.startsAt), chairId: s.chairId, staffId: s.staffId, staffSeat: s.staffSeat, check: false, holds: s.status !== 'cancelled' && s.status !== 'no_show' };
+      } else prefer[s.ref] = minute(s.startsAt);
+    }
+
+    const [setup, patient] = await Promise.all([this.plans.clinicSetup(plan.clinicId), this.plans.findPatient(plan.patientId, plan.clinicId)]);
+    const zone = setup.clinic.timezone;
+    const firstDay = DateTime.min(...sessions.map((s) => DateTime.fromJSDate(s.startsAt, { zone })), newStart.setZone(zone)).startOf('day');
+    const lastDay = DateTime.max(...sessions.map((s) => DateTime.fromJSDate(s.occupiedUntil, { zone })), newStart.setZone(zone)).startOf('day');
+    const horizonDays = Math.ceil(lastDay.diff(firstDay, 'days').days) + planSpanDays(tailored.sessions) + 7;
+    const booked = await this.plans.bookings(
+      plan.clinicId,
+      firstDay.minus({ days: 1 }).toJSDate(),
+      firstDay.plus({ days: horizonDays + 1 }).toJSDate(),
+      { chairs: setup.chairs.map((c) => c.id), staff: setup.staff.map((x) => x.id), patientId: plan.patientId },
+      { planId: plan.id },
+    );
+    const result = schedule({
+      ...clinicForEngine(setup),
+      booked,
+      patient: {
+        id: plan.patientId,
+        unavailable: patient?.unavailable ?? [],
+        unavailableDates: patient?.unavailableDates ?? [],
+        preferredTimes: patient?.preferredTimes ?? [],
+      },
+      sessions: tailored.sessions,
+      earliestStart: firstDay.toISODate()!,
+      now: Math.round(now.toMillis() / 60000),
+      startWindowDays: horizonDays,
+      probeDays: horizonDays,
+      horizonDays,
+      fixed,
+      prefer,
+    });
+    if (result.kind === 'infeasible') {
+      throw new PlanError(PlanErrorCode.PLAN_INFEASIBLE, `The move does not fit: ${result.binding.message}.`, { binding: result.binding, earliestStart: null });
+    }
+
+    const iso = (min: number) => DateTime.fromMillis(min * 60000, { zone }).toISO({ suppressMilliseconds: true })!;
+    const moves = result.sessions
+      .map((p) => ({ p, s: byRef.get(p.ref)! }))
+      .filter(({ p, s }) => s.status === 'scheduled' && (p.start !== minute(s.startsAt) || p.chairId !== s.chairId || p.staffId !== s.staffId));
+    const changes = moves.map(({ p, s }) => ({
+      sessionId: s.id,
+      ref: s.ref,
+      before: { start: iso(minute(s.startsAt)), chairId: s.chairId, staffId: s.staffId },
+      after: { start: iso(p.start), chairId: p.chairId, staffId: p.staffId },
+    }));
+    if (preview) {
+      await this.audit.record(m, actor, { clinicId: plan.clinicId, action: 'plan.adjustments.preview', entityType: 'plan', entityId: plan.id, patientId: plan.patientId });
+      return { body: { type: 'reschedule', preview: true, planVersion: plan.version, planStatus: plan.status, changes }, etag: planEtag(plan.version) };
+    }
+    const at = now.toJSDate();
+    await this.writes.deferOverlapChecks(m);
+    for (const { p, s } of moves) {
+      await this.writes.move(
+        m,
+        s,
+        {
+          start: new Date(p.start * 60000),
+          end: new Date(p.end * 60000),
+          occupiedUntil: new Date(p.occupiedUntil * 60000),
+          chairId: p.chairId,
+          staffId: p.staffId,
+          staffSeat: p.staffId ? (p.staffSeat ?? (p.staffId === s.staffId ? s.staffSeat : 1)) : null,
+        },
+        at,
+      );
+    }
+    const version = await this.log.append(
+      m,
+      { clinicId: plan.clinicId, planId: plan.id, type: 'reschedule', reason: dto.reason ?? null, actorKeyId: actor.keyId, actorRole: actor.role, at, changes },
+      plan.version,
+    );
+    if (version === null) throw staleResource();
+    await this.audit.record(m, actor, { clinicId: plan.clinicId, action: 'plan.reschedule', entityType: 'plan', entityId: plan.id, patientId: plan.patientId });
+    return { body: { type: 'reschedule', preview: false, planVersion: version, planStatus: plan.status, changes }, etag: planEtag(version) };
   }
 
   async list(actor: Actor, planId: string): Promise<AdjustmentListDto> {
@@ -98,6 +222,7 @@ export class AdjustmentsService {
       if (!plan) throw new PlanError(PlanErrorCode.PLAN_NOT_FOUND, 'No such plan.');
       requireIfMatch(ifMatch, planEtag(plan.version));
       const [sessions, steps] = await Promise.all([this.writes.sessions(m, plan), this.writes.versionSteps(m, plan)]);
+      if (dto.type === 'reschedule') return this.reschedule(m, actor, plan, sessions, steps, dto, preview);
       const outcome = planChanges({ ...dto, reason: dto.reason ?? '' } as ChangeRequest, sessions, steps, plan.tailoring.weightKg ?? null, plan.status);
       if (!outcome.ok) {
         if (outcome.kind === 'invalid') throw new ValidationFailedError([{ field: outcome.field, message: outcome.message }]);

@@ -68,7 +68,7 @@ export class PlansRepository {
     from: Date,
     to: Date,
     ids: { chairs: string[]; staff: string[]; patientId: string },
-    excludeSessionId?: string,
+    exclude: { sessionId?: string; planId?: string } = {},
   ): Promise<BookedSession[]> {
     // Decoding is most of the cost: integer minutes, chair and staff as positions in the lists
     // the engine already has, the patient as a flag; straight to the pool in array mode.
@@ -80,8 +80,8 @@ export class PlansRepository {
                     array_position($4::uuid[], chair_id), array_position($5::uuid[], staff_id), patient_id = $6, staff_seat
                FROM sessions
               WHERE clinic_id = $1 AND starts_at >= $2::timestamptz - interval '1 day' AND starts_at < $3
-                AND occupied_until > $2 AND ${ACTIVE} AND id IS DISTINCT FROM $7`,
-      values: [clinicId, from, to, ids.chairs, ids.staff, ids.patientId, excludeSessionId ?? null],
+                AND occupied_until > $2 AND ${ACTIVE} AND id IS DISTINCT FROM $7 AND plan_id IS DISTINCT FROM $8`,
+      values: [clinicId, from, to, ids.chairs, ids.staff, ids.patientId, exclude.sessionId ?? null, exclude.planId ?? null],
       rowMode: 'array',
     });
     return res.rows.map((r) => ({

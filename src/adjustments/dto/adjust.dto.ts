@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsNumber, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
 
-export const ADJUSTMENT_TYPES = ['change_dose', 'skip', 'cancel_remaining', 'change_chair', 'change_staff'] as const;
+export const ADJUSTMENT_TYPES = ['change_dose', 'skip', 'cancel_remaining', 'change_chair', 'change_staff', 'reschedule'] as const;
 export type AdjustmentType = (typeof ADJUSTMENT_TYPES)[number];
 /** Clinical changes need a reason and a clinician (or admin). */
 export const CLINICAL_TYPES: AdjustmentType[] = ['change_dose', 'skip', 'cancel_remaining'];
@@ -12,7 +12,8 @@ export class AdjustPlanDto {
     enum: ADJUSTMENT_TYPES,
     description:
       'change_dose: one session (sessionId) or all remaining sessions of a step (stepKey); skip: call one session off; cancel_remaining: end the plan early; ' +
-      'change_chair / change_staff: move one session to another chair or staff member at the same time',
+      'change_chair / change_staff: move one session to another chair or staff member at the same time; ' +
+      'reschedule: move one session to `start` (optionally `chairId`/`staffId`); earlier sessions never move, later ones only as far as their gaps need',
   })
   @IsIn(ADJUSTMENT_TYPES)
   type: AdjustmentType;
@@ -28,6 +29,10 @@ export class AdjustPlanDto {
   @ApiPropertyOptional({ description: 'change_dose without sessionId: the step whose remaining sessions change', example: 'infusion' })
   @IsOptional() @IsString() @Matches(/^[a-z][a-z0-9_-]{0,39}$/, { message: 'stepKey must be a step key' })
   stepKey?: string;
+
+  @ApiPropertyOptional({ description: 'reschedule: the new start, ISO 8601 with offset', example: '2026-12-04T10:00:00-05:00' })
+  @IsOptional() @IsString() @Length(16, 40)
+  start?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'change_chair: the chair to move the session to' })
   @IsOptional() @IsUUID()
