@@ -8,7 +8,8 @@ import { SessionEntity } from '../sessions/entities/session.entity.js';
 export interface SessionChange {
   sessionId: string;
   ref: string;
-  before: Record<string, unknown>;
+  /** null for a session the adjustment created. */
+  before: Record<string, unknown> | null;
   after: Record<string, unknown>;
 }
 

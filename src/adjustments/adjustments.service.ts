@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { PlanEntity } from '../plans/entities/plan.entity.js';
-import { tailor } from '../protocols/domain/tailor.js';
+import { tailor, type SessionToPlace } from '../protocols/domain/tailor.js';
 import { availableSlots, planSpanDays, schedule } from '../scheduling/engine/schedule.js';
 import type { FixedPlacement } from '../scheduling/engine/types.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -198,6 +198,108 @@ export class AdjustmentsService {
     return { body: { type: 'reschedule', preview: false, planVersion: version, planStatus: plan.status, changes }, etag: planEtag(version) };
   }
 
+  /**
+   * One more occurrence of a step, placed by the engine: after the last occurrence of that step
+   * within its spacing (or after the step it follows), every existing session kept as it is.
+   */
+  private async add(
+    m: EntityManager,
+    actor: Actor,
+    plan: PlanEntity,
+    sessions: SessionEntity[],
+    steps: ProtocolStep[],
+    dto: AdjustPlanDto,
+    preview: boolean,
+  ): Promise<{ body: AdjustmentResultDto; etag: string }> {
+    const step = steps.find((x) => x.key === dto.stepKey);
+    if (!dto.stepKey || !step) throw new ValidationFailedError([{ field: 'stepKey', message: 'stepKey must name a step of the plan\'s protocol version' }]);
+    if (step.attachedTo) throw new ValidationFailedError([{ field: 'stepKey', message: `'${step.key}' is attached to '${step.attachedTo.step}': add that step instead` }]);
+    if (plan.status === 'ended_early') throw new SessionError(SessionErrorCode.INVALID_TRANSITION, 'The plan has ended early; book a new one.');
+    const amount = dto.amount ?? step.dose?.amount;
+    if (step.dose && amount !== undefined && (amount < step.dose.min || amount > step.dose.max)) {
+      throw new ValidationFailedError([{ field: 'amount', message: `amount (${amount} ${step.dose.unit}) must lie within [${step.dose.min}, ${step.dose.max}]` }]);
+    }
+    const minute = (d: Date) => Math.round(d.getTime() / 60000);
+    const live = sessions.filter((s) => s.status !== 'cancelled' && s.status !== 'no_show');
+    const lastOf = (key: string) => live.filter((s) => s.stepKey === key).sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime()).pop();
+    const occurrence = Math.max(0, ...sessions.filter((s) => s.stepKey === step.key).map((s) => s.occurrence)) + 1;
+    const previous = lastOf(step.key);
+    const anchor = previous && step.spacing ? { s: previous, gap: step.spacing } : step.after && lastOf(step.after.step) ? { s: lastOf(step.after.step)!, gap: step.after.gap } : undefined;
+    const weight = plan.tailoring.weightKg ?? 0;
+    const dose = step.dose && amount !== undefined
+      ? { drug: step.dose.drug, amount, unit: step.dose.unit, infusionMinutes: step.dose.infusionMinutes, totalMg: step.dose.unit === 'mg/kg' ? Math.round(Number((amount * weight * 10).toPrecision(12))) / 10 : amount }
+      : null;
+    const existing: SessionToPlace[] = live.map((s) => ({
+      ref: s.ref, stepKey: s.stepKey, occurrence: s.occurrence, occurrences: s.occurrence, kind: s.kind as SessionToPlace['kind'], label: s.label,
+      durationMinutes: minute(s.endsAt) - minute(s.startsAt), recoveryMinutes: minute(s.occupiedUntil) - minute(s.endsAt),
+      needsChair: s.chairId !== null, staffRole: null, dose: s.plannedDose, sameTimeOfDay: false, weekdays: null, constraints: [],
+    }));
+    const added: SessionToPlace = {
+      ref: `${step.key}#${occurrence}`, stepKey: step.key, occurrence, occurrences: occurrence, kind: step.kind, label: `${step.label} (added)`,
+      durationMinutes: step.durationMinutes, recoveryMinutes: step.recoveryMinutes, needsChair: step.needsChair, staffRole: step.staffRole, dose,
+      sameTimeOfDay: step.sameTimeOfDay ?? false, weekdays: step.weekdays ?? null,
+      constraints: anchor ? [{ ref: anchor.s.ref, relation: 'after', gap: anchor.gap, sameDay: false }] : [],
+    };
+    const fixed: Record<string, FixedPlacement> = Object.fromEntries(
+      live.map((s) => [s.ref, { start: minute(s.startsAt), chairId: s.chairId, staffId: s.staffId, staffSeat: s.staffSeat, check: false }]),
+    );
+
+    const [setup, patient] = await Promise.all([this.plans.clinicSetup(plan.clinicId), this.plans.findPatient(plan.patientId, plan.clinicId)]);
+    const zone = setup.clinic.timezone;
+    const now = this.clock.now();
+    const firstDay = DateTime.min(now.setZone(zone), ...live.map((s) => DateTime.fromJSDate(s.startsAt, { zone }))).startOf('day');
+    const lastDay = DateTime.max(now.setZone(zone), ...live.map((s) => DateTime.fromJSDate(s.occupiedUntil, { zone }))).startOf('day');
+    const horizonDays = Math.ceil(lastDay.diff(firstDay, 'days').days) + planSpanDays([...existing, added]) + 60;
+    const booked = await this.plans.bookings(
+      plan.clinicId,
+      firstDay.minus({ days: 1 }).toJSDate(),
+      firstDay.plus({ days: horizonDays + 1 }).toJSDate(),
+      { chairs: setup.chairs.map((c) => c.id), staff: setup.staff.map((x) => x.id), patientId: plan.patientId },
+      { planId: plan.id },
+    );
+    const result = schedule({
+      ...clinicForEngine(setup),
+      booked,
+      patient: { id: plan.patientId, unavailable: patient?.unavailable ?? [], unavailableDates: patient?.unavailableDates ?? [], preferredTimes: patient?.preferredTimes ?? [] },
+      sessions: [...existing, added],
+      earliestStart: firstDay.toISODate()!,
+      now: Math.round(now.toMillis() / 60000),
+      startWindowDays: horizonDays,
+      probeDays: horizonDays,
+      horizonDays,
+      fixed,
+    });
+    if (result.kind === 'infeasible') {
+      throw new PlanError(PlanErrorCode.PLAN_INFEASIBLE, `No time fits the added session: ${result.binding.message}.`, { binding: result.binding, earliestStart: null });
+    }
+    const p = result.sessions.find((x) => x.ref === added.ref)!;
+    const iso = (min: number) => DateTime.fromMillis(min * 60000, { zone }).toISO({ suppressMilliseconds: true })!;
+    const after = { start: iso(p.start), chairId: p.chairId, staffId: p.staffId, dose: p.dose };
+    const planStatus = plan.status === 'completed' ? 'active' : plan.status;
+    if (preview) {
+      await this.audit.record(m, actor, { clinicId: plan.clinicId, action: 'plan.adjustments.preview', entityType: 'plan', entityId: plan.id, patientId: plan.patientId });
+      return { body: { type: 'add', preview: true, planVersion: plan.version, planStatus, changes: [{ sessionId: null, ref: added.ref, before: null, after }] }, etag: planEtag(plan.version) };
+    }
+    const at = now.toJSDate();
+    const [row] = await this.plans.insertSessions(m, [
+      {
+        clinicId: plan.clinicId, planId: plan.id, patientId: plan.patientId, ref: added.ref, stepKey: added.stepKey, occurrence, kind: added.kind, label: added.label,
+        startsAt: new Date(p.start * 60000), endsAt: new Date(p.end * 60000), occupiedUntil: new Date(p.occupiedUntil * 60000),
+        chairId: p.chairId, staffId: p.staffId, staffSeat: p.staffId ? (p.staffSeat ?? 1) : null, plannedDose: p.dose,
+      },
+    ]);
+    if (planStatus !== plan.status) await this.writes.setPlanStatus(m, plan, planStatus);
+    const changes = [{ sessionId: row.id, ref: added.ref, before: null, after }];
+    const version = await this.log.append(
+      m,
+      { clinicId: plan.clinicId, planId: plan.id, type: 'add', reason: dto.reason ?? null, actorKeyId: actor.keyId, actorRole: actor.role, at, changes },
+      plan.version,
+    );
+    if (version === null) throw staleResource();
+    await this.audit.record(m, actor, { clinicId: plan.clinicId, action: 'plan.add', entityType: 'session', entityId: row.id, patientId: plan.patientId });
+    return { body: { type: 'add', preview: false, planVersion: version, planStatus, changes }, etag: planEtag(version) };
+  }
+
   async list(actor: Actor, planId: string): Promise<AdjustmentListDto> {
     const plan = await this.plans.findPlan(planId, actor.clinicId);
     if (!plan) throw new PlanError(PlanErrorCode.PLAN_NOT_FOUND, 'No such plan.');
@@ -223,6 +325,7 @@ export class AdjustmentsService {
       requireIfMatch(ifMatch, planEtag(plan.version));
       const [sessions, steps] = await Promise.all([this.writes.sessions(m, plan), this.writes.versionSteps(m, plan)]);
       if (dto.type === 'reschedule') return this.reschedule(m, actor, plan, sessions, steps, dto, preview);
+      if (dto.type === 'add') return this.add(m, actor, plan, sessions, steps, dto, preview);
       const outcome = planChanges({ ...dto, reason: dto.reason ?? '' } as ChangeRequest, sessions, steps, plan.tailoring.weightKg ?? null, plan.status);
       if (!outcome.ok) {
         if (outcome.kind === 'invalid') throw new ValidationFailedError([{ field: outcome.field, message: outcome.message }]);

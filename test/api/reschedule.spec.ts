@@ -75,6 +75,37 @@ describe('reschedule with a cascade', () => {
     expectProblem(await adjust(plan, { type: 'reschedule', sessionId: target.id, start: '2020-01-06T10:00:00-05:00' }, await etagOf(plan)), 400, 'VALIDATION_FAILED', 'start');
   });
 
+  it('adds an infusion after the last one, within its spacing; clinicians only, with a reason', async () => {
+    const plan = planIds[0];
+    const clinician = bearer(keys.CHAIRSIDE_CLINICIAN_KEY);
+    const before = await rows(plan);
+    const last = before.filter((r) => r.ref.startsWith('infusion#') && r.status === 'scheduled').sort((x, y) => x.starts_at.getTime() - y.starts_at.getTime()).pop()!;
+    const post = (body: object, key = clinician, preview = false) =>
+      etagOf(plan).then((etag) => request(t.http).post(`/v1/plans/${plan}/adjustments${preview ? '?preview=true' : ''}`).set(key).set('If-Match', etag).send(body));
+    expectProblem(await post({ type: 'add', stepKey: 'infusion', reason: 'r' }, frontDesk()), 403, 'FORBIDDEN');
+    expectProblem(await post({ type: 'add', stepKey: 'infusion' }), 400, 'VALIDATION_FAILED', 'reason');
+    expectProblem(await post({ type: 'add', stepKey: 'infusion', amount: 2, reason: 'r' }), 400, 'VALIDATION_FAILED', 'amount');
+    expectProblem(await post({ type: 'add', stepKey: 'nope', reason: 'r' }), 400, 'VALIDATION_FAILED', 'stepKey');
+    expectProblem(await post({ type: 'add', stepKey: 'therapy', reason: 'r' }), 400, 'VALIDATION_FAILED', 'stepKey');
+
+    const preview = await post({ type: 'add', stepKey: 'infusion', amount: 0.4, reason: 'Cravings returned' }, clinician, true);
+    expect(preview.status).toBe(200);
+    expect(await rows(plan)).toEqual(before);
+    const commit = await post({ type: 'add', stepKey: 'infusion', amount: 0.4, reason: 'Cravings returned' });
+    expect(commit.status).toBe(200);
+    expect(commit.body.changes).toHaveLength(1);
+    const added = commit.body.changes[0];
+    expect(added).toMatchObject({ ref: 'infusion#7', before: null, after: { dose: { amount: 0.4, unit: 'mg/kg' } } });
+    expect(added.after).toEqual(preview.body.changes[0].after);
+    const gap = DateTime.fromISO(added.after.start, { zone: ZONE }).startOf('day').diff(DateTime.fromJSDate(last.starts_at, { zone: ZONE }).startOf('day'), 'days').days;
+    expect(gap).toBeGreaterThanOrEqual(1);
+    expect(gap).toBeLessThanOrEqual(4);
+    const afterRows = await rows(plan);
+    expect(afterRows).toHaveLength(before.length + 1);
+    expect(afterRows.find((r) => r.id === added.sessionId)).toMatchObject({ ref: 'infusion#7', status: 'scheduled' });
+    expect(await overlaps()).toBe(0);
+  });
+
   it('two plans rescheduled into the same chair at the same time: one wins, the other is refused, nothing overlaps', async () => {
     const [a, b] = await Promise.all(planIds.map(rows));
     const sa = a.filter((r) => r.status === 'scheduled' && r.ref === 'booster#1')[0];

@@ -2,10 +2,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsNumber, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
 
-export const ADJUSTMENT_TYPES = ['change_dose', 'skip', 'cancel_remaining', 'change_chair', 'change_staff', 'reschedule'] as const;
+export const ADJUSTMENT_TYPES = ['change_dose', 'skip', 'cancel_remaining', 'change_chair', 'change_staff', 'reschedule', 'add'] as const;
 export type AdjustmentType = (typeof ADJUSTMENT_TYPES)[number];
 /** Clinical changes need a reason and a clinician (or admin). */
-export const CLINICAL_TYPES: AdjustmentType[] = ['change_dose', 'skip', 'cancel_remaining'];
+export const CLINICAL_TYPES: AdjustmentType[] = ['change_dose', 'skip', 'cancel_remaining', 'add'];
 
 export class AdjustPlanDto {
   @ApiProperty({
@@ -13,7 +13,8 @@ export class AdjustPlanDto {
     description:
       'change_dose: one session (sessionId) or all remaining sessions of a step (stepKey); skip: call one session off; cancel_remaining: end the plan early; ' +
       'change_chair / change_staff: move one session to another chair or staff member at the same time; ' +
-      'reschedule: move one session to `start` (optionally `chairId`/`staffId`); earlier sessions never move, later ones only as far as their gaps need',
+      'reschedule: move one session to `start` (optionally `chairId`/`staffId`); earlier sessions never move, later ones only as far as their gaps need; ' +
+      'add: one more occurrence of `stepKey` (e.g. an extra infusion or a booster), placed by the engine after the last one, optionally with `amount`',
   })
   @IsIn(ADJUSTMENT_TYPES)
   type: AdjustmentType;
@@ -54,9 +55,9 @@ export class AdjustQueryDto {
 }
 
 export class SessionChangeDto {
-  @ApiProperty({ format: 'uuid' }) sessionId: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'null for a session an add would create (preview)' }) sessionId: string | null;
   @ApiProperty({ example: 'infusion#4' }) ref: string;
-  @ApiProperty({ type: Object, example: { status: 'scheduled' } }) before: Record<string, unknown>;
+  @ApiProperty({ type: Object, nullable: true, example: { status: 'scheduled' }, description: 'null for an added session' }) before: Record<string, unknown> | null;
   @ApiProperty({ type: Object, example: { status: 'cancelled' } }) after: Record<string, unknown>;
 }
 
