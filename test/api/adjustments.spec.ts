@@ -103,7 +103,10 @@ describe('plan adjustments (change_dose, skip, cancel_remaining)', () => {
   it('skips one scheduled session, and only a scheduled one', async () => {
     const plan = planIds[0];
     const [target] = (await snapshot(plan)).filter((s: { status: string }) => s.status === 'scheduled').slice(-1);
-    const res = await adjust(plan, { type: 'skip', sessionId: target.id, reason: 'Patient travelling' }, await etagOf(plan)).expect(200);
+    const skip = { type: 'skip', sessionId: target.id, reason: 'Patient travelling' };
+    const shown = await adjust(plan, skip, await etagOf(plan), true).expect(200);
+    const res = await adjust(plan, skip, await etagOf(plan)).expect(200);
+    expect(res.body.changes).toEqual(shown.body.changes);
     expect(res.body.changes).toEqual([expect.objectContaining({ sessionId: target.id, before: { status: 'scheduled' }, after: expect.objectContaining({ status: 'cancelled' }) })]);
     const [row] = await t.dataSource.query(`SELECT status, status_reason FROM sessions WHERE id = $1`, [target.id]);
     expect(row).toEqual({ status: 'cancelled', status_reason: 'skipped: Patient travelling' });
@@ -142,7 +145,10 @@ describe('plan adjustments (change_dose, skip, cancel_remaining)', () => {
     );
     expect(chairs.length).toBeGreaterThanOrEqual(2);
     const frontDesk = bearer(keys.CHAIRSIDE_FRONT_DESK_KEY);
-    const moved = await adjust(plan, { type: 'change_chair', sessionId: target.id, chairId: chairs[0].id }, await etagOf(plan), false, frontDesk);
+    const move = { type: 'change_chair', sessionId: target.id, chairId: chairs[0].id };
+    const shown = await adjust(plan, move, await etagOf(plan), true, frontDesk).expect(200);
+    const moved = await adjust(plan, move, await etagOf(plan), false, frontDesk);
+    expect(moved.body.changes).toEqual(shown.body.changes);
     expect(moved.status).toBe(200);
     expect(moved.body.changes).toEqual([{ sessionId: target.id, ref: expect.any(String), before: { chairId: target.chair_id }, after: { chairId: chairs[0].id } }]);
     expect((await t.dataSource.query(`SELECT chair_id FROM sessions WHERE id = $1`, [target.id]))[0].chair_id).toBe(chairs[0].id);
@@ -179,7 +185,11 @@ describe('plan adjustments (change_dose, skip, cancel_remaining)', () => {
   it('cancel_remaining ends the plan early and frees what was booked', async () => {
     const plan = planIds[1];
     const scheduled = (await snapshot(plan)).filter((s: { status: string }) => s.status === 'scheduled').length;
-    const res = await adjust(plan, { type: 'cancel_remaining', reason: 'Patient moved away' }, await etagOf(plan)).expect(200);
+    const end = { type: 'cancel_remaining', reason: 'Patient moved away' };
+    const shown = await adjust(plan, end, await etagOf(plan), true).expect(200);
+    expect(shown.body).toMatchObject({ preview: true, planStatus: 'ended_early' });
+    const res = await adjust(plan, end, await etagOf(plan)).expect(200);
+    expect(res.body.changes).toEqual(shown.body.changes);
     expect(res.body).toMatchObject({ planStatus: 'ended_early' });
     expect(res.body.changes).toHaveLength(scheduled);
     const got = await request(t.http).get(`/v1/plans/${plan}`).set(clinician()).expect(200);

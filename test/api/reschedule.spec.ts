@@ -106,6 +106,37 @@ describe('reschedule with a cascade', () => {
     expect(await overlaps()).toBe(0);
   });
 
+  it('keeps local times when the cascade crosses a daylight-saving change (2027-03-14)', async () => {
+    const clinician = bearer(keys.CHAIRSIDE_CLINICIAN_KEY);
+    const [patient] = await t.dataSource.query(`SELECT id FROM patients WHERE full_name = 'Morgan Ellis'`);
+    const booked = await request(t.http)
+      .post('/v1/plans')
+      .set(clinician)
+      .send({ patientId: patient.id, protocolId: keys.CHAIRSIDE_PROTOCOL_ID, earliestStart: '2027-03-08', startWithinDays: 3 })
+      .expect(201);
+    const sessions: { id: string; ref: string; start: string; localTime: string }[] = booked.body.sessions;
+    const infusions = sessions.filter((x) => x.ref.startsWith('infusion#'));
+    expect(infusions[0].start < '2027-03-14').toBe(true);
+    const first = infusions[0];
+    const newStart = DateTime.fromISO(first.start, { setZone: true }).plus({ days: 2 });
+    const etag = (await request(t.http).get(`/v1/plans/${booked.body.id}`).set(clinician).expect(200)).headers.etag;
+    const res = await request(t.http)
+      .post(`/v1/plans/${booked.body.id}/adjustments`)
+      .set(clinician)
+      .set('If-Match', etag)
+      .send({ type: 'reschedule', sessionId: first.id, start: (newStart.weekday === 7 ? newStart.plus({ days: 1 }) : newStart).toISO() })
+      .expect(200);
+    const moved = res.body.changes.filter((c: { ref: string }) => c.ref.startsWith('infusion#'));
+    expect(moved.length).toBeGreaterThan(1);
+    const crossed = moved.filter((c: { before: { start: string }; after: { start: string } }) => c.before.start < '2027-03-14' && c.after.start >= '2027-03-14');
+    expect(crossed.length).toBeGreaterThan(0);
+    // The sessions pushed across the change keep their wall-clock time; only the offset changes.
+    for (const c of crossed) {
+      expect(c.after.start.slice(11, 16)).toBe(c.before.start.slice(11, 16));
+      expect([c.before.start.slice(-6), c.after.start.slice(-6)]).toEqual(['-05:00', '-04:00']);
+    }
+  });
+
   it('two plans rescheduled into the same chair at the same time: one wins, the other is refused, nothing overlaps', async () => {
     const [a, b] = await Promise.all(planIds.map(rows));
     const sa = a.filter((r) => r.status === 'scheduled' && r.ref === 'booster#1')[0];
