@@ -123,11 +123,73 @@ export class AdjustmentsService {
       } else prefer[s.ref] = minute(s.startsAt);
     }
 
+    return this.cascade(m, actor, plan, sessions, tailored.sessions, fixed, prefer, { type: 'reschedule', reason: dto.reason ?? null, preview, extra: newStart, cancel: [] });
+  }
+
+  /**
+   * Skips a session and shifts the rest: the skipped session (and the sessions attached to it)
+   * are called off, sessions that followed it are re-anchored to what it followed, and every later
+   * scheduled session is placed again by the engine nearest its targets; earlier ones stay.
+   */
+  private async skipAndShift(
+    m: EntityManager,
+    actor: Actor,
+    plan: PlanEntity,
+    sessions: SessionEntity[],
+    steps: ProtocolStep[],
+    dto: AdjustPlanDto,
+    preview: boolean,
+  ): Promise<{ body: AdjustmentResultDto; etag: string }> {
+    if (!dto.sessionId) throw new ValidationFailedError([{ field: 'sessionId', message: 'sessionId is required for skip' }]);
+    const target = sessions.find((s) => s.id === dto.sessionId);
+    if (!target) throw new SessionError(SessionErrorCode.SESSION_NOT_FOUND, 'No such session in this plan.');
+    if (target.status !== 'scheduled') {
+      throw new SessionError(SessionErrorCode.INVALID_TRANSITION, `The session is ${target.status}; only a scheduled session can be skipped.`, { currentStatus: target.status });
+    }
+    const tailored = tailor(steps, plan.tailoring);
+    const byRef = new Map(sessions.map((s) => [s.ref, s]));
+    if (!tailored.ok || tailored.sessions.some((t) => !byRef.has(t.ref))) {
+      throw new SessionError(SessionErrorCode.INVALID_TRANSITION, 'The plan no longer matches its template; skip without shifting.');
+    }
+    const targetPlan = tailored.sessions.find((t) => t.ref === target.ref)!;
+    // Sessions attached to the skipped one go with it.
+    const attached = tailored.sessions.filter((t) => steps.find((x) => x.key === t.stepKey)?.attachedTo && t.constraints.some((c) => c.ref === target.ref));
+    const skipped = new Set([target.ref, ...attached.map((t) => t.ref)]);
+    const rewired = tailored.sessions.map((t) =>
+      skipped.has(t.ref) ? t : { ...t, constraints: t.constraints.flatMap((c) => (c.ref === target.ref ? targetPlan.constraints : [c])) },
+    );
+    const minute = (d: Date) => Math.round(d.getTime() / 60000);
+    const fixed: Record<string, FixedPlacement> = {};
+    for (const s of sessions) {
+      if (skipped.has(s.ref)) fixed[s.ref] = { start: minute(s.startsAt), chairId: s.chairId, staffId: s.staffId, check: false, holds: false };
+      else if (s.status !== 'scheduled' || s.startsAt < target.startsAt) {
+        fixed[s.ref] = { start: minute(s.startsAt), chairId: s.chairId, staffId: s.staffId, staffSeat: s.staffSeat, check: false, holds: s.status !== 'cancelled' && s.status !== 'no_show' };
+      }
+    }
+    const cancel = sessions.filter((s) => skipped.has(s.ref) && s.status === 'scheduled');
+    return this.cascade(m, actor, plan, sessions, rewired, fixed, {}, { type: 'skip', reason: dto.reason ?? null, preview, cancel });
+  }
+
+  /** Places the plan again around its fixed sessions and writes what moved, atomically (shared by reschedule and skip-and-shift). */
+  private async cascade(
+    m: EntityManager,
+    actor: Actor,
+    plan: PlanEntity,
+    sessions: SessionEntity[],
+    toPlace: SessionToPlace[],
+    fixed: Record<string, FixedPlacement>,
+    prefer: Record<string, number>,
+    opts: { type: 'reschedule' | 'skip'; reason: string | null; preview: boolean; extra?: DateTime; cancel: SessionEntity[] },
+  ): Promise<{ body: AdjustmentResultDto; etag: string }> {
+    const minute = (d: Date) => Math.round(d.getTime() / 60000);
+    const byRef = new Map(sessions.map((s) => [s.ref, s]));
+    const now = this.clock.now();
     const [setup, patient] = await Promise.all([this.plans.clinicSetup(plan.clinicId), this.plans.findPatient(plan.patientId, plan.clinicId)]);
     const zone = setup.clinic.timezone;
-    const firstDay = DateTime.min(...sessions.map((s) => DateTime.fromJSDate(s.startsAt, { zone })), newStart.setZone(zone)).startOf('day');
-    const lastDay = DateTime.max(...sessions.map((s) => DateTime.fromJSDate(s.occupiedUntil, { zone })), newStart.setZone(zone)).startOf('day');
-    const horizonDays = Math.ceil(lastDay.diff(firstDay, 'days').days) + planSpanDays(tailored.sessions) + 7;
+    const edges = opts.extra ? [opts.extra.setZone(zone)] : [];
+    const firstDay = DateTime.min(now.setZone(zone), ...sessions.map((s) => DateTime.fromJSDate(s.startsAt, { zone })), ...edges).startOf('day');
+    const lastDay = DateTime.max(now.setZone(zone), ...sessions.map((s) => DateTime.fromJSDate(s.occupiedUntil, { zone })), ...edges).startOf('day');
+    const horizonDays = Math.ceil(lastDay.diff(firstDay, 'days').days) + planSpanDays(toPlace) + 7;
     const booked = await this.plans.bookings(
       plan.clinicId,
       firstDay.minus({ days: 1 }).toJSDate(),
@@ -144,7 +206,7 @@ export class AdjustmentsService {
         unavailableDates: patient?.unavailableDates ?? [],
         preferredTimes: patient?.preferredTimes ?? [],
       },
-      sessions: tailored.sessions,
+      sessions: toPlace,
       earliestStart: firstDay.toISODate()!,
       now: Math.round(now.toMillis() / 60000),
       startWindowDays: horizonDays,
@@ -154,24 +216,30 @@ export class AdjustmentsService {
       prefer,
     });
     if (result.kind === 'infeasible') {
-      throw new PlanError(PlanErrorCode.PLAN_INFEASIBLE, `The move does not fit: ${result.binding.message}.`, { binding: result.binding, earliestStart: null });
+      throw new PlanError(PlanErrorCode.PLAN_INFEASIBLE, `The change does not fit: ${result.binding.message}.`, { binding: result.binding, earliestStart: null });
     }
 
     const iso = (min: number) => DateTime.fromMillis(min * 60000, { zone }).toISO({ suppressMilliseconds: true })!;
+    const cancelled = new Set(opts.cancel.map((s) => s.id));
     const moves = result.sessions
       .map((p) => ({ p, s: byRef.get(p.ref)! }))
-      .filter(({ p, s }) => s.status === 'scheduled' && (p.start !== minute(s.startsAt) || p.chairId !== s.chairId || p.staffId !== s.staffId));
-    const changes = moves.map(({ p, s }) => ({
-      sessionId: s.id,
-      ref: s.ref,
-      before: { start: iso(minute(s.startsAt)), chairId: s.chairId, staffId: s.staffId },
-      after: { start: iso(p.start), chairId: p.chairId, staffId: p.staffId },
-    }));
-    if (preview) {
+      .filter(({ p, s }) => s.status === 'scheduled' && !cancelled.has(s.id) && (p.start !== minute(s.startsAt) || p.chairId !== s.chairId || p.staffId !== s.staffId));
+    const reasonText = `skipped: ${opts.reason ?? ''}`;
+    const changes = [
+      ...opts.cancel.map((s) => ({ sessionId: s.id, ref: s.ref, before: { status: 'scheduled' }, after: { status: 'cancelled', statusReason: reasonText } })),
+      ...moves.map(({ p, s }) => ({
+        sessionId: s.id,
+        ref: s.ref,
+        before: { start: iso(minute(s.startsAt)), chairId: s.chairId, staffId: s.staffId },
+        after: { start: iso(p.start), chairId: p.chairId, staffId: p.staffId },
+      })),
+    ];
+    if (opts.preview) {
       await this.audit.record(m, actor, { clinicId: plan.clinicId, action: 'plan.adjustments.preview', entityType: 'plan', entityId: plan.id, patientId: plan.patientId });
-      return { body: { type: 'reschedule', preview: true, planVersion: plan.version, planStatus: plan.status, changes }, etag: planEtag(plan.version) };
+      return { body: { type: opts.type, preview: true, planVersion: plan.version, planStatus: plan.status, changes }, etag: planEtag(plan.version) };
     }
     const at = now.toJSDate();
+    for (const s of opts.cancel) await this.writes.cancel(m, s, reasonText, at);
     await this.writes.deferOverlapChecks(m);
     for (const { p, s } of moves) {
       await this.writes.move(
@@ -190,12 +258,12 @@ export class AdjustmentsService {
     }
     const version = await this.log.append(
       m,
-      { clinicId: plan.clinicId, planId: plan.id, type: 'reschedule', reason: dto.reason ?? null, actorKeyId: actor.keyId, actorRole: actor.role, at, changes },
+      { clinicId: plan.clinicId, planId: plan.id, type: opts.type, reason: opts.reason, actorKeyId: actor.keyId, actorRole: actor.role, at, changes },
       plan.version,
     );
     if (version === null) throw staleResource();
-    await this.audit.record(m, actor, { clinicId: plan.clinicId, action: 'plan.reschedule', entityType: 'plan', entityId: plan.id, patientId: plan.patientId });
-    return { body: { type: 'reschedule', preview: false, planVersion: version, planStatus: plan.status, changes }, etag: planEtag(version) };
+    await this.audit.record(m, actor, { clinicId: plan.clinicId, action: `plan.${opts.type}`, entityType: 'plan', entityId: plan.id, patientId: plan.patientId });
+    return { body: { type: opts.type, preview: false, planVersion: version, planStatus: plan.status, changes }, etag: planEtag(version) };
   }
 
   /**
@@ -326,6 +394,7 @@ export class AdjustmentsService {
       const [sessions, steps] = await Promise.all([this.writes.sessions(m, plan), this.writes.versionSteps(m, plan)]);
       if (dto.type === 'reschedule') return this.reschedule(m, actor, plan, sessions, steps, dto, preview);
       if (dto.type === 'add') return this.add(m, actor, plan, sessions, steps, dto, preview);
+      if (dto.type === 'skip' && dto.shift) return this.skipAndShift(m, actor, plan, sessions, steps, dto, preview);
       const outcome = planChanges({ ...dto, reason: dto.reason ?? '' } as ChangeRequest, sessions, steps, plan.tailoring.weightKg ?? null, plan.status);
       if (!outcome.ok) {
         if (outcome.kind === 'invalid') throw new ValidationFailedError([{ field: outcome.field, message: outcome.message }]);

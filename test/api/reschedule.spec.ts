@@ -156,4 +156,34 @@ describe('reschedule with a cascade', () => {
     expect([409, 422]).toContain(statuses[1]);
     expect(await overlaps()).toBe(0);
   });
+
+  it('skips an infusion and shifts the rest: its therapy goes with it, the next infusion follows the one before, nothing earlier moves', async () => {
+    const plan = planIds[1];
+    const before = await rows(plan);
+    const target = before.find((r) => r.ref === 'infusion#3' && r.status === 'scheduled')!;
+    const body = { type: 'skip', sessionId: target.id, shift: true, reason: 'Patient unwell' };
+    const clinician = bearer(keys.CHAIRSIDE_CLINICIAN_KEY);
+    const post = async (preview: boolean) =>
+      request(t.http)
+        .post(`/v1/plans/${plan}/adjustments${preview ? '?preview=true' : ''}`)
+        .set(clinician)
+        .set('If-Match', await etagOf(plan))
+        .send(body);
+    const shown = await post(true);
+    expect(shown.status).toBe(200);
+    expect(await rows(plan)).toEqual(before);
+    const done = await post(false);
+    expect(done.status).toBe(200);
+    expect(done.body.changes).toEqual(shown.body.changes);
+    const after = await rows(plan);
+    const byRef = new Map(after.map((r) => [r.ref, r]));
+    expect(byRef.get('infusion#3')!.status).toBe('cancelled');
+    expect(byRef.get('therapy#3')!.status).toBe('cancelled');
+    for (const r of before.filter((x) => x.starts_at < target.starts_at)) expect(byRef.get(r.ref)!.starts_at.getTime()).toBe(r.starts_at.getTime());
+    const day = (d: Date) => DateTime.fromJSDate(d, { zone: ZONE }).startOf('day');
+    const gap = day(byRef.get('infusion#4')!.starts_at).diff(day(byRef.get('infusion#2')!.starts_at), 'days').days;
+    expect(gap).toBeGreaterThanOrEqual(1);
+    expect(gap).toBeLessThanOrEqual(4);
+    expect(await overlaps()).toBe(0);
+  });
 });

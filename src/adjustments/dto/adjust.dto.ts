@@ -31,6 +31,10 @@ export class AdjustPlanDto {
   @IsOptional() @IsString() @Matches(/^[a-z][a-z0-9_-]{0,39}$/, { message: 'stepKey must be a step key' })
   stepKey?: string;
 
+  @ApiPropertyOptional({ description: 'skip: also shift the later sessions (placed again after what the skipped one followed); default false' })
+  @IsOptional() @IsBoolean()
+  shift?: boolean;
+
   @ApiPropertyOptional({ description: 'reschedule: the new start, ISO 8601 with offset', example: '2026-12-04T10:00:00-05:00' })
   @IsOptional() @IsString() @Length(16, 40)
   start?: string;
