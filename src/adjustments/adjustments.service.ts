@@ -170,26 +170,27 @@ export class AdjustmentsService {
     return this.cascade(m, actor, plan, sessions, rewired, fixed, {}, { type: 'skip', reason: dto.reason ?? null, preview, cancel });
   }
 
-  /** Places the plan again around its fixed sessions and writes what moved, atomically (shared by reschedule and skip-and-shift). */
-  private async cascade(
-    m: EntityManager,
-    actor: Actor,
+  /**
+   * Runs the engine for a plan that is already booked: its zone and resources, the clinic's other
+   * bookings (not this plan's), the patient's constraints, over a calendar from the plan's first
+   * session (or now) to beyond its last by the template's span plus `slackDays`.
+   */
+  private async placeAround(
     plan: PlanEntity,
     sessions: SessionEntity[],
     toPlace: SessionToPlace[],
     fixed: Record<string, FixedPlacement>,
     prefer: Record<string, number>,
-    opts: { type: 'reschedule' | 'skip'; reason: string | null; preview: boolean; extra?: DateTime; cancel: SessionEntity[] },
-  ): Promise<{ body: AdjustmentResultDto; etag: string }> {
-    const minute = (d: Date) => Math.round(d.getTime() / 60000);
-    const byRef = new Map(sessions.map((s) => [s.ref, s]));
+    extra: DateTime | undefined,
+    slackDays: number,
+  ) {
     const now = this.clock.now();
     const [setup, patient] = await Promise.all([this.plans.clinicSetup(plan.clinicId), this.plans.findPatient(plan.patientId, plan.clinicId)]);
     const zone = setup.clinic.timezone;
-    const edges = opts.extra ? [opts.extra.setZone(zone)] : [];
-    const firstDay = DateTime.min(now.setZone(zone), ...sessions.map((s) => DateTime.fromJSDate(s.startsAt, { zone })), ...edges).startOf('day');
-    const lastDay = DateTime.max(now.setZone(zone), ...sessions.map((s) => DateTime.fromJSDate(s.occupiedUntil, { zone })), ...edges).startOf('day');
-    const horizonDays = Math.ceil(lastDay.diff(firstDay, 'days').days) + planSpanDays(toPlace) + 7;
+    const edges = extra ? [extra.setZone(zone)] : [];
+    const firstDay = DateTime.min(now.setZone(zone), ...edges, ...sessions.map((s) => DateTime.fromJSDate(s.startsAt, { zone }))).startOf('day');
+    const lastDay = DateTime.max(now.setZone(zone), ...edges, ...sessions.map((s) => DateTime.fromJSDate(s.occupiedUntil, { zone }))).startOf('day');
+    const horizonDays = Math.ceil(lastDay.diff(firstDay, 'days').days) + planSpanDays(toPlace) + slackDays;
     const booked = await this.plans.bookings(
       plan.clinicId,
       firstDay.minus({ days: 1 }).toJSDate(),
@@ -215,6 +216,24 @@ export class AdjustmentsService {
       fixed,
       prefer,
     });
+    return { result, zone };
+  }
+
+  /** Places the plan again around its fixed sessions and writes what moved, atomically (shared by reschedule and skip-and-shift). */
+  private async cascade(
+    m: EntityManager,
+    actor: Actor,
+    plan: PlanEntity,
+    sessions: SessionEntity[],
+    toPlace: SessionToPlace[],
+    fixed: Record<string, FixedPlacement>,
+    prefer: Record<string, number>,
+    opts: { type: 'reschedule' | 'skip'; reason: string | null; preview: boolean; extra?: DateTime; cancel: SessionEntity[] },
+  ): Promise<{ body: AdjustmentResultDto; etag: string }> {
+    const minute = (d: Date) => Math.round(d.getTime() / 60000);
+    const byRef = new Map(sessions.map((s) => [s.ref, s]));
+    const now = this.clock.now();
+    const { result, zone } = await this.placeAround(plan, sessions, toPlace, fixed, prefer, opts.extra, 7);
     if (result.kind === 'infeasible') {
       throw new PlanError(PlanErrorCode.PLAN_INFEASIBLE, `The change does not fit: ${result.binding.message}.`, { binding: result.binding, earliestStart: null });
     }
@@ -312,31 +331,9 @@ export class AdjustmentsService {
       live.map((s) => [s.ref, { start: minute(s.startsAt), chairId: s.chairId, staffId: s.staffId, staffSeat: s.staffSeat, check: false }]),
     );
 
-    const [setup, patient] = await Promise.all([this.plans.clinicSetup(plan.clinicId), this.plans.findPatient(plan.patientId, plan.clinicId)]);
-    const zone = setup.clinic.timezone;
     const now = this.clock.now();
-    const firstDay = DateTime.min(now.setZone(zone), ...live.map((s) => DateTime.fromJSDate(s.startsAt, { zone }))).startOf('day');
-    const lastDay = DateTime.max(now.setZone(zone), ...live.map((s) => DateTime.fromJSDate(s.occupiedUntil, { zone }))).startOf('day');
-    const horizonDays = Math.ceil(lastDay.diff(firstDay, 'days').days) + planSpanDays([...existing, added]) + 60;
-    const booked = await this.plans.bookings(
-      plan.clinicId,
-      firstDay.minus({ days: 1 }).toJSDate(),
-      firstDay.plus({ days: horizonDays + 1 }).toJSDate(),
-      { chairs: setup.chairs.map((c) => c.id), staff: setup.staff.map((x) => x.id), patientId: plan.patientId },
-      { planId: plan.id },
-    );
-    const result = schedule({
-      ...clinicForEngine(setup),
-      booked,
-      patient: { id: plan.patientId, unavailable: patient?.unavailable ?? [], unavailableDates: patient?.unavailableDates ?? [], preferredTimes: patient?.preferredTimes ?? [] },
-      sessions: [...existing, added],
-      earliestStart: firstDay.toISODate()!,
-      now: Math.round(now.toMillis() / 60000),
-      startWindowDays: horizonDays,
-      probeDays: horizonDays,
-      horizonDays,
-      fixed,
-    });
+    // Room for the new occurrence beyond the plan: its gap, and some weeks to find a free time.
+    const { result, zone } = await this.placeAround(plan, live, [...existing, added], fixed, {}, undefined, 60);
     if (result.kind === 'infeasible') {
       throw new PlanError(PlanErrorCode.PLAN_INFEASIBLE, `No time fits the added session: ${result.binding.message}.`, { binding: result.binding, earliestStart: null });
     }
