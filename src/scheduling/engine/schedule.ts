@@ -73,9 +73,29 @@ export function planSpanDays(sessions: SessionToPlace[]): number {
   return span + 1;
 }
 
-/** Calendar days the engine needs for a request: start window and probing, plus the plan's span. */
+/**
+ * How many days a session attached 'before' (directly or in a chain) can precede the independent
+ * session it hangs on: that session may start that much after the plan's start.
+ */
+export function beforeReachDays(sessions: SessionToPlace[]): number {
+  const reach = new Map<string, number>();
+  let most = 0;
+  for (const s of sessions) {
+    let r = 0;
+    for (const c of s.constraints) {
+      const base = reach.get(c.ref) ?? 0;
+      const own = c.relation !== 'before' || c.sameDay ? 0 : c.gap.unit === 'days' ? c.gap.max : Math.ceil((c.gap.max * 60 + 2 * 1440) / 1440);
+      r = Math.max(r, base + own);
+    }
+    reach.set(s.ref, r);
+    most = Math.max(most, r);
+  }
+  return most;
+}
+
+/** Calendar days the engine needs for a request: start window and probing, plus the plan's span and before-reach. */
 export function horizonDaysFor(sessions: SessionToPlace[], probeDays = DEFAULT_PROBE_DAYS): number {
-  return probeDays + planSpanDays(sessions) + 2;
+  return probeDays + beforeReachDays(sessions) + planSpanDays(sessions) + 2;
 }
 
 /**
@@ -474,29 +494,9 @@ class Scheduler {
     return -1;
   }
 
-  /**
-   * How many days a session attached 'before' (directly or in a chain) can precede the
-   * independent session it hangs on.
-   */
-  private beforeReach(): number {
-    const reach = new Map<string, number>();
-    let most = 0;
-    for (const s of this.req.sessions) {
-      let r = 0;
-      for (const c of s.constraints) {
-        const base = reach.get(c.ref) ?? 0;
-        const own = c.relation !== 'before' || c.sameDay ? 0 : c.gap.unit === 'days' ? c.gap.max : Math.ceil((c.gap.max * 60 + 2 * 1440) / 1440);
-        r = Math.max(r, base + own);
-      }
-      reach.set(s.ref, r);
-      most = Math.max(most, r);
-    }
-    return most;
-  }
-
   /** The plan's first session (its start) must fall on a day in [from, to). */
   private startDays: [number, number] = [0, 0];
-  /** See beforeReach(). */
+  /** See beforeReachDays(). */
   private reach = 0;
 
   private search(pos: number, rootDays: [number, number]): boolean {
@@ -723,7 +723,7 @@ class Scheduler {
     const probe = Math.min(this.req.probeDays ?? DEFAULT_PROBE_DAYS, this.cal.days.length);
     // The window bounds the plan's start (its first session); an independent session may come
     // later than the window by as much as sessions attached 'before' it can precede it.
-    const reach = this.beforeReach();
+    const reach = beforeReachDays(this.req.sessions);
     this.reach = reach;
     const end = this.cal.days.length;
     this.startDays = [0, Math.min(window, probe)];
