@@ -26,6 +26,42 @@ import { planChanges, type ChangeRequest } from './domain/plan-changes.js';
 import { CLINICAL_TYPES, type AdjustmentResultDto, type AdjustPlanDto } from './dto/adjust.dto.js';
 
 
+const toMinute = (d: Date) => Math.round(d.getTime() / 60000);
+
+/** The session an adjustment is about: it must be in the plan and still scheduled. */
+function scheduledTarget(sessions: SessionEntity[], sessionId: string | undefined, type: string, done: string): SessionEntity {
+  if (!sessionId) throw new ValidationFailedError([{ field: 'sessionId', message: `sessionId is required for ${type}` }]);
+  const target = sessions.find((s) => s.id === sessionId);
+  if (!target) throw new SessionError(SessionErrorCode.SESSION_NOT_FOUND, 'No such session in this plan.');
+  if (target.status !== 'scheduled') {
+    throw new SessionError(SessionErrorCode.INVALID_TRANSITION, `The session is ${target.status}; only a scheduled session can be ${done}.`, { currentStatus: target.status });
+  }
+  return target;
+}
+
+/** The plan's sessions as the engine places them (the template, tailored); they must match the booked ones. */
+function placesOf(plan: PlanEntity, steps: ProtocolStep[], sessions: SessionEntity[], advice: string): SessionToPlace[] {
+  const tailored = tailor(steps, plan.tailoring);
+  const refs = new Set(sessions.map((s) => s.ref));
+  if (!tailored.ok || tailored.sessions.some((t) => !refs.has(t.ref))) {
+    throw new SessionError(SessionErrorCode.INVALID_TRANSITION, `The plan no longer matches its template; ${advice}.`);
+  }
+  return tailored.sessions;
+}
+
+/** Sessions a cascade never moves: those that happened or were called off, and those before the one changed. */
+const stays = (s: SessionEntity, target: SessionEntity) => s.status !== 'scheduled' || s.startsAt < target.startsAt;
+
+/** A session kept as it is; called-off ones anchor gaps but hold nothing. */
+const kept = (s: SessionEntity): FixedPlacement => ({
+  start: toMinute(s.startsAt),
+  chairId: s.chairId,
+  staffId: s.staffId,
+  staffSeat: s.staffSeat,
+  check: false,
+  holds: s.status !== 'cancelled' && s.status !== 'no_show',
+});
+
 @Injectable()
 export class AdjustmentsService {
   constructor(
@@ -52,7 +88,6 @@ export class AdjustmentsService {
     }
     const zone = setup.clinic.timezone;
     const day = DateTime.fromJSDate(s.startsAt, { zone });
-    const toMinute = (d: Date) => Math.round(d.getTime() / 60000);
     const booked = await this.plans.bookings(
       clinicId,
       day.startOf('day').toJSDate(),
@@ -94,36 +129,25 @@ export class AdjustmentsService {
     dto: AdjustPlanDto,
     preview: boolean,
   ): Promise<{ body: AdjustmentResultDto; etag: string }> {
-    if (!dto.sessionId) throw new ValidationFailedError([{ field: 'sessionId', message: 'sessionId is required for reschedule' }]);
+    const target = scheduledTarget(sessions, dto.sessionId, 'reschedule', 'rescheduled');
     if (!dto.start) throw new ValidationFailedError([{ field: 'start', message: 'start is required for reschedule' }]);
     const newStart = DateTime.fromISO(dto.start, { setZone: true });
     if (!newStart.isValid || !/T.*([zZ]|[+-]\d{2}:?\d{2})$/.test(dto.start)) {
       throw new ValidationFailedError([{ field: 'start', message: 'start must be an ISO 8601 instant with an offset' }]);
     }
-    const target = sessions.find((s) => s.id === dto.sessionId);
-    if (!target) throw new SessionError(SessionErrorCode.SESSION_NOT_FOUND, 'No such session in this plan.');
-    if (target.status !== 'scheduled') {
-      throw new SessionError(SessionErrorCode.INVALID_TRANSITION, `The session is ${target.status}; only a scheduled session can be rescheduled.`, { currentStatus: target.status });
-    }
     const now = this.clock.now();
     if (newStart <= now) throw new ValidationFailedError([{ field: 'start', message: 'start must be in the future' }]);
 
-    const tailored = tailor(steps, plan.tailoring);
-    const byRef = new Map(sessions.map((s) => [s.ref, s]));
-    if (!tailored.ok || tailored.sessions.some((t) => !byRef.has(t.ref))) {
-      throw new SessionError(SessionErrorCode.INVALID_TRANSITION, 'The plan no longer matches its template; reschedule sessions one at a time with change_chair/change_staff.');
-    }
-    const minute = (d: Date) => Math.round(d.getTime() / 60000);
+    const toPlace = placesOf(plan, steps, sessions, 'reschedule sessions one at a time with change_chair/change_staff');
     const fixed: Record<string, FixedPlacement> = {};
     const prefer: Record<string, number> = {};
     for (const s of sessions) {
       if (s.id === target.id) fixed[s.ref] = { start: Math.round(newStart.toMillis() / 60000), chairId: dto.chairId ?? null, staffId: dto.staffId ?? null, check: true };
-      else if (s.status !== 'scheduled' || s.startsAt < target.startsAt) {
-        fixed[s.ref] = { start: minute(s.startsAt), chairId: s.chairId, staffId: s.staffId, staffSeat: s.staffSeat, check: false, holds: s.status !== 'cancelled' && s.status !== 'no_show' };
-      } else prefer[s.ref] = minute(s.startsAt);
+      else if (stays(s, target)) fixed[s.ref] = kept(s);
+      else prefer[s.ref] = toMinute(s.startsAt);
     }
 
-    return this.cascade(m, actor, plan, sessions, tailored.sessions, fixed, prefer, { type: 'reschedule', reason: dto.reason ?? null, preview, extra: newStart, cancel: [] });
+    return this.cascade(m, actor, plan, sessions, toPlace, fixed, prefer, { type: 'reschedule', reason: dto.reason ?? null, preview, extra: newStart, cancel: [] });
   }
 
   /**
@@ -140,31 +164,19 @@ export class AdjustmentsService {
     dto: AdjustPlanDto,
     preview: boolean,
   ): Promise<{ body: AdjustmentResultDto; etag: string }> {
-    if (!dto.sessionId) throw new ValidationFailedError([{ field: 'sessionId', message: 'sessionId is required for skip' }]);
-    const target = sessions.find((s) => s.id === dto.sessionId);
-    if (!target) throw new SessionError(SessionErrorCode.SESSION_NOT_FOUND, 'No such session in this plan.');
-    if (target.status !== 'scheduled') {
-      throw new SessionError(SessionErrorCode.INVALID_TRANSITION, `The session is ${target.status}; only a scheduled session can be skipped.`, { currentStatus: target.status });
-    }
-    const tailored = tailor(steps, plan.tailoring);
-    const byRef = new Map(sessions.map((s) => [s.ref, s]));
-    if (!tailored.ok || tailored.sessions.some((t) => !byRef.has(t.ref))) {
-      throw new SessionError(SessionErrorCode.INVALID_TRANSITION, 'The plan no longer matches its template; skip without shifting.');
-    }
-    const targetPlan = tailored.sessions.find((t) => t.ref === target.ref)!;
+    const target = scheduledTarget(sessions, dto.sessionId, 'skip', 'skipped');
+    const toPlace = placesOf(plan, steps, sessions, 'skip without shifting');
+    const targetPlan = toPlace.find((t) => t.ref === target.ref)!;
     // Sessions attached to the skipped one go with it.
-    const attached = tailored.sessions.filter((t) => steps.find((x) => x.key === t.stepKey)?.attachedTo && t.constraints.some((c) => c.ref === target.ref));
+    const attached = toPlace.filter((t) => steps.find((x) => x.key === t.stepKey)?.attachedTo && t.constraints.some((c) => c.ref === target.ref));
     const skipped = new Set([target.ref, ...attached.map((t) => t.ref)]);
-    const rewired = tailored.sessions.map((t) =>
+    const rewired = toPlace.map((t) =>
       skipped.has(t.ref) ? t : { ...t, constraints: t.constraints.flatMap((c) => (c.ref === target.ref ? targetPlan.constraints : [c])) },
     );
-    const minute = (d: Date) => Math.round(d.getTime() / 60000);
     const fixed: Record<string, FixedPlacement> = {};
     for (const s of sessions) {
-      if (skipped.has(s.ref)) fixed[s.ref] = { start: minute(s.startsAt), chairId: s.chairId, staffId: s.staffId, check: false, holds: false };
-      else if (s.status !== 'scheduled' || s.startsAt < target.startsAt) {
-        fixed[s.ref] = { start: minute(s.startsAt), chairId: s.chairId, staffId: s.staffId, staffSeat: s.staffSeat, check: false, holds: s.status !== 'cancelled' && s.status !== 'no_show' };
-      }
+      if (skipped.has(s.ref)) fixed[s.ref] = { ...kept(s), holds: false };
+      else if (stays(s, target)) fixed[s.ref] = kept(s);
     }
     const cancel = sessions.filter((s) => skipped.has(s.ref) && s.status === 'scheduled');
     return this.cascade(m, actor, plan, sessions, rewired, fixed, {}, { type: 'skip', reason: dto.reason ?? null, preview, cancel });
@@ -230,7 +242,6 @@ export class AdjustmentsService {
     prefer: Record<string, number>,
     opts: { type: 'reschedule' | 'skip'; reason: string | null; preview: boolean; extra?: DateTime; cancel: SessionEntity[] },
   ): Promise<{ body: AdjustmentResultDto; etag: string }> {
-    const minute = (d: Date) => Math.round(d.getTime() / 60000);
     const byRef = new Map(sessions.map((s) => [s.ref, s]));
     const now = this.clock.now();
     const { result, zone } = await this.placeAround(plan, sessions, toPlace, fixed, prefer, opts.extra, 7);
@@ -242,14 +253,14 @@ export class AdjustmentsService {
     const cancelled = new Set(opts.cancel.map((s) => s.id));
     const moves = result.sessions
       .map((p) => ({ p, s: byRef.get(p.ref)! }))
-      .filter(({ p, s }) => s.status === 'scheduled' && !cancelled.has(s.id) && (p.start !== minute(s.startsAt) || p.chairId !== s.chairId || p.staffId !== s.staffId));
+      .filter(({ p, s }) => s.status === 'scheduled' && !cancelled.has(s.id) && (p.start !== toMinute(s.startsAt) || p.chairId !== s.chairId || p.staffId !== s.staffId));
     const reasonText = `skipped: ${opts.reason ?? ''}`;
     const changes = [
       ...opts.cancel.map((s) => ({ sessionId: s.id, ref: s.ref, before: { status: 'scheduled' }, after: { status: 'cancelled', statusReason: reasonText } })),
       ...moves.map(({ p, s }) => ({
         sessionId: s.id,
         ref: s.ref,
-        before: { start: iso(minute(s.startsAt)), chairId: s.chairId, staffId: s.staffId },
+        before: { start: iso(toMinute(s.startsAt)), chairId: s.chairId, staffId: s.staffId },
         after: { start: iso(p.start), chairId: p.chairId, staffId: p.staffId },
       })),
     ];
@@ -306,7 +317,6 @@ export class AdjustmentsService {
     if (step.dose && amount !== undefined && (amount < step.dose.min || amount > step.dose.max)) {
       throw new ValidationFailedError([{ field: 'amount', message: `amount (${amount} ${step.dose.unit}) must lie within [${step.dose.min}, ${step.dose.max}]` }]);
     }
-    const minute = (d: Date) => Math.round(d.getTime() / 60000);
     const live = sessions.filter((s) => s.status !== 'cancelled' && s.status !== 'no_show');
     const lastOf = (key: string) => live.filter((s) => s.stepKey === key).sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime()).pop();
     const occurrence = Math.max(0, ...sessions.filter((s) => s.stepKey === step.key).map((s) => s.occurrence)) + 1;
@@ -318,7 +328,7 @@ export class AdjustmentsService {
       : null;
     const existing: SessionToPlace[] = live.map((s) => ({
       ref: s.ref, stepKey: s.stepKey, occurrence: s.occurrence, occurrences: s.occurrence, kind: s.kind as SessionToPlace['kind'], label: s.label,
-      durationMinutes: minute(s.endsAt) - minute(s.startsAt), recoveryMinutes: minute(s.occupiedUntil) - minute(s.endsAt),
+      durationMinutes: toMinute(s.endsAt) - toMinute(s.startsAt), recoveryMinutes: toMinute(s.occupiedUntil) - toMinute(s.endsAt),
       needsChair: s.chairId !== null, staffRole: null, dose: s.plannedDose, sameTimeOfDay: false, weekdays: null, constraints: [],
     }));
     const added: SessionToPlace = {
@@ -328,7 +338,7 @@ export class AdjustmentsService {
       constraints: anchor ? [{ ref: anchor.s.ref, relation: 'after', gap: anchor.gap, sameDay: false }] : [],
     };
     const fixed: Record<string, FixedPlacement> = Object.fromEntries(
-      live.map((s) => [s.ref, { start: minute(s.startsAt), chairId: s.chairId, staffId: s.staffId, staffSeat: s.staffSeat, check: false }]),
+      live.map((s) => [s.ref, kept(s)]),
     );
 
     const now = this.clock.now();

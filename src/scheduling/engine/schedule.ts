@@ -84,7 +84,8 @@ export function beforeReachDays(sessions: SessionToPlace[]): number {
     let r = 0;
     for (const c of s.constraints) {
       const base = reach.get(c.ref) ?? 0;
-      const own = c.relation !== 'before' || c.sameDay ? 0 : c.gap.unit === 'days' ? c.gap.max : Math.ceil((c.gap.max * 60 + 2 * 1440) / 1440);
+      // How far before its anchor a 'before' session can fall: the low end of its day window.
+      const own = c.relation === 'before' ? -dayWindow(c, 0)[0] : 0;
       r = Math.max(r, base + own);
     }
     reach.set(s.ref, r);
