@@ -3,6 +3,7 @@ import { ProtocolTemplates1764115200000 } from './1764115200000-ProtocolTemplate
 import { PlansAndSessions1764201600000 } from './1764201600000-PlansAndSessions.js';
 import { SessionLifecycle1764288000000 } from './1764288000000-SessionLifecycle.js';
 import { Observations1764374400000 } from './1764374400000-Observations.js';
+import { CalendarSync1764460800000 } from './1764460800000-CalendarSync.js';
 
 /** Every migration, oldest first. `npm run migration:generate` adds new files; list them here. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   PlansAndSessions1764201600000,
   SessionLifecycle1764288000000,
   Observations1764374400000,
+  CalendarSync1764460800000,
 ];

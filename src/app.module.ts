@@ -19,6 +19,9 @@ import { ObservationsModule } from './observations/observations.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { ProtocolsModule } from './protocols/protocols.module.js';
+import { CalendarModule } from './calendar/calendar.module.js';
+import { SyncModule } from './sync/sync.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -68,6 +71,9 @@ export class AppModule implements NestModule {
         SessionsModule,
         AdjustmentsModule,
         ObservationsModule,
+        CalendarModule,
+        SyncModule,
+        WebhooksModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -34,7 +34,26 @@ class EnvironmentVariables {
 
   @IsOptional() @Transform(toInt) @IsInt({ message: 'DB_POOL_SIZE must be an integer' }) @Min(1) @Max(200)
   DB_POOL_SIZE?: number;
+
+  @IsOptional() @Matches(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, { message: 'PUBLIC_URL must be an http(s) URL such as https://chairside.example.org' })
+  PUBLIC_URL?: string;
+
+  @IsOptional() @Transform(toBool) @IsBoolean({ message: 'WEBHOOK_ALLOW_PRIVATE_NETWORKS must be true or false' })
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS?: boolean;
+
+  @IsOptional() @Transform(toInt) @IsInt({ message: 'WEBHOOK_POLL_MS must be an integer' }) @Min(0) @Max(3_600_000)
+  WEBHOOK_POLL_MS?: number;
+
+  @IsOptional() @Transform(toInt) @IsInt({ message: 'WEBHOOK_TIMEOUT_MS must be an integer' }) @Min(100) @Max(60_000)
+  WEBHOOK_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @Matches(/^\d+(\.\d+)?(,\d+(\.\d+)?){0,19}$/, { message: 'WEBHOOK_RETRY_DELAYS must be comma-separated seconds, e.g. 5,300,1800' })
+  WEBHOOK_RETRY_DELAYS?: string;
 }
+
+/** Standard Webhooks' example schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h. */
+export const DEFAULT_WEBHOOK_RETRY_DELAYS = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400];
 
 export interface AppConfig {
   port: number;
@@ -46,6 +65,17 @@ export interface AppConfig {
   dataDir: string;
   seedDemo: boolean;
   dbPoolSize: number;
+  /** The service's public base URL, used in feed links; by default taken from the request. */
+  publicUrl?: string;
+  webhooks: {
+    /** Deliver to loopback and private addresses too (off by default: SSRF). */
+    allowPrivateNetworks: boolean;
+    /** How often the outbox is polled; 0 turns delivery off in this instance. */
+    pollMs: number;
+    timeoutMs: number;
+    /** Seconds to wait before each retry; one attempt more than there are delays. */
+    retryDelaysSeconds: number[];
+  };
 }
 
 const TYPE_RULES = ['isInt', 'isBoolean', 'isIn', 'matches', 'isString'];
@@ -81,6 +111,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = p
     dataDir: path.resolve(projectRoot, vars.CHAIRSIDE_DATA_DIR ?? '.data'),
     seedDemo: vars.SEED_DEMO ?? true,
     dbPoolSize: vars.DB_POOL_SIZE ?? 10,
+    publicUrl: vars.PUBLIC_URL?.replace(/\/$/, ''),
+    webhooks: {
+      allowPrivateNetworks: vars.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? false,
+      pollMs: vars.WEBHOOK_POLL_MS ?? 1000,
+      timeoutMs: vars.WEBHOOK_TIMEOUT_MS ?? 15_000,
+      retryDelaysSeconds: vars.WEBHOOK_RETRY_DELAYS?.split(',').map(Number) ?? DEFAULT_WEBHOOK_RETRY_DELAYS,
+    },
   };
 }
 

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.setup.js';
 import { FixedClock } from '../../src/common/clock/clock.js';
-import { loadConfig } from '../../src/config/app-config.js';
+import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { createTestDatabase } from './test-database.js';
 
 export interface TestApp {
@@ -18,11 +18,24 @@ export interface TestApp {
 
 /** The real application on its own fresh database, with a fixed clock. */
 export async function startTestApp(
-  opts: { now?: string; databaseUrl?: string; logLevel?: 'info' | 'silent'; logDestination?: NodeJS.WritableStream } = {},
+  opts: {
+    now?: string;
+    databaseUrl?: string;
+    logLevel?: 'info' | 'silent';
+    logDestination?: NodeJS.WritableStream;
+    /** Webhook delivery is off unless a test turns it on. */
+    webhooks?: Partial<AppConfig['webhooks']>;
+  } = {},
 ): Promise<TestApp> {
   const db = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => undefined } : await createTestDatabase();
   const clock = new FixedClock(DateTime.fromISO(opts.now ?? '2026-11-25T15:00:00Z', { zone: 'utc' }));
-  const config = { ...loadConfig({ LOG_LEVEL: opts.logLevel ?? 'silent' }), databaseUrl: db.url, dbPoolSize: 5 };
+  const base = loadConfig({ LOG_LEVEL: opts.logLevel ?? 'silent' });
+  const config: AppConfig = {
+    ...base,
+    databaseUrl: db.url,
+    dbPoolSize: 5,
+    webhooks: { ...base.webhooks, pollMs: 0, allowPrivateNetworks: true, ...opts.webhooks },
+  };
   const app = await createApp({ config, databaseUrl: db.url, clock, logDestination: opts.logDestination });
   await app.init();
   return {

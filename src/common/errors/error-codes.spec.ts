@@ -1,9 +1,12 @@
 import { ApiKeyErrorCode } from '../../api-keys/api-keys.errors.js';
+import { CalendarErrorCode } from '../../calendar/calendar.errors.js';
 import { ClinicErrorCode } from '../../clinics/clinics.errors.js';
 import { PatientErrorCode } from '../../patients/patients.errors.js';
 import { PlanErrorCode } from '../../plans/plans.errors.js';
 import { ProtocolErrorCode } from '../../protocols/protocols.errors.js';
 import { SessionErrorCode } from '../../sessions/sessions.errors.js';
+import { SyncErrorCode } from '../../sync/sync.errors.js';
+import { WebhookErrorCode } from '../../webhooks/webhooks.errors.js';
 import { CommonErrorCode } from './common.errors.js';
 import { problemType, statusForCode, type ErrorCode } from './error-codes.js';
 
@@ -15,6 +18,9 @@ const ALL_CODES: ErrorCode[] = [
   ...Object.values(ProtocolErrorCode),
   ...Object.values(PlanErrorCode),
   ...Object.values(SessionErrorCode),
+  ...Object.values(CalendarErrorCode),
+  ...Object.values(SyncErrorCode),
+  ...Object.values(WebhookErrorCode),
 ];
 
 describe('statusForCode', () => {
@@ -33,6 +39,7 @@ describe('statusForCode', () => {
     [CommonErrorCode.DATABASE_UNAVAILABLE, 503],
     [CommonErrorCode.PRECONDITION_FAILED, 412],
     [CommonErrorCode.PRECONDITION_REQUIRED, 428],
+    [SyncErrorCode.FULL_SYNC_REQUIRED, 410],
   ])('%s → %d', (code, status) => expect(statusForCode(code)).toBe(status));
   it('throws for a code nobody mapped', () => {
     expect(() => statusForCode('NOPE' as ErrorCode)).toThrow(/unmapped/);

@@ -1,12 +1,25 @@
 import { ApiKeyErrorCode } from '../../api-keys/api-keys.errors.js';
+import { CalendarErrorCode } from '../../calendar/calendar.errors.js';
 import { ClinicErrorCode } from '../../clinics/clinics.errors.js';
 import { PatientErrorCode } from '../../patients/patients.errors.js';
 import { PlanErrorCode } from '../../plans/plans.errors.js';
 import { ProtocolErrorCode } from '../../protocols/protocols.errors.js';
 import { SessionErrorCode } from '../../sessions/sessions.errors.js';
+import { SyncErrorCode } from '../../sync/sync.errors.js';
+import { WebhookErrorCode } from '../../webhooks/webhooks.errors.js';
 import { CommonErrorCode } from './common.errors.js';
 
-export type ErrorCode = CommonErrorCode | ClinicErrorCode | PatientErrorCode | ApiKeyErrorCode | ProtocolErrorCode | PlanErrorCode | SessionErrorCode;
+export type ErrorCode =
+  | CommonErrorCode
+  | ClinicErrorCode
+  | PatientErrorCode
+  | ApiKeyErrorCode
+  | ProtocolErrorCode
+  | PlanErrorCode
+  | SessionErrorCode
+  | CalendarErrorCode
+  | SyncErrorCode
+  | WebhookErrorCode;
 
 function assertNever(x: never): never {
   throw new Error(`unmapped error code ${String(x)}`);
@@ -33,6 +46,9 @@ export function statusForCode(code: ErrorCode): number {
     case ProtocolErrorCode.PROTOCOL_VERSION_NOT_FOUND:
     case PlanErrorCode.PLAN_NOT_FOUND:
     case SessionErrorCode.SESSION_NOT_FOUND:
+    case CalendarErrorCode.FEED_NOT_FOUND:
+    case WebhookErrorCode.WEBHOOK_NOT_FOUND:
+    case WebhookErrorCode.WEBHOOK_MESSAGE_NOT_FOUND:
       return 404;
     case CommonErrorCode.CONFLICT:
     case CommonErrorCode.SLOT_TAKEN:
@@ -42,6 +58,8 @@ export function statusForCode(code: ErrorCode): number {
     case PlanErrorCode.IDEMPOTENCY_IN_FLIGHT:
     case SessionErrorCode.INVALID_TRANSITION:
       return 409;
+    case SyncErrorCode.FULL_SYNC_REQUIRED:
+      return 410;
     case CommonErrorCode.PRECONDITION_FAILED:
       return 412;
     case CommonErrorCode.PAYLOAD_TOO_LARGE:

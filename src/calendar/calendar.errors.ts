@@ -1,0 +1,12 @@
+import { DomainError } from '../common/errors/domain-error.js';
+
+export enum CalendarErrorCode {
+  /** An unknown feed id, or a feed token that is unknown or revoked. */
+  FEED_NOT_FOUND = 'FEED_NOT_FOUND',
+}
+
+export class CalendarError extends DomainError {
+  constructor(code: CalendarErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    super(code, message, [], extensions);
+  }
+}
