@@ -10,6 +10,7 @@ import { Clock, SystemClock } from './common/clock/clock.js';
 import { ProblemDetailsFilter } from './common/http/problem-details.filter.js';
 import { JsonBodyMiddleware } from './common/http/json-body.middleware.js';
 import { loggerParams } from './common/http/logging.js';
+import { RateLimitGuard } from './common/http/rate-limit.guard.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { HealthModule } from './health/health.module.js';
@@ -76,6 +77,8 @@ export class AppModule implements NestModule {
         WebhooksModule,
       ],
       providers: [
+        // In this order: a flood of bad keys is limited before any key is looked up.
+        { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
       ],

@@ -12,15 +12,43 @@ describe('loadConfig', () => {
       dataDir: path.resolve('/srv/chairside', '.data'),
       seedDemo: true,
       dbPoolSize: 10,
+      rateLimitPerMinute: 600,
+      publicUrl: undefined,
+      webhooks: { allowPrivateNetworks: false, pollMs: 1000, timeoutMs: 15_000, retryDelaysSeconds: [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400] },
     });
   });
 
   it('reads every variable', () => {
     const c = loadConfig(
-      { PORT: '8080', HOST: '0.0.0.0', DATABASE_URL: 'postgres://u:p@db:5432/chairside', LOG_LEVEL: 'debug', CHAIRSIDE_DATA_DIR: '/var/lib/cs', SEED_DEMO: 'false', DB_POOL_SIZE: '20' },
+      {
+        PORT: '8080',
+        HOST: '0.0.0.0',
+        DATABASE_URL: 'postgres://u:p@db:5432/chairside',
+        LOG_LEVEL: 'debug',
+        CHAIRSIDE_DATA_DIR: '/var/lib/cs',
+        SEED_DEMO: 'false',
+        DB_POOL_SIZE: '20',
+        RATE_LIMIT_PER_MINUTE: '0',
+        PUBLIC_URL: 'https://chairside.example.org/',
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+        WEBHOOK_POLL_MS: '250',
+        WEBHOOK_TIMEOUT_MS: '5000',
+        WEBHOOK_RETRY_DELAYS: '1,10,60.5',
+      },
       '/x',
     );
-    expect(c).toEqual({ port: 8080, host: '0.0.0.0', databaseUrl: 'postgres://u:p@db:5432/chairside', logLevel: 'debug', dataDir: '/var/lib/cs', seedDemo: false, dbPoolSize: 20 });
+    expect(c).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      databaseUrl: 'postgres://u:p@db:5432/chairside',
+      logLevel: 'debug',
+      dataDir: '/var/lib/cs',
+      seedDemo: false,
+      dbPoolSize: 20,
+      rateLimitPerMinute: 0,
+      publicUrl: 'https://chairside.example.org',
+      webhooks: { allowPrivateNetworks: true, pollMs: 250, timeoutMs: 5000, retryDelaysSeconds: [1, 10, 60.5] },
+    });
   });
 
   it.each([
@@ -30,6 +58,10 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must look like postgres:\/\//],
     [{ SEED_DEMO: 'maybe' }, /SEED_DEMO must be true or false/],
     [{ DB_POOL_SIZE: '0' }, /DB_POOL_SIZE must not be less than 1/],
+    [{ RATE_LIMIT_PER_MINUTE: '-1' }, /RATE_LIMIT_PER_MINUTE must not be less than 0/],
+    [{ PUBLIC_URL: 'chairside.example.org' }, /PUBLIC_URL must be an http\(s\) URL/],
+    [{ WEBHOOK_RETRY_DELAYS: '5,,10' }, /WEBHOOK_RETRY_DELAYS must be comma-separated seconds/],
+    [{ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'yes' }, /WEBHOOK_ALLOW_PRIVATE_NETWORKS must be true or false/],
   ])('refuses %j with one clear line', (env, message) => {
     let error: unknown;
     try {

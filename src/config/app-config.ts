@@ -35,6 +35,9 @@ class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt({ message: 'DB_POOL_SIZE must be an integer' }) @Min(1) @Max(200)
   DB_POOL_SIZE?: number;
 
+  @IsOptional() @Transform(toInt) @IsInt({ message: 'RATE_LIMIT_PER_MINUTE must be an integer' }) @Min(0) @Max(1_000_000)
+  RATE_LIMIT_PER_MINUTE?: number;
+
   @IsOptional() @Matches(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, { message: 'PUBLIC_URL must be an http(s) URL such as https://chairside.example.org' })
   PUBLIC_URL?: string;
 
@@ -65,6 +68,8 @@ export interface AppConfig {
   dataDir: string;
   seedDemo: boolean;
   dbPoolSize: number;
+  /** Requests per minute per API key (per client address without a key); 0 turns the limit off. */
+  rateLimitPerMinute: number;
   /** The service's public base URL, used in feed links; by default taken from the request. */
   publicUrl?: string;
   webhooks: {
@@ -111,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = p
     dataDir: path.resolve(projectRoot, vars.CHAIRSIDE_DATA_DIR ?? '.data'),
     seedDemo: vars.SEED_DEMO ?? true,
     dbPoolSize: vars.DB_POOL_SIZE ?? 10,
+    rateLimitPerMinute: vars.RATE_LIMIT_PER_MINUTE ?? 600,
     publicUrl: vars.PUBLIC_URL?.replace(/\/$/, ''),
     webhooks: {
       allowPrivateNetworks: vars.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? false,

@@ -23,6 +23,8 @@ export async function startTestApp(
     databaseUrl?: string;
     logLevel?: 'info' | 'silent';
     logDestination?: NodeJS.WritableStream;
+    /** Off unless a test turns it on (tests fire bursts from one key). */
+    rateLimitPerMinute?: number;
     /** Webhook delivery is off unless a test turns it on. */
     webhooks?: Partial<AppConfig['webhooks']>;
   } = {},
@@ -34,6 +36,7 @@ export async function startTestApp(
     ...base,
     databaseUrl: db.url,
     dbPoolSize: 5,
+    rateLimitPerMinute: opts.rateLimitPerMinute ?? 0,
     webhooks: { ...base.webhooks, pollMs: 0, allowPrivateNetworks: true, ...opts.webhooks },
   };
   const app = await createApp({ config, databaseUrl: db.url, clock, logDestination: opts.logDestination });

@@ -27,7 +27,7 @@ describe('statusForCode', () => {
   it('maps every code to an HTTP error status', () => {
     for (const code of ALL_CODES) {
       const status = statusForCode(code);
-      expect([400, 401, 403, 404, 409, 410, 412, 413, 415, 422, 428, 500, 503]).toContain(status);
+      expect([400, 401, 403, 404, 409, 410, 412, 413, 415, 422, 428, 429, 500, 503]).toContain(status);
     }
   });
   it.each([
@@ -40,6 +40,7 @@ describe('statusForCode', () => {
     [CommonErrorCode.PRECONDITION_FAILED, 412],
     [CommonErrorCode.PRECONDITION_REQUIRED, 428],
     [SyncErrorCode.FULL_SYNC_REQUIRED, 410],
+    [CommonErrorCode.RATE_LIMITED, 429],
   ])('%s → %d', (code, status) => expect(statusForCode(code)).toBe(status));
   it('throws for a code nobody mapped', () => {
     expect(() => statusForCode('NOPE' as ErrorCode)).toThrow(/unmapped/);

@@ -68,6 +68,8 @@ export function statusForCode(code: ErrorCode): number {
       return 415;
     case CommonErrorCode.PRECONDITION_REQUIRED:
       return 428;
+    case CommonErrorCode.RATE_LIMITED:
+      return 429;
     case PlanErrorCode.PLAN_INFEASIBLE:
     case PlanErrorCode.PROTOCOL_VERSION_RETIRED:
     case PlanErrorCode.IDEMPOTENCY_KEY_REUSED:

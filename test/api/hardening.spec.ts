@@ -1,0 +1,89 @@
+import request from 'supertest';
+import { persistClinicWithKeys, type ClinicKeys } from '../factories/clinic.factory.js';
+import { expectProblem } from '../support/problem.js';
+import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
+
+// ---------------------------------------------------------------------------------------------
+// Hardening: security headers (helmet) on every answer, and the per-key rate limit
+// (rate-limiter-flexible): 429 problem+json with Retry-After, one budget per key across all routes.
+// ---------------------------------------------------------------------------------------------
+
+describe('security headers', () => {
+  let t: TestApp;
+  let keys: ClinicKeys;
+  beforeAll(async () => {
+    t = await startTestApp();
+    keys = await persistClinicWithKeys(t.app);
+  });
+  afterAll(() => t.close());
+
+  it.each([
+    ['GET', '/health', 200],
+    ['GET', '/v1/patients', 401],
+    ['GET', '/v1/no-such-route', 404],
+  ])('%s %s (%d) carries helmet headers and no X-Powered-By', async (_m, path, status) => {
+    const res = await request(t.http).get(path);
+    expect(res.status).toBe(status);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+    expect(res.headers['content-security-policy']).toMatch(/default-src 'self'/);
+    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('the OpenAPI UI still loads its scripts from the same origin (allowed by the CSP)', async () => {
+    const res = await request(t.http).get('/docs/');
+    expect(res.status).toBe(200);
+    expect(res.text).toMatch(/<script src="\.\/swagger-ui-bundle\.js"/);
+    expect(res.text).not.toMatch(/<script>[^<]+<\/script>/); // no inline script the CSP would block
+  });
+
+  it('a body over 1 MB is refused with 413 problem+json and nothing written', async () => {
+    const before = await t.dataSource.query('SELECT count(*)::int AS n FROM patients');
+    const res = await request(t.http)
+      .post('/v1/patients')
+      .set(bearer(keys.frontDesk))
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ fullName: 'x'.repeat(1_100_000), dateOfBirth: '1980-01-01' }));
+    expectProblem(res, 413, 'PAYLOAD_TOO_LARGE');
+    expect(await t.dataSource.query('SELECT count(*)::int AS n FROM patients')).toEqual(before);
+  });
+});
+
+describe('rate limit per API key', () => {
+  let t: TestApp;
+  let keys: ClinicKeys;
+  const LIMIT = 5;
+  beforeAll(async () => {
+    t = await startTestApp({ rateLimitPerMinute: LIMIT });
+    keys = await persistClinicWithKeys(t.app);
+  });
+  afterAll(() => t.close());
+
+  it('counts one budget across routes, answers 429 problem+json with Retry-After, and leaves other keys alone', async () => {
+    const paths = ['/v1/patients', `/v1/clinics/${keys.clinicId}`, '/v1/protocols', '/v1/patients', `/v1/clinics/${keys.clinicId}/chairs`];
+    for (const [i, p] of paths.entries()) {
+      const ok = await request(t.http).get(p).set(bearer(keys.admin));
+      expect({ p, status: ok.status }).toEqual({ p, status: 200 });
+      expect(Number(ok.headers['ratelimit-limit'])).toBe(LIMIT);
+      expect(Number(ok.headers['ratelimit-remaining'])).toBe(LIMIT - i - 1);
+    }
+    const limited = await request(t.http).get('/v1/protocols').set(bearer(keys.admin));
+    expectProblem(limited, 429, 'RATE_LIMITED');
+    const retryAfter = Number(limited.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+
+    // Another key of the same clinic has its own budget.
+    expect((await request(t.http).get('/v1/patients').set(bearer(keys.frontDesk))).status).toBe(200);
+  });
+
+  it('limits a flood of unknown keys too, before any key is looked up', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < LIMIT + 2; i++) {
+      statuses.push((await request(t.http).get('/v1/patients').set(bearer('cs_not-a-real-key'))).status);
+    }
+    expect(statuses.slice(0, LIMIT)).toEqual(Array(LIMIT).fill(401));
+    expect(statuses.slice(LIMIT)).toEqual([429, 429]);
+  });
+});
