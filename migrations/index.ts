@@ -4,6 +4,7 @@ import { PlansAndSessions1764201600000 } from './1764201600000-PlansAndSessions.
 import { SessionLifecycle1764288000000 } from './1764288000000-SessionLifecycle.js';
 import { Observations1764374400000 } from './1764374400000-Observations.js';
 import { CalendarSync1764460800000 } from './1764460800000-CalendarSync.js';
+import { AuditDetail1764547200000 } from './1764547200000-AuditDetail.js';
 
 /** Every migration, oldest first. `npm run migration:generate` adds new files; list them here. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   SessionLifecycle1764288000000,
   Observations1764374400000,
   CalendarSync1764460800000,
+  AuditDetail1764547200000,
 ];

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import type { Actor } from '../common/auth/actor.js';
+import type { EntityManager, QueryDeepPartialEntity } from 'typeorm';
 import { Clock } from '../common/clock/clock.js';
 import { AuditEventEntity } from './entities/audit-event.entity.js';
 
@@ -11,6 +10,18 @@ export interface AuditEntry {
   entityType: string;
   entityId?: string | null;
   patientId?: string | null;
+  /** For writes where it means something: the record before and after (stored as `changes`). */
+  before?: unknown;
+  after?: unknown;
+}
+
+/** Who acted: an API key's actor, or a caller without a key (a feed token, the system). */
+export interface AuditActor {
+  keyId: string | null;
+  role: string;
+  requestId?: string;
+  /** Method and route pattern, e.g. `PATCH /v1/patients/:patientId`. */
+  route?: string;
 }
 
 /**
@@ -21,13 +32,13 @@ export interface AuditEntry {
 export class AuditService {
   constructor(private readonly clock: Clock) {}
 
-  async record(manager: EntityManager, actor: Actor | null, entries: AuditEntry | AuditEntry[]): Promise<void> {
+  async record(manager: EntityManager, actor: AuditActor | null, entries: AuditEntry | AuditEntry[]): Promise<void> {
     const list = Array.isArray(entries) ? entries : [entries];
     if (list.length === 0) return;
     const occurredAt = this.clock.now().toJSDate();
     await manager.insert(
       AuditEventEntity,
-      list.map((e) => ({
+      list.map((e): QueryDeepPartialEntity<AuditEventEntity> => ({
         clinicId: e.clinicId,
         occurredAt,
         actorKeyId: actor?.keyId ?? null,
@@ -37,6 +48,8 @@ export class AuditService {
         entityId: e.entityId ?? null,
         patientId: e.patientId ?? null,
         requestId: actor?.requestId ?? null,
+        route: actor?.route ?? null,
+        changes: e.before === undefined && e.after === undefined ? null : ({ before: e.before ?? null, after: e.after ?? null } as QueryDeepPartialEntity<Record<string, unknown>>),
       })),
     );
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
+import { changedFields } from '../audit/changes.js';
 import type { Actor } from '../common/auth/actor.js';
 import { Clock } from '../common/clock/clock.js';
 import { ForbiddenError, ValidationFailedError } from '../common/errors/common.errors.js';
@@ -95,9 +96,10 @@ export class ClinicsService {
     return this.dataSource.transaction(async (m) => {
       const clinic = await this.repo.lockClinic(m, id);
       if (!clinic) throw clinicNotFound();
+      const changes = changedFields(toClinicDto(clinic), dto);
       Object.assign(clinic, dto);
       const saved = await this.repo.updateClinic(m, clinic);
-      await this.audit.record(m, actor, { clinicId: id, action: 'clinic.update', entityType: 'clinic', entityId: id });
+      await this.audit.record(m, actor, { clinicId: id, action: 'clinic.update', entityType: 'clinic', entityId: id, ...changes });
       return toClinicDto(saved);
     });
   }
@@ -118,14 +120,14 @@ export class ClinicsService {
     await this.requireClinic(actor, clinicId);
     const chair = await this.repo.findChair(clinicId, chairId);
     if (!chair) throw new ClinicError(ClinicErrorCode.CHAIR_NOT_FOUND, 'No such chair in this clinic.');
-    return this.writeChair(actor, 'chair.update', { ...chair, ...dto });
+    return this.writeChair(actor, 'chair.update', { ...chair, ...dto }, changedFields(toChairDto(chair), dto));
   }
 
-  private async writeChair(actor: Actor, action: string, chair: Partial<ChairEntity>): Promise<ChairDto> {
+  private async writeChair(actor: Actor, action: string, chair: Partial<ChairEntity>, changes?: ReturnType<typeof changedFields>): Promise<ChairDto> {
     try {
       return await this.dataSource.transaction(async (m) => {
         const saved = await this.repo.saveChair(m, chair);
-        await this.audit.record(m, actor, { clinicId: saved.clinicId, action, entityType: 'chair', entityId: saved.id });
+        await this.audit.record(m, actor, { clinicId: saved.clinicId, action, entityType: 'chair', entityId: saved.id, ...changes });
         return toChairDto(saved);
       });
     } catch (err) {
@@ -159,10 +161,10 @@ export class ClinicsService {
     await this.requireClinic(actor, clinicId);
     const staff = await this.repo.findStaff(clinicId, staffId);
     if (!staff) throw new ClinicError(ClinicErrorCode.STAFF_NOT_FOUND, 'No such staff member in this clinic.');
-    return this.writeStaff(actor, 'staff.update', { ...staff, ...dto });
+    return this.writeStaff(actor, 'staff.update', { ...staff, ...dto }, changedFields(toStaffDto(staff), dto));
   }
 
-  private writeStaff(actor: Actor, action: string, staff: Partial<StaffMemberEntity>): Promise<StaffDto> {
+  private writeStaff(actor: Actor, action: string, staff: Partial<StaffMemberEntity>, changes?: ReturnType<typeof changedFields>): Promise<StaffDto> {
     return this.dataSource.transaction(async (m) => {
       const saved = await this.repo.saveStaff(m, staff);
       // The row is now locked: bookings wait for us (see sessions_seat_within_capacity), and we
@@ -174,7 +176,7 @@ export class ClinicsService {
           `${saved.name} already has up to ${inUse} patients at once booked ahead; move those sessions before lowering the limit.`,
         );
       }
-      await this.audit.record(m, actor, { clinicId: saved.clinicId, action, entityType: 'staff_member', entityId: saved.id });
+      await this.audit.record(m, actor, { clinicId: saved.clinicId, action, entityType: 'staff_member', entityId: saved.id, ...changes });
       return toStaffDto(saved);
     });
   }

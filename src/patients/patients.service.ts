@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
+import { changedFields } from '../audit/changes.js';
 import type { Actor } from '../common/auth/actor.js';
 import { clinicFilter, resolveClinicForWrite } from '../common/auth/clinic-scope.js';
 import { Clock } from '../common/clock/clock.js';
@@ -108,9 +109,10 @@ export class PatientsService {
       const p = await this.repo.lock(m, id, actor.clinicId);
       if (!p) throw notFound();
       await this.checkDateOfBirth(m, p.clinicId, dto.dateOfBirth);
+      const changes = changedFields(toDto(p), dto);
       Object.assign(p, dto, { version: p.version + 1 });
       const saved = await this.repo.save(m, p);
-      await this.audit.record(m, actor, { clinicId: p.clinicId, action: 'patient.update', entityType: 'patient', entityId: id, patientId: id });
+      await this.audit.record(m, actor, { clinicId: p.clinicId, action: 'patient.update', entityType: 'patient', entityId: id, patientId: id, ...changes });
       return toDto(saved);
     });
   }

@@ -12,4 +12,6 @@ export class AuditEventEntity {
   @Column('uuid', { name: 'entity_id', nullable: true }) entityId: string | null;
   @Column('uuid', { name: 'patient_id', nullable: true }) patientId: string | null;
   @Column('text', { name: 'request_id', nullable: true }) requestId: string | null;
+  @Column('text', { nullable: true }) route: string | null;
+  @Column('jsonb', { nullable: true }) changes: Record<string, unknown> | null;
 }

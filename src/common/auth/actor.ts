@@ -7,6 +7,8 @@ export interface Actor {
   /** The key's clinic; null for an operator key, which spans all clinics. */
   clinicId: string | null;
   requestId?: string;
+  /** Method and route pattern of the request (for the audit trail), e.g. `POST /v1/plans`. */
+  route?: string;
 }
 
 declare module 'express-serve-static-core' {

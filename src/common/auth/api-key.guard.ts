@@ -7,6 +7,12 @@ import { CommonErrorCode, ForbiddenError } from '../errors/common.errors.js';
 import { DomainError } from '../errors/domain-error.js';
 import { PUBLIC_KEY, ROLES_KEY } from './roles.decorator.js';
 
+/** `METHOD /route/:pattern`: the route, never the URL (ids and query strings stay out of the audit). */
+export function routeOf(req: Request): string {
+  const pattern: unknown = (req.route as { path?: unknown } | undefined)?.path;
+  return `${req.method} ${typeof pattern === 'string' ? pattern : '(unknown route)'}`;
+}
+
 /**
  * The global guard: every route needs a valid `Authorization: Bearer <key>` and must declare its
  * roles with @Roles; a route that declares neither @Roles nor @Public is closed to everyone.
@@ -29,6 +35,7 @@ export class ApiKeyGuard implements CanActivate {
     const actor = await this.keys.authenticate(match[1]);
     if (!actor) throw new DomainError(CommonErrorCode.UNAUTHENTICATED, 'The API key is unknown or revoked.');
     actor.requestId = req.id === undefined ? undefined : String(req.id);
+    actor.route = routeOf(req);
     req.actor = actor;
 
     const roles = this.reflector.getAllAndOverride<ApiRole[] | undefined>(ROLES_KEY, targets);
