@@ -1,4 +1,14 @@
 import { Module } from '@nestjs/common';
+import { WebhookDeliveryWorker } from './webhook-delivery.worker.js';
+import { WebhookSender } from './webhook-sender.js';
+import { WebhooksController } from './webhooks.controller.js';
+import { WebhooksRepository } from './webhooks.repository.js';
+import { WebhooksService } from './webhooks.service.js';
 
-@Module({})
+/** Webhook endpoints API and the outbox delivery worker (on when `webhooks.pollMs > 0`). */
+@Module({
+  controllers: [WebhooksController],
+  providers: [WebhooksRepository, WebhooksService, WebhookSender, WebhookDeliveryWorker],
+  exports: [WebhooksService],
+})
 export class WebhooksModule {}
