@@ -19,6 +19,10 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
       connectionTimeoutMillis: 3000,
       idleTimeoutMillis: 30000,
       statement_timeout: 15000,
+      // A connection left in an open transaction (a crashed request, a stuck client) holds locks
+      // and the sync watermark; the server ends it.
+      idle_in_transaction_session_timeout: 60000,
+      lock_timeout: 10000,
     },
   };
 }

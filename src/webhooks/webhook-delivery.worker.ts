@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { SyncService } from '../sync/sync.service.js';
 import { decideOutcome } from './delivery-policy.js';
 import { messagePublicId } from './webhook-event-types.js';
 import { WebhookSender } from './webhook-sender.js';
@@ -35,6 +36,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repo: WebhooksRepository,
     private readonly sender: WebhookSender,
+    private readonly sync: SyncService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -82,6 +84,9 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
       if (!this.stopping && Date.now() - this.lastHousekeeping >= HOUSEKEEPING_EVERY_MS) {
         const removed = await this.housekeeping();
         if (removed > 0) this.logger.log(`housekeeping removed ${removed} old webhook messages`);
+        // The sync change log ages out on the same round (31 days, longer than a sync token lives).
+        const pruned = await this.track(this.sync.pruneChanges());
+        if (pruned > 0) this.logger.log(`housekeeping removed ${pruned} old session changes`);
       }
     } catch (err) {
       // The database may be briefly away; the next round tries again.

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { SyncModule } from '../sync/sync.module.js';
 import { WebhookDeliveryWorker } from './webhook-delivery.worker.js';
 import { WebhookSender } from './webhook-sender.js';
 import { WebhooksController } from './webhooks.controller.js';
@@ -7,6 +8,7 @@ import { WebhooksService } from './webhooks.service.js';
 
 /** Webhook endpoints API and the outbox delivery worker (on when `webhooks.pollMs > 0`). */
 @Module({
+  imports: [SyncModule],
   controllers: [WebhooksController],
   providers: [WebhooksRepository, WebhooksService, WebhookSender, WebhookDeliveryWorker],
   exports: [WebhooksService],
