@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
+import { describeAccess, ROLE_MATRIX } from './common/auth/role-matrix.js';
 import { createValidationPipe } from './common/validation/validation.js';
 
 export const API_PREFIX = 'v1';
@@ -20,7 +21,20 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key' })
     .build();
-  return SwaggerModule.createDocument(app, config);
+  const document = SwaggerModule.createDocument(app, config);
+  // Each operation says who may call it, from the one role matrix.
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
+      const op = item[method];
+      if (!op) continue;
+      const route = `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`;
+      const access = describeAccess(route);
+      if (!access) continue;
+      op.description = op.description ? `${op.description}\n\n${access}` : access;
+      (op as unknown as Record<string, unknown>)['x-access'] = ROLE_MATRIX[route];
+    }
+  }
+  return document;
 }
 
 /**

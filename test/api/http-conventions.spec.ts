@@ -2,7 +2,7 @@ import request from 'supertest';
 import { persistClinicWithKeys, persistOperatorKey, type ClinicKeys } from '../factories/clinic.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 
-const PUBLIC_PATHS = new Set(['/health']);
+const PUBLIC_PATHS = new Set(['/health', '/v1/calendar/feeds/{token}.ics']);
 const SAMPLE_UUID = '00000000-0000-4000-8000-000000000000';
 
 interface Operation {
