@@ -45,7 +45,7 @@ const DEMO_CLOSURES = [
 ];
 
 // Fictional people.
-const DEMO_PATIENTS = [
+export const DEMO_PATIENTS = [
   { fullName: 'Jordan Rivera', dateOfBirth: '1986-04-12', weightKg: 78.5, phone: '+1 954 555 0142', preferredTimes: weekly(MON_FRI, '09:00', '12:00') },
   { fullName: 'Casey Thompson', dateOfBirth: '1992-09-30', weightKg: 64, phone: '+1 954 555 0178', preferredTimes: weekly(MON_FRI, '13:00', '17:00') },
   { fullName: 'Morgan Ellis', dateOfBirth: '1979-01-05', weightKg: 91.2, phone: '+1 954 555 0113', preferredTimes: [] },
