@@ -49,8 +49,10 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
-  // Security headers (HSTS, nosniff, frame-ancestors, CSP…); the API serves JSON and calendars only.
-  app.use(helmet());
+  // Security headers (HSTS, nosniff, frame-ancestors, CSP…). The CSP does not ask browsers to
+  // upgrade to https: the service itself speaks plain HTTP (TLS ends at a proxy), and /docs over
+  // http://127.0.0.1 would otherwise lose its scripts.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.set('query parser', 'simple');
   app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'health', method: RequestMethod.GET }] });
   app.useGlobalPipes(createValidationPipe());
