@@ -44,19 +44,42 @@ export class PlansRepository {
 
   /** A clinic and what it schedules with; null when there is no such clinic. */
   async clinicSetupOrNull(clinicId: string): Promise<ClinicSetup | null> {
-    const clinic = await this.dataSource.manager.findOneBy(ClinicEntity, { id: clinicId });
-    return clinic ? this.clinicSetup(clinicId) : null;
+    // One round trip: the clinic with its active chairs and staff and its closures, as JSON.
+    const [row] = await this.dataSource.query(
+      `SELECT json_build_object('id', c.id, 'name', c.name, 'timezone', c.timezone, 'openingHours', c.opening_hours,
+                                'version', c.version, 'createdAt', c.created_at, 'updatedAt', c.updated_at) AS clinic,
+              (SELECT coalesce(json_agg(json_build_object('clinicId', x.clinic_id, 'id', x.id, 'name', x.name, 'active', x.active,
+                                                          'createdAt', x.created_at, 'updatedAt', x.updated_at) ORDER BY x.name, x.id), '[]')
+                 FROM chairs x WHERE x.clinic_id = c.id AND x.active) AS chairs,
+              (SELECT coalesce(json_agg(json_build_object('clinicId', x.clinic_id, 'id', x.id, 'name', x.name, 'role', x.role,
+                                                          'availability', x.availability, 'maxConcurrentPatients', x.max_concurrent_patients,
+                                                          'active', x.active, 'createdAt', x.created_at, 'updatedAt', x.updated_at) ORDER BY x.name, x.id), '[]')
+                 FROM staff_members x WHERE x.clinic_id = c.id AND x.active) AS staff,
+              (SELECT coalesce(json_agg(json_build_object('clinicId', x.clinic_id, 'id', x.id, 'startDate', x.start_date, 'endDate', x.end_date,
+                                                          'startTime', x.start_time, 'endTime', x.end_time, 'reason', x.reason,
+                                                          'createdAt', x.created_at) ORDER BY x.start_date, x.id), '[]')
+                 FROM closures x WHERE x.clinic_id = c.id) AS closures
+         FROM clinics c WHERE c.id = $1`,
+      [clinicId],
+    );
+    if (!row) return null;
+    const dates = <T extends { createdAt: unknown; updatedAt?: unknown }>(x: T): T => ({
+      ...x,
+      createdAt: new Date(x.createdAt as string),
+      ...('updatedAt' in x ? { updatedAt: new Date(x.updatedAt as string) } : {}),
+    });
+    return {
+      clinic: dates(row.clinic as ClinicEntity),
+      chairs: (row.chairs as ChairEntity[]).map(dates),
+      staff: (row.staff as StaffMemberEntity[]).map(dates),
+      closures: (row.closures as ClosureEntity[]).map(dates),
+    };
   }
 
   async clinicSetup(clinicId: string): Promise<ClinicSetup> {
-    const mgr = this.dataSource.manager;
-    const [clinic, chairs, staff, closures] = await Promise.all([
-      mgr.findOneByOrFail(ClinicEntity, { id: clinicId }),
-      mgr.find(ChairEntity, { where: { clinicId, active: true }, order: { name: 'ASC', id: 'ASC' } }),
-      mgr.find(StaffMemberEntity, { where: { clinicId, active: true }, order: { name: 'ASC', id: 'ASC' } }),
-      mgr.find(ClosureEntity, { where: { clinicId } }),
-    ]);
-    return { clinic, chairs, staff, closures };
+    const setup = await this.clinicSetupOrNull(clinicId);
+    if (!setup) throw new Error(`clinic ${clinicId} vanished`);
+    return setup;
   }
 
   /**
@@ -107,20 +130,48 @@ export class PlansRepository {
   }
 
   async insertPlan(m: EntityManager, row: Omit<PlanEntity, 'id' | 'createdAt' | 'updatedAt' | 'status' | 'version'>): Promise<PlanEntity> {
-    const repo = m.getRepository(PlanEntity);
-    return repo.save(repo.create({ ...row, status: 'active', version: 1 }));
+    const [r] = await m.query(
+      `INSERT INTO plans (clinic_id, patient_id, protocol_id, protocol_version, tailoring, earliest_start, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, status, version, created_at, updated_at`,
+      [row.clinicId, row.patientId, row.protocolId, row.protocolVersion, JSON.stringify(row.tailoring), row.earliestStart, row.createdBy],
+    );
+    return Object.assign(new PlanEntity(), row, { id: r.id, status: r.status, version: r.version, createdAt: r.created_at, updatedAt: r.updated_at });
   }
 
+  /** Inserts sessions in one statement (one array per column), in the order given. */
   async insertSessions(m: EntityManager, rows: NewSession[]): Promise<SessionEntity[]> {
     if (rows.length === 0) return [];
-    const result = await m
-      .createQueryBuilder()
-      .insert()
-      .into(SessionEntity)
-      .values(rows.map((r) => ({ ...r, status: 'scheduled' as const, version: 1 })))
-      .returning('*')
-      .execute();
-    return (result.raw as Record<string, unknown>[]).map((r) => m.getRepository(SessionEntity).create(this.fromRaw(r)));
+    const col = <T>(f: (r: NewSession) => T): T[] => rows.map(f);
+    const raw: Record<string, unknown>[] = await m.query(
+      `INSERT INTO sessions (clinic_id, plan_id, patient_id, ref, step_key, occurrence, kind, label, starts_at, ends_at, occupied_until,
+                             chair_id, staff_id, staff_seat, planned_dose)
+       SELECT $1, $2, $3, u.ref, u.step_key, u.occurrence, u.kind, u.label, u.starts_at, u.ends_at, u.occupied_until,
+              u.chair_id, u.staff_id, u.staff_seat, u.planned_dose
+         FROM unnest($4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[],
+                                          $11::timestamptz[], $12::uuid[], $13::uuid[], $14::int[], $15::jsonb[]) WITH ORDINALITY
+                                    AS u(ref, step_key, occurrence, kind, label, starts_at, ends_at, occupied_until, chair_id, staff_id, staff_seat, planned_dose, n)
+       ORDER BY u.n
+       RETURNING *`,
+      [
+        rows[0].clinicId,
+        rows[0].planId,
+        rows[0].patientId,
+        col((r) => r.ref),
+        col((r) => r.stepKey),
+        col((r) => r.occurrence),
+        col((r) => r.kind),
+        col((r) => r.label),
+        col((r) => r.startsAt),
+        col((r) => r.endsAt),
+        col((r) => r.occupiedUntil),
+        col((r) => r.chairId),
+        col((r) => r.staffId),
+        col((r) => r.staffSeat),
+        col((r) => (r.plannedDose === null ? null : JSON.stringify(r.plannedDose))),
+      ],
+    );
+    const byRef = new Map(raw.map((r) => [r.ref as string, r]));
+    return rows.map((r) => Object.assign(new SessionEntity(), this.fromRaw(byRef.get(r.ref)!)));
   }
 
   private fromRaw(r: Record<string, unknown>): Partial<SessionEntity> {

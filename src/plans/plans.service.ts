@@ -17,6 +17,7 @@ import { horizonDaysFor, schedule } from '../scheduling/engine/schedule.js';
 import type { PlacedSession, ScheduleRequest } from '../scheduling/engine/types.js';
 import type { SessionEntity } from '../sessions/entities/session.entity.js';
 import type { PlanDto, PlanPreviewDto, PlanRequestDto, SessionViewDto } from './dto/plan.dto.js';
+import type { PatientEntity } from '../patients/entities/patient.entity.js';
 import type { PlanEntity } from './entities/plan.entity.js';
 import { PlanError, PlanErrorCode } from './plans.errors.js';
 import { sessionView } from '../sessions/session-view.js';
@@ -69,12 +70,12 @@ export class PlansService {
     return v;
   }
 
-  private async prepare(actor: Actor, dto: PlanRequestDto): Promise<Prepared> {
+  private async prepare(actor: Actor, dto: PlanRequestDto, found?: PatientEntity): Promise<Prepared> {
     // Doses, counts and spacing are clinical decisions: the front desk books the template as it is.
     if (actor.role === 'front_desk' && dto.tailoring && (dto.tailoring.weightKg !== undefined || (dto.tailoring.steps?.length ?? 0) > 0)) {
       throw new ForbiddenError('Only clinicians and admins may tailor a plan (dose, count, spacing, weight).');
     }
-    const patient = await this.repo.findPatient(dto.patientId, actor.clinicId);
+    const patient = found ?? (await this.repo.findPatient(dto.patientId, actor.clinicId));
     if (!patient) throw new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
     const [version, setup] = await Promise.all([
       this.resolveVersion(dto.protocolId, dto.protocolVersion, patient.clinicId),
@@ -294,7 +295,8 @@ export class PlansService {
     }
 
     for (let attempt = 1; ; attempt++) {
-      const prepared = await this.prepare(actor, dto);
+      // A second attempt reads the patient again: the first may have lost the race to an edit.
+      const prepared = await this.prepare(actor, dto, attempt === 1 ? patient : undefined);
       const placed = await this.plan(prepared);
       try {
         return await withRetries(() =>

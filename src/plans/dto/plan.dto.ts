@@ -4,7 +4,6 @@ import {
   ArrayMaxSize,
   IsArray,
   IsInt,
-  IsNumber,
   IsOptional,
   IsString,
   IsUUID,
@@ -13,7 +12,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IsLocalDate, IsOptionalNotNull, NoOverlappingIntervals } from '../../common/validation/validators.js';
+import { IsLocalDate, IsNumber, IsOptionalNotNull, NoOverlappingIntervals } from '../../common/validation/validators.js';
 import { WeeklyIntervalDto } from '../../common/validation/weekly-interval.dto.js';
 import { MAX_REPEAT } from '../../protocols/domain/protocol-step.js';
 
