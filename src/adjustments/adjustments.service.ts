@@ -379,9 +379,7 @@ export class AdjustmentsService {
     const plan = await this.plans.findPlan(planId, actor.clinicId);
     if (!plan) throw new PlanError(PlanErrorCode.PLAN_NOT_FOUND, 'No such plan.');
     const rows = await this.log.list(plan.clinicId, plan.id);
-    await this.dataSource.transaction((m) =>
-      this.audit.record(m, actor, { clinicId: plan.clinicId, action: 'plan.adjustments.read', entityType: 'plan', entityId: plan.id, patientId: plan.patientId }),
-    );
+    await this.audit.recordRead(actor, { clinicId: plan.clinicId, action: 'plan.adjustments.read', entityType: 'plan', entityId: plan.id, patientId: plan.patientId });
     return { items: rows.map((r) => ({ ...r, occurredAt: r.occurredAt.toISOString() })) };
   }
 

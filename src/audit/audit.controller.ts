@@ -92,9 +92,7 @@ export class AuditController {
     );
     const items = rows.slice(0, limit);
     if (q.patientId) {
-      await this.dataSource.transaction((m) =>
-        this.audit.record(m, actor, { clinicId: clinicId ?? null, action: 'audit.read', entityType: 'patient', entityId: q.patientId, patientId: q.patientId }),
-      );
+      await this.audit.recordRead(actor, { clinicId: clinicId ?? null, action: 'audit.read', entityType: 'patient', entityId: q.patientId, patientId: q.patientId });
     }
     const last = items[items.length - 1];
     return { items: items.map(toDto), nextCursor: rows.length > limit && last ? encodeCursor([last.occurred_at.toISOString(), last.id]) : null };

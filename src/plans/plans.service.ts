@@ -183,9 +183,7 @@ export class PlansService {
   async preview(actor: Actor, dto: PlanRequestDto): Promise<PlanPreviewDto> {
     const prepared = await this.prepare(actor, dto);
     const placed = await this.plan(prepared);
-    await this.dataSource.transaction((m) =>
-      this.audit.record(m, actor, { clinicId: prepared.setup.clinic.id, action: 'plan.preview', entityType: 'patient', entityId: prepared.patientId, patientId: prepared.patientId }),
-    );
+    await this.audit.recordRead(actor, { clinicId: prepared.setup.clinic.id, action: 'plan.preview', entityType: 'patient', entityId: prepared.patientId, patientId: prepared.patientId });
     return {
       patientId: prepared.patientId,
       protocolId: prepared.version.protocolId,
@@ -277,9 +275,7 @@ export class PlansService {
 
   /** A stored response returned again: still a read of the patient's plan, so audited. */
   private async replay(actor: Actor, prior: StoredResponse<PlanDto>): Promise<BookResult> {
-    await this.dataSource.transaction((m) =>
-      this.audit.record(m, actor, { clinicId: prior.body.clinicId, action: 'plan.read', entityType: 'plan', entityId: prior.body.id, patientId: prior.body.patientId }),
-    );
+    await this.audit.recordRead(actor, { clinicId: prior.body.clinicId, action: 'plan.read', entityType: 'plan', entityId: prior.body.id, patientId: prior.body.patientId });
     return { ...prior, replayed: true, replanned: false };
   }
 
@@ -341,9 +337,7 @@ export class PlansService {
     const plan = await this.repo.findPlan(id, actor.clinicId);
     if (!plan) throw new PlanError(PlanErrorCode.PLAN_NOT_FOUND, 'No such plan.');
     const [setup, sessions] = await Promise.all([this.repo.clinicSetup(plan.clinicId), this.repo.sessionsOf(plan.clinicId, [plan.id])]);
-    await this.dataSource.transaction((m) =>
-      this.audit.record(m, actor, { clinicId: plan.clinicId, action: 'plan.read', entityType: 'plan', entityId: plan.id, patientId: plan.patientId }),
-    );
+    await this.audit.recordRead(actor, { clinicId: plan.clinicId, action: 'plan.read', entityType: 'plan', entityId: plan.id, patientId: plan.patientId });
     return this.planView(setup, plan, sessions);
   }
 
@@ -352,9 +346,7 @@ export class PlansService {
     if (!patient) throw new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
     const plans = await this.repo.plansOfPatient(patient.clinicId, patient.id);
     const [setup, sessions] = await Promise.all([this.repo.clinicSetup(patient.clinicId), this.repo.sessionsOf(patient.clinicId, plans.map((p) => p.id))]);
-    await this.dataSource.transaction((m) =>
-      this.audit.record(m, actor, { clinicId: patient.clinicId, action: 'plan.list', entityType: 'patient', entityId: patient.id, patientId: patient.id }),
-    );
+    await this.audit.recordRead(actor, { clinicId: patient.clinicId, action: 'plan.list', entityType: 'patient', entityId: patient.id, patientId: patient.id });
     return { items: plans.map((p) => this.planView(setup, p, sessions.filter((s) => s.planId === p.id))) };
   }
 }

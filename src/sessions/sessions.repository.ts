@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { SessionEntity, type SessionStatus } from './entities/session.entity.js';
+import { sessionFromRow } from './session-row.js';
 
 export interface SessionFilter {
   clinicId: string;
@@ -30,27 +31,31 @@ export class SessionsRepository {
     return qb.getOne();
   }
 
-  /** The day sheet: sessions starting in [from, to), keyset-paged by (starts_at, id). */
-  list(f: SessionFilter): Promise<SessionEntity[]> {
-    const qb = this.dataSource
-      .getRepository(SessionEntity)
-      .createQueryBuilder('s')
-      .where('s.clinic_id = :clinicId AND s.starts_at >= :from AND s.starts_at < :to', { clinicId: f.clinicId, from: f.from, to: f.to });
-    if (f.chairId) qb.andWhere('s.chair_id = :chairId', { chairId: f.chairId });
-    if (f.staffId) qb.andWhere('s.staff_id = :staffId', { staffId: f.staffId });
-    if (f.patientId) qb.andWhere('s.patient_id = :patientId', { patientId: f.patientId });
-    if (f.status) qb.andWhere('s.status = :status', { status: f.status });
-    if (f.after) qb.andWhere('(s.starts_at, s.id) > (:at::timestamptz, :id::uuid)', { at: f.after[0], id: f.after[1] });
-    return qb.orderBy('s.starts_at', 'ASC').addOrderBy('s.id', 'ASC').limit(f.limit).getMany();
-  }
-
-  async patientNames(clinicId: string, ids: string[]): Promise<Map<string, string>> {
-    if (ids.length === 0) return new Map();
-    const rows: { id: string; full_name: string }[] = await this.dataSource.query(`SELECT id, full_name FROM patients WHERE clinic_id = $1 AND id = ANY($2)`, [
-      clinicId,
-      ids,
-    ]);
-    return new Map(rows.map((r) => [r.id, r.full_name]));
+  /** The day sheet: sessions starting in [from, to) with their patient's name, keyset-paged by (starts_at, id). */
+  async list(f: SessionFilter): Promise<{ session: SessionEntity; patientName: string }[]> {
+    const params: unknown[] = [f.clinicId, f.from, f.to];
+    const where = ['s.clinic_id = $1', 's.starts_at >= $2', 's.starts_at < $3'];
+    const add = (column: string, value: unknown) => {
+      params.push(value);
+      where.push(`${column} = $${params.length}`);
+    };
+    if (f.chairId) add('s.chair_id', f.chairId);
+    if (f.staffId) add('s.staff_id', f.staffId);
+    if (f.patientId) add('s.patient_id', f.patientId);
+    if (f.status) add('s.status', f.status);
+    if (f.after) {
+      params.push(f.after[0], f.after[1]);
+      where.push(`(s.starts_at, s.id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(f.limit);
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT s.*, p.full_name AS patient_full_name
+         FROM sessions s JOIN patients p ON p.clinic_id = s.clinic_id AND p.id = s.patient_id
+        WHERE ${where.join(' AND ')}
+        ORDER BY s.starts_at, s.id LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((r) => ({ session: sessionFromRow(r), patientName: r.patient_full_name as string }));
   }
 
   /**

@@ -80,18 +80,14 @@ export class SessionsService {
       after: decodeCursor(q.cursor, ['timestamp', 'uuid']),
     });
     const items = rows.slice(0, limit);
-    const names = await this.repo.patientNames(clinicId, [...new Set(items.map((s) => s.patientId))]);
-    await this.dataSource.transaction((m) =>
-      this.audit.record(
-        m,
-        actor,
-        items.map((s) => ({ clinicId, action: 'session.list', entityType: 'session', entityId: s.id, patientId: s.patientId })),
-      ),
+    await this.audit.recordRead(
+      actor,
+      items.map(({ session: s }) => ({ clinicId, action: 'session.list', entityType: 'session', entityId: s.id, patientId: s.patientId })),
     );
-    const last = items[items.length - 1];
+    const last = items[items.length - 1]?.session;
     return {
       timezone: ctx.timezone,
-      items: items.map((s): DaySheetEntryDto => ({ ...sessionView(ctx, s), patient: { id: s.patientId, fullName: names.get(s.patientId) ?? '' } })),
+      items: items.map(({ session: s, patientName }): DaySheetEntryDto => ({ ...sessionView(ctx, s), patient: { id: s.patientId, fullName: patientName } })),
       nextCursor: rows.length > limit && last ? encodeCursor([last.startsAt.toISOString(), last.id]) : null,
     };
   }
@@ -99,9 +95,7 @@ export class SessionsService {
   async get(actor: Actor, id: string): Promise<SessionViewDto> {
     const s = await this.repo.find(id, actor.clinicId);
     if (!s) throw notFound();
-    await this.dataSource.transaction((m) =>
-      this.audit.record(m, actor, { clinicId: s.clinicId, action: 'session.read', entityType: 'session', entityId: s.id, patientId: s.patientId }),
-    );
+    await this.audit.recordRead(actor, { clinicId: s.clinicId, action: 'session.read', entityType: 'session', entityId: s.id, patientId: s.patientId });
     return sessionView(await this.context(s.clinicId), s);
   }
 

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsISO8601, IsNumber, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsNumber } from '../../common/validation/validators.js';
 import { PageQueryDto } from '../../common/paging/page-query.dto.js';
 import { SessionViewDto } from '../../plans/dto/plan.dto.js';
 import { DOSE_UNITS, type DoseUnit } from '../../protocols/domain/protocol-step.js';
