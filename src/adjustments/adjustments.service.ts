@@ -7,6 +7,7 @@ import type { FixedPlacement } from '../scheduling/engine/types.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../common/auth/actor.js';
 import { Clock } from '../common/clock/clock.js';
+import { lockClinicSchedule } from '../common/database/schedule-lock.js';
 import { withRetries } from '../common/database/transactions.js';
 import { CommonErrorCode, ForbiddenError, ValidationFailedError } from '../common/errors/common.errors.js';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -396,6 +397,8 @@ export class AdjustmentsService {
       const plan = await this.writes.lockPlan(m, planId, actor.clinicId);
       if (!plan) throw new PlanError(PlanErrorCode.PLAN_NOT_FOUND, 'No such plan.');
       requireIfMatch(ifMatch, planEtag(plan.version));
+      // Committed changes wait for the clinic's other schedule writers (bookings, adjustments); see lockClinicSchedule.
+      if (!preview) await lockClinicSchedule(m, plan.clinicId);
       const [sessions, steps] = await Promise.all([this.writes.sessions(m, plan), this.writes.versionSteps(m, plan)]);
       if (dto.type === 'reschedule') return this.reschedule(m, actor, plan, sessions, steps, dto, preview);
       if (dto.type === 'add') return this.add(m, actor, plan, sessions, steps, dto, preview);

@@ -4,6 +4,7 @@ import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../common/auth/actor.js';
 import { Clock } from '../common/clock/clock.js';
+import { lockClinicSchedule } from '../common/database/schedule-lock.js';
 import { withRetries } from '../common/database/transactions.js';
 import { CommonErrorCode, ForbiddenError, ValidationFailedError } from '../common/errors/common.errors.js';
 import { sqlState } from '../common/errors/database-errors.js';
@@ -304,6 +305,7 @@ export class PlansService {
                 return { ...prior, replayed: true, replanned: false };
               }
             }
+            await lockClinicSchedule(m, clinicId);
             const body = await this.write(m, actor, dto, prepared, placed);
             if (idempotencyKey) {
               await this.idempotency.store(m, { clinicId, key: idempotencyKey, actorKeyId: actor.keyId, methodPath, hash, status: 201, body });

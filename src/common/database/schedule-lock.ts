@@ -1,0 +1,15 @@
+import type { EntityManager } from 'typeorm';
+
+/** The namespace of the two-key advisory locks below (one-key locks live in another key space). */
+const SCHEDULE_LOCK_NAMESPACE = 0x43_48_53; // "CHS"
+
+/**
+ * Serializes the writers of one clinic's schedule (bookings, committed adjustments) for the rest
+ * of the transaction. The exclusion constraints stay the guarantee; the lock only orders writers,
+ * because two transactions inserting sessions that overlap each other's would otherwise wait on
+ * one another until PostgreSQL's deadlock detector (after `deadlock_timeout`, 1 s by default)
+ * aborts one. Writers of other clinics are not affected.
+ */
+export async function lockClinicSchedule(m: EntityManager, clinicId: string): Promise<void> {
+  await m.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SCHEDULE_LOCK_NAMESPACE, clinicId]);
+}
