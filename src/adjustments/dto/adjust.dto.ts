@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsNumber, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { IsNumber } from '../../common/validation/validators.js';
 
 export const ADJUSTMENT_TYPES = ['change_dose', 'skip', 'cancel_remaining', 'change_chair', 'change_staff', 'reschedule', 'add'] as const;
 export type AdjustmentType = (typeof ADJUSTMENT_TYPES)[number];

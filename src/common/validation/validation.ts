@@ -12,7 +12,8 @@ export function flattenValidationErrors(errors: ValidationError[], prefix = ''):
       // class-validator names only the leaf property; say which field in full.
       out.push({ field, message: message.replace(/^property (\S+) should not exist$/, 'is not a known field') });
     }
-    if (e.children?.length) out.push(...flattenValidationErrors(e.children, field));
+    // A loop, not push(...): 10,000 invalid array items give more errors than a call may take arguments (a RangeError, so a 500).
+    if (e.children?.length) for (const child of flattenValidationErrors(e.children, field)) out.push(child);
   }
   return out;
 }

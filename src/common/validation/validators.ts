@@ -1,4 +1,4 @@
-import { registerDecorator, ValidateIf, type ValidationArguments, type ValidationOptions } from 'class-validator';
+import { isNumber, registerDecorator, ValidateIf, type IsNumberOptions, type ValidationArguments, type ValidationOptions } from 'class-validator';
 import { DateTime, IANAZone } from 'luxon';
 import type { WeeklyInterval } from '../weekly-interval.js';
 
@@ -107,3 +107,21 @@ export function MaxChars(n: number, options?: ValidationOptions): PropertyDecora
 /** Optional, but when present must not be null (for fields stored NOT NULL). */
 export const IsOptionalNotNull = (options?: ValidationOptions): PropertyDecorator =>
   ValidateIf((_: object, v: unknown) => v !== undefined, options);
+
+/** Decimal places of a number, also when JavaScript prints it in exponent form (1e-7 has 7, 1.5e-7 has 8). */
+export function decimalPlaces(n: number): number {
+  const [mantissa, exponent] = Math.abs(n).toString().split('e');
+  return Math.max(0, (mantissa.split('.')[1]?.length ?? 0) - Number(exponent ?? 0));
+}
+
+/**
+ * class-validator's IsNumber, with the same options and message, minus its crash: its own
+ * maxDecimalPlaces check throws a TypeError on a number JavaScript prints in exponent form
+ * (`{"weightKg": 1e-7}`, `?limit=1e-7`), which became a 500 instead of a 400.
+ */
+export function IsNumber(options: IsNumberOptions = {}, validationOptions?: ValidationOptions): PropertyDecorator {
+  const { maxDecimalPlaces, ...rest } = options;
+  return decorator('isNumber', '$property must be a number conforming to the specified constraints', (v) =>
+    isNumber(v, rest) && (maxDecimalPlaces === undefined || decimalPlaces(v as number) <= maxDecimalPlaces),
+  )(validationOptions);
+}

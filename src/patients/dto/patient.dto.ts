@@ -4,7 +4,6 @@ import {
   ArrayMaxSize,
   IsArray,
   IsEmail,
-  IsNumber,
   IsOptional,
   IsString,
   IsUUID,
@@ -15,7 +14,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IsLocalDate, IsOptionalNotNull, NoOverlappingIntervals } from '../../common/validation/validators.js';
+import { IsLocalDate, IsNumber, IsOptionalNotNull, NoOverlappingIntervals } from '../../common/validation/validators.js';
 import { WeeklyIntervalDto } from '../../common/validation/weekly-interval.dto.js';
 
 export class CreatePatientDto {
