@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { describeAccess, ROLE_MATRIX } from './common/auth/role-matrix.js';
+import { answerClientErrors } from './common/http/problem-details.filter.js';
 import { createValidationPipe } from './common/validation/validation.js';
 
 export const API_PREFIX = 'v1';
@@ -48,6 +49,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
     bodyParser: false, // JsonBodyMiddleware parses bodies, after the request logger
   });
   app.useLogger(app.get(Logger));
+  answerClientErrors(app.getHttpServer());
   app.disable('x-powered-by');
   // Security headers (HSTS, nosniff, frame-ancestors, CSP…). The CSP does not ask browsers to
   // upgrade to https: the service itself speaks plain HTTP (TLS ends at a proxy), and /docs over

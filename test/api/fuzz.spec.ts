@@ -769,6 +769,11 @@ describe('bad input: fuzzing every write route never gives a 5xx nor a half-writ
     for (const [what, go, code] of cases) {
       const res = await go();
       expect({ what, status: res.status, code: res.body.code, type: res.headers['content-type'] }).toEqual({ what, status: 400, code, type: expect.stringMatching(/^application\/problem\+json/) });
+      // However many fields are wrong, the answer lists at most 100 of them and says how many there were.
+      if (what === '10,000 steps') {
+        expect(res.body.errors).toHaveLength(100);
+        expect(res.body.detail).toMatch(/^The request has \d{5,} invalid fields; the first 100 are listed\.$/);
+      }
     }
     // Deep enough for every real body (protocol steps nest 4 levels), refused only past 32.
     expect((await request(t.http).post('/v1/patients').set(admin).send(makePatient({ notes: deep(31) }))).body.code).toBe('VALIDATION_FAILED');

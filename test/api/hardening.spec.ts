@@ -1,3 +1,4 @@
+import net, { type AddressInfo } from 'node:net';
 import request from 'supertest';
 import { persistClinicWithKeys, type ClinicKeys } from '../factories/clinic.factory.js';
 import { expectProblem } from '../support/problem.js';
@@ -48,6 +49,37 @@ describe('security headers', () => {
       .send(JSON.stringify({ fullName: 'x'.repeat(1_100_000), dateOfBirth: '1980-01-01' }));
     expectProblem(res, 413, 'PAYLOAD_TOO_LARGE');
     expect(await t.dataSource.query('SELECT count(*)::int AS n FROM patients')).toEqual(before);
+  });
+});
+
+describe('requests Node refuses before any handler', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+    await new Promise<void>((r) => t.http.listen(0, '127.0.0.1', r));
+  });
+  afterAll(() => t.close());
+
+  const raw = (text: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const { port } = t.http.address() as AddressInfo;
+      const socket = net.connect(port, '127.0.0.1', () => socket.write(text));
+      let out = '';
+      socket.on('data', (c) => (out += c));
+      socket.on('end', () => resolve(out));
+      socket.on('error', reject);
+      socket.setTimeout(5000, () => socket.destroy(new Error('no answer')));
+    });
+
+  it.each([
+    ['a head over 16 KB', `GET /v1/patients HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+    ['a broken request line', 'NOT HTTP AT ALL\r\n\r\n', 400, 'MALFORMED_REQUEST'],
+  ])('%s gets problem+json', async (_what, text, status, code) => {
+    const answer = await raw(text);
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    expect(head).toMatch(/Content-Type: application\/problem\+json/i);
+    expect(JSON.parse(body)).toMatchObject({ status, code });
   });
 });
 

@@ -27,7 +27,7 @@ describe('statusForCode', () => {
   it('maps every code to an HTTP error status', () => {
     for (const code of ALL_CODES) {
       const status = statusForCode(code);
-      expect([400, 401, 403, 404, 409, 410, 412, 413, 415, 422, 428, 429, 500, 503]).toContain(status);
+      expect([400, 401, 403, 404, 409, 410, 412, 413, 415, 422, 428, 429, 431, 500, 503]).toContain(status);
     }
   });
   it.each([

@@ -70,6 +70,8 @@ export function statusForCode(code: ErrorCode): number {
       return 428;
     case CommonErrorCode.RATE_LIMITED:
       return 429;
+    case CommonErrorCode.HEADERS_TOO_LARGE:
+      return 431;
     case PlanErrorCode.PLAN_INFEASIBLE:
     case PlanErrorCode.PROTOCOL_VERSION_RETIRED:
     case PlanErrorCode.IDEMPOTENCY_KEY_REUSED:

@@ -1,4 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Request, Response } from 'express';
 import { CommonErrorCode } from '../errors/common.errors.js';
 import { translateDatabaseError } from '../errors/database-errors.js';
@@ -32,6 +34,7 @@ const TITLES: Record<number, string> = {
   422: 'Unprocessable Content',
   428: 'Precondition Required',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -103,6 +106,28 @@ export function problemBody(error: DomainError, req?: Request): ProblemDetails {
 
 export function sendProblem(res: Response, body: ProblemDetails): void {
   res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
+}
+
+/**
+ * Requests Node's HTTP parser refuses before any handler sees them (a head over 16 KB, a broken
+ * request line) also answer problem+json, then the connection closes.
+ */
+export function answerClientErrors(server: Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const error =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? new DomainError(CommonErrorCode.HEADERS_TOO_LARGE, 'The request line and headers are too large (16 KB at most).')
+        : new DomainError(CommonErrorCode.MALFORMED_REQUEST, 'The request could not be parsed as HTTP.');
+    const body = JSON.stringify(problemBody(error));
+    const status = statusForCode(error.code);
+    socket.end(
+      `HTTP/1.1 ${status} ${TITLES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
 }
 
 /** Every error leaves as RFC 9457 application/problem+json; internals never reach the client. */

@@ -18,6 +18,9 @@ export function flattenValidationErrors(errors: ValidationError[], prefix = ''):
   return out;
 }
 
+/** At most this many field errors in one answer: a hostile body must not make a huge one. */
+export const MAX_REPORTED_ERRORS = 100;
+
 /** The global pipe: strips nothing silently — unknown fields are refused — and reports every field. */
 export function createValidationPipe(): ValidationPipe {
   return new ValidationPipe({
@@ -27,7 +30,12 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     transformOptions: { enableImplicitConversion: false },
     validationError: { target: false, value: false },
-    exceptionFactory: (errors) => new ValidationFailedError(flattenValidationErrors(errors)),
+    exceptionFactory: (errors) => {
+      const all = flattenValidationErrors(errors);
+      return all.length <= MAX_REPORTED_ERRORS
+        ? new ValidationFailedError(all)
+        : new ValidationFailedError(all.slice(0, MAX_REPORTED_ERRORS), `The request has ${all.length} invalid fields; the first ${MAX_REPORTED_ERRORS} are listed.`);
+    },
   });
 }
 
