@@ -49,6 +49,12 @@ export interface BookResult {
 const toMinute = (d: Date) => Math.round(d.getTime() / 60000);
 const fromMinute = (m: number) => new Date(m * 60000);
 
+
+/** The value of a settled promise, or its error thrown. */
+function settled<T>(r: PromiseSettledResult<T>): T {
+  if (r.status === 'rejected') throw r.reason;
+  return r.value;
+}
 /** Preview and booking of whole series. */
 @Injectable()
 export class PlansService {
@@ -76,12 +82,19 @@ export class PlansService {
     if (actor.role === 'front_desk' && dto.tailoring && (dto.tailoring.weightKg !== undefined || (dto.tailoring.steps?.length ?? 0) > 0)) {
       throw new ForbiddenError('Only clinicians and admins may tailor a plan (dose, count, spacing, weight).');
     }
-    const patient = found ?? (await this.repo.findPatient(dto.patientId, actor.clinicId));
-    if (!patient) throw new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
-    const [version, setup] = await Promise.all([
-      this.resolveVersion(dto.protocolId, dto.protocolVersion, patient.clinicId),
-      this.repo.clinicSetup(patient.clinicId),
+    // Patient, protocol version and clinic set-up are read side by side (an operator key learns
+    // the clinic from the patient first). A missing patient is reported before anything else.
+    const patientRead = found ? Promise.resolve(found) : this.repo.findPatient(dto.patientId, actor.clinicId);
+    const clinicId = found?.clinicId ?? actor.clinicId ?? (await patientRead)?.clinicId;
+    const [patientR, versionR, setupR] = await Promise.allSettled([
+      patientRead,
+      clinicId ? this.resolveVersion(dto.protocolId, dto.protocolVersion, clinicId) : Promise.resolve(null),
+      clinicId ? this.repo.clinicSetupOrNull(clinicId) : Promise.resolve(null),
     ]);
+    const patient = settled(patientR);
+    if (!patient) throw new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
+    const version = settled(versionR)!;
+    const setup = settled(setupR)!;
     const zone = setup.clinic.timezone;
 
     const today = this.clock.now().setZone(zone).toISODate()!;
