@@ -78,8 +78,8 @@ export class AdjustmentsService {
    * Is the chair or staff member free for this session at its current time? Asked of the engine
    * (the same rules as booking: presence, opening hours, capacity), without the session itself.
    */
-  private async checkResource(clinicId: string, s: SessionEntity, effect: { kind: 'chair'; chairId: string } | { kind: 'staff'; staffId: string }, steps: ProtocolStep[]): Promise<void> {
-    const setup = await this.plans.clinicSetup(clinicId);
+  private async checkResource(m: EntityManager, clinicId: string, s: SessionEntity, effect: { kind: 'chair'; chairId: string } | { kind: 'staff'; staffId: string }, steps: ProtocolStep[]): Promise<void> {
+    const setup = await this.plans.clinicSetup(clinicId, m);
     if (effect.kind === 'chair' && !setup.chairs.some((c) => c.id === effect.chairId)) {
       throw new ValidationFailedError([{ field: 'chairId', message: 'no such active chair in this clinic' }]);
     }
@@ -95,6 +95,7 @@ export class AdjustmentsService {
       day.plus({ days: 1 }).startOf('day').toJSDate(),
       { chairs: setup.chairs.map((c) => c.id), staff: setup.staff.map((x) => x.id), patientId: s.patientId },
       { sessionId: s.id },
+      m,
     );
     const slots = availableSlots({
       ...clinicForEngine(setup),
@@ -189,6 +190,7 @@ export class AdjustmentsService {
    * session (or now) to beyond its last by the template's span plus `slackDays`.
    */
   private async placeAround(
+    m: EntityManager,
     plan: PlanEntity,
     sessions: SessionEntity[],
     toPlace: SessionToPlace[],
@@ -198,7 +200,10 @@ export class AdjustmentsService {
     slackDays: number,
   ) {
     const now = this.clock.now();
-    const [setup, patient] = await Promise.all([this.plans.clinicSetup(plan.clinicId), this.plans.findPatient(plan.patientId, plan.clinicId)]);
+    // Read through the transaction's own connection: borrowing more from the pool while holding
+    // one starves the pool under concurrent adjustments.
+    const setup = await this.plans.clinicSetup(plan.clinicId, m);
+    const patient = await this.plans.findPatient(plan.patientId, plan.clinicId, m);
     const zone = setup.clinic.timezone;
     const edges = extra ? [extra.setZone(zone)] : [];
     const firstDay = DateTime.min(now.setZone(zone), ...edges, ...sessions.map((s) => DateTime.fromJSDate(s.startsAt, { zone }))).startOf('day');
@@ -210,6 +215,7 @@ export class AdjustmentsService {
       firstDay.plus({ days: horizonDays + 1 }).toJSDate(),
       { chairs: setup.chairs.map((c) => c.id), staff: setup.staff.map((x) => x.id), patientId: plan.patientId },
       { planId: plan.id },
+      m,
     );
     const result = schedule({
       ...clinicForEngine(setup),
@@ -245,7 +251,7 @@ export class AdjustmentsService {
   ): Promise<{ body: AdjustmentResultDto; etag: string }> {
     const byRef = new Map(sessions.map((s) => [s.ref, s]));
     const now = this.clock.now();
-    const { result, zone } = await this.placeAround(plan, sessions, toPlace, fixed, prefer, opts.extra, 7);
+    const { result, zone } = await this.placeAround(m, plan, sessions, toPlace, fixed, prefer, opts.extra, 7);
     if (result.kind === 'infeasible') {
       throw new PlanError(PlanErrorCode.PLAN_INFEASIBLE, `The change does not fit: ${result.binding.message}.`, { binding: result.binding, earliestStart: null });
     }
@@ -344,7 +350,7 @@ export class AdjustmentsService {
 
     const now = this.clock.now();
     // Room for the new occurrence beyond the plan: its gap, and some weeks to find a free time.
-    const { result, zone } = await this.placeAround(plan, live, [...existing, added], fixed, {}, undefined, 60);
+    const { result, zone } = await this.placeAround(m, plan, live, [...existing, added], fixed, {}, undefined, 60);
     if (result.kind === 'infeasible') {
       throw new PlanError(PlanErrorCode.PLAN_INFEASIBLE, `No time fits the added session: ${result.binding.message}.`, { binding: result.binding, earliestStart: null });
     }
@@ -411,7 +417,7 @@ export class AdjustmentsService {
       }
       for (const c of outcome.changes) {
         if (c.effect.kind === 'chair' || c.effect.kind === 'staff') {
-          await this.checkResource(plan.clinicId, sessions.find((s) => s.id === c.session.id)!, c.effect, steps);
+          await this.checkResource(m, plan.clinicId, sessions.find((s) => s.id === c.session.id)!, c.effect, steps);
         }
       }
       const changes = outcome.changes.map((c) => ({ sessionId: c.session.id, ref: c.session.ref, before: c.before, after: c.after }));

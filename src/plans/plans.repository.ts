@@ -39,14 +39,14 @@ export interface SeatUse {
 export class PlansRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  findPatient(id: string, clinicId: string | null): Promise<PatientEntity | null> {
-    return this.dataSource.manager.findOneBy(PatientEntity, clinicId === null ? { id } : { clinicId, id });
+  findPatient(id: string, clinicId: string | null, m: EntityManager = this.dataSource.manager): Promise<PatientEntity | null> {
+    return m.findOneBy(PatientEntity, clinicId === null ? { id } : { clinicId, id });
   }
 
   /** A clinic and what it schedules with; null when there is no such clinic. */
-  async clinicSetupOrNull(clinicId: string): Promise<ClinicSetup | null> {
+  async clinicSetupOrNull(clinicId: string, m: EntityManager = this.dataSource.manager): Promise<ClinicSetup | null> {
     // One round trip: the clinic with its active chairs and staff and its closures, as JSON.
-    const [row] = await this.dataSource.query(
+    const [row] = await m.query(
       `SELECT json_build_object('id', c.id, 'name', c.name, 'timezone', c.timezone, 'openingHours', c.opening_hours,
                                 'version', c.version, 'createdAt', c.created_at, 'updatedAt', c.updated_at) AS clinic,
               (SELECT coalesce(json_agg(json_build_object('clinicId', x.clinic_id, 'id', x.id, 'name', x.name, 'active', x.active,
@@ -77,8 +77,8 @@ export class PlansRepository {
     };
   }
 
-  async clinicSetup(clinicId: string): Promise<ClinicSetup> {
-    const setup = await this.clinicSetupOrNull(clinicId);
+  async clinicSetup(clinicId: string, m?: EntityManager): Promise<ClinicSetup> {
+    const setup = await this.clinicSetupOrNull(clinicId, m);
     if (!setup) throw new Error(`clinic ${clinicId} vanished`);
     return setup;
   }
@@ -93,11 +93,15 @@ export class PlansRepository {
     to: Date,
     ids: { chairs: string[]; staff: string[]; patientId: string },
     exclude: { sessionId?: string; planId?: string } = {},
+    m?: EntityManager,
   ): Promise<BookedSession[]> {
     // Decoding is most of the cost: integer minutes, chair and staff as positions in the lists
-    // the engine already has, the patient as a flag; straight to the pool in array mode.
-    const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
-    const res = await pool.query<[number, number, number | null, number | null, boolean, number | null]>({
+    // the engine already has, the patient as a flag; straight to pg in array mode (the
+    // transaction's own connection when given one, else the pool).
+    const client: pg.Pool | pg.PoolClient = m?.queryRunner
+      ? ((await m.queryRunner.connect()) as pg.PoolClient)
+      : (this.dataSource.driver as unknown as { master: pg.Pool }).master;
+    const res = await client.query<[number, number, number | null, number | null, boolean, number | null]>({
       // A session holds its resources at most a day (duration and recovery are each ≤ 12 h), so
       // starting no earlier than a day before `from` covers every overlap.
       text: `SELECT (date_part('epoch', starts_at) / 60)::int, (date_part('epoch', occupied_until) / 60)::int,

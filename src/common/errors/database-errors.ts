@@ -1,4 +1,4 @@
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { CommonErrorCode } from './common.errors.js';
 import { DomainError } from './domain-error.js';
 
@@ -16,6 +16,9 @@ export function sqlState(err: unknown): string | undefined {
 const camelCase = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 export function isConnectionError(err: unknown): boolean {
+  // TypeORM releases a transaction's query runner when its connection dies between statements;
+  // the next statement (or COMMIT) then meets a released runner.
+  if (err instanceof QueryRunnerAlreadyReleasedError || err instanceof QueryRunnerProviderAlreadyReleasedError) return true;
   const code = sqlState(err);
   if (code && CONNECTION_ERROR_CODES.has(code)) return true;
   const message = err instanceof Error ? err.message : '';
