@@ -43,11 +43,31 @@ export class AuditService {
    * write's, whose audit rows commit with the write.
    */
   recordRead(actor: AuditActor | null, entries: AuditEntry | AuditEntry[]): Promise<void> {
-    if (Array.isArray(entries) && entries.length === 0) return Promise.resolve();
-    return this.dataSource.transaction(async (m) => {
-      await m.query('SET LOCAL synchronous_commit = off');
-      await this.record(m, actor, entries);
-    });
+    const list = Array.isArray(entries) ? entries : [entries];
+    if (list.length === 0) return Promise.resolve();
+    const col = <T>(f: (e: AuditEntry) => T): T[] => list.map(f);
+    // One statement, so one round trip: it is its own transaction, and set_config(…, true) lasts
+    // until that transaction's commit, which therefore does not wait for the flush.
+    return this.dataSource
+      .query(
+        `WITH relaxed AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))
+         INSERT INTO audit_events (clinic_id, occurred_at, actor_key_id, actor_role, action, entity_type, entity_id, patient_id, request_id, route)
+         SELECT e.clinic_id, $1, $2, $3, e.action, e.entity_type, e.entity_id, e.patient_id, $4, $5
+           FROM relaxed, unnest($6::uuid[], $7::text[], $8::text[], $9::uuid[], $10::uuid[]) AS e(clinic_id, action, entity_type, entity_id, patient_id)`,
+        [
+          this.clock.now().toJSDate(),
+          actor?.keyId ?? null,
+          actor?.role ?? 'system',
+          actor?.requestId ?? null,
+          actor?.route ?? null,
+          col((e) => e.clinicId),
+          col((e) => e.action),
+          col((e) => e.entityType),
+          col((e) => e.entityId ?? null),
+          col((e) => e.patientId ?? null),
+        ],
+      )
+      .then(() => undefined);
   }
 
   async record(manager: EntityManager, actor: AuditActor | null, entries: AuditEntry | AuditEntry[]): Promise<void> {

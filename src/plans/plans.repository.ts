@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type pg from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ChairEntity } from '../clinics/entities/chair.entity.js';
 import { ClinicEntity } from '../clinics/entities/clinic.entity.js';
@@ -96,31 +95,36 @@ export class PlansRepository {
     m?: EntityManager,
   ): Promise<BookedSession[]> {
     // Decoding is most of the cost: integer minutes, chair and staff as positions in the lists
-    // the engine already has, the patient as a flag; straight to pg in array mode (the
-    // transaction's own connection when given one, else the pool).
-    const client: pg.Pool | pg.PoolClient = m?.queryRunner
-      ? ((await m.queryRunner.connect()) as pg.PoolClient)
-      : (this.dataSource.driver as unknown as { master: pg.Pool }).master;
-    const res = await client.query<[number, number, number | null, number | null, boolean, number | null]>({
-      // A session holds its resources at most a day (duration and recovery are each ≤ 12 h), so
-      // starting no earlier than a day before `from` covers every overlap.
-      text: `SELECT (date_part('epoch', starts_at) / 60)::int, (date_part('epoch', occupied_until) / 60)::int,
-                    array_position($4::uuid[], chair_id), array_position($5::uuid[], staff_id), patient_id = $6, staff_seat
+    // the engine already has, the patient as a flag — all in one text value, six integers per
+    // session, comma-separated (0 for "none"), split and parsed in one pass. Through the caller's
+    // transaction when given one.
+    // A session holds its resources at most a day (duration and recovery are each ≤ 12 h), so
+    // starting no earlier than a day before `from` covers every overlap.
+    const rows: { packed: string | null }[] = await (m ?? this.dataSource.manager).query(
+      `SELECT string_agg(concat_ws(',', (date_part('epoch', starts_at) / 60)::int, (date_part('epoch', occupied_until) / 60)::int,
+                                         coalesce(array_position($4::uuid[], chair_id), 0), coalesce(array_position($5::uuid[], staff_id), 0),
+                                         (patient_id = $6)::int, coalesce(staff_seat, 0)), ',') AS packed
                FROM sessions
               WHERE clinic_id = $1 AND starts_at >= $2::timestamptz - interval '1 day' AND starts_at < $3
                 AND occupied_until > $2 AND ${ACTIVE} AND id IS DISTINCT FROM $7 AND plan_id IS DISTINCT FROM $8`,
-      values: [clinicId, from, to, ids.chairs, ids.staff, ids.patientId, exclude.sessionId ?? null, exclude.planId ?? null],
-      rowMode: 'array',
-    });
-    return res.rows.map((r) => ({
-      start: r[0],
-      end: r[1],
-      chairId: r[2] === null ? null : ids.chairs[r[2] - 1],
-      staffId: r[3] === null ? null : ids.staff[r[3] - 1],
-      // Other patients' sessions only matter for chairs and staff: a marker no patient id can equal.
-      patientId: r[4] ? ids.patientId : OTHER_PATIENT,
-      staffSeat: r[5],
-    }));
+      [clinicId, from, to, ids.chairs, ids.staff, ids.patientId, exclude.sessionId ?? null, exclude.planId ?? null],
+    );
+    const packed = rows[0]?.packed;
+    if (!packed) return [];
+    const n = packed.split(',').map(Number);
+    const out: BookedSession[] = new Array(n.length / 6);
+    for (let i = 0, k = 0; i < n.length; i += 6, k++) {
+      out[k] = {
+        start: n[i],
+        end: n[i + 1],
+        chairId: n[i + 2] === 0 ? null : ids.chairs[n[i + 2] - 1],
+        staffId: n[i + 3] === 0 ? null : ids.staff[n[i + 3] - 1],
+        // Other patients' sessions only matter for chairs and staff: a marker no patient id can equal.
+        patientId: n[i + 4] === 1 ? ids.patientId : OTHER_PATIENT,
+        staffSeat: n[i + 5] === 0 ? null : n[i + 5],
+      };
+    }
+    return out;
   }
 
   /** Seats held by active sessions of these staff members overlapping [from, to). */

@@ -196,8 +196,21 @@ export class PlansService {
   /** The plan that booking would make, without writing it (the read of patient data is audited). */
   async preview(actor: Actor, dto: PlanRequestDto): Promise<PlanPreviewDto> {
     const prepared = await this.prepare(actor, dto);
-    const placed = await this.plan(prepared);
-    await this.audit.recordRead(actor, { clinicId: prepared.setup.clinic.id, action: 'plan.preview', entityType: 'patient', entityId: prepared.patientId, patientId: prepared.patientId });
+    // The patient's data has been read: the audit row is written while the engine plans, and
+    // nothing is answered before it is in.
+    const audited = this.audit.recordRead(actor, {
+      clinicId: prepared.setup.clinic.id,
+      action: 'plan.preview',
+      entityType: 'patient',
+      entityId: prepared.patientId,
+      patientId: prepared.patientId,
+    });
+    let placed: PlacedSession[];
+    try {
+      placed = await this.plan(prepared);
+    } finally {
+      await audited;
+    }
     return {
       patientId: prepared.patientId,
       protocolId: prepared.version.protocolId,

@@ -160,9 +160,18 @@ class Scheduler {
     this.g = req.granularityMinutes ?? DEFAULT_GRANULARITY;
     this.maxNodes = req.maxNodes ?? DEFAULT_MAX_NODES;
     this.cal = new ZoneCalendar(req.timezone, req.earliestStart, req.horizonDays);
-    for (const chair of req.chairs) this.chairBusy.set(chair.id, new SpanIndex(req.booked.filter((b) => b.chairId === chair.id)));
-    for (const st of req.staff) this.staffBusy.set(st.id, new SpanIndex(req.booked.filter((b) => b.staffId === st.id)));
-    this.patientBusy = new SpanIndex(req.booked.filter((b) => b.patientId === req.patient.id));
+    // One pass over the bookings, grouped by chair, staff member and this patient.
+    const byChair = new Map<string, Span[]>(req.chairs.map((c) => [c.id, []]));
+    const byStaff = new Map<string, Span[]>(req.staff.map((x) => [x.id, []]));
+    const mine: Span[] = [];
+    for (const b of req.booked) {
+      if (b.chairId !== null) byChair.get(b.chairId)?.push(b);
+      if (b.staffId !== null) byStaff.get(b.staffId)?.push(b);
+      if (b.patientId === req.patient.id) mine.push(b);
+    }
+    for (const [id, spans] of byChair) this.chairBusy.set(id, new SpanIndex(spans));
+    for (const [id, spans] of byStaff) this.staffBusy.set(id, new SpanIndex(spans));
+    this.patientBusy = new SpanIndex(mine);
     this.order = placementOrder(req.sessions);
     this.posOf = [];
     this.order.forEach((i, pos) => (this.posOf[i] = pos));
