@@ -56,29 +56,34 @@ export class SessionsService {
     return parseInstant(field, value, `${field} must be a local date YYYY-MM-DD or an ISO 8601 instant with an offset`);
   }
 
+  /** Each clinic's zone as last read (a guess, always checked; see `list`). */
+  private readonly zones = new Map<string, string>();
+
   async list(actor: Actor, q: SessionQueryDto): Promise<SessionPageDto> {
     const clinicId = actor.clinicId ?? q.clinicId;
     if (!clinicId) throw new ValidationFailedError([{ field: 'clinicId', message: 'clinicId is required with an operator key' }]);
     if (actor.clinicId !== null && q.clinicId !== undefined && q.clinicId !== actor.clinicId) {
       return { timezone: 'UTC', items: [], nextCursor: null };
     }
-    const ctx = await this.context(clinicId);
-    const from = this.bound('from', q.from, ctx.timezone);
-    const to = this.bound('to', q.to, ctx.timezone);
-    if (to <= from) throw new ValidationFailedError([{ field: 'to', message: 'to must be after from' }]);
-    if (to.diff(from, 'days').days > MAX_SHEET_DAYS) throw new ValidationFailedError([{ field: 'to', message: `at most ${MAX_SHEET_DAYS} days per request` }]);
     const limit = q.limit ?? 50;
-    const rows = await this.repo.list({
-      clinicId,
-      from: from.toJSDate(),
-      to: to.toJSDate(),
-      chairId: q.chairId,
-      staffId: q.staffId,
-      patientId: q.patientId,
-      status: q.status,
-      limit: limit + 1,
-      after: decodeCursor(q.cursor, ['timestamp', 'uuid']),
-    });
+    const after = decodeCursor(q.cursor, ['timestamp', 'uuid']);
+    const query = async (zone: string) => {
+      const from = this.bound('from', q.from, zone);
+      const to = this.bound('to', q.to, zone);
+      if (to <= from) throw new ValidationFailedError([{ field: 'to', message: 'to must be after from' }]);
+      if (to.diff(from, 'days').days > MAX_SHEET_DAYS) throw new ValidationFailedError([{ field: 'to', message: `at most ${MAX_SHEET_DAYS} days per request` }]);
+      const { chairId, staffId, patientId, status } = q;
+      return this.repo.list({ clinicId, from: from.toJSDate(), to: to.toJSDate(), chairId, staffId, patientId, status, limit: limit + 1, after });
+    };
+    // Local dates are read in the clinic's zone. The zone this instance last saw lets the sheet be
+    // read alongside the clinic; if the zone has changed since, it is read again.
+    const guess = this.zones.get(clinicId);
+    const early = guess === undefined ? undefined : query(guess).then((rows) => ({ rows }), (error: unknown) => ({ error }));
+    const ctx = await this.context(clinicId);
+    this.zones.set(clinicId, ctx.timezone);
+    const settledEarly = guess === ctx.timezone ? await early : undefined;
+    if (settledEarly && 'error' in settledEarly) throw settledEarly.error;
+    const rows = settledEarly ? settledEarly.rows : await query(ctx.timezone);
     const items = rows.slice(0, limit);
     await this.audit.recordRead(
       actor,
