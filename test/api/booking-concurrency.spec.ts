@@ -1,7 +1,7 @@
 import pg from 'pg';
 import request from 'supertest';
-import { KETAMINE_PROTOCOL } from '../../src/seed/demo-protocol.js';
-import { makePatient, makeStaff, persistClinicWithKeys, weekdays, type ClinicKeys } from '../factories/clinic.factory.js';
+import { weekdays } from '../factories/clinic.factory.js';
+import { newPatient, setupClinic, type ClinicSetup } from '../factories/series.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -15,11 +15,7 @@ const SERIES_LENGTH = 15; // intake + 6 infusions + 6 therapies + follow-up + bo
 const ACTIVE = `('scheduled', 'checked_in', 'completed')`;
 const MORNINGS = weekdays([1, 2, 3, 4, 5], '08:00', '12:00');
 
-interface Scenario {
-  keys: ClinicKeys;
-  protocolId: string;
-  chairIds: string[];
-  nurseId: string;
+interface Scenario extends ClinicSetup {
   patientIds: string[];
 }
 
@@ -42,35 +38,15 @@ describe('booking under concurrency (POST /v1/plans)', () => {
 
   /** A clinic open only on weekday mornings, with few chairs and one nurse, the demo protocol published and patients. */
   async function crowdedClinic(app: TestApp, name: string, chairs: number, nurseMax: number, patients: number): Promise<Scenario> {
-    const keys = await persistClinicWithKeys(app.app, { name, openingHours: MORNINGS });
-    const api = () => request(app.http);
-    const chairIds: string[] = [];
-    for (let i = 1; i <= chairs; i++) {
-      const res = await api().post(`/v1/clinics/${keys.clinicId}/chairs`).set(bearer(keys.admin)).send({ name: `Chair ${i}` });
-      expect(res.status).toBe(201);
-      chairIds.push(res.body.id);
-    }
-    const staff = async (body: Record<string, unknown>): Promise<string> => {
-      const res = await api().post(`/v1/clinics/${keys.clinicId}/staff`).set(bearer(keys.admin)).send(body);
-      expect(res.status).toBe(201);
-      return res.body.id as string;
-    };
-    const nurseId = await staff(makeStaff({ name: 'Nurse Only', role: 'nurse', availability: MORNINGS, maxConcurrentPatients: nurseMax }));
-    await staff(makeStaff({ name: 'Dr Only', role: 'physician', availability: MORNINGS, maxConcurrentPatients: 1 }));
-    await staff(makeStaff({ name: 'Therapist Only', role: 'therapist', availability: MORNINGS, maxConcurrentPatients: 1 }));
-    const created = await api()
-      .post('/v1/protocols')
-      .set(bearer(keys.clinician))
-      .send({ name: KETAMINE_PROTOCOL.name, indication: KETAMINE_PROTOCOL.indication, steps: KETAMINE_PROTOCOL.steps });
-    expect(created.status).toBe(201);
-    expect((await api().post(`/v1/protocols/${created.body.id}/publish`).set(bearer(keys.clinician)).send()).status).toBe(201);
+    const setup = await setupClinic(app.app, app.http, name, {
+      chairs,
+      nurseMax,
+      openingHours: MORNINGS,
+      staff: { physician: { maxConcurrentPatients: 1 }, therapist: { maxConcurrentPatients: 1 } },
+    });
     const patientIds: string[] = [];
-    for (let i = 0; i < patients; i++) {
-      const res = await api().post('/v1/patients').set(bearer(keys.frontDesk)).send(makePatient({ fullName: `Patient ${i}`, weightKg: 60 + i }));
-      expect(res.status).toBe(201);
-      patientIds.push(res.body.id);
-    }
-    return { keys, protocolId: created.body.id, chairIds, nurseId, patientIds };
+    for (let i = 0; i < patients; i++) patientIds.push(await newPatient(app.http, setup, { fullName: `Patient ${i}`, weightKg: 60 + i }));
+    return { ...setup, patientIds };
   }
 
   /** Fires one POST /v1/plans per patient, all at once, spreading them over the given servers. */
@@ -204,7 +180,7 @@ describe('booking under concurrency (POST /v1/plans)', () => {
     const [{ n }] = await t.dataSource.query(
       `SELECT count(*)::int AS n FROM sessions a JOIN sessions b ON b.clinic_id = a.clinic_id AND a.id < b.id AND a.staff_id = b.staff_id AND a.during && b.during
         WHERE a.clinic_id = $1 AND a.staff_id = $2`,
-      [s.keys.clinicId, s.nurseId],
+      [s.keys.clinicId, s.nurse.id],
     );
     expect(n).toBe(0);
     console.info(`12 parallel bookings on one instance: ${result.codes} in ${Date.now() - started} ms`);
@@ -262,7 +238,7 @@ describe('booking under concurrency (POST /v1/plans)', () => {
           WHERE plan_id = $1 AND ref = 'infusion#1'`,
         [booked.body.id],
       );
-      expect(infusion).toMatchObject({ chair_id: expect.stringMatching(UUID_RE), staff_id: s.nurseId, staff_seat: 1 });
+      expect(infusion).toMatchObject({ chair_id: expect.stringMatching(UUID_RE), staff_id: s.nurse.id, staff_seat: 1 });
       // A plan row for the second patient, to hang colliding sessions on.
       const [plan] = await t.dataSource.query(
         `INSERT INTO plans (clinic_id, patient_id, protocol_id, protocol_version, tailoring, earliest_start)
@@ -280,7 +256,7 @@ describe('booking under concurrency (POST /v1/plans)', () => {
     });
 
     const later = (d: Date, minutes: number) => new Date(d.getTime() + minutes * 60_000);
-    const otherChair = () => s.chairIds.find((c) => c !== infusion.chair_id)!;
+    const otherChair = () => s.chairs.find((c) => c.id !== infusion.chair_id)!.id;
 
     it('an overlapping session on the same chair: 23P01 (sessions_no_chair_overlap)', async () => {
       const r = await insertSession({ chair_id: infusion.chair_id, staff_id: null, staff_seat: null, starts_at: later(infusion.starts_at, 30), occupied_until: later(infusion.occupied_until, 30) });

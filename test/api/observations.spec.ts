@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import request from 'supertest';
-import { makePatient, makeStaff, persistClinicWithKeys, type ClinicKeys } from '../factories/clinic.factory.js';
+import type { ClinicKeys } from '../factories/clinic.factory.js';
+import { bookPlan, refOf, setupClinic, type ClinicOptions, type ClinicSetup as Setup } from '../factories/series.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 import { expectProblem } from '../support/problem.js';
-import { publishProtocol as publishVia } from '../factories/protocol.factory.js';
 
 // ---------------------------------------------------------------------------------------------
 // Observations API: scores (craving, COWS, PHQ-9, GAD-7), vitals, adverse events and a note per
@@ -19,10 +19,10 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 type Json = Record<string, any>;
 
-interface Setup {
-  keys: ClinicKeys;
-  protocolId: string;
-}
+/** The physician and the therapist see one patient at a time (the nurse two). */
+const ONE_AT_A_TIME: ClinicOptions['staff'] = { physician: { maxConcurrentPatients: 1 }, therapist: { maxConcurrentPatients: 1 } };
+/** Every plan here starts on the Monday after "now". */
+const FROM_MONDAY: Json = { earliestStart: '2026-11-30' };
 
 /** Every field of an observation, each inside its range. */
 const FULL: Json = {
@@ -53,41 +53,6 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
   let B: Setup;
   let planB: Json;
   const api = () => request(t.http);
-
-  // ---- setup helpers (in the style of sessions.spec.ts) ----
-
-  const publishProtocol = (keys: ClinicKeys) => publishVia(t.http, keys.clinician);
-
-  /** A clinic (Mon–Fri 08:00–18:00) with two chairs, a nurse, a physician and a therapist, and the demo protocol published. */
-  async function setupClinic(name: string, opts: { timezone?: string } = {}): Promise<Setup> {
-    const keys = await persistClinicWithKeys(t.app, { name, ...(opts.timezone ? { timezone: opts.timezone } : {}) });
-    for (let i = 1; i <= 2; i++) {
-      const res = await api().post(`/v1/clinics/${keys.clinicId}/chairs`).set(bearer(keys.admin)).send({ name: `${name} chair ${i}` });
-      expect(res.status).toBe(201);
-    }
-    for (const [role, max] of [['nurse', 2], ['physician', 1], ['therapist', 1]] as const) {
-      const res = await api()
-        .post(`/v1/clinics/${keys.clinicId}/staff`)
-        .set(bearer(keys.admin))
-        .send(makeStaff({ name: `${role} of ${name}`, role, maxConcurrentPatients: max }));
-      expect(res.status).toBe(201);
-    }
-    return { keys, protocolId: await publishProtocol(keys) };
-  }
-
-  async function bookPlan(s: Setup, patient: Json = {}): Promise<Json> {
-    const p = await api().post('/v1/patients').set(bearer(s.keys.frontDesk)).send(makePatient(patient));
-    expect(p.status).toBe(201);
-    const res = await api().post('/v1/plans').set(bearer(s.keys.frontDesk)).send({ protocolId: s.protocolId, patientId: p.body.id, earliestStart: '2026-11-30' });
-    expect({ status: res.status, body: res.body }).toMatchObject({ status: 201 });
-    return res.body as Json;
-  }
-
-  const refOf = (plan: Json, ref: string): Json => {
-    const s = (plan.sessions as Json[]).find((x) => x.ref === ref);
-    if (!s) throw new Error(`no session ${ref} in plan ${plan.id}`);
-    return s;
-  };
 
   async function act(key: string, id: string, action: 'check-in' | 'complete' | 'no-show' | 'cancel', body: Json = {}): Promise<Json> {
     const res = await api().post(`/v1/sessions/${id}/${action}`).set(bearer(key)).send(body);
@@ -141,10 +106,10 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
 
   beforeAll(async () => {
     t = await startTestApp({ now: NOW });
-    A = await setupClinic('Alpha');
+    A = await setupClinic(t.app, t.http, 'Alpha', { staff: ONE_AT_A_TIME });
     // Berlin: an offset (+01:00 in November) far from both New York and the server's.
-    B = await setupClinic('Beta', { timezone: 'Europe/Berlin' });
-    planB = await bookPlan(B);
+    B = await setupClinic(t.app, t.http, 'Beta', { timezone: 'Europe/Berlin', staff: ONE_AT_A_TIME });
+    planB = await bookPlan(t.http, B, FROM_MONDAY);
   });
   afterEach(() => at(NOW));
   afterAll(() => t.close());
@@ -152,7 +117,7 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
   // ---------------------------------------------------------------------------------------------
   describe('recording', () => {
     it('every field: 201 echoing each, with recordedAt in the clinic offset and recordedBy the key; stored as sent', async () => {
-      const plan = await bookPlan(A);
+      const plan = await bookPlan(t.http, A, FROM_MONDAY);
       const s = refOf(plan, 'infusion#1');
       await act(A.keys.frontDesk, s.id, 'check-in');
       const res = await record(A.keys.clinician, s.id, FULL);
@@ -206,7 +171,7 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
     });
 
     it('one measure is enough (0 counts); the others are null and adverseEvents is []', async () => {
-      const plan = await bookPlan(A);
+      const plan = await bookPlan(t.http, A, FROM_MONDAY);
       const s = refOf(plan, 'infusion#1');
       const singles: Json[] = [
         { craving: 0 },
@@ -227,7 +192,7 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
     });
 
     it('accepts the ends of every range (and a 5000-character note)', async () => {
-      const plan = await bookPlan(A);
+      const plan = await bookPlan(t.http, A, FROM_MONDAY);
       const s = refOf(plan, 'infusion#1');
       const low = { craving: 0, cows: 0, phq9: 0, gad7: 0, bloodPressure: { systolic: 50, diastolic: 30 }, heartRate: 20, spo2: 50, note: 'x' };
       const high = { craving: 10, cows: 48, phq9: 27, gad7: 21, bloodPressure: { systolic: 260, diastolic: 160 }, heartRate: 250, spo2: 100, note: 'n'.repeat(5000) };
@@ -238,7 +203,7 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
     });
 
     it('admins record too (recordedBy is the admin key); on checked-in and completed sessions', async () => {
-      const plan = await bookPlan(A);
+      const plan = await bookPlan(t.http, A, FROM_MONDAY);
       const s = refOf(plan, 'infusion#1');
       await act(A.keys.frontDesk, s.id, 'check-in');
       const byAdmin = await recordOk(A.keys.admin, s.id, { craving: 2 });
@@ -254,8 +219,8 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
   // ---------------------------------------------------------------------------------------------
   describe('reading: per session and the plan timeline', () => {
     it('lists by recordedAt (not by insertion), with sessionRef/sessionLabel; doseGiven appears once the session is completed', async () => {
-      const plan = await bookPlan(A, { weightKg: 72.4 });
-      const other = await bookPlan(A, { fullName: 'Other Patient' });
+      const plan = await bookPlan(t.http, A, FROM_MONDAY, { weightKg: 72.4 });
+      const other = await bookPlan(t.http, A, FROM_MONDAY, { fullName: 'Other Patient' });
       const i1 = refOf(plan, 'infusion#1');
       const th1 = refOf(plan, 'therapy#1');
       const i2 = refOf(plan, 'infusion#2');
@@ -318,7 +283,7 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
     });
 
     it('a session or plan without observations: { items: [] }', async () => {
-      const plan = await bookPlan(A);
+      const plan = await bookPlan(t.http, A, FROM_MONDAY);
       expect(await items(ofSession(A.keys.clinician, refOf(plan, 'infusion#3').id))).toEqual([]);
       expect(await items(ofPlan(A.keys.admin, plan.id))).toEqual([]);
     });
@@ -328,7 +293,7 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
   describe('refused input: 400 naming exactly the field, nothing written', () => {
     let target: Json;
     beforeAll(async () => {
-      const plan = await bookPlan(A);
+      const plan = await bookPlan(t.http, A, FROM_MONDAY);
       target = refOf(plan, 'infusion#1');
       await act(A.keys.frontDesk, target.id, 'check-in');
     });
@@ -459,7 +424,7 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
   // ---------------------------------------------------------------------------------------------
   describe('sessions that did not happen', () => {
     it.each(['cancelled', 'no_show'] as const)('%s: 409 INVALID_TRANSITION with currentStatus; nothing written; earlier observations stay readable', async (status) => {
-      const plan = await bookPlan(A);
+      const plan = await bookPlan(t.http, A, FROM_MONDAY);
       const s = refOf(plan, 'infusion#1');
       await act(A.keys.frontDesk, s.id, 'check-in');
       const earlier = await recordOk(A.keys.clinician, s.id, { heartRate: 130, note: 'Tachycardic before the start' });
@@ -491,7 +456,7 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
     let plan: Json;
     let s: Json;
     beforeAll(async () => {
-      plan = await bookPlan(A);
+      plan = await bookPlan(t.http, A, FROM_MONDAY);
       s = refOf(plan, 'infusion#1');
       await act(A.keys.frontDesk, s.id, 'check-in');
     });
@@ -571,7 +536,7 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
     let s: Json;
     let first: Json;
     beforeAll(async () => {
-      plan = await bookPlan(A);
+      plan = await bookPlan(t.http, A, FROM_MONDAY);
       s = refOf(plan, 'infusion#1');
       await act(A.keys.frontDesk, s.id, 'check-in');
       first = await recordOk(A.keys.clinician, s.id, FULL);

@@ -4,6 +4,7 @@ import pg from 'pg';
 import request from 'supertest';
 import { KETAMINE_PROTOCOL } from '../../src/seed/demo-protocol.js';
 import { makePatient, makeStaff, persistClinicWithKeys, weekdays, type ClinicKeys } from '../factories/clinic.factory.js';
+import { newPatient, setupClinic, type ClinicSetup as Setup } from '../factories/series.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 import { expectProblem } from '../support/problem.js';
 import { publishProtocol as publishVia } from '../factories/protocol.factory.js';
@@ -28,20 +29,6 @@ const DEMO_REFS = [
 
 type Json = Record<string, any>;
 
-interface Ref {
-  id: string;
-  name: string;
-}
-interface Setup {
-  keys: ClinicKeys;
-  protocolId: string;
-  chairs: Ref[];
-  nurse: Ref;
-  physician: Ref;
-  therapist: Ref;
-}
-
-
 const minutesBetween = (a: string, b: string) => (Date.parse(b) - Date.parse(a)) / 60_000;
 const local = (iso: string) => DateTime.fromISO(iso, { zone: ZONE });
 const byRef = (sessions: Json[]) => new Map(sessions.map((s) => [s.ref as string, s]));
@@ -57,32 +44,6 @@ describe('plans API (/v1/plans)', () => {
   // ---- setup helpers ----
 
   const publishProtocol = (keys: ClinicKeys, name = KETAMINE_PROTOCOL.name) => publishVia(t.http, keys.clinician, { name });
-
-  /** A clinic (Mon–Fri 08:00–18:00, New York) with chairs, a nurse, a physician and a therapist, and the demo protocol published. */
-  async function setupClinic(name: string, opts: { chairs?: number; nurseMax?: number } = {}): Promise<Setup> {
-    const keys = await persistClinicWithKeys(t.app, { name });
-    const chairs: Ref[] = [];
-    for (let i = 1; i <= (opts.chairs ?? 2); i++) {
-      const res = await api().post(`/v1/clinics/${keys.clinicId}/chairs`).set(bearer(keys.admin)).send({ name: `${name} chair ${i}` });
-      expect(res.status).toBe(201);
-      chairs.push({ id: res.body.id, name: res.body.name });
-    }
-    const staff = async (body: Json): Promise<Ref> => {
-      const res = await api().post(`/v1/clinics/${keys.clinicId}/staff`).set(bearer(keys.admin)).send(body);
-      expect(res.status).toBe(201);
-      return { id: res.body.id, name: res.body.name };
-    };
-    const nurse = await staff(makeStaff({ name: `Nurse of ${name}`, role: 'nurse', maxConcurrentPatients: opts.nurseMax ?? 2 }));
-    const physician = await staff(makeStaff({ name: `Physician of ${name}`, role: 'physician' }));
-    const therapist = await staff(makeStaff({ name: `Therapist of ${name}`, role: 'therapist' }));
-    return { keys, protocolId: await publishProtocol(keys), chairs, nurse, physician, therapist };
-  }
-
-  async function newPatient(s: Setup, overrides: Json = {}): Promise<string> {
-    const res = await api().post('/v1/patients').set(bearer(s.keys.frontDesk)).send(makePatient(overrides));
-    expect(res.status).toBe(201);
-    return res.body.id as string;
-  }
 
   const preview = (key: string, body: Json) => api().post('/v1/plans/preview').set(bearer(key)).send(body);
   const book = (key: string, body: Json, idempotencyKey?: string) => {
@@ -112,15 +73,15 @@ describe('plans API (/v1/plans)', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    A = await setupClinic('Alpha');
-    B = await setupClinic('Beta');
+    A = await setupClinic(t.app, t.http, 'Alpha');
+    B = await setupClinic(t.app, t.http, 'Beta');
   });
   afterAll(() => t.close());
 
   // ---------------------------------------------------------------------------------------------
   describe('POST /v1/plans/preview', () => {
     it('proposes the whole series in clinic time, with chairs, staff and doses, and writes nothing', async () => {
-      const patientId = await newPatient(A, { weightKg: 72.4 });
+      const patientId = await newPatient(t.http, A, { weightKg: 72.4 });
       const before = await counts();
       const res = await preview(A.keys.frontDesk, { patientId, protocolId: A.protocolId });
       expect(res.status).toBe(200);
@@ -197,7 +158,7 @@ describe('plans API (/v1/plans)', () => {
     });
 
     it('is deterministic, and booking the same request books exactly the previewed plan', async () => {
-      const patientId = await newPatient(A);
+      const patientId = await newPatient(t.http, A);
       const body = { patientId, protocolId: A.protocolId, earliestStart: '2026-12-07' };
       const p1 = await preview(A.keys.clinician, body).expect(200);
       const p2 = await preview(A.keys.frontDesk, body).expect(200);
@@ -209,12 +170,12 @@ describe('plans API (/v1/plans)', () => {
 
     it("honours the patient's unavailable times and the preferred times of the request", async () => {
       const mornings = weekdays([1, 2, 3, 4, 5, 6, 7], '08:00', '12:00');
-      const busyMornings = await newPatient(A, { unavailable: mornings });
+      const busyMornings = await newPatient(t.http, A, { unavailable: mornings });
       const res = await preview(A.keys.frontDesk, { patientId: busyMornings, protocolId: A.protocolId }).expect(200);
       expect(res.body.sessions).toHaveLength(15);
       for (const s of res.body.sessions) expect(s.localTime >= '12:00').toBe(true);
 
-      const likesAfternoons = await newPatient(A);
+      const likesAfternoons = await newPatient(t.http, A);
       const pref = await preview(A.keys.frontDesk, {
         patientId: likesAfternoons,
         protocolId: A.protocolId,
@@ -225,7 +186,7 @@ describe('plans API (/v1/plans)', () => {
 
     it('keeps local times across the daylight-saving change, each time with the offset in force then', async () => {
       // US clocks spring forward on Sunday 2027-03-14; the series runs from 2027-03-10 into April.
-      const patientId = await newPatient(B);
+      const patientId = await newPatient(t.http, B);
       const res = await preview(B.keys.frontDesk, { patientId, protocolId: B.protocolId, earliestStart: '2027-03-10' }).expect(200);
       const sessions: Json[] = res.body.sessions;
       for (const s of sessions) {
@@ -245,7 +206,7 @@ describe('plans API (/v1/plans)', () => {
     });
 
     it('applies the tailoring: weight, dose and number of infusions', async () => {
-      const patientId = await newPatient(A, { weightKg: 72.4 });
+      const patientId = await newPatient(t.http, A, { weightKg: 72.4 });
       const res = await preview(A.keys.clinician, {
         patientId,
         protocolId: A.protocolId,
@@ -264,7 +225,7 @@ describe('plans API (/v1/plans)', () => {
     });
 
     it('refuses tailoring outside the template with 400 naming each field, on preview and on booking', async () => {
-      const patientId = await newPatient(A);
+      const patientId = await newPatient(t.http, A);
       const before = await counts();
       const body = {
         patientId,
@@ -282,7 +243,7 @@ describe('plans API (/v1/plans)', () => {
     });
 
     it('needs a weight for mg/kg doses: 400 naming tailoring.weightKg, unless the tailoring gives one', async () => {
-      const patientId = await newPatient(A, { weightKg: null });
+      const patientId = await newPatient(t.http, A, { weightKg: null });
       const before = await counts();
       const res = await preview(A.keys.frontDesk, { patientId, protocolId: A.protocolId });
       expectProblem(res, 400, 'VALIDATION_FAILED', ['tailoring.weightKg']);
@@ -299,7 +260,7 @@ describe('plans API (/v1/plans)', () => {
     });
 
     it('refuses malformed requests with 400 naming the field', async () => {
-      const patientId = await newPatient(A);
+      const patientId = await newPatient(t.http, A);
       const cases: [Json, string][] = [
         [{ patientId: 'nope', protocolId: A.protocolId }, 'patientId'],
         [{ patientId, protocolId: 'nope' }, 'protocolId'],
@@ -316,7 +277,7 @@ describe('plans API (/v1/plans)', () => {
     });
 
     it("refuses an earliestStart before today in the clinic's zone (400), judging 'today' in that zone", async () => {
-      const patientId = await newPatient(A);
+      const patientId = await newPatient(t.http, A);
       expectProblem(await preview(A.keys.frontDesk, { patientId, protocolId: A.protocolId, earliestStart: '2026-11-24' }), 400, 'VALIDATION_FAILED', ['earliestStart']);
       expectProblem(await book(A.keys.frontDesk, { patientId, protocolId: A.protocolId, earliestStart: '2026-11-24' }), 400, 'VALIDATION_FAILED', ['earliestStart']);
       await preview(A.keys.frontDesk, { patientId, protocolId: A.protocolId, earliestStart: '2026-11-25' }).expect(200);
@@ -333,7 +294,7 @@ describe('plans API (/v1/plans)', () => {
         expect(booked.earliestStart).toBe('2026-11-25');
         // 23:30 on the 24th in New York, already the 25th in UTC: the 24th is still "today".
         t.clock.set(DateTime.fromISO('2026-11-25T04:30:00Z', { zone: 'utc' }));
-        const other = await newPatient(A);
+        const other = await newPatient(t.http, A);
         await preview(A.keys.frontDesk, { patientId: other, protocolId: A.protocolId, earliestStart: '2026-11-24' }).expect(200);
         expectProblem(await preview(A.keys.frontDesk, { patientId: other, protocolId: A.protocolId, earliestStart: '2026-11-23' }), 400, 'VALIDATION_FAILED', ['earliestStart']);
       } finally {
@@ -342,8 +303,8 @@ describe('plans API (/v1/plans)', () => {
     });
 
     it("another clinic's patient, an unknown patient or protocol or version: 404, nothing written", async () => {
-      const patientId = await newPatient(A);
-      const patientB = await newPatient(B);
+      const patientId = await newPatient(t.http, A);
+      const patientB = await newPatient(t.http, B);
       const before = await counts();
       const cases: [Json, string][] = [
         [{ patientId: patientB, protocolId: A.protocolId }, 'PATIENT_NOT_FOUND'],
@@ -364,7 +325,7 @@ describe('plans API (/v1/plans)', () => {
     it('a retired version makes no new plans: 422 PROTOCOL_VERSION_RETIRED', async () => {
       const protocolId = await publishProtocol(A.keys, 'Soon retired');
       await api().post(`/v1/protocols/${protocolId}/versions/1/retire`).set(bearer(A.keys.clinician)).send().expect(200);
-      const patientId = await newPatient(A);
+      const patientId = await newPatient(t.http, A);
       const before = await counts();
       for (const body of [{ patientId, protocolId, protocolVersion: 1 }, { patientId, protocolId }]) {
         expectProblem(await preview(A.keys.frontDesk, body), 422, 'PROTOCOL_VERSION_RETIRED');
@@ -374,9 +335,9 @@ describe('plans API (/v1/plans)', () => {
     });
 
     it('nothing fits because no chair is active: 422 PLAN_INFEASIBLE naming the binding constraint, no start date', async () => {
-      const c = await setupClinic('Chairless');
+      const c = await setupClinic(t.app, t.http, 'Chairless');
       for (const chair of c.chairs) await api().patch(`/v1/clinics/${c.keys.clinicId}/chairs/${chair.id}`).set(bearer(c.keys.admin)).send({ active: false }).expect(200);
-      const patientId = await newPatient(c);
+      const patientId = await newPatient(t.http, c);
       const before = await counts();
       for (const res of [await preview(c.keys.frontDesk, { patientId, protocolId: c.protocolId }), await book(c.keys.frontDesk, { patientId, protocolId: c.protocolId })]) {
         expectProblem(res, 422, 'PLAN_INFEASIBLE');
@@ -388,13 +349,13 @@ describe('plans API (/v1/plans)', () => {
     });
 
     it('nothing fits because of a long closure: 422 with the closure and the earliest start that works (which then works)', async () => {
-      const c = await setupClinic('Winter break');
+      const c = await setupClinic(t.app, t.http, 'Winter break');
       await api()
         .post(`/v1/clinics/${c.keys.clinicId}/closures`)
         .set(bearer(c.keys.admin))
         .send({ startDate: '2026-11-25', endDate: '2027-01-31', reason: 'Renovation' })
         .expect(201);
-      const patientId = await newPatient(c);
+      const patientId = await newPatient(t.http, c);
       const before = await counts();
       for (const res of [await preview(c.keys.frontDesk, { patientId, protocolId: c.protocolId }), await book(c.keys.frontDesk, { patientId, protocolId: c.protocolId })]) {
         expectProblem(res, 422, 'PLAN_INFEASIBLE');
@@ -425,7 +386,7 @@ describe('plans API (/v1/plans)', () => {
   // ---------------------------------------------------------------------------------------------
   describe('POST /v1/plans (booking) and reads', () => {
     it('books the whole series: 201 with ids and status scheduled, rows as promised, tailoring stored', async () => {
-      const patientId = await newPatient(A, { weightKg: 72.4 });
+      const patientId = await newPatient(t.http, A, { weightKg: 72.4 });
       const body = {
         patientId,
         protocolId: A.protocolId,
@@ -521,7 +482,7 @@ describe('plans API (/v1/plans)', () => {
       ['clinician', 'clinician'],
       ['admin', 'admin'],
     ] as const)('a %s key may preview and book', async (_role, k) => {
-      const patientId = await newPatient(A);
+      const patientId = await newPatient(t.http, A);
       const p = await preview(A.keys[k], { patientId, protocolId: A.protocolId });
       expect(p.status).toBe(200);
       expect(p.body.sessions).toHaveLength(15);
@@ -546,7 +507,7 @@ describe('plans API (/v1/plans)', () => {
     });
 
     it('GET /v1/plans/{id}: the plan with its sessions, only in its own clinic', async () => {
-      const patientId = await newPatient(A);
+      const patientId = await newPatient(t.http, A);
       const booked = await bookOk(A.keys.frontDesk, { patientId, protocolId: A.protocolId });
       for (const key of [A.keys.frontDesk, A.keys.clinician, A.keys.admin]) {
         const got = await api().get(`/v1/plans/${booked.id}`).set(bearer(key));
@@ -559,7 +520,7 @@ describe('plans API (/v1/plans)', () => {
     });
 
     it("GET /v1/patients/{id}/plans: the patient's plans, newest first, with their sessions", async () => {
-      const patientId = await newPatient(A);
+      const patientId = await newPatient(t.http, A);
       const empty = await api().get(`/v1/patients/${patientId}/plans`).set(bearer(A.keys.frontDesk));
       expect(empty.status).toBe(200);
       expect(empty.body).toEqual({ items: [] });
@@ -577,14 +538,14 @@ describe('plans API (/v1/plans)', () => {
       expect(list.body.items.map((p: Json) => p.id)).toEqual([second.id, first.id]);
       expect(list.body.items).toEqual([second, first]);
 
-      const patientB = await newPatient(B);
+      const patientB = await newPatient(t.http, B);
       expectProblem(await api().get(`/v1/patients/${patientB}/plans`).set(bearer(A.keys.frontDesk)), 404, 'PATIENT_NOT_FOUND');
       expectProblem(await api().get(`/v1/patients/${randomUUID()}/plans`).set(bearer(A.keys.frontDesk)), 404, 'PATIENT_NOT_FOUND');
     });
 
     it('a plan stays pinned to v1 after v2 is published; v1 cannot disappear under it', async () => {
       const protocolId = await publishProtocol(A.keys, 'Pinning protocol');
-      const patientId = await newPatient(A, { weightKg: 72.4 });
+      const patientId = await newPatient(t.http, A, { weightKg: 72.4 });
       const booked = await bookOk(A.keys.frontDesk, { patientId, protocolId });
       expect(booked.protocolVersion).toBe(1);
       const v1 = await api().get(`/v1/protocols/${protocolId}/versions/1`).set(bearer(A.keys.frontDesk)).expect(200);
@@ -614,7 +575,7 @@ describe('plans API (/v1/plans)', () => {
       expect((await api().get(`/v1/protocols/${protocolId}/versions/1`).set(bearer(A.keys.frontDesk)).expect(200)).body).toEqual(v1.body);
 
       // New plans use v2 by default; v1 can still be asked for while it is not retired.
-      const other = await newPatient(A);
+      const other = await newPatient(t.http, A);
       const p2 = await preview(A.keys.frontDesk, { patientId: other, protocolId }).expect(200);
       expect(p2.body.protocolVersion).toBe(2);
       expect(p2.body.sessions).toHaveLength(13);
@@ -652,10 +613,10 @@ describe('plans API (/v1/plans)', () => {
     });
 
     it("lowering a nurse's limit below what is booked ahead: 409 STAFF_CAPACITY_IN_USE, limit unchanged", async () => {
-      const c = await setupClinic('Capacity', { chairs: 2, nurseMax: 2 });
+      const c = await setupClinic(t.app, t.http, 'Capacity', { chairs: 2, nurseMax: 2 });
       const body = (patientId: string) => ({ patientId, protocolId: c.protocolId, earliestStart: '2026-12-01' });
-      const first = await bookOk(c.keys.frontDesk, body(await newPatient(c)));
-      const second = await bookOk(c.keys.frontDesk, body(await newPatient(c)));
+      const first = await bookOk(c.keys.frontDesk, body(await newPatient(t.http, c)));
+      const second = await bookOk(c.keys.frontDesk, body(await newPatient(t.http, c)));
       // Precondition: the two series overlap on the nurse (seat 2 is in use).
       const [{ seat }] = await t.dataSource.query('SELECT max(staff_seat)::int AS seat FROM sessions WHERE staff_id = $1 AND plan_id = ANY($2)', [
         c.nurse.id,
@@ -685,7 +646,7 @@ describe('plans API (/v1/plans)', () => {
   // ---------------------------------------------------------------------------------------------
   describe('Idempotency-Key on POST /v1/plans', () => {
     it('a retry with the same key and body returns the first response: same status, same body, Idempotent-Replayed', async () => {
-      const patientId = await newPatient(A);
+      const patientId = await newPatient(t.http, A);
       const key = `book-${randomUUID()}`;
       const body = { patientId, protocolId: A.protocolId };
       const first = await book(A.keys.frontDesk, body, key);
@@ -704,8 +665,8 @@ describe('plans API (/v1/plans)', () => {
     });
 
     it('the same key with a different body: 422 IDEMPOTENCY_KEY_REUSED, nothing written', async () => {
-      const patientId = await newPatient(A);
-      const other = await newPatient(A);
+      const patientId = await newPatient(t.http, A);
+      const other = await newPatient(t.http, A);
       const key = `book-${randomUUID()}`;
       expect((await book(A.keys.frontDesk, { patientId, protocolId: A.protocolId }, key)).status).toBe(201);
       const before = await counts();
@@ -718,15 +679,15 @@ describe('plans API (/v1/plans)', () => {
 
     it('keys belong to their clinic: the same key in another clinic is a new request', async () => {
       const key = `shared-${randomUUID()}`;
-      expect((await book(A.keys.frontDesk, { patientId: await newPatient(A), protocolId: A.protocolId }, key)).status).toBe(201);
-      const inB = await book(B.keys.frontDesk, { patientId: await newPatient(B), protocolId: B.protocolId }, key);
+      expect((await book(A.keys.frontDesk, { patientId: await newPatient(t.http, A), protocolId: A.protocolId }, key)).status).toBe(201);
+      const inB = await book(B.keys.frontDesk, { patientId: await newPatient(t.http, B), protocolId: B.protocolId }, key);
       expect(inB.status).toBe(201);
       expect(inB.headers['idempotent-replayed']).toBeUndefined();
       expect(inB.body.clinicId).toBe(B.keys.clinicId);
     });
 
     it('a malformed key (too long, a space, empty of visible characters) is 400, nothing written; 200 visible characters are fine', async () => {
-      const patientId = await newPatient(A);
+      const patientId = await newPatient(t.http, A);
       const body = { patientId, protocolId: A.protocolId };
       for (const key of ['k'.repeat(300), 'two words', 'tab\there']) {
         expectProblem(await book(A.keys.frontDesk, body, key), 400, 'VALIDATION_FAILED', ['Idempotency-Key']);
@@ -739,7 +700,7 @@ describe('plans API (/v1/plans)', () => {
 
     it('concurrent duplicates: exactly one booking; the others are 409 IDEMPOTENCY_IN_FLIGHT or a replay of the same body', async () => {
       for (let round = 0; round < 3; round++) {
-        const patientId = await newPatient(A);
+        const patientId = await newPatient(t.http, A);
         const key = `dup-${randomUUID()}`;
         const body = { patientId, protocolId: A.protocolId };
         const results = await Promise.all([0, 1, 2, 3].map(() => book(A.keys.frontDesk, body, key)));
@@ -842,7 +803,7 @@ describe('plans API (/v1/plans)', () => {
 
     /** A patient with a plan row, whose sessions stand in for "another booking". */
     async function otherBooking(): Promise<{ patientId: string; planId: string }> {
-      const patientId = await newPatient(R);
+      const patientId = await newPatient(t.http, R);
       const [plan] = await t.dataSource.query(
         `INSERT INTO plans (clinic_id, patient_id, protocol_id, protocol_version, tailoring, earliest_start)
          VALUES ($1, $2, $3, 1, '{}'::jsonb, '2026-11-25') RETURNING id`,
@@ -903,11 +864,11 @@ describe('plans API (/v1/plans)', () => {
 
     beforeAll(async () => {
       // One chair and one nurse who looks after one patient at a time: every infusion competes.
-      R = await setupClinic('Race', { chairs: 1, nurseMax: 1 });
+      R = await setupClinic(t.app, t.http, 'Race', { chairs: 1, nurseMax: 1 });
     });
 
     it('loses once: the service plans again around the winner and books the whole series', async () => {
-      const patientId = await newPatient(R);
+      const patientId = await newPatient(t.http, R);
       const body = { patientId, protocolId: R.protocolId };
       const planned = byRef((await preview(R.keys.frontDesk, body).expect(200)).body.sessions).get('infusion#1')!;
       const winner = await hold({ chairId: R.chairs[0].id, nurse: false, start: planned.start, until: planned.occupiedUntil });
@@ -932,7 +893,7 @@ describe('plans API (/v1/plans)', () => {
      * collides with `second`. `kind` decides what the collisions are on.
      */
     async function loseTwice(kind: 'chair' | 'nurse seat'): Promise<{ res: request.Response; second: Held; patientId: string }> {
-      const patientId = await newPatient(R);
+      const patientId = await newPatient(t.http, R);
       const body = { patientId, protocolId: R.protocolId };
       const on = (s: Json) => ({ chairId: kind === 'chair' ? R.chairs[0].id : null, nurse: kind === 'nurse seat', start: s.start, until: s.occupiedUntil });
       const attempt1 = byRef((await preview(R.keys.frontDesk, body).expect(200)).body.sessions).get('infusion#1')!;

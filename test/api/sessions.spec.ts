@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import pg from 'pg';
 import request from 'supertest';
-import { KETAMINE_PROTOCOL } from '../../src/seed/demo-protocol.js';
-import { makePatient, makeStaff, persistClinicWithKeys, persistOperatorKey, type ClinicKeys } from '../factories/clinic.factory.js';
+import { persistOperatorKey, type ClinicKeys } from '../factories/clinic.factory.js';
+import { bookPlan, newPatient, refOf, setupClinic, type ClinicSetup as Setup } from '../factories/series.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 import { expectProblem } from '../support/problem.js';
-import { publishProtocol as publishVia } from '../factories/protocol.factory.js';
 
 // ---------------------------------------------------------------------------------------------
 // Sessions API: the lifecycle of a booked session (check-in, completion with the dose given,
@@ -23,28 +22,6 @@ type Json = Record<string, any>;
 type Action = 'check-in' | 'complete' | 'no-show' | 'cancel';
 type Status = 'scheduled' | 'checked_in' | 'completed' | 'no_show' | 'cancelled';
 
-interface Ref {
-  id: string;
-  name: string;
-}
-interface Setup {
-  keys: ClinicKeys;
-  protocolId: string;
-  shortProtocolId: string;
-  chairs: Ref[];
-  nurse: Ref;
-  physician: Ref;
-  therapist: Ref;
-}
-
-/** Intake consult and two infusions: a plan small enough to finish in a test. */
-const SHORT_STEPS: Json[] = (() => {
-  const steps = structuredClone(KETAMINE_PROTOCOL.steps) as Json[];
-  const { repeatMin: _min, repeatMax: _max, ...infusion } = steps[1];
-  return [steps[0], { ...infusion, repeat: 2 }];
-})();
-
-
 const ACTION_TARGET: Record<Action, Status> = { 'check-in': 'checked_in', complete: 'completed', 'no-show': 'no_show', cancel: 'cancelled' };
 const plusMinutes = (iso: string, minutes: number) => DateTime.fromISO(iso, { setZone: true }).plus({ minutes }).toISO({ suppressMilliseconds: true })!;
 const byStartThenId = (a: Json, b: Json) => Date.parse(a.start) - Date.parse(b.start) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -55,61 +32,6 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
   let B: Setup;
   let planB: Json;
   const api = () => request(t.http);
-
-  // ---- setup helpers (in the style of plans.spec.ts) ----
-
-  const publishProtocol = (keys: ClinicKeys, name: string, steps: Json[]) => publishVia(t.http, keys.clinician, { name, steps });
-
-  /** A clinic (Mon–Fri 08:00–18:00) with chairs, a nurse, a physician and a therapist, the demo protocol and a short one published. */
-  async function setupClinic(name: string, opts: { chairs?: number; nurseMax?: number; timezone?: string } = {}): Promise<Setup> {
-    const keys = await persistClinicWithKeys(t.app, { name, ...(opts.timezone ? { timezone: opts.timezone } : {}) });
-    const chairs: Ref[] = [];
-    for (let i = 1; i <= (opts.chairs ?? 2); i++) {
-      const res = await api().post(`/v1/clinics/${keys.clinicId}/chairs`).set(bearer(keys.admin)).send({ name: `${name} chair ${i}` });
-      expect(res.status).toBe(201);
-      chairs.push({ id: res.body.id, name: res.body.name });
-    }
-    const staff = async (body: Json): Promise<Ref> => {
-      const res = await api().post(`/v1/clinics/${keys.clinicId}/staff`).set(bearer(keys.admin)).send(body);
-      expect(res.status).toBe(201);
-      return { id: res.body.id, name: res.body.name };
-    };
-    const nurse = await staff(makeStaff({ name: `Nurse of ${name}`, role: 'nurse', maxConcurrentPatients: opts.nurseMax ?? 2 }));
-    const physician = await staff(makeStaff({ name: `Physician of ${name}`, role: 'physician' }));
-    const therapist = await staff(makeStaff({ name: `Therapist of ${name}`, role: 'therapist' }));
-    return {
-      keys,
-      protocolId: await publishProtocol(keys, KETAMINE_PROTOCOL.name, KETAMINE_PROTOCOL.steps as unknown as Json[]),
-      shortProtocolId: await publishProtocol(keys, 'Short series', SHORT_STEPS),
-      chairs,
-      nurse,
-      physician,
-      therapist,
-    };
-  }
-
-  async function newPatient(s: Setup, overrides: Json = {}): Promise<string> {
-    const res = await api().post('/v1/patients').set(bearer(s.keys.frontDesk)).send(makePatient(overrides));
-    expect(res.status).toBe(201);
-    return res.body.id as string;
-  }
-
-  async function bookPlan(s: Setup, body: Json = {}, patient: Json = {}): Promise<Json> {
-    const patientId = body.patientId ?? (await newPatient(s, patient));
-    // A tailored plan is a clinician's to book; the template as it is, the front desk's.
-    const res = await api()
-      .post('/v1/plans')
-      .set(bearer(body.tailoring ? s.keys.clinician : s.keys.frontDesk))
-      .send({ protocolId: s.protocolId, ...body, patientId });
-    expect({ status: res.status, body: res.body }).toMatchObject({ status: 201 });
-    return res.body as Json;
-  }
-
-  const refOf = (plan: Json, ref: string): Json => {
-    const s = (plan.sessions as Json[]).find((x) => x.ref === ref);
-    if (!s) throw new Error(`no session ${ref} in plan ${plan.id}`);
-    return s;
-  };
 
   const act = (key: string, id: string, action: Action, body?: Json) => {
     const r = api().post(`/v1/sessions/${id}/${action}`).set(bearer(key));
@@ -174,9 +96,9 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    A = await setupClinic('Alpha');
-    B = await setupClinic('Beta');
-    planB = await bookPlan(B, { earliestStart: '2026-11-30' });
+    A = await setupClinic(t.app, t.http, 'Alpha');
+    B = await setupClinic(t.app, t.http, 'Beta');
+    planB = await bookPlan(t.http, B, { earliestStart: '2026-11-30' });
   });
   afterAll(() => t.close());
 
@@ -184,7 +106,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
   describe('check-in and completion', () => {
     it('check-in, then completion with the dose given (mg/kg on the plan weight) and the observed times, as GET shows', async () => {
       // The patient weighs 72.4 kg, but the plan was tailored at 81.3 kg: the plan's weight counts.
-      const plan = await bookPlan(A, { earliestStart: '2026-11-30', tailoring: { weightKg: 81.3 } }, { weightKg: 72.4 });
+      const plan = await bookPlan(t.http, A, { earliestStart: '2026-11-30', tailoring: { weightKg: 81.3 } }, { weightKg: 72.4 });
       const inf = refOf(plan, 'infusion#1');
       expect(inf).toMatchObject({ status: 'scheduled', version: 1, checkedInAt: null, actualStart: null, actualEnd: null, doseGiven: null });
       expect(inf.dose).toMatchObject({ amount: 0.5, unit: 'mg/kg' });
@@ -232,7 +154,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
     });
 
     it('rounds totalMg to 0.1 mg; mg/kg on the patient weight when the plan was not tailored', async () => {
-      const plan = await bookPlan(A, {}, { weightKg: 72.4 });
+      const plan = await bookPlan(t.http, A, {}, { weightKg: 72.4 });
       const cases: [string, number, number][] = [
         ['infusion#1', 0.5, 36.2], // 36.2
         ['infusion#2', 0.33, 23.9], // 23.892
@@ -248,7 +170,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
     });
 
     it('a session without a planned dose completes without doseGiven', async () => {
-      const plan = await bookPlan(A);
+      const plan = await bookPlan(t.http, A);
       const intake = refOf(plan, 'intake#1');
       expect(intake.dose).toBeNull();
       await actOk(A.keys.frontDesk, intake.id, 'check-in');
@@ -262,7 +184,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
     });
 
     it('no-show keeps its optional reason; cancel keeps its reason', async () => {
-      const plan = await bookPlan(A);
+      const plan = await bookPlan(t.http, A);
       const a = refOf(plan, 'infusion#1');
       const b = refOf(plan, 'infusion#2');
       const c = refOf(plan, 'therapy#2');
@@ -275,7 +197,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
     });
 
     it('a checked-in session can still be called off (checked_in → cancelled)', async () => {
-      const plan = await bookPlan(A);
+      const plan = await bookPlan(t.http, A);
       const s = refOf(plan, 'infusion#1');
       await actOk(A.keys.frontDesk, s.id, 'check-in');
       const res = await actOk(A.keys.frontDesk, s.id, 'cancel', { reason: 'Blood pressure too high to infuse' });
@@ -294,7 +216,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
     const sessionIn = new Map<Status, { id: string; planId: string }>();
 
     beforeAll(async () => {
-      const plan = await bookPlan(A);
+      const plan = await bookPlan(t.http, A);
       const statuses: Status[] = ['scheduled', 'checked_in', 'completed', 'no_show', 'cancelled'];
       for (const [i, status] of statuses.entries()) {
         const s = refOf(plan, `infusion#${i + 1}`);
@@ -321,7 +243,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
     let scheduled: Json;
 
     beforeAll(async () => {
-      plan = await bookPlan(A);
+      plan = await bookPlan(t.http, A);
       checkedIn = refOf(plan, 'infusion#1');
       scheduled = refOf(plan, 'infusion#2');
       await actOk(A.keys.frontDesk, checkedIn.id, 'check-in');
@@ -401,7 +323,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
   // ---------------------------------------------------------------------------------------------
   describe('keys, roles and clinics', () => {
     it('front desk checks in, marks no-shows and cancels, but may not complete (403); clinician and admin complete', async () => {
-      const plan = await bookPlan(A);
+      const plan = await bookPlan(t.http, A);
       const [s1, s2, s3, s4, s5] = [1, 2, 3, 4, 5].map((n) => refOf(plan, `infusion#${n}`));
       await actOk(A.keys.frontDesk, s1.id, 'check-in');
       await actOk(A.keys.frontDesk, s2.id, 'no-show', { reason: 'Did not come' });
@@ -419,7 +341,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
     });
 
     it('every session route needs a valid key: 401', async () => {
-      const plan = await bookPlan(A);
+      const plan = await bookPlan(t.http, A);
       const s = refOf(plan, 'infusion#1');
       const reqs = (auth: Record<string, string>) => [
         api().get('/v1/sessions').query({ from: '2026-11-30', to: '2026-12-04' }).set(auth),
@@ -455,11 +377,11 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
   describe('the adjustment log and the plan version', () => {
     let L: Setup;
     beforeAll(async () => {
-      L = await setupClinic('Log');
+      L = await setupClinic(t.app, t.http, 'Log');
     });
 
     it('each status change appends one entry (type, actor, reason, before/after) and raises the plan version by one', async () => {
-      const plan = await bookPlan(L);
+      const plan = await bookPlan(t.http, L);
       expect(plan.version).toBe(1);
       expect(await adjustments(L.keys.frontDesk, plan.id)).toEqual([]);
       const [s1, s2, s3, s4] = [1, 2, 3, 4].map((n) => refOf(plan, `infusion#${n}`));
@@ -531,7 +453,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
     });
 
     it('refused changes (409, 400, 403, 404) append nothing and leave the version alone', async () => {
-      const plan = await bookPlan(L);
+      const plan = await bookPlan(t.http, L);
       const s = refOf(plan, 'infusion#1');
       await actOk(L.keys.frontDesk, s.id, 'check-in');
       const before = { plan: await planRow(plan.id), log: await adjustments(L.keys.frontDesk, plan.id) };
@@ -545,7 +467,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
     });
 
     it('plan_adjustments refuses UPDATE, DELETE and TRUNCATE', async () => {
-      const plan = await bookPlan(L);
+      const plan = await bookPlan(t.http, L);
       await actOk(L.keys.frontDesk, refOf(plan, 'infusion#1').id, 'check-in');
       await actOk(L.keys.frontDesk, refOf(plan, 'infusion#2').id, 'cancel', { reason: 'Flu' });
       const before = await adjustments(L.keys.frontDesk, plan.id);
@@ -564,7 +486,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
     });
 
     it('the plan becomes completed when none of its sessions is scheduled or checked in', async () => {
-      const plan = await bookPlan(L, { protocolId: L.shortProtocolId });
+      const plan = await bookPlan(t.http, L, { protocolId: L.shortProtocolId });
       expect(plan.sessions.map((s: Json) => s.ref).sort()).toEqual(['infusion#1', 'infusion#2', 'intake#1']);
       const [intake, i1, i2] = ['intake#1', 'infusion#1', 'infusion#2'].map((r) => refOf(plan, r));
       const status = async () => (await getPlan(L.keys.frontDesk, plan.id)).status;
@@ -583,7 +505,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       expect((await adjustments(L.keys.frontDesk, plan.id)).map((e) => e.type)).toEqual(['check_in', 'complete', 'no_show', 'check_in', 'complete']);
 
       // Every session cancelled also leaves nothing to happen.
-      const other = await bookPlan(L, { protocolId: L.shortProtocolId });
+      const other = await bookPlan(t.http, L, { protocolId: L.shortProtocolId });
       const refs = ['intake#1', 'infusion#1', 'infusion#2'];
       for (const [i, ref] of refs.entries()) {
         expect((await getPlan(L.keys.frontDesk, other.id)).status).toBe('active');
@@ -598,12 +520,12 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
     let F: Setup;
     beforeAll(async () => {
       // One chair: the infusion's slot is taken until it is cancelled.
-      F = await setupClinic('Freed', { chairs: 1, nurseMax: 1 });
+      F = await setupClinic(t.app, t.http, 'Freed', { chairs: 1, nurseMax: 1 });
     });
 
     /** Inserts (and rolls back) another patient's session over `s` on its chair and/or its staff seat; returns the SQLSTATE or null. */
     async function tryOverlap(s: Json, on: { chair: boolean; seat: boolean }): Promise<string | null> {
-      const patientId = await newPatient(F);
+      const patientId = await newPatient(t.http, F);
       const [plan] = await t.dataSource.query(
         `INSERT INTO plans (clinic_id, patient_id, protocol_id, protocol_version, tailoring, earliest_start)
          VALUES ($1, $2, $3, 1, '{}'::jsonb, '2026-11-25') RETURNING id`,
@@ -638,7 +560,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
     };
 
     it('the chair and the nurse seat are taken while scheduled, free once cancelled (availability and the database agree)', async () => {
-      const plan = await bookPlan(F);
+      const plan = await bookPlan(t.http, F);
       const s = refOf(plan, 'infusion#1');
       expect(s.chair).toEqual(F.chairs[0]);
       expect(s.staff).toEqual(F.nurse);
@@ -657,7 +579,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
     });
 
     it('a checked-in session keeps holding its chair', async () => {
-      const plan = await bookPlan(F, { earliestStart: '2026-12-14' });
+      const plan = await bookPlan(t.http, F, { earliestStart: '2026-12-14' });
       const s = refOf(plan, 'infusion#1');
       await actOk(F.keys.frontDesk, s.id, 'check-in');
       expect(await tryOverlap(s, { chair: true, seat: false })).toBe('23P01');
@@ -669,7 +591,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
   describe('concurrent changes of one session', () => {
     let R: Setup;
     beforeAll(async () => {
-      R = await setupClinic('Race');
+      R = await setupClinic(t.app, t.http, 'Race');
     });
 
     /**
@@ -692,7 +614,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
     }
 
     it('two check-ins held at the same row lock: exactly one 200, the other 409 naming checked_in; one log entry', async () => {
-      const plan = await bookPlan(R);
+      const plan = await bookPlan(t.http, R);
       const s = refOf(plan, 'infusion#1');
       const c = new pg.Client({ connectionString: t.databaseUrl });
       await c.connect();
@@ -722,7 +644,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
     });
 
     it('racing requests without a held lock: exactly one wins each time', async () => {
-      const plan = await bookPlan(R);
+      const plan = await bookPlan(t.http, R);
       let expectedVersion = 1;
       for (let n = 1; n <= 4; n++) {
         const s = refOf(plan, `infusion#${n}`);
@@ -760,11 +682,11 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
     const inDates = (from: string, to: string) => all.filter((s) => s.localDate >= from && s.localDate <= to).sort(byStartThenId);
 
     beforeAll(async () => {
-      D = await setupClinic('Sheet');
+      D = await setupClinic(t.app, t.http, 'Sheet');
       plans = [
-        await bookPlan(D, { earliestStart: '2026-11-30' }, { fullName: 'Jordan Rivera' }),
-        await bookPlan(D, { earliestStart: '2026-11-30' }, { fullName: 'Casey Morgan' }),
-        await bookPlan(D, { earliestStart: '2026-12-02' }, { fullName: 'Sam Okafor' }),
+        await bookPlan(t.http, D, { earliestStart: '2026-11-30' }, { fullName: 'Jordan Rivera' }),
+        await bookPlan(t.http, D, { earliestStart: '2026-11-30' }, { fullName: 'Casey Morgan' }),
+        await bookPlan(t.http, D, { earliestStart: '2026-12-02' }, { fullName: 'Sam Okafor' }),
       ];
       all = plans.flatMap((p) => p.sessions.map((s: Json) => ({ ...s, patientId: p.patientId })));
     });
@@ -999,8 +921,8 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
 
     it("local dates are the clinic's: a clinic far from UTC", async () => {
       // Auckland is UTC+13 in December: a 08:00 session there is the previous day in UTC.
-      const K = await setupClinic('Auckland', { timezone: 'Pacific/Auckland' });
-      const plan = await bookPlan(K, { protocolId: K.shortProtocolId, earliestStart: '2026-12-01' });
+      const K = await setupClinic(t.app, t.http, 'Auckland', { timezone: 'Pacific/Auckland' });
+      const plan = await bookPlan(t.http, K, { protocolId: K.shortProtocolId, earliestStart: '2026-12-01' });
       let mornings = 0;
       for (const s of plan.sessions as Json[]) {
         const res = await sheet(K.keys.frontDesk, { from: s.localDate, to: s.localDate }).expect(200);

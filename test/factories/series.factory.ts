@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import { KETAMINE_PROTOCOL } from '../../src/seed/demo-protocol.js';
+import type { WeeklyInterval } from '../../src/common/weekly-interval.js';
 import { makePatient, makeStaff, persistClinicWithKeys, type ClinicKeys } from './clinic.factory.js';
 import { publishProtocol } from './protocol.factory.js';
 
@@ -35,29 +36,43 @@ export const SHORT_STEPS: Json[] = (() => {
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 
+export type StaffRole = 'nurse' | 'physician' | 'therapist';
+
+export interface ClinicOptions {
+  /** How many chairs (2 unless told). */
+  chairs?: number;
+  /** The nurse's maxConcurrentPatients (2 unless told). */
+  nurseMax?: number;
+  /** New York unless told. */
+  timezone?: string;
+  /** The clinic's opening hours (Mon–Fri 08:00–18:00 unless told); also every staff member's availability unless `staff` says otherwise. */
+  openingHours?: WeeklyInterval[];
+  /** Per role, fields of the staff member's POST body that differ from the defaults (maxConcurrentPatients, availability…). */
+  staff?: Partial<Record<StaffRole, Json>>;
+}
+
 /** A clinic (Mon–Fri 08:00–18:00, New York unless told) set up through the API. */
-export async function setupClinic(
-  app: INestApplication,
-  http: Server,
-  name: string,
-  opts: { chairs?: number; nurseMax?: number; timezone?: string } = {},
-): Promise<ClinicSetup> {
+export async function setupClinic(app: INestApplication, http: Server, name: string, opts: ClinicOptions = {}): Promise<ClinicSetup> {
   const timezone = opts.timezone ?? 'America/New_York';
-  const keys = await persistClinicWithKeys(app, { name, timezone });
+  const keys = await persistClinicWithKeys(app, { name, timezone, ...(opts.openingHours ? { openingHours: opts.openingHours } : {}) });
   const chairs: Ref[] = [];
   for (let i = 1; i <= (opts.chairs ?? 2); i++) {
     const res = await request(http).post(`/v1/clinics/${keys.clinicId}/chairs`).set(auth(keys.admin)).send({ name: `${name} chair ${i}` });
     expect(res.status).toBe(201);
     chairs.push({ id: res.body.id, name: res.body.name });
   }
-  const staff = async (body: Json): Promise<Ref> => {
-    const res = await request(http).post(`/v1/clinics/${keys.clinicId}/staff`).set(auth(keys.admin)).send(body);
+  const staff = async (role: StaffRole, body: Json): Promise<Ref> => {
+    const availability = opts.openingHours ? { availability: opts.openingHours } : {};
+    const res = await request(http)
+      .post(`/v1/clinics/${keys.clinicId}/staff`)
+      .set(auth(keys.admin))
+      .send(makeStaff({ ...body, role, ...availability, ...opts.staff?.[role] }));
     expect(res.status).toBe(201);
     return { id: res.body.id, name: res.body.name };
   };
-  const nurse = await staff(makeStaff({ name: `Nurse of ${name}`, role: 'nurse', maxConcurrentPatients: opts.nurseMax ?? 2 }));
-  const physician = await staff(makeStaff({ name: `Physician of ${name}`, role: 'physician' }));
-  const therapist = await staff(makeStaff({ name: `Therapist of ${name}`, role: 'therapist' }));
+  const nurse = await staff('nurse', { name: `Nurse of ${name}`, maxConcurrentPatients: opts.nurseMax ?? 2 });
+  const physician = await staff('physician', { name: `Physician of ${name}` });
+  const therapist = await staff('therapist', { name: `Therapist of ${name}` });
   return {
     keys,
     timezone,
@@ -76,7 +91,10 @@ export async function newPatient(http: Server, s: ClinicSetup, overrides: Json =
   return res.body.id as string;
 }
 
-/** Books a plan (the demo protocol unless `body.protocolId` says otherwise) for a new patient unless `body.patientId` is given. */
+/**
+ * Books a plan (the demo protocol unless `body.protocolId` says otherwise) for a new patient unless `body.patientId` is given.
+ * A tailored plan is a clinician's to book; the template as it is, the front desk's.
+ */
 export async function bookPlan(http: Server, s: ClinicSetup, body: Json = {}, patient: Json = {}): Promise<Json> {
   const patientId = body.patientId ?? (await newPatient(http, s, patient));
   const res = await request(http)
@@ -85,4 +103,11 @@ export async function bookPlan(http: Server, s: ClinicSetup, body: Json = {}, pa
     .send({ protocolId: s.protocolId, ...body, patientId });
   expect({ status: res.status, body: res.body }).toMatchObject({ status: 201 });
   return res.body as Json;
+}
+
+/** The session of a booked plan (as `bookPlan` returns it) with the given ref (`intake#1`, `infusion#2`…); throws if there is none. */
+export function refOf(plan: Json, ref: string): Json {
+  const s = (plan.sessions as Json[]).find((x) => x.ref === ref);
+  if (!s) throw new Error(`no session ${ref} in plan ${plan.id}`);
+  return s;
 }
