@@ -8,9 +8,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * `plan_adjustments`, so every write path, present and future, records its change in its own
  * transaction: a rolled-back change leaves neither a change row nor a webhook message.
  *
- * Sync cursors are transaction ids (`xid8`), not sequence numbers: a reader only reads changes of
- * transactions below its snapshot's xmin, which have all ended, so a change that commits late is
- * never skipped (a `bigserial` cursor would skip it).
+ * Each change row carries its transaction id (`xid8`): a sync reads the changes of transactions
+ * visible in its snapshot and not in the previous one, so a change that commits late is never
+ * skipped (a `bigserial` cursor would skip it).
  */
 export class CalendarSync1764460800000 implements MigrationInterface {
   name = 'CalendarSync1764460800000';

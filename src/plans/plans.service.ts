@@ -146,21 +146,25 @@ export class PlansService {
     };
   }
 
-  private async bookings(setup: ClinicSetup, patientId: string, earliestStart: string, days: number) {
+  /** The clinic's bookings the engine must respect (through the caller's transaction when given one). */
+  private async bookings(setup: ClinicSetup, patientId: string, earliestStart: string, days: number, m?: EntityManager) {
     const from = DateTime.fromISO(earliestStart, { zone: setup.clinic.timezone }).startOf('day');
-    return this.repo.bookings(setup.clinic.id, from.minus({ days: 1 }).toJSDate(), from.plus({ days: days + 1 }).toJSDate(), {
-      chairs: setup.chairs.map((c) => c.id),
-      staff: setup.staff.map((s) => s.id),
-      patientId,
-    });
+    return this.repo.bookings(
+      setup.clinic.id,
+      from.minus({ days: 1 }).toJSDate(),
+      from.plus({ days: days + 1 }).toJSDate(),
+      { chairs: setup.chairs.map((c) => c.id), staff: setup.staff.map((s) => s.id), patientId },
+      {},
+      m,
+    );
   }
 
-  private async plan(prepared: Prepared): Promise<PlacedSession[]> {
+  private async plan(prepared: Prepared, m?: EntityManager): Promise<PlacedSession[]> {
     const result = schedule(prepared.request);
     if (result.kind === 'planned') return result.sessions;
     // Nothing in the window: look further ahead for the first start that would work.
     const horizonDays = horizonDaysFor(prepared.sessions, PROBE_DAYS);
-    const booked = await this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, horizonDays);
+    const booked = await this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, horizonDays, m);
     const probed = schedule({ ...prepared.request, booked, horizonDays, probeDays: PROBE_DAYS });
     throw new PlanError(PlanErrorCode.PLAN_INFEASIBLE, `No plan fits: ${result.binding.message}.`, {
       binding: result.binding,
@@ -283,7 +287,7 @@ export class PlansService {
   /**
    * Books the whole series in one transaction, or nothing. The database refuses any overlap on a
    * chair, a staff seat or the patient; if another booking won the race, the series is planned
-   * once more against the new state, and a second loss is a 409 naming the session in the way.
+   * once more under the clinic's schedule lock, where it cannot lose again.
    */
   async book(actor: Actor, dto: PlanRequestDto, idempotencyKey?: string): Promise<BookResult> {
     try {
@@ -317,10 +321,13 @@ export class PlansService {
       if (prior) return this.replay(actor, prior);
     }
 
+    // Planned optimistically, outside any lock: bookings of other clinics, and of this one, run
+    // side by side. If another booking takes a needed slot first (the exclusion constraints refuse
+    // ours), the series is planned again inside the clinic's schedule lock, against what is there
+    // now; no other writer of this clinic's schedule can commit until we do.
+    const prepared = await this.prepare(actor, dto, patient);
+    let placed = await this.plan(prepared);
     for (let attempt = 1; ; attempt++) {
-      // A second attempt reads the patient again: the first may have lost the race to an edit.
-      const prepared = await this.prepare(actor, dto, attempt === 1 ? patient : undefined);
-      const placed = await this.plan(prepared);
       try {
         return await withRetries(() =>
           this.dataSource.transaction(async (m): Promise<BookResult> => {
@@ -332,6 +339,10 @@ export class PlansService {
               }
             }
             await lockClinicSchedule(m, clinicId);
+            if (attempt > 1) {
+              const booked = await this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, prepared.request.horizonDays, m);
+              placed = await this.plan({ ...prepared, request: { ...prepared.request, booked } }, m);
+            }
             const body = await this.write(m, actor, dto, prepared, placed);
             if (idempotencyKey) {
               await this.idempotency.store(m, { clinicId, key: idempotencyKey, actorKeyId: actor.keyId, methodPath, hash, status: 201, body });
@@ -341,7 +352,8 @@ export class PlansService {
         );
       } catch (err) {
         if (!(err instanceof QueryFailedError) || sqlState(err) !== '23P01') throw err;
-        if (attempt < 2) continue; // someone booked first: plan again against what is there now
+        if (attempt < 2) continue; // someone booked first: plan again, under the lock
+        // Even under the lock (a staff member's limit lowered meanwhile, say): name what is in the way.
         const staffMax = new Map(prepared.setup.staff.map((s) => [s.id, s.maxConcurrentPatients]));
         const conflictingSessionId = await this.repo.firstConflict(
           clinicId,

@@ -6,8 +6,8 @@ const secret = randomBytes(32);
 const CLINIC = '0b6f4c4e-2c1a-4f7e-9d43-5a2b8f0c1d2e';
 const OTHER = '7d1e2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b';
 const NOW = DateTime.fromISO('2026-11-25T15:00:00Z', { zone: 'utc' });
-const sync: SyncTokenPayload = { v: 1, k: 'sync', c: CLINIC, w: '1234', iat: NOW.toISO()! };
-const page: PageTokenPayload = { v: 1, k: 'page', c: CLINIC, w: '1000', hi: '1234', after: OTHER, mode: 'delta', iat: NOW.toISO()!, since: NOW.minus({ days: 2 }).toISO()! };
+const sync: SyncTokenPayload = { v: 1, k: 'sync', c: CLINIC, w: '1234:1240:1236', iat: NOW.toISO()! };
+const page: PageTokenPayload = { v: 1, k: 'page', c: CLINIC, w: '1000:1000:', hi: '1234:1240:1236,1238', after: OTHER, mode: 'delta', iat: NOW.toISO()!, since: NOW.minus({ days: 2 }).toISO()! };
 
 /** Replaces the character at `i` by another one of the base64url alphabet. */
 const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
@@ -16,7 +16,7 @@ describe('sync tokens', () => {
   it.each([
     ['a sync token', sync],
     ['a delta page token', page],
-    ['a full-sync page token', { v: 1, k: 'page', c: CLINIC, w: '42', after: OTHER, mode: 'full', iat: NOW.toISO()! } satisfies PageTokenPayload],
+    ['a full-sync page token', { v: 1, k: 'page', c: CLINIC, w: '42:43:', after: OTHER, mode: 'full', iat: NOW.toISO()! } satisfies PageTokenPayload],
   ])('round-trips %s', (_, payload) => {
     const token = signToken(secret, payload);
     expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
@@ -47,10 +47,14 @@ describe('sync tokens', () => {
       { ...sync, v: 2 },
       { ...sync, c: 'x' },
       { ...sync, w: '-1' },
-      { ...sync, w: '18446744073709551616' },
+      { ...sync, w: '1234' }, // a bare xid, not a snapshot
+      { ...sync, w: '5:18446744073709551616:' },
+      { ...sync, w: '10:5:' }, // xmin above xmax
+      { ...sync, w: '10:20:25' }, // in progress beyond xmax
+      { ...sync, w: '10:20:5' }, // in progress below xmin
       { ...sync, iat: 'yesterday' },
       { ...sync, extra: 1 },
-      { ...page, hi: '999' }, // window running backwards
+      { ...page, hi: '999' }, // not a snapshot
       { ...page, since: undefined },
       { ...page, mode: 'other' },
       { ...page, after: 'nope' },

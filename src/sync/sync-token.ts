@@ -5,8 +5,9 @@ import { DateTime } from 'luxon';
  * Sync and page tokens: `base64url(JSON payload) + '.' + base64url(HMAC-SHA256(secret, payload))`,
  * where the MAC covers the encoded payload exactly as sent. Opaque to clients; tied to one clinic.
  *
- * Watermarks (`w`, `hi`) are PostgreSQL `xid8` values written as decimal strings: every
- * transaction with a txid below a watermark had ended when the watermark was taken.
+ * Watermarks (`w`, `hi`) are PostgreSQL snapshots (`pg_snapshot` text, `xmin:xmax:xip,…`): which
+ * transactions had committed when the watermark was taken. A change is sent once it is visible
+ * in the reader's snapshot and was not in the watermark's.
  */
 export interface SyncTokenPayload {
   v: 1;
@@ -43,7 +44,8 @@ export const TOKEN_MAX_AGE_DAYS = 30;
 export const CHANGE_RETENTION_DAYS = 31;
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const XID8_RE = /^(0|[1-9]\d{0,19})$/;
+const XID = '(0|[1-9]\\d{0,19})';
+const SNAPSHOT_RE = new RegExp(`^${XID}:${XID}:(${XID}(,${XID})*)?$`);
 const B64URL_RE = /^[A-Za-z0-9_-]+$/;
 
 const mac = (secret: Buffer, encodedPayload: string) => createHmac('sha256', secret).update(encodedPayload, 'ascii').digest();
@@ -54,14 +56,23 @@ export function signToken(secret: Buffer, payload: TokenPayload): string {
 }
 
 const isIso = (v: unknown): v is string => typeof v === 'string' && v.length <= 40 && DateTime.fromISO(v, { setZone: true }).isValid;
-const isXid = (v: unknown): v is string => typeof v === 'string' && XID8_RE.test(v) && BigInt(v) < 2n ** 64n;
+/** `xmin:xmax:xip,…` with xmin ≤ every xip < xmax, all below 2^64. */
+export function isSnapshot(v: unknown): v is string {
+  if (typeof v !== 'string' || v.length > 4000 || !SNAPSHOT_RE.test(v)) return false;
+  const [xmin, xmax, list] = v.split(':');
+  const lo = BigInt(xmin);
+  const hi = BigInt(xmax);
+  if (hi >= 2n ** 64n || lo > hi) return false;
+  return list === '' || list.split(',').every((x) => BigInt(x) >= lo && BigInt(x) < hi);
+}
+
 
 function wellFormed(p: Record<string, unknown>): p is Record<string, unknown> & TokenPayload {
-  if (p.v !== 1 || typeof p.c !== 'string' || !UUID_RE.test(p.c) || !isXid(p.w) || !isIso(p.iat)) return false;
+  if (p.v !== 1 || typeof p.c !== 'string' || !UUID_RE.test(p.c) || !isSnapshot(p.w) || !isIso(p.iat)) return false;
   if (p.k === 'sync') return Object.keys(p).length === 5;
   if (p.k !== 'page' || typeof p.after !== 'string' || !UUID_RE.test(p.after)) return false;
   if (p.mode === 'full') return p.hi === undefined && p.since === undefined;
-  return p.mode === 'delta' && isXid(p.hi) && BigInt(p.hi) >= BigInt(p.w) && isIso(p.since);
+  return p.mode === 'delta' && isSnapshot(p.hi) && isIso(p.since);
 }
 
 /**
@@ -73,7 +84,7 @@ export function readToken(secret: Buffer, token: string): TokenPayload | null {
   const parts = token.split('.');
   if (parts.length !== 2) return null;
   const [body, sig] = parts;
-  if (!B64URL_RE.test(body) || !B64URL_RE.test(sig) || body.length > 2000) return null;
+  if (!B64URL_RE.test(body) || !B64URL_RE.test(sig) || body.length > 12_000) return null;
   const given = Buffer.from(sig, 'base64url');
   const expected = mac(secret, body);
   // Canonical encodings only, so that no two strings carry the same signature.

@@ -31,10 +31,13 @@ export class SyncRepository {
     return this.dataSource.transaction('REPEATABLE READ', work);
   }
 
-  /** The snapshot's xmin: every transaction with a smaller txid has ended (committed or rolled back). */
-  async watermark(m: EntityManager): Promise<bigint> {
-    const [row] = await m.query(`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS w`);
-    return BigInt(row.w);
+  /**
+   * The transaction's snapshot (`xmin:xmax:xip,…`): which transactions had committed when it was
+   * taken. In a REPEATABLE READ transaction it is the snapshot every statement reads.
+   */
+  async watermark(m: EntityManager): Promise<string> {
+    const [row] = await m.query(`SELECT pg_current_snapshot()::text AS w`);
+    return row.w as string;
   }
 
   /** The clinic's sessions that are not cancelled, keyset-paged by id. */
@@ -47,16 +50,21 @@ export class SyncRepository {
     return qb.orderBy('s.id', 'ASC').limit(limit).getMany();
   }
 
-  /** The distinct sessions with a change by a transaction in [from, to), keyset-paged by id. */
-  async changedSessionIds(m: EntityManager, clinicId: string, from: bigint, to: bigint, after: string | undefined, limit: number): Promise<string[]> {
+  /**
+   * The distinct sessions changed by a transaction visible in snapshot `to` but not in `from`
+   * (each committed change falls in exactly one such window), keyset-paged by id.
+   */
+  async changedSessionIds(m: EntityManager, clinicId: string, from: string, to: string, after: string | undefined, limit: number): Promise<string[]> {
     const rows: { id: string }[] = await m.query(
       `SELECT session_id::text AS id
          FROM session_changes
-        WHERE clinic_id = $1 AND txid >= $2::xid8 AND txid < $3::xid8 AND ($4::uuid IS NULL OR session_id > $4::uuid)
+        WHERE clinic_id = $1 AND txid >= pg_snapshot_xmin($2::pg_snapshot) AND txid < pg_snapshot_xmax($3::pg_snapshot)
+          AND NOT pg_visible_in_snapshot(txid, $2::pg_snapshot) AND pg_visible_in_snapshot(txid, $3::pg_snapshot)
+          AND ($4::uuid IS NULL OR session_id > $4::uuid)
         GROUP BY session_id
         ORDER BY session_id
         LIMIT $5`,
-      [clinicId, from.toString(), to.toString(), after ?? null, limit],
+      [clinicId, from, to, after ?? null, limit],
     );
     return rows.map((r) => r.id);
   }
@@ -67,14 +75,14 @@ export class SyncRepository {
   }
 
   /** For sessions that no longer exist: their plan and last revision, from changes since `from`. */
-  async tombstones(m: EntityManager, clinicId: string, ids: string[], from: bigint): Promise<Tombstone[]> {
+  async tombstones(m: EntityManager, clinicId: string, ids: string[], from: string): Promise<Tombstone[]> {
     if (ids.length === 0) return [];
     const rows: { session_id: string; plan_id: string; revision: number }[] = await m.query(
       `SELECT session_id::text, (array_agg(plan_id::text ORDER BY seq DESC))[1] AS plan_id, max(revision)::int AS revision
          FROM session_changes
-        WHERE clinic_id = $1 AND txid >= $2::xid8 AND session_id = ANY ($3::uuid[])
+        WHERE clinic_id = $1 AND txid >= pg_snapshot_xmin($2::pg_snapshot) AND session_id = ANY ($3::uuid[])
         GROUP BY session_id`,
-      [clinicId, from.toString(), ids],
+      [clinicId, from, ids],
     );
     return rows.map((r) => ({ sessionId: r.session_id, planId: r.plan_id, revision: r.revision }));
   }

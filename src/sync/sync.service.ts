@@ -17,8 +17,8 @@ const SECRET_NAME = 'sync_token';
 
 /** Where a request starts reading. */
 type Position =
-  | { mode: 'full'; w?: bigint; after?: string; iat?: string }
-  | { mode: 'delta'; from: bigint; hi?: bigint; after?: string; iat?: string; since: string };
+  | { mode: 'full'; w?: string; after?: string; iat?: string }
+  | { mode: 'delta'; from: string; hi?: string; after?: string; iat?: string; since: string };
 
 const fullSyncRequired = (why: string) =>
   new SyncError(SyncErrorCode.FULL_SYNC_REQUIRED, `The token cannot be used (${why}); discard what you synced and start over with a full sync (no token).`, {
@@ -28,10 +28,11 @@ const fullSyncRequired = (why: string) =>
 /**
  * Incremental sync of a clinic's sessions (Google Calendar's syncToken model).
  *
- * Cursors are transaction ids, not sequence numbers or timestamps: a reader only trusts changes by
- * transactions below its snapshot's xmin, all of which have ended, so a change that commits late
- * is never skipped. A full sync fixes its watermark before it reads its first page; whatever
- * changes while it pages comes again in the next incremental sync (duplicates, never losses).
+ * Cursors are PostgreSQL snapshots, not sequence numbers or timestamps: a sync returns the changes
+ * of transactions visible in its own snapshot and not in the token's, so a change that commits
+ * late is sent when it becomes visible — never skipped, and in quiet times never sent twice. A
+ * full sync fixes its snapshot before it reads its first page; whatever changes while it pages
+ * comes again in the next incremental sync (duplicates, never losses).
  */
 @Injectable()
 export class SyncService {
@@ -76,12 +77,12 @@ export class SyncService {
     if (q.pageToken !== undefined) {
       const p = this.verify(secret, q.pageToken, 'page', clinicId) as PageTokenPayload;
       return p.mode === 'full'
-        ? { mode: 'full', w: BigInt(p.w), after: p.after, iat: p.iat }
-        : { mode: 'delta', from: BigInt(p.w), hi: BigInt(p.hi!), after: p.after, iat: p.iat, since: p.since! };
+        ? { mode: 'full', w: p.w, after: p.after, iat: p.iat }
+        : { mode: 'delta', from: p.w, hi: p.hi!, after: p.after, iat: p.iat, since: p.since! };
     }
     if (q.syncToken !== undefined) {
       const p = this.verify(secret, q.syncToken, 'sync', clinicId);
-      return { mode: 'delta', from: BigInt(p.w), since: p.iat };
+      return { mode: 'delta', from: p.w, since: p.iat };
     }
     return { mode: 'full' };
   }
@@ -115,12 +116,11 @@ export class SyncService {
         // Only signed when there is a next page, so never empty then.
         const after = shown.at(-1)?.id ?? '';
         next = {
-          page: { v: 1, k: 'page', c: clinicId, w: w.toString(), after, mode: 'full', iat },
-          sync: { v: 1, k: 'sync', c: clinicId, w: w.toString(), iat },
+          page: { v: 1, k: 'page', c: clinicId, w, after, mode: 'full', iat },
+          sync: { v: 1, k: 'sync', c: clinicId, w, iat },
         };
       } else {
-        // xmin never moves backwards, but a token must never make the window run backwards either.
-        const hi = pos.hi ?? bigMax(await this.repo.watermark(m), pos.from);
+        const hi = pos.hi ?? (await this.repo.watermark(m));
         const ids = await this.repo.changedSessionIds(m, clinicId, pos.from, hi, pos.after, limit + 1);
         more = ids.length > limit;
         const shownIds = ids.slice(0, limit);
@@ -142,8 +142,8 @@ export class SyncService {
         }
         const after = shownIds.at(-1) ?? '';
         next = {
-          page: { v: 1, k: 'page', c: clinicId, w: pos.from.toString(), hi: hi.toString(), after, mode: 'delta', iat, since: pos.since },
-          sync: { v: 1, k: 'sync', c: clinicId, w: hi.toString(), iat },
+          page: { v: 1, k: 'page', c: clinicId, w: pos.from, hi, after, mode: 'delta', iat, since: pos.since },
+          sync: { v: 1, k: 'sync', c: clinicId, w: hi, iat },
         };
       }
       // Each session handed out is a read of patient data.
@@ -182,4 +182,3 @@ export class SyncService {
   }
 }
 
-const bigMax = (a: bigint, b: bigint) => (a > b ? a : b);
