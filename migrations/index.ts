@@ -5,6 +5,7 @@ import { SessionLifecycle1764288000000 } from './1764288000000-SessionLifecycle.
 import { Observations1764374400000 } from './1764374400000-Observations.js';
 import { CalendarSync1764460800000 } from './1764460800000-CalendarSync.js';
 import { AuditDetail1764547200000 } from './1764547200000-AuditDetail.js';
+import { WebhookSecretRotation1764633600000 } from './1764633600000-WebhookSecretRotation.js';
 
 /** Every migration, oldest first. `npm run migration:generate` adds new files; list them here. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   Observations1764374400000,
   CalendarSync1764460800000,
   AuditDetail1764547200000,
+  WebhookSecretRotation1764633600000,
 ];

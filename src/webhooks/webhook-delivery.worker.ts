@@ -59,10 +59,19 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     return this.track(this.round(limit));
   }
 
-  /** Deletes delivered and cancelled messages older than the retention period. */
+  /**
+   * Deletes delivered and cancelled messages older than the retention period (resolves to how
+   * many), and forgets the previous secrets of rotations whose overlap is over.
+   */
   housekeeping(): Promise<number> {
     this.lastHousekeeping = Date.now();
-    return this.track(this.repo.deleteSettledOlderThan(MESSAGE_RETENTION_DAYS));
+    return this.track(
+      (async () => {
+        const removed = await this.repo.deleteSettledOlderThan(MESSAGE_RETENTION_DAYS);
+        await this.repo.dropExpiredPreviousSecrets();
+        return removed;
+      })(),
+    );
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
@@ -109,7 +118,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
         await this.repo.settleInactive(msg);
         return;
       }
-      const result = await this.sender.send({ url: msg.url, msgId, payload: msg.payload, secret: msg.secret });
+      const result = await this.sender.send({ url: msg.url, msgId, payload: msg.payload, secret: msg.secret, previousSecret: msg.previousSecret });
       const outcome = decideOutcome({
         statusCode: result.statusCode,
         attempts: msg.attempts,

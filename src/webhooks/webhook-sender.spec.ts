@@ -59,6 +59,24 @@ describe('WebhookSender', () => {
     }
   });
 
+  it("with a previous secret (a rotation's overlap): two signatures, the new one first, and either secret verifies", async () => {
+    const rx = await receiver((_, res) => res.writeHead(204).end());
+    const previous = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
+    try {
+      await senderWith({ allowPrivateNetworks: true }).send({ url: rx.url, msgId: 'msg_rot', payload: PAYLOAD, secret: SECRET, previousSecret: previous });
+      const { headers, body } = rx.received[0];
+      const at = new Date(Number(headers['webhook-timestamp']) * 1000);
+      expect(String(headers['webhook-signature']).split(' ')).toEqual([
+        new Webhook(SECRET).sign('msg_rot', at, PAYLOAD),
+        new Webhook(previous).sign('msg_rot', at, PAYLOAD),
+      ]);
+      for (const secret of [SECRET, previous]) expect(new Webhook(secret).verify(body, headers as Record<string, string>)).toEqual(JSON.parse(PAYLOAD));
+      expect(() => new Webhook(`whsec_${Buffer.alloc(32, 8).toString('base64')}`).verify(body, headers as Record<string, string>)).toThrow();
+    } finally {
+      await rx.close();
+    }
+  });
+
   it('does not follow redirects: a 3xx is the answer', async () => {
     const target = await receiver((_, res) => res.writeHead(200).end());
     const rx = await receiver((_, res) => res.writeHead(307, { location: target.url }).end());

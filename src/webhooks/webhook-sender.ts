@@ -16,6 +16,8 @@ export interface DeliveryRequest {
   /** The stored payload text, sent and signed byte for byte. */
   payload: string;
   secret: string;
+  /** During a rotation's overlap, the replaced secret: the attempt is signed with both. */
+  previousSecret?: string | null;
 }
 
 export interface DeliveryResult {
@@ -99,7 +101,11 @@ export class WebhookSender {
       return Promise.resolve(done({ statusCode: null, error: `${host} is a private address`, retryAfterSeconds: null }));
     }
 
-    const signature = new Webhook(req.secret).sign(req.msgId, startedAt, req.payload);
+    // Standard Webhooks: several signatures, space-separated, any one of which may match. The new
+    // secret's comes first; the previous one's lets receivers not yet switched keep verifying.
+    const signature = [req.secret, ...(req.previousSecret ? [req.previousSecret] : [])]
+      .map((secret) => new Webhook(secret).sign(req.msgId, startedAt, req.payload))
+      .join(' ');
     const headers = {
       'content-type': 'application/json',
       'content-length': String(Buffer.byteLength(req.payload)),

@@ -19,6 +19,7 @@ import { UuidParam } from '../common/validation/validation.js';
 import {
   CreatedWebhookDto,
   CreateWebhookDto,
+  RotatedWebhookSecretDto,
   WebhookDto,
   WebhookMessageDto,
   WebhookMessagePageDto,
@@ -72,6 +73,36 @@ export class WebhooksController {
   @ApiNotFoundResponse({ type: ProblemDto })
   async delete(@CurrentActor() actor: Actor, @UuidParam('webhookId') id: string): Promise<void> {
     await this.service.delete(actor, id);
+  }
+
+  @Post(':webhookId/secret')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Rotate the signing secret: a new one is returned once; the old one keeps signing alongside it for 24 hours',
+    description:
+      'Answers 200 (the endpoint is the same resource) with the endpoint, its new `secret` (`whsec_…`, shown only here) and ' +
+      '`previousSecretExpiresAt`. Until then every attempt carries both signatures, the new one first ' +
+      '(`webhook-signature: v1,<new> v1,<old>`), so receivers holding either secret verify while they switch; afterwards ' +
+      'only the new one. Rotating again within the 24 hours drops the secret before the current one (one previous secret at a time).',
+  })
+  @ApiOkResponse({ type: RotatedWebhookSecretDto })
+  @ApiNotFoundResponse({ type: ProblemDto })
+  rotateSecret(@CurrentActor() actor: Actor, @UuidParam('webhookId') id: string): Promise<RotatedWebhookSecretDto> {
+    return this.service.rotateSecret(actor, id);
+  }
+
+  @Post(':webhookId/enable')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Turn an endpoint disabled by a 410 back on',
+    description:
+      'Events are queued for it again from now on. Messages that failed when it was disabled stay failed: replay them with ' +
+      '`POST …/messages/{messageId}/retry`. Enabling an active endpoint changes nothing (200).',
+  })
+  @ApiOkResponse({ type: WebhookDto })
+  @ApiNotFoundResponse({ type: ProblemDto })
+  enable(@CurrentActor() actor: Actor, @UuidParam('webhookId') id: string): Promise<WebhookDto> {
+    return this.service.enable(actor, id);
   }
 
   @Get(':webhookId/messages')

@@ -46,6 +46,8 @@ export interface ClaimedMessage {
   attempts: number;
   url: string;
   secret: string;
+  /** The secret the last rotation replaced, while its overlap lasts (database time at the claim); else null. */
+  previousSecret: string | null;
   endpointStatus: WebhookEndpointStatus;
 }
 
@@ -122,6 +124,44 @@ export class WebhooksRepository {
         ORDER BY ${CREATED_MS} DESC, id DESC LIMIT $2`,
       params,
     );
+  }
+
+  /**
+   * Gives the endpoint a new signing secret. The current one becomes the previous secret, accepted
+   * (signed alongside) until `overlapSeconds` from now, database time; a previous secret still in
+   * its overlap is dropped (one at a time). Returns when that overlap ends.
+   */
+  async rotateSecret(m: EntityManager, clinicId: string, id: string, secret: string, overlapSeconds: number): Promise<{ previousSecretExpiresAt: Date }> {
+    const [row] = await this.rows<{ previousSecretExpiresAt: Date }>(
+      m,
+      `UPDATE webhook_endpoints
+          SET previous_secret = secret, previous_secret_expires_at = now() + make_interval(secs => $4),
+              secret = $3, updated_at = now()
+        WHERE clinic_id = $1 AND id = $2
+      RETURNING previous_secret_expires_at AS "previousSecretExpiresAt"`,
+      [clinicId, id, secret, overlapSeconds],
+    );
+    return row;
+  }
+
+  /** Forgets previous secrets whose overlap is over (they are no longer used to sign); returns how many. */
+  async dropExpiredPreviousSecrets(): Promise<number> {
+    const [, count] = (await this.dataSource.query(
+      `UPDATE webhook_endpoints SET previous_secret = NULL, previous_secret_expires_at = NULL
+        WHERE previous_secret_expires_at <= now()`,
+    )) as [unknown[], number];
+    return count;
+  }
+
+  /** Turns a disabled endpoint back on: events are queued for it again. Its failed messages stay failed. */
+  async enableEndpoint(m: EntityManager, clinicId: string, id: string): Promise<WebhookEndpointRow> {
+    const [row] = await this.rows<WebhookEndpointRow>(
+      m,
+      `UPDATE webhook_endpoints SET status = 'active', status_reason = NULL, updated_at = now()
+        WHERE clinic_id = $1 AND id = $2 AND status = 'disabled' RETURNING ${ENDPOINT_COLUMNS}`,
+      [clinicId, id],
+    );
+    return row;
   }
 
   /** Marks the endpoint deleted and cancels its pending messages. */
@@ -218,7 +258,8 @@ export class WebhooksRepository {
                  FOR UPDATE SKIP LOCKED)
           AND e.clinic_id = m.clinic_id AND e.id = m.endpoint_id
       RETURNING m.clinic_id AS "clinicId", m.id, m.endpoint_id AS "endpointId", m.payload, m.attempts,
-                e.url, e.secret, e.status AS "endpointStatus"`,
+                e.url, e.secret, e.status AS "endpointStatus",
+                CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret END AS "previousSecret"`,
       [limit, leaseSeconds],
     );
   }

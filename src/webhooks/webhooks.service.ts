@@ -11,6 +11,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type {
   CreatedWebhookDto,
   CreateWebhookDto,
+  RotatedWebhookSecretDto,
   WebhookDto,
   WebhookMessageDto,
   WebhookMessageQueryDto,
@@ -55,6 +56,12 @@ function toMessageDto(r: WebhookMessageRow, attempts: WebhookAttemptRow[]): Webh
   };
 }
 
+/** How long a replaced signing secret keeps signing alongside the new one (database time). */
+export const SECRET_ROTATION_OVERLAP_SECONDS = 24 * 3600;
+
+/** `whsec_` + base64 of 32 random bytes; stored as is: the HMAC needs the key itself, so it cannot be hashed like an API key. */
+const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
+
 const notFound = () => new WebhookError(WebhookErrorCode.WEBHOOK_NOT_FOUND, 'No such webhook endpoint.');
 
 /**
@@ -78,8 +85,7 @@ export class WebhooksService {
       const why = privateHostReason(new URL(dto.url));
       if (why) throw new ValidationFailedError([{ field: 'url', message: why }]);
     }
-    // Stored as is: the HMAC needs the key itself, so it cannot be hashed like an API key.
-    const secret = `whsec_${randomBytes(32).toString('base64')}`;
+    const secret = newSecret();
     const eventTypes = WEBHOOK_EVENT_TYPES.filter((t) => dto.eventTypes.includes(t));
     return this.dataSource.transaction(async (m) => {
       const clinicId = await resolveClinicForWrite(m, actor, dto.clinicId);
@@ -123,6 +129,45 @@ export class WebhooksService {
     });
   }
 
+  /**
+   * Gives the endpoint a new signing secret, returned once. The replaced secret keeps signing
+   * alongside it for SECRET_ROTATION_OVERLAP_SECONDS; a rotation within that overlap drops the
+   * secret before (only one previous secret at a time).
+   */
+  async rotateSecret(actor: Actor, id: string): Promise<RotatedWebhookSecretDto> {
+    const secret = newSecret();
+    return this.dataSource.transaction(async (m) => {
+      const endpoint = await this.repo.findEndpoint(id, actor.clinicId, m, true);
+      if (!endpoint) throw notFound();
+      const { previousSecretExpiresAt } = await this.repo.rotateSecret(m, endpoint.clinicId, id, secret, SECRET_ROTATION_OVERLAP_SECONDS);
+      await this.audit.record(m, actor, { clinicId: endpoint.clinicId, action: 'webhook.rotate_secret', entityType: 'webhook_endpoint', entityId: id });
+      return { ...toDto(endpoint), secret, previousSecretExpiresAt: previousSecretExpiresAt.toISOString() };
+    });
+  }
+
+  /**
+   * Turns an endpoint disabled by a 410 back on: events are queued for it again from now on. The
+   * messages that failed with the disable stay failed (replay them with `retry`). An active
+   * endpoint is left as it is.
+   */
+  async enable(actor: Actor, id: string): Promise<WebhookDto> {
+    return this.dataSource.transaction(async (m) => {
+      const endpoint = await this.repo.findEndpoint(id, actor.clinicId, m, true);
+      if (!endpoint) throw notFound();
+      if (endpoint.status === 'active') return toDto(endpoint);
+      const enabled = await this.repo.enableEndpoint(m, endpoint.clinicId, id);
+      await this.audit.record(m, actor, {
+        clinicId: endpoint.clinicId,
+        action: 'webhook.enable',
+        entityType: 'webhook_endpoint',
+        entityId: id,
+        before: { status: endpoint.status, statusReason: endpoint.statusReason },
+        after: { status: enabled.status, statusReason: enabled.statusReason },
+      });
+      return toDto(enabled);
+    });
+  }
+
   /** An endpoint's messages, newest first, each with its delivery attempts. */
   async messages(actor: Actor, id: string, q: WebhookMessageQueryDto): Promise<Page<WebhookMessageDto>> {
     const endpoint = await this.endpoint(actor, id);
@@ -151,7 +196,7 @@ export class WebhooksService {
         throw new DomainError(CommonErrorCode.CONFLICT, `Only failed messages can be retried; this one is ${message.status}.`, [], { currentStatus: message.status });
       }
       if (endpoint.status !== 'active') {
-        throw new DomainError(CommonErrorCode.CONFLICT, 'The endpoint is disabled (its receiver answered 410 Gone); register the URL again to receive events.');
+        throw new DomainError(CommonErrorCode.CONFLICT, 'The endpoint is disabled (its receiver answered 410 Gone); enable it first (POST /v1/webhooks/{webhookId}/enable).');
       }
       const requeued = await this.repo.requeue(m, endpoint.clinicId, uuid);
       await this.audit.record(m, actor, { clinicId: endpoint.clinicId, action: 'webhook.retry', entityType: 'webhook_message', entityId: uuid });

@@ -640,6 +640,9 @@ async function buildFixture(t: TestApp): Promise<Fixture> {
       { body: { scope: 'patient', patientId, clinicId } },
     ],
     'POST /v1/webhooks': [{ body: { url: 'http://127.0.0.1:9/hook', eventTypes: ['session.created'], description: 'Fuzz' } }, { body: { url: 'https://example.org/hooks', eventTypes: ['plan.booked', 'session.cancelled'], clinicId } }],
+    // No body: the route is the whole request.
+    'POST /v1/webhooks/:webhookId/secret': [{}],
+    'POST /v1/webhooks/:webhookId/enable': [{}],
   };
 
   const queries: Record<string, Record<string, string>[]> = {

@@ -154,6 +154,8 @@ const CASES: Record<string, Case> = {
   'GET /v1/webhooks/:webhookId/messages': { body: null },
   // B's message is failed, so a retry would be accepted.
   'POST /v1/webhooks/:webhookId/messages/:messageId/retry': { body: null },
+  'POST /v1/webhooks/:webhookId/secret': { body: null },
+  'POST /v1/webhooks/:webhookId/enable': { body: null },
 };
 
 interface Call {

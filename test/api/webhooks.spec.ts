@@ -233,6 +233,8 @@ describe('webhooks (/v1/webhooks) and outbox delivery', () => {
         expectProblem(await api().get(`/v1/webhooks/${e.id}/messages`).set(bearer(key)), 403, 'FORBIDDEN');
         expectProblem(await api().post(`/v1/webhooks/${e.id}/messages/${msg}/retry`).set(bearer(key)), 403, 'FORBIDDEN');
         expectProblem(await api().delete(`/v1/webhooks/${e.id}`).set(bearer(key)), 403, 'FORBIDDEN');
+        expectProblem(await api().post(`/v1/webhooks/${e.id}/secret`).set(bearer(key)), 403, 'FORBIDDEN');
+        expectProblem(await api().post(`/v1/webhooks/${e.id}/enable`).set(bearer(key)), 403, 'FORBIDDEN');
       }
       expectProblem(await api().get('/v1/webhooks'), 401, 'UNAUTHENTICATED');
       await api().get(`/v1/webhooks/${e.id}`).set(bearer(A.keys.admin)).expect(200);
@@ -245,6 +247,8 @@ describe('webhooks (/v1/webhooks) and outbox delivery', () => {
       expectProblem(await api().get(`/v1/webhooks/${e.id}/messages`).set(bearer(B.keys.admin)), 404, 'WEBHOOK_NOT_FOUND');
       expectProblem(await api().post(`/v1/webhooks/${e.id}/messages/${msg}/retry`).set(bearer(B.keys.admin)), 404, 'WEBHOOK_NOT_FOUND');
       expectProblem(await api().delete(`/v1/webhooks/${e.id}`).set(bearer(B.keys.admin)), 404, 'WEBHOOK_NOT_FOUND');
+      expectProblem(await api().post(`/v1/webhooks/${e.id}/secret`).set(bearer(B.keys.admin)), 404, 'WEBHOOK_NOT_FOUND');
+      expectProblem(await api().post(`/v1/webhooks/${e.id}/enable`).set(bearer(B.keys.admin)), 404, 'WEBHOOK_NOT_FOUND');
       expect((await api().get('/v1/webhooks').set(bearer(B.keys.admin)).expect(200)).body.items).toEqual([]);
       expect((await api().get(`/v1/webhooks?clinicId=${A.keys.clinicId}`).set(bearer(B.keys.admin)).expect(200)).body.items).toEqual([]);
       // A clinic admin cannot create one for another clinic either.
@@ -733,6 +737,193 @@ describe('webhooks (/v1/webhooks) and outbox delivery', () => {
       expect(pending).toHaveLength(3);
       expect(pending.filter((m) => m.attempts === 1 && m.lastStatus === 500)).toHaveLength(1);
       for (const m of all) expect(m.id).toMatch(/^msg_[0-9a-f]{32}$/);
+    });
+  });
+
+  // ---------------------------------------------------------------------------------------------
+  describe('secret rotation and re-enabling', () => {
+    const SECRET_RE = /^whsec_[A-Za-z0-9+/]{43}=$/;
+    const signaturesOf = (r: Received) => r.headers['webhook-signature'].split(' ');
+    /** The signature `secret` gives this very request (same id, timestamp and bytes). */
+    const signatureWith = (secret: string, r: Received) =>
+      new Webhook(secret).sign(r.headers['webhook-id'], new Date(Number(r.headers['webhook-timestamp']) * 1000), r.body);
+    const enqueue = (clinicId: string) => t.dataSource.query(`SELECT enqueue_webhook($1, 'plan.booked', jsonb_build_object('id', gen_random_uuid()))`, [clinicId]);
+    const stored = async (id: string): Promise<Json> =>
+      (await t.dataSource.query(`SELECT secret, previous_secret, previous_secret_expires_at FROM webhook_endpoints WHERE id = $1`, [id]))[0];
+
+    it('rotate: 200 with a new secret once; for the overlap every attempt carries both signatures, new first, and either secret verifies', async () => {
+      const rx = await receiver();
+      const e = await createEndpoint(A, { url: rx.url, eventTypes: ['plan.booked'] });
+      const { secret: oldSecret, ...endpoint } = e;
+
+      const res = await api().post(`/v1/webhooks/${e.id}/secret`).set(bearer(A.keys.admin));
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ ...endpoint, secret: expect.stringMatching(SECRET_RE), previousSecretExpiresAt: expect.any(String) });
+      const newSecret = res.body.secret as string;
+      expect(newSecret).not.toBe(oldSecret);
+      expect(Buffer.from(newSecret.slice('whsec_'.length), 'base64')).toHaveLength(32);
+
+      // The overlap is 24 hours of database time, and the answer says when it ends.
+      const row = await stored(e.id);
+      expect(row).toMatchObject({ secret: newSecret, previous_secret: oldSecret });
+      expect((row.previous_secret_expires_at as Date).getTime()).toBe(Date.parse(res.body.previousSecretExpiresAt));
+      const [{ left }] = await t.dataSource.query(`SELECT extract(epoch FROM previous_secret_expires_at - now())::float8 AS left FROM webhook_endpoints WHERE id = $1`, [e.id]);
+      expect(left).toBeGreaterThan(24 * 3600 - 60);
+      expect(left).toBeLessThanOrEqual(24 * 3600);
+
+      // Neither secret is ever shown again.
+      const got = await api().get(`/v1/webhooks/${e.id}`).set(bearer(A.keys.admin)).expect(200);
+      expect(got.body).toEqual(endpoint);
+      const list = await api().get('/v1/webhooks').set(bearer(A.keys.admin)).expect(200);
+      for (const text of [got.text, list.text]) {
+        expect(text).not.toContain('whsec_');
+        expect(text).not.toContain(newSecret.slice(6, 30));
+        expect(text).not.toContain(oldSecret.slice(6, 30));
+      }
+      const audit = await t.dataSource.query(`SELECT action, clinic_id, route, changes FROM audit_events WHERE entity_id = $1 ORDER BY occurred_at, id`, [e.id]);
+      expect(audit.map((r: Json) => r.action)).toEqual(['webhook.create', 'webhook.rotate_secret']);
+      expect(audit[1]).toMatchObject({ clinic_id: A.keys.clinicId, route: 'POST /v1/webhooks/:webhookId/secret' });
+      expect(JSON.stringify(audit)).not.toContain('whsec_');
+
+      await enqueue(A.keys.clinicId);
+      await deliverUntil(() => rx.received.length === 1);
+      const during = rx.received[0];
+      const sigs = signaturesOf(during);
+      expect(sigs).toHaveLength(2);
+      expect(sigs.every((x) => /^v1,[A-Za-z0-9+/]+=*$/.test(x))).toBe(true);
+      expect(sigs).toEqual([signatureWith(newSecret, during), signatureWith(oldSecret, during)]);
+      // A receiver holding either secret accepts it; one holding neither does not.
+      expect(verify(newSecret, during).type).toBe('plan.booked');
+      expect(verify(oldSecret, during).type).toBe('plan.booked');
+      expect(() => verify(`whsec_${Buffer.alloc(32, 3).toString('base64')}`, during)).toThrow('No matching signature found');
+      // Both signatures cover the exact bytes.
+      expect(() => new Webhook(oldSecret).verify(during.body.replace('plan.booked', 'plan.adjusted'), during.headers)).toThrow('No matching signature found');
+
+      // The overlap is over: the new secret alone signs; the old one no longer verifies.
+      await t.dataSource.query(`UPDATE webhook_endpoints SET previous_secret_expires_at = now() - interval '1 second' WHERE id = $1`, [e.id]);
+      await enqueue(A.keys.clinicId);
+      await deliverUntil(() => rx.received.length === 2);
+      const after = rx.received[1];
+      expect(signaturesOf(after)).toEqual([signatureWith(newSecret, after)]);
+      expect(verify(newSecret, after).type).toBe('plan.booked');
+      expect(() => verify(oldSecret, after)).toThrow('No matching signature found');
+
+      // Housekeeping then forgets the expired secret.
+      expect((await stored(e.id)).previous_secret).toBe(oldSecret);
+      await worker().housekeeping();
+      expect(await stored(e.id)).toEqual({ secret: newSecret, previous_secret: null, previous_secret_expires_at: null });
+      await enqueue(A.keys.clinicId);
+      await deliverUntil(() => rx.received.length === 3);
+      expect(signaturesOf(rx.received[2])).toEqual([signatureWith(newSecret, rx.received[2])]);
+    });
+
+    it('a retry after a rotation is signed with both secrets; a second rotation within the overlap drops the oldest secret', async () => {
+      let healthy = false;
+      const rx = await receiver(() => ({ status: healthy ? 204 : 500 }));
+      const e = await createEndpoint(A, { url: rx.url, eventTypes: ['plan.booked'] });
+      const s0 = e.secret as string;
+      await enqueue(A.keys.clinicId);
+      await deliverUntil(() => rx.received.length === 1);
+      expect(signaturesOf(rx.received[0])).toEqual([signatureWith(s0, rx.received[0])]);
+
+      const r1 = (await api().post(`/v1/webhooks/${e.id}/secret`).set(bearer(A.keys.admin)).expect(200)).body;
+      const r2 = (await api().post(`/v1/webhooks/${e.id}/secret`).set(bearer(A.keys.admin)).expect(200)).body;
+      const [s1, s2] = [r1.secret as string, r2.secret as string];
+      expect(new Set([s0, s1, s2]).size).toBe(3);
+      expect(Date.parse(r2.previousSecretExpiresAt)).toBeGreaterThanOrEqual(Date.parse(r1.previousSecretExpiresAt));
+      expect(await stored(e.id)).toMatchObject({ secret: s2, previous_secret: s1 });
+
+      // The message queued before the rotations is retried with the current and the previous secret.
+      healthy = true;
+      await deliverUntil(async () => (await messagesOf(A, e.id))[0]?.status === 'delivered');
+      const retried = rx.received[rx.received.length - 1];
+      expect(retried.headers['webhook-id']).toBe(rx.received[0].headers['webhook-id']);
+      expect(signaturesOf(retried)).toEqual([signatureWith(s2, retried), signatureWith(s1, retried)]);
+      expect(verify(s2, retried).type).toBe('plan.booked');
+      expect(verify(s1, retried).type).toBe('plan.booked');
+      expect(() => verify(s0, retried)).toThrow('No matching signature found');
+
+      const audit = await t.dataSource.query(`SELECT action FROM audit_events WHERE entity_id = $1 AND action = 'webhook.rotate_secret'`, [e.id]);
+      expect(audit).toHaveLength(2);
+    });
+
+    it('rotate: 400 for a bad id, 404 for an unknown, deleted or foreign endpoint; a refused rotation changes nothing', async () => {
+      const e = await createEndpoint(A, { url: 'https://example.org/rot', eventTypes: ['plan.booked'] });
+      expectProblem(await api().post('/v1/webhooks/not-a-uuid/secret').set(bearer(A.keys.admin)), 400, 'VALIDATION_FAILED', 'webhookId');
+      expectProblem(await api().post('/v1/webhooks/00000000-0000-4000-8000-000000000000/secret').set(bearer(A.keys.admin)), 404, 'WEBHOOK_NOT_FOUND');
+      for (const key of [B.keys.admin, A.keys.frontDesk, A.keys.clinician]) await api().post(`/v1/webhooks/${e.id}/secret`).set(bearer(key));
+      expect(await stored(e.id)).toEqual({ secret: e.secret, previous_secret: null, previous_secret_expires_at: null });
+      // An operator key may rotate any clinic's endpoint.
+      const op = await api().post(`/v1/webhooks/${e.id}/secret`).set(bearer(operator));
+      expect({ status: op.status, clinicId: op.body.clinicId }).toEqual({ status: 200, clinicId: A.keys.clinicId });
+      await api().delete(`/v1/webhooks/${e.id}`).set(bearer(A.keys.admin)).expect(204);
+      expectProblem(await api().post(`/v1/webhooks/${e.id}/secret`).set(bearer(A.keys.admin)), 404, 'WEBHOOK_NOT_FOUND');
+      expectProblem(await api().post(`/v1/webhooks/${e.id}/enable`).set(bearer(A.keys.admin)), 404, 'WEBHOOK_NOT_FOUND');
+      expect((await stored(e.id)).secret).toBe(op.body.secret);
+    });
+
+    it('enable after a 410: active again, new events are delivered; the messages failed by the disable stay failed until retried', async () => {
+      let gone = true;
+      const rx = await receiver(() => ({ status: gone ? 410 : 204 }));
+      const e = await createEndpoint(A, { url: rx.url, eventTypes: ['plan.booked'] });
+      await enqueue(A.keys.clinicId);
+      await enqueue(A.keys.clinicId);
+      await worker().runOnce(1);
+      const disabled = (await api().get(`/v1/webhooks/${e.id}`).set(bearer(A.keys.admin)).expect(200)).body;
+      expect(disabled).toMatchObject({ status: 'disabled', statusReason: expect.stringContaining('410') });
+      const failed = await messagesOf(A, e.id);
+      expect(failed.map((m) => m.status)).toEqual(['failed', 'failed']);
+      // Nothing is queued while it is disabled.
+      await enqueue(A.keys.clinicId);
+      expect(await messagesOf(A, e.id)).toHaveLength(2);
+
+      gone = false;
+      const res = await api().post(`/v1/webhooks/${e.id}/enable`).set(bearer(A.keys.admin));
+      expect(res.status).toBe(200);
+      const { secret: _secret, ...endpoint } = e;
+      expect(res.body).toEqual({ ...endpoint, status: 'active', statusReason: null });
+      expect((await api().get(`/v1/webhooks/${e.id}`).set(bearer(A.keys.admin)).expect(200)).body).toEqual(res.body);
+      const audit = await t.dataSource.query(`SELECT changes, route FROM audit_events WHERE entity_id = $1 AND action = 'webhook.enable'`, [e.id]);
+      expect(audit).toEqual([
+        {
+          route: 'POST /v1/webhooks/:webhookId/enable',
+          changes: { before: { status: 'disabled', statusReason: disabled.statusReason }, after: { status: 'active', statusReason: null } },
+        },
+      ]);
+
+      // The old messages stay failed; a new event is queued and delivered, signed as before.
+      expect(await worker().runOnce()).toBe(0);
+      expect((await messagesOf(A, e.id)).map((m) => m.status)).toEqual(['failed', 'failed']);
+      await enqueue(A.keys.clinicId);
+      await deliverUntil(() => rx.received.length === 2);
+      expect(verify(e.secret, rx.received[1]).type).toBe('plan.booked');
+      const now = await messagesOf(A, e.id);
+      expect(now.map((m) => m.status)).toEqual(['delivered', 'failed', 'failed']);
+
+      // A failed one can be replayed now that the endpoint is active.
+      await api().post(`/v1/webhooks/${e.id}/messages/${failed[0].id}/retry`).set(bearer(A.keys.admin)).expect(202);
+      await deliverUntil(() => rx.received.length === 3);
+      expect(rx.received[2].headers['webhook-id']).toBe(failed[0].id);
+
+      // Enabling an active endpoint changes nothing and records nothing.
+      const again = await api().post(`/v1/webhooks/${e.id}/enable`).set(bearer(A.keys.admin));
+      expect({ status: again.status, body: again.body }).toEqual({ status: 200, body: res.body });
+      const enables = await t.dataSource.query(`SELECT 1 FROM audit_events WHERE entity_id = $1 AND action = 'webhook.enable'`, [e.id]);
+      expect(enables).toHaveLength(1);
+    });
+
+    it('enable: 400 for a bad id, 404 for an unknown or foreign endpoint (which stays disabled)', async () => {
+      const e = await createEndpoint(A, { url: 'https://example.org/en', eventTypes: ['plan.booked'] });
+      await t.dataSource.query(`UPDATE webhook_endpoints SET status = 'disabled', status_reason = 'test' WHERE id = $1`, [e.id]);
+      expectProblem(await api().post('/v1/webhooks/not-a-uuid/enable').set(bearer(A.keys.admin)), 400, 'VALIDATION_FAILED', 'webhookId');
+      expectProblem(await api().post('/v1/webhooks/00000000-0000-4000-8000-000000000000/enable').set(bearer(A.keys.admin)), 404, 'WEBHOOK_NOT_FOUND');
+      expectProblem(await api().post(`/v1/webhooks/${e.id}/enable`).set(bearer(B.keys.admin)), 404, 'WEBHOOK_NOT_FOUND');
+      for (const key of [A.keys.frontDesk, A.keys.clinician]) {
+        expectProblem(await api().post(`/v1/webhooks/${e.id}/enable`).set(bearer(key)), 403, 'FORBIDDEN');
+      }
+      expect((await api().get(`/v1/webhooks/${e.id}`).set(bearer(A.keys.admin)).expect(200)).body).toMatchObject({ status: 'disabled', statusReason: 'test' });
+      const enabled = await api().post(`/v1/webhooks/${e.id}/enable`).set(bearer(operator));
+      expect({ status: enabled.status, state: enabled.body.status }).toEqual({ status: 200, state: 'active' });
     });
   });
 });

@@ -93,6 +93,8 @@ export const ROLE_MATRIX: Readonly<Record<string, readonly Access[]>> = {
   'DELETE /v1/webhooks/:webhookId': ADMIN,
   'GET /v1/webhooks/:webhookId/messages': ADMIN,
   'POST /v1/webhooks/:webhookId/messages/:messageId/retry': ADMIN,
+  'POST /v1/webhooks/:webhookId/secret': ADMIN,
+  'POST /v1/webhooks/:webhookId/enable': ADMIN,
 
   'GET /v1/audit': ADMIN,
 };

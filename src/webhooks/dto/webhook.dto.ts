@@ -81,6 +81,22 @@ export class CreatedWebhookDto extends WebhookDto {
   secret: string;
 }
 
+export class RotatedWebhookSecretDto extends WebhookDto {
+  @ApiProperty({
+    description: 'The new signing secret (`whsec_` + base64 of 32 random bytes). Shown only here, once.',
+    example: 'whsec_Yk3nQ0vJ8yqS2mX1cR7tB4wZ6pL9dF0gH5jK8uN2aE4=',
+  })
+  secret: string;
+
+  @ApiProperty({
+    format: 'date-time',
+    description:
+      'Until then every attempt is signed with both the new and the replaced secret (`webhook-signature: v1,<new> v1,<old>`), ' +
+      'so receivers holding either one verify; afterwards with the new one only.',
+  })
+  previousSecretExpiresAt: string;
+}
+
 export class WebhookPageDto {
   @ApiProperty({ type: [WebhookDto] }) items: WebhookDto[];
   @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
