@@ -1,28 +1,17 @@
-import { chmodSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import request from 'supertest';
-import { runMigrations } from '../../src/database/database-bootstrap.js';
-import { ensureDatabase, startEmbeddedPostgres, withDatabase, type EmbeddedCluster } from '../../src/database/embedded-postgres.js';
 import { persistClinicWithKeys, type ClinicKeys } from '../factories/clinic.factory.js';
+import { startOwnCluster, type OwnCluster } from '../support/own-cluster.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 
 // A database server of its own, so that this file can stop and restart it.
 describe('when the database goes away', () => {
-  let cluster: EmbeddedCluster;
-  let dataDir: string;
+  let cluster: OwnCluster;
   let t: TestApp;
   let keys: ClinicKeys;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'chairside-outage-'));
-    chmodSync(dir, 0o755);
-    dataDir = path.join(dir, 'pg');
-    cluster = await startEmbeddedPostgres(dataDir);
-    await ensureDatabase(cluster.adminUrl, 'outage');
-    const url = withDatabase(cluster.adminUrl, 'outage');
-    await runMigrations(url);
-    t = await startTestApp({ databaseUrl: url });
+    cluster = await startOwnCluster('outage');
+    t = await startTestApp({ databaseUrl: cluster.url });
     keys = await persistClinicWithKeys(t.app);
   });
 
@@ -48,7 +37,7 @@ describe('when the database goes away', () => {
     expect(JSON.stringify(api.body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|stack/);
 
     // The same server comes back on the same port.
-    cluster = await startEmbeddedPostgres(dataDir, { port: cluster.port });
+    await cluster.start();
 
     await request(t.http).get('/health').expect(200);
     const back = await request(t.http).get('/v1/clinics').set(bearer(keys.admin)).expect(200);

@@ -1,10 +1,6 @@
-import { chmodSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Writable } from 'node:stream';
-import { runMigrations } from '../../src/database/database-bootstrap.js';
-import { ensureDatabase, startEmbeddedPostgres, withDatabase, type EmbeddedCluster } from '../../src/database/embedded-postgres.js';
 import { bookPlan, newPatient, setupClinic, type ClinicSetup } from '../factories/series.factory.js';
+import { startOwnCluster, type OwnCluster } from '../support/own-cluster.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { addWebhookEndpoint, allProblems } from './support/invariants.js';
 import { auth, label, listen, send, sleep, tally, type Outcome } from './support/http-client.js';
@@ -31,21 +27,15 @@ interface Sent {
 
 // A database server of its own, so that this file can stop and restart it.
 describe('the database restarted under load', () => {
-  let cluster: EmbeddedCluster;
-  let dataDir: string;
+  let cluster: OwnCluster;
   let t: TestApp;
   let url: string;
   let s: ClinicSetup;
   const unhandled: string[] = [];
 
   beforeAll(async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'chairside-restart-'));
-    chmodSync(dir, 0o755);
-    dataDir = path.join(dir, 'pg');
-    cluster = await startEmbeddedPostgres(dataDir);
-    await ensureDatabase(cluster.adminUrl, 'restart');
-    const databaseUrl = withDatabase(cluster.adminUrl, 'restart');
-    await runMigrations(databaseUrl);
+    cluster = await startOwnCluster('restart');
+    const databaseUrl = cluster.url;
     // The service's own account of any 500 (type and stack, no patient data), for the failure message.
     const logDestination = new Writable({
       write(chunk, _encoding, done) {
@@ -147,7 +137,7 @@ describe('the database restarted under load', () => {
 
       // The same server comes back on the same port; the service is not touched.
       phase = 'starting';
-      cluster = await startEmbeddedPostgres(dataDir, { port: cluster.port });
+      await cluster.start();
       phase = 'after';
       const backSince = Date.now();
       await waitFor('/health to say 200', async () => {
