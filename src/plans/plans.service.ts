@@ -49,12 +49,12 @@ export interface BookResult {
 const toMinute = (d: Date) => Math.round(d.getTime() / 60000);
 const fromMinute = (m: number) => new Date(m * 60000);
 
-
 /** The value of a settled promise, or its error thrown. */
 function settled<T>(r: PromiseSettledResult<T>): T {
   if (r.status === 'rejected') throw r.reason;
   return r.value;
 }
+
 /** Preview and booking of whole series. */
 @Injectable()
 export class PlansService {
