@@ -10,7 +10,7 @@ import { Clock, SystemClock } from './common/clock/clock.js';
 import { ProblemDetailsFilter } from './common/http/problem-details.filter.js';
 import { JsonBodyMiddleware } from './common/http/json-body.middleware.js';
 import { loggerParams } from './common/http/logging.js';
-import { RateLimitGuard } from './common/http/rate-limit.guard.js';
+import { RateLimitGuard, RateLimits } from './common/http/rate-limit.guard.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { HealthModule } from './health/health.module.js';
@@ -43,8 +43,9 @@ export class CoreModule {
       providers: [
         { provide: APP_CONFIG, useValue: options.config },
         { provide: Clock, useValue: options.clock ?? new SystemClock() },
+        RateLimits,
       ],
-      exports: [APP_CONFIG, Clock],
+      exports: [APP_CONFIG, Clock, RateLimits],
     };
   }
 }

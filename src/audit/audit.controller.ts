@@ -91,9 +91,15 @@ export class AuditController {
       params,
     );
     const items = rows.slice(0, limit);
-    if (q.patientId) {
-      await this.audit.recordRead(actor, { clinicId: clinicId ?? null, action: 'audit.read', entityType: 'patient', entityId: q.patientId, patientId: q.patientId });
-    }
+    // The trail names patients and holds before/after values of their records: every patient it
+    // shows is a read of that patient's data.
+    const patients = new Map<string, string | null>();
+    for (const r of items) if (r.patient_id) patients.set(r.patient_id, r.clinic_id);
+    if (q.patientId && !patients.has(q.patientId)) patients.set(q.patientId, clinicId ?? null);
+    await this.audit.recordRead(
+      actor,
+      [...patients].map(([patientId, patientClinic]) => ({ clinicId: patientClinic, action: 'audit.read', entityType: 'patient', entityId: patientId, patientId })),
+    );
     const last = items[items.length - 1];
     return { items: items.map(toDto), nextCursor: rows.length > limit && last ? encodeCursor([last.occurred_at.toISOString(), last.id]) : null };
   }

@@ -21,7 +21,7 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
       statement_timeout: 15000,
       // A connection left in an open transaction (a crashed request, a stuck client) holds locks
       // and the sync watermark; the server ends it.
-      idle_in_transaction_session_timeout: 60000,
+      idle_in_transaction_session_timeout: 15000,
       lock_timeout: 10000,
     },
   };

@@ -21,6 +21,9 @@ const BLOCKED: [string, number, 'ipv4' | 'ipv6'][] = [
   ['::', 128, 'ipv6'], // unspecified
   ['::1', 128, 'ipv6'], // loopback
   ['64:ff9b:1::', 48, 'ipv6'], // local-use NAT64
+  ['64:ff9b::', 96, 'ipv6'], // well-known NAT64: embeds any IPv4 address, private ones included
+  ['2002::', 16, 'ipv6'], // 6to4: embeds an IPv4 address
+  ['::', 96, 'ipv6'], // IPv4-compatible (deprecated)
   ['fc00::', 7, 'ipv6'], // unique-local
   ['fe80::', 10, 'ipv6'], // link-local
   ['fec0::', 10, 'ipv6'], // site-local (deprecated)

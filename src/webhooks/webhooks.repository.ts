@@ -103,7 +103,7 @@ export class WebhooksRepository {
     const [row] = await this.rows<WebhookEndpointRow>(
       m,
       `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints
-        WHERE id = $1 AND status <> 'deleted' AND ($2::uuid IS NULL OR clinic_id = $2::uuid)${lock ? ' FOR UPDATE' : ''}`,
+        WHERE id = $1 AND status <> 'deleted' AND ($2::uuid IS NULL OR clinic_id = $2::uuid)${lock ? ' FOR NO KEY UPDATE' : ''}`,
       [id, clinicId],
     );
     return row;

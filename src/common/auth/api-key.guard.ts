@@ -5,6 +5,7 @@ import { ApiKeysService } from '../../api-keys/api-keys.service.js';
 import type { ApiRole } from '../../api-keys/entities/api-key.entity.js';
 import { CommonErrorCode, ForbiddenError } from '../errors/common.errors.js';
 import { DomainError } from '../errors/domain-error.js';
+import { RateLimits } from '../http/rate-limit.guard.js';
 import { PUBLIC_KEY, ROLES_KEY } from './roles.decorator.js';
 
 /** `METHOD /route/:pattern`: the route, never the URL (ids and query strings stay out of the audit). */
@@ -22,6 +23,7 @@ export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly keys: ApiKeysService,
+    private readonly limits: RateLimits,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -33,7 +35,11 @@ export class ApiKeyGuard implements CanActivate {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw new DomainError(CommonErrorCode.UNAUTHENTICATED, 'An API key is required: Authorization: Bearer <key>.');
     const actor = await this.keys.authenticate(match[1]);
-    if (!actor) throw new DomainError(CommonErrorCode.UNAUTHENTICATED, 'The API key is unknown or revoked.');
+    if (!actor) {
+      await this.limits.failedAuth(req);
+      throw new DomainError(CommonErrorCode.UNAUTHENTICATED, 'The API key is unknown or revoked.');
+    }
+    this.limits.authenticated(req);
     actor.requestId = req.id === undefined ? undefined : String(req.id);
     actor.route = routeOf(req);
     req.actor = actor;

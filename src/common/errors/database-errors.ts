@@ -38,6 +38,10 @@ export function translateDatabaseError(err: unknown): DomainError | undefined {
   const code = sqlState(err);
   const { constraint, column } = (err.driverError ?? {}) as { constraint?: string; column?: string };
   switch (code) {
+    // lock_timeout (a lock held too long by someone else) or statement_timeout: busy, not broken.
+    case '55P03':
+    case '57014':
+      return new DomainError(CommonErrorCode.DATABASE_UNAVAILABLE, 'The database is busy with other work on the same records; try again shortly.');
     // Input the DTOs should have refused; a safety net so that it is still a 400, never a 500.
     case '23502':
       return new DomainError(CommonErrorCode.VALIDATION_FAILED, 'A required value is missing.', [

@@ -11,7 +11,9 @@ import type { LogLevel } from '../../config/app-config.js';
  */
 export function loggableUrl(url: string | undefined): string {
   const path = (url ?? '').split('?')[0];
-  return path.replace(/(\/calendar\/feeds\/)[^/]+?(\.ics)?$/, '$1[redacted]$2');
+  // Any feed-token-like segment after /calendar/feeds/, wherever it sits (Express also routes
+  // `/….ics/` with a trailing slash), and anything shaped like a token anywhere in the path.
+  return path.replace(/(\/calendar\/feeds\/)[^/]+?(\.ics)?(?=\/|$)/g, '$1[redacted]$2').replace(/cfd_[A-Za-z0-9_-]+/g, '[redacted]');
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,100}$/;

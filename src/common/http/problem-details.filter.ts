@@ -151,6 +151,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     const error = known ?? new DomainError(CommonErrorCode.INTERNAL, 'An unexpected error occurred.');
     if (res.headersSent) return;
+    // The database away or busy: worth trying again in a moment.
+    if (error.code === CommonErrorCode.DATABASE_UNAVAILABLE) res.setHeader('Retry-After', '2');
     sendProblem(res, problemBody(error, req));
   }
 }

@@ -6,46 +6,89 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { CommonErrorCode } from '../errors/common.errors.js';
 import { DomainError } from '../errors/domain-error.js';
 
+/** Failed authentications allowed per client address and minute (at most the per-key budget). */
+const FAILED_AUTH_PER_MINUTE = 30;
+
+/** The budgets, shared by the rate-limit guard (which checks them) and the key guard (which reports failures). */
+@Injectable()
+export class RateLimits {
+  readonly limit: number;
+  readonly perKey: RateLimiterMemory | null;
+  /** Unknown or revoked keys per client address: a flood of made-up keys, one per request, is stopped too. */
+  readonly failures: RateLimiterMemory | null;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.limit = config.rateLimitPerMinute;
+    this.perKey = this.limit > 0 ? new RateLimiterMemory({ points: this.limit, duration: 60 }) : null;
+    this.failures = this.limit > 0 ? new RateLimiterMemory({ points: Math.min(this.limit, FAILED_AUTH_PER_MINUTE), duration: 60 }) : null;
+  }
+
+  /** Keys that authenticated lately (by hash): they pass even when their address is flooding. */
+  private readonly goodKeys = new Map<string, number>();
+
+  /** Counts a failed authentication against the client's address. */
+  async failedAuth(req: Request): Promise<void> {
+    await this.failures?.penalty(`ip:${req.ip ?? 'unknown'}`).catch(() => undefined);
+  }
+
+  /** Remembers (for ten minutes) that this request's key authenticated. */
+  authenticated(req: Request): void {
+    if (!this.failures) return;
+    const tracker = trackerOf(req);
+    if (this.goodKeys.size >= 10_000) this.goodKeys.clear();
+    this.goodKeys.set(tracker, Date.now() + 600_000);
+  }
+
+  knownGood(tracker: string): boolean {
+    const until = this.goodKeys.get(tracker);
+    return until !== undefined && until > Date.now();
+  }
+}
+
 /**
  * One request budget per API key per minute, across every route (`RATE_LIMIT_PER_MINUTE`; 0 turns
  * it off). Requests without a key (feeds, health) are counted per client address. The budget
  * lives in this instance's memory (rate-limiter-flexible): with several instances behind a load
  * balancer each keeps its own count.
  *
- * Registered before the API key guard, so that a flood of wrong keys is limited before any look-up.
+ * Registered before the API key guard; an address whose made-up keys keep failing is refused
+ * before any look-up (`RateLimits.failures`, fed by the key guard).
  * (`@nestjs/throttler` is CommonJS requiring the ESM-only @nestjs/common 12, which jest cannot load
  * on Node 20; rate-limiter-flexible has no Nest dependency.)
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
-  private readonly limiter: RateLimiterMemory | null;
-  private readonly limit: number;
-
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.limit = config.rateLimitPerMinute;
-    this.limiter = this.limit > 0 ? new RateLimiterMemory({ points: this.limit, duration: 60 }) : null;
-  }
+  constructor(private readonly limits: RateLimits) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (!this.limiter) return true;
+    const { perKey, failures } = this.limits;
+    if (!perKey || !failures) return true;
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
+    // An address that keeps presenting unknown keys waits, before any key is looked up; keys that
+    // authenticated lately still pass (a shared address need not lock out its honest clients).
+    const tracker = trackerOf(req);
+    const failed = await failures.get(`ip:${req.ip ?? 'unknown'}`);
+    if (failed && failed.consumedPoints >= failures.points && !this.limits.knownGood(tracker)) return this.refuse(res, failed, failures.points);
     try {
-      const state = await this.limiter.consume(trackerOf(req));
-      this.headers(res, state);
+      this.headers(res, await perKey.consume(tracker));
       return true;
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      this.headers(res, rejection);
-      res.setHeader('Retry-After', String(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000))));
-      throw new DomainError(CommonErrorCode.RATE_LIMITED, 'Too many requests for this API key; retry after the number of seconds in Retry-After.');
+      return this.refuse(res, rejection, this.limits.limit);
     }
   }
 
-  private headers(res: Response, state: RateLimiterRes): void {
-    res.setHeader('RateLimit-Limit', String(this.limit));
-    res.setHeader('RateLimit-Remaining', String(Math.max(0, state.remainingPoints)));
+  private refuse(res: Response, state: RateLimiterRes, limit: number): never {
+    this.headers(res, state, limit);
+    res.setHeader('Retry-After', String(Math.max(1, Math.ceil(state.msBeforeNext / 1000))));
+    throw new DomainError(CommonErrorCode.RATE_LIMITED, 'Too many requests; retry after the number of seconds in Retry-After.');
+  }
+
+  private headers(res: Response, state: RateLimiterRes, limit = this.limits.limit): void {
+    res.setHeader('RateLimit-Limit', String(limit));
+    res.setHeader('RateLimit-Remaining', String(Math.max(0, limit - state.consumedPoints)));
     res.setHeader('RateLimit-Reset', String(Math.ceil(state.msBeforeNext / 1000)));
   }
 }

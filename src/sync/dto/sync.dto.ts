@@ -12,11 +12,11 @@ export class SyncQueryDto {
   clinicId?: string;
 
   @ApiPropertyOptional({ description: 'The `nextSyncToken` of the previous sync: return only what changed since. Omit for a full sync. Not together with pageToken.' })
-  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(2000)
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(16_000)
   syncToken?: string;
 
   @ApiPropertyOptional({ description: 'The `nextPageToken` of the previous page of this sync. Not together with syncToken.' })
-  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(2000)
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(16_000)
   pageToken?: string;
 
   @ApiPropertyOptional({ description: 'Items per page', minimum: 1, maximum: SYNC_MAX_LIMIT, default: SYNC_DEFAULT_LIMIT })
