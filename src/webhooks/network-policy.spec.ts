@@ -18,6 +18,9 @@ describe('isPrivateAddress', () => {
     ['fc00::1', true],
     ['fd12:3456::1', true],
     ['fe80::1', true],
+    ['64:ff9b::a00:1', true], // NAT64 of 10.0.0.1
+    ['2002:a00:1::1', true], // 6to4 of 10.0.0.1
+    ['::a00:1', true], // IPv4-compatible 10.0.0.1
     ['::ffff:127.0.0.1', true], // IPv4-mapped loopback
     ['::ffff:10.1.2.3', true],
     ['8.8.8.8', false],

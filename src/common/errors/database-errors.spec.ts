@@ -14,6 +14,8 @@ describe('translateDatabaseError', () => {
     ['22P02', CommonErrorCode.VALIDATION_FAILED],
     ['40001', CommonErrorCode.CONFLICT],
     ['57P01', CommonErrorCode.DATABASE_UNAVAILABLE],
+    ['55P03', CommonErrorCode.DATABASE_UNAVAILABLE], // lock_timeout
+    ['57014', CommonErrorCode.DATABASE_UNAVAILABLE], // statement_timeout
   ])('SQLSTATE %s → %s', (code, expected) => {
     expect(translateDatabaseError(pgError(code))?.code).toBe(expected);
   });
