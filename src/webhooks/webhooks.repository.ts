@@ -302,11 +302,19 @@ export class WebhooksRepository {
 
   /** Disables an endpoint; its pending messages fail (they can be replayed once it is replaced). */
   async disableEndpoint(m: EntityManager, clinicId: string, endpointId: string, reason: string): Promise<void> {
-    await m.query(
+    const disabled: unknown[] = await m.query(
       `UPDATE webhook_endpoints SET status = 'disabled', status_reason = $3, updated_at = now()
-        WHERE clinic_id = $1 AND id = $2 AND status = 'active'`,
+        WHERE clinic_id = $1 AND id = $2 AND status = 'active' RETURNING id`,
       [clinicId, endpointId, reason],
     );
+    // A write without a caller: audited as the system's.
+    if (disabled.length > 0) {
+      await m.query(
+        `INSERT INTO audit_events (clinic_id, occurred_at, actor_role, action, entity_type, entity_id, changes)
+         VALUES ($1, now(), 'system', 'webhook.disable', 'webhook_endpoint', $2, $3::jsonb)`,
+        [clinicId, endpointId, JSON.stringify({ before: { status: 'active' }, after: { status: 'disabled', statusReason: reason } })],
+      );
+    }
     await m.query(
       `UPDATE webhook_messages SET status = 'failed', last_error = 'endpoint disabled', leased_until = NULL
         WHERE clinic_id = $1 AND endpoint_id = $2 AND status = 'pending'`,

@@ -464,6 +464,9 @@ describe('webhooks (/v1/webhooks) and outbox delivery', () => {
       expect(msgs.every((m) => m.status === 'failed')).toBe(true);
       expect(msgs.filter((m) => m.lastStatus === 410)).toHaveLength(1);
       expect(msgs.filter((m) => m.lastError === 'endpoint disabled')).toHaveLength(total - 1);
+      // The disable is a write without a caller: audited as the system's.
+      const audit = await t.dataSource.query(`SELECT actor_role, actor_key_id, changes FROM audit_events WHERE action = 'webhook.disable' AND entity_id = $1`, [e.id]);
+      expect(audit).toEqual([{ actor_role: 'system', actor_key_id: null, changes: { before: { status: 'active' }, after: { status: 'disabled', statusReason: expect.stringContaining('410') } } }]);
 
       await deliverUntil(() => true);
       expect(rx.received).toHaveLength(1);
