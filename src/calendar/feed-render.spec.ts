@@ -131,7 +131,8 @@ describe('renderFeed', () => {
   // Any text: lines of at most 75 octets (CRLF not counted), folds that never split a character,
   // and ical.js gives back exactly what went in (line breaks become \n; control characters are dropped).
   const tricky = fc.constantFrom('😀', '👩🏽‍⚕️', '👨‍👩‍👧‍👦', 'é', 'e\u0301', '日本', ',', ';', ':', '\\', '"', '\n', '\r\n', ' ', 'a', '\t', '\u0007');
-  const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 120 }), fc.string({ unit: tricky, maxLength: 120 }));
+  // U+FFFD itself is left out of the input: its presence in the output is what a split character looks like.
+  const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 120 }), fc.string({ unit: tricky, maxLength: 120 })).filter((x) => !x.includes('\uFFFD'));
   const expected = (s: string) => s.replace(/\r\n|\r/g, '\n').replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '');
   it('folds by octets and escapes TEXT so that any text comes back exactly', () => {
     fc.assert(
