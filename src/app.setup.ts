@@ -51,6 +51,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   app.useLogger(app.get(Logger));
   answerClientErrors(app.getHttpServer());
   app.disable('x-powered-by');
+  app.set('trust proxy', options.config.trustProxy);
   // Security headers (HSTS, nosniff, frame-ancestors, CSP…). The CSP does not ask browsers to
   // upgrade to https: the service itself speaks plain HTTP (TLS ends at a proxy), and /docs over
   // http://127.0.0.1 would otherwise lose its scripts.

@@ -37,7 +37,7 @@ export function sendFeed(req: Request, res: Response, feed: FeedResponse): void 
   res.end(req.method === 'HEAD' ? undefined : feed.body);
 }
 
-/** The base of feed URLs: PUBLIC_URL, or else the request's own scheme and host. */
+/** The base of feed URLs: PUBLIC_URL, or else the request's scheme and host (forwarded ones behind a trusted proxy). */
 export function publicBaseUrl(config: Pick<AppConfig, 'publicUrl'>, req: Request): string {
-  return config.publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+  return config.publicUrl ?? `${req.protocol}://${req.host || 'localhost'}`;
 }

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       seedDemo: true,
       dbPoolSize: 10,
       rateLimitPerMinute: 600,
+      trustProxy: false,
       publicUrl: undefined,
       webhooks: { allowPrivateNetworks: false, pollMs: 1000, timeoutMs: 15_000, retryDelaysSeconds: [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400] },
     });
@@ -29,6 +30,7 @@ describe('loadConfig', () => {
         SEED_DEMO: 'false',
         DB_POOL_SIZE: '20',
         RATE_LIMIT_PER_MINUTE: '0',
+        TRUST_PROXY: 'loopback, 10.0.0.0/8',
         PUBLIC_URL: 'https://chairside.example.org/',
         WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
         WEBHOOK_POLL_MS: '250',
@@ -46,6 +48,7 @@ describe('loadConfig', () => {
       seedDemo: false,
       dbPoolSize: 20,
       rateLimitPerMinute: 0,
+      trustProxy: 'loopback, 10.0.0.0/8',
       publicUrl: 'https://chairside.example.org',
       webhooks: { allowPrivateNetworks: true, pollMs: 250, timeoutMs: 5000, retryDelaysSeconds: [1, 10, 60.5] },
     });
@@ -59,6 +62,7 @@ describe('loadConfig', () => {
     [{ SEED_DEMO: 'maybe' }, /SEED_DEMO must be true or false/],
     [{ DB_POOL_SIZE: '0' }, /DB_POOL_SIZE must not be less than 1/],
     [{ RATE_LIMIT_PER_MINUTE: '-1' }, /RATE_LIMIT_PER_MINUTE must not be less than 0/],
+    [{ TRUST_PROXY: 'yes please!' }, /TRUST_PROXY must be true, false, a hop count/],
     [{ PUBLIC_URL: 'chairside.example.org' }, /PUBLIC_URL must be an http\(s\) URL/],
     [{ WEBHOOK_RETRY_DELAYS: '5,,10' }, /WEBHOOK_RETRY_DELAYS must be comma-separated seconds/],
     [{ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'yes' }, /WEBHOOK_ALLOW_PRIVATE_NETWORKS must be true or false/],
@@ -76,6 +80,15 @@ describe('loadConfig', () => {
 
   it('never echoes a DATABASE_URL, which may hold a password', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://user:secret@h/db' })).toThrow(/^(?!.*secret).*$/);
+  });
+
+  it.each([
+    ['true', true],
+    ['false', false],
+    ['2', 2],
+    ['loopback', 'loopback'],
+  ])('reads TRUST_PROXY=%s', (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
   });
 
   it('names every bad variable at once', () => {

@@ -38,6 +38,10 @@ class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt({ message: 'RATE_LIMIT_PER_MINUTE must be an integer' }) @Min(0) @Max(1_000_000)
   RATE_LIMIT_PER_MINUTE?: number;
 
+  @IsOptional()
+  @Matches(/^(true|false|\d{1,2}|[a-z0-9.:/, -]{1,500})$/i, { message: 'TRUST_PROXY must be true, false, a hop count or a list of addresses/subnets (e.g. loopback, 10.0.0.0/8)' })
+  TRUST_PROXY?: string;
+
   @IsOptional() @Matches(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, { message: 'PUBLIC_URL must be an http(s) URL such as https://chairside.example.org' })
   PUBLIC_URL?: string;
 
@@ -70,6 +74,11 @@ export interface AppConfig {
   dbPoolSize: number;
   /** Requests per minute per API key (per client address without a key); 0 turns the limit off. */
   rateLimitPerMinute: number;
+  /**
+   * Express's `trust proxy`: which proxies' X-Forwarded-For/-Proto to believe (client addresses for
+   * rate limits, the scheme and host of feed URLs). Off by default.
+   */
+  trustProxy: boolean | number | string;
   /** The service's public base URL, used in feed links; by default taken from the request. */
   publicUrl?: string;
   webhooks: {
@@ -117,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = p
     seedDemo: vars.SEED_DEMO ?? true,
     dbPoolSize: vars.DB_POOL_SIZE ?? 10,
     rateLimitPerMinute: vars.RATE_LIMIT_PER_MINUTE ?? 600,
+    trustProxy: parseTrustProxy(vars.TRUST_PROXY),
     publicUrl: vars.PUBLIC_URL?.replace(/\/$/, ''),
     webhooks: {
       allowPrivateNetworks: vars.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? false,
@@ -125,6 +135,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = p
       retryDelaysSeconds: vars.WEBHOOK_RETRY_DELAYS?.split(',').map(Number) ?? DEFAULT_WEBHOOK_RETRY_DELAYS,
     },
   };
+}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  return /^\d+$/.test(value) ? Number(value) : value;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

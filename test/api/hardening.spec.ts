@@ -124,3 +124,33 @@ describe('rate limit per API key', () => {
     expect((await request(t.http).get('/v1/patients').set(bearer(keys.frontDesk))).status).toBe(200);
   });
 });
+
+describe('behind a proxy (TRUST_PROXY)', () => {
+  let t: TestApp;
+  let keys: ClinicKeys;
+  beforeAll(async () => {
+    t = await startTestApp({ rateLimitPerMinute: 3, trustProxy: 'loopback' });
+    keys = await persistClinicWithKeys(t.app);
+  });
+  afterAll(() => t.close());
+
+  it("counts failed keys per forwarded client address, not per proxy", async () => {
+    const from = (ip: string, i: number) => request(t.http).get('/v1/patients').set('X-Forwarded-For', ip).set(bearer(`cs_made-up-${ip}-${i}`));
+    const a = [];
+    for (let i = 0; i < 4; i++) a.push((await from('203.0.113.7', i)).status);
+    expect(a).toEqual([401, 401, 401, 429]);
+    // Another client behind the same proxy has its own budget.
+    expect((await from('198.51.100.9', 0)).status).toBe(401);
+  });
+
+  it('builds feed URLs from the forwarded scheme and host', async () => {
+    const res = await request(t.http)
+      .post('/v1/calendar/feeds')
+      .set(bearer(keys.frontDesk))
+      .set('X-Forwarded-Proto', 'https')
+      .set('X-Forwarded-Host', 'chairside.example.org')
+      .send({ scope: 'clinic' });
+    expect(res.status).toBe(201);
+    expect(res.body.url).toMatch(/^https:\/\/chairside\.example\.org\/v1\/calendar\/feeds\/cfd_[A-Za-z0-9_-]+\.ics$/);
+  });
+});

@@ -25,6 +25,7 @@ export async function startTestApp(
     logDestination?: NodeJS.WritableStream;
     /** Off unless a test turns it on (tests fire bursts from one key). */
     rateLimitPerMinute?: number;
+    trustProxy?: AppConfig['trustProxy'];
     /** Webhook delivery is off unless a test turns it on. */
     webhooks?: Partial<AppConfig['webhooks']>;
   } = {},
@@ -37,6 +38,7 @@ export async function startTestApp(
     databaseUrl: db.url,
     dbPoolSize: 5,
     rateLimitPerMinute: opts.rateLimitPerMinute ?? 0,
+    trustProxy: opts.trustProxy ?? base.trustProxy,
     webhooks: { ...base.webhooks, pollMs: 0, allowPrivateNetworks: true, ...opts.webhooks },
   };
   const app = await createApp({ config, databaseUrl: db.url, clock, logDestination: opts.logDestination });
