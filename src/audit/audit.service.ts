@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager, type QueryDeepPartialEntity } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../common/clock/clock.js';
-import { AuditEventEntity } from './entities/audit-event.entity.js';
 
 export interface AuditEntry {
   clinicId: string | null;
@@ -43,52 +42,40 @@ export class AuditService {
    * write's, whose audit rows commit with the write.
    */
   recordRead(actor: AuditActor | null, entries: AuditEntry | AuditEntry[]): Promise<void> {
-    const list = Array.isArray(entries) ? entries : [entries];
-    if (list.length === 0) return Promise.resolve();
-    const col = <T>(f: (e: AuditEntry) => T): T[] => list.map(f);
     // One statement, so one round trip: it is its own transaction, and set_config(…, true) lasts
     // until that transaction's commit, which therefore does not wait for the flush.
-    return this.dataSource
-      .query(
-        `WITH relaxed AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))
-         INSERT INTO audit_events (clinic_id, occurred_at, actor_key_id, actor_role, action, entity_type, entity_id, patient_id, request_id, route)
-         SELECT e.clinic_id, $1, $2, $3, e.action, e.entity_type, e.entity_id, e.patient_id, $4, $5
-           FROM relaxed, unnest($6::uuid[], $7::text[], $8::text[], $9::uuid[], $10::uuid[]) AS e(clinic_id, action, entity_type, entity_id, patient_id)`,
-        [
-          this.clock.now().toJSDate(),
-          actor?.keyId ?? null,
-          actor?.role ?? 'system',
-          actor?.requestId ?? null,
-          actor?.route ?? null,
-          col((e) => e.clinicId),
-          col((e) => e.action),
-          col((e) => e.entityType),
-          col((e) => e.entityId ?? null),
-          col((e) => e.patientId ?? null),
-        ],
-      )
-      .then(() => undefined);
+    return this.insert(this.dataSource.manager, actor, entries, true);
   }
 
-  async record(manager: EntityManager, actor: AuditActor | null, entries: AuditEntry | AuditEntry[]): Promise<void> {
+  /** Appends rows in the caller's transaction (a write's audit commits with the write). */
+  record(manager: EntityManager, actor: AuditActor | null, entries: AuditEntry | AuditEntry[]): Promise<void> {
+    return this.insert(manager, actor, entries, false);
+  }
+
+  /** One INSERT of every entry (one array per column); `relaxed`: its commit does not wait for the WAL flush. */
+  private async insert(manager: EntityManager, actor: AuditActor | null, entries: AuditEntry | AuditEntry[], relaxed: boolean): Promise<void> {
     const list = Array.isArray(entries) ? entries : [entries];
     if (list.length === 0) return;
-    const occurredAt = this.clock.now().toJSDate();
-    await manager.insert(
-      AuditEventEntity,
-      list.map((e): QueryDeepPartialEntity<AuditEventEntity> => ({
-        clinicId: e.clinicId,
-        occurredAt,
-        actorKeyId: actor?.keyId ?? null,
-        actorRole: actor?.role ?? 'system',
-        action: e.action,
-        entityType: e.entityType,
-        entityId: e.entityId ?? null,
-        patientId: e.patientId ?? null,
-        requestId: actor?.requestId ?? null,
-        route: actor?.route ?? null,
-        changes: e.before === undefined && e.after === undefined ? null : ({ before: e.before ?? null, after: e.after ?? null } as QueryDeepPartialEntity<Record<string, unknown>>),
-      })),
+    const col = <T>(f: (e: AuditEntry) => T): T[] => list.map(f);
+    await manager.query(
+      `${relaxed ? `WITH relaxed AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)) ` : ''}
+       INSERT INTO audit_events (clinic_id, occurred_at, actor_key_id, actor_role, action, entity_type, entity_id, patient_id, request_id, route, changes)
+       SELECT e.clinic_id, $1, $2, $3, e.action, e.entity_type, e.entity_id, e.patient_id, $4, $5, e.changes
+         FROM ${relaxed ? 'relaxed, ' : ''}unnest($6::uuid[], $7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::jsonb[])
+                AS e(clinic_id, action, entity_type, entity_id, patient_id, changes)`,
+      [
+        this.clock.now().toJSDate(),
+        actor?.keyId ?? null,
+        actor?.role ?? 'system',
+        actor?.requestId ?? null,
+        actor?.route ?? null,
+        col((e) => e.clinicId),
+        col((e) => e.action),
+        col((e) => e.entityType),
+        col((e) => e.entityId ?? null),
+        col((e) => e.patientId ?? null),
+        col((e) => (e.before === undefined && e.after === undefined ? null : JSON.stringify({ before: e.before ?? null, after: e.after ?? null }))),
+      ],
     );
   }
 }

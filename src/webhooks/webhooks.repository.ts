@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { AuditService, type AuditActor } from '../audit/audit.service.js';
 import type { WebhookEndpointStatus, WebhookEventType, WebhookMessageStatus } from './webhook-event-types.js';
+
+/** Changes the worker makes on its own, with no caller. */
+const SYSTEM: AuditActor = { keyId: null, role: 'system' };
 
 export interface WebhookEndpointRow {
   clinicId: string;
@@ -70,7 +74,10 @@ const CREATED_MS = "date_trunc('milliseconds', created_at)";
 /** SQL for webhook endpoints, the outbox messages and their attempts. */
 @Injectable()
 export class WebhooksRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
 
   private m(m?: EntityManager): EntityManager {
     return m ?? this.dataSource.manager;
@@ -309,11 +316,14 @@ export class WebhooksRepository {
     );
     // A write without a caller: audited as the system's.
     if (disabled.length > 0) {
-      await m.query(
-        `INSERT INTO audit_events (clinic_id, occurred_at, actor_role, action, entity_type, entity_id, changes)
-         VALUES ($1, now(), 'system', 'webhook.disable', 'webhook_endpoint', $2, $3::jsonb)`,
-        [clinicId, endpointId, JSON.stringify({ before: { status: 'active' }, after: { status: 'disabled', statusReason: reason } })],
-      );
+      await this.audit.record(m, SYSTEM, {
+        clinicId,
+        action: 'webhook.disable',
+        entityType: 'webhook_endpoint',
+        entityId: endpointId,
+        before: { status: 'active' },
+        after: { status: 'disabled', statusReason: reason },
+      });
     }
     await m.query(
       `UPDATE webhook_messages SET status = 'failed', last_error = 'endpoint disabled', leased_until = NULL
