@@ -17,6 +17,7 @@ import type { ProtocolStep } from '../protocols/domain/protocol-step.js';
 
 import type { SessionEntity } from '../sessions/entities/session.entity.js';
 import { requireIfMatch, staleResource } from '../common/http/etag.js';
+import { parseInstant } from '../common/validation/validators.js';
 import { planEtag } from '../plans/plan-etag.js';
 import { PlanError, PlanErrorCode } from '../plans/plans.errors.js';
 import { PlansRepository } from '../plans/plans.repository.js';
@@ -133,10 +134,7 @@ export class AdjustmentsService {
   ): Promise<{ body: AdjustmentResultDto; etag: string }> {
     const target = scheduledTarget(sessions, dto.sessionId, 'reschedule', 'rescheduled');
     if (!dto.start) throw new ValidationFailedError([{ field: 'start', message: 'start is required for reschedule' }]);
-    const newStart = DateTime.fromISO(dto.start, { setZone: true });
-    if (!newStart.isValid || !/T.*([zZ]|[+-]\d{2}:?\d{2})$/.test(dto.start)) {
-      throw new ValidationFailedError([{ field: 'start', message: 'start must be an ISO 8601 instant with an offset' }]);
-    }
+    const newStart = parseInstant('start', dto.start, 'start must be an ISO 8601 instant with an offset');
     const now = this.clock.now();
     if (newStart <= now) throw new ValidationFailedError([{ field: 'start', message: 'start must be in the future' }]);
 

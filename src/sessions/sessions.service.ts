@@ -8,7 +8,7 @@ import { Clock } from '../common/clock/clock.js';
 import { withRetries } from '../common/database/transactions.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { decodeCursor, encodeCursor } from '../common/paging/cursor.js';
-import { isLocalDate } from '../common/validation/validators.js';
+import { isLocalDate, parseInstant } from '../common/validation/validators.js';
 import { PlansRepository } from '../plans/plans.repository.js';
 import type { CancelSessionDto, CompleteSessionDto, DaySheetEntryDto, NoShowDto, SessionPageDto, SessionQueryDto } from './dto/session.dto.js';
 import type { SessionEntity, SessionStatus } from './entities/session.entity.js';
@@ -20,12 +20,6 @@ import type { SessionViewDto } from '../plans/dto/plan.dto.js';
 
 const MAX_SHEET_DAYS = 31;
 
-/** An ISO 8601 instant that carries its UTC offset (or Z); anything else is a 400 naming the field. */
-function parseInstant(field: string, value: string, message = `${field} must be an ISO 8601 instant with an offset, e.g. 2026-12-03T09:05:00-05:00`): DateTime {
-  const t = DateTime.fromISO(value, { setZone: true });
-  if (!t.isValid || !/T.*([zZ]|[+-]\d{2}:?\d{2})$/.test(value)) throw new ValidationFailedError([{ field, message }]);
-  return t;
-}
 const notFound = () => new SessionError(SessionErrorCode.SESSION_NOT_FOUND, 'No such session.');
 const round1 = (x: number) => Math.round(Number((x * 10).toPrecision(12))) / 10;
 

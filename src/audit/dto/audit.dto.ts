@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsISO8601, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../common/paging/page-query.dto.js';
+import { INSTANT_WITH_OFFSET } from '../../common/validation/validators.js';
 
-const INSTANT = /T.*([zZ]|[+-]\d{2}:?\d{2})$/;
 
 export class AuditQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'Operator keys: one clinic (default: all)' }) @IsOptional() @IsUUID() clinicId?: string;
@@ -13,10 +13,10 @@ export class AuditQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() entityId?: string;
   @ApiPropertyOptional({ description: 'e.g. `patient.read`, `plan.book`' }) @IsOptional() @IsString() @MaxLength(80) action?: string;
   @ApiPropertyOptional({ description: 'From this instant (inclusive), ISO 8601 with offset', example: '2026-11-01T00:00:00Z' })
-  @IsOptional() @IsISO8601({ strict: true }) @Matches(INSTANT, { message: 'from must carry an offset or Z' })
+  @IsOptional() @IsISO8601({ strict: true }) @Matches(INSTANT_WITH_OFFSET, { message: 'from must carry an offset or Z' })
   from?: string;
   @ApiPropertyOptional({ description: 'Until this instant (exclusive), ISO 8601 with offset', example: '2026-12-01T00:00:00Z' })
-  @IsOptional() @IsISO8601({ strict: true }) @Matches(INSTANT, { message: 'to must carry an offset or Z' })
+  @IsOptional() @IsISO8601({ strict: true }) @Matches(INSTANT_WITH_OFFSET, { message: 'to must carry an offset or Z' })
   to?: string;
 }
 

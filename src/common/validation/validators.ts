@@ -1,5 +1,6 @@
 import { isNumber, registerDecorator, ValidateIf, type IsNumberOptions, type ValidationArguments, type ValidationOptions } from 'class-validator';
 import { DateTime, IANAZone } from 'luxon';
+import { ValidationFailedError } from '../errors/common.errors.js';
 import type { WeeklyInterval } from '../weekly-interval.js';
 
 const TIME_RE = /^([01]\d|2[0-3]):[0-5]\d$/;
@@ -25,6 +26,16 @@ export function canonicalTimeZone(value: unknown): unknown {
 
 export function isIanaTimeZone(value: unknown): boolean {
   return typeof value === 'string' && ZONE_RE.test(value) && IANAZone.isValidZone(value);
+}
+
+/** An ISO 8601 instant that names its UTC offset (or Z) after the time. */
+export const INSTANT_WITH_OFFSET = /T.*([zZ]|[+-]\d{2}:?\d{2})$/;
+
+/** An ISO 8601 instant that carries its UTC offset (or Z); anything else is a 400 naming the field. */
+export function parseInstant(field: string, value: string, message = `${field} must be an ISO 8601 instant with an offset, e.g. 2026-12-03T09:05:00-05:00`): DateTime {
+  const t = DateTime.fromISO(value, { setZone: true });
+  if (!t.isValid || !INSTANT_WITH_OFFSET.test(value)) throw new ValidationFailedError([{ field, message }]);
+  return t;
 }
 
 export function isLocalDate(value: unknown): boolean {
