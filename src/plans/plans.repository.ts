@@ -8,6 +8,8 @@ import { PatientEntity } from '../patients/entities/patient.entity.js';
 import type { BookedSession } from '../scheduling/engine/types.js';
 import { SessionEntity } from '../sessions/entities/session.entity.js';
 import { sessionFromRow } from '../sessions/session-row.js';
+import type { ViewContext } from '../sessions/session-view.js';
+import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { PlanEntity } from './entities/plan.entity.js';
 
 const ACTIVE = `status IN ('scheduled', 'checked_in', 'completed')`;
@@ -74,6 +76,13 @@ export class PlansRepository {
       staff: (row.staff as StaffMemberEntity[]).map(dates),
       closures: (row.closures as ClosureEntity[]).map(dates),
     };
+  }
+
+  /** What session views need (zone, chair and staff names); a 400 naming clinicId when there is no such clinic. */
+  async viewContext(clinicId: string): Promise<ViewContext> {
+    const setup = await this.clinicSetupOrNull(clinicId);
+    if (!setup) throw new ValidationFailedError([{ field: 'clinicId', message: 'no such clinic' }]);
+    return { timezone: setup.clinic.timezone, chairs: setup.chairs, staff: setup.staff };
   }
 
   async clinicSetup(clinicId: string, m?: EntityManager): Promise<ClinicSetup> {

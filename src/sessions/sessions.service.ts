@@ -35,12 +35,6 @@ export class SessionsService {
     private readonly clock: Clock,
   ) {}
 
-  private async context(clinicId: string) {
-    const setup = await this.plans.clinicSetupOrNull(clinicId);
-    if (!setup) throw new ValidationFailedError([{ field: 'clinicId', message: 'no such clinic' }]);
-    return { timezone: setup.clinic.timezone, chairs: setup.chairs, staff: setup.staff };
-  }
-
   /** An instant (ISO 8601 with offset) or a local date's first instant (`endOfDay`: the next day's). */
   private bound(field: 'from' | 'to', value: string, zone: string): DateTime {
     if (isLocalDate(value)) {
@@ -73,7 +67,7 @@ export class SessionsService {
     // read alongside the clinic; if the zone has changed since, it is read again.
     const guess = this.zones.get(clinicId);
     const early = guess === undefined ? undefined : query(guess).then((rows) => ({ rows }), (error: unknown) => ({ error }));
-    const ctx = await this.context(clinicId);
+    const ctx = await this.plans.viewContext(clinicId);
     this.zones.set(clinicId, ctx.timezone);
     const settledEarly = guess === ctx.timezone ? await early : undefined;
     if (settledEarly && 'error' in settledEarly) throw settledEarly.error;
@@ -95,7 +89,7 @@ export class SessionsService {
     const s = await this.repo.find(id, actor.clinicId);
     if (!s) throw notFound();
     await this.audit.recordRead(actor, { clinicId: s.clinicId, action: 'session.read', entityType: 'session', entityId: s.id, patientId: s.patientId });
-    return sessionView(await this.context(s.clinicId), s);
+    return sessionView(await this.plans.viewContext(s.clinicId), s);
   }
 
   /**
@@ -141,7 +135,7 @@ export class SessionsService {
       await this.audit.record(m, actor, { clinicId: s.clinicId, action: `session.${type}`, entityType: 'session', entityId: s.id, patientId: s.patientId });
       return (await this.repo.find(id, s.clinicId, m))!;
     }));
-    return sessionView(await this.context(updated.clinicId), updated);
+    return sessionView(await this.plans.viewContext(updated.clinicId), updated);
   }
 
   checkIn(actor: Actor, id: string): Promise<SessionViewDto> {

@@ -59,12 +59,6 @@ export class SyncService {
     return this.secretPromise;
   }
 
-  private async context(clinicId: string): Promise<ViewContext> {
-    const setup = await this.plans.clinicSetupOrNull(clinicId);
-    if (!setup) throw new ValidationFailedError([{ field: 'clinicId', message: 'no such clinic' }]);
-    return { timezone: setup.clinic.timezone, chairs: setup.chairs, staff: setup.staff };
-  }
-
   private verify(secret: Buffer, token: string, kind: 'sync' | 'page', clinicId: string): TokenPayload {
     const payload = readToken(secret, token);
     if (!payload) throw fullSyncRequired(`the ${kind === 'sync' ? 'syncToken' : 'pageToken'} is not one this service issued`);
@@ -97,7 +91,7 @@ export class SyncService {
     const limit = q.limit ?? SYNC_DEFAULT_LIMIT;
     const secret = await this.secret();
     const pos = this.position(secret, q, clinicId);
-    const ctx = await this.context(clinicId);
+    const ctx = await this.plans.viewContext(clinicId);
 
     const page = await this.repo.inSnapshot(async (m) => {
       // The watermark comes first, so that the snapshot read below is at least as new as it.
