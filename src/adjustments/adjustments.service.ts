@@ -273,6 +273,9 @@ export class AdjustmentsService {
       await this.audit.record(m, actor, { clinicId: plan.clinicId, action: 'plan.adjustments.preview', entityType: 'plan', entityId: plan.id, patientId: plan.patientId });
       return { body: { type: opts.type, preview: true, planVersion: plan.version, planStatus: plan.status, changes }, etag: planEtag(plan.version) };
     }
+    // Writes wait for the clinic's other schedule writers (bookings, adjustments): held from here to
+    // the commit only, not while the engine plans (see lockClinicSchedule).
+    await lockClinicSchedule(m, plan.clinicId);
     const at = now.toJSDate();
     for (const s of opts.cancel) await this.writes.cancel(m, s, reasonText, at);
     await this.writes.deferOverlapChecks(m);
@@ -360,6 +363,9 @@ export class AdjustmentsService {
       await this.audit.record(m, actor, { clinicId: plan.clinicId, action: 'plan.adjustments.preview', entityType: 'plan', entityId: plan.id, patientId: plan.patientId });
       return { body: { type: 'add', preview: true, planVersion: plan.version, planStatus, changes: [{ sessionId: null, ref: added.ref, before: null, after }] }, etag: planEtag(plan.version) };
     }
+    // Writes wait for the clinic's other schedule writers (bookings, adjustments): held from here to
+    // the commit only, not while the engine plans (see lockClinicSchedule).
+    await lockClinicSchedule(m, plan.clinicId);
     const at = now.toJSDate();
     const [row] = await this.plans.insertSessions(m, [
       {
@@ -401,8 +407,6 @@ export class AdjustmentsService {
       const plan = await this.writes.lockPlan(m, planId, actor.clinicId);
       if (!plan) throw new PlanError(PlanErrorCode.PLAN_NOT_FOUND, 'No such plan.');
       requireIfMatch(ifMatch, planEtag(plan.version));
-      // Committed changes wait for the clinic's other schedule writers (bookings, adjustments); see lockClinicSchedule.
-      if (!preview) await lockClinicSchedule(m, plan.clinicId);
       const [sessions, steps] = await Promise.all([this.writes.sessions(m, plan), this.writes.versionSteps(m, plan)]);
       if (dto.type === 'reschedule') return this.reschedule(m, actor, plan, sessions, steps, dto, preview);
       if (dto.type === 'add') return this.add(m, actor, plan, sessions, steps, dto, preview);
@@ -424,6 +428,9 @@ export class AdjustmentsService {
         await this.audit.record(m, actor, { clinicId: plan.clinicId, action: 'plan.adjustments.preview', entityType: 'plan', entityId: plan.id, patientId: plan.patientId });
         return { body: { type: dto.type, preview: true, planVersion: plan.version, planStatus: outcome.planStatus, changes }, etag: planEtag(plan.version) };
       }
+      // Writes wait for the clinic's other schedule writers (bookings, adjustments): held from here to
+      // the commit only, not while the engine plans (see lockClinicSchedule).
+      await lockClinicSchedule(m, plan.clinicId);
       const at = this.clock.now().toJSDate();
       for (const c of outcome.changes) {
         const s = sessions.find((x) => x.id === c.session.id)!;
