@@ -765,6 +765,8 @@ describe('bad input: fuzzing every write route never gives a 5xx nor a half-writ
       ['dose 5e-324', () => request(t.http).post(`/v1/plans/${fx.ids.planId[0]}/adjustments`).set(admin).set('If-Match', '*').send({ type: 'change_dose', stepKey: 'infusion', amount: 5e-324, reason: 'x' }), 'VALIDATION_FAILED'],
       // 10,000 invalid steps gave 160,000 field errors, spread into one push(...) call: a RangeError.
       ['10,000 steps', () => request(t.http).post('/v1/protocols').set(admin).send({ name: 'x', indication: 'y', steps: Array.from({ length: 10_000 }, () => ({})) }), 'VALIDATION_FAILED'],
+      // @ValidateNested() let a missing gap through (`after: { step }`), and the template checks read gap.min of undefined.
+      ['after without gap', () => request(t.http).post('/v1/protocols').set(admin).send({ name: 'x', indication: 'y', steps: [SHORT_STEPS[0], { ...SHORT_STEPS[1], after: { step: SHORT_STEPS[0].key } }] }), 'VALIDATION_FAILED'],
       // class-transformer overflowed the stack on a body nested a few thousand levels deep.
       ['3,000 levels', () => request(t.http).post('/v1/patients').set(admin).send(makePatient({ notes: deep(3000) })), 'MALFORMED_REQUEST'],
       ['3,000 levels of arrays', () => request(t.http).patch(`/v1/clinics/${fx.A.keys.clinicId}`).set(admin).send({ openingHours: nest(3000, 1, true) }), 'MALFORMED_REQUEST'],

@@ -6,6 +6,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   Length,
@@ -56,13 +57,13 @@ export class StepDoseDto {
 
 export class StepAfterDto {
   @ApiProperty({ description: 'Key of an earlier step; timed from its last occurrence', example: 'intake' }) @IsString() @Length(1, 40) step: string;
-  @ApiProperty({ type: GapDto }) @ValidateNested() @Type(() => GapDto) gap: GapDto;
+  @ApiProperty({ type: GapDto }) @IsObject() @ValidateNested() @Type(() => GapDto) gap: GapDto;
 }
 
 export class StepAttachmentDto {
   @ApiProperty({ description: 'Key of an earlier step; one session per occurrence of it', example: 'infusion' }) @IsString() @Length(1, 40) step: string;
   @ApiProperty({ enum: ['after', 'before'] }) @IsIn(['after', 'before']) position: 'after' | 'before';
-  @ApiProperty({ type: GapDto }) @ValidateNested() @Type(() => GapDto) gap: GapDto;
+  @ApiProperty({ type: GapDto }) @IsObject() @ValidateNested() @Type(() => GapDto) gap: GapDto;
   @ApiPropertyOptional({ description: 'Must be on the same local day' }) @IsOptional() @IsBoolean() sameDay?: boolean;
 }
 
