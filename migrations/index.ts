@@ -6,6 +6,7 @@ import { Observations1764374400000 } from './1764374400000-Observations.js';
 import { CalendarSync1764460800000 } from './1764460800000-CalendarSync.js';
 import { AuditDetail1764547200000 } from './1764547200000-AuditDetail.js';
 import { WebhookSecretRotation1764633600000 } from './1764633600000-WebhookSecretRotation.js';
+import { MultiClinicAdminKeys1764720000000 } from './1764720000000-MultiClinicAdminKeys.js';
 
 /** Every migration, oldest first. `npm run migration:generate` adds new files; list them here. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   CalendarSync1764460800000,
   AuditDetail1764547200000,
   WebhookSecretRotation1764633600000,
+  MultiClinicAdminKeys1764720000000,
 ];

@@ -33,6 +33,18 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
       if (!access) continue;
       op.description = op.description ? `${op.description}\n\n${access}` : access;
       (op as unknown as Record<string, unknown>)['x-access'] = ROLE_MATRIX[route];
+      if (ROLE_MATRIX[route].some((a) => a !== 'none' && a !== 'feed_token')) {
+        op.parameters = [
+          ...(op.parameters ?? []),
+          {
+            name: 'Chairside-Clinic',
+            in: 'header',
+            required: false,
+            schema: { type: 'string', format: 'uuid' },
+            description: "The clinic to act in, for an admin key granted several clinics (or an operator key); without it a key acts in its own clinic. A clinic the key may not act in answers 404.",
+          },
+        ];
+      }
     }
   }
   return document;

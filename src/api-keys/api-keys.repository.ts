@@ -10,12 +10,36 @@ export class ApiKeysRepository {
     return m ?? this.dataSource.manager;
   }
 
-  async findActiveByHash(hash: string): Promise<Pick<ApiKeyEntity, 'id' | 'role' | 'clinicId'> | null> {
-    const rows: { id: string; role: ApiRole; clinic_id: string | null }[] = await this.dataSource.query(
-      'SELECT id, role, clinic_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+  /** An active key by its hash, with the further clinics an admin key was granted. */
+  async findActiveByHash(hash: string): Promise<(Pick<ApiKeyEntity, 'id' | 'role' | 'clinicId'> & { additionalClinicIds: string[] }) | null> {
+    const rows: { id: string; role: ApiRole; clinic_id: string | null; more: string[] | null }[] = await this.dataSource.query(
+      `SELECT k.id, k.role, k.clinic_id,
+              (SELECT array_agg(g.clinic_id ORDER BY g.clinic_id) FROM api_key_clinics g WHERE g.key_id = k.id) AS more
+         FROM api_keys k WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
       [hash],
     );
-    return rows[0] ? { id: rows[0].id, role: rows[0].role, clinicId: rows[0].clinic_id } : null;
+    const r = rows[0];
+    return r ? { id: r.id, role: r.role, clinicId: r.clinic_id, additionalClinicIds: r.more ?? [] } : null;
+  }
+
+  /** The further clinics of each key (keys without any are absent from the map). */
+  async grants(keyIds: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (keyIds.length === 0) return out;
+    const rows: { key_id: string; clinic_id: string }[] = await this.dataSource.query(
+      'SELECT key_id, clinic_id FROM api_key_clinics WHERE key_id = ANY($1::uuid[]) ORDER BY key_id, clinic_id',
+      [keyIds],
+    );
+    for (const r of rows) out.set(r.key_id, [...(out.get(r.key_id) ?? []), r.clinic_id]);
+    return out;
+  }
+
+  async grant(m: EntityManager, keyId: string, homeClinicId: string, clinicIds: string[]): Promise<void> {
+    if (clinicIds.length === 0) return;
+    await m.query(
+      `INSERT INTO api_key_clinics (key_id, home_clinic_id, clinic_id) SELECT $1, $2, unnest($3::uuid[])`,
+      [keyId, homeClinicId, clinicIds],
+    );
   }
 
   async insert(m: EntityManager | undefined, row: Pick<ApiKeyEntity, 'clinicId' | 'name' | 'role' | 'keyPrefix' | 'keyHash'>): Promise<ApiKeyEntity> {
@@ -25,10 +49,15 @@ export class ApiKeysRepository {
     return saved;
   }
 
-  /** Keys of one clinic, or every key when clinicId is undefined (operator view). Newest first. */
+  /**
+   * Keys that may act in one clinic (its own, and admin keys of other clinics granted it), or
+   * every key when clinicId is undefined (operator view). Newest first.
+   */
   async list(clinicId: string | undefined, limit: number, after?: [string, string]): Promise<ApiKeyEntity[]> {
     const qb = this.dataSource.getRepository(ApiKeyEntity).createQueryBuilder('k');
-    if (clinicId !== undefined) qb.andWhere('k.clinic_id = :clinicId', { clinicId });
+    if (clinicId !== undefined) {
+      qb.andWhere('(k.clinic_id = :clinicId OR EXISTS (SELECT 1 FROM api_key_clinics g WHERE g.key_id = k.id AND g.clinic_id = :clinicId))', { clinicId });
+    }
     // Cursors carry JavaScript's millisecond times, so order and compare at that precision.
     const at = "date_trunc('milliseconds', k.created_at)";
     if (after) qb.andWhere(`(${at}, k.id) < (:at::timestamptz, :id::uuid)`, { at: after[0], id: after[1] });

@@ -5,7 +5,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { ClinicErrorCode, ClinicError } from '../clinics/clinics.errors.js';
 import type { Actor } from '../common/auth/actor.js';
 import { Clock } from '../common/clock/clock.js';
-import { ValidationFailedError } from '../common/errors/common.errors.js';
+import { ForbiddenError, ValidationFailedError } from '../common/errors/common.errors.js';
 import { decodeCursor, encodeCursor, type Page } from '../common/paging/cursor.js';
 import { ApiKeyError, ApiKeyErrorCode } from './api-keys.errors.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
@@ -16,10 +16,15 @@ export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-function toDto(k: ApiKeyEntity): ApiKeyDto {
+/** The header with which a request picks the clinic it acts in, among those its key may act in. */
+export const CLINIC_HEADER = 'chairside-clinic';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function toDto(k: ApiKeyEntity, additionalClinicIds: string[] = []): ApiKeyDto {
   return {
     id: k.id,
     clinicId: k.clinicId,
+    additionalClinicIds,
     name: k.name,
     role: k.role,
     keyPrefix: k.keyPrefix,
@@ -44,7 +49,29 @@ export class ApiKeysService {
   async authenticate(key: string): Promise<Actor | null> {
     if (key.length > 200) return null;
     const found = await this.keys.findActiveByHash(hashKey(key));
-    return found ? { keyId: found.id, role: found.role, clinicId: found.clinicId } : null;
+    if (!found) return null;
+    const clinicIds = found.clinicId === null ? null : [found.clinicId, ...found.additionalClinicIds];
+    return { keyId: found.id, role: found.role, clinicId: found.clinicId, clinicIds };
+  }
+
+  /**
+   * The clinic a request acts in when it names one with the `Chairside-Clinic` header: one of the
+   * key's clinics, or any existing clinic for an operator key. Any other id is answered like an
+   * unknown clinic (404), so a key learns nothing about clinics it may not act in.
+   */
+  async selectClinic(actor: Actor, requested: string): Promise<string> {
+    if (!UUID.test(requested)) {
+      throw new ValidationFailedError([{ field: 'Chairside-Clinic', message: 'the Chairside-Clinic header must be a clinic id (a UUID)' }], 'A header is invalid.');
+    }
+    const id = requested.toLowerCase();
+    if (actor.clinicIds === null || actor.clinicIds === undefined) {
+      if (actor.clinicId !== null) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
+      const exists = await this.dataSource.query('SELECT 1 FROM clinics WHERE id = $1', [id]);
+      if (exists.length === 0) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
+      return id;
+    }
+    if (!actor.clinicIds.includes(id)) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
+    return id;
   }
 
   /** Creates a key without an actor check; used by the demo seed and by `create`. */
@@ -59,17 +86,36 @@ export class ApiKeysService {
     if (actor.clinicId && dto.clinicId && dto.clinicId !== actor.clinicId) {
       throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
     }
+    const more = dto.additionalClinicIds ?? [];
+    if (more.length > 0) {
+      // Reaching into other clinics is for whoever runs them all.
+      if (actor.clinicId !== null) throw new ForbiddenError('Only an operator key (without the Chairside-Clinic header) may give a key more clinics.');
+      const wrong = [
+        ...(dto.role === 'admin' ? [] : [{ field: 'role', message: 'only an admin key may act in several clinics' }]),
+        ...(clinicId === null ? [{ field: 'clinicId', message: 'a key with additionalClinicIds needs its own clinicId' }] : []),
+        ...(clinicId !== null && more.includes(clinicId) ? [{ field: 'additionalClinicIds', message: "must not repeat the key's own clinicId" }] : []),
+      ];
+      if (wrong.length > 0) throw new ValidationFailedError(wrong);
+    }
     if (clinicId === null && dto.role !== 'admin') {
       throw new ValidationFailedError([{ field: 'role', message: 'an operator key (no clinicId) must have the admin role' }]);
     }
     return this.dataSource.transaction(async (m) => {
-      if (clinicId) {
-        const exists = await m.query('SELECT 1 FROM clinics WHERE id = $1', [clinicId]);
-        if (exists.length === 0) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
+      const wanted = clinicId ? [clinicId, ...more] : [];
+      if (wanted.length > 0) {
+        const found: { n: number }[] = await m.query('SELECT count(*)::int AS n FROM clinics WHERE id = ANY($1::uuid[])', [wanted]);
+        if (found[0].n !== wanted.length) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
       }
       const created = await this.issue(m, { clinicId, role: dto.role, name: dto.name });
-      await this.audit.record(m, actor, { clinicId, action: 'api_key.create', entityType: 'api_key', entityId: created.id });
-      return created;
+      if (clinicId !== null) await this.keys.grant(m, created.id, clinicId, more);
+      await this.audit.record(m, actor, {
+        clinicId,
+        action: 'api_key.create',
+        entityType: 'api_key',
+        entityId: created.id,
+        ...(more.length > 0 ? { after: { additionalClinicIds: more } } : {}),
+      });
+      return { ...created, additionalClinicIds: [...more].sort() };
     });
   }
 
@@ -78,8 +124,11 @@ export class ApiKeysService {
     const rows = await this.keys.list(actor.clinicId ?? undefined, limit + 1, after);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
+    const grants = await this.keys.grants(items.map((k) => k.id));
+    // A clinic's admin sees only the further clinics they may act in themselves.
+    const visible = (ids: string[]) => (actor.clinicIds == null ? ids : ids.filter((id) => actor.clinicIds!.includes(id)));
     return {
-      items: items.map(toDto),
+      items: items.map((k) => toDto(k, visible(grants.get(k.id) ?? []))),
       nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
     };
   }
@@ -87,15 +136,20 @@ export class ApiKeysService {
   async revoke(actor: Actor, id: string): Promise<ApiKeyDto> {
     return this.dataSource.transaction(async (m) => {
       const key = await this.keys.findById(id);
-      if (!key || (actor.clinicId !== null && key.clinicId !== actor.clinicId)) {
+      const more = key ? ((await this.keys.grants([id])).get(id) ?? []) : [];
+      if (!key || (actor.clinicId !== null && key.clinicId !== actor.clinicId && !more.includes(actor.clinicId))) {
         throw new ApiKeyError(ApiKeyErrorCode.API_KEY_NOT_FOUND, 'No such API key.');
+      }
+      // A key granted this clinic by an operator is listed here, but belongs to its own clinic.
+      if (actor.clinicId !== null && key.clinicId !== actor.clinicId) {
+        throw new ForbiddenError("This key belongs to another clinic; only an operator or that clinic's admin may revoke it.");
       }
       if (!key.revokedAt) {
         key.revokedAt = this.clock.now().toJSDate();
         await this.keys.revoke(m, id, key.revokedAt);
         await this.audit.record(m, actor, { clinicId: key.clinicId, action: 'api_key.revoke', entityType: 'api_key', entityId: id });
       }
-      return toDto(key);
+      return toDto(key, actor.clinicIds == null ? more : more.filter((c) => actor.clinicIds!.includes(c)));
     });
   }
 }

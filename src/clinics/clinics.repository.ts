@@ -23,9 +23,10 @@ export class ClinicsRepository {
     return m.getRepository(ClinicEntity).createQueryBuilder('c').setLock('pessimistic_write').where('c.id = :id', { id }).getOne();
   }
 
-  listClinics(onlyId: string | undefined, limit: number, after?: [string, string]): Promise<ClinicEntity[]> {
+  /** Clinics by name, all or only those in `onlyIds`. */
+  listClinics(onlyIds: string[] | undefined, limit: number, after?: [string, string]): Promise<ClinicEntity[]> {
     const qb = this.dataSource.getRepository(ClinicEntity).createQueryBuilder('c');
-    if (onlyId) qb.andWhere('c.id = :onlyId', { onlyId });
+    if (onlyIds) qb.andWhere('c.id = ANY(:onlyIds::uuid[])', { onlyIds });
     if (after) qb.andWhere('(c.name, c.id) > (:name, :id::uuid)', { name: after[0], id: after[1] });
     return qb.orderBy('c.name', 'ASC').addOrderBy('c.id', 'ASC').limit(limit).getMany();
   }

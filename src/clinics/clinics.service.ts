@@ -81,7 +81,9 @@ export class ClinicsService {
 
   async list(actor: Actor, limit = 50, cursor?: string): Promise<Page<ClinicDto>> {
     const after = decodeCursor(cursor, ['text', 'uuid']);
-    const rows = await this.repo.listClinics(actor.clinicId ?? undefined, limit + 1, after);
+    // Every clinic the key may act in (an operator key: all, unless it picked one with the header).
+    const only = actor.clinicIds ?? (actor.clinicId !== null ? [actor.clinicId] : undefined);
+    const rows = await this.repo.listClinics(only, limit + 1, after);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return { items: items.map(toClinicDto), nextCursor: rows.length > limit && last ? encodeCursor([last.name, last.id]) : null };

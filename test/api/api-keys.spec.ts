@@ -13,6 +13,7 @@ const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
 interface KeyItem {
   id: string;
   clinicId: string | null;
+  additionalClinicIds: string[];
   name: string;
   role: string;
   keyPrefix: string;
@@ -91,6 +92,7 @@ describe('API keys (/v1/api-keys)', () => {
       expect(res.body).toEqual({
         id: expect.stringMatching(UUID_RE),
         clinicId: a.clinicId,
+        additionalClinicIds: [],
         name: 'Front desk tablet',
         role: 'front_desk',
         keyPrefix: res.body.key.slice(0, 10),
@@ -225,7 +227,7 @@ describe('API keys (/v1/api-keys)', () => {
       const { key: _secret, ...withoutSecret } = created;
       expect(item).toEqual(withoutSecret);
       for (const k of items) {
-        expect(Object.keys(k).sort()).toEqual(['clinicId', 'createdAt', 'id', 'keyPrefix', 'name', 'revokedAt', 'role']);
+        expect(Object.keys(k).sort()).toEqual(['additionalClinicIds', 'clinicId', 'createdAt', 'id', 'keyPrefix', 'name', 'revokedAt', 'role']);
         expect(k).not.toHaveProperty('key');
         expect(k).not.toHaveProperty('keyHash');
       }

@@ -1,6 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { IsOptionalNotNull } from '../../common/validation/validators.js';
 import { API_ROLES, type ApiRole } from '../entities/api-key.entity.js';
+
+export const MAX_ADDITIONAL_CLINICS = 50;
 
 export class CreateApiKeyDto {
   @ApiProperty({ description: 'What the key is for, e.g. "Front desk tablet"', example: 'Front desk tablet' })
@@ -17,11 +20,28 @@ export class CreateApiKeyDto {
   })
   @IsOptional() @IsUUID()
   clinicId?: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    format: 'uuid',
+    maxItems: MAX_ADDITIONAL_CLINICS,
+    description:
+      'Further clinics an admin key may act in (operator keys only; the key still belongs to `clinicId`). ' +
+      'A request picks one with the `Chairside-Clinic` header; without the header the key acts in `clinicId`.',
+  })
+  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(MAX_ADDITIONAL_CLINICS) @ArrayUnique() @IsUUID('all', { each: true })
+  additionalClinicIds?: string[];
 }
 
 export class ApiKeyDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'null for an operator key spanning every clinic' }) clinicId: string | null;
+  @ApiProperty({
+    type: [String],
+    format: 'uuid',
+    description: "Further clinics this admin key may act in (with the `Chairside-Clinic` header); a clinic's admin sees only those they share",
+  })
+  additionalClinicIds: string[];
   @ApiProperty() name: string;
   @ApiProperty({ enum: API_ROLES }) role: ApiRole;
   @ApiProperty({ description: 'First characters of the key, to tell keys apart', example: 'cs_Hx2f9aQ' }) keyPrefix: string;

@@ -4,8 +4,14 @@ import type { ApiRole } from '../../api-keys/entities/api-key.entity.js';
 export interface Actor {
   keyId: string;
   role: ApiRole;
-  /** The key's clinic; null for an operator key, which spans all clinics. */
+  /**
+   * The clinic this request acts in: the key's own clinic, or the one picked with the
+   * `Chairside-Clinic` header among those the key may act in; null for an operator key without
+   * the header, which spans all clinics.
+   */
   clinicId: string | null;
+  /** Every clinic the key may act in, its own first; null for an operator key (all of them). */
+  clinicIds?: string[] | null;
   requestId?: string;
   /** Method and route pattern of the request (for the audit trail), e.g. `POST /v1/plans`. */
   route?: string;

@@ -1,7 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { ApiKeysService } from '../../api-keys/api-keys.service.js';
+import { ApiKeysService, CLINIC_HEADER } from '../../api-keys/api-keys.service.js';
 import type { ApiRole } from '../../api-keys/entities/api-key.entity.js';
 import { CommonErrorCode, ForbiddenError } from '../errors/common.errors.js';
 import { DomainError } from '../errors/domain-error.js';
@@ -48,6 +48,9 @@ export class ApiKeyGuard implements CanActivate {
     if (!roles || !roles.includes(actor.role)) {
       throw new ForbiddenError(`The ${actor.role} role may not do this.`);
     }
+    // A key that may act in several clinics (or an operator key) picks one for this request.
+    const picked = req.headers[CLINIC_HEADER];
+    if (typeof picked === 'string') actor.clinicId = await this.keys.selectClinic(actor, picked.trim());
     return true;
   }
 }
