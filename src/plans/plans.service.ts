@@ -197,18 +197,16 @@ export class PlansService {
 
   // ---- use cases ----
 
+  private previewAudit(prepared: Prepared) {
+    return { clinicId: prepared.setup.clinic.id, action: 'plan.preview', entityType: 'patient', entityId: prepared.patientId, patientId: prepared.patientId };
+  }
+
   /** The plan that booking would make, without writing it (the read of patient data is audited). */
   async preview(actor: Actor, dto: PlanRequestDto): Promise<PlanPreviewDto> {
     const prepared = await this.prepare(actor, dto);
     // The patient's data has been read: the audit row is written while the engine plans, and
     // nothing is answered before it is in.
-    const audited = this.audit.recordRead(actor, {
-      clinicId: prepared.setup.clinic.id,
-      action: 'plan.preview',
-      entityType: 'patient',
-      entityId: prepared.patientId,
-      patientId: prepared.patientId,
-    });
+    const audited = this.audit.recordRead(actor, this.previewAudit(prepared));
     let placed: PlacedSession[];
     try {
       placed = await this.plan(prepared);
@@ -326,7 +324,14 @@ export class PlansService {
     // ours), the series is planned again inside the clinic's schedule lock, against what is there
     // now; no other writer of this clinic's schedule can commit until we do.
     const prepared = await this.prepare(actor, dto, patient);
-    let placed = await this.plan(prepared);
+    let placed: PlacedSession[];
+    try {
+      placed = await this.plan(prepared);
+    } catch (err) {
+      // The refusal was worked out from the patient's data (times, unavailability): a read, as for a preview.
+      if (err instanceof PlanError) await this.audit.recordRead(actor, this.previewAudit(prepared));
+      throw err;
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         return await withRetries(() =>

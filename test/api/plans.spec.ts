@@ -346,6 +346,12 @@ describe('plans API (/v1/plans)', () => {
         expect(res.body.earliestStart).toBeNull();
       }
       expect(await counts()).toEqual(before);
+      // Both refusals were worked out from the patient's data: each is an audited read, and nothing else is written.
+      const audited = await t.dataSource.query('SELECT action, route FROM audit_events WHERE patient_id = $1 AND action <> $2 ORDER BY id', [patientId, 'patient.create']);
+      expect(audited).toEqual([
+        { action: 'plan.preview', route: 'POST /v1/plans/preview' },
+        { action: 'plan.preview', route: 'POST /v1/plans' },
+      ]);
     });
 
     it('nothing fits because of a long closure: 422 with the closure and the earliest start that works (which then works)', async () => {
