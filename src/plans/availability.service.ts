@@ -7,6 +7,7 @@ import { ClinicError, ClinicErrorCode } from '../clinics/clinics.errors.js';
 import { availableSlots } from '../scheduling/engine/schedule.js';
 import { MAX_AVAILABILITY_DAYS, type AvailabilityDto, type AvailabilityQueryDto } from './dto/availability.dto.js';
 import { clinicForEngine } from './engine-input.js';
+import { BookingsCache } from './bookings-cache.js';
 import { PlansRepository } from './plans.repository.js';
 
 /** Free slots for one session shape: what the front desk looks at to fit someone in. */
@@ -14,6 +15,7 @@ import { PlansRepository } from './plans.repository.js';
 export class AvailabilityService {
   constructor(
     private readonly repo: PlansRepository,
+    private readonly cache: BookingsCache,
     private readonly clock: Clock,
   ) {}
 
@@ -26,7 +28,7 @@ export class AvailabilityService {
     if (!setup) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
     const zone = setup.clinic.timezone;
     const start = DateTime.fromISO(q.from, { zone }).startOf('day');
-    const booked = await this.repo.bookings(clinicId, start.minus({ days: 1 }).toJSDate(), start.plus({ days: days + 1 }).toJSDate(), {
+    const booked = await this.cache.bookings(clinicId, start.minus({ days: 1 }).toJSDate(), start.plus({ days: days + 1 }).toJSDate(), {
       chairs: setup.chairs.map((c) => c.id),
       staff: setup.staff.map((s) => s.id),
       patientId: '00000000-0000-0000-0000-000000000000',

@@ -5,11 +5,12 @@ import { PlansController } from './plans.controller.js';
 import { PlansRepository } from './plans.repository.js';
 import { PlansService } from './plans.service.js';
 import { AvailabilityService } from './availability.service.js';
+import { BookingsCache } from './bookings-cache.js';
 
 @Module({
   imports: [ProtocolsModule],
   controllers: [PlansController],
-  providers: [PlansRepository, PlansService, AvailabilityService, IdempotencyService],
+  providers: [PlansRepository, BookingsCache, PlansService, AvailabilityService, IdempotencyService],
   exports: [PlansService],
 })
 export class PlansModule {}

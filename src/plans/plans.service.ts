@@ -23,6 +23,7 @@ import type { PlanEntity } from './entities/plan.entity.js';
 import { PlanError, PlanErrorCode } from './plans.errors.js';
 import { sessionView } from '../sessions/session-view.js';
 import { clinicForEngine } from './engine-input.js';
+import { BookingsCache } from './bookings-cache.js';
 import { PlansRepository, type ClinicSetup, type SeatUse } from './plans.repository.js';
 
 const PROBE_DAYS = 120;
@@ -61,6 +62,7 @@ export class PlansService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly repo: PlansRepository,
+    private readonly cache: BookingsCache,
     private readonly protocols: ProtocolsService,
     private readonly idempotency: IdempotencyService,
     private readonly audit: AuditService,
@@ -149,12 +151,11 @@ export class PlansService {
   /** The clinic's bookings the engine must respect (through the caller's transaction when given one). */
   private async bookings(setup: ClinicSetup, patientId: string, earliestStart: string, days: number, m?: EntityManager) {
     const from = DateTime.fromISO(earliestStart, { zone: setup.clinic.timezone }).startOf('day');
-    return this.repo.bookings(
+    return this.cache.bookings(
       setup.clinic.id,
       from.minus({ days: 1 }).toJSDate(),
       from.plus({ days: days + 1 }).toJSDate(),
       { chairs: setup.chairs.map((c) => c.id), staff: setup.staff.map((s) => s.id), patientId },
-      {},
       m,
     );
   }
@@ -209,6 +210,8 @@ export class PlansService {
     const audited = this.audit.recordRead(actor, this.previewAudit(prepared));
     let placed: PlacedSession[];
     try {
+      // Let the audit statement get a connection and go out before the engine takes the CPU.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       placed = await this.plan(prepared);
     } finally {
       await audited;
@@ -309,13 +312,15 @@ export class PlansService {
   }
 
   private async bookOnce(actor: Actor, dto: PlanRequestDto, idempotencyKey?: string): Promise<BookResult> {
-    const patient = await this.repo.findPatient(dto.patientId, actor.clinicId);
-    if (!patient) throw new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
-    const clinicId = patient.clinicId;
     const methodPath = 'POST /v1/plans';
     const hash = requestHash(methodPath, dto);
+    // With an Idempotency-Key, a stored answer is looked for first (in the patient's clinic);
+    // without one, the patient is read alongside the protocol and the clinic.
+    let patient: PatientEntity | undefined;
     if (idempotencyKey) {
-      const prior = await this.idempotency.lookup<PlanDto>(clinicId, idempotencyKey, hash);
+      patient = (await this.repo.findPatient(dto.patientId, actor.clinicId)) ?? undefined;
+      if (!patient) throw new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
+      const prior = await this.idempotency.lookup<PlanDto>(patient.clinicId, idempotencyKey, hash);
       if (prior) return this.replay(actor, prior);
     }
 
@@ -324,6 +329,7 @@ export class PlansService {
     // ours), the series is planned again inside the clinic's schedule lock, against what is there
     // now; no other writer of this clinic's schedule can commit until we do.
     const prepared = await this.prepare(actor, dto, patient);
+    const clinicId = prepared.setup.clinic.id;
     let placed: PlacedSession[];
     try {
       placed = await this.plan(prepared);

@@ -1,0 +1,178 @@
+import { Injectable } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
+import { DataSource, type EntityManager } from 'typeorm';
+import { Clock } from '../common/clock/clock.js';
+import type { BookedSession } from '../scheduling/engine/types.js';
+import { PlansRepository } from './plans.repository.js';
+
+const ACTIVE = `status IN ('scheduled', 'checked_in', 'completed')`;
+const OTHER_PATIENT = '(another patient)';
+const DAY = 1440;
+/** What one load covers: from two days back to this far ahead of now (minutes). */
+const AHEAD = 200 * DAY;
+/** Older than this, an entry is loaded afresh rather than brought up to date (the change log is pruned after 31 days). */
+const MAX_AGE_MS = 5 * 60_000;
+const MAX_CLINICS = 200;
+
+/** One active session as the engine needs it, ids kept whole (the clinic's lists may change). */
+interface Row {
+  start: number;
+  end: number;
+  chairId: string | null;
+  staffId: string | null;
+  patientId: string;
+  seat: number;
+}
+
+interface Entry {
+  /** The PostgreSQL snapshot `rows` were read in (`pg_current_snapshot()`, same statement). */
+  snapshot: string;
+  from: number;
+  to: number;
+  rows: Map<string, Row>;
+  loadedAt: number;
+}
+
+// id, start, occupied until, chair, staff, patient, seat: one text value, ';' between sessions.
+const PACK = `string_agg(concat_ws(',', s.id, (date_part('epoch', s.starts_at) / 60)::int, (date_part('epoch', s.occupied_until) / 60)::int,
+                                   coalesce(s.chair_id::text, ''), coalesce(s.staff_id::text, ''), s.patient_id, coalesce(s.staff_seat, 0)), ';')`;
+const IN_WINDOW = `s.clinic_id = $1 AND s.starts_at >= to_timestamp($2::bigint * 60) - interval '1 day' AND s.starts_at < to_timestamp($3::bigint * 60)
+                   AND s.occupied_until > to_timestamp($2::bigint * 60) AND s.${ACTIVE}`;
+
+function unpack(packed: string | null, into: Map<string, Row>): void {
+  if (!packed) return;
+  for (const line of packed.split(';')) {
+    const f = line.split(',');
+    into.set(f[0], { start: Number(f[1]), end: Number(f[2]), chairId: f[3] || null, staffId: f[4] || null, patientId: f[5], seat: Number(f[6]) });
+  }
+}
+
+/**
+ * Each clinic's active sessions for the months ahead, kept in memory and brought up to date on
+ * every use from the change log (`session_changes`, written by trigger in every writing
+ * transaction) with the same snapshot arithmetic as the sync API: a refresh re-reads exactly the
+ * sessions changed by transactions that were not visible in the snapshot of the last read, so a
+ * late commit is seen as soon as it is visible, and a rolled-back one never is. A booking then reads
+ * a handful of rows instead of thousands. Several instances each keep their own; the database's
+ * exclusion constraints stay the guarantee (a stale answer can only lose a race, and is re-planned).
+ *
+ * A transaction's own uncommitted writes never enter the shared copy: what a transaction with an id
+ * of its own reads is used for that read only.
+ */
+@Injectable()
+export class BookingsCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly repo: PlansRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The same answer as {@link PlansRepository.bookings} without exclusions, from memory when the window is covered. */
+  async bookings(clinicId: string, from: Date, to: Date, ids: { chairs: string[]; staff: string[]; patientId: string }, m?: EntityManager): Promise<BookedSession[]> {
+    const fromMin = Math.floor(from.getTime() / 60_000);
+    const toMin = Math.ceil(to.getTime() / 60_000);
+    const found = await this.current(clinicId, fromMin, toMin, m, (rows) => this.select(rows, fromMin, toMin, ids));
+    return found ?? this.repo.bookings(clinicId, from, to, ids, {}, m);
+  }
+
+  /** Forgets every clinic (tests; a clinic's next read loads it again). */
+  clear(): void {
+    this.entries.clear();
+  }
+
+  private select(rows: Map<string, Row>, fromMin: number, toMin: number, ids: { chairs: string[]; staff: string[]; patientId: string }): BookedSession[] {
+    const chairs = new Set(ids.chairs);
+    const staff = new Set(ids.staff);
+    const out: BookedSession[] = [];
+    for (const r of rows.values()) {
+      if (r.start < fromMin - DAY || r.start >= toMin || r.end <= fromMin) continue;
+      out.push({
+        start: r.start,
+        end: r.end,
+        chairId: r.chairId !== null && chairs.has(r.chairId) ? r.chairId : null,
+        staffId: r.staffId !== null && staff.has(r.staffId) ? r.staffId : null,
+        patientId: r.patientId === ids.patientId ? ids.patientId : OTHER_PATIENT,
+        staffSeat: r.seat === 0 ? null : r.seat,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * `pick` applied to the clinic's sessions as of a snapshot taken now (by this caller's own
+   * statement), at once, before any other refresh can change them; undefined when the window is
+   * beyond what one load covers or the entry kept moving.
+   *
+   * Nobody waits for anybody: each caller reads the changes since the entry's snapshot on its own
+   * connection (a caller inside a transaction holding the clinic's schedule lock must not wait on
+   * one that needs a pooled connection). A result is applied only if no other was applied since it
+   * was asked for (compare-and-set on the snapshot), which keeps the invariant: the rows are
+   * exactly the committed state as of `snapshot`.
+   */
+  private async current<T>(clinicId: string, fromMin: number, toMin: number, m: EntityManager | undefined, pick: (rows: Map<string, Row>) => T): Promise<T | undefined> {
+    const nowMin = Math.floor(this.clock.now().toMillis() / 60_000);
+    const cover = { from: Math.min(fromMin, nowMin - 2 * DAY), to: Math.max(toMin, nowMin + AHEAD) };
+    if (cover.to - cover.from > AHEAD + 30 * DAY) return undefined;
+
+    let entry = this.entries.get(clinicId);
+    if (!entry || entry.from > fromMin || entry.to < toMin || performance.now() - entry.loadedAt >= MAX_AGE_MS) {
+      const loaded = await this.load(clinicId, cover, m);
+      if (!loaded.own) this.remember(clinicId, loaded.entry);
+      return pick(loaded.entry.rows);
+    }
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const base = entry.snapshot;
+      const delta = await this.changedSince(clinicId, entry, m);
+      if (delta.own) {
+        // Read by a transaction with an id of its own: PostgreSQL leaves it out of the snapshot's
+        // running list, so that snapshot would count this transaction's later writes as already
+        // seen. Use the answer for this caller only, on a copy.
+        const rows = new Map(entry.rows);
+        if (delta.changed) for (const id of delta.changed.split(',')) rows.delete(id);
+        unpack(delta.packed, rows);
+        return pick(rows);
+      }
+      if (entry.snapshot !== base) continue; // another caller applied meanwhile: ask again from theirs
+      if (delta.changed) for (const id of delta.changed.split(',')) entry.rows.delete(id);
+      unpack(delta.packed, entry.rows);
+      entry.snapshot = delta.snap;
+      this.remember(clinicId, entry);
+      return pick(entry.rows);
+    }
+    return undefined;
+  }
+
+  private remember(clinicId: string, entry: Entry): void {
+    // Most recently used last; the oldest go first.
+    this.entries.delete(clinicId);
+    this.entries.set(clinicId, entry);
+    if (this.entries.size > MAX_CLINICS) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  private async load(clinicId: string, cover: { from: number; to: number }, m?: EntityManager): Promise<{ entry: Entry; own: boolean }> {
+    const [row]: { snap: string; own: string | null; packed: string | null }[] = await (m ?? this.dataSource.manager).query(
+      `SELECT pg_current_snapshot()::text AS snap, pg_current_xact_id_if_assigned()::text AS own,
+              (SELECT ${PACK} FROM sessions s WHERE ${IN_WINDOW}) AS packed`,
+      [clinicId, cover.from, cover.to],
+    );
+    const entry: Entry = { snapshot: row.snap, from: cover.from, to: cover.to, rows: new Map(), loadedAt: performance.now() };
+    unpack(row.packed, entry.rows);
+    return { entry, own: row.own !== null };
+  }
+
+  /** The sessions changed by transactions not visible in the entry's snapshot, read as of a new one. */
+  private async changedSince(clinicId: string, e: Entry, m?: EntityManager): Promise<{ snap: string; own: boolean; changed: string | null; packed: string | null }> {
+    const [row]: { snap: string; own: string | null; changed: string | null; packed: string | null }[] = await (m ?? this.dataSource.manager).query(
+      `WITH ch AS (
+         SELECT DISTINCT session_id FROM session_changes
+          WHERE clinic_id = $1 AND txid >= pg_snapshot_xmin($4::pg_snapshot) AND NOT pg_visible_in_snapshot(txid, $4::pg_snapshot))
+       SELECT pg_current_snapshot()::text AS snap, pg_current_xact_id_if_assigned()::text AS own,
+              (SELECT string_agg(session_id::text, ',') FROM ch) AS changed,
+              (SELECT ${PACK} FROM sessions s JOIN ch ON ch.session_id = s.id WHERE ${IN_WINDOW}) AS packed`,
+      [clinicId, e.from, e.to, e.snapshot],
+    );
+    return { ...row, own: row.own !== null };
+  }
+}

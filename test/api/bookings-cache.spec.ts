@@ -1,0 +1,128 @@
+import { DateTime } from 'luxon';
+import request from 'supertest';
+import { BookingsCache } from '../../src/plans/bookings-cache.js';
+import { PlansRepository } from '../../src/plans/plans.repository.js';
+import type { BookedSession } from '../../src/scheduling/engine/types.js';
+import { bookPlan, setupClinic, type ClinicSetup } from '../factories/series.factory.js';
+import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
+
+// The in-memory copy of each clinic's bookings must always answer exactly what the database
+// answers now: after writes through the API, writes by anyone else, late commits, rollbacks, and
+// reads from inside a transaction that writes afterwards.
+describe('bookings cache: the same answer as the database, always', () => {
+  let t: TestApp;
+  let A: ClinicSetup;
+  let cache: BookingsCache;
+  let repo: PlansRepository;
+  const from = DateTime.fromISO('2026-11-24T00:00:00Z').toJSDate();
+  const to = DateTime.fromISO('2027-03-01T00:00:00Z').toJSDate();
+  let ids: { chairs: string[]; staff: string[]; patientId: string };
+
+  const key = (b: BookedSession) => `${b.start}|${b.end}|${b.chairId}|${b.staffId}|${b.patientId}|${b.staffSeat ?? null}`;
+  const sorted = (xs: BookedSession[]) => xs.map(key).sort();
+  const direct = async () => sorted(await repo.bookings(A.keys.clinicId, from, to, ids));
+  const cached = async () => sorted(await cache.bookings(A.keys.clinicId, from, to, ids));
+  const activeIds = async (): Promise<string[]> =>
+    (await t.dataSource.query(`SELECT id FROM sessions WHERE clinic_id = $1 AND status = 'scheduled' ORDER BY starts_at, id`, [A.keys.clinicId])).map((r: { id: string }) => r.id);
+  const cancelBySql = (q: { query: (sql: string, p: unknown[]) => Promise<unknown> }, id: string) =>
+    q.query(`UPDATE sessions SET status = 'cancelled', status_reason = 'test', version = version + 1 WHERE id = $1`, [id]);
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    A = await setupClinic(t.app, t.http, 'Cache', { chairs: 3 });
+    cache = t.app.get(BookingsCache);
+    repo = t.app.get(PlansRepository);
+    ids = { chairs: A.chairs.map((c) => c.id), staff: [A.nurse.id, A.physician.id, A.therapist.id], patientId: '00000000-0000-0000-0000-000000000000' };
+    for (let i = 0; i < 3; i++) await bookPlan(t.http, A, { protocolId: A.shortProtocolId, earliestStart: '2026-11-30' });
+  }, 60_000);
+  afterAll(() => t.close());
+
+  it('loads the clinic once, then follows bookings and cancellations made through the API', async () => {
+    cache.clear();
+    expect(await cached()).toEqual(await direct());
+    expect((await direct()).length).toBe(9);
+    const plan = await bookPlan(t.http, A, { protocolId: A.shortProtocolId, earliestStart: '2026-12-07' });
+    expect(await cached()).toEqual(await direct());
+    expect((await direct()).length).toBe(12);
+    const res = await request(t.http).post(`/v1/sessions/${plan.sessions[1].id}/cancel`).set(bearer(A.keys.frontDesk)).send({ reason: 'Patient asked' });
+    expect(res.status).toBe(200);
+    expect(await cached()).toEqual(await direct());
+    expect((await direct()).length).toBe(11);
+  });
+
+  it('sees a change committed after its snapshot by a transaction that began before it (a late commit)', async () => {
+    await cached();
+    const runner = t.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const [victim] = await activeIds();
+      await cancelBySql(runner, victim);
+      // Not committed: nobody sees it yet, and the cache refreshes past it.
+      expect(await cached()).toEqual(await direct());
+      expect(await cached()).toContain((await direct())[0]);
+      await runner.commitTransaction();
+      const now = await direct();
+      expect(await cached()).toEqual(now);
+    } finally {
+      await runner.release();
+    }
+  });
+
+  it('never shows a rolled-back change', async () => {
+    const before = await direct();
+    const runner = t.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const [victim] = await activeIds();
+      await cancelBySql(runner, victim);
+      expect(await cached()).toEqual(before);
+      await runner.rollbackTransaction();
+    } finally {
+      await runner.release();
+    }
+    expect(await cached()).toEqual(before);
+    expect(await direct()).toEqual(before);
+  });
+
+  it("a read inside a transaction that then writes and commits does not hide that transaction's writes", async () => {
+    await cached();
+    const runner = t.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      await runner.query('SELECT pg_current_xact_id()'); // the transaction has an id of its own, as a booking's after its idempotency claim
+      // A later transaction commits meanwhile: the snapshot's horizon moves past ours, and PostgreSQL
+      // leaves the reader's own id out of its list of running ones.
+      await bookPlan(t.http, A, { protocolId: A.shortProtocolId, earliestStart: '2026-12-21' });
+      const inside = sorted(await cache.bookings(A.keys.clinicId, from, to, ids, runner.manager));
+      expect(inside).toEqual(await direct());
+      const [victim] = await activeIds();
+      await cancelBySql(runner, victim);
+      await runner.commitTransaction();
+    } finally {
+      await runner.release();
+    }
+    expect(await cached()).toEqual(await direct());
+  });
+
+  it('two instances of the cache reading at the same time as writers stay equal to the database', async () => {
+    const other = new BookingsCache(t.dataSource, repo, t.clock);
+    for (let round = 0; round < 6; round++) {
+      const writes = round % 2 === 0
+        ? bookPlan(t.http, A, { protocolId: A.shortProtocolId, earliestStart: DateTime.fromISO('2026-12-14').plus({ days: round * 3 }).toISODate()! })
+        : activeIds().then(([id]) => request(t.http).post(`/v1/sessions/${id}/cancel`).set(bearer(A.keys.frontDesk)).send({ reason: 'x' }));
+      await Promise.all([writes, cache.bookings(A.keys.clinicId, from, to, ids), other.bookings(A.keys.clinicId, from, to, ids)]);
+      const now = await direct();
+      expect(await cached()).toEqual(now);
+      expect(sorted(await other.bookings(A.keys.clinicId, from, to, ids))).toEqual(now);
+    }
+  });
+
+  it('a window beyond what it keeps is read from the database', async () => {
+    const far = { from: DateTime.fromISO('2027-09-01T00:00:00Z').toJSDate(), to: DateTime.fromISO('2027-10-01T00:00:00Z').toJSDate() };
+    await t.dataSource.query(`SELECT 1`);
+    expect(sorted(await cache.bookings(A.keys.clinicId, far.from, far.to, ids))).toEqual(sorted(await repo.bookings(A.keys.clinicId, far.from, far.to, ids)));
+  });
+});
