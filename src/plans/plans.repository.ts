@@ -15,6 +15,35 @@ import { PlanEntity } from './entities/plan.entity.js';
 const ACTIVE = `status IN ('scheduled', 'checked_in', 'completed')`;
 const OTHER_PATIENT = '(another patient)';
 
+// Sessions are inserted from one array per column ($4…$15, after clinic, plan and patient as $1…$3).
+const SESSION_COLUMNS = `(clinic_id, plan_id, patient_id, ref, step_key, occurrence, kind, label, starts_at, ends_at, occupied_until,
+                          chair_id, staff_id, staff_seat, planned_dose)`;
+const SESSION_VALUES = `u.ref, u.step_key, u.occurrence, u.kind, u.label, u.starts_at, u.ends_at, u.occupied_until, u.chair_id, u.staff_id, u.staff_seat, u.planned_dose`;
+const SESSION_ROWS = `unnest($4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[],
+                             $11::timestamptz[], $12::uuid[], $13::uuid[], $14::int[], $15::jsonb[]) WITH ORDINALITY
+                      AS u(ref, step_key, occurrence, kind, label, starts_at, ends_at, occupied_until, chair_id, staff_id, staff_seat, planned_dose, n)`;
+
+/** The same rows when only clinic and patient come first ($1, $2): the arrays are $3…$14. */
+const SESSION_ROWS_AFTER_TWO = SESSION_ROWS.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) - 1}`);
+
+function sessionArrays(rows: Omit<NewSession, 'planId' | 'clinicId' | 'patientId'>[]): unknown[] {
+  const col = <T>(f: (r: (typeof rows)[number]) => T): T[] => rows.map(f);
+  return [
+    col((r) => r.ref),
+    col((r) => r.stepKey),
+    col((r) => r.occurrence),
+    col((r) => r.kind),
+    col((r) => r.label),
+    col((r) => r.startsAt),
+    col((r) => r.endsAt),
+    col((r) => r.occupiedUntil),
+    col((r) => r.chairId),
+    col((r) => r.staffId),
+    col((r) => r.staffSeat),
+    col((r) => (r.plannedDose === null ? null : JSON.stringify(r.plannedDose))),
+  ];
+}
+
 export interface ClinicSetup {
   clinic: ClinicEntity;
   chairs: ChairEntity[];
@@ -147,46 +176,50 @@ export class PlansRepository {
     return rows.map((r) => ({ staffId: r.staff_id, seat: r.staff_seat, start: r.starts_at, end: r.occupied_until }));
   }
 
-  async insertPlan(m: EntityManager, row: Omit<PlanEntity, 'id' | 'createdAt' | 'updatedAt' | 'status' | 'version'>): Promise<PlanEntity> {
-    const [r] = await m.query(
-      `INSERT INTO plans (clinic_id, patient_id, protocol_id, protocol_version, tailoring, earliest_start, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, status, version, created_at, updated_at`,
-      [row.clinicId, row.patientId, row.protocolId, row.protocolVersion, JSON.stringify(row.tailoring), row.earliestStart, row.createdBy],
+  /**
+   * A plan and its sessions in one statement (one round trip): the plan row, then its sessions in
+   * the order given. The sessions' foreign key to the plan is checked at the end of the statement.
+   */
+  async insertPlanWithSessions(
+    m: EntityManager,
+    row: Omit<PlanEntity, 'id' | 'createdAt' | 'updatedAt' | 'status' | 'version'>,
+    sessions: Omit<NewSession, 'planId' | 'clinicId' | 'patientId'>[],
+  ): Promise<{ plan: PlanEntity; sessions: SessionEntity[] }> {
+    const raw: Record<string, unknown>[] = await m.query(
+      `WITH p AS (
+         INSERT INTO plans (clinic_id, patient_id, protocol_id, protocol_version, tailoring, earliest_start, created_by)
+         VALUES ($1, $2, $15, $16, $17, $18, $19) RETURNING id, status, version, created_at, updated_at),
+       s AS (
+         INSERT INTO sessions ${SESSION_COLUMNS}
+         SELECT $1, p.id, $2, ${SESSION_VALUES}
+           FROM p, ${SESSION_ROWS_AFTER_TWO}
+          ORDER BY u.n
+         RETURNING *)
+       SELECT s.*, p.status AS plan_status, p.version AS plan_version, p.created_at AS plan_created_at, p.updated_at AS plan_updated_at
+         FROM s CROSS JOIN p`,
+      [row.clinicId, row.patientId, ...sessionArrays(sessions), row.protocolId, row.protocolVersion, JSON.stringify(row.tailoring), row.earliestStart, row.createdBy],
     );
-    return Object.assign(new PlanEntity(), row, { id: r.id, status: r.status, version: r.version, createdAt: r.created_at, updatedAt: r.updated_at });
+    const first = raw[0];
+    const plan = Object.assign(new PlanEntity(), row, {
+      id: first.plan_id as string,
+      status: first.plan_status,
+      version: first.plan_version,
+      createdAt: first.plan_created_at,
+      updatedAt: first.plan_updated_at,
+    });
+    const byRef = new Map(raw.map((r) => [r.ref as string, r]));
+    return { plan, sessions: sessions.map((x) => sessionFromRow(byRef.get(x.ref)!)) };
   }
 
   /** Inserts sessions in one statement (one array per column), in the order given. */
   async insertSessions(m: EntityManager, rows: NewSession[]): Promise<SessionEntity[]> {
     if (rows.length === 0) return [];
-    const col = <T>(f: (r: NewSession) => T): T[] => rows.map(f);
     const raw: Record<string, unknown>[] = await m.query(
-      `INSERT INTO sessions (clinic_id, plan_id, patient_id, ref, step_key, occurrence, kind, label, starts_at, ends_at, occupied_until,
-                             chair_id, staff_id, staff_seat, planned_dose)
-       SELECT $1, $2, $3, u.ref, u.step_key, u.occurrence, u.kind, u.label, u.starts_at, u.ends_at, u.occupied_until,
-              u.chair_id, u.staff_id, u.staff_seat, u.planned_dose
-         FROM unnest($4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[],
-                                          $11::timestamptz[], $12::uuid[], $13::uuid[], $14::int[], $15::jsonb[]) WITH ORDINALITY
-                                    AS u(ref, step_key, occurrence, kind, label, starts_at, ends_at, occupied_until, chair_id, staff_id, staff_seat, planned_dose, n)
+      `INSERT INTO sessions ${SESSION_COLUMNS}
+       SELECT $1, $2, $3, ${SESSION_VALUES} FROM ${SESSION_ROWS}
        ORDER BY u.n
        RETURNING *`,
-      [
-        rows[0].clinicId,
-        rows[0].planId,
-        rows[0].patientId,
-        col((r) => r.ref),
-        col((r) => r.stepKey),
-        col((r) => r.occurrence),
-        col((r) => r.kind),
-        col((r) => r.label),
-        col((r) => r.startsAt),
-        col((r) => r.endsAt),
-        col((r) => r.occupiedUntil),
-        col((r) => r.chairId),
-        col((r) => r.staffId),
-        col((r) => r.staffSeat),
-        col((r) => (r.plannedDose === null ? null : JSON.stringify(r.plannedDose))),
-      ],
+      [rows[0].clinicId, rows[0].planId, rows[0].patientId, ...sessionArrays(rows)],
     );
     const byRef = new Map(raw.map((r) => [r.ref as string, r]));
     return rows.map((r) => sessionFromRow(byRef.get(r.ref)!));

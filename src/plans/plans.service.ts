@@ -245,15 +245,6 @@ export class PlansService {
 
   private async write(m: EntityManager, actor: Actor, dto: PlanRequestDto, prepared: Prepared, placed: PlacedSession[]): Promise<PlanDto> {
     const clinicId = prepared.setup.clinic.id;
-    const plan = await this.repo.insertPlan(m, {
-      clinicId,
-      patientId: prepared.patientId,
-      protocolId: prepared.version.protocolId,
-      protocolVersion: prepared.version.version,
-      tailoring: prepared.tailoring,
-      earliestStart: prepared.earliestStart,
-      createdBy: actor.keyId,
-    });
     const staffIds = [...new Set(placed.map((p) => p.staffId).filter((x): x is string => x !== null))];
     const first = Math.min(...placed.map((p) => p.start));
     const last = Math.max(...placed.map((p) => p.occupiedUntil));
@@ -261,12 +252,18 @@ export class PlansService {
     const seats = placed.every((p) => !p.staffId || typeof p.staffSeat === 'number')
       ? placed.map((p) => p.staffSeat ?? null)
       : this.assignSeats(placed, await this.repo.seatsInUse(m, clinicId, staffIds, fromMinute(first), fromMinute(last)));
-    const sessions = await this.repo.insertSessions(
+    const { plan, sessions } = await this.repo.insertPlanWithSessions(
       m,
-      placed.map((p, i) => ({
+      {
         clinicId,
-        planId: plan.id,
         patientId: prepared.patientId,
+        protocolId: prepared.version.protocolId,
+        protocolVersion: prepared.version.version,
+        tailoring: prepared.tailoring,
+        earliestStart: prepared.earliestStart,
+        createdBy: actor.keyId,
+      },
+      placed.map((p, i) => ({
         ref: p.ref,
         stepKey: p.stepKey,
         occurrence: p.occurrence,
