@@ -4,23 +4,36 @@ export interface Span {
   end: number;
 }
 
-/** Spans sorted by start, with the longest length, for bounded overlap scans. */
+/**
+ * Spans sorted by start, with the longest length, for bounded overlap scans. Only the order of
+ * starts matters (spans starting together may come in any order), and spans already in order
+ * (bookings loaded by start) are taken as they are, unsorted and uncopied.
+ */
 export class SpanIndex {
-  private readonly spans: Span[];
-  private readonly longest: number;
+  /** The spans by start: `items[j]` is the j-th. */
+  readonly items: Span[];
+  readonly longest: number;
 
   constructor(spans: Span[]) {
-    this.spans = [...spans].sort((a, b) => a.start - b.start || a.end - b.end);
-    this.longest = this.spans.reduce((m, s) => Math.max(m, s.end - s.start), 0);
+    let sorted = true;
+    let longest = 0;
+    for (let j = 0; j < spans.length; j++) {
+      const s = spans[j];
+      if (j > 0 && spans[j - 1].start > s.start) sorted = false;
+      if (s.end - s.start > longest) longest = s.end - s.start;
+    }
+    this.items = sorted ? spans : [...spans].sort((a, b) => a.start - b.start);
+    this.longest = longest;
   }
 
   /** Index of the first span starting at or after `end`: nothing from there on overlaps [·, end). */
-  private firstStartingFrom(end: number): number {
+  firstStartingFrom(end: number): number {
+    const items = this.items;
     let lo = 0;
-    let hi = this.spans.length;
+    let hi = items.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.spans[mid].start < end) lo = mid + 1;
+      if (items[mid].start < end) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -30,7 +43,7 @@ export class SpanIndex {
   overlapping(start: number, end: number): Span[] {
     const out: Span[] = [];
     for (let j = this.firstStartingFrom(end) - 1; j >= 0; j--) {
-      const s = this.spans[j];
+      const s = this.items[j];
       if (s.start + this.longest <= start) break;
       if (s.end > start) out.push(s);
     }
@@ -39,9 +52,11 @@ export class SpanIndex {
 
   /** Whether any span overlaps [start, end); no allocation (the hot path of the engine). */
   overlaps(start: number, end: number): boolean {
+    const items = this.items;
+    const longest = this.longest;
     for (let j = this.firstStartingFrom(end) - 1; j >= 0; j--) {
-      const s = this.spans[j];
-      if (s.start + this.longest <= start) return false;
+      const s = items[j];
+      if (s.start + longest <= start) return false;
       if (s.end > start) return true;
     }
     return false;

@@ -1,11 +1,10 @@
 import type { WeeklyInterval } from '../../common/weekly-interval.js';
 import type { SessionConstraint, SessionToPlace } from '../../protocols/domain/tailor.js';
-import { peakOverlap, SpanIndex, type Span } from './intervals.js';
+import { SpanIndex, type Span } from './intervals.js';
 import type {
   BindingCode,
   BindingConstraint,
   EngineClosure,
-  EngineStaff,
   FixedPlacement,
   PlacedSession,
   ScheduleRequest,
@@ -19,9 +18,34 @@ const DEFAULT_PROBE_DAYS = 120;
 const DEFAULT_MAX_NODES = 200_000;
 
 const toMinutes = (hhmm: string) => {
+  // "HH:mm" by character codes (the only form stored); anything else the general way.
+  if (hhmm.length === 5 && hhmm.charCodeAt(2) === 58) {
+    const h1 = hhmm.charCodeAt(0) - 48;
+    const h2 = hhmm.charCodeAt(1) - 48;
+    const m1 = hhmm.charCodeAt(3) - 48;
+    const m2 = hhmm.charCodeAt(4) - 48;
+    if (h1 >= 0 && h1 <= 9 && h2 >= 0 && h2 <= 9 && m1 >= 0 && m1 <= 9 && m2 >= 0 && m2 <= 9) return (h1 * 10 + h2) * 60 + m1 * 10 + m2;
+  }
   const [h, m] = hhmm.split(':').map(Number);
   return h * 60 + m;
 };
+
+/** Weekly rules as local minute pairs [start, end, start, end, …] per ISO weekday (index 1–7), in their order. */
+function byWeekday(list: WeeklyInterval[]): number[][] {
+  const out: number[][] = [[], [], [], [], [], [], [], []];
+  for (const w of list) {
+    const bucket = out[w.weekday];
+    if (bucket !== undefined && Number.isInteger(w.weekday)) bucket.push(toMinutes(w.start), toMinutes(w.end));
+  }
+  return out;
+}
+
+/** Reason codes in a fixed order, for counting refusals in an array. */
+const CODES: BindingCode[] = ['CLOSED', 'CLOSURE', 'WEEKDAY_NOT_ALLOWED', 'PATIENT_UNAVAILABLE', 'PATIENT_BUSY', 'NO_CHAIR', 'NO_STAFF', 'STAFF_AT_CAPACITY', 'IN_THE_PAST', 'GAP', 'SEARCH_LIMIT'];
+const [, R_CLOSURE, , R_PATIENT_UNAVAILABLE, R_PATIENT_BUSY, R_NO_CHAIR, R_NO_STAFF, R_STAFF_AT_CAPACITY, R_IN_THE_PAST] = CODES.map((_, i) => i);
+
+/** A booking as the staff index holds it. */
+type SeatSpan = Span & { staffSeat?: number | null };
 const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 
 /**
@@ -42,9 +66,6 @@ interface DayEval {
   /** For CLOSURE: the closure's reason. */
   closure?: string;
 }
-
-/** An occupied span of a staff member, with the seat it holds when known. */
-type SeatSpan = Span & { staffSeat: number | null };
 
 /** How many days past an anchor a dependent may fall, as a superset for day-level pruning. */
 function dayWindow(c: SessionConstraint, anchorDay: number): [number, number] {
@@ -127,11 +148,48 @@ function placementOrder(sessions: SessionToPlace[]): number[] {
 class Scheduler {
   private readonly g: number;
   private readonly cal: ZoneCalendar;
-  private readonly chairBusy = new Map<string, SpanIndex>();
-  private readonly staffBusy = new Map<string, SpanIndex>();
+  /**
+   * Bookings per distinct chair and staff id (`chairSlot[i]`, `staffSlot[i]` for the i-th chair
+   * or staff member), indexed only when first consulted.
+   */
+  private readonly chairSlot: number[];
+  private readonly chairSpans: Span[][] = [];
+  private readonly chairBusy: (SpanIndex | undefined)[] = [];
+  private readonly staffSlot: number[];
+  private readonly staffSpans: Span[][] = [];
+  private readonly staffBusy: (SpanIndex | undefined)[] = [];
+  /** The first staff member with an id. */
+  private readonly staffById = new Map<string, number>();
+  /** Staff (indexes, in preference order) per role. */
+  private readonly staffOfRole = new Map<string, number[]>();
   private readonly patientBusy: SpanIndex;
-  private readonly dayEvals = new Map<string, DayEval>();
-  private readonly feasible = new Map<string, boolean>();
+  /** Day evaluations per step (sessions of a step share them) and day; out of the calendar by key. */
+  private readonly stepOf: number[];
+  private readonly dayEvals: (DayEval | undefined)[][];
+  private readonly dayEvalsOutside = new Map<string, DayEval>();
+  /** feasibleFrom per session and day: 0 unknown, 1 yes, 2 no; out of the calendar by key. */
+  private readonly feasible: number[][];
+  private readonly feasibleOutside = new Map<string, boolean>();
+  /** Weekly rules as minutes per weekday, parsed once per request. */
+  private readonly openingByWeekday: number[][];
+  private readonly unavailableByWeekday: number[][];
+  private readonly preferredByWeekday: number[][];
+  private readonly availabilityByWeekday: (number[][] | undefined)[] = [];
+  /** Per day (shared by every step): closures, the patient's unavailable spans, staff hours (epoch minutes). */
+  private readonly closuresByDay: ({ span: Span; reason: string }[] | undefined)[] = [];
+  private readonly patientOffByDay: (Span[] | undefined)[] = [];
+  private readonly staffHoursByDay: (Span[] | undefined)[][] = [];
+  private readonly unavailableDates: Set<string>;
+  /** The first session with a ref (what a constraint's ref names). */
+  private readonly indexOfRef = new Map<string, number>();
+  /** Per session, for each entry of children[si]: the child's constraint on it. */
+  private readonly childConstraint: SessionConstraint[][];
+  /** Whether any session from a position on has no constraints (the root window matters). */
+  private readonly rootsFrom: boolean[];
+  /** Reused by freeSeat: the spans overlapping the asked interval, with their seats. */
+  private readonly scratchStart: number[] = [];
+  private readonly scratchEnd: number[] = [];
+  private readonly scratchSeat: number[] = [];
   private readonly order: number[];
   private readonly posOf: number[];
   private readonly children: number[][];
@@ -161,17 +219,57 @@ class Scheduler {
     this.maxNodes = req.maxNodes ?? DEFAULT_MAX_NODES;
     this.cal = new ZoneCalendar(req.timezone, req.earliestStart, req.horizonDays);
     // One pass over the bookings, grouped by chair, staff member and this patient.
-    const byChair = new Map<string, Span[]>(req.chairs.map((c) => [c.id, []]));
-    const byStaff = new Map<string, Span[]>(req.staff.map((x) => [x.id, []]));
+    const chairIds = new Map<string, number>();
+    this.chairSlot = req.chairs.map((c) => {
+      let slot = chairIds.get(c.id);
+      if (slot === undefined) {
+        chairIds.set(c.id, (slot = this.chairSpans.length));
+        this.chairSpans.push([]);
+      }
+      return slot;
+    });
+    const staffIds = new Map<string, number>();
+    this.staffSlot = req.staff.map((x, i) => {
+      let slot = staffIds.get(x.id);
+      if (slot === undefined) {
+        staffIds.set(x.id, (slot = this.staffSpans.length));
+        this.staffSpans.push([]);
+        this.staffById.set(x.id, i);
+      }
+      let ofRole = this.staffOfRole.get(x.role);
+      if (!ofRole) this.staffOfRole.set(x.role, (ofRole = []));
+      ofRole.push(i);
+      return slot;
+    });
     const mine: Span[] = [];
+    const patientId = req.patient.id;
     for (const b of req.booked) {
-      if (b.chairId !== null) byChair.get(b.chairId)?.push(b);
-      if (b.staffId !== null) byStaff.get(b.staffId)?.push(b);
-      if (b.patientId === req.patient.id) mine.push(b);
+      if (b.chairId !== null) {
+        const slot = chairIds.get(b.chairId);
+        if (slot !== undefined) this.chairSpans[slot].push(b);
+      }
+      if (b.staffId !== null) {
+        const slot = staffIds.get(b.staffId);
+        if (slot !== undefined) this.staffSpans[slot].push(b);
+      }
+      if (b.patientId === patientId) mine.push(b);
     }
-    for (const [id, spans] of byChair) this.chairBusy.set(id, new SpanIndex(spans));
-    for (const [id, spans] of byStaff) this.staffBusy.set(id, new SpanIndex(spans));
     this.patientBusy = new SpanIndex(mine);
+    this.unavailableDates = new Set(req.patient.unavailableDates);
+    this.openingByWeekday = byWeekday(req.openingHours);
+    this.unavailableByWeekday = byWeekday(req.patient.unavailable);
+    this.preferredByWeekday = byWeekday(req.patient.preferredTimes);
+    const stepIds = new Map<string, number>();
+    this.stepOf = req.sessions.map((s) => {
+      let step = stepIds.get(s.stepKey);
+      if (step === undefined) stepIds.set(s.stepKey, (step = stepIds.size));
+      return step;
+    });
+    this.dayEvals = [...stepIds.keys()].map(() => []);
+    this.feasible = req.sessions.map(() => new Array<number>(this.cal.days.length).fill(0));
+    req.sessions.forEach((s, i) => {
+      if (!this.indexOfRef.has(s.ref)) this.indexOfRef.set(s.ref, i);
+    });
     this.order = placementOrder(req.sessions);
     this.posOf = [];
     this.order.forEach((i, pos) => (this.posOf[i] = pos));
@@ -196,14 +294,54 @@ class Scheduler {
       }
       return [...anchors.entries()].sort((x, y) => x[0] - y[0]).map(([i, exact]) => ({ i, exact }));
     });
+    this.childConstraint = this.children.map((kids, si) => kids.map((ci) => req.sessions[ci].constraints.find((x) => x.ref === req.sessions[si].ref)!));
+    this.rootsFrom = this.order.map((_, pos) => this.order.slice(pos).some((i) => req.sessions[i].constraints.length === 0));
+  }
+
+  /** The bookings of the i-th chair. */
+  private chairIndex(i: number): SpanIndex {
+    const slot = this.chairSlot[i];
+    return (this.chairBusy[slot] ??= new SpanIndex(this.chairSpans[slot]));
+  }
+
+  /** Whether any chair is free over [start, end). */
+  private anyChairFree(start: number, end: number): boolean {
+    for (let i = 0; i < this.chairSlot.length; i++) if (!this.chairIndex(i).overlaps(start, end)) return true;
+    return false;
+  }
+
+  /** The bookings of the i-th staff member. */
+  private staffIndex(i: number): SpanIndex {
+    const slot = this.staffSlot[i];
+    return (this.staffBusy[slot] ??= new SpanIndex(this.staffSpans[slot]));
+  }
+
+  /** Local minute pairs of the i-th staff member's availability on a weekday. */
+  private availabilityOn(i: number, weekday: number): number[] {
+    return ((this.availabilityByWeekday[i] ??= byWeekday(this.req.staff[i].availability))[weekday] ?? []);
+  }
+
+  /** The i-th staff member's hours on a day, in epoch minutes. */
+  private staffHoursOn(i: number, day: number): Span[] {
+    const row = (this.staffHoursByDay[i] ??= []);
+    let hours = row[day];
+    if (!hours) {
+      const m = this.availabilityOn(i, this.cal.days[day].weekday);
+      hours = [];
+      for (let k = 0; k < m.length; k += 2) hours.push({ start: this.epochOf(day, m[k]), end: this.epochOf(day, m[k + 1]) });
+      row[day] = hours;
+    }
+    return hours;
+  }
+
+  /** Whether the i-th staff member is present over all of [start, end) on a day. */
+  private present(i: number, day: number, start: number, end: number): boolean {
+    const hours = this.staffHoursOn(i, day);
+    for (let k = 0; k < hours.length; k++) if (hours[k].start <= start && end <= hours[k].end) return true;
+    return false;
   }
 
   // ---- rules that do not involve the plan's own sessions, evaluated once per step and day ----
-
-  /** Local wall-minute intervals of weekly rules on a weekday. */
-  private weekly(list: WeeklyInterval[], weekday: number): [number, number][] {
-    return list.filter((w) => w.weekday === weekday).map((w) => [toMinutes(w.start), toMinutes(w.end)]);
-  }
 
   /** An interval bound: a wall time inside a skipped gap means the first instant after it. */
   private epochOf(day: number, wall: number): number {
@@ -212,6 +350,8 @@ class Scheduler {
   }
 
   private closuresOn(day: number): { span: Span; reason: string }[] {
+    const known = this.closuresByDay[day];
+    if (known) return known;
     const date = this.cal.days[day].date;
     const out: { span: Span; reason: string }[] = [];
     for (const c of this.req.closures as EngineClosure[]) {
@@ -220,54 +360,89 @@ class Scheduler {
       const to = c.endTime && date === c.endDate ? toMinutes(c.endTime) : 1440;
       out.push({ span: { start: this.epochOf(day, from), end: this.epochOf(day, to) }, reason: c.reason });
     }
-    return out;
+    return (this.closuresByDay[day] = out);
+  }
+
+  private patientOffOn(day: number): Span[] {
+    let off = this.patientOffByDay[day];
+    if (!off) {
+      const m = this.unavailableByWeekday[this.cal.days[day].weekday];
+      off = [];
+      for (let k = 0; k < m.length; k += 2) off.push({ start: this.epochOf(day, m[k]), end: this.epochOf(day, m[k + 1]) });
+      this.patientOffByDay[day] = off;
+    }
+    return off;
   }
 
   private evalDay(si: number, day: number): DayEval {
     const s = this.req.sessions[si];
-    const key = `${s.stepKey}|${day}`;
-    const cached = this.dayEvals.get(key);
+    if (day < 0 || day >= this.cal.days.length) {
+      const key = `${s.stepKey}|${day}`;
+      let outside = this.dayEvalsOutside.get(key);
+      if (!outside) this.dayEvalsOutside.set(key, (outside = { slots: [], reasons: new Map() }));
+      return outside;
+    }
+    const row = this.dayEvals[this.stepOf[si]];
+    const cached = row[day];
     if (cached) return cached;
     const ev: DayEval = { slots: [], reasons: new Map() };
-    const refuse = (code: BindingCode, n = 1) => ev.reasons.set(code, (ev.reasons.get(code) ?? 0) + n);
-    this.dayEvals.set(key, ev);
-    if (day < 0 || day >= this.cal.days.length) return ev;
+    row[day] = ev;
 
     const d = this.cal.days[day];
-    const opening = this.weekly(this.req.openingHours, d.weekday);
-    if (opening.length === 0) return refuse('CLOSED'), ev;
-    if (s.weekdays && !s.weekdays.includes(d.weekday)) return refuse('WEEKDAY_NOT_ALLOWED'), ev;
-    if (this.req.patient.unavailableDates.includes(d.date)) return refuse('PATIENT_UNAVAILABLE'), ev;
+    const opening = this.openingByWeekday[d.weekday];
+    if (opening.length === 0) return ev.reasons.set('CLOSED', 1), ev;
+    if (s.weekdays && !s.weekdays.includes(d.weekday)) return ev.reasons.set('WEEKDAY_NOT_ALLOWED', 1), ev;
+    if (this.unavailableDates.has(d.date)) return ev.reasons.set('PATIENT_UNAVAILABLE', 1), ev;
 
     const closures = this.closuresOn(day);
-    const patientOff = this.weekly(this.req.patient.unavailable, d.weekday).map(([a, b]) => ({ start: this.epochOf(day, a), end: this.epochOf(day, b) }));
-    const staffOfRole = s.staffRole ? this.req.staff.filter((st) => st.role === s.staffRole) : [];
-    const staffHours = new Map<string, Span[]>(
-      staffOfRole.map((st) => [st.id, this.weekly(st.availability, d.weekday).map(([a, b]) => ({ start: this.epochOf(day, a), end: this.epochOf(day, b) }))]),
-    );
+    const patientOff = this.patientOffOn(day);
+    const staffOfRole = s.staffRole ? (this.staffOfRole.get(s.staffRole) ?? []) : [];
     const occupy = s.durationMinutes + s.recoveryMinutes;
+    const now = this.req.now;
+    const g = this.g;
+    // Refusals counted per code, reported in the order first met.
+    const counts = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    const seen: number[] = [];
+    const refuse = (code: number) => {
+      if (counts[code]++ === 0) seen.push(code);
+    };
 
-    for (const [open, close] of opening) {
+    for (let k = 0; k < opening.length; k += 2) {
+      const open = opening[k];
+      const close = opening[k + 1];
       const closeAt = this.epochOf(day, close);
-      for (let wall = Math.ceil(open / this.g) * this.g; wall < close; wall += this.g) {
+      for (let wall = Math.ceil(open / g) * g; wall < close; wall += g) {
         const start = this.cal.toEpoch(day, wall);
         if (start === null) continue; // skipped by a clock change: not a time anyone can be there
         const end = start + occupy;
         if (end > closeAt) break;
-        if (start < this.req.now) { refuse('IN_THE_PAST'); continue; }
-        const closure = closures.find((c) => c.span.start < end && start < c.span.end);
-        if (closure) { refuse('CLOSURE'); ev.closure = closure.reason; continue; }
-        if (patientOff.some((p) => p.start < end && start < p.end)) { refuse('PATIENT_UNAVAILABLE'); continue; }
-        if (this.patientBusy.overlaps(start, end)) { refuse('PATIENT_BUSY'); continue; }
-        if (s.needsChair && !this.req.chairs.some((c) => !this.chairBusy.get(c.id)!.overlaps(start, end))) { refuse('NO_CHAIR'); continue; }
+        if (start < now) { refuse(R_IN_THE_PAST); continue; }
+        let closure: { span: Span; reason: string } | undefined;
+        for (let c = 0; c < closures.length; c++) {
+          if (closures[c].span.start < end && start < closures[c].span.end) { closure = closures[c]; break; }
+        }
+        if (closure) { refuse(R_CLOSURE); ev.closure = closure.reason; continue; }
+        let off = false;
+        for (let p = 0; p < patientOff.length && !off; p++) off = patientOff[p].start < end && start < patientOff[p].end;
+        if (off) { refuse(R_PATIENT_UNAVAILABLE); continue; }
+        if (this.patientBusy.overlaps(start, end)) { refuse(R_PATIENT_BUSY); continue; }
+        if (s.needsChair && !this.anyChairFree(start, end)) { refuse(R_NO_CHAIR); continue; }
         if (s.staffRole) {
-          const present = staffOfRole.filter((st) => staffHours.get(st.id)!.some((h) => h.start <= start && end <= h.end));
-          if (present.length === 0) { refuse('NO_STAFF'); continue; }
-          if (!present.some((st) => this.underCapacity(st, start, end, []))) { refuse('STAFF_AT_CAPACITY'); continue; }
+          let anyPresent = false;
+          let free = false;
+          for (let x = 0; x < staffOfRole.length && !free; x++) {
+            const i = staffOfRole[x];
+            if (!this.present(i, day, start, end)) continue;
+            anyPresent = true;
+            free = this.freeSeat(i, start, end, false) !== null;
+          }
+          if (!anyPresent) { refuse(R_NO_STAFF); continue; }
+          if (!free) { refuse(R_STAFF_AT_CAPACITY); continue; }
         }
         ev.slots.push({ start, wall });
       }
     }
+    for (const code of seen) ev.reasons.set(CODES[code], counts[code]);
     return ev;
   }
 
@@ -275,41 +450,100 @@ class Scheduler {
   private resourcesOf(si: number, day: number, slot: Slot): { chairs: string[]; staff: string[] } {
     if (!slot.chairs || !slot.staff) {
       const s = this.req.sessions[si];
-      const end = slot.start + s.durationMinutes + s.recoveryMinutes;
-      slot.chairs = s.needsChair ? this.req.chairs.filter((c) => !this.chairBusy.get(c.id)!.overlaps(slot.start, end)).map((c) => c.id) : [];
-      const weekday = this.cal.days[day].weekday;
-      slot.staff = s.staffRole
-        ? this.req.staff
-            .filter((st) => st.role === s.staffRole)
-            .filter((st) =>
-              this.weekly(st.availability, weekday).some(([a, b]) => this.epochOf(day, a) <= slot.start && end <= this.epochOf(day, b)),
-            )
-            .filter((st) => this.underCapacity(st, slot.start, end, []))
-            .map((st) => st.id)
-        : [];
+      const start = slot.start;
+      const end = start + s.durationMinutes + s.recoveryMinutes;
+      const chairs: string[] = [];
+      if (s.needsChair) for (let i = 0; i < this.chairSlot.length; i++) if (!this.chairIndex(i).overlaps(start, end)) chairs.push(this.req.chairs[i].id);
+      const staff: string[] = [];
+      if (s.staffRole) {
+        for (const i of this.staffOfRole.get(s.staffRole) ?? []) {
+          if (this.present(i, day, start, end) && this.freeSeat(i, start, end, false) !== null) staff.push(this.req.staff[i].id);
+        }
+      }
+      slot.chairs = chairs;
+      slot.staff = staff;
     }
     return { chairs: slot.chairs, staff: slot.staff };
   }
 
-  private underCapacity(st: EngineStaff, start: number, end: number, extra: SeatSpan[]): boolean {
-    return this.freeSeat(st, start, end, extra) !== null;
-  }
-
   /**
-   * A seat for a session of `st` over [start, end): with seats known, the lowest seat that no
-   * overlapping booking or plan session holds (the database's own rule); without, 0 when the
-   * peak number of patients at once stays under the limit. null when there is none.
+   * A seat for a session of the i-th staff member over [start, end): with seats known, the lowest
+   * seat that no overlapping booking or (with `withPlan`) plan session holds (the database's own
+   * rule); without, 0 when the peak number of patients at once stays under the limit. null when
+   * there is none. Allocates nothing.
    */
-  private freeSeat(st: EngineStaff, start: number, end: number, extra: SeatSpan[]): number | null {
-    const busy = this.staffBusy.get(st.id)!;
-    const booked = busy.overlapping(start, end) as (Span & { staffSeat?: number | null })[];
-    const others = [...booked, ...extra.filter((x) => x.start < end && start < x.end)];
-    if (booked.every((b) => typeof b.staffSeat === 'number') && extra.every((x) => typeof x.staffSeat === 'number')) {
-      const taken = new Set(others.map((o) => o.staffSeat));
-      for (let seat = 1; seat <= st.maxConcurrentPatients; seat++) if (!taken.has(seat)) return seat;
+  private freeSeat(i: number, start: number, end: number, withPlan: boolean): number | null {
+    const st = this.req.staff[i];
+    const index = this.staffIndex(i);
+    const items = index.items as SeatSpan[];
+    const longest = index.longest;
+    const os = this.scratchStart;
+    const oe = this.scratchEnd;
+    const oseat = this.scratchSeat;
+    let n = 0;
+    let allSeated = true;
+    for (let j = index.firstStartingFrom(end) - 1; j >= 0; j--) {
+      const b = items[j];
+      if (b.start + longest <= start) break;
+      if (b.end > start) {
+        const v = b.staffSeat;
+        os[n] = b.start;
+        oe[n] = b.end;
+        if (typeof v === 'number') oseat[n] = v;
+        else {
+          oseat[n] = 0;
+          allSeated = false;
+        }
+        n++;
+      }
+    }
+    if (withPlan) {
+      // The plan's own sessions with this staff member: every one must have a seat (overlapping or not).
+      for (const p of this.placed) {
+        if (!this.holding(p) || p.staffId !== st.id) continue;
+        const v = p.staffSeat ?? null;
+        if (typeof v !== 'number') allSeated = false;
+        if (p.start < end && start < p.occupiedUntil) {
+          os[n] = p.start;
+          oe[n] = p.occupiedUntil;
+          oseat[n] = typeof v === 'number' ? v : 0;
+          n++;
+        }
+      }
+    }
+    const max = st.maxConcurrentPatients;
+    if (allSeated) {
+      if (max <= 30) {
+        let taken = 0;
+        for (let k = 0; k < n; k++) {
+          const v = oseat[k];
+          if (v >= 1 && v <= 30 && Number.isInteger(v)) taken |= 1 << v;
+        }
+        for (let x = 1; x <= max; x++) if ((taken & (1 << x)) === 0) return x;
+        return null;
+      }
+      for (let x = 1; x <= max; x++) {
+        let taken = false;
+        for (let k = 0; k < n && !taken; k++) taken = oseat[k] === x;
+        if (!taken) return x;
+      }
       return null;
     }
-    return peakOverlap(others, start, end) + 1 <= st.maxConcurrentPatients ? 0 : null;
+    // The peak number at once within [start, end) is reached at the (clipped) start of one of them.
+    let peak = 0;
+    for (let k = 0; k < n; k++) {
+      const a = os[k] > start ? os[k] : start;
+      const b = oe[k] < end ? oe[k] : end;
+      if (!(a < b)) continue;
+      let at = 0;
+      for (let q = 0; q < n; q++) {
+        const a2 = os[q] > start ? os[q] : start;
+        const b2 = oe[q] < end ? oe[q] : end;
+        if (a2 < b2 && a2 <= a && a < b2) at++;
+      }
+      if (at > peak) peak = at;
+    }
+    return peak + 1 <= max ? 0 : null;
   }
 
   /**
@@ -317,30 +551,35 @@ class Scheduler {
    * a day? A necessary condition (it ignores times of day and the plan's own sessions), cached.
    */
   private feasibleFrom(si: number, day: number): boolean {
-    const key = `${si}|${day}`;
-    const known = this.feasible.get(key);
-    if (known !== undefined) return known;
+    const inside = day >= 0 && day < this.cal.days.length;
+    const key = inside ? '' : `${si}|${day}`;
+    if (inside) {
+      const known = this.feasible[si][day];
+      if (known !== 0) return known === 1;
+    } else {
+      const known = this.feasibleOutside.get(key);
+      if (known !== undefined) return known;
+    }
     const fixed = this.fixedOf(si);
     let ok = fixed
       ? day === this.cal.dayIndexOf(fixed.start) && (!fixed.check || this.evalDay(si, day).slots.some((x) => x.start === fixed.start))
       : this.evalDay(si, day).slots.length > 0;
-    for (const ci of this.children[si]) {
-      if (!ok) break;
-      const c = this.req.sessions[ci].constraints.find((x) => x.ref === this.req.sessions[si].ref)!;
-      const [lo, hi] = dayWindow(c, day);
+    const kids = this.children[si];
+    for (let k = 0; k < kids.length && ok; k++) {
+      const [lo, hi] = dayWindow(this.childConstraint[si][k], day);
       let any = false;
-      for (let d2 = Math.max(lo, 0); d2 <= Math.min(hi, this.cal.days.length - 1) && !any; d2++) any = this.feasibleFrom(ci, d2);
+      for (let d2 = Math.max(lo, 0); d2 <= Math.min(hi, this.cal.days.length - 1) && !any; d2++) any = this.feasibleFrom(kids[k], d2);
       ok = any;
     }
-    this.feasible.set(key, ok);
+    if (inside) this.feasible[si][day] = ok ? 1 : 2;
+    else this.feasibleOutside.set(key, ok);
     return ok;
   }
 
   // ---- the search ----
 
   private anchorOf(c: SessionConstraint): PlacedSession {
-    const i = this.req.sessions.findIndex((s) => s.ref === c.ref);
-    return this.placed[i]!;
+    return this.placed[this.indexOfRef.get(c.ref) ?? -1]!;
   }
 
   private meets(c: SessionConstraint, start: number, end: number, day: number): boolean {
@@ -398,16 +637,12 @@ class Scheduler {
     // plan, one after does. So: the target, then earlier days nearest first, then later ones.
     const aDay = this.cal.dayIndexOf(this.anchorOf(c).start);
     const gapOf = (d: number) => (c.relation === 'after' ? d - aDay : aDay - d);
-    const rank = (d: number) => {
+    const late = (d: number) => {
       const delta = gapOf(d) - c.gap.target;
-      const late = c.relation === 'after' ? delta > 0 : delta < 0;
-      return [late ? 1 : 0, Math.abs(delta)];
+      return (c.relation === 'after' ? delta > 0 : delta < 0) ? 1 : 0;
     };
-    return days.sort((x, y) => {
-      const [lx, dx] = rank(x);
-      const [ly, dy] = rank(y);
-      return lx - ly || dx - dy || x - y;
-    });
+    const dist = (d: number) => Math.abs(gapOf(d) - c.gap.target);
+    return days.sort((x, y) => late(x) - late(y) || dist(x) - dist(y) || x - y);
   }
 
   /** Slots of a day ordered: nearest the gap target, same time of day, patient's preferred times, earliest. */
@@ -425,26 +660,41 @@ class Scheduler {
       if (first) refWall = toMinutes(first.localTime);
     }
     const weekday = this.cal.days[day].weekday;
-    const preferred = this.weekly(this.req.patient.preferredTimes, weekday);
+    const preferred = this.preferredByWeekday[weekday];
     const occupy = s.durationMinutes + s.recoveryMinutes;
-    const prefPenalty = (wall: number) => (preferred.length === 0 || preferred.some(([a, b]) => a <= wall && wall + occupy <= b) ? 0 : 1);
+    const prefPenalty = (wall: number) => {
+      if (preferred.length === 0) return 0;
+      for (let k = 0; k < preferred.length; k += 2) if (preferred[k] <= wall && wall + occupy <= preferred[k + 1]) return 0;
+      return 1;
+    };
     // A preferred start is a local time of day: across a clock change it stays 10:00, not the same instant.
     const prefer = this.req.prefer?.[s.ref];
     const preferDay = prefer === undefined ? -1 : this.cal.dayIndexOf(prefer);
     const preferWall = prefer === undefined || preferDay < 0 ? undefined : this.cal.wallMinute(preferDay, prefer);
-    const key = (x: Slot): number[] => [
-      preferWall === undefined ? 0 : Math.abs(x.wall - preferWall),
-      targetStart === undefined ? 0 : Math.abs(x.start - targetStart),
-      refWall === undefined ? 0 : Math.abs(x.wall - refWall),
-      prefPenalty(x.wall),
-      x.start,
-    ];
-    return [...slots].sort((x, y) => {
-      const kx = key(x);
-      const ky = key(y);
-      for (let k = 0; k < kx.length; k++) if (kx[k] !== ky[k]) return kx[k] - ky[k];
+    // The sort keys of each slot, computed once: [preferred start, gap target, time of day, preferred times, start].
+    const n = slots.length;
+    const keys: number[] = [];
+    const order: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const x = slots[i];
+      keys.push(
+        preferWall === undefined ? 0 : Math.abs(x.wall - preferWall),
+        targetStart === undefined ? 0 : Math.abs(x.start - targetStart),
+        refWall === undefined ? 0 : Math.abs(x.wall - refWall),
+        prefPenalty(x.wall),
+        x.start,
+      );
+      order.push(i);
+    }
+    order.sort((i, j) => {
+      for (let k = 0; k < 5; k++) {
+        const a = keys[i * 5 + k];
+        const b = keys[j * 5 + k];
+        if (a !== b) return a - b;
+      }
       return 0;
     });
+    return order.map((i) => slots[i]);
   }
 
   private note(pos: number, code: BindingCode, closure?: { date: string; reason: string }): void {
@@ -467,14 +717,10 @@ class Scheduler {
     return p !== null && this.req.fixed?.[p.ref]?.holds !== false;
   }
 
-  private placedSeats(staffId: string): SeatSpan[] {
-    return this.placed
-      .filter((p): p is PlacedSession => this.holding(p) && p.staffId === staffId)
-      .map((p) => ({ start: p.start, end: p.occupiedUntil, staffSeat: p.staffSeat ?? null }));
-  }
-
-  private placedSpans(predicate: (p: PlacedSession) => boolean): Span[] {
-    return this.placed.filter((p): p is PlacedSession => this.holding(p) && predicate(p)).map((p) => ({ start: p.start, end: p.occupiedUntil }));
+  /** Whether a plan session holding chair `chairId` overlaps [start, end). */
+  private chairTakenByPlan(chairId: string, start: number, end: number): boolean {
+    for (const p of this.placed) if (this.holding(p) && p.chairId === chairId && p.start < end && start < p.occupiedUntil) return true;
+    return false;
   }
 
   /**
@@ -517,7 +763,7 @@ class Scheduler {
       return false;
     }
     // Sessions without constraints use the root window, so it is part of the key while any remain.
-    const roots = this.order.slice(pos).some((i) => this.req.sessions[i].constraints.length === 0) ? `${rootDays[0]}-${rootDays[1]}-${this.startDays[0]}-${this.startDays[1]}` : '';
+    const roots = this.rootsFrom[pos] ? `${rootDays[0]}-${rootDays[1]}-${this.startDays[0]}-${this.startDays[1]}` : '';
     const anchors = this.frontier[pos].map(({ i, exact }) => (exact ? this.placed[i]!.start : `d${this.cal.dayIndexOf(this.placed[i]!.start)}`));
     const memoKey = `${pos}|${roots}|${anchors.join(',')}`;
     if (this.failed.has(memoKey)) return false;
@@ -559,7 +805,11 @@ class Scheduler {
       this.placed[si] = null;
       return false;
     }
-    const previous = this.placed.filter((p): p is PlacedSession => p !== null && p.stepKey === s.stepKey).pop();
+    let previous: PlacedSession | undefined;
+    for (let i = this.placed.length - 1; i >= 0 && !previous; i--) {
+      const p = this.placed[i];
+      if (p !== null && p.stepKey === s.stepKey) previous = p;
+    }
 
     for (const day of this.candidateDays(si, rootDays)) {
       if (!this.feasibleFrom(si, day)) {
@@ -579,14 +829,21 @@ class Scheduler {
         if (++this.nodes > this.maxNodes) return false;
         const start = slot.start;
         const end = start + occupy;
-        if (!s.constraints.every((c) => this.meets(c, start, start + occupy, day))) { this.note(pos, 'GAP'); continue; }
+        let meets = true;
+        for (let k = 0; k < s.constraints.length && meets; k++) meets = this.meets(s.constraints[k], start, start + occupy, day);
+        if (!meets) { this.note(pos, 'GAP'); continue; }
         const stuck = this.hourChildrenFit(si, start, end);
         if (stuck >= 0) {
           this.note(pos, 'GAP');
           if (pos === this.deepest) this.deepestHourChild.set(stuck, (this.deepestHourChild.get(stuck) ?? 0) + 1);
           continue;
         }
-        if (this.placed.some((p) => this.holding(p) && p.start < end && start < p.occupiedUntil)) { this.inPlanRejections++; this.note(pos, 'PATIENT_BUSY'); continue; }
+        let busy = false;
+        for (let k = 0; k < this.placed.length && !busy; k++) {
+          const p = this.placed[k];
+          busy = this.holding(p) && p.start < end && start < p.occupiedUntil;
+        }
+        if (busy) { this.inPlanRejections++; this.note(pos, 'PATIENT_BUSY'); continue; }
         const all = this.resourcesOf(si, day, slot);
         // A forced chair or staff member is the only one considered.
         const free = {
@@ -597,8 +854,13 @@ class Scheduler {
         if (s.staffRole && free.staff.length === 0) { this.note(pos, 'STAFF_AT_CAPACITY'); continue; }
         let chairId: string | null = null;
         if (s.needsChair) {
-          const ordered = previous?.chairId && free.chairs.includes(previous.chairId) ? [previous.chairId, ...free.chairs.filter((c) => c !== previous.chairId)] : free.chairs;
-          chairId = ordered.find((c) => this.placedSpans((p) => p.chairId === c).every((x) => !(x.start < end && start < x.end))) ?? null;
+          // The previous session's chair first, then the others in order.
+          const first = previous?.chairId && free.chairs.includes(previous.chairId) ? previous.chairId : null;
+          if (first !== null && !this.chairTakenByPlan(first, start, end)) chairId = first;
+          for (let k = 0; k < free.chairs.length && chairId === null; k++) {
+            const c = free.chairs[k];
+            if (c !== first && !this.chairTakenByPlan(c, start, end)) chairId = c;
+          }
           if (!chairId) { this.inPlanRejections++; this.note(pos, 'NO_CHAIR'); continue; }
         }
         let staffId: string | null = null;
@@ -606,7 +868,7 @@ class Scheduler {
         if (s.staffRole) {
           const ordered = previous?.staffId && free.staff.includes(previous.staffId) ? [previous.staffId, ...free.staff.filter((x) => x !== previous.staffId)] : free.staff;
           for (const id of ordered) {
-            const seat = this.freeSeat(this.req.staff.find((st) => st.id === id)!, start, end, this.placedSeats(id));
+            const seat = this.freeSeat(this.staffById.get(id)!, start, end, true);
             if (seat !== null) {
               staffId = id;
               staffSeat = seat === 0 ? null : seat;

@@ -18,7 +18,26 @@ export interface LocalDay {
   startMinute: number;
 }
 
-const dayCache = new Map<string, LocalDay>();
+/** Local days per zone, keyed by the day number of the local date (days since 1970-01-01). */
+const dayCache = new Map<string, Map<number, LocalDay>>();
+let cachedDays = 0;
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+
+/** YYYY-MM-DD of a day number (days since 1970-01-01), by integer civil-calendar arithmetic. */
+function isoDateOfDay(dayNumber: number): string {
+  // Howard Hinnant's civil_from_days.
+  const z = dayNumber + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  return `${String(y).padStart(4, '0')}-${pad2(m)}-${pad2(d)}`;
+}
 
 function computeDay(zone: IANAZone, date: string): LocalDay {
   const [y, m, d] = date.split('-').map(Number);
@@ -66,16 +85,21 @@ export class ZoneCalendar {
     dayCount: number,
   ) {
     this.zone = IANAZone.create(timezone);
-    const first = DateTime.fromISO(firstDate, { zone: 'utc' });
+    // Dates by integer day arithmetic; luxon (Intl) only for a day's offsets, once per zone and date.
+    const first = Math.round(Date.parse(`${firstDate}T00:00:00Z`) / 86_400_000);
+    let zoneDays = dayCache.get(timezone);
+    if (!zoneDays) dayCache.set(timezone, (zoneDays = new Map()));
     const all: LocalDay[] = [];
     for (let i = 0; i <= dayCount; i++) {
-      const date = first.plus({ days: i }).toISODate()!;
-      const key = `${timezone}|${date}`;
-      let day = dayCache.get(key);
+      let day = zoneDays.get(first + i);
       if (!day) {
-        day = computeDay(this.zone, date);
-        if (dayCache.size > 200_000) dayCache.clear();
-        dayCache.set(key, day);
+        day = computeDay(this.zone, isoDateOfDay(first + i));
+        if (cachedDays > 200_000) {
+          for (const m of dayCache.values()) m.clear();
+          cachedDays = 0;
+        }
+        zoneDays.set(first + i, day);
+        cachedDays++;
       }
       all.push(day);
     }
