@@ -69,12 +69,37 @@ export class BookingsCache {
     private readonly clock: Clock,
   ) {}
 
-  /** The same answer as {@link PlansRepository.bookings} without exclusions, from memory when the window is covered. */
-  async bookings(clinicId: string, from: Date, to: Date, ids: { chairs: string[]; staff: string[]; patientId: string }, m?: EntityManager): Promise<BookedSession[]> {
+  /**
+   * The same answer as {@link PlansRepository.bookings} without exclusions, from memory when the
+   * window is covered. With `ticket` (from {@link prefetch} during the same request) and nothing
+   * applied since, the copy is used as it is, without asking the database again.
+   */
+  async bookings(
+    clinicId: string,
+    from: Date,
+    to: Date,
+    ids: { chairs: string[]; staff: string[]; patientId: string },
+    m?: EntityManager,
+    ticket?: string,
+  ): Promise<BookedSession[]> {
     const fromMin = Math.floor(from.getTime() / 60_000);
     const toMin = Math.ceil(to.getTime() / 60_000);
+    const entry = this.entries.get(clinicId);
+    if (ticket !== undefined && entry && entry.snapshot === ticket && entry.from <= fromMin && entry.to >= toMin) {
+      return this.select(entry.rows, fromMin, toMin, ids);
+    }
     const found = await this.current(clinicId, fromMin, toMin, m, (rows) => this.select(rows, fromMin, toMin, ids));
     return found ?? this.repo.bookings(clinicId, from, to, ids, {}, m);
+  }
+
+  /**
+   * Brings the clinic's copy up to date now, alongside a request's other reads; returns a ticket for
+   * {@link bookings}. Only for plans made outside any lock, where a copy a few milliseconds old is
+   * as good as a fresh one (a lost race is planned again under the clinic's schedule lock).
+   */
+  async prefetch(clinicId: string): Promise<string | undefined> {
+    const nowMin = Math.floor(this.clock.now().toMillis() / 60_000);
+    return this.current(clinicId, nowMin - 2 * DAY, nowMin + AHEAD, undefined, () => this.entries.get(clinicId)?.snapshot);
   }
 
   /** Forgets every clinic (tests; a clinic's next read loads it again). */

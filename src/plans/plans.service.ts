@@ -88,6 +88,8 @@ export class PlansService {
     // the clinic from the patient first). A missing patient is reported before anything else.
     const patientRead = found ? Promise.resolve(found) : this.repo.findPatient(dto.patientId, actor.clinicId);
     const clinicId = found?.clinicId ?? actor.clinicId ?? (await patientRead)?.clinicId;
+    // The clinic's bookings are brought up to date at the same time (planning here is optimistic).
+    const ticket = clinicId ? this.cache.prefetch(clinicId).catch(() => undefined) : Promise.resolve(undefined);
     const [patientR, versionR, setupR] = await Promise.allSettled([
       patientRead,
       clinicId ? this.resolveVersion(dto.protocolId, dto.protocolVersion, clinicId) : Promise.resolve(null),
@@ -121,7 +123,7 @@ export class PlansService {
     // an earliest workable start (and loading those bookings) happens only when nothing fits.
     const window = dto.startWithinDays ?? DEFAULT_START_WINDOW;
     const horizonDays = horizonDaysFor(tailored.sessions, window);
-    const booked = await this.bookings(setup, patient.id, earliestStart, horizonDays);
+    const booked = await this.bookings(setup, patient.id, earliestStart, horizonDays, undefined, await ticket);
     return {
       setup,
       patientId: patient.id,
@@ -149,7 +151,7 @@ export class PlansService {
   }
 
   /** The clinic's bookings the engine must respect (through the caller's transaction when given one). */
-  private async bookings(setup: ClinicSetup, patientId: string, earliestStart: string, days: number, m?: EntityManager) {
+  private async bookings(setup: ClinicSetup, patientId: string, earliestStart: string, days: number, m?: EntityManager, ticket?: string) {
     const from = DateTime.fromISO(earliestStart, { zone: setup.clinic.timezone }).startOf('day');
     return this.cache.bookings(
       setup.clinic.id,
@@ -157,6 +159,7 @@ export class PlansService {
       from.plus({ days: days + 1 }).toJSDate(),
       { chairs: setup.chairs.map((c) => c.id), staff: setup.staff.map((s) => s.id), patientId },
       m,
+      ticket,
     );
   }
 

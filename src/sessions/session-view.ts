@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { zonedInstant } from '../common/time/zoned-format.js';
 import type { SessionViewDto } from '../plans/dto/plan.dto.js';
 import type { PlacedSession } from '../scheduling/engine/types.js';
 import type { SessionEntity } from './entities/session.entity.js';
@@ -17,10 +17,9 @@ const fromMinute = (m: number) => new Date(m * 60000);
  */
 export function sessionView(ctx: ViewContext, s: PlacedSession | SessionEntity): SessionViewDto {
   const zone = ctx.timezone;
-  const iso = (d: Date) => DateTime.fromJSDate(d, { zone }).toISO({ suppressMilliseconds: true })!;
+  const iso = (d: Date) => zonedInstant(d.getTime(), zone).iso;
   const entity = 'startsAt' in s;
-  const start = entity ? s.startsAt : fromMinute(s.start);
-  const local = DateTime.fromJSDate(start, { zone });
+  const start = zonedInstant(entity ? s.startsAt.getTime() : s.start * 60000, zone);
   const chair = s.chairId ? ctx.chairs.find((c) => c.id === s.chairId) : undefined;
   const staff = s.staffId ? ctx.staff.find((x) => x.id === s.staffId) : undefined;
   const view: SessionViewDto = {
@@ -30,11 +29,11 @@ export function sessionView(ctx: ViewContext, s: PlacedSession | SessionEntity):
     occurrence: s.occurrence,
     kind: s.kind,
     label: s.label,
-    start: iso(start),
+    start: start.iso,
     end: iso(entity ? s.endsAt : fromMinute(s.end)),
     occupiedUntil: iso(entity ? s.occupiedUntil : fromMinute(s.occupiedUntil)),
-    localDate: local.toISODate()!,
-    localTime: local.toFormat('HH:mm'),
+    localDate: start.date,
+    localTime: start.time,
     chair: s.chairId ? { id: s.chairId, name: chair?.name ?? '(inactive chair)' } : null,
     staff: s.staffId ? { id: s.staffId, name: staff?.name ?? '(inactive staff member)' } : null,
     dose: entity ? s.plannedDose : s.dose,

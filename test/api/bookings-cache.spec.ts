@@ -120,6 +120,21 @@ describe('bookings cache: the same answer as the database, always', () => {
     }
   });
 
+  it('a prefetch ticket reuses the copy as of the prefetch, and only while nothing has been applied since', async () => {
+    const ticket = await cache.prefetch(A.keys.clinicId);
+    expect(typeof ticket).toBe('string');
+    const atPrefetch = await direct();
+    const [victim] = await activeIds();
+    await cancelBySql(t.dataSource, victim); // committed, but no read of the cache since
+    const withTicket = sorted(await cache.bookings(A.keys.clinicId, from, to, ids, undefined, ticket));
+    expect(withTicket).toEqual(atPrefetch);
+    // Without the ticket the copy is brought up to date; after that, the old ticket is no longer honoured.
+    const now = await direct();
+    expect(now).not.toEqual(atPrefetch);
+    expect(await cached()).toEqual(now);
+    expect(sorted(await cache.bookings(A.keys.clinicId, from, to, ids, undefined, ticket))).toEqual(now);
+  });
+
   it('a window beyond what it keeps is read from the database', async () => {
     const far = { from: DateTime.fromISO('2027-09-01T00:00:00Z').toJSDate(), to: DateTime.fromISO('2027-10-01T00:00:00Z').toJSDate() };
     await t.dataSource.query(`SELECT 1`);
