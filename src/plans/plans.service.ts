@@ -27,6 +27,8 @@ import { BookingsCache } from './bookings-cache.js';
 import { PlansRepository, type ClinicSetup, type SeatUse } from './plans.repository.js';
 
 const PROBE_DAYS = 120;
+/** The booking route, as idempotency keys record it. */
+const BOOK_ROUTE = 'POST /v1/plans';
 const DEFAULT_START_WINDOW = 14;
 
 interface Prepared {
@@ -68,6 +70,9 @@ export class PlansService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
+
+  /** Bookings of each clinic under way in this instance (see {@link bookPrepared}). */
+  private readonly inFlight = new Map<string, number>();
 
   // ---- preparing the engine's input ----
 
@@ -298,7 +303,7 @@ export class PlansService {
       // the first one's sessions and failed: if the key has a response by now, that is the answer.
       if (idempotencyKey && err instanceof DomainError) {
         const patient = await this.repo.findPatient(dto.patientId, actor.clinicId);
-        const prior = patient ? await this.idempotency.lookup<PlanDto>(patient.clinicId, idempotencyKey, requestHash('POST /v1/plans', dto)) : undefined;
+        const prior = patient ? await this.idempotency.lookup<PlanDto>(patient.clinicId, idempotencyKey, requestHash(BOOK_ROUTE, dto)) : undefined;
         if (prior) return this.replay(actor, prior);
       }
       throw err;
@@ -312,8 +317,7 @@ export class PlansService {
   }
 
   private async bookOnce(actor: Actor, dto: PlanRequestDto, idempotencyKey?: string): Promise<BookResult> {
-    const methodPath = 'POST /v1/plans';
-    const hash = requestHash(methodPath, dto);
+    const hash = requestHash(BOOK_ROUTE, dto);
     // With an Idempotency-Key, a stored answer is looked for first (in the patient's clinic);
     // without one, the patient is read alongside the protocol and the clinic.
     let patient: PatientEntity | undefined;
@@ -324,20 +328,34 @@ export class PlansService {
       if (prior) return this.replay(actor, prior);
     }
 
-    // Planned optimistically, outside any lock: bookings of other clinics, and of this one, run
-    // side by side. If another booking takes a needed slot first (the exclusion constraints refuse
-    // ours), the series is planned again inside the clinic's schedule lock, against what is there
-    // now; no other writer of this clinic's schedule can commit until we do.
     const prepared = await this.prepare(actor, dto, patient);
     const clinicId = prepared.setup.clinic.id;
-    let placed: PlacedSession[];
+    const inFlight = this.inFlight.get(clinicId) ?? 0;
+    this.inFlight.set(clinicId, inFlight + 1);
     try {
-      placed = await this.plan(prepared);
+      return await this.bookPrepared(actor, dto, prepared, inFlight > 0, idempotencyKey, hash);
     } catch (err) {
-      // The refusal was worked out from the patient's data (times, unavailability): a read, as for a preview.
+      // A refusal worked out from the patient's data (times, unavailability) is a read, as for a preview.
       if (err instanceof PlanError) await this.audit.recordRead(actor, this.previewAudit(prepared));
       throw err;
+    } finally {
+      const left = (this.inFlight.get(clinicId) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(clinicId, left);
+      else this.inFlight.delete(clinicId);
     }
+  }
+
+  /**
+   * Planned optimistically, outside any lock: bookings of other clinics, and of this one, run side
+   * by side. If another booking takes a needed slot first (the exclusion constraints refuse ours),
+   * the series is planned again inside the clinic's schedule lock, against what is there now; no
+   * other writer of this clinic's schedule can commit until we do. When another booking of the
+   * same clinic is already on its way through this instance (`queued`), this one would most likely
+   * lose that race: it plans once, under the lock, instead.
+   */
+  private async bookPrepared(actor: Actor, dto: PlanRequestDto, prepared: Prepared, queued: boolean, idempotencyKey: string | undefined, hash: string): Promise<BookResult> {
+    const clinicId = prepared.setup.clinic.id;
+    let placed: PlacedSession[] | undefined = queued ? undefined : await this.plan(prepared);
     for (let attempt = 1; ; attempt++) {
       try {
         return await withRetries(() =>
@@ -350,13 +368,13 @@ export class PlansService {
               }
             }
             await lockClinicSchedule(m, clinicId);
-            if (attempt > 1) {
+            if (attempt > 1 || !placed) {
               const booked = await this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, prepared.request.horizonDays, m);
               placed = await this.plan({ ...prepared, request: { ...prepared.request, booked } }, m);
             }
             const body = await this.write(m, actor, dto, prepared, placed);
             if (idempotencyKey) {
-              await this.idempotency.store(m, { clinicId, key: idempotencyKey, actorKeyId: actor.keyId, methodPath, hash, status: 201, body });
+              await this.idempotency.store(m, { clinicId, key: idempotencyKey, actorKeyId: actor.keyId, methodPath: BOOK_ROUTE, hash, status: 201, body });
             }
             return { body, status: 201, replayed: false, replanned: attempt > 1 };
           }),
@@ -368,7 +386,7 @@ export class PlansService {
         const staffMax = new Map(prepared.setup.staff.map((s) => [s.id, s.maxConcurrentPatients]));
         const conflictingSessionId = await this.repo.firstConflict(
           clinicId,
-          placed.map((p) => ({
+          (placed ?? []).map((p) => ({
             start: fromMinute(p.start),
             end: fromMinute(p.occupiedUntil),
             chairId: p.chairId,
