@@ -15,24 +15,13 @@ import { tailor } from '../src/protocols/domain/tailor.js';
 import { availableSlots, horizonDaysFor, schedule, type AvailabilityRequest } from '../src/scheduling/engine/schedule.js';
 import type { BookedSession, EngineStaff, ScheduleRequest } from '../src/scheduling/engine/types.js';
 import { KETAMINE_PROTOCOL } from '../src/seed/demo-protocol.js';
+import { mulberry32 } from './seed.js';
 
 export const ZONE = 'America/New_York';
 const CHAIRS = 20;
 const NURSES = 16;
 const PHYSICIANS = 8;
 const THERAPISTS = 16;
-
-/** mulberry32: a small deterministic generator. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const weekly = (days: number[], start: string, end: string) => days.map((weekday) => ({ weekday, start, end }));
 const MON_FRI = [1, 2, 3, 4, 5];
@@ -43,7 +32,7 @@ const MON_FRI = [1, 2, 3, 4, 5];
  * of physicians and therapists (seat 1).
  */
 export function crowdedClinic(seed: number, firstDate: string, days: number, density = 0.18, zone = ZONE): Omit<ScheduleRequest, 'patient' | 'sessions' | 'earliestStart' | 'now' | 'horizonDays'> {
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const chairs = Array.from({ length: CHAIRS }, (_, i) => ({ id: `chair-${i}`, name: `Chair ${i + 1}` }));
   const staff: EngineStaff[] = [];
   for (let i = 0; i < NURSES; i++) staff.push({ id: `nurse-${i}`, name: `Nurse ${i}`, role: 'nurse', availability: [...weekly(MON_FRI, '07:00', '19:00'), ...weekly([6], '08:00', '14:00')], maxConcurrentPatients: 2 });

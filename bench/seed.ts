@@ -80,7 +80,8 @@ export interface SeededDataSet {
   seconds: number;
 }
 
-function mulberry32(seed: number): () => number {
+/** mulberry32: a small deterministic generator. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

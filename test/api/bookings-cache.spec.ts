@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import request from 'supertest';
+import type { QueryRunner } from 'typeorm';
 import { BookingsCache } from '../../src/plans/bookings-cache.js';
 import { PlansRepository } from '../../src/plans/plans.repository.js';
 import type { BookedSession } from '../../src/scheduling/engine/types.js';
@@ -27,6 +28,19 @@ describe('bookings cache: the same answer as the database, always', () => {
   const cancelBySql = (q: { query: (sql: string, p: unknown[]) => Promise<unknown> }, id: string) =>
     q.query(`UPDATE sessions SET status = 'cancelled', status_reason = 'test', version = version + 1 WHERE id = $1`, [id]);
 
+  /** Runs `work` on a connection of its own, in a transaction it ends itself. */
+  const onOwnConnection = async (work: (runner: QueryRunner) => Promise<void>) => {
+    const runner = t.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      await work(runner);
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
+    }
+  };
+
   beforeAll(async () => {
     t = await startTestApp();
     A = await setupClinic(t.app, t.http, 'Cache', { chairs: 3 });
@@ -52,46 +66,32 @@ describe('bookings cache: the same answer as the database, always', () => {
 
   it('sees a change committed after its snapshot by a transaction that began before it (a late commit)', async () => {
     await cached();
-    const runner = t.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.startTransaction();
+    await onOwnConnection(async (runner) => {
       const [victim] = await activeIds();
       await cancelBySql(runner, victim);
       // Not committed: nobody sees it yet, and the cache refreshes past it.
       expect(await cached()).toEqual(await direct());
       expect(await cached()).toContain((await direct())[0]);
       await runner.commitTransaction();
-      const now = await direct();
-      expect(await cached()).toEqual(now);
-    } finally {
-      await runner.release();
-    }
+    });
+    expect(await cached()).toEqual(await direct());
   });
 
   it('never shows a rolled-back change', async () => {
     const before = await direct();
-    const runner = t.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.startTransaction();
+    await onOwnConnection(async (runner) => {
       const [victim] = await activeIds();
       await cancelBySql(runner, victim);
       expect(await cached()).toEqual(before);
       await runner.rollbackTransaction();
-    } finally {
-      await runner.release();
-    }
+    });
     expect(await cached()).toEqual(before);
     expect(await direct()).toEqual(before);
   });
 
   it("a read inside a transaction that then writes and commits does not hide that transaction's writes", async () => {
     await cached();
-    const runner = t.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.startTransaction();
+    await onOwnConnection(async (runner) => {
       await runner.query('SELECT pg_current_xact_id()'); // the transaction has an id of its own, as a booking's after its idempotency claim
       // A later transaction commits meanwhile: the snapshot's horizon moves past ours, and PostgreSQL
       // leaves the reader's own id out of its list of running ones.
@@ -101,9 +101,7 @@ describe('bookings cache: the same answer as the database, always', () => {
       const [victim] = await activeIds();
       await cancelBySql(runner, victim);
       await runner.commitTransaction();
-    } finally {
-      await runner.release();
-    }
+    });
     expect(await cached()).toEqual(await direct());
   });
 
