@@ -6,7 +6,6 @@ import type { BookedSession } from '../scheduling/engine/types.js';
 import { PlansRepository } from './plans.repository.js';
 
 const ACTIVE = `status IN ('scheduled', 'checked_in', 'completed')`;
-const OTHER_PATIENT = '(another patient)';
 const DAY = 1440;
 /** What one load covers: from two days back to this far ahead of now (minutes). */
 const AHEAD = 200 * DAY;
@@ -14,15 +13,12 @@ const AHEAD = 200 * DAY;
 const MAX_AGE_MS = 5 * 60_000;
 const MAX_CLINICS = 200;
 
-/** One active session as the engine needs it, ids kept whole (the clinic's lists may change). */
-interface Row {
-  start: number;
-  end: number;
-  chairId: string | null;
-  staffId: string | null;
-  patientId: string;
-  seat: number;
-}
+/**
+ * One active session as the engine takes it, ids kept whole: the engine ignores chairs and staff it
+ * was not given (inactive ones) and compares patients by id, so rows go to it as they are, shared
+ * and never copied (the engine does not change what it is given).
+ */
+type Row = BookedSession & { staffSeat: number | null };
 
 interface Entry {
   /** The PostgreSQL snapshot `rows` were read in (`pg_current_snapshot()`, same statement). */
@@ -43,7 +39,8 @@ function unpack(packed: string | null, into: Map<string, Row>): void {
   if (!packed) return;
   for (const line of packed.split(';')) {
     const f = line.split(',');
-    into.set(f[0], { start: Number(f[1]), end: Number(f[2]), chairId: f[3] || null, staffId: f[4] || null, patientId: f[5], seat: Number(f[6]) });
+    const seat = Number(f[6]);
+    into.set(f[0], { start: Number(f[1]), end: Number(f[2]), chairId: f[3] || null, staffId: f[4] || null, patientId: f[5], staffSeat: seat === 0 ? null : seat });
   }
 }
 
@@ -70,8 +67,8 @@ export class BookingsCache {
   ) {}
 
   /**
-   * The same answer as {@link PlansRepository.bookings} without exclusions, from memory when the
-   * window is covered. With `ticket` (from {@link prefetch} during the same request) and nothing
+   * What {@link PlansRepository.bookings} answers without exclusions (as the engine reads it: see
+   * {@link select}), from memory when the window is covered. With `ticket` (from {@link prefetch} during the same request) and nothing
    * applied since, the copy is used as it is, without asking the database again.
    */
   async bookings(
@@ -86,9 +83,9 @@ export class BookingsCache {
     const toMin = Math.ceil(to.getTime() / 60_000);
     const entry = this.entries.get(clinicId);
     if (ticket !== undefined && entry && entry.snapshot === ticket && entry.from <= fromMin && entry.to >= toMin) {
-      return this.select(entry.rows, fromMin, toMin, ids);
+      return this.select(entry.rows, fromMin, toMin);
     }
-    const found = await this.current(clinicId, fromMin, toMin, m, (rows) => this.select(rows, fromMin, toMin, ids));
+    const found = await this.current(clinicId, fromMin, toMin, m, (rows) => this.select(rows, fromMin, toMin));
     return found ?? this.repo.bookings(clinicId, from, to, ids, {}, m);
   }
 
@@ -107,20 +104,15 @@ export class BookingsCache {
     this.entries.clear();
   }
 
-  private select(rows: Map<string, Row>, fromMin: number, toMin: number, ids: { chairs: string[]; staff: string[]; patientId: string }): BookedSession[] {
-    const chairs = new Set(ids.chairs);
-    const staff = new Set(ids.staff);
+  /**
+   * The rows in the window. Unlike {@link PlansRepository.bookings}, chairs and staff not in the
+   * clinic's active lists keep their ids, and other patients keep theirs: the engine treats both
+   * the same way as the database query's nulls and marker.
+   */
+  private select(rows: Map<string, Row>, fromMin: number, toMin: number): BookedSession[] {
     const out: BookedSession[] = [];
     for (const r of rows.values()) {
-      if (r.start < fromMin - DAY || r.start >= toMin || r.end <= fromMin) continue;
-      out.push({
-        start: r.start,
-        end: r.end,
-        chairId: r.chairId !== null && chairs.has(r.chairId) ? r.chairId : null,
-        staffId: r.staffId !== null && staff.has(r.staffId) ? r.staffId : null,
-        patientId: r.patientId === ids.patientId ? ids.patientId : OTHER_PATIENT,
-        staffSeat: r.seat === 0 ? null : r.seat,
-      });
+      if (r.start >= fromMin - DAY && r.start < toMin && r.end > fromMin) out.push(r);
     }
     return out;
   }

@@ -69,8 +69,32 @@ export interface SeatUse {
 export class PlansRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  findPatient(id: string, clinicId: string | null, m: EntityManager = this.dataSource.manager): Promise<PatientEntity | null> {
-    return m.findOneBy(PatientEntity, clinicId === null ? { id } : { clinicId, id });
+  /** A patient by id, within the clinic unless `clinicId` is null (operator); plain SQL, as it is on every booking's path. */
+  async findPatient(id: string, clinicId: string | null, m: EntityManager = this.dataSource.manager): Promise<PatientEntity | null> {
+    const rows: Record<string, unknown>[] = await m.query(
+      `SELECT clinic_id, id, full_name, date_of_birth::text AS date_of_birth, email, phone, weight_kg::float8 AS weight_kg, notes,
+              unavailable, unavailable_dates, preferred_times, version, created_at, updated_at
+         FROM patients WHERE ${clinicId === null ? 'id = $1' : 'clinic_id = $2 AND id = $1'}`,
+      clinicId === null ? [id] : [id, clinicId],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    return Object.assign(new PatientEntity(), {
+      clinicId: r.clinic_id as string,
+      id: r.id as string,
+      fullName: r.full_name as string,
+      dateOfBirth: r.date_of_birth as string,
+      email: r.email as string | null,
+      phone: r.phone as string | null,
+      weightKg: r.weight_kg as number | null,
+      notes: r.notes as string | null,
+      unavailable: r.unavailable as PatientEntity['unavailable'],
+      unavailableDates: r.unavailable_dates as string[],
+      preferredTimes: r.preferred_times as PatientEntity['preferredTimes'],
+      version: r.version as number,
+      createdAt: r.created_at as Date,
+      updatedAt: r.updated_at as Date,
+    });
   }
 
   /** A clinic and what it schedules with; null when there is no such clinic. */

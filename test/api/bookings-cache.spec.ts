@@ -19,7 +19,17 @@ describe('bookings cache: the same answer as the database, always', () => {
   const to = DateTime.fromISO('2027-03-01T00:00:00Z').toJSDate();
   let ids: { chairs: string[]; staff: string[]; patientId: string };
 
-  const key = (b: BookedSession) => `${b.start}|${b.end}|${b.chairId}|${b.staffId}|${b.patientId}|${b.staffSeat ?? null}`;
+  // The cache keeps every id (the engine ignores chairs and staff it was not given, and compares
+  // patients by id); the database query maps those to null and a marker. Compared as the engine sees them.
+  const key = (b: BookedSession) =>
+    [
+      b.start,
+      b.end,
+      b.chairId !== null && ids.chairs.includes(b.chairId) ? b.chairId : null,
+      b.staffId !== null && ids.staff.includes(b.staffId) ? b.staffId : null,
+      b.patientId === ids.patientId ? 'this patient' : 'another',
+      b.staffSeat ?? null,
+    ].join('|');
   const sorted = (xs: BookedSession[]) => xs.map(key).sort();
   const direct = async () => sorted(await repo.bookings(A.keys.clinicId, from, to, ids));
   const cached = async () => sorted(await cache.bookings(A.keys.clinicId, from, to, ids));
