@@ -56,14 +56,24 @@ export class AuditService {
   private async insert(manager: EntityManager, actor: AuditActor | null, entries: AuditEntry | AuditEntry[], relaxed: boolean): Promise<void> {
     const list = Array.isArray(entries) ? entries : [entries];
     if (list.length === 0) return;
-    const col = <T>(f: (e: AuditEntry) => T): T[] => list.map(f);
-    await manager.query(
-      `${relaxed ? `WITH relaxed AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)) ` : ''}
-       INSERT INTO audit_events (clinic_id, occurred_at, actor_key_id, actor_role, action, entity_type, entity_id, patient_id, request_id, route, changes)
-       SELECT e.clinic_id, $1, $2, $3, e.action, e.entity_type, e.entity_id, e.patient_id, $4, $5, e.changes
-         FROM ${relaxed ? 'relaxed, ' : ''}unnest($6::uuid[], $7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::jsonb[])
+    const { sql, params } = this.statement(actor, list, 1);
+    await manager.query(`${relaxed ? `WITH relaxed AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)) ` : ''}${sql(relaxed ? 'relaxed' : undefined)}`, params);
+  }
+
+  /**
+   * The INSERT of these entries as SQL whose parameters start at `$first`, to be one part of a
+   * larger statement (a booking writes its plan, sessions and audit row in one); `sql(after)` makes
+   * the insert wait for the CTE named `after`, when given.
+   */
+  statement(actor: AuditActor | null, entries: AuditEntry[], first: number): { sql: (after?: string) => string; params: unknown[] } {
+    const $ = (i: number) => `$${first + i - 1}`;
+    const col = <T>(f: (e: AuditEntry) => T): T[] => entries.map(f);
+    return {
+      sql: (after) => `INSERT INTO audit_events (clinic_id, occurred_at, actor_key_id, actor_role, action, entity_type, entity_id, patient_id, request_id, route, changes)
+       SELECT e.clinic_id, ${$(1)}::timestamptz, ${$(2)}::uuid, ${$(3)}::text, e.action, e.entity_type, e.entity_id, e.patient_id, ${$(4)}::text, ${$(5)}::text, e.changes
+         FROM ${after ? `${after}, ` : ''}unnest(${$(6)}::uuid[], ${$(7)}::text[], ${$(8)}::text[], ${$(9)}::uuid[], ${$(10)}::uuid[], ${$(11)}::jsonb[])
                 AS e(clinic_id, action, entity_type, entity_id, patient_id, changes)`,
-      [
+      params: [
         this.clock.now().toJSDate(),
         actor?.keyId ?? null,
         actor?.role ?? 'system',
@@ -76,6 +86,6 @@ export class AuditService {
         col((e) => e.patientId ?? null),
         col((e) => (e.before === undefined && e.after === undefined ? null : JSON.stringify({ before: e.before ?? null, after: e.after ?? null }))),
       ],
-    );
+    };
   }
 }

@@ -9,6 +9,7 @@ import type { BookedSession } from '../scheduling/engine/types.js';
 import { SessionEntity } from '../sessions/entities/session.entity.js';
 import { sessionFromRow } from '../sessions/session-row.js';
 import type { ViewContext } from '../sessions/session-view.js';
+import { scheduleLockSql } from '../common/database/schedule-lock.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { PlanEntity } from './entities/plan.entity.js';
 
@@ -202,30 +203,39 @@ export class PlansRepository {
 
   /**
    * A plan and its sessions in one statement (one round trip): the plan row, then its sessions in
-   * the order given. The sessions' foreign key to the plan is checked at the end of the statement.
+   * the order given (the sessions' foreign key to the plan is checked at the end of the statement).
+   * `also` adds more of the same transaction's writes to the statement (a booking's audit row), its
+   * parameters numbered from the `first` it is given; with `lock`, the clinic's schedule lock is
+   * taken inside the statement before any row is written, so that, run on its own, the statement
+   * is a whole booking transaction.
    */
   async insertPlanWithSessions(
     m: EntityManager,
-    row: Omit<PlanEntity, 'id' | 'createdAt' | 'updatedAt' | 'status' | 'version'>,
+    row: Omit<PlanEntity, 'createdAt' | 'updatedAt' | 'status' | 'version'>,
     sessions: Omit<NewSession, 'planId' | 'clinicId' | 'patientId'>[],
+    opts: { lock?: boolean; also?: (first: number) => { sql: string; params: unknown[] } } = {},
   ): Promise<{ plan: PlanEntity; sessions: SessionEntity[] }> {
+    const params: unknown[] = [row.clinicId, row.patientId, ...sessionArrays(sessions), row.id, row.protocolId, row.protocolVersion, JSON.stringify(row.tailoring), row.earliestStart, row.createdBy];
+    const also = opts.also?.(params.length + 1);
     const raw: Record<string, unknown>[] = await m.query(
-      `WITH p AS (
-         INSERT INTO plans (clinic_id, patient_id, protocol_id, protocol_version, tailoring, earliest_start, created_by)
-         VALUES ($1, $2, $15, $16, $17, $18, $19) RETURNING id, status, version, created_at, updated_at),
+      `WITH ${opts.lock ? `l AS MATERIALIZED (SELECT ${scheduleLockSql('$1')}),` : ''}
+       p AS (
+         INSERT INTO plans (clinic_id, patient_id, id, protocol_id, protocol_version, tailoring, earliest_start, created_by)
+         SELECT $1, $2, $15, $16, $17, $18, $19, $20 ${opts.lock ? 'FROM l' : ''}
+         RETURNING id, status, version, created_at, updated_at),
        s AS (
          INSERT INTO sessions ${SESSION_COLUMNS}
          SELECT $1, p.id, $2, ${SESSION_VALUES}
            FROM p, ${SESSION_ROWS_AFTER_TWO}
           ORDER BY u.n
          RETURNING *)
+       ${also ? `, a AS (${also.sql})` : ''}
        SELECT s.*, p.status AS plan_status, p.version AS plan_version, p.created_at AS plan_created_at, p.updated_at AS plan_updated_at
          FROM s CROSS JOIN p`,
-      [row.clinicId, row.patientId, ...sessionArrays(sessions), row.protocolId, row.protocolVersion, JSON.stringify(row.tailoring), row.earliestStart, row.createdBy],
+      [...params, ...(also?.params ?? [])],
     );
     const first = raw[0];
     const plan = Object.assign(new PlanEntity(), row, {
-      id: first.plan_id as string,
       status: first.plan_status,
       version: first.plan_version,
       createdAt: first.plan_created_at,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
@@ -251,18 +252,29 @@ export class PlansService {
     });
   }
 
-  private async write(m: EntityManager, actor: Actor, dto: PlanRequestDto, prepared: Prepared, placed: PlacedSession[]): Promise<PlanDto> {
+  /** The engine picked every staff seat by the database's own rule (else they are picked at write time). */
+  private static seatsKnown(placed: PlacedSession[]): boolean {
+    return placed.every((p) => !p.staffId || typeof p.staffSeat === 'number');
+  }
+
+  /**
+   * Writes the plan, its sessions and the audit row in one statement. With `alone`, that statement
+   * is the whole transaction (autocommit): it takes the clinic's schedule lock itself, before any
+   * row, and the seats must be known; otherwise it runs in the caller's transaction, which holds the lock.
+   */
+  private async write(m: EntityManager, actor: Actor, prepared: Prepared, placed: PlacedSession[], alone = false): Promise<PlanDto> {
     const clinicId = prepared.setup.clinic.id;
     const staffIds = [...new Set(placed.map((p) => p.staffId).filter((x): x is string => x !== null))];
     const first = Math.min(...placed.map((p) => p.start));
     const last = Math.max(...placed.map((p) => p.occupiedUntil));
-    // The engine picked seats by the database's own rule; if it could not know them, pick now.
-    const seats = placed.every((p) => !p.staffId || typeof p.staffSeat === 'number')
+    const seats = PlansService.seatsKnown(placed)
       ? placed.map((p) => p.staffSeat ?? null)
       : this.assignSeats(placed, await this.repo.seatsInUse(m, clinicId, staffIds, fromMinute(first), fromMinute(last)));
+    const planId = randomUUID();
     const { plan, sessions } = await this.repo.insertPlanWithSessions(
       m,
       {
+        id: planId,
         clinicId,
         patientId: prepared.patientId,
         protocolId: prepared.version.protocolId,
@@ -285,8 +297,14 @@ export class PlansService {
         staffSeat: seats[i],
         plannedDose: p.dose,
       })),
+      {
+        lock: alone,
+        also: (firstParam) => {
+          const a = this.audit.statement(actor, [{ clinicId, action: 'plan.create', entityType: 'plan', entityId: planId, patientId: prepared.patientId }], firstParam);
+          return { sql: a.sql(), params: a.params };
+        },
+      },
     );
-    await this.audit.record(m, actor, { clinicId, action: 'plan.create', entityType: 'plan', entityId: plan.id, patientId: prepared.patientId });
     return this.planView(prepared.setup, plan, sessions);
   }
 
@@ -333,7 +351,7 @@ export class PlansService {
     const inFlight = this.inFlight.get(clinicId) ?? 0;
     this.inFlight.set(clinicId, inFlight + 1);
     try {
-      return await this.bookPrepared(actor, dto, prepared, inFlight > 0, idempotencyKey, hash);
+      return await this.bookPrepared(actor, prepared, inFlight > 0, idempotencyKey, hash);
     } catch (err) {
       // A refusal worked out from the patient's data (times, unavailability) is a read, as for a preview.
       if (err instanceof PlanError) await this.audit.recordRead(actor, this.previewAudit(prepared));
@@ -353,10 +371,22 @@ export class PlansService {
    * same clinic is already on its way through this instance (`queued`), this one would most likely
    * lose that race: it plans once, under the lock, instead.
    */
-  private async bookPrepared(actor: Actor, dto: PlanRequestDto, prepared: Prepared, queued: boolean, idempotencyKey: string | undefined, hash: string): Promise<BookResult> {
+  private async bookPrepared(actor: Actor, prepared: Prepared, queued: boolean, idempotencyKey: string | undefined, hash: string): Promise<BookResult> {
     const clinicId = prepared.setup.clinic.id;
     let placed: PlacedSession[] | undefined = queued ? undefined : await this.plan(prepared);
-    for (let attempt = 1; ; attempt++) {
+    let attempt = 1;
+    // Nothing to claim and nothing to plan under the lock: the write is one statement, its own transaction.
+    if (placed && !idempotencyKey && PlansService.seatsKnown(placed)) {
+      const ready = placed;
+      try {
+        const body = await withRetries(() => this.write(this.dataSource.manager, actor, prepared, ready, true));
+        return { body, status: 201, replayed: false, replanned: false };
+      } catch (err) {
+        if (!(err instanceof QueryFailedError) || sqlState(err) !== '23P01') throw err;
+        attempt = 2; // someone booked first: plan again, under the lock
+      }
+    }
+    for (; ; attempt++) {
       try {
         return await withRetries(() =>
           this.dataSource.transaction(async (m): Promise<BookResult> => {
@@ -372,7 +402,7 @@ export class PlansService {
               const booked = await this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, prepared.request.horizonDays, m);
               placed = await this.plan({ ...prepared, request: { ...prepared.request, booked } }, m);
             }
-            const body = await this.write(m, actor, dto, prepared, placed);
+            const body = await this.write(m, actor, prepared, placed);
             if (idempotencyKey) {
               await this.idempotency.store(m, { clinicId, key: idempotencyKey, actorKeyId: actor.keyId, methodPath: BOOK_ROUTE, hash, status: 201, body });
             }

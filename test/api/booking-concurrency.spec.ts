@@ -186,6 +186,56 @@ describe('booking under concurrency (POST /v1/plans)', () => {
     console.info(`12 parallel bookings on one instance: ${result.codes} in ${Date.now() - started} ms`);
   });
 
+  it('a booking that loses its race to a transaction committing meanwhile is planned again under the lock: 201, Chairside-Replanned, no overlap', async () => {
+    const s = await crowdedClinic(t, 'Lost race', 1, 2, 2);
+    const [rival, patientId] = s.patientIds;
+    const body = { patientId, protocolId: s.protocolId, earliestStart: '2026-11-30' };
+    const planned = await request(t.http).post('/v1/plans/preview').set(bearer(s.keys.frontDesk)).send(body).expect(200);
+    const first = planned.body.sessions.find((x: { chair: unknown }) => x.chair !== null);
+    // Another writer (not this instance) takes the first infusion's chair and time, and has not committed yet.
+    const other = new pg.Client({ connectionString: t.databaseUrl });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      const [version] = (await t.dataSource.query('SELECT protocol_id, version FROM protocol_versions WHERE clinic_id = $1 AND protocol_id = $2', [s.keys.clinicId, s.protocolId])) as { version: number }[];
+      const {
+        rows: [plan],
+      } = await other.query(
+        `INSERT INTO plans (clinic_id, patient_id, protocol_id, protocol_version, tailoring, earliest_start) VALUES ($1, $2, $3, $4, '{}', '2026-11-30') RETURNING id`,
+        [s.keys.clinicId, rival, s.protocolId, version.version],
+      );
+      await other.query(
+        `INSERT INTO sessions (clinic_id, plan_id, patient_id, ref, step_key, occurrence, kind, label, starts_at, ends_at, occupied_until, chair_id)
+         VALUES ($1, $2, $3, 'walk-in#1', 'walk-in', 1, 'infusion', 'Walk-in', $4, $5, $5, $6)`,
+        [s.keys.clinicId, plan.id, rival, first.start, first.occupiedUntil, first.chair.id],
+      );
+      // The booking plans without seeing it (uncommitted), and its insert waits on the other's row.
+      const booking = request(t.http).post('/v1/plans').set(bearer(s.keys.frontDesk)).send(body).then((r) => r);
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const [{ waiting }] = await t.dataSource.query(
+          `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO sessions%'`,
+        );
+        if (waiting > 0) break;
+        if (Date.now() > deadline) throw new Error('the booking never waited on the other transaction');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await other.query('COMMIT');
+      const res = await booking;
+      expect({ status: res.status, replanned: res.headers['chairside-replanned'] }).toEqual({ status: 201, replanned: 'true' });
+      const moved = res.body.sessions.find((x: { ref: string }) => x.ref === first.ref);
+      expect(moved.start === first.start && moved.chair.id === first.chair.id).toBe(false);
+    } finally {
+      await other.end();
+    }
+    const [{ n }] = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM sessions a JOIN sessions b ON b.clinic_id = a.clinic_id AND a.id < b.id AND a.chair_id = b.chair_id AND a.during && b.during
+        WHERE a.clinic_id = $1 AND a.status IN ${ACTIVE} AND b.status IN ${ACTIVE}`,
+      [s.keys.clinicId],
+    );
+    expect(n).toBe(0);
+  });
+
   it('the same from two app instances on one database (alternating): still no overlap, each all-or-nothing', async () => {
     t2 = await startTestApp({ databaseUrl: t.databaseUrl });
     // Two chairs and a nurse who may look after two patients at once: seats 1 and 2 both in play.

@@ -11,5 +11,10 @@ const SCHEDULE_LOCK_NAMESPACE = 0x43_48_53; // "CHS"
  * aborts one. Writers of other clinics are not affected.
  */
 export async function lockClinicSchedule(m: EntityManager, clinicId: string): Promise<void> {
-  await m.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SCHEDULE_LOCK_NAMESPACE, clinicId]);
+  await m.query(`SELECT ${scheduleLockSql('$1')}`, [clinicId]);
+}
+
+/** The same lock as an SQL expression on a parameter holding the clinic id (to be taken inside a larger statement). */
+export function scheduleLockSql(clinicParam: string): string {
+  return `pg_advisory_xact_lock(${SCHEDULE_LOCK_NAMESPACE}, hashtext(${clinicParam}::uuid::text))`;
 }
