@@ -780,6 +780,9 @@ describe('bad input: fuzzing every write route never gives a 5xx nor a half-writ
       ['10,000 steps', () => request(t.http).post('/v1/protocols').set(admin).send({ name: 'x', indication: 'y', steps: Array.from({ length: 10_000 }, () => ({})) }), 'VALIDATION_FAILED'],
       // @ValidateNested() let a missing gap through (`after: { step }`), and the template checks read gap.min of undefined.
       ['after without gap', () => request(t.http).post('/v1/protocols').set(admin).send({ name: 'x', indication: 'y', steps: [SHORT_STEPS[0], { ...SHORT_STEPS[1], after: { step: SHORT_STEPS[0].key } }] }), 'VALIDATION_FAILED'],
+      // validator.js's isEmail threw a URIError on an unpaired surrogate; such text is refused before validation.
+      ['email \\ud800', () => request(t.http).patch(`/v1/patients/${fx.ids.patientId[0]}`).set(admin).send({ email: '\ud800' }), 'MALFORMED_REQUEST'],
+      ['a key \\udc00', () => request(t.http).post('/v1/patients').set(admin).send({ ...makePatient(), ['x\udc00']: 1 }), 'MALFORMED_REQUEST'],
       // class-transformer overflowed the stack on a body nested a few thousand levels deep.
       ['3,000 levels', () => request(t.http).post('/v1/patients').set(admin).send(makePatient({ notes: deep(3000) })), 'MALFORMED_REQUEST'],
       ['3,000 levels of arrays', () => request(t.http).patch(`/v1/clinics/${fx.A.keys.clinicId}`).set(admin).send({ openingHours: nest(3000, 1, true) }), 'MALFORMED_REQUEST'],
@@ -796,6 +799,8 @@ describe('bad input: fuzzing every write route never gives a 5xx nor a half-writ
     // Deep enough for every real body (protocol steps nest 4 levels), refused only past 32.
     expect((await request(t.http).post('/v1/patients').set(admin).send(makePatient({ notes: deep(31) }))).body.code).toBe('VALIDATION_FAILED');
     expect(diff(before, await snapshot(t, tables))).toEqual([]);
+    // Text with proper surrogate pairs (emoji) is fine.
+    expect((await request(t.http).patch(`/v1/patients/${fx.ids.patientId[0]}`).set(admin).send({ notes: 'Prefers mornings 🙂' })).status).toBe(200);
   });
 
   it('starts from valid requests: each example body, with real ids, is accepted (or refused only for the state it finds)', async () => {
