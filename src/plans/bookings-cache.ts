@@ -23,6 +23,12 @@ type Row = BookedSession & { staffSeat: number | null };
 interface Entry {
   /** The PostgreSQL snapshot `rows` were read in (`pg_current_snapshot()`, same statement). */
   snapshot: string;
+  /**
+   * When that server started (`pg_postmaster_start_time()`). Transaction ids only move forward on
+   * one running server: after a crash (ids never flushed may be handed out again), a failover or a
+   * restore, a snapshot taken before says nothing reliable, and the copy is loaded afresh.
+   */
+  server: string;
   from: number;
   to: number;
   rows: Map<string, Row>;
@@ -104,6 +110,11 @@ export class BookingsCache {
     this.entries.clear();
   }
 
+  /** Forgets one clinic: its next read loads it again from the sessions themselves. */
+  forget(clinicId: string): void {
+    this.entries.delete(clinicId);
+  }
+
   /**
    * The rows in the window. Unlike {@link PlansRepository.bookings}, chairs and staff not in the
    * clinic's active lists keep their ids, and other patients keep theirs: the engine treats both
@@ -142,6 +153,11 @@ export class BookingsCache {
     for (let attempt = 0; attempt < 4; attempt++) {
       const base = entry.snapshot;
       const delta = await this.changedSince(clinicId, entry, m);
+      if (delta.server !== entry.server) {
+        // Another server, or the same one restarted, since the copy was read: start over.
+        if (this.entries.get(clinicId) === entry) this.entries.delete(clinicId);
+        return this.current(clinicId, fromMin, toMin, m, pick);
+      }
       if (delta.own) {
         // Read by a transaction with an id of its own: PostgreSQL leaves it out of the snapshot's
         // running list, so that snapshot would count this transaction's later writes as already
@@ -169,23 +185,23 @@ export class BookingsCache {
   }
 
   private async load(clinicId: string, cover: { from: number; to: number }, m?: EntityManager): Promise<{ entry: Entry; own: boolean }> {
-    const [row]: { snap: string; own: string | null; packed: string | null }[] = await (m ?? this.dataSource.manager).query(
-      `SELECT pg_current_snapshot()::text AS snap, pg_current_xact_id_if_assigned()::text AS own,
+    const [row]: { snap: string; server: string; own: string | null; packed: string | null }[] = await (m ?? this.dataSource.manager).query(
+      `SELECT pg_current_snapshot()::text AS snap, pg_postmaster_start_time()::text AS server, pg_current_xact_id_if_assigned()::text AS own,
               (SELECT ${PACK} FROM sessions s WHERE ${IN_WINDOW}) AS packed`,
       [clinicId, cover.from, cover.to],
     );
-    const entry: Entry = { snapshot: row.snap, from: cover.from, to: cover.to, rows: new Map(), loadedAt: performance.now() };
+    const entry: Entry = { snapshot: row.snap, server: row.server, from: cover.from, to: cover.to, rows: new Map(), loadedAt: performance.now() };
     unpack(row.packed, entry.rows);
     return { entry, own: row.own !== null };
   }
 
   /** The sessions changed by transactions not visible in the entry's snapshot, read as of a new one. */
-  private async changedSince(clinicId: string, e: Entry, m?: EntityManager): Promise<{ snap: string; own: boolean; changed: string | null; packed: string | null }> {
-    const [row]: { snap: string; own: string | null; changed: string | null; packed: string | null }[] = await (m ?? this.dataSource.manager).query(
+  private async changedSince(clinicId: string, e: Entry, m?: EntityManager): Promise<{ snap: string; server: string; own: boolean; changed: string | null; packed: string | null }> {
+    const [row]: { snap: string; server: string; own: string | null; changed: string | null; packed: string | null }[] = await (m ?? this.dataSource.manager).query(
       `WITH ch AS (
          SELECT DISTINCT session_id FROM session_changes
           WHERE clinic_id = $1 AND txid >= pg_snapshot_xmin($4::pg_snapshot) AND NOT pg_visible_in_snapshot(txid, $4::pg_snapshot))
-       SELECT pg_current_snapshot()::text AS snap, pg_current_xact_id_if_assigned()::text AS own,
+       SELECT pg_current_snapshot()::text AS snap, pg_postmaster_start_time()::text AS server, pg_current_xact_id_if_assigned()::text AS own,
               (SELECT string_agg(session_id::text, ',') FROM ch) AS changed,
               (SELECT ${PACK} FROM sessions s JOIN ch ON ch.session_id = s.id WHERE ${IN_WINDOW}) AS packed`,
       [clinicId, e.from, e.to, e.snapshot],

@@ -354,7 +354,7 @@ export class PlansService {
       return await this.bookPrepared(actor, prepared, inFlight > 0, idempotencyKey, hash);
     } catch (err) {
       // A refusal worked out from the patient's data (times, unavailability) is a read, as for a preview.
-      if (err instanceof PlanError) await this.audit.recordRead(actor, this.previewAudit(prepared));
+      if (err instanceof PlanError && err.code === PlanErrorCode.PLAN_INFEASIBLE) await this.audit.recordRead(actor, this.previewAudit(prepared));
       throw err;
     } finally {
       const left = (this.inFlight.get(clinicId) ?? 1) - 1;
@@ -383,7 +383,8 @@ export class PlansService {
         return { body, status: 201, replayed: false, replanned: false };
       } catch (err) {
         if (!(err instanceof QueryFailedError) || sqlState(err) !== '23P01') throw err;
-        attempt = 2; // someone booked first: plan again, under the lock
+        attempt = 2; // someone booked first: plan again, under the lock, from a fresh read (see below)
+        this.cache.forget(clinicId);
       }
     }
     for (; ; attempt++) {
@@ -411,7 +412,10 @@ export class PlansService {
         );
       } catch (err) {
         if (!(err instanceof QueryFailedError) || sqlState(err) !== '23P01') throw err;
-        if (attempt < 2) continue; // someone booked first: plan again, under the lock
+        // Someone booked first: plan again, under the lock. The clinic's copy of its bookings is read
+        // afresh: if it had missed a change, planning from it again would only lose again.
+        this.cache.forget(clinicId);
+        if (attempt < 2) continue;
         // Even under the lock (a staff member's limit lowered meanwhile, say): name what is in the way.
         const staffMax = new Map(prepared.setup.staff.map((s) => [s.id, s.maxConcurrentPatients]));
         const conflictingSessionId = await this.repo.firstConflict(

@@ -4,7 +4,7 @@ import type { QueryRunner } from 'typeorm';
 import { BookingsCache } from '../../src/plans/bookings-cache.js';
 import { PlansRepository } from '../../src/plans/plans.repository.js';
 import type { BookedSession } from '../../src/scheduling/engine/types.js';
-import { bookPlan, setupClinic, type ClinicSetup } from '../factories/series.factory.js';
+import { bookPlan, newPatient, setupClinic, type ClinicSetup } from '../factories/series.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 
 // The in-memory copy of each clinic's bookings must always answer exactly what the database
@@ -141,6 +141,37 @@ describe('bookings cache: the same answer as the database, always', () => {
     expect(now).not.toEqual(atPrefetch);
     expect(await cached()).toEqual(now);
     expect(sorted(await cache.bookings(A.keys.clinicId, from, to, ids, undefined, ticket))).toEqual(now);
+  });
+
+  it('a copy read on another server (or before a restart) is loaded afresh, not brought up to date by snapshot', async () => {
+    await cached();
+    // As if the copy had missed a change (transaction ids handed out again after a crash): a row gone, and another server's start time.
+    const entry = (cache as unknown as { entries: Map<string, { server: string; rows: Map<string, unknown> }> }).entries.get(A.keys.clinicId)!;
+    entry.rows.delete(entry.rows.keys().next().value!);
+    expect(await cached()).not.toEqual(await direct());
+    entry.server = '2000-01-01 00:00:00+00';
+    expect(await cached()).toEqual(await direct());
+  });
+
+  it('a booking that loses its race plans again from a fresh read, so a copy that missed a change cannot make it lose again (201, not 409)', async () => {
+    const plan = await bookPlan(t.http, A, { protocolId: A.shortProtocolId, earliestStart: '2027-01-11' });
+    const sessionIds = (plan.sessions as { id: string }[]).map((x) => x.id);
+    for (const id of sessionIds) {
+      const res = await request(t.http).post(`/v1/sessions/${id}/cancel`).set(bearer(A.keys.frontDesk)).send({ reason: 'x' });
+      expect(res.status).toBe(200);
+    }
+    await cached(); // the copy has seen the cancellations
+    // The sessions come back without the change log seeing it (triggers off): a change the copy cannot learn of.
+    await onOwnConnection(async (runner) => {
+      await runner.query('SET LOCAL session_replication_role = replica');
+      await runner.query(`UPDATE sessions SET status = 'scheduled', status_reason = NULL, version = version + 1 WHERE id = ANY($1::uuid[])`, [sessionIds]);
+      await runner.commitTransaction();
+    });
+    const patientId = await newPatient(t.http, A);
+    const res = await request(t.http).post('/v1/plans').set(bearer(A.keys.frontDesk)).send({ patientId, protocolId: A.shortProtocolId, earliestStart: '2027-01-11' });
+    // Planned from the stale copy into the taken times, refused by the database, planned again from a fresh read.
+    expect({ status: res.status, replanned: res.headers['chairside-replanned'] }).toEqual({ status: 201, replanned: 'true' });
+    expect(await cached()).toEqual(await direct());
   });
 
   it('a window beyond what it keeps is read from the database', async () => {
