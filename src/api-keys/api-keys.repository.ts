@@ -50,13 +50,16 @@ export class ApiKeysRepository {
   }
 
   /**
-   * Keys that may act in one clinic (its own, and admin keys of other clinics granted it), or
-   * every key when clinicId is undefined (operator view). Newest first.
+   * Keys of one clinic, and admin keys of `homes` (the other clinics the viewer may act in) granted
+   * that clinic; or every key when clinicId is undefined (operator view). Newest first.
    */
-  async list(clinicId: string | undefined, limit: number, after?: [string, string]): Promise<ApiKeyEntity[]> {
+  async list(clinicId: string | undefined, limit: number, after?: [string, string], homes: string[] = []): Promise<ApiKeyEntity[]> {
     const qb = this.dataSource.getRepository(ApiKeyEntity).createQueryBuilder('k');
     if (clinicId !== undefined) {
-      qb.andWhere('(k.clinic_id = :clinicId OR EXISTS (SELECT 1 FROM api_key_clinics g WHERE g.key_id = k.id AND g.clinic_id = :clinicId))', { clinicId });
+      qb.andWhere(
+        '(k.clinic_id = :clinicId OR (k.clinic_id = ANY(:homes::uuid[]) AND EXISTS (SELECT 1 FROM api_key_clinics g WHERE g.key_id = k.id AND g.clinic_id = :clinicId)))',
+        { clinicId, homes },
+      );
     }
     // Cursors carry JavaScript's millisecond times, so order and compare at that precision.
     const at = "date_trunc('milliseconds', k.created_at)";

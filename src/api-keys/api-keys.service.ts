@@ -108,20 +108,26 @@ export class ApiKeysService {
       }
       const created = await this.issue(m, { clinicId, role: dto.role, name: dto.name });
       if (clinicId !== null) await this.keys.grant(m, created.id, clinicId, more);
-      await this.audit.record(m, actor, {
-        clinicId,
-        action: 'api_key.create',
-        entityType: 'api_key',
-        entityId: created.id,
-        ...(more.length > 0 ? { after: { additionalClinicIds: more } } : {}),
-      });
+      // Each clinic the key may act in records it: its own as the creation, the others as a grant.
+      await this.audit.record(m, actor, [
+        {
+          clinicId,
+          action: 'api_key.create',
+          entityType: 'api_key',
+          entityId: created.id,
+          ...(more.length > 0 ? { after: { additionalClinicIds: more } } : {}),
+        },
+        ...more.map((c) => ({ clinicId: c, action: 'api_key.grant', entityType: 'api_key', entityId: created.id })),
+      ]);
       return { ...created, additionalClinicIds: [...more].sort() };
     });
   }
 
   async list(actor: Actor, limit = 50, cursor?: string): Promise<Page<ApiKeyDto>> {
     const after = decodeCursor(cursor, ['timestamp', 'uuid']);
-    const rows = await this.keys.list(actor.clinicId ?? undefined, limit + 1, after);
+    // A key of another clinic granted this one is listed only to whoever may act in its own clinic
+    // too: a clinic's admin learns nothing of other clinics (grants show in their audit trail).
+    const rows = await this.keys.list(actor.clinicId ?? undefined, limit + 1, after, actor.clinicIds ?? []);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     const grants = await this.keys.grants(items.map((k) => k.id));
@@ -137,10 +143,10 @@ export class ApiKeysService {
     return this.dataSource.transaction(async (m) => {
       const key = await this.keys.findById(id);
       const more = key ? ((await this.keys.grants([id])).get(id) ?? []) : [];
-      if (!key || (actor.clinicId !== null && key.clinicId !== actor.clinicId && !more.includes(actor.clinicId))) {
-        throw new ApiKeyError(ApiKeyErrorCode.API_KEY_NOT_FOUND, 'No such API key.');
-      }
-      // A key granted this clinic by an operator is listed here, but belongs to its own clinic.
+      const visible =
+        actor.clinicId === null || key?.clinicId === actor.clinicId || (more.includes(actor.clinicId) && (actor.clinicIds ?? []).includes(key?.clinicId ?? ''));
+      if (!key || !visible) throw new ApiKeyError(ApiKeyErrorCode.API_KEY_NOT_FOUND, 'No such API key.');
+      // A key of another clinic granted this one is listed here, but belongs to its own clinic.
       if (actor.clinicId !== null && key.clinicId !== actor.clinicId) {
         throw new ForbiddenError("This key belongs to another clinic; only an operator or that clinic's admin may revoke it.");
       }

@@ -165,18 +165,28 @@ describe('admin keys for several clinics (Chairside-Clinic header)', () => {
       return res.body.items as { id: string; clinicId: string; additionalClinicIds: string[] }[];
     };
 
-    it("each clinic's admin sees the key, but only the clinics they may act in themselves", async () => {
+    it("its own clinic's admin lists it (without the clinics they do not share); a granted clinic's admin learns nothing of the other clinic, but finds the grant in their audit trail", async () => {
       expect((await listed(operator)).find((k) => k.id === group.id)).toMatchObject({ clinicId: a.clinicId, additionalClinicIds: [c.clinicId] });
-      expect((await listed(a.admin)).find((k) => k.id === group.id)).toMatchObject({ clinicId: a.clinicId, additionalClinicIds: [] });
-      expect((await listed(c.admin)).find((k) => k.id === group.id)).toMatchObject({ additionalClinicIds: [c.clinicId] });
+      expect((await listed(a.admin)).find((k) => k.id === group.id)).toEqual(expect.objectContaining({ clinicId: a.clinicId, additionalClinicIds: [] }));
+      // The key itself, acting in C, lists itself with both clinics.
+      const self = await request(t.http).get('/v1/api-keys').query({ limit: 200 }).set(bearer(group.key)).set(HEADER, c.clinicId);
+      expect(self.body.items.find((k: { id: string }) => k.id === group.id)).toMatchObject({ clinicId: a.clinicId, additionalClinicIds: [c.clinicId] });
+      // C's admin: not in the list, and no answer anywhere names clinic A.
+      const cList = await request(t.http).get('/v1/api-keys').query({ limit: 200 }).set(bearer(c.admin));
+      expect(cList.body.items.map((k: { id: string }) => k.id)).not.toContain(group.id);
+      expect(cList.text).not.toContain(a.clinicId);
+      const cAudit = await request(t.http).get('/v1/audit').query({ entityId: group.id }).set(bearer(c.admin));
+      expect(cAudit.status).toBe(200);
+      expect(cAudit.body.items).toEqual([expect.objectContaining({ action: 'api_key.grant', entityType: 'api_key', entityId: group.id })]);
+      expect(cAudit.text).not.toContain(a.clinicId);
       expect((await listed(b.admin)).map((k) => k.id)).not.toContain(group.id);
       // Single-clinic keys still show an empty list.
       expect((await listed(b.admin)).every((k) => Array.isArray(k.additionalClinicIds) && k.additionalClinicIds.length === 0)).toBe(true);
     });
 
-    it("a granted clinic's admin may not revoke it (403), another clinic's admin does not see it (404); its own clinic's admin revokes it everywhere", async () => {
+    it("only its own clinic's admin (or an operator) revokes it, everywhere at once; to any other clinic's admin it does not exist (404)", async () => {
       const revoke = (key: string) => request(t.http).delete(`/v1/api-keys/${group.id}`).set(bearer(key));
-      expectProblem(await revoke(c.admin), 403, 'FORBIDDEN');
+      expectProblem(await revoke(c.admin), 404, 'API_KEY_NOT_FOUND');
       expectProblem(await revoke(b.admin), 404, 'API_KEY_NOT_FOUND');
       expect((await request(t.http).get('/v1/patients').set(bearer(group.key)).set(HEADER, c.clinicId)).status).toBe(200);
       const res = await revoke(a.admin);
