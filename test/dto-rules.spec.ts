@@ -42,4 +42,19 @@ describe('validation rules of every DTO', () => {
     }
     expect(unguarded).toEqual([]);
   });
+
+  // @ValidateNested() on a single object also accepts an array (it validates each element): `after: []`
+  // passed validation with nothing in it (the fuzz found a 500). A single nested object needs
+  // @IsObject() (which refuses arrays), a list of them @IsArray().
+  it('a single nested object is checked to be an object (not an array), a list of them to be an array', () => {
+    const wrong: string[] = [];
+    for (const [target, metas] of byTarget) {
+      for (const n of metas.filter((m) => m.type === 'nestedValidation')) {
+        const same = metas.filter((m) => m.propertyName === n.propertyName);
+        const needed = n.each ? 'isArray' : 'isObject';
+        if (!same.some((m) => m.name === needed)) wrong.push(`${target.name}.${n.propertyName} needs @${needed === 'isArray' ? 'IsArray' : 'IsObject'}()`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
 });

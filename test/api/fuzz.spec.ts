@@ -783,6 +783,8 @@ describe('bad input: fuzzing every write route never gives a 5xx nor a half-writ
       // validator.js's isEmail threw a URIError on an unpaired surrogate; such text is refused before validation.
       ['email \\ud800', () => request(t.http).patch(`/v1/patients/${fx.ids.patientId[0]}`).set(admin).send({ email: '\ud800' }), 'MALFORMED_REQUEST'],
       ['a key \\udc00', () => request(t.http).post('/v1/patients').set(admin).send({ ...makePatient(), ['x\udc00']: 1 }), 'MALFORMED_REQUEST'],
+      // …and took an array for an object: `after: []` passed with nothing in it (FUZZ_SEED=242441094).
+      ['after: []', () => request(t.http).post('/v1/protocols').set(admin).send({ name: 'x', indication: 'y', steps: [SHORT_STEPS[0], { ...SHORT_STEPS[1], after: [] }] }), 'VALIDATION_FAILED'],
       // class-transformer overflowed the stack on a body nested a few thousand levels deep.
       ['3,000 levels', () => request(t.http).post('/v1/patients').set(admin).send(makePatient({ notes: deep(3000) })), 'MALFORMED_REQUEST'],
       ['3,000 levels of arrays', () => request(t.http).patch(`/v1/clinics/${fx.A.keys.clinicId}`).set(admin).send({ openingHours: nest(3000, 1, true) }), 'MALFORMED_REQUEST'],

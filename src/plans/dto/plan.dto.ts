@@ -4,6 +4,7 @@ import {
   ArrayMaxSize,
   IsArray,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   IsUUID,
@@ -38,11 +39,11 @@ export class StepTailoringDto {
   occurrences?: number;
 
   @ApiPropertyOptional({ type: GapOverrideDto, description: 'Narrow the gap between occurrences' })
-  @IsOptional() @ValidateNested() @Type(() => GapOverrideDto)
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => GapOverrideDto)
   spacing?: GapOverrideDto;
 
   @ApiPropertyOptional({ type: GapOverrideDto, description: 'Narrow the gap after the earlier step' })
-  @IsOptional() @ValidateNested() @Type(() => GapOverrideDto)
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => GapOverrideDto)
   after?: GapOverrideDto;
 }
 
@@ -73,7 +74,7 @@ export class PlanRequestDto {
   startWithinDays?: number;
 
   @ApiPropertyOptional({ type: TailoringDto })
-  @IsOptional() @ValidateNested() @Type(() => TailoringDto)
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => TailoringDto)
   tailoring?: TailoringDto;
 
   @ApiPropertyOptional({ type: [WeeklyIntervalDto], description: "Preferred times for this plan; defaults to the patient's" })

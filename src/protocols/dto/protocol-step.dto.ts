@@ -81,7 +81,7 @@ export class ProtocolStepDto {
   @ApiProperty({ description: 'Needs an infusion chair (for the session and its recovery)' }) @IsBoolean() needsChair: boolean;
   @ApiProperty({ enum: STEP_STAFF_ROLES, nullable: true, type: String }) @ValidateIf((_, v) => v !== null) @IsIn(STEP_STAFF_ROLES) staffRole: StepStaffRole | null;
 
-  @ApiPropertyOptional({ type: StepDoseDto }) @IsOptional() @ValidateNested() @Type(() => StepDoseDto) dose?: StepDoseDto;
+  @ApiPropertyOptional({ type: StepDoseDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => StepDoseDto) dose?: StepDoseDto;
 
   @ApiProperty({ minimum: 1, maximum: MAX_REPEAT, example: 6, description: 'Default number of occurrences' })
   @IsInt() @Min(1) @Max(MAX_REPEAT)
@@ -94,11 +94,11 @@ export class ProtocolStepDto {
   repeatMax?: number;
 
   @ApiPropertyOptional({ type: StepAfterDto, description: 'First occurrence relative to an earlier step' })
-  @IsOptional() @ValidateNested() @Type(() => StepAfterDto)
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => StepAfterDto)
   after?: StepAfterDto;
 
   @ApiPropertyOptional({ type: GapDto, description: 'Between consecutive occurrences; required when the step can repeat' })
-  @IsOptional() @ValidateNested() @Type(() => GapDto)
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => GapDto)
   spacing?: GapDto;
 
   @ApiPropertyOptional({ description: 'Prefer the same local time of day for every occurrence' }) @IsOptional() @IsBoolean() sameTimeOfDay?: boolean;
@@ -108,6 +108,6 @@ export class ProtocolStepDto {
   weekdays?: number[];
 
   @ApiPropertyOptional({ type: StepAttachmentDto, description: 'Occur once with every occurrence of an earlier step' })
-  @IsOptional() @ValidateNested() @Type(() => StepAttachmentDto)
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => StepAttachmentDto)
   attachedTo?: StepAttachmentDto;
 }

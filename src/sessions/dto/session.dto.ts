@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsIn, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { IsNumber } from '../../common/validation/validators.js';
 import { PageQueryDto } from '../../common/paging/page-query.dto.js';
 import { SessionViewDto } from '../../plans/dto/plan.dto.js';
@@ -14,7 +14,7 @@ export class DoseGivenDto {
 
 export class CompleteSessionDto {
   @ApiPropertyOptional({ type: DoseGivenDto, description: 'Required when the session has a planned dose' })
-  @IsOptional() @ValidateNested() @Type(() => DoseGivenDto)
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => DoseGivenDto)
   doseGiven?: DoseGivenDto;
 
   @ApiPropertyOptional({ description: 'Observed start, ISO 8601 with offset', example: '2026-12-03T09:05:00-05:00' })
