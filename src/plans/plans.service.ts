@@ -5,6 +5,7 @@ import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../common/auth/actor.js';
 import { Clock } from '../common/clock/clock.js';
+import { KeyedMutex } from '../common/concurrency/keyed-mutex.js';
 import { lockClinicSchedule } from '../common/database/schedule-lock.js';
 import { withRetries } from '../common/database/transactions.js';
 import { CommonErrorCode, ForbiddenError, ValidationFailedError } from '../common/errors/common.errors.js';
@@ -74,6 +75,8 @@ export class PlansService {
 
   /** Bookings of each clinic under way in this instance (see {@link bookPrepared}). */
   private readonly inFlight = new Map<string, number>();
+  /** Booking transactions of one clinic, one at a time per instance. */
+  private readonly oneAtATime = new KeyedMutex();
 
   // ---- preparing the engine's input ----
 
@@ -389,26 +392,31 @@ export class PlansService {
     }
     for (; ; attempt++) {
       try {
-        return await withRetries(() =>
-          this.dataSource.transaction(async (m): Promise<BookResult> => {
-            if (idempotencyKey) {
-              const prior: StoredResponse<PlanDto> | undefined = await this.idempotency.claim<PlanDto>(m, clinicId, idempotencyKey, hash);
-              if (prior) {
-                await this.audit.record(m, actor, { clinicId, action: 'plan.read', entityType: 'plan', entityId: prior.body.id, patientId: prior.body.patientId });
-                return { ...prior, replayed: true, replanned: false };
+        // One booking transaction per clinic at a time from this instance: the others wait here,
+        // not on the schedule lock with a pooled connection each (a burst for one clinic would
+        // otherwise take the pool from every other clinic).
+        return await this.oneAtATime.run(clinicId, () =>
+          withRetries(() =>
+            this.dataSource.transaction(async (m): Promise<BookResult> => {
+              if (idempotencyKey) {
+                const prior: StoredResponse<PlanDto> | undefined = await this.idempotency.claim<PlanDto>(m, clinicId, idempotencyKey, hash);
+                if (prior) {
+                  await this.audit.record(m, actor, { clinicId, action: 'plan.read', entityType: 'plan', entityId: prior.body.id, patientId: prior.body.patientId });
+                  return { ...prior, replayed: true, replanned: false };
+                }
               }
-            }
-            await lockClinicSchedule(m, clinicId);
-            if (attempt > 1 || !placed) {
-              const booked = await this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, prepared.request.horizonDays, m);
-              placed = await this.plan({ ...prepared, request: { ...prepared.request, booked } }, m);
-            }
-            const body = await this.write(m, actor, prepared, placed);
-            if (idempotencyKey) {
-              await this.idempotency.store(m, { clinicId, key: idempotencyKey, actorKeyId: actor.keyId, methodPath: BOOK_ROUTE, hash, status: 201, body });
-            }
-            return { body, status: 201, replayed: false, replanned: attempt > 1 };
-          }),
+              await lockClinicSchedule(m, clinicId);
+              if (attempt > 1 || !placed) {
+                const booked = await this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, prepared.request.horizonDays, m);
+                placed = await this.plan({ ...prepared, request: { ...prepared.request, booked } }, m);
+              }
+              const body = await this.write(m, actor, prepared, placed);
+              if (idempotencyKey) {
+                await this.idempotency.store(m, { clinicId, key: idempotencyKey, actorKeyId: actor.keyId, methodPath: BOOK_ROUTE, hash, status: 201, body });
+              }
+              return { body, status: 201, replayed: false, replanned: attempt > 1 };
+            }),
+          ),
         );
       } catch (err) {
         if (!(err instanceof QueryFailedError) || sqlState(err) !== '23P01') throw err;
