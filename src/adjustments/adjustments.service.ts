@@ -27,6 +27,9 @@ import { AdjustmentLog, AdjustmentWrites } from './adjustment-log.repository.js'
 import { planChanges, type ChangeRequest } from './domain/plan-changes.js';
 import { CLINICAL_TYPES, type AdjustmentResultDto, type AdjustPlanDto } from './dto/adjust.dto.js';
 
+/** How far ahead a session may be rescheduled (the engine plans over every local day up to it). */
+const MAX_RESCHEDULE_AHEAD_DAYS = 730;
+
 
 const toMinute = (d: Date) => Math.round(d.getTime() / 60000);
 
@@ -137,6 +140,10 @@ export class AdjustmentsService {
     const newStart = parseInstant('start', dto.start, 'start must be an ISO 8601 instant with an offset');
     const now = this.clock.now();
     if (newStart <= now) throw new ValidationFailedError([{ field: 'start', message: 'start must be in the future' }]);
+    // The engine works over every local day up to the new start: keep that within what a plan can be.
+    if (newStart > now.plus({ days: MAX_RESCHEDULE_AHEAD_DAYS })) {
+      throw new ValidationFailedError([{ field: 'start', message: `start must be at most ${MAX_RESCHEDULE_AHEAD_DAYS} days ahead` }]);
+    }
 
     const toPlace = placesOf(plan, steps, sessions, 'reschedule sessions one at a time with change_chair/change_staff');
     const fixed: Record<string, FixedPlacement> = {};

@@ -785,6 +785,8 @@ describe('bad input: fuzzing every write route never gives a 5xx nor a half-writ
       ['a key \\udc00', () => request(t.http).post('/v1/patients').set(admin).send({ ...makePatient(), ['x\udc00']: 1 }), 'MALFORMED_REQUEST'],
       // …and took an array for an object: `after: []` passed with nothing in it (FUZZ_SEED=242441094).
       ['after: []', () => request(t.http).post('/v1/protocols').set(admin).send({ name: 'x', indication: 'y', steps: [SHORT_STEPS[0], { ...SHORT_STEPS[1], after: [] }] }), 'VALIDATION_FAILED'],
+      // A reschedule to the year 225243 kept the engine (and the event loop) busy for minutes over every day up to it (FUZZ_SEED=58329575).
+      ['start in the year 225243', () => request(t.http).post(`/v1/plans/${fx.ids.planId[0]}/adjustments?preview=true`).set(admin).set('If-Match', '*').send({ type: 'reschedule', sessionId: fx.ids.sessionId[0], start: '+225243-08-06T12:47:02.532Z', shift: true }), 'VALIDATION_FAILED'],
       // class-transformer overflowed the stack on a body nested a few thousand levels deep.
       ['3,000 levels', () => request(t.http).post('/v1/patients').set(admin).send(makePatient({ notes: deep(3000) })), 'MALFORMED_REQUEST'],
       ['3,000 levels of arrays', () => request(t.http).patch(`/v1/clinics/${fx.A.keys.clinicId}`).set(admin).send({ openingHours: nest(3000, 1, true) }), 'MALFORMED_REQUEST'],

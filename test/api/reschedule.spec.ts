@@ -73,6 +73,11 @@ describe('reschedule with a cascade', () => {
     expectProblem(await adjust(plan, { type: 'reschedule', sessionId: target.id }, await etagOf(plan)), 400, 'VALIDATION_FAILED', 'start');
     expectProblem(await adjust(plan, { type: 'reschedule', sessionId: target.id, start: '2026-12-10T10:00:00' }, await etagOf(plan)), 400, 'VALIDATION_FAILED', 'start');
     expectProblem(await adjust(plan, { type: 'reschedule', sessionId: target.id, start: '2020-01-06T10:00:00-05:00' }, await etagOf(plan)), 400, 'VALIDATION_FAILED', 'start');
+    // At most two years ahead: 2028-11-30 is past it, 2028-11-20 is not (it is refused only as a time nobody can offer).
+    const far = await adjust(plan, { type: 'reschedule', sessionId: target.id, start: '2028-11-30T10:00:00-05:00' }, await etagOf(plan));
+    expectProblem(far, 400, 'VALIDATION_FAILED', 'start');
+    expect(far.body.errors[0].message).toMatch(/at most 730 days ahead/);
+    expect((await adjust(plan, { type: 'reschedule', sessionId: target.id, start: '2028-11-20T10:00:00-05:00' }, await etagOf(plan))).status).not.toBe(400);
   });
 
   it('adds an infusion after the last one, within its spacing; clinicians only, with a reason', async () => {

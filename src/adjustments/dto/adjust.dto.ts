@@ -36,7 +36,7 @@ export class AdjustPlanDto {
   @IsOptional() @IsBoolean()
   shift?: boolean;
 
-  @ApiPropertyOptional({ description: 'reschedule: the new start, ISO 8601 with offset', example: '2026-12-04T10:00:00-05:00' })
+  @ApiPropertyOptional({ description: 'reschedule: the new start, ISO 8601 with offset; in the future, at most 730 days ahead', example: '2026-12-04T10:00:00-05:00' })
   @IsOptional() @IsString() @Length(16, 40)
   start?: string;
 
