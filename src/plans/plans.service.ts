@@ -75,8 +75,11 @@ export class PlansService {
 
   /** Bookings of each clinic under way in this instance (see {@link bookPrepared}). */
   private readonly inFlight = new Map<string, number>();
-  /** Booking transactions of one clinic, one at a time per instance. */
-  private readonly oneAtATime = new KeyedMutex();
+  /**
+   * Booking transactions of one clinic per instance: one holding the schedule lock and one queued
+   * on it (so that the lock passes on at once); any others wait in memory, without a connection.
+   */
+  private readonly perClinic = new KeyedMutex(2);
 
   // ---- preparing the engine's input ----
 
@@ -392,10 +395,10 @@ export class PlansService {
     }
     for (; ; attempt++) {
       try {
-        // One booking transaction per clinic at a time from this instance: the others wait here,
-        // not on the schedule lock with a pooled connection each (a burst for one clinic would
+        // At most two booking transactions per clinic from this instance: the others wait here, not
+        // on the schedule lock with a pooled connection each (a burst for one clinic would
         // otherwise take the pool from every other clinic).
-        return await this.oneAtATime.run(clinicId, () =>
+        return await this.perClinic.run(clinicId, () =>
           withRetries(() =>
             this.dataSource.transaction(async (m): Promise<BookResult> => {
               if (idempotencyKey) {
