@@ -142,11 +142,14 @@ export class ApiKeysService {
   async revoke(actor: Actor, id: string): Promise<ApiKeyDto> {
     return this.dataSource.transaction(async (m) => {
       const key = await this.keys.findById(id);
-      const more = key ? ((await this.keys.grants([id])).get(id) ?? []) : [];
-      const visible =
-        actor.clinicId === null || key?.clinicId === actor.clinicId || (more.includes(actor.clinicId) && (actor.clinicIds ?? []).includes(key?.clinicId ?? ''));
-      if (!key || !visible) throw new ApiKeyError(ApiKeyErrorCode.API_KEY_NOT_FOUND, 'No such API key.');
-      // A key of another clinic granted this one is listed here, but belongs to its own clinic.
+      if (!key) throw new ApiKeyError(ApiKeyErrorCode.API_KEY_NOT_FOUND, 'No such API key.');
+      const more = (await this.keys.grants([id])).get(id) ?? [];
+      // Visible as in the list: a key of this clinic, or one of another clinic granted this one
+      // when the caller may act in that other clinic too. Anything else looks unknown.
+      const mayActIn = (c: string | null) => c !== null && (actor.clinicIds ?? []).includes(c);
+      const visible = actor.clinicId === null || key.clinicId === actor.clinicId || (more.includes(actor.clinicId) && mayActIn(key.clinicId));
+      if (!visible) throw new ApiKeyError(ApiKeyErrorCode.API_KEY_NOT_FOUND, 'No such API key.');
+      // Such a key belongs to its own clinic: it is revoked there.
       if (actor.clinicId !== null && key.clinicId !== actor.clinicId) {
         throw new ForbiddenError("This key belongs to another clinic; only an operator or that clinic's admin may revoke it.");
       }

@@ -188,6 +188,8 @@ describe('admin keys for several clinics (Chairside-Clinic header)', () => {
       const revoke = (key: string) => request(t.http).delete(`/v1/api-keys/${group.id}`).set(bearer(key));
       expectProblem(await revoke(c.admin), 404, 'API_KEY_NOT_FOUND');
       expectProblem(await revoke(b.admin), 404, 'API_KEY_NOT_FOUND');
+      // Acting in C, the key sees itself (it may act in A too) but is revoked in its own clinic.
+      expectProblem(await request(t.http).delete(`/v1/api-keys/${group.id}`).set(bearer(group.key)).set(HEADER, c.clinicId), 403, 'FORBIDDEN');
       expect((await request(t.http).get('/v1/patients').set(bearer(group.key)).set(HEADER, c.clinicId)).status).toBe(200);
       const res = await revoke(a.admin);
       expect({ status: res.status, revoked: typeof res.body.revokedAt }).toEqual({ status: 200, revoked: 'string' });
