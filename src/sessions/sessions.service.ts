@@ -73,16 +73,21 @@ export class SessionsService {
     if (settledEarly && 'error' in settledEarly) throw settledEarly.error;
     const rows = settledEarly ? settledEarly.rows : await query(ctx.timezone);
     const items = rows.slice(0, limit);
-    await this.audit.recordRead(
+    // The page is built while its read-audit rows go in; nothing is answered before they are.
+    const audited = this.audit.recordRead(
       actor,
       items.map(({ session: s }) => ({ clinicId, action: 'session.list', entityType: 'session', entityId: s.id, patientId: s.patientId })),
     );
-    const last = items[items.length - 1]?.session;
-    return {
-      timezone: ctx.timezone,
-      items: items.map(({ session: s, patientName }): DaySheetEntryDto => ({ ...sessionView(ctx, s), patient: { id: s.patientId, fullName: patientName } })),
-      nextCursor: rows.length > limit && last ? encodeCursor([last.startsAt.toISOString(), last.id]) : null,
-    };
+    try {
+      const last = items[items.length - 1]?.session;
+      return {
+        timezone: ctx.timezone,
+        items: items.map(({ session: s, patientName }): DaySheetEntryDto => ({ ...sessionView(ctx, s), patient: { id: s.patientId, fullName: patientName } })),
+        nextCursor: rows.length > limit && last ? encodeCursor([last.startsAt.toISOString(), last.id]) : null,
+      };
+    } finally {
+      await audited;
+    }
   }
 
   async get(actor: Actor, id: string): Promise<SessionViewDto> {
