@@ -74,8 +74,9 @@ export class BookingsCache {
 
   /**
    * What {@link PlansRepository.bookings} answers without exclusions (as the engine reads it: see
-   * {@link select}), from memory when the window is covered. With `ticket` (from {@link prefetch} during the same request) and nothing
-   * applied since, the copy is used as it is, without asking the database again.
+   * {@link select}), from memory when the window is covered. With `ticket` (from {@link prefetch}
+   * during the same request) and nothing applied since, the copy is used as it is, without asking
+   * the database again.
    */
   async bookings(
     clinicId: string,
