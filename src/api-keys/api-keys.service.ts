@@ -20,6 +20,11 @@ export function hashKey(key: string): string {
 export const CLINIC_HEADER = 'chairside-clinic';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The clinics among `ids` the caller may act in itself (an operator: all): what a key listing shows of another key's grants. */
+function shared(actor: Actor, ids: string[]): string[] {
+  return actor.clinicIds == null ? ids : ids.filter((id) => actor.clinicIds!.includes(id));
+}
+
 function toDto(k: ApiKeyEntity, additionalClinicIds: string[] = []): ApiKeyDto {
   return {
     id: k.id,
@@ -132,9 +137,8 @@ export class ApiKeysService {
     const last = items[items.length - 1];
     const grants = await this.keys.grants(items.map((k) => k.id));
     // A clinic's admin sees only the further clinics they may act in themselves.
-    const visible = (ids: string[]) => (actor.clinicIds == null ? ids : ids.filter((id) => actor.clinicIds!.includes(id)));
     return {
-      items: items.map((k) => toDto(k, visible(grants.get(k.id) ?? []))),
+      items: items.map((k) => toDto(k, shared(actor, grants.get(k.id) ?? []))),
       nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
     };
   }
@@ -158,7 +162,7 @@ export class ApiKeysService {
         await this.keys.revoke(m, id, key.revokedAt);
         await this.audit.record(m, actor, { clinicId: key.clinicId, action: 'api_key.revoke', entityType: 'api_key', entityId: id });
       }
-      return toDto(key, actor.clinicIds == null ? more : more.filter((c) => actor.clinicIds!.includes(c)));
+      return toDto(key, shared(actor, more));
     });
   }
 }

@@ -3,9 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../common/clock/clock.js';
 import type { BookedSession } from '../scheduling/engine/types.js';
-import { PlansRepository } from './plans.repository.js';
+import { ACTIVE, PlansRepository } from './plans.repository.js';
 
-const ACTIVE = `status IN ('scheduled', 'checked_in', 'completed')`;
 const DAY = 1440;
 /** What one load covers: from two days back to this far ahead of now (minutes). */
 const AHEAD = 200 * DAY;

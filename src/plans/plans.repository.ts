@@ -6,14 +6,15 @@ import { ClosureEntity } from '../clinics/entities/closure.entity.js';
 import { StaffMemberEntity } from '../clinics/entities/staff-member.entity.js';
 import { PatientEntity } from '../patients/entities/patient.entity.js';
 import type { BookedSession } from '../scheduling/engine/types.js';
-import { SessionEntity } from '../sessions/entities/session.entity.js';
+import { ACTIVE_SESSION_STATUSES, SessionEntity } from '../sessions/entities/session.entity.js';
 import { sessionFromRow } from '../sessions/session-row.js';
 import type { ViewContext } from '../sessions/session-view.js';
 import { scheduleLockSql } from '../common/database/schedule-lock.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { PlanEntity } from './entities/plan.entity.js';
 
-const ACTIVE = `status IN ('scheduled', 'checked_in', 'completed')`;
+/** A session that holds its chair, staff seat and patient (the statuses the exclusion constraints cover). */
+export const ACTIVE = `status IN (${ACTIVE_SESSION_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 const OTHER_PATIENT = '(another patient)';
 
 // Sessions are inserted from one array per column ($4…$15, after clinic, plan and patient as $1…$3).

@@ -47,6 +47,12 @@ function ianaZone(name: string): Zone | null {
   return z;
 }
 
+/** The same, formatted by luxon itself. */
+function viaLuxon(epochMs: number, zone: string): ZonedInstant {
+  const dt = DateTime.fromMillis(epochMs, { zone });
+  return { iso: dt.toISO({ suppressMilliseconds: true })!, date: dt.toISODate()!, time: dt.toFormat('HH:mm') };
+}
+
 /**
  * Formats an instant in a zone. luxon gives the zone's offset at that instant (asked once per
  * hour: no zone changes its offset twice within an hour); the wall-clock
@@ -57,16 +63,14 @@ function ianaZone(name: string): Zone | null {
 export function zonedInstant(epochMs: number, zone: string): ZonedInstant {
   const z = ianaZone(zone);
   if (!z || !Number.isFinite(epochMs) || Math.abs(epochMs) > 8.64e15) {
-    const dt = DateTime.fromMillis(epochMs, { zone });
-    return { iso: dt.toISO({ suppressMilliseconds: true })!, date: dt.toISODate()!, time: dt.toFormat('HH:mm') };
+    return viaLuxon(epochMs, zone);
   }
   const offset = offsetAt(z, epochMs); // minutes east of UTC
   const wall = new Date(epochMs + offset * 60_000); // only read through its UTC fields: the local wall clock
   const y = wall.getUTCFullYear();
   // Local mean times before standard time had offsets in seconds; years outside 1–9999 print differently.
   if (!Number.isInteger(offset) || y < 1 || y > 9999) {
-    const dt = DateTime.fromMillis(epochMs, { zone });
-    return { iso: dt.toISO({ suppressMilliseconds: true })!, date: dt.toISODate()!, time: dt.toFormat('HH:mm') };
+    return viaLuxon(epochMs, zone);
   }
   const date = `${String(y).padStart(4, '0')}-${pad2(wall.getUTCMonth() + 1)}-${pad2(wall.getUTCDate())}`;
   const time = `${pad2(wall.getUTCHours())}:${pad2(wall.getUTCMinutes())}`;
