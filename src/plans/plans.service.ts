@@ -40,7 +40,10 @@ interface Prepared {
   tailoring: Tailoring;
   sessions: SessionToPlace[];
   earliestStart: string;
-  request: ScheduleRequest;
+  /** The engine's input but for the bookings, which are read when the series is planned ({@link plan}). */
+  request: Omit<ScheduleRequest, 'booked'>;
+  /** The clinic's bookings copy, brought up to date alongside the other reads (for a plan made outside any lock). */
+  ticket: Promise<string | undefined>;
 }
 
 export interface BookResult {
@@ -135,7 +138,6 @@ export class PlansService {
     // an earliest workable start (and loading those bookings) happens only when nothing fits.
     const window = dto.startWithinDays ?? DEFAULT_START_WINDOW;
     const horizonDays = horizonDaysFor(tailored.sessions, window);
-    const booked = await this.bookings(setup, patient.id, earliestStart, horizonDays, undefined, await ticket);
     return {
       setup,
       patientId: patient.id,
@@ -143,9 +145,9 @@ export class PlansService {
       tailoring,
       sessions: tailored.sessions,
       earliestStart,
+      ticket,
       request: {
         ...clinicForEngine(setup),
-        booked,
         patient: {
           id: patient.id,
           unavailable: patient.unavailable,
@@ -175,13 +177,19 @@ export class PlansService {
     );
   }
 
+  /**
+   * Plans the series against the clinic's bookings: read through the caller's transaction when
+   * given one (under the schedule lock), else from the copy brought up to date by `prepare`.
+   */
   private async plan(prepared: Prepared, m?: EntityManager): Promise<PlacedSession[]> {
-    const result = schedule(prepared.request);
+    const ticket = m ? undefined : await prepared.ticket;
+    const booked = await this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, prepared.request.horizonDays, m, ticket);
+    const result = schedule({ ...prepared.request, booked });
     if (result.kind === 'planned') return result.sessions;
     // Nothing in the window: look further ahead for the first start that would work.
     const horizonDays = horizonDaysFor(prepared.sessions, PROBE_DAYS);
-    const booked = await this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, horizonDays, m);
-    const probed = schedule({ ...prepared.request, booked, horizonDays, probeDays: PROBE_DAYS });
+    const further = await this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, horizonDays, m);
+    const probed = schedule({ ...prepared.request, booked: further, horizonDays, probeDays: PROBE_DAYS });
     throw new PlanError(PlanErrorCode.PLAN_INFEASIBLE, `No plan fits: ${result.binding.message}.`, {
       binding: result.binding,
       earliestStart: probed.kind === 'infeasible' ? probed.earliestStart : null,
@@ -410,8 +418,7 @@ export class PlansService {
               }
               await lockClinicSchedule(m, clinicId);
               if (attempt > 1 || !placed) {
-                const booked = await this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, prepared.request.horizonDays, m);
-                placed = await this.plan({ ...prepared, request: { ...prepared.request, booked } }, m);
+                placed = await this.plan(prepared, m);
               }
               const body = await this.write(m, actor, prepared, placed);
               if (idempotencyKey) {
