@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { describeAccess, ROLE_MATRIX } from './common/auth/role-matrix.js';
 import { answerClientErrors } from './common/http/problem-details.filter.js';
+import { addressRateLimit, RateLimits } from './common/http/rate-limit.guard.js';
 import { createValidationPipe } from './common/validation/validation.js';
 
 export const API_PREFIX = 'v1';
@@ -72,6 +73,8 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'health', method: RequestMethod.GET }] });
   app.useGlobalPipes(createValidationPipe());
 
+  // The documentation takes no key: one budget per client address (Nest's guards do not see it).
+  app.use(['/docs', '/openapi.json', '/openapi.yaml'], addressRateLimit(app.get(RateLimits)));
   const document = buildOpenApi(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
   return app;

@@ -154,3 +154,47 @@ describe('behind a proxy (TRUST_PROXY)', () => {
     expect(res.body.url).toMatch(/^https:\/\/chairside\.example\.org\/v1\/calendar\/feeds\/cfd_[A-Za-z0-9_-]+\.ics$/);
   });
 });
+
+describe('key-less routes (feeds, /health, docs) are limited per client address', () => {
+  let t: TestApp;
+  let keys: ClinicKeys;
+  const LIMIT = 3;
+  beforeAll(async () => {
+    t = await startTestApp({ rateLimitPerMinute: LIMIT, trustProxy: 'loopback' });
+    keys = await persistClinicWithKeys(t.app);
+  });
+  afterAll(() => t.close());
+
+  it.each([
+    ['/health', '203.0.113.21'],
+    ['/openapi.json', '203.0.113.22'],
+    ['/docs/', '203.0.113.23'],
+    ['feed', '203.0.113.24'],
+  ])('%s: a made-up Bearer key on each request buys no fresh budget', async (path, ip) => {
+    let url = path;
+    if (path === 'feed') {
+      const feed = await request(t.http).post('/v1/calendar/feeds').set(bearer(keys.frontDesk)).send({ scope: 'clinic' }).expect(201);
+      url = new URL(feed.body.url as string).pathname;
+    }
+    const statuses: number[] = [];
+    for (let i = 0; i < LIMIT + 1; i++) {
+      statuses.push((await request(t.http).get(url).set('X-Forwarded-For', ip).set(bearer(`cs_made-up-${i}`))).status);
+    }
+    expect(statuses.slice(0, LIMIT).every((s) => s === 200)).toBe(true);
+    expect(statuses[LIMIT]).toBe(429);
+    const limited = await request(t.http).get(url).set('X-Forwarded-For', ip);
+    expectProblem(limited, 429, 'RATE_LIMITED');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('failed logins from an address do not close /health and feeds to it', async () => {
+    const ip = '203.0.113.30';
+    const feed = await request(t.http).post('/v1/calendar/feeds').set(bearer(keys.frontDesk)).send({ scope: 'clinic' }).expect(201);
+    const feedPath = new URL(feed.body.url as string).pathname;
+    const logins: number[] = [];
+    for (let i = 0; i < LIMIT + 1; i++) logins.push((await request(t.http).get('/v1/patients').set('X-Forwarded-For', ip).set(bearer(`cs_wrong-${i}`))).status);
+    expect(logins).toEqual([401, 401, 401, 429]);
+    expect((await request(t.http).get('/health').set('X-Forwarded-For', ip)).status).toBe(200);
+    expect((await request(t.http).get(feedPath).set('X-Forwarded-For', ip)).status).toBe(200);
+  });
+});

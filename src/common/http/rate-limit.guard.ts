@@ -1,10 +1,13 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { PUBLIC_KEY } from '../auth/roles.decorator.js';
 import { CommonErrorCode } from '../errors/common.errors.js';
 import { DomainError } from '../errors/domain-error.js';
+import { problemBody, sendProblem } from './problem-details.filter.js';
 
 /** Failed authentications allowed per client address and minute (at most the per-key budget). */
 const FAILED_AUTH_PER_MINUTE = 30;
@@ -47,7 +50,9 @@ export class RateLimits {
 
 /**
  * One request budget per API key per minute, across every route (`RATE_LIMIT_PER_MINUTE`; 0 turns
- * it off). Requests without a key (feeds, health) are counted per client address. The budget
+ * it off). Key-less routes (`@Public`: feeds, health) are counted per client address whatever
+ * the Authorization header says (a made-up key must not buy a fresh budget), and the failed-key
+ * lockout does not apply to them (they take no key, so failed logins must not close them). The budget
  * lives in this instance's memory (rate-limiter-flexible): with several instances behind a load
  * balancer each keeps its own count.
  *
@@ -58,7 +63,10 @@ export class RateLimits {
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
-  constructor(private readonly limits: RateLimits) {}
+  constructor(
+    private readonly limits: RateLimits,
+    private readonly reflector: Reflector,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const { perKey, failures } = this.limits;
@@ -66,13 +74,20 @@ export class RateLimitGuard implements CanActivate {
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, [context.getHandler(), context.getClass()])) {
+      return this.consume(res, `ip:${req.ip ?? 'unknown'}`);
+    }
     // An address that keeps presenting unknown keys waits, before any key is looked up; keys that
     // authenticated lately still pass (a shared address need not lock out its honest clients).
     const tracker = trackerOf(req);
     const failed = await failures.get(`ip:${req.ip ?? 'unknown'}`);
     if (failed && failed.consumedPoints >= failures.points && !this.limits.knownGood(tracker)) return this.refuse(res, failed, failures.points);
+    return this.consume(res, tracker);
+  }
+
+  private async consume(res: Response, tracker: string): Promise<boolean> {
     try {
-      this.headers(res, await perKey.consume(tracker));
+      this.headers(res, await this.limits.perKey!.consume(tracker));
       return true;
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
@@ -91,6 +106,33 @@ export class RateLimitGuard implements CanActivate {
     res.setHeader('RateLimit-Remaining', String(Math.max(0, limit - state.consumedPoints)));
     res.setHeader('RateLimit-Reset', String(Math.ceil(state.msBeforeNext / 1000)));
   }
+}
+
+/**
+ * The per-address budget as an Express middleware, for key-less routes served outside Nest's
+ * guards (the OpenAPI document and /docs, which SwaggerModule mounts on Express directly).
+ */
+export function addressRateLimit(limits: RateLimits): (req: Request, res: Response, next: (err?: unknown) => void) => void {
+  return (req, res, next) => {
+    const perKey = limits.perKey;
+    if (!perKey) return next();
+    perKey.consume(`ip:${req.ip ?? 'unknown'}`).then(
+      (state) => {
+        res.setHeader('RateLimit-Limit', String(limits.limit));
+        res.setHeader('RateLimit-Remaining', String(Math.max(0, limits.limit - state.consumedPoints)));
+        res.setHeader('RateLimit-Reset', String(Math.ceil(state.msBeforeNext / 1000)));
+        next();
+      },
+      (rejection: unknown) => {
+        if (!(rejection instanceof RateLimiterRes)) return next(rejection);
+        res.setHeader('RateLimit-Limit', String(limits.limit));
+        res.setHeader('RateLimit-Remaining', '0');
+        res.setHeader('RateLimit-Reset', String(Math.ceil(rejection.msBeforeNext / 1000)));
+        res.setHeader('Retry-After', String(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000))));
+        sendProblem(res, problemBody(new DomainError(CommonErrorCode.RATE_LIMITED, 'Too many requests; retry after the number of seconds in Retry-After.'), req));
+      },
+    );
+  };
 }
 
 /** The key's hash (never the key itself), or the client address when there is no key. */
