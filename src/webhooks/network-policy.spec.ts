@@ -23,6 +23,11 @@ describe('isPrivateAddress', () => {
     ['::a00:1', true], // IPv4-compatible 10.0.0.1
     ['::ffff:127.0.0.1', true], // IPv4-mapped loopback
     ['::ffff:10.1.2.3', true],
+    ['::ffff:0:127.0.0.1', true], // IPv4-translated loopback (RFC 2765)
+    ['::ffff:0:a00:1', true], // IPv4-translated 10.0.0.1
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', true], // Teredo
+    ['2001::1', true],
+    ['2001:db9::1', false], // just past Teredo's /32
     ['8.8.8.8', false],
     ['172.32.0.1', false],
     ['192.169.0.1', false],
@@ -47,6 +52,8 @@ describe('privateHostReason (creation-time check of the URL text)', () => {
     'http://[::1]:3000/',
     'http://[fd00::5]/',
     'http://[::ffff:127.0.0.1]/',
+    'http://[::ffff:0:127.0.0.1]/',
+    'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/',
     'http://169.254.169.254/latest/meta-data',
     'http://localhost/',
     'http://LOCALHOST.:8080/',

@@ -4,7 +4,8 @@ import { BlockList, isIP } from 'node:net';
  * Where webhooks may not go unless the operator allows private networks (SSRF): loopback,
  * private, link-local, unique-local, carrier-grade NAT, "this network", multicast and reserved
  * ranges. IPv4-mapped IPv6 addresses (::ffff:10.0.0.1) are judged by the IPv4 rules (BlockList
- * does this itself).
+ * does this itself); the other IPv6 forms that carry an IPv4 address (IPv4-compatible,
+ * IPv4-translated, NAT64, 6to4, Teredo) are refused whole.
  */
 const BLOCKED: [string, number, 'ipv4' | 'ipv6'][] = [
   ['0.0.0.0', 8, 'ipv4'], // "this network"
@@ -24,6 +25,8 @@ const BLOCKED: [string, number, 'ipv4' | 'ipv6'][] = [
   ['64:ff9b::', 96, 'ipv6'], // well-known NAT64: embeds any IPv4 address, private ones included
   ['2002::', 16, 'ipv6'], // 6to4: embeds an IPv4 address
   ['::', 96, 'ipv6'], // IPv4-compatible (deprecated)
+  ['::ffff:0:0:0', 96, 'ipv6'], // IPv4-translated (SIIT, RFC 2765): ::ffff:0:127.0.0.1 embeds any IPv4 address
+  ['2001::', 32, 'ipv6'], // Teredo: tunnels to an (obfuscated) IPv4 address
   ['fc00::', 7, 'ipv6'], // unique-local
   ['fe80::', 10, 'ipv6'], // link-local
   ['fec0::', 10, 'ipv6'], // site-local (deprecated)

@@ -600,7 +600,7 @@ describe('webhooks (/v1/webhooks) and outbox delivery', () => {
       const C = await setupClinic(t.app, t.http, 'Hook chairless', { chairs: 1 });
       const eC = await createEndpoint(C, { url: rx.url, eventTypes: [...WEBHOOK_EVENT_TYPES] });
       await api().patch(`/v1/clinics/${C.keys.clinicId}/chairs/${C.chairs[0].id}`).set(bearer(C.keys.admin)).send({ active: false }).expect(200);
-      const patient = await api().post('/v1/patients').set(bearer(C.keys.frontDesk)).send({ fullName: 'Pat Example', dateOfBirth: '1985-03-14', weightKg: 70 });
+      const patient = await api().post('/v1/patients').set(bearer(C.keys.clinician)).send({ fullName: 'Pat Example', dateOfBirth: '1985-03-14', weightKg: 70 });
       expect(patient.status).toBe(201);
       expectProblem(await api().post('/v1/plans').set(bearer(C.keys.frontDesk)).send({ protocolId: C.protocolId, patientId: patient.body.id }), 422, 'PLAN_INFEASIBLE');
 
@@ -674,7 +674,7 @@ describe('webhooks (/v1/webhooks) and outbox delivery', () => {
     it('SSRF: without private networks, private URLs are refused at creation and private addresses are never contacted', async () => {
       const strict = await startTestApp({ databaseUrl: t.databaseUrl, webhooks: { pollMs: 0, allowPrivateNetworks: false, timeoutMs: 300, retryDelaysSeconds: RETRIES } });
       try {
-        for (const url of ['http://127.0.0.1/', 'http://10.0.0.1/', 'http://localhost:8080/x', 'http://[::1]/', 'http://169.254.169.254/latest', 'http://192.168.1.1/', 'http://2130706433/']) {
+        for (const url of ['http://127.0.0.1/', 'http://10.0.0.1/', 'http://localhost:8080/x', 'http://[::1]/', 'http://169.254.169.254/latest', 'http://192.168.1.1/', 'http://2130706433/', 'http://[::ffff:0:127.0.0.1]/', 'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/']) {
           const res = await request(strict.http).post('/v1/webhooks').set(bearer(A.keys.admin)).send({ url, eventTypes: ['plan.booked'] });
           expectProblem(res, 400, 'VALIDATION_FAILED', 'url');
         }
