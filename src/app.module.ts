@@ -10,6 +10,7 @@ import { Clock, SystemClock } from './common/clock/clock.js';
 import { ProblemDetailsFilter } from './common/http/problem-details.filter.js';
 import { JsonBodyMiddleware } from './common/http/json-body.middleware.js';
 import { loggerParams } from './common/http/logging.js';
+import { NoStoreMiddleware } from './common/http/no-store.middleware.js';
 import { RateLimitGuard, RateLimits } from './common/http/rate-limit.guard.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { dataSourceOptions } from './database/data-source-options.js';
@@ -53,7 +54,7 @@ export class CoreModule {
 @Module({})
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonBodyMiddleware).forRoutes('*');
+    consumer.apply(NoStoreMiddleware, JsonBodyMiddleware).forRoutes('*');
   }
 
   static forRoot(options: AppModuleOptions): DynamicModule {

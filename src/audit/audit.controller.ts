@@ -22,6 +22,7 @@ interface AuditRow {
   entity_id: string | null;
   patient_id: string | null;
   request_id: string | null;
+  client_request_id: string | null;
   route: string | null;
   changes: Record<string, unknown> | null;
 }
@@ -37,6 +38,7 @@ const toDto = (r: AuditRow): AuditEventDto => ({
   entityId: r.entity_id,
   patientId: r.patient_id,
   requestId: r.request_id,
+  clientRequestId: r.client_request_id,
   route: r.route,
   changes: r.changes,
 });
@@ -85,7 +87,7 @@ export class AuditController {
     }
     params.push(limit + 1);
     const rows: AuditRow[] = await this.dataSource.query(
-      `SELECT id::text, occurred_at, clinic_id, actor_key_id, actor_role, action, entity_type, entity_id, patient_id, request_id, route, changes
+      `SELECT id::text, occurred_at, clinic_id, actor_key_id, actor_role, action, entity_type, entity_id, patient_id, request_id, client_request_id, route, changes
          FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY occurred_at DESC, id DESC LIMIT $${params.length}`,
       params,

@@ -19,6 +19,8 @@ export interface AuditActor {
   keyId: string | null;
   role: string;
   requestId?: string;
+  /** The caller's own `X-Request-Id`, stored beside ours. */
+  clientRequestId?: string;
   /** Method and route pattern, e.g. `PATCH /v1/patients/:patientId`. */
   route?: string;
 }
@@ -69,8 +71,8 @@ export class AuditService {
     const $ = (i: number) => `$${first + i - 1}`;
     const col = <T>(f: (e: AuditEntry) => T): T[] => entries.map(f);
     return {
-      sql: (after) => `INSERT INTO audit_events (clinic_id, occurred_at, actor_key_id, actor_role, action, entity_type, entity_id, patient_id, request_id, route, changes)
-       SELECT e.clinic_id, ${$(1)}::timestamptz, ${$(2)}::uuid, ${$(3)}::text, e.action, e.entity_type, e.entity_id, e.patient_id, ${$(4)}::text, ${$(5)}::text, e.changes
+      sql: (after) => `INSERT INTO audit_events (clinic_id, occurred_at, actor_key_id, actor_role, action, entity_type, entity_id, patient_id, request_id, route, changes, client_request_id)
+       SELECT e.clinic_id, ${$(1)}::timestamptz, ${$(2)}::uuid, ${$(3)}::text, e.action, e.entity_type, e.entity_id, e.patient_id, ${$(4)}::text, ${$(5)}::text, e.changes, ${$(12)}::text
          FROM ${after ? `${after}, ` : ''}unnest(${$(6)}::uuid[], ${$(7)}::text[], ${$(8)}::text[], ${$(9)}::uuid[], ${$(10)}::uuid[], ${$(11)}::jsonb[])
                 AS e(clinic_id, action, entity_type, entity_id, patient_id, changes)`,
       params: [
@@ -85,6 +87,7 @@ export class AuditService {
         col((e) => e.entityId ?? null),
         col((e) => e.patientId ?? null),
         col((e) => (e.before === undefined && e.after === undefined ? null : JSON.stringify({ before: e.before ?? null, after: e.after ?? null }))),
+        actor?.clientRequestId ?? null,
       ],
     };
   }

@@ -89,6 +89,6 @@ export class CalendarController {
   @ApiResponse({ status: 304, description: 'Not modified (If-None-Match matched)' })
   @ApiNotFoundResponse({ description: 'Unknown or revoked token (FEED_NOT_FOUND)', type: ProblemDto })
   async feed(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    sendFeed(req, res, await this.service.render(token, { requestId: req.id === undefined ? undefined : String(req.id), route: routeOf(req) }));
+    sendFeed(req, res, await this.service.render(token, { requestId: req.id === undefined ? undefined : String(req.id), clientRequestId: req.clientRequestId, route: routeOf(req) }));
   }
 }

@@ -130,7 +130,7 @@ export class CalendarService {
    * Renders the feed a token opens, from one snapshot of the database. A patient feed's read is
    * audited (the token is the actor: no key id, role `feed_token`).
    */
-  async render(token: string, request: { requestId?: string; route?: string } = {}): Promise<FeedResponse> {
+  async render(token: string, request: { requestId?: string; clientRequestId?: string; route?: string } = {}): Promise<FeedResponse> {
     if (!TOKEN_RE.test(token)) throw feedNotFound();
     return this.dataSource.transaction('REPEATABLE READ', async (m) => {
       const feed = await this.repo.findActiveByTokenHash(m, hashFeedToken(token));

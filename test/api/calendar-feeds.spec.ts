@@ -361,7 +361,8 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
         actor_role: 'feed_token',
         entity_type: 'calendar_feed',
         patient_id: patientP,
-        request_id: 'feed-read-1',
+        request_id: res.headers['x-request-id'],
+        client_request_id: 'feed-read-1',
         route: 'GET /v1/calendar/feeds/:token.ics',
       });
       // Every read counts, a 304 too; other feeds' reads are not patient reads.

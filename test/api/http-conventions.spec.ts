@@ -75,11 +75,12 @@ describe('HTTP conventions', () => {
     }
   });
 
-  it('lets a caller pass its own request id and echoes it', async () => {
+  it("answers with its own request id, whatever id the caller sends (the caller's is kept beside it)", async () => {
     const res = await request(t.http).get('/health').set('x-request-id', 'trace-123').expect(200);
-    expect(res.headers['x-request-id']).toBe('trace-123');
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     const generated = await request(t.http).get('/health').set('x-request-id', 'bad id with spaces').expect(200);
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(generated.headers['x-request-id']).not.toBe(res.headers['x-request-id']);
   });
 
   describe('malformed input is a 4xx problem+json, never a 500', () => {
@@ -112,13 +113,14 @@ describe('HTTP conventions', () => {
       }
     });
 
-    it('ignores __proto__ in a body without polluting prototypes', async () => {
+    it('refuses __proto__ in a body as an unknown field, without polluting prototypes', async () => {
       const res = await request(t.http)
         .post('/v1/patients')
         .set(bearer(keys.frontDesk))
         .set(json)
         .send('{"fullName":"Proto Test","dateOfBirth":"1990-01-01","__proto__":{"polluted":1}}')
-        .expect(201);
+        .expect(400);
+      expect(res.body.errors).toEqual([{ field: '__proto__', message: 'is not a known field' }]);
       expect(res.body.polluted).toBeUndefined();
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });

@@ -37,8 +37,9 @@ describe('request logs', () => {
     await new Promise((r) => setTimeout(r, 50)); // pino writes asynchronously
     const requests = lines.map((l) => JSON.parse(l)).filter((l) => l.req);
     expect(requests.length).toBeGreaterThanOrEqual(5);
-    const first = requests.find((l) => l.req.id === 'log-test-1');
-    expect(first).toMatchObject({ req: { method: 'POST', url: '/v1/patients' }, res: { statusCode: 201 } });
+    // Our own id names the line; the caller's stands beside it.
+    const first = requests.find((l) => l.req.clientRequestId === 'log-test-1');
+    expect(first).toMatchObject({ req: { id: created.headers['x-request-id'], method: 'POST', url: '/v1/patients' }, res: { statusCode: 201 } });
     expect(requests.some((l) => l.req.url === '/v1/patients' && l.req.method === 'GET')).toBe(true);
 
     const all = lines.join('\n');

@@ -99,7 +99,7 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
     return row;
   };
   const auditOf = (requestId: string): Promise<Json[]> =>
-    t.dataSource.query('SELECT clinic_id, action, entity_type, entity_id, patient_id, actor_role, actor_key_id FROM audit_events WHERE request_id = $1 ORDER BY occurred_at, id', [
+    t.dataSource.query('SELECT clinic_id, action, entity_type, entity_id, patient_id, actor_role, actor_key_id FROM audit_events WHERE client_request_id = $1 ORDER BY occurred_at, id', [
       requestId,
     ]);
   const at = (iso: string) => t.clock.set(DateTime.fromISO(iso, { zone: 'utc' }));
@@ -566,7 +566,7 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
       const createId = `obs-create-${randomUUID()}`;
       const res = await record(A.keys.clinician, s.id, { craving: 2 }, createId);
       expect(res.status).toBe(201);
-      expect(res.headers['x-request-id']).toBe(createId);
+      expect(res.headers['x-request-id']).not.toBe(createId); // ours; the caller's is stored beside it
       expect(await auditOf(createId)).toEqual([
         {
           clinic_id: A.keys.clinicId,

@@ -879,12 +879,12 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
     it('every listed item leaves one session.list audit event; GET one leaves session.read', async () => {
       const requestId = `sheet-${randomUUID()}`;
       const res = await sheet(D.keys.frontDesk, { from: '2026-11-30', to: '2026-12-02', limit: 5 }, requestId).expect(200);
-      expect(res.headers['x-request-id']).toBe(requestId);
+      expect(res.headers['x-request-id']).not.toBe(requestId); // ours; the caller's is stored beside it
       const items: Json[] = res.body.items;
       expect(items.length).toBeGreaterThan(0);
       const frontDeskKey = await keyId(D.keys, 'front_desk');
       const rows: Json[] = await t.dataSource.query(
-        'SELECT clinic_id, action, entity_type, entity_id, patient_id, actor_role, actor_key_id FROM audit_events WHERE request_id = $1 ORDER BY entity_id',
+        'SELECT clinic_id, action, entity_type, entity_id, patient_id, actor_role, actor_key_id FROM audit_events WHERE client_request_id = $1 ORDER BY entity_id',
         [requestId],
       );
       expect(rows).toHaveLength(items.length);
@@ -904,7 +904,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
 
       const readId = `read-${randomUUID()}`;
       const one = await getSession(D.keys.clinician, items[0].id).set('x-request-id', readId).expect(200);
-      const readRows: Json[] = await t.dataSource.query('SELECT clinic_id, action, entity_type, entity_id, patient_id, actor_role FROM audit_events WHERE request_id = $1', [
+      const readRows: Json[] = await t.dataSource.query('SELECT clinic_id, action, entity_type, entity_id, patient_id, actor_role FROM audit_events WHERE client_request_id = $1', [
         readId,
       ]);
       expect(readRows).toEqual([
@@ -915,7 +915,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       const changeId = `change-${randomUUID()}`;
       const target = items.find((s) => s.status === 'scheduled')!;
       await api().post(`/v1/sessions/${target.id}/no-show`).set(bearer(D.keys.frontDesk)).set('x-request-id', changeId).send({}).expect(200);
-      const changeRows: Json[] = await t.dataSource.query('SELECT action, entity_id FROM audit_events WHERE request_id = $1', [changeId]);
+      const changeRows: Json[] = await t.dataSource.query('SELECT action, entity_id FROM audit_events WHERE client_request_id = $1', [changeId]);
       expect(changeRows).toEqual([{ action: 'session.no_show', entity_id: target.id }]);
     });
 

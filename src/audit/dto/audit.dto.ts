@@ -30,7 +30,8 @@ export class AuditEventDto {
   @ApiProperty({ example: 'patient' }) entityType: string;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) entityId: string | null;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) patientId: string | null;
-  @ApiProperty({ nullable: true, type: String }) requestId: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Our id of the request (X-Request-Id of the answer, and in the logs)' }) requestId: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "The caller's own X-Request-Id, when it sent a well-formed one" }) clientRequestId: string | null;
   @ApiProperty({ nullable: true, type: String, example: 'PATCH /v1/patients/:patientId' }) route: string | null;
   @ApiProperty({ nullable: true, type: Object, description: 'For writes where it means something: `{before, after}`' })
   changes: Record<string, unknown> | null;

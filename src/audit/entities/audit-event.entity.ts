@@ -12,6 +12,7 @@ export class AuditEventEntity {
   @Column('uuid', { name: 'entity_id', nullable: true }) entityId: string | null;
   @Column('uuid', { name: 'patient_id', nullable: true }) patientId: string | null;
   @Column('text', { name: 'request_id', nullable: true }) requestId: string | null;
+  @Column('text', { name: 'client_request_id', nullable: true }) clientRequestId: string | null;
   @Column('text', { nullable: true }) route: string | null;
   @Column('jsonb', { nullable: true }) changes: Record<string, unknown> | null;
 }

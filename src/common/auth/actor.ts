@@ -13,6 +13,8 @@ export interface Actor {
   /** Every clinic the key may act in, its own first; null for an operator key (all of them). */
   clinicIds?: string[] | null;
   requestId?: string;
+  /** The caller's own `X-Request-Id` (well-formed ones only), kept beside ours. */
+  clientRequestId?: string;
   /** Method and route pattern of the request (for the audit trail), e.g. `POST /v1/plans`. */
   route?: string;
 }

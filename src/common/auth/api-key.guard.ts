@@ -41,6 +41,7 @@ export class ApiKeyGuard implements CanActivate {
     }
     this.limits.authenticated(req);
     actor.requestId = req.id === undefined ? undefined : String(req.id);
+    actor.clientRequestId = req.clientRequestId;
     actor.route = routeOf(req);
     req.actor = actor;
 

@@ -16,21 +16,37 @@ export function loggableUrl(url: string | undefined): string {
   return path.replace(/(\/calendar\/feeds\/)[^/]+?(\.ics)?(?=\/|$)/g, '$1[redacted]$2').replace(/cfd_[A-Za-z0-9_-]+/g, '[redacted]');
 }
 
-const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,100}$/;
+/** What a client's `X-Request-Id` may be to be kept (beside ours, never instead of it). */
+const CLIENT_REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,100}$/;
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    /** The caller's own `X-Request-Id`, when well-formed: logged and audited beside our request id. */
+    clientRequestId?: string;
+  }
+}
+
+/** The caller's `X-Request-Id` if it is one we keep (letters, digits, `._:-`, at most 100), else undefined. */
+export function clientRequestIdOf(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' && CLIENT_REQUEST_ID_RE.test(header) ? header : undefined;
+}
 
 /** Structured JSON request logs with request ids; no headers but a few harmless ones, no bodies. */
 export function loggerParams(level: LogLevel, destination?: NodeJS.WritableStream): Params {
   const options: Options = {
     level,
+    // Always our own id (unique, so it names one request in the logs and the audit trail); a
+    // client's id cannot replace it, only stand beside it.
     genReqId: (req: IncomingMessage, res: ServerResponse) => {
-      const given = req.headers['x-request-id'];
-      const id = typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+      req.clientRequestId = clientRequestIdOf(req.headers['x-request-id']);
+      const id = randomUUID();
       res.setHeader('x-request-id', id);
       return id;
     },
     serializers: {
-      req: (req: { id?: unknown; method?: string; url?: string; headers?: Record<string, unknown> }) => ({
+      req: (req: { id?: unknown; method?: string; url?: string; headers?: Record<string, string | string[] | undefined> }) => ({
         id: req.id,
+        clientRequestId: clientRequestIdOf(req.headers?.['x-request-id']),
         method: req.method,
         url: loggableUrl(req.url),
         userAgent: req.headers?.['user-agent'],

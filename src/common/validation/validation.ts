@@ -1,4 +1,4 @@
-import { ParseUUIDPipe, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ParseUUIDPipe, ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import { Param } from '@nestjs/common';
 import { ValidationFailedError } from '../errors/common.errors.js';
 import type { FieldError } from '../errors/domain-error.js';
@@ -21,9 +21,44 @@ export function flattenValidationErrors(errors: ValidationError[], prefix = ''):
 /** At most this many field errors in one answer: a hostile body must not make a huge one. */
 export const MAX_REPORTED_ERRORS = 100;
 
+/** Keys that class-transformer drops or treats as the object's own machinery, so that whitelisting never sees them. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Where a parsed body or query holds a `__proto__`, `constructor` or `prototype` key (JSON.parse
+ * and the query parser make them own properties), as field paths. Iterative; bodies are at most
+ * 32 levels deep (JsonBodyMiddleware).
+ */
+export function forbiddenKeyPaths(value: unknown): string[] {
+  const out: string[] = [];
+  const stack: [unknown, string][] = [[value, '']];
+  while (stack.length > 0 && out.length < MAX_REPORTED_ERRORS) {
+    const [v, prefix] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    for (const key of Object.keys(v)) {
+      const field = prefix ? `${prefix}.${key}` : key;
+      if (FORBIDDEN_KEYS.has(key)) out.push(field);
+      else stack.push([(v as Record<string, unknown>)[key], field]);
+    }
+  }
+  return out.sort();
+}
+
+/** The DTO pipe, refusing prototype-polluting keys as the unknown fields they are (class-transformer would drop them silently). */
+class DtoValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const dto = metadata.metatype;
+    if ((metadata.type === 'body' || metadata.type === 'query') && dto && this.toValidate(metadata)) {
+      const fields = forbiddenKeyPaths(value);
+      if (fields.length > 0) throw new ValidationFailedError(fields.map((field) => ({ field, message: 'is not a known field' })));
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /** The global pipe: strips nothing silently — unknown fields are refused — and reports every field. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new DtoValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
