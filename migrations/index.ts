@@ -7,6 +7,7 @@ import { CalendarSync1764460800000 } from './1764460800000-CalendarSync.js';
 import { AuditDetail1764547200000 } from './1764547200000-AuditDetail.js';
 import { WebhookSecretRotation1764633600000 } from './1764633600000-WebhookSecretRotation.js';
 import { MultiClinicAdminKeys1764720000000 } from './1764720000000-MultiClinicAdminKeys.js';
+import { ConfirmedWeight1764979200000 } from './1764979200000-ConfirmedWeight.js';
 import { ClientRequestId1764979200001 } from './1764979200001-ClientRequestId.js';
 
 /** Every migration, oldest first. `npm run migration:generate` adds new files; list them here. */
@@ -20,5 +21,6 @@ export const MIGRATIONS = [
   AuditDetail1764547200000,
   WebhookSecretRotation1764633600000,
   MultiClinicAdminKeys1764720000000,
+  ConfirmedWeight1764979200000,
   ClientRequestId1764979200001,
 ];

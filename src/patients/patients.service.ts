@@ -21,6 +21,11 @@ const toDto = (p: PatientEntity): PatientDto => ({
   email: p.email,
   phone: p.phone,
   weightKg: p.weightKg,
+  weightConfirmedAt: p.weightConfirmedAt?.toISOString() ?? null,
+  weightConfirmedBy: p.weightConfirmedBy,
+  pendingWeightKg: p.pendingWeightKg,
+  pendingWeightAt: p.pendingWeightAt?.toISOString() ?? null,
+  pendingWeightBy: p.pendingWeightBy,
   notes: p.notes,
   unavailable: presentIntervals(p.unavailable),
   unavailableDates: p.unavailableDates,
@@ -31,6 +36,30 @@ const toDto = (p: PatientEntity): PatientDto => ({
 });
 
 const notFound = () => new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
+
+type WeightFields = Pick<PatientEntity, 'weightKg' | 'weightConfirmedAt' | 'weightConfirmedBy' | 'pendingWeightKg' | 'pendingWeightAt' | 'pendingWeightBy'>;
+
+/**
+ * A weight entered by `actor` (null: cleared), applied to the patient's weight fields. Doses are
+ * clinical, so only a clinician or admin sets the weight they are computed from (the confirmed
+ * `weightKg`, which also settles any pending value); the front desk's weight is recorded as
+ * pending, and its null withdraws the pending value (never the confirmed weight).
+ */
+export function enterWeight(current: WeightFields, actor: Actor, weightKg: number | null, now: Date): WeightFields {
+  const noPending = { pendingWeightKg: null, pendingWeightAt: null, pendingWeightBy: null };
+  if (actor.role === 'front_desk') {
+    const confirmed = { weightKg: current.weightKg, weightConfirmedAt: current.weightConfirmedAt, weightConfirmedBy: current.weightConfirmedBy };
+    // The confirmed weight again (or null): nothing is left to confirm.
+    if (weightKg === null || weightKg === current.weightKg) return { ...confirmed, ...noPending };
+    if (weightKg === current.pendingWeightKg) return { ...current };
+    return { ...confirmed, pendingWeightKg: weightKg, pendingWeightAt: now, pendingWeightBy: actor.keyId };
+  }
+  return weightKg === null
+    ? { weightKg: null, weightConfirmedAt: null, weightConfirmedBy: null, ...noPending }
+    : { weightKg, weightConfirmedAt: now, weightConfirmedBy: actor.keyId, ...noPending };
+}
+
+const NO_WEIGHT: WeightFields = { weightKg: null, weightConfirmedAt: null, weightConfirmedBy: null, pendingWeightKg: null, pendingWeightAt: null, pendingWeightBy: null };
 
 /** Patients; every read and write of their data is audited in the same transaction. */
 @Injectable()
@@ -62,7 +91,7 @@ export class PatientsService {
         dateOfBirth: dto.dateOfBirth,
         email: dto.email ?? null,
         phone: dto.phone ?? null,
-        weightKg: dto.weightKg ?? null,
+        ...(dto.weightKg === undefined || dto.weightKg === null ? NO_WEIGHT : enterWeight(NO_WEIGHT, actor, dto.weightKg, this.clock.now().toJSDate())),
         notes: dto.notes ?? null,
         unavailable: dto.unavailable ?? [],
         unavailableDates: dto.unavailableDates ?? [],
@@ -109,8 +138,13 @@ export class PatientsService {
       const p = await this.repo.lock(m, id, actor.clinicId);
       if (!p) throw notFound();
       await this.checkDateOfBirth(m, p.clinicId, dto.dateOfBirth);
-      const changes = changedFields(toDto(p), dto);
-      Object.assign(p, dto, { version: p.version + 1 });
+      const before = toDto(p);
+      const { weightKg, ...rest } = dto;
+      Object.assign(p, rest, { version: p.version + 1 });
+      if (weightKg !== undefined) Object.assign(p, enterWeight(p, actor, weightKg, this.clock.now().toJSDate()));
+      // The audit says what the weight entry did: a confirmed weight, or a pending one.
+      const after = toDto(p);
+      const changes = changedFields(before, weightKg === undefined ? rest : { ...rest, weightKg: after.weightKg, pendingWeightKg: after.pendingWeightKg });
       const saved = await this.repo.save(m, p);
       await this.audit.record(m, actor, { clinicId: p.clinicId, action: 'patient.update', entityType: 'patient', entityId: id, patientId: id, ...changes });
       return toDto(saved);

@@ -75,6 +75,7 @@ export class PlansRepository {
   async findPatient(id: string, clinicId: string | null, m: EntityManager = this.dataSource.manager): Promise<PatientEntity | null> {
     const rows: Record<string, unknown>[] = await m.query(
       `SELECT clinic_id, id, full_name, date_of_birth::text AS date_of_birth, email, phone, weight_kg::float8 AS weight_kg, notes,
+              weight_confirmed_at, weight_confirmed_by, pending_weight_kg::float8 AS pending_weight_kg, pending_weight_at, pending_weight_by,
               unavailable, unavailable_dates, preferred_times, version, created_at, updated_at
          FROM patients WHERE ${clinicId === null ? 'id = $1' : 'clinic_id = $2 AND id = $1'}`,
       clinicId === null ? [id] : [id, clinicId],
@@ -89,6 +90,11 @@ export class PlansRepository {
       email: r.email as string | null,
       phone: r.phone as string | null,
       weightKg: r.weight_kg as number | null,
+      weightConfirmedAt: r.weight_confirmed_at as Date | null,
+      weightConfirmedBy: r.weight_confirmed_by as string | null,
+      pendingWeightKg: r.pending_weight_kg as number | null,
+      pendingWeightAt: r.pending_weight_at as Date | null,
+      pendingWeightBy: r.pending_weight_by as string | null,
       notes: r.notes as string | null,
       unavailable: r.unavailable as PatientEntity['unavailable'],
       unavailableDates: r.unavailable_dates as string[],

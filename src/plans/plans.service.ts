@@ -120,6 +120,15 @@ export class PlansService {
     const earliestStart = dto.earliestStart ?? today;
     if (earliestStart < today) throw new ValidationFailedError([{ field: 'earliestStart', message: `earliestStart must not be before today (${today} in the clinic)` }]);
 
+    // mg/kg doses use the clinician-confirmed weight (or one a clinician gives in the tailoring),
+    // never one the front desk entered: while such a weight waits, the plan waits too.
+    if (dto.tailoring?.weightKg === undefined && patient.pendingWeightKg !== null && version.steps.some((s) => s.dose?.unit === 'mg/kg')) {
+      throw new PatientError(
+        PatientErrorCode.WEIGHT_UNCONFIRMED,
+        "The patient's weight was changed by the front desk and no clinician has confirmed it yet; this protocol's mg/kg doses need a confirmed weight. " +
+          'A clinician or admin confirms it with PATCH /v1/patients/{id} {"weightKg": …}.',
+      );
+    }
     const tailoring: Tailoring = {
       weightKg: dto.tailoring?.weightKg ?? patient.weightKg,
       steps: Object.fromEntries(

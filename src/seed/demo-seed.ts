@@ -73,7 +73,8 @@ async function insertDemo(
     DEMO_CLOSURES.map((c) => ({ clinicId, startDate: c.date, endDate: c.date, startTime: null, endTime: null, reason: c.reason })),
   );
   await m.getRepository(PatientEntity).insert(
-    DEMO_PATIENTS.map((p) => ({ ...p, clinicId, email: null, notes: null, unavailable: [], unavailableDates: [], version: 1 })),
+    // Seeded weights count as confirmed.
+    DEMO_PATIENTS.map((p) => ({ ...p, weightConfirmedAt: now, clinicId, email: null, notes: null, unavailable: [], unavailableDates: [], version: 1 })),
   );
   const protocol = await protocols.insert(m, { clinicId, ...KETAMINE_PROTOCOL, draftSteps: KETAMINE_PROTOCOL.steps, draftUpdatedAt: now });
   await protocols.publish(m, protocol, now, null);

@@ -50,7 +50,8 @@ describe('audit trail (GET /v1/audit)', () => {
       entityId: patientA,
       patientId: patientA,
       route: 'PATCH /v1/patients/:patientId',
-      changes: { before: { fullName: 'Ada Audit', weightKg: 72.4 }, after: { fullName: 'Ada Audited', weightKg: 70 } },
+      // The front desk's weight waits for a clinician: recorded as pending, not as the weight.
+      changes: { before: { fullName: 'Ada Audit', pendingWeightKg: 72.4 }, after: { fullName: 'Ada Audited', pendingWeightKg: 70 } },
     });
     expect(read).toMatchObject({ actorRole: 'clinician', route: 'GET /v1/patients/:patientId', changes: null });
     expect(create).toMatchObject({ actorRole: 'front_desk', route: 'POST /v1/patients' });

@@ -76,7 +76,7 @@ describe('log privacy over a full API walk-through', () => {
     const jordan = patients.find((p) => p.fullName === DEMO_PATIENTS[0].fullName)!;
     await api().get(`/v1/patients/${jordan.id}`).set(cl).expect(200);
     await api().patch(`/v1/patients/${jordan.id}`).set(fd).send({ notes: `${DEMO_PATIENTS[0].fullName} prefers the window chair` }).expect(200);
-    const newcomer = await api().post('/v1/patients').set(fd).send({ fullName: 'Quinn Logsworth', dateOfBirth: '1969-06-18', phone: '+1 954 555 0999', weightKg: 70 }).expect(201);
+    const newcomer = await api().post('/v1/patients').set(cl).send({ fullName: 'Quinn Logsworth', dateOfBirth: '1969-06-18', phone: '+1 954 555 0999', weightKg: 70 }).expect(201);
     const planRes = await api().post('/v1/plans').set(fd).set('Idempotency-Key', 'walk-1').send({ patientId: newcomer.body.id, protocolId: keys.CHAIRSIDE_PROTOCOL_ID }).expect(201);
     const plan = planRes.body as Json;
     await api().post('/v1/plans/preview').set(fd).send({ patientId: jordan.id, protocolId: keys.CHAIRSIDE_PROTOCOL_ID }).expect(200);

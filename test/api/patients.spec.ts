@@ -101,6 +101,11 @@ describe('patients API (/v1/patients)', () => {
         email: null,
         phone: null,
         weightKg: null,
+        weightConfirmedAt: null,
+        weightConfirmedBy: null,
+        pendingWeightKg: null,
+        pendingWeightAt: null,
+        pendingWeightBy: null,
         notes: null,
         unavailable: [],
         unavailableDates: [],
@@ -288,10 +293,11 @@ describe('patients API (/v1/patients)', () => {
     });
 
     it('clears optional fields sent as null', async () => {
-      const p = await create(a.frontDesk, makePatient({ fullName: 'Clear Me', email: 'clear@example.org', phone: '555-0101', notes: 'note', weightKg: 70 }));
+      const p = await create(a.clinician, makePatient({ fullName: 'Clear Me', email: 'clear@example.org', phone: '555-0101', notes: 'note', weightKg: 70 }));
       const res = await request(t.http).patch(`/v1/patients/${p.id}`).set(bearer(a.frontDesk)).send({ email: null }).expect(200);
       expect(res.body).toMatchObject({ email: null, phone: '555-0101', notes: 'note', weightKg: 70, version: 2 });
-      const res2 = await request(t.http).patch(`/v1/patients/${p.id}`).set(bearer(a.frontDesk)).send({ phone: null, notes: null, weightKg: null }).expect(200);
+      // The weight is a clinician's to clear (the front desk's null only withdraws a pending weight).
+      const res2 = await request(t.http).patch(`/v1/patients/${p.id}`).set(bearer(a.clinician)).send({ phone: null, notes: null, weightKg: null }).expect(200);
       expect(res2.body).toMatchObject({ email: null, phone: null, notes: null, weightKg: null, fullName: 'Clear Me', version: 3 });
       const got = await request(t.http).get(`/v1/patients/${p.id}`).set(bearer(a.frontDesk)).expect(200);
       expect(got.body).toMatchObject({ email: null, phone: null, notes: null, weightKg: null });

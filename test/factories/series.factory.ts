@@ -85,8 +85,9 @@ export async function setupClinic(app: INestApplication, http: Server, name: str
   };
 }
 
+/** A patient registered by a clinician (so that its weight is a confirmed one, as mg/kg doses need). */
 export async function newPatient(http: Server, s: ClinicSetup, overrides: Json = {}): Promise<string> {
-  const res = await request(http).post('/v1/patients').set(auth(s.keys.frontDesk)).send(makePatient(overrides));
+  const res = await request(http).post('/v1/patients').set(auth(s.keys.clinician)).send(makePatient(overrides));
   expect(res.status).toBe(201);
   return res.body.id as string;
 }

@@ -57,6 +57,7 @@ export function statusForCode(code: ErrorCode): number {
     case ClinicErrorCode.STAFF_CAPACITY_IN_USE:
     case PlanErrorCode.IDEMPOTENCY_IN_FLIGHT:
     case SessionErrorCode.INVALID_TRANSITION:
+    case PatientErrorCode.WEIGHT_UNCONFIRMED:
       return 409;
     case SyncErrorCode.FULL_SYNC_REQUIRED:
       return 410;

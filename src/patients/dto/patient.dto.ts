@@ -38,7 +38,17 @@ export class CreatePatientDto {
   @IsOptional() @IsString() @Matches(/^\+?[0-9 ().-]{5,30}$/, { message: 'phone must be a phone number' })
   phone?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, type: Number, description: 'Body weight in kg, for mg/kg doses', example: 78.5, minimum: 1, maximum: 400 })
+  @ApiPropertyOptional({
+    nullable: true,
+    type: Number,
+    description:
+      'Body weight in kg, for mg/kg doses. From a clinician or admin key it is the confirmed weight (null clears it). ' +
+      'From a front-desk key it is recorded as `pendingWeightKg` and not used for doses until a clinician confirms it ' +
+      '(by sending the same weight, or another); null withdraws the pending value.',
+    example: 78.5,
+    minimum: 1,
+    maximum: 400,
+  })
   @IsOptional() @IsNumber({ maxDecimalPlaces: 1, allowNaN: false, allowInfinity: false }) @Min(1) @Max(400)
   weightKg?: number | null;
 
@@ -86,7 +96,14 @@ export class PatientDto {
   @ApiProperty({ example: '1986-04-12' }) dateOfBirth: string;
   @ApiProperty({ nullable: true, type: String }) email: string | null;
   @ApiProperty({ nullable: true, type: String }) phone: string | null;
-  @ApiProperty({ nullable: true, type: Number }) weightKg: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'The clinician-confirmed weight: the one mg/kg doses use' }) weightKg: number | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) weightConfirmedAt: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid', description: 'The key that confirmed the weight (null: seeded or stored before confirmations were kept)' })
+  weightConfirmedBy: string | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'A weight entered by the front desk, not used for doses until a clinician confirms it' })
+  pendingWeightKg: number | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) pendingWeightAt: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid' }) pendingWeightBy: string | null;
   @ApiProperty({ nullable: true, type: String }) notes: string | null;
   @ApiProperty({ type: [WeeklyIntervalDto] }) unavailable: WeeklyIntervalDto[];
   @ApiProperty({ type: [String] }) unavailableDates: string[];

@@ -48,7 +48,7 @@ export class StepTailoringDto {
 }
 
 export class TailoringDto {
-  @ApiPropertyOptional({ description: "Weight for mg/kg doses; defaults to the patient's recorded weight", example: 78.5 })
+  @ApiPropertyOptional({ description: "Weight for mg/kg doses (clinicians and admins); defaults to the patient's clinician-confirmed weight. While a front-desk weight awaits confirmation, a plan with mg/kg doses needs this or is refused (409 WEIGHT_UNCONFIRMED)", example: 78.5 })
   @IsOptional() @IsNumber({ maxDecimalPlaces: 1, allowNaN: false, allowInfinity: false }) @Min(1) @Max(400)
   weightKg?: number;
 
