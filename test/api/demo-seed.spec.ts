@@ -36,6 +36,8 @@ describe('demo seed', () => {
     expect(roles).toEqual(['nurse', 'nurse', 'nurse', 'physician', 'therapist']);
     const patients = await request(t.http).get('/v1/patients').set(bearer(env.CHAIRSIDE_FRONT_DESK_KEY)).expect(200);
     expect(patients.body.items.length).toBeGreaterThanOrEqual(3);
+    // Seeded weights count as confirmed: the demo books mg/kg doses from them.
+    for (const p of patients.body.items) expect(p).toMatchObject({ weightKg: expect.any(Number), weightConfirmedAt: expect.any(String), pendingWeightKg: null });
 
     const protocol = await request(t.http).get(`/v1/protocols/${env.CHAIRSIDE_PROTOCOL_ID}`).set(bearer(env.CHAIRSIDE_CLINICIAN_KEY)).expect(200);
     expect(protocol.body).toMatchObject({ name: 'Ketamine infusion series for opioid withdrawal', currentVersion: 1, draft: { changed: false } });
