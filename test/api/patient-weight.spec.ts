@@ -26,7 +26,7 @@ describe('patient weight: front-desk entries wait for a clinician', () => {
   beforeAll(async () => {
     t = await startTestApp({ now: '2026-11-25T15:00:00Z' });
     A = await setupClinic(t.app, t.http, 'Weight Clinic');
-  });
+  }, 60_000);
   afterAll(() => t.close());
 
   it('a front-desk PATCH of weightKg is recorded as pending and never doses; booking says WEIGHT_UNCONFIRMED until a clinician confirms', async () => {

@@ -29,7 +29,7 @@ describe('security probe findings', () => {
     t = await startTestApp({ logLevel: 'info', logDestination: sink });
     A = await setupClinic(t.app, t.http, 'Probe Clinic');
     plan = await bookPlan(t.http, A, { protocolId: A.shortProtocolId, earliestStart: '2026-11-30' });
-  });
+  }, 60_000);
   afterAll(() => t.close());
 
   describe('Cache-Control: no-store on every answer carrying patient data', () => {
