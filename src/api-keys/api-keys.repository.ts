@@ -83,8 +83,10 @@ export class ApiKeysRepository {
    */
   async revokeFeedsCreatedBy(m: EntityManager, keyId: string, at: Date): Promise<{ clinicId: string; id: string; patientId: string | null }[]> {
     const rows: { clinic_id: string; id: string; patient_id: string | null }[] = await m.query(
-      `UPDATE calendar_feeds SET revoked_at = $2 WHERE created_by_key_id = $1 AND revoked_at IS NULL
-       RETURNING clinic_id, id, CASE WHEN scope = 'patient' THEN scope_id END AS patient_id`,
+      `WITH gone AS (
+         UPDATE calendar_feeds SET revoked_at = $2 WHERE created_by_key_id = $1 AND revoked_at IS NULL
+         RETURNING clinic_id, id, CASE WHEN scope = 'patient' THEN scope_id END AS patient_id)
+       SELECT * FROM gone ORDER BY clinic_id, id`,
       [keyId, at],
     );
     return rows.map((r) => ({ clinicId: r.clinic_id, id: r.id, patientId: r.patient_id }));
