@@ -1,6 +1,7 @@
 import ICAL from 'ical.js';
 import { DateTime } from 'luxon';
 import request from 'supertest';
+import { FeedsFollowTheirKey1765065600000 } from '../../migrations/1765065600000-FeedsFollowTheirKey.js';
 import { bookPlan, newPatient, setupClinic, type ClinicSetup } from '../factories/series.factory.js';
 import { expectProblem } from '../support/problem.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
@@ -106,6 +107,31 @@ describe('calendar feeds: creators, hosts and renames', () => {
           }))
           .sort((a, b) => (a.entity_id < b.entity_id ? -1 : 1)),
       );
+    });
+
+    it('the migration revokes the feeds of keys revoked before this change (audited, by the system) and keeps the others', async () => {
+      const gone = await newKey('clinician', 'Revoked long ago');
+      const kept = await newKey('clinician', 'Still here');
+      const orphanFeed = await createFeed(gone.key, { scope: 'clinic' });
+      const keptFeed = await createFeed(kept.key, { scope: 'clinic' });
+      // A revocation as it was before: the key's row alone.
+      await t.dataSource.query(`UPDATE api_keys SET revoked_at = $2 WHERE id = $1`, [gone.id, NOW.plus({ minutes: 5 }).toJSDate()]);
+      const migration = new FeedsFollowTheirKey1765065600000();
+      const qr = t.dataSource.createQueryRunner();
+      try {
+        await migration.down(qr);
+        await migration.up(qr);
+      } finally {
+        await qr.release();
+      }
+      expect((await fetchFeed(orphanFeed.token)).status).toBe(404);
+      expect((await fetchFeed(keptFeed.token)).status).toBe(200);
+      const [row] = await t.dataSource.query(`SELECT revoked_at FROM calendar_feeds WHERE id = $1`, [orphanFeed.id]);
+      expect(row.revoked_at).toEqual(NOW.plus({ minutes: 5 }).toJSDate());
+      const audit = await t.dataSource.query(`SELECT actor_key_id, actor_role, changes FROM audit_events WHERE action = 'calendar_feed.revoke' AND entity_id = $1`, [
+        orphanFeed.id,
+      ]);
+      expect(audit).toEqual([{ actor_key_id: null, actor_role: 'system', changes: { before: null, after: { reason: 'creator_key_revoked', keyId: gone.id } } }]);
     });
 
     it('a feed being created while its key is revoked either goes with the key or is refused (never outlives it)', async () => {
