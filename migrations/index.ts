@@ -9,6 +9,7 @@ import { WebhookSecretRotation1764633600000 } from './1764633600000-WebhookSecre
 import { MultiClinicAdminKeys1764720000000 } from './1764720000000-MultiClinicAdminKeys.js';
 import { ConfirmedWeight1764979200000 } from './1764979200000-ConfirmedWeight.js';
 import { ClientRequestId1764979200001 } from './1764979200001-ClientRequestId.js';
+import { FeedsFollowTheirKey1765065600000 } from './1765065600000-FeedsFollowTheirKey.js';
 
 /** Every migration, oldest first. `npm run migration:generate` adds new files; list them here. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   MultiClinicAdminKeys1764720000000,
   ConfirmedWeight1764979200000,
   ClientRequestId1764979200001,
+  FeedsFollowTheirKey1765065600000,
 ];

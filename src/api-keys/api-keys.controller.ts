@@ -34,7 +34,7 @@ export class ApiKeysController {
 
   @Delete(':keyId')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Revoke a key; it stops working at once' })
+  @ApiOperation({ summary: 'Revoke a key; it stops working at once, and so do the calendar feeds it created' })
   @ApiOkResponse({ type: ApiKeyDto })
   @ApiBadRequestResponse({ type: ProblemDto })
   @ApiNotFoundResponse({ type: ProblemDto })

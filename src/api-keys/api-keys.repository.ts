@@ -74,4 +74,21 @@ export class ApiKeysRepository {
   async revoke(m: EntityManager, id: string, at: Date): Promise<void> {
     await m.getRepository(ApiKeyEntity).update({ id }, { revokedAt: at });
   }
+
+  /**
+   * Revokes the active calendar feeds the key created (a feed lives no longer than its key); run
+   * after the key's own row is updated, in the same transaction. A feed being created by the key
+   * holds a share lock on the key's row (CalendarService.create), so it either commits before this
+   * statement runs, and is revoked here, or finds the key revoked and is refused.
+   */
+  async revokeFeedsCreatedBy(m: EntityManager, keyId: string, at: Date): Promise<{ clinicId: string; id: string; patientId: string | null }[]> {
+    const rows: { clinic_id: string; id: string; patient_id: string | null }[] = await m.query(
+      `WITH gone AS (
+         UPDATE calendar_feeds SET revoked_at = $2 WHERE created_by_key_id = $1 AND revoked_at IS NULL
+         RETURNING clinic_id, id, CASE WHEN scope = 'patient' THEN scope_id END AS patient_id)
+       SELECT * FROM gone ORDER BY clinic_id, id`,
+      [keyId, at],
+    );
+    return rows.map((r) => ({ clinicId: r.clinic_id, id: r.id, patientId: r.patient_id }));
+  }
 }

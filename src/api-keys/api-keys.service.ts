@@ -160,7 +160,19 @@ export class ApiKeysService {
       if (!key.revokedAt) {
         key.revokedAt = this.clock.now().toJSDate();
         await this.keys.revoke(m, id, key.revokedAt);
-        await this.audit.record(m, actor, { clinicId: key.clinicId, action: 'api_key.revoke', entityType: 'api_key', entityId: id });
+        // The calendar feeds the key created go with it, each with its own audit row.
+        const feeds = await this.keys.revokeFeedsCreatedBy(m, id, key.revokedAt);
+        await this.audit.record(m, actor, [
+          { clinicId: key.clinicId, action: 'api_key.revoke', entityType: 'api_key', entityId: id },
+          ...feeds.map((f) => ({
+            clinicId: f.clinicId,
+            action: 'calendar_feed.revoke',
+            entityType: 'calendar_feed',
+            entityId: f.id,
+            patientId: f.patientId,
+            after: { reason: 'creator_key_revoked', keyId: id },
+          })),
+        ]);
       }
       return toDto(key, shared(actor, more));
     });

@@ -37,6 +37,10 @@ export class CalendarController {
   @Roles(...ALL_ROLES)
   @ApiOperation({
     summary: 'Create an iCalendar subscription feed for the clinic, a chair, a staff member or a patient; returns its secret URL once',
+    description:
+      'The feed lives as long as the API key that creates it: revoking the key revokes the feed. The URL starts with PUBLIC_URL; ' +
+      'without it (development only) with the request\'s scheme and host, which must be one this service answers to (ALLOWED_HOSTS; ' +
+      'by default localhost, 127.0.0.1, ::1 and the listen address), else 400.',
   })
   @ApiCreatedResponse({ type: CreatedCalendarFeedDto })
   @ApiBadRequestResponse({ description: 'Invalid input; `errors` names each field', type: ProblemDto })
@@ -47,7 +51,7 @@ export class CalendarController {
 
   @Get()
   @Roles(...ALL_ROLES)
-  @ApiOperation({ summary: "The clinic's active feeds, newest first (tokens are never shown again)" })
+  @ApiOperation({ summary: "The clinic's active feeds, newest first, each with the API key that created it (tokens are never shown again)" })
   @ApiOkResponse({ type: CalendarFeedPageDto })
   @ApiBadRequestResponse({ type: ProblemDto })
   list(@CurrentActor() actor: Actor, @Query() q: CalendarFeedQueryDto): Promise<CalendarFeedPageDto> {
@@ -71,7 +75,8 @@ export class CalendarController {
     summary: 'The feed itself (text/calendar; also HEAD). No API key: the token in the URL is the key',
     description:
       `Sessions starting from ${FEED_PAST_DAYS} days ago to ${FEED_FUTURE_DAYS} days ahead, one VEVENT each with a stable UID, ` +
-      `SEQUENCE raised on every change, times in UTC; cancelled sessions stay as STATUS:CANCELLED for ${CANCELLED_GRACE_DAYS} days. ` +
+      `SEQUENCE raised on every change (a rename of the chair or staff member too), times in UTC; cancelled sessions stay as STATUS:CANCELLED ` +
+      `(SUMMARY "Cancelled: …") for ${CANCELLED_GRACE_DAYS} days. In a chair's feed each event lasts until the chair is free again (recovery included). ` +
       'The ETag is a hash of the body: send it back in If-None-Match to get 304 when nothing changed.',
   })
   @ApiParam({ name: 'token', description: 'The token returned when the feed was created' })

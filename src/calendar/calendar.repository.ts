@@ -17,6 +17,14 @@ export interface FeedRow {
   revokedAt: Date | null;
 }
 
+/** The API key that created a feed, as the feed list shows it. */
+export interface FeedCreator {
+  keyId: string;
+  name: string;
+  role: string;
+  keyPrefix: string;
+}
+
 interface RawFeed {
   clinic_id: string;
   id: string;
@@ -78,19 +86,36 @@ export class CalendarRepository {
     return toFeed(r);
   }
 
-  /** Active feeds of one clinic, or of every clinic when clinicId is undefined; newest first. */
-  async list(clinicId: string | undefined, limit: number, after?: [string, string]): Promise<FeedRow[]> {
+  /**
+   * Locks the creating key's row against revocation until the feed's transaction ends (a revoke
+   * then waits, and revokes the new feed too); false when the key is revoked meanwhile.
+   */
+  async holdCreatorKey(m: EntityManager, keyId: string): Promise<FeedCreator | null> {
+    const rows: { id: string; name: string; role: string; key_prefix: string }[] = await m.query(
+      `SELECT id, name, role, key_prefix FROM api_keys WHERE id = $1 AND revoked_at IS NULL FOR SHARE`,
+      [keyId],
+    );
+    return rows[0] ? { keyId: rows[0].id, name: rows[0].name, role: rows[0].role, keyPrefix: rows[0].key_prefix } : null;
+  }
+
+  /** Active feeds of one clinic, or of every clinic when clinicId is undefined, with their creators; newest first. */
+  async list(clinicId: string | undefined, limit: number, after?: [string, string]): Promise<(FeedRow & { createdBy: FeedCreator | null })[]> {
     const params: unknown[] = [limit];
-    const where = ['revoked_at IS NULL'];
-    if (clinicId !== undefined) where.push(`clinic_id = $${params.push(clinicId)}`);
+    const where = ['f.revoked_at IS NULL'];
+    if (clinicId !== undefined) where.push(`f.clinic_id = $${params.push(clinicId)}`);
     // Cursors carry JavaScript's millisecond times, so order and compare at that precision.
-    const at = "date_trunc('milliseconds', created_at)";
-    if (after) where.push(`(${at}, id) < ($${params.push(after[0])}::timestamptz, $${params.push(after[1])}::uuid)`);
-    const rows: RawFeed[] = await this.dataSource.query(
-      `SELECT ${FEED_COLUMNS} FROM calendar_feeds WHERE ${where.join(' AND ')} ORDER BY ${at} DESC, id DESC LIMIT $1`,
+    const at = "date_trunc('milliseconds', f.created_at)";
+    if (after) where.push(`(${at}, f.id) < ($${params.push(after[0])}::timestamptz, $${params.push(after[1])}::uuid)`);
+    const rows: (RawFeed & { key_name: string | null; key_role: string | null; key_prefix: string | null })[] = await this.dataSource.query(
+      `SELECT ${FEED_COLUMNS.split(', ').map((c) => `f.${c}`).join(', ')}, k.name AS key_name, k.role AS key_role, k.key_prefix
+         FROM calendar_feeds f LEFT JOIN api_keys k ON k.id = f.created_by_key_id
+        WHERE ${where.join(' AND ')} ORDER BY ${at} DESC, f.id DESC LIMIT $1`,
       params,
     );
-    return rows.map(toFeed);
+    return rows.map((r) => ({
+      ...toFeed(r),
+      createdBy: r.created_by_key_id && r.key_name !== null ? { keyId: r.created_by_key_id, name: r.key_name, role: r.key_role!, keyPrefix: r.key_prefix! } : null,
+    }));
   }
 
   /** An active feed by id, in the key's clinic (any clinic for an operator key), locked for a change. */
@@ -157,13 +182,14 @@ export class CalendarRepository {
       label: string;
       starts_at: Date;
       ends_at: Date;
+      occupied_until: Date;
       status: FeedSessionStatus;
       version: number;
       updated_at: Date;
       chair_id: string | null;
       staff_id: string | null;
     }[] = await m.query(
-      `SELECT s.id, s.label, s.starts_at, s.ends_at, s.status, s.version, s.updated_at, s.chair_id, s.staff_id
+      `SELECT s.id, s.label, s.starts_at, s.ends_at, s.occupied_until, s.status, s.version, s.updated_at, s.chair_id, s.staff_id
          FROM sessions s
         WHERE s.clinic_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3
           AND (s.status <> 'cancelled' OR s.updated_at >= $4) ${scope}
@@ -176,6 +202,7 @@ export class CalendarRepository {
       label: r.label,
       startsAt: r.starts_at,
       endsAt: r.ends_at,
+      occupiedUntil: r.occupied_until,
       status: r.status,
       version: r.version,
       updatedAt: r.updated_at,

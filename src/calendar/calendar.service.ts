@@ -6,12 +6,12 @@ import { ClinicError, ClinicErrorCode } from '../clinics/clinics.errors.js';
 import type { Actor } from '../common/auth/actor.js';
 import { clinicFilter, resolveClinicForWrite } from '../common/auth/clinic-scope.js';
 import { Clock } from '../common/clock/clock.js';
-import { ValidationFailedError } from '../common/errors/common.errors.js';
-import type { FieldError } from '../common/errors/domain-error.js';
+import { CommonErrorCode, ValidationFailedError } from '../common/errors/common.errors.js';
+import { DomainError, type FieldError } from '../common/errors/domain-error.js';
 import { decodeCursor, encodeCursor } from '../common/paging/cursor.js';
 import { PatientError, PatientErrorCode } from '../patients/patients.errors.js';
 import { CalendarError, CalendarErrorCode } from './calendar.errors.js';
-import { CalendarRepository, type FeedRow, type FeedScope, type FeedSetup } from './calendar.repository.js';
+import { CalendarRepository, type FeedCreator, type FeedRow, type FeedScope, type FeedSetup } from './calendar.repository.js';
 import type { CalendarFeedDto, CalendarFeedPageDto, CalendarFeedQueryDto, CreateCalendarFeedDto, CreatedCalendarFeedDto } from './dto/calendar-feed.dto.js';
 import { feedWindow, MAX_FEED_EVENTS, renderFeed } from './feed-render.js';
 
@@ -30,8 +30,8 @@ const TARGET_NOT_FOUND: Record<Exclude<FeedScope, 'clinic'>, () => Error> = {
   patient: () => new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.'),
 };
 
-function toDto(f: FeedRow): CalendarFeedDto {
-  return { id: f.id, clinicId: f.clinicId, scope: f.scope, scopeId: f.scopeId, name: f.name, createdAt: f.createdAt.toISOString() };
+function toDto(f: FeedRow, createdBy: FeedCreator | null): CalendarFeedDto {
+  return { id: f.id, clinicId: f.clinicId, scope: f.scope, scopeId: f.scopeId, name: f.name, createdAt: f.createdAt.toISOString(), createdBy };
 }
 
 /** A rendered feed with its validators. */
@@ -75,6 +75,9 @@ export class CalendarService {
       const clinicId = await resolveClinicForWrite(m, actor, dto.clinicId);
       // Another clinic's chair, staff member or patient looks unknown (404), as everywhere.
       if (dto.scope !== 'clinic' && !(await this.repo.targetExists(m, clinicId, dto.scope, scopeId!))) throw TARGET_NOT_FOUND[dto.scope]();
+      // The feed lives as long as the key that creates it: hold the key against a concurrent revoke.
+      const creator = actor.keyId === null ? null : await this.repo.holdCreatorKey(m, actor.keyId);
+      if (actor.keyId !== null && !creator) throw new DomainError(CommonErrorCode.UNAUTHENTICATED, 'The API key is unknown or revoked.');
       const row = await this.repo.insert(m, {
         clinicId,
         scope: dto.scope,
@@ -91,9 +94,9 @@ export class CalendarService {
         entityId: row.id,
         patientId: dto.scope === 'patient' ? scopeId : null,
       });
-      return row;
+      return { row, creator };
     });
-    return { ...toDto(feed), url: `${baseUrl}/v1/calendar/feeds/${token}.ics`, token };
+    return { ...toDto(feed.row, feed.creator), url: `${baseUrl}/v1/calendar/feeds/${token}.ics`, token };
   }
 
   async list(actor: Actor, q: CalendarFeedQueryDto): Promise<CalendarFeedPageDto> {
@@ -105,7 +108,7 @@ export class CalendarService {
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return {
-      items: items.map(toDto),
+      items: items.map((f) => toDto(f, f.createdBy)),
       nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
     };
   }
@@ -153,6 +156,8 @@ export class CalendarService {
           timezone: setup.clinic.timezone,
           now,
           patientName: setup.patient?.fullName ?? null,
+          // A chair is held until its recovery ends: its feed shows that, so it never looks free.
+          occupancy: feed.scope === 'chair',
           contextUpdatedAt: [
             feed.createdAt,
             setup.clinic.updatedAt,

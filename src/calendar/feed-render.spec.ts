@@ -29,13 +29,14 @@ function session(over: Partial<FeedSession> = {}): FeedSession {
     label: 'Ketamine infusion 3/6',
     startsAt,
     endsAt: new Date(startsAt.getTime() + 40 * 60_000),
+    occupiedUntil: new Date(startsAt.getTime() + 100 * 60_000),
     status: 'scheduled',
     version: 1,
     updatedAt: NOW.minus({ days: 2 }).toJSDate(),
     chairName: 'Chair 1',
     staffName: 'Nurse Ratched',
     ...over,
-  };
+  } as FeedSession;
 }
 
 const lines = (body: string) => body.split('\r\n');
@@ -75,6 +76,64 @@ describe('renderFeed', () => {
     expect(evs[2].getFirstPropertyValue('location')).toBe('Harbor, Chair 1');
     expect(out.lastModified.toISOString()).toBe(NOW.minus({ hours: 1 }).toJSDate().toISOString());
     expect(out).toMatchObject({ included: 3, omitted: 0 });
+  });
+
+  it('puts every calendar property before the first component and ends the body with CRLF after END:VCALENDAR (RFC 5545 §3.1, §3.4)', () => {
+    for (const sessions of [[session(), session()], []]) {
+      const body = renderFeed(ctx(), sessions).body;
+      expect(body.endsWith('END:VCALENDAR\r\n')).toBe(true);
+      expect(body.endsWith('\r\n\r\n')).toBe(false);
+      const all = lines(body).slice(0, -1); // the empty string after the final CRLF
+      const firstComponent = all.findIndex((l, i) => i > 0 && (l.startsWith('BEGIN:') || l === 'END:VCALENDAR'));
+      const calendarProps = all.slice(1, firstComponent).map((l) => l.split(/[:;]/)[0]);
+      expect(calendarProps).toEqual(
+        expect.arrayContaining(['VERSION', 'PRODID', 'NAME', 'X-WR-CALNAME', 'X-WR-TIMEZONE', 'REFRESH-INTERVAL', 'X-PUBLISHED-TTL']),
+      );
+      // From the first component on, no line stands outside a component but END:VCALENDAR.
+      let depth = 0;
+      const outside: string[] = [];
+      for (const l of all.slice(firstComponent)) {
+        if (l.startsWith('BEGIN:')) depth++;
+        else if (l.startsWith('END:') && l !== 'END:VCALENDAR') depth--;
+        else if (depth === 0 && l !== 'END:VCALENDAR') outside.push(l);
+      }
+      expect(outside).toEqual([]);
+      expect(all.filter((l) => l.startsWith('X-WR-TIMEZONE'))).toEqual(['X-WR-TIMEZONE:America/New_York']);
+      expect(new ICAL.Component(ICAL.parse(body)).getFirstPropertyValue('x-wr-timezone')).toBe('America/New_York');
+    }
+  });
+
+  it('starts a cancelled session\'s SUMMARY with "Cancelled: " (patient feeds too); other statuses keep the label', () => {
+    const cancelled = session({ status: 'cancelled', updatedAt: NOW.minus({ hours: 1 }).toJSDate() });
+    const noShow = session({ status: 'no_show' });
+    const [c, n] = vevents(renderFeed(ctx(), [cancelled, noShow]).body);
+    expect(c.getFirstPropertyValue('summary')).toBe('Cancelled: Ketamine infusion 3/6');
+    expect(c.getFirstPropertyValue('status')).toBe('CANCELLED');
+    expect(n.getFirstPropertyValue('summary')).toBe('Ketamine infusion 3/6');
+    const [p] = vevents(renderFeed(ctx({ patientName: 'Pat Example' }), [cancelled]).body);
+    expect(p.getFirstPropertyValue('summary')).toBe('Cancelled: Ketamine infusion 3/6 – Pat Example');
+  });
+
+  it("covers the chair's whole occupancy in a chair feed (recovery included, said in the description); other feeds end with the treatment", () => {
+    // 08:00 New York: 40 minutes of infusion, then 60 of recovery in the chair.
+    const startsAt = DateTime.fromISO('2026-11-30T08:00', { zone: 'America/New_York' });
+    const s = session({
+      startsAt: startsAt.toJSDate(),
+      endsAt: startsAt.plus({ minutes: 40 }).toJSDate(),
+      occupiedUntil: startsAt.plus({ minutes: 100 }).toJSDate(),
+    });
+    const noRecovery = session({ startsAt: startsAt.plus({ days: 1 }).toJSDate(), endsAt: startsAt.plus({ days: 1, minutes: 30 }).toJSDate(), occupiedUntil: startsAt.plus({ days: 1, minutes: 30 }).toJSDate() });
+    const [chair, chairPlain] = vevents(renderFeed(ctx({ occupancy: true }), [s, noRecovery]).body);
+    const ev = new ICAL.Event(chair);
+    expect(ev.startDate.toJSDate().getTime()).toBe(startsAt.toMillis());
+    expect(ev.endDate.toJSDate().getTime()).toBe(startsAt.plus({ minutes: 100 }).toMillis());
+    expect(chair.getFirstPropertyValue('description')).toBe('Status: scheduled\nTreatment until 08:40, recovery until 09:40\nStaff: Nurse Ratched');
+    expect(new ICAL.Event(chairPlain).endDate.toJSDate().getTime()).toBe(noRecovery.endsAt.getTime());
+    expect(chairPlain.getFirstPropertyValue('description')).not.toMatch(/recovery/);
+
+    const [other] = vevents(renderFeed(ctx(), [s]).body);
+    expect(new ICAL.Event(other).endDate.toJSDate().getTime()).toBe(startsAt.plus({ minutes: 40 }).toMillis());
+    expect(other.getFirstPropertyValue('description')).not.toMatch(/recovery/i);
   });
 
   it("names a patient only when given one (the patient's own feed)", () => {

@@ -12,8 +12,15 @@ import { DateTime } from 'luxon';
  *   identical bytes, so the ETag (a hash of the body) only changes when something did;
  * - times in UTC (`Z`), so no VTIMEZONE is needed; X-WR-TIMEZONE tells clients the clinic's zone;
  * - LOCATION and the calendar name join the clinic's, chair's and staff member's current names: a
- *   rename changes the body (and the ETag) but not SEQUENCE, which follows the session's own revision;
+ *   rename changes the body (and the ETag); renaming a chair or staff member also raises the
+ *   revision (so SEQUENCE) of their sessions to come (ClinicsService), so clients take the new name;
  * - no METHOD (a subscription, not an iTIP invitation);
+ * - calendar properties (NAME, X-WR-*, REFRESH-INTERVAL…) before the first VEVENT, and the body
+ *   ends with CRLF after END:VCALENDAR (RFC 5545 §3.1: every content line ends with CRLF);
+ * - a chair feed's events cover the chair's whole occupancy (treatment and recovery), so a chair
+ *   in recovery never looks free; other feeds show the treatment;
+ * - a cancelled session's SUMMARY starts with "Cancelled: " (clients that ignore STATUS would
+ *   otherwise show it as booked);
  * - cancelled sessions stay as STATUS:CANCELLED for {@link CANCELLED_GRACE_DAYS} days after the
  *   cancellation, then leave the feed (clients that show cancelled events do not pile them up);
  * - a window of {@link FEED_PAST_DAYS} days back to {@link FEED_FUTURE_DAYS} days ahead, at most
@@ -42,6 +49,8 @@ export interface FeedSession {
   label: string;
   startsAt: Date;
   endsAt: Date;
+  /** The end of recovery: until then the chair (and staff seat) stays held. */
+  occupiedUntil: Date;
   status: FeedSessionStatus;
   /** The session's revision: 1 when booked, raised by every change. */
   version: number;
@@ -61,6 +70,11 @@ export interface FeedContext {
   patientName?: string | null;
   /** Other changes the body depends on (clinic, chair, staff, patient records): for Last-Modified. */
   contextUpdatedAt?: Date[];
+  /**
+   * A chair's feed: each event lasts until the chair is free again (recovery included), and the
+   * description says when the treatment ends and the recovery does. Elsewhere events end with the treatment.
+   */
+  occupancy?: boolean;
 }
 
 export interface RenderedFeed {
@@ -120,9 +134,13 @@ export function sessionUid(id: string): string {
   return `session-${id}@${UID_DOMAIN}`;
 }
 
-/** The event title: the session's label, never a patient's name except in that patient's own feed. */
-export function sessionTitle(s: Pick<FeedSession, 'label'>, patientName?: string | null): string {
-  return patientName ? `${s.label} – ${patientName}` : s.label;
+/**
+ * The event title: the session's label, never a patient's name except in that patient's own feed;
+ * "Cancelled: " first when cancelled.
+ */
+export function sessionTitle(s: Pick<FeedSession, 'label'> & Partial<Pick<FeedSession, 'status'>>, patientName?: string | null): string {
+  const title = patientName ? `${s.label} – ${patientName}` : s.label;
+  return s.status === 'cancelled' ? `Cancelled: ${title}` : title;
 }
 
 /** TEXT may not hold control characters other than tab and line breaks (which are escaped). */
@@ -130,6 +148,11 @@ const text = (s: string) => s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u
 
 function eventData(s: FeedSession, ctx: FeedContext): ICalEventData {
   const lines = [`Status: ${STATUS_TEXT[s.status]}`];
+  const recovery = ctx.occupancy === true && s.occupiedUntil > s.endsAt;
+  if (recovery) {
+    const local = (d: Date) => DateTime.fromJSDate(d, { zone: ctx.timezone }).toFormat('HH:mm');
+    lines.push(`Treatment until ${local(s.endsAt)}, recovery until ${local(s.occupiedUntil)}`);
+  }
   if (s.staffName) lines.push(`Staff: ${text(s.staffName)}`);
   return {
     id: sessionUid(s.id),
@@ -137,7 +160,7 @@ function eventData(s: FeedSession, ctx: FeedContext): ICalEventData {
     stamp: s.updatedAt,
     lastModified: s.updatedAt,
     start: s.startsAt,
-    end: s.endsAt,
+    end: recovery ? s.occupiedUntil : s.endsAt,
     summary: text(sessionTitle(s, ctx.patientName)),
     location: text(s.chairName ? `${ctx.clinicName}, ${s.chairName}` : ctx.clinicName),
     description: lines.join('\n'),
@@ -150,11 +173,23 @@ function newCalendar(ctx: FeedContext) {
   // ical-generator writes NAME and X-WR-CALNAME verbatim: escape them as TEXT here.
   cal.name(escape(text(ctx.calendarName), false));
   cal.ttl(FEED_TTL_SECONDS);
-  // Not cal.timezone(): that would make ical-generator write local times with a TZID but no
-  // VTIMEZONE (and a local DTSTAMP). The zone is only a hint for clients; times stay in UTC.
-  // (ical-generator writes X- properties after the events; parsers accept them there.)
-  cal.x([{ key: 'X-WR-TIMEZONE', value: ctx.timezone }]);
   return cal;
+}
+
+/**
+ * ical-generator's body made RFC 5545-shaped: X-WR-TIMEZONE among the calendar properties, before
+ * the first VEVENT (ical-generator writes custom X- properties after the events, and `cal.timezone()`
+ * would write local times with a TZID but no VTIMEZONE), and CRLF after END:VCALENDAR (it ends
+ * the body without one). The zone is only a hint for clients; times stay in UTC. An IANA zone name
+ * is short ASCII without TEXT specials, so the line needs neither folding nor escaping.
+ */
+function finish(body: string, ctx: FeedContext): string {
+  const zone = `X-WR-TIMEZONE:${ctx.timezone.replace(/[^A-Za-z0-9_+\-/]/g, '')}\r\n`;
+  // The first line that is a component's start: a line start is right after a CRLF, and content
+  // lines cannot hold a bare CRLF (TEXT escapes line breaks, folds start with a space).
+  const first = body.search(/\r\n(BEGIN:VEVENT|END:VCALENDAR)(\r\n|$)/);
+  const at = first + 2;
+  return `${body.slice(0, at)}${zone}${body.slice(at)}${body.endsWith('\r\n') ? '' : '\r\n'}`;
 }
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
@@ -171,7 +206,7 @@ export function renderFeed(ctx: FeedContext, sessions: FeedSession[]): RenderedF
   const w = feedWindow(ctx.now);
   const candidates = sessions.filter((s) => inWindow(s, w)).sort(byFeedPriority(ctx.now));
   const scratch = newCalendar(ctx);
-  let size = bytes(scratch.toString());
+  let size = bytes(finish(scratch.toString(), ctx));
   const chosen: FeedSession[] = [];
   for (const s of candidates) {
     if (chosen.length >= MAX_FEED_EVENTS) break;
@@ -183,7 +218,7 @@ export function renderFeed(ctx: FeedContext, sessions: FeedSession[]): RenderedF
   chosen.sort(byStart);
   const cal = newCalendar(ctx);
   for (const s of chosen) cal.createEvent(eventData(s, ctx));
-  const body = cal.toString();
+  const body = finish(cal.toString(), ctx);
   const stamps = [...chosen.map((s) => s.updatedAt.getTime()), ...(ctx.contextUpdatedAt ?? []).map((d) => d.getTime())];
   // HTTP dates have whole seconds.
   const last = stamps.length > 0 ? Math.max(...stamps) : 0;

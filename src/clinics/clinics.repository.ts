@@ -67,6 +67,26 @@ export class ClinicsRepository {
     return repo.save(repo.create(staff));
   }
 
+  /**
+   * Raises the revision of every session of this chair or staff member that is not over yet (its
+   * occupancy ends after `now`) and not cancelled: a rename changes what calendars and synced copies
+   * show of them (LOCATION, the staff line, the sync item's name), so they must see a change. The
+   * change triggers write the sync log and the `session.updated` webhooks in this transaction.
+   * Returns how many sessions changed.
+   */
+  async reviseUpcomingSessions(m: EntityManager, clinicId: string, of: { chairId: string } | { staffId: string }, now: Date): Promise<number> {
+    const [column, id] = 'chairId' in of ? ['chair_id', of.chairId] : ['staff_id', of.staffId];
+    const [row] = await m.query(
+      `WITH revised AS (
+         UPDATE sessions SET version = version + 1, updated_at = $3
+          WHERE clinic_id = $1 AND ${column} = $2 AND occupied_until > $3 AND status <> 'cancelled'
+         RETURNING 1)
+       SELECT count(*)::int AS n FROM revised`,
+      [clinicId, id, now],
+    );
+    return row.n;
+  }
+
   /** The highest seat any active session of this staff member holds from `now` on (0 if none). */
   async highestSeatBookedAhead(m: EntityManager, clinicId: string, staffId: string, now: Date): Promise<number> {
     const [row] = await m.query(

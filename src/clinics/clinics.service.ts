@@ -122,12 +122,21 @@ export class ClinicsService {
     await this.requireClinic(actor, clinicId);
     const chair = await this.repo.findChair(clinicId, chairId);
     if (!chair) throw new ClinicError(ClinicErrorCode.CHAIR_NOT_FOUND, 'No such chair in this clinic.');
-    return this.writeChair(actor, 'chair.update', { ...chair, ...dto }, changedFields(toChairDto(chair), dto));
+    const renamed = dto.name !== undefined && dto.name !== chair.name;
+    return this.writeChair(actor, 'chair.update', { ...chair, ...dto }, changedFields(toChairDto(chair), dto), renamed);
   }
 
-  private async writeChair(actor: Actor, action: string, chair: Partial<ChairEntity>, changes?: ReturnType<typeof changedFields>): Promise<ChairDto> {
+  private async writeChair(
+    actor: Actor,
+    action: string,
+    chair: Partial<ChairEntity>,
+    changes?: ReturnType<typeof changedFields>,
+    renamed = false,
+  ): Promise<ChairDto> {
     try {
       return await this.dataSource.transaction(async (m) => {
+        // Calendars and synced copies show the chair's name: its sessions to come get a new revision.
+        if (renamed) await this.repo.reviseUpcomingSessions(m, chair.clinicId!, { chairId: chair.id! }, this.clock.now().toJSDate());
         const saved = await this.repo.saveChair(m, chair);
         await this.audit.record(m, actor, { clinicId: saved.clinicId, action, entityType: 'chair', entityId: saved.id, ...changes });
         return toChairDto(saved);
@@ -163,11 +172,22 @@ export class ClinicsService {
     await this.requireClinic(actor, clinicId);
     const staff = await this.repo.findStaff(clinicId, staffId);
     if (!staff) throw new ClinicError(ClinicErrorCode.STAFF_NOT_FOUND, 'No such staff member in this clinic.');
-    return this.writeStaff(actor, 'staff.update', { ...staff, ...dto }, changedFields(toStaffDto(staff), dto));
+    const renamed = dto.name !== undefined && dto.name !== staff.name;
+    return this.writeStaff(actor, 'staff.update', { ...staff, ...dto }, changedFields(toStaffDto(staff), dto), renamed);
   }
 
-  private writeStaff(actor: Actor, action: string, staff: Partial<StaffMemberEntity>, changes?: ReturnType<typeof changedFields>): Promise<StaffDto> {
+  private writeStaff(
+    actor: Actor,
+    action: string,
+    staff: Partial<StaffMemberEntity>,
+    changes?: ReturnType<typeof changedFields>,
+    renamed = false,
+  ): Promise<StaffDto> {
     return this.dataSource.transaction(async (m) => {
+      // Calendars and synced copies show the staff member's name: their sessions to come get a new
+      // revision. Before the staff row is locked, in the order a session change takes its locks
+      // (the session row, then the staff row FOR SHARE in sessions_seat_within_capacity).
+      if (renamed) await this.repo.reviseUpcomingSessions(m, staff.clinicId!, { staffId: staff.id! }, this.clock.now().toJSDate());
       const saved = await this.repo.saveStaff(m, staff);
       // The row is now locked: bookings wait for us (see sessions_seat_within_capacity), and we
       // see every booking made before. Refuse a limit below what is already booked ahead.

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       rateLimitPerMinute: 600,
       trustProxy: false,
       publicUrl: undefined,
+      allowedHosts: ['localhost', '127.0.0.1', '::1'],
       webhooks: { allowPrivateNetworks: false, pollMs: 1000, timeoutMs: 15_000, retryDelaysSeconds: [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400] },
     });
   });
@@ -32,6 +33,7 @@ describe('loadConfig', () => {
         RATE_LIMIT_PER_MINUTE: '0',
         TRUST_PROXY: 'loopback, 10.0.0.0/8',
         PUBLIC_URL: 'https://chairside.example.org/',
+        ALLOWED_HOSTS: 'Chairside.internal, [::1],10.0.0.5',
         WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
         WEBHOOK_POLL_MS: '250',
         WEBHOOK_TIMEOUT_MS: '5000',
@@ -50,6 +52,7 @@ describe('loadConfig', () => {
       rateLimitPerMinute: 0,
       trustProxy: 'loopback, 10.0.0.0/8',
       publicUrl: 'https://chairside.example.org',
+      allowedHosts: ['chairside.internal', '::1', '10.0.0.5'],
       webhooks: { allowPrivateNetworks: true, pollMs: 250, timeoutMs: 5000, retryDelaysSeconds: [1, 10, 60.5] },
     });
   });
@@ -66,6 +69,8 @@ describe('loadConfig', () => {
     [{ PUBLIC_URL: 'chairside.example.org' }, /PUBLIC_URL must be an http\(s\) URL/],
     [{ WEBHOOK_RETRY_DELAYS: '5,,10' }, /WEBHOOK_RETRY_DELAYS must be comma-separated seconds/],
     [{ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'yes' }, /WEBHOOK_ALLOW_PRIVATE_NETWORKS must be true or false/],
+    [{ ALLOWED_HOSTS: 'evil.example/x?' }, /ALLOWED_HOSTS must be a comma-separated list of host names/],
+    [{ NODE_ENV: 'production' }, /^invalid configuration: PUBLIC_URL is required when NODE_ENV=production/],
   ])('refuses %j with one clear line', (env, message) => {
     let error: unknown;
     try {
@@ -89,6 +94,14 @@ describe('loadConfig', () => {
     ['loopback', 'loopback'],
   ])('reads TRUST_PROXY=%s', (value, expected) => {
     expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it('starts in production with a PUBLIC_URL; without NODE_ENV=production the request host is checked against the allowed hosts', () => {
+    expect(loadConfig({ NODE_ENV: 'production', PUBLIC_URL: 'https://chairside.example.org' }).publicUrl).toBe('https://chairside.example.org');
+    expect(loadConfig({ NODE_ENV: 'development' }).publicUrl).toBeUndefined();
+    // The listen address is allowed too, unless it is a wildcard.
+    expect(loadConfig({ HOST: '192.168.1.20' }).allowedHosts).toEqual(['localhost', '127.0.0.1', '::1', '192.168.1.20']);
+    expect(loadConfig({ HOST: '0.0.0.0' }).allowedHosts).toEqual(['localhost', '127.0.0.1', '::1']);
   });
 
   it('names every bad variable at once', () => {

@@ -45,6 +45,13 @@ class EnvironmentVariables {
   @IsOptional() @Matches(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, { message: 'PUBLIC_URL must be an http(s) URL such as https://chairside.example.org' })
   PUBLIC_URL?: string;
 
+  @IsOptional()
+  @Matches(/^[a-z0-9.:[\]-]{1,253}(\s*,\s*[a-z0-9.:[\]-]{1,253}){0,49}$/i, { message: 'ALLOWED_HOSTS must be a comma-separated list of host names or addresses, e.g. chairside.internal,10.0.0.5' })
+  ALLOWED_HOSTS?: string;
+
+  @IsOptional() @IsString()
+  NODE_ENV?: string;
+
   @IsOptional() @Transform(toBool) @IsBoolean({ message: 'WEBHOOK_ALLOW_PRIVATE_NETWORKS must be true or false' })
   WEBHOOK_ALLOW_PRIVATE_NETWORKS?: boolean;
 
@@ -79,8 +86,13 @@ export interface AppConfig {
    * rate limits, the scheme and host of feed URLs). Off by default.
    */
   trustProxy: boolean | number | string;
-  /** The service's public base URL, used in feed links; by default taken from the request. */
+  /**
+   * The service's public base URL, used in feed links; required when NODE_ENV=production. Without
+   * it (development) the base is taken from the request, whose host must be one of `allowedHosts`.
+   */
   publicUrl?: string;
+  /** Host names (lower case, IPv6 without brackets) a request may name when feed URLs come from it. */
+  allowedHosts: string[];
   webhooks: {
     /** Deliver to loopback and private addresses too (off by default: SSRF). */
     allowPrivateNetworks: boolean;
@@ -117,9 +129,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = p
     });
     throw new ConfigError(`invalid configuration: ${messages.join('; ')}`);
   }
+  if (vars.NODE_ENV === 'production' && !vars.PUBLIC_URL) {
+    // Feed URLs would otherwise come from the request's Host header.
+    throw new ConfigError('invalid configuration: PUBLIC_URL is required when NODE_ENV=production (the base of calendar feed URLs, e.g. https://chairside.example.org)');
+  }
+  const host = vars.HOST ?? '127.0.0.1';
   return {
     port: vars.PORT ?? 3000,
-    host: vars.HOST ?? '127.0.0.1',
+    host,
     databaseUrl: vars.DATABASE_URL,
     logLevel: vars.LOG_LEVEL ?? 'info',
     dataDir: path.resolve(projectRoot, vars.CHAIRSIDE_DATA_DIR ?? '.data'),
@@ -128,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = p
     rateLimitPerMinute: vars.RATE_LIMIT_PER_MINUTE ?? 600,
     trustProxy: parseTrustProxy(vars.TRUST_PROXY),
     publicUrl: vars.PUBLIC_URL?.replace(/\/$/, ''),
+    allowedHosts: allowedHosts(vars.ALLOWED_HOSTS, host),
     webhooks: {
       allowPrivateNetworks: vars.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? false,
       pollMs: vars.WEBHOOK_POLL_MS ?? 1000,
@@ -135,6 +153,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = p
       retryDelaysSeconds: vars.WEBHOOK_RETRY_DELAYS?.split(',').map(Number) ?? DEFAULT_WEBHOOK_RETRY_DELAYS,
     },
   };
+}
+
+/** ALLOWED_HOSTS, or else the loopback names and the listen address (unless it is a wildcard). */
+function allowedHosts(value: string | undefined, host: string): string[] {
+  const names = value === undefined ? ['localhost', '127.0.0.1', '::1', ...(['0.0.0.0', '::'].includes(host) ? [] : [host])] : value.split(',');
+  return [...new Set(names.map((n) => n.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '')).filter(Boolean))];
 }
 
 function parseTrustProxy(value: string | undefined): boolean | number | string {

@@ -260,7 +260,8 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
       expect(res.headers['content-type']).toBe('text/calendar; charset=utf-8');
       const body = res.body as string;
       expect(body.startsWith('BEGIN:VCALENDAR\r\n')).toBe(true);
-      expect(body.endsWith('END:VCALENDAR')).toBe(true);
+      // Every line ends with CRLF, the last one too; calendar properties come before the first VEVENT.
+      expect(body.endsWith('END:VCALENDAR\r\n')).toBe(true);
       expect(body.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/);
       const lines = rawLines(body);
       expect(lines).toContain('VERSION:2.0');
@@ -268,6 +269,10 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
       expect(lines).toContain(`X-WR-TIMEZONE:${ZONE}`);
       expect(lines).toContain('REFRESH-INTERVAL;VALUE=DURATION:PT1H');
       expect(lines).toContain('X-PUBLISHED-TTL:PT1H');
+      const firstEvent = lines.indexOf('BEGIN:VEVENT');
+      expect(firstEvent).toBeGreaterThan(0);
+      for (const p of [`X-WR-TIMEZONE:${ZONE}`, 'X-PUBLISHED-TTL:PT1H', 'VERSION:2.0']) expect({ p, at: lines.indexOf(p) < firstEvent }).toEqual({ p, at: true });
+      expect(lines.slice(firstEvent).filter((l) => /^(X-WR-|NAME|REFRESH-INTERVAL|X-PUBLISHED-TTL)/.test(l))).toEqual([]);
       expect(lines.filter((l) => /^(METHOD|RRULE|RDATE|EXDATE|RECURRENCE-ID)[:;]/.test(l))).toEqual([]);
       expect(body).not.toContain('TZID');
       for (const l of lines) expect(Buffer.byteLength(l, 'utf8')).toBeLessThanOrEqual(75);
@@ -310,6 +315,22 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
         for (const secret of ['Quentin', 'Feedwell', 'Rosalind', 'Otherby', '1961-07-19', '19610719', '1977-02-28', '19770228', patientP, patientQ, planP.id, planQ.id]) {
           expect({ scope: feed.scope, secret, found: body.includes(secret) }).toEqual({ scope: feed.scope, secret, found: false });
         }
+      }
+    });
+
+    it("a chair feed's events last until the chair is free (recovery included, said in the description); other feeds end with the treatment", async () => {
+      const infusion = planP.sessions.find((s: Json) => s.ref === 'infusion#1');
+      const chairFeed = await createFeed(A.keys.frontDesk, { scope: 'chair', chairId: infusion.chair.id });
+      const [row] = await t.dataSource.query(`SELECT ends_at, occupied_until FROM sessions WHERE id = $1`, [infusion.id]);
+      expect(row.occupied_until.getTime()).toBeGreaterThan(row.ends_at.getTime());
+      const inChair = parse(await feedBody(chairFeed.token)).events.find((e) => e.uid === uidOf(infusion.id))!;
+      expect(inChair.end.getTime()).toBe(row.occupied_until.getTime());
+      const local = (d: Date) => DateTime.fromJSDate(d, { zone: ZONE }).toFormat('HH:mm');
+      expect(inChair.description).toContain(`Treatment until ${local(row.ends_at)}, recovery until ${local(row.occupied_until)}`);
+      for (const feed of [clinicFeed, await createFeed(A.keys.frontDesk, { scope: 'staff', staffId: infusion.staff.id })]) {
+        const e = parse(await feedBody(feed.token)).events.find((x) => x.uid === uidOf(infusion.id))!;
+        expect(e.end.getTime()).toBe(row.ends_at.getTime());
+        expect(e.description).not.toMatch(/recovery/i);
       }
     });
 
@@ -490,6 +511,9 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
       const after = parse(body).events.find((e) => e.uid === uidOf(target.id))!;
       expect(after.status).toBe('CANCELLED');
       expect(after.seq).toBeGreaterThan(before.seq);
+      // Clients that ignore STATUS still see it is off.
+      expect(before.summary).toBe('Ketamine infusion 4/6');
+      expect(after.summary).toBe('Cancelled: Ketamine infusion 4/6');
       expect(body).not.toContain('patient request');
       // The patient's own feed shows it cancelled as well.
       const patientFeed = await createFeed(A.keys.frontDesk, { scope: 'patient', patientId: patientQ });

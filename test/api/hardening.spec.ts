@@ -129,7 +129,8 @@ describe('behind a proxy (TRUST_PROXY)', () => {
   let t: TestApp;
   let keys: ClinicKeys;
   beforeAll(async () => {
-    t = await startTestApp({ rateLimitPerMinute: 3, trustProxy: 'loopback' });
+    // Without PUBLIC_URL, feed URLs name only hosts this service answers to (ALLOWED_HOSTS).
+    t = await startTestApp({ rateLimitPerMinute: 3, trustProxy: 'loopback', allowedHosts: ['chairside.example.org'] });
     keys = await persistClinicWithKeys(t.app);
   });
   afterAll(() => t.close());

@@ -28,6 +28,9 @@ export async function startTestApp(
     trustProxy?: AppConfig['trustProxy'];
     /** Webhook delivery is off unless a test turns it on. */
     webhooks?: Partial<AppConfig['webhooks']>;
+    /** Feed URLs: PUBLIC_URL, and the hosts a request may name without it. */
+    publicUrl?: string;
+    allowedHosts?: string[];
   } = {},
 ): Promise<TestApp> {
   const db = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => undefined } : await createTestDatabase();
@@ -40,6 +43,8 @@ export async function startTestApp(
     rateLimitPerMinute: opts.rateLimitPerMinute ?? 0,
     trustProxy: opts.trustProxy ?? base.trustProxy,
     webhooks: { ...base.webhooks, pollMs: 0, allowPrivateNetworks: true, ...opts.webhooks },
+    publicUrl: opts.publicUrl ?? base.publicUrl,
+    allowedHosts: opts.allowedHosts ?? base.allowedHosts,
   };
   const app = await createApp({ config, databaseUrl: db.url, clock, logDestination: opts.logDestination });
   await app.init();

@@ -46,6 +46,13 @@ export class CalendarFeedQueryDto extends PageQueryDto {
   clinicId?: string;
 }
 
+export class CalendarFeedCreatorDto {
+  @ApiProperty({ format: 'uuid', description: 'The API key that created the feed' }) keyId: string;
+  @ApiProperty({ description: "The key's name" }) name: string;
+  @ApiProperty({ description: "The key's role", example: 'front_desk' }) role: string;
+  @ApiProperty({ description: "The key's first characters, as in the key listing", example: 'cs_Hx2f9aQ' }) keyPrefix: string;
+}
+
 export class CalendarFeedDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) clinicId: string;
@@ -54,6 +61,12 @@ export class CalendarFeedDto {
   scopeId: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'The name given at creation, if any' }) name: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({
+    type: CalendarFeedCreatorDto,
+    nullable: true,
+    description: 'The API key that created the feed. Revoking that key revokes the feed. Null when the creator is not known.',
+  })
+  createdBy: CalendarFeedCreatorDto | null;
 }
 
 export class CreatedCalendarFeedDto extends CalendarFeedDto {
