@@ -22,6 +22,7 @@ import type { SessionEntity } from '../sessions/entities/session.entity.js';
 import type { PlanDto, PlanPreviewDto, PlanRequestDto, SessionViewDto } from './dto/plan.dto.js';
 import type { PatientEntity } from '../patients/entities/patient.entity.js';
 import type { PlanEntity } from './entities/plan.entity.js';
+import { planEtag } from './plan-etag.js';
 import { PlanError, PlanErrorCode } from './plans.errors.js';
 import { sessionView } from '../sessions/session-view.js';
 import { clinicForEngine } from './engine-input.js';
@@ -212,6 +213,7 @@ export class PlansService {
       timezone: setup.clinic.timezone,
       status: plan.status,
       version: plan.version,
+      etag: planEtag(plan.version),
       earliestStart: plan.earliestStart,
       tailoring: plan.tailoring as unknown as Record<string, unknown>,
       createdAt: plan.createdAt.toISOString(),

@@ -134,6 +134,8 @@ export class PlanDto extends PlanPreviewDto {
   @ApiProperty({ format: 'uuid' }) clinicId: string;
   @ApiProperty({ enum: ['active', 'completed', 'ended_early'] }) status: string;
   @ApiProperty({ description: 'Raised on every adjustment; the ETag is "p<version>"' }) version: number;
+  @ApiProperty({ example: '"p1"', description: 'This plan\'s ETag ("p<version>", quotes included): the If-Match for its adjustments (in a list, each plan carries its own)' })
+  etag: string;
   @ApiProperty({ example: '2026-12-01' }) earliestStart: string;
   @ApiProperty({ description: 'The tailoring the plan was made with', type: Object }) tailoring: Record<string, unknown>;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
