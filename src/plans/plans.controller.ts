@@ -50,7 +50,7 @@ export class PlansController {
 
   @Post('plans')
   @ApiOperation({ summary: 'Book a whole series in one transaction (all or nothing)' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retry with the same key and body returns the first response' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retry with the same key and body returns the first response; one sent while the first is still in flight waits for it (up to 5 s)' })
   @ApiCreatedResponse({
     type: PlanDto,
     headers: {
@@ -59,7 +59,7 @@ export class PlansController {
       ETag: { description: 'The booked plan\'s version ("p<version>"): the If-Match for adjustments', schema: { type: 'string' } },
     },
   })
-  @ApiConflictResponse({ description: 'Another booking took a needed slot (conflictingSessionId), or the same Idempotency-Key is in flight', type: ProblemDto })
+  @ApiConflictResponse({ description: 'Another booking took a needed slot (conflictingSessionId), or a request with the same Idempotency-Key has been in flight for over 5 s (a shorter one is waited for and its answer replayed)', type: ProblemDto })
   @ApiUnprocessableEntityResponse({ ...INFEASIBLE, description: `${INFEASIBLE.description}; or the Idempotency-Key was used with a different body` })
   async book(
     @CurrentActor() actor: Actor,
