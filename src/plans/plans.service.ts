@@ -11,6 +11,7 @@ import { withRetries } from '../common/database/transactions.js';
 import { CommonErrorCode, ForbiddenError, ValidationFailedError } from '../common/errors/common.errors.js';
 import { sqlState } from '../common/errors/database-errors.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { requireLocalDateWithinHorizon } from '../common/validation/date-horizon.js';
 import { IdempotencyService, requestHash, type StoredResponse } from '../common/idempotency/idempotency.service.js';
 import { PatientError, PatientErrorCode } from '../patients/patients.errors.js';
 import { tailor, type SessionToPlace, type Tailoring } from '../protocols/domain/tailor.js';
@@ -120,6 +121,7 @@ export class PlansService {
     const today = this.clock.now().setZone(zone).toISODate()!;
     const earliestStart = dto.earliestStart ?? today;
     if (earliestStart < today) throw new ValidationFailedError([{ field: 'earliestStart', message: `earliestStart must not be before today (${today} in the clinic)` }]);
+    requireLocalDateWithinHorizon('earliestStart', earliestStart, this.clock.now(), zone);
 
     const tailoring: Tailoring = {
       weightKg: dto.tailoring?.weightKg ?? patient.weightKg,

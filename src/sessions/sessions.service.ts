@@ -8,6 +8,7 @@ import { Clock } from '../common/clock/clock.js';
 import { withRetries } from '../common/database/transactions.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { decodeCursor, encodeCursor } from '../common/paging/cursor.js';
+import { requireInstantWithinHorizon, requireLocalDateWithinHorizon } from '../common/validation/date-horizon.js';
 import { isLocalDate, parseInstant } from '../common/validation/validators.js';
 import { PlansRepository } from '../plans/plans.repository.js';
 import type { CancelSessionDto, CompleteSessionDto, DaySheetEntryDto, NoShowDto, SessionPageDto, SessionQueryDto } from './dto/session.dto.js';
@@ -38,10 +39,13 @@ export class SessionsService {
   /** An instant (ISO 8601 with offset) or a local date's first instant (`endOfDay`: the next day's). */
   private bound(field: 'from' | 'to', value: string, zone: string): DateTime {
     if (isLocalDate(value)) {
+      requireLocalDateWithinHorizon(field, value, this.clock.now(), zone);
       const day = DateTime.fromISO(value, { zone }).startOf('day');
       return field === 'to' ? day.plus({ days: 1 }) : day;
     }
-    return parseInstant(field, value, `${field} must be a local date YYYY-MM-DD or an ISO 8601 instant with an offset`);
+    const instant = parseInstant(field, value, `${field} must be a local date YYYY-MM-DD or an ISO 8601 instant with an offset`);
+    requireInstantWithinHorizon(field, instant, this.clock.now());
+    return instant;
   }
 
   /** Each clinic's zone as last read (a guess, always checked; see `list`). */

@@ -65,7 +65,7 @@ export class PlanRequestDto {
   @IsOptional() @IsInt() @Min(1) @Max(999_999_999)
   protocolVersion?: number;
 
-  @ApiPropertyOptional({ description: "First local date the plan may use; defaults to today in the clinic's zone", example: '2026-12-01' })
+  @ApiPropertyOptional({ description: "First local date the plan may use; defaults to today in the clinic's zone; at most 730 days ahead", example: '2026-12-01' })
   @IsOptional() @IsLocalDate()
   earliestStart?: string;
 
