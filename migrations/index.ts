@@ -7,6 +7,7 @@ import { CalendarSync1764460800000 } from './1764460800000-CalendarSync.js';
 import { AuditDetail1764547200000 } from './1764547200000-AuditDetail.js';
 import { WebhookSecretRotation1764633600000 } from './1764633600000-WebhookSecretRotation.js';
 import { MultiClinicAdminKeys1764720000000 } from './1764720000000-MultiClinicAdminKeys.js';
+import { CheckInWindow1764892800000 } from './1764892800000-CheckInWindow.js';
 
 /** Every migration, oldest first. `npm run migration:generate` adds new files; list them here. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   AuditDetail1764547200000,
   WebhookSecretRotation1764633600000,
   MultiClinicAdminKeys1764720000000,
+  CheckInWindow1764892800000,
 ];

@@ -57,6 +57,8 @@ export function statusForCode(code: ErrorCode): number {
     case ClinicErrorCode.STAFF_CAPACITY_IN_USE:
     case PlanErrorCode.IDEMPOTENCY_IN_FLIGHT:
     case SessionErrorCode.INVALID_TRANSITION:
+    case SessionErrorCode.CHECK_IN_NOT_OPEN:
+    case SessionErrorCode.SESSION_NOT_STARTED:
       return 409;
     case SyncErrorCode.FULL_SYNC_REQUIRED:
       return 410;

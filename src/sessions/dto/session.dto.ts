@@ -17,11 +17,11 @@ export class CompleteSessionDto {
   @IsOptional() @IsObject() @ValidateNested() @Type(() => DoseGivenDto)
   doseGiven?: DoseGivenDto;
 
-  @ApiPropertyOptional({ description: 'Observed start, ISO 8601 with offset', example: '2026-12-03T09:05:00-05:00' })
+  @ApiPropertyOptional({ description: 'Observed start, ISO 8601 with offset; not in the future (needed to complete a session before its planned start)', example: '2026-12-03T09:05:00-05:00' })
   @IsOptional() @IsISO8601({ strict: true })
   actualStart?: string;
 
-  @ApiPropertyOptional({ description: 'Observed end, ISO 8601 with offset', example: '2026-12-03T10:50:00-05:00' })
+  @ApiPropertyOptional({ description: 'Observed end, ISO 8601 with offset; at most 730 days ahead', example: '2026-12-03T10:50:00-05:00' })
   @IsOptional() @IsISO8601({ strict: true })
   actualEnd?: string;
 }
