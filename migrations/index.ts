@@ -8,6 +8,7 @@ import { AuditDetail1764547200000 } from './1764547200000-AuditDetail.js';
 import { WebhookSecretRotation1764633600000 } from './1764633600000-WebhookSecretRotation.js';
 import { MultiClinicAdminKeys1764720000000 } from './1764720000000-MultiClinicAdminKeys.js';
 import { CheckInWindow1764892800000 } from './1764892800000-CheckInWindow.js';
+import { OneActiveSeries1764892800001 } from './1764892800001-OneActiveSeries.js';
 
 /** Every migration, oldest first. `npm run migration:generate` adds new files; list them here. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   WebhookSecretRotation1764633600000,
   MultiClinicAdminKeys1764720000000,
   CheckInWindow1764892800000,
+  OneActiveSeries1764892800001,
 ];

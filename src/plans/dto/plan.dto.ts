@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsInt,
   IsObject,
   IsOptional,
@@ -76,6 +77,14 @@ export class PlanRequestDto {
   @ApiPropertyOptional({ type: TailoringDto })
   @IsOptional() @IsObject() @ValidateNested() @Type(() => TailoringDto)
   tailoring?: TailoringDto;
+
+  @ApiPropertyOptional({
+    description:
+      'true: book this series although the patient already has an active series of the same protocol (a clinical decision: clinicians and admins only, 403 for the front desk). Without it such a request is 409 ACTIVE_SERIES_EXISTS naming activePlanId.',
+    default: false,
+  })
+  @IsOptional() @IsBoolean()
+  allowConcurrentSeries?: boolean;
 
   @ApiPropertyOptional({ type: [WeeklyIntervalDto], description: "Preferred times for this plan; defaults to the patient's" })
   @IsOptional() @IsArray() @ArrayMaxSize(70) @ValidateNested({ each: true }) @Type(() => WeeklyIntervalDto) @NoOverlappingIntervals()
