@@ -532,7 +532,8 @@ describe('plans API (/v1/plans)', () => {
       expect(empty.body).toEqual({ items: [] });
 
       const first = await bookOk(A.keys.frontDesk, { patientId, protocolId: A.protocolId });
-      const second = await bookOk(A.keys.clinician, { patientId, protocolId: A.protocolId, earliestStart: '2027-03-01' });
+      // A second active series of the protocol, booked on purpose (see active-series.spec.ts).
+      const second = await bookOk(A.keys.clinician, { patientId, protocolId: A.protocolId, earliestStart: '2027-03-01', allowConcurrentSeries: true });
       // The second series does not overlap the first (the patient cannot be in two places).
       const last = Math.max(...first.sessions.map((s: Json) => Date.parse(s.occupiedUntil)));
       const intervals = [...first.sessions, ...second.sessions].map((s: Json) => [Date.parse(s.start), Date.parse(s.occupiedUntil)]).sort((x, y) => x[0] - y[0]);
