@@ -70,6 +70,10 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   // http://127.0.0.1 would otherwise lose its scripts.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.set('query parser', 'simple');
+  // No automatic (weak, body-hash) ETags: a route that promises one sets its own (plans "p<n>",
+  // protocols "d<n>"/"v<n>", feeds a strong body hash), and a weak one sent back as If-Match
+  // could only ever fail. Express still answers If-None-Match with 304 for the ETags routes set.
+  app.set('etag', false);
   app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'health', method: RequestMethod.GET }] });
   app.useGlobalPipes(createValidationPipe());
 

@@ -17,6 +17,7 @@ import type { ProtocolStep } from '../protocols/domain/protocol-step.js';
 
 import type { SessionEntity } from '../sessions/entities/session.entity.js';
 import { requireIfMatch, staleResource } from '../common/http/etag.js';
+import { requireInstantWithinHorizon } from '../common/validation/date-horizon.js';
 import { parseInstant } from '../common/validation/validators.js';
 import { planEtag } from '../plans/plan-etag.js';
 import { PlanError, PlanErrorCode } from '../plans/plans.errors.js';
@@ -26,9 +27,6 @@ import type { AdjustmentListDto } from './adjustments.controller.js';
 import { AdjustmentLog, AdjustmentWrites } from './adjustment-log.repository.js';
 import { planChanges, type ChangeRequest } from './domain/plan-changes.js';
 import { CLINICAL_TYPES, type AdjustmentResultDto, type AdjustPlanDto } from './dto/adjust.dto.js';
-
-/** How far ahead a session may be rescheduled (the engine plans over every local day up to it). */
-const MAX_RESCHEDULE_AHEAD_DAYS = 730;
 
 
 const toMinute = (d: Date) => Math.round(d.getTime() / 60000);
@@ -141,9 +139,7 @@ export class AdjustmentsService {
     const now = this.clock.now();
     if (newStart <= now) throw new ValidationFailedError([{ field: 'start', message: 'start must be in the future' }]);
     // The engine works over every local day up to the new start: keep that within what a plan can be.
-    if (newStart > now.plus({ days: MAX_RESCHEDULE_AHEAD_DAYS })) {
-      throw new ValidationFailedError([{ field: 'start', message: `start must be at most ${MAX_RESCHEDULE_AHEAD_DAYS} days ahead` }]);
-    }
+    requireInstantWithinHorizon('start', newStart, now);
 
     const toPlace = placesOf(plan, steps, sessions, 'reschedule sessions one at a time with change_chair/change_staff');
     const fixed: Record<string, FixedPlacement> = {};

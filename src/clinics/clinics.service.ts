@@ -25,6 +25,7 @@ const toClinicDto = (c: ClinicEntity): ClinicDto => ({
   name: c.name,
   timezone: c.timezone,
   openingHours: presentIntervals(c.openingHours),
+  checkInOpensDaysBefore: c.checkInOpensDaysBefore,
   version: c.version,
   createdAt: c.createdAt.toISOString(),
   updatedAt: c.updatedAt.toISOString(),

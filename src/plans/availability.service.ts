@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import type { Actor } from '../common/auth/actor.js';
 import { Clock } from '../common/clock/clock.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
+import { requireLocalDateWithinHorizon } from '../common/validation/date-horizon.js';
 import { ClinicError, ClinicErrorCode } from '../clinics/clinics.errors.js';
 import { availableSlots } from '../scheduling/engine/schedule.js';
 import { MAX_AVAILABILITY_DAYS, type AvailabilityDto, type AvailabilityQueryDto } from './dto/availability.dto.js';
@@ -27,6 +28,7 @@ export class AvailabilityService {
     const setup = await this.repo.clinicSetupOrNull(clinicId);
     if (!setup) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
     const zone = setup.clinic.timezone;
+    requireLocalDateWithinHorizon('to', q.to, this.clock.now(), zone); // from ≤ to
     const start = DateTime.fromISO(q.from, { zone }).startOf('day');
     const booked = await this.cache.bookings(clinicId, start.minus({ days: 1 }).toJSDate(), start.plus({ days: days + 1 }).toJSDate(), {
       chairs: setup.chairs.map((c) => c.id),

@@ -50,15 +50,16 @@ export class PlansController {
 
   @Post('plans')
   @ApiOperation({ summary: 'Book a whole series in one transaction (all or nothing)' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retry with the same key and body returns the first response' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retry with the same key and body returns the first response; one sent while the first is still in flight waits for it (up to 5 s)' })
   @ApiCreatedResponse({
     type: PlanDto,
     headers: {
       'Idempotent-Replayed': { description: 'true when this is the stored response of an earlier request with the same key', schema: { type: 'string' } },
       'Chairside-Replanned': { description: 'true when another booking took a needed slot first and the series was planned again', schema: { type: 'string' } },
+      ETag: { description: 'The booked plan\'s version ("p<version>"): the If-Match for adjustments', schema: { type: 'string' } },
     },
   })
-  @ApiConflictResponse({ description: 'Another booking took a needed slot (conflictingSessionId), or the same Idempotency-Key is in flight', type: ProblemDto })
+  @ApiConflictResponse({ description: 'Another booking took a needed slot (conflictingSessionId), or a request with the same Idempotency-Key has been in flight for over 5 s (a shorter one is waited for and its answer replayed)', type: ProblemDto })
   @ApiUnprocessableEntityResponse({ ...INFEASIBLE, description: `${INFEASIBLE.description}; or the Idempotency-Key was used with a different body` })
   async book(
     @CurrentActor() actor: Actor,
@@ -68,6 +69,8 @@ export class PlansController {
   ): Promise<PlanDto> {
     const result = await this.service.book(actor, dto, parseIdempotencyKey(key));
     res.status(result.status);
+    // The booked version's ETag (a replay: the version it was booked at), the If-Match for adjustments.
+    res.setHeader('ETag', planEtag(result.body.version));
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
     if (result.replanned) res.setHeader('Chairside-Replanned', 'true');
     return result.body;
@@ -90,7 +93,7 @@ export class PlansController {
   }
 
   @Get('patients/:patientId/plans')
-  @ApiOperation({ summary: "A patient's plans, newest first" })
+  @ApiOperation({ summary: "A patient's plans, newest first; no ETag header: each plan carries its own `etag` (the If-Match for its adjustments)" })
   @ApiOkResponse({ type: PlanListDto })
   list(@CurrentActor() actor: Actor, @UuidParam('patientId') id: string): Promise<PlanListDto> {
     return this.service.listForPatient(actor, id);

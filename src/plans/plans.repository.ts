@@ -222,13 +222,13 @@ export class PlansRepository {
     sessions: Omit<NewSession, 'planId' | 'clinicId' | 'patientId'>[],
     opts: { lock?: boolean; also?: (first: number) => { sql: string; params: unknown[] } } = {},
   ): Promise<{ plan: PlanEntity; sessions: SessionEntity[] }> {
-    const params: unknown[] = [row.clinicId, row.patientId, ...sessionArrays(sessions), row.id, row.protocolId, row.protocolVersion, JSON.stringify(row.tailoring), row.earliestStart, row.createdBy];
+    const params: unknown[] = [row.clinicId, row.patientId, ...sessionArrays(sessions), row.id, row.protocolId, row.protocolVersion, JSON.stringify(row.tailoring), row.earliestStart, row.createdBy, row.concurrentSeries];
     const also = opts.also?.(params.length + 1);
     const raw: Record<string, unknown>[] = await m.query(
       `WITH ${opts.lock ? `l AS MATERIALIZED (SELECT ${scheduleLockSql('$1')}),` : ''}
        p AS (
-         INSERT INTO plans (clinic_id, patient_id, id, protocol_id, protocol_version, tailoring, earliest_start, created_by)
-         SELECT $1, $2, $15, $16, $17, $18, $19, $20 ${opts.lock ? 'FROM l' : ''}
+         INSERT INTO plans (clinic_id, patient_id, id, protocol_id, protocol_version, tailoring, earliest_start, created_by, concurrent_series)
+         SELECT $1, $2, $15, $16, $17, $18, $19, $20, $21 ${opts.lock ? 'FROM l' : ''}
          RETURNING id, status, version, created_at, updated_at),
        s AS (
          INSERT INTO sessions ${SESSION_COLUMNS}
@@ -264,6 +264,15 @@ export class PlansRepository {
     );
     const byRef = new Map(raw.map((r) => [r.ref as string, r]));
     return rows.map((r) => sessionFromRow(byRef.get(r.ref)!));
+  }
+
+  /** The patient's active series of this protocol (any version), oldest first; the one a new series would run beside. */
+  async activeSeries(clinicId: string, patientId: string, protocolId: string): Promise<string | null> {
+    const [row] = await this.dataSource.query(
+      `SELECT id FROM plans WHERE clinic_id = $1 AND patient_id = $2 AND protocol_id = $3 AND status = 'active' ORDER BY created_at, id LIMIT 1`,
+      [clinicId, patientId, protocolId],
+    );
+    return (row?.id as string | undefined) ?? null;
   }
 
   findPlan(id: string, clinicId: string | null): Promise<PlanEntity | null> {

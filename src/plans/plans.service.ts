@@ -9,8 +9,9 @@ import { KeyedMutex } from '../common/concurrency/keyed-mutex.js';
 import { lockClinicSchedule } from '../common/database/schedule-lock.js';
 import { withRetries } from '../common/database/transactions.js';
 import { CommonErrorCode, ForbiddenError, ValidationFailedError } from '../common/errors/common.errors.js';
-import { sqlState } from '../common/errors/database-errors.js';
+import { isUniqueViolation, sqlState } from '../common/errors/database-errors.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { requireLocalDateWithinHorizon } from '../common/validation/date-horizon.js';
 import { IdempotencyService, requestHash, type StoredResponse } from '../common/idempotency/idempotency.service.js';
 import { PatientError, PatientErrorCode } from '../patients/patients.errors.js';
 import { tailor, type SessionToPlace, type Tailoring } from '../protocols/domain/tailor.js';
@@ -22,7 +23,8 @@ import type { SessionEntity } from '../sessions/entities/session.entity.js';
 import type { PlanDto, PlanPreviewDto, PlanRequestDto, SessionViewDto } from './dto/plan.dto.js';
 import type { PatientEntity } from '../patients/entities/patient.entity.js';
 import type { PlanEntity } from './entities/plan.entity.js';
-import { PlanError, PlanErrorCode } from './plans.errors.js';
+import { planEtag } from './plan-etag.js';
+import { activeSeriesExists, PlanError, PlanErrorCode } from './plans.errors.js';
 import { sessionView } from '../sessions/session-view.js';
 import { clinicForEngine } from './engine-input.js';
 import { BookingsCache } from './bookings-cache.js';
@@ -44,6 +46,8 @@ interface Prepared {
   request: Omit<ScheduleRequest, 'booked'>;
   /** The clinic's bookings copy, brought up to date alongside the other reads (for a plan made outside any lock). */
   ticket: Promise<string | undefined>;
+  /** Booked on purpose beside an active series of the same protocol. */
+  concurrentSeries: boolean;
 }
 
 export interface BookResult {
@@ -99,26 +103,36 @@ export class PlansService {
     if (actor.role === 'front_desk' && dto.tailoring && (dto.tailoring.weightKg !== undefined || (dto.tailoring.steps?.length ?? 0) > 0)) {
       throw new ForbiddenError('Only clinicians and admins may tailor a plan (dose, count, spacing, weight).');
     }
+    // So is a second active series of the same protocol for one patient.
+    const concurrentSeries = dto.allowConcurrentSeries === true;
+    if (actor.role === 'front_desk' && concurrentSeries) {
+      throw new ForbiddenError('Only clinicians and admins may book a series beside an active one of the same protocol (allowConcurrentSeries).');
+    }
     // Patient, protocol version and clinic set-up are read side by side (an operator key learns
     // the clinic from the patient first). A missing patient is reported before anything else.
     const patientRead = found ? Promise.resolve(found) : this.repo.findPatient(dto.patientId, actor.clinicId);
     const clinicId = found?.clinicId ?? actor.clinicId ?? (await patientRead)?.clinicId;
     // The clinic's bookings are brought up to date at the same time (planning here is optimistic).
     const ticket = clinicId ? this.cache.prefetch(clinicId).catch(() => undefined) : Promise.resolve(undefined);
-    const [patientR, versionR, setupR] = await Promise.allSettled([
+    const [patientR, versionR, setupR, activeR] = await Promise.allSettled([
       patientRead,
       clinicId ? this.resolveVersion(dto.protocolId, dto.protocolVersion, clinicId) : Promise.resolve(null),
       clinicId ? this.repo.clinicSetupOrNull(clinicId) : Promise.resolve(null),
+      // One active series of a protocol per patient (the database's own rule; this names the plan early).
+      clinicId && !concurrentSeries ? this.repo.activeSeries(clinicId, dto.patientId, dto.protocolId) : Promise.resolve(null),
     ]);
     const patient = settled(patientR);
     if (!patient) throw new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
     const version = settled(versionR)!;
     const setup = settled(setupR)!;
+    const active = settled(activeR);
+    if (active) throw activeSeriesExists(active);
     const zone = setup.clinic.timezone;
 
     const today = this.clock.now().setZone(zone).toISODate()!;
     const earliestStart = dto.earliestStart ?? today;
     if (earliestStart < today) throw new ValidationFailedError([{ field: 'earliestStart', message: `earliestStart must not be before today (${today} in the clinic)` }]);
+    requireLocalDateWithinHorizon('earliestStart', earliestStart, this.clock.now(), zone);
 
     // mg/kg doses use the clinician-confirmed weight (or one a clinician gives in the tailoring),
     // never one the front desk entered: while such a weight waits, the plan waits too.
@@ -155,6 +169,7 @@ export class PlansService {
       sessions: tailored.sessions,
       earliestStart,
       ticket,
+      concurrentSeries,
       request: {
         ...clinicForEngine(setup),
         patient: {
@@ -221,6 +236,7 @@ export class PlansService {
       timezone: setup.clinic.timezone,
       status: plan.status,
       version: plan.version,
+      etag: planEtag(plan.version),
       earliestStart: plan.earliestStart,
       tailoring: plan.tailoring as unknown as Record<string, unknown>,
       createdAt: plan.createdAt.toISOString(),
@@ -305,6 +321,7 @@ export class PlansService {
         tailoring: prepared.tailoring,
         earliestStart: prepared.earliestStart,
         createdBy: actor.keyId,
+        concurrentSeries: prepared.concurrentSeries,
       },
       placed.map((p, i) => ({
         ref: p.ref,
@@ -339,7 +356,9 @@ export class PlansService {
   async book(actor: Actor, dto: PlanRequestDto, idempotencyKey?: string): Promise<BookResult> {
     try {
       return await this.bookOnce(actor, dto, idempotencyKey);
-    } catch (err) {
+    } catch (caught) {
+      // Another booking of a series of this protocol for the patient committed first (index plans_one_active_series_uq).
+      const err = isUniqueViolation(caught, 'plans_one_active_series_uq') ? await this.activeSeriesRefusal(actor, dto) : caught;
       // A duplicate that looked before the first request committed may have planned against
       // the first one's sessions and failed: if the key has a response by now, that is the answer.
       if (idempotencyKey && err instanceof DomainError) {
@@ -349,6 +368,12 @@ export class PlansService {
       }
       throw err;
     }
+  }
+
+  /** The refusal when the database found an active series of the protocol first, naming it. */
+  private async activeSeriesRefusal(actor: Actor, dto: PlanRequestDto): Promise<PlanError> {
+    const patient = await this.repo.findPatient(dto.patientId, actor.clinicId);
+    return activeSeriesExists(patient ? await this.repo.activeSeries(patient.clinicId, patient.id, dto.protocolId) : null);
   }
 
   /** A stored response returned again: still a read of the patient's plan, so audited. */

@@ -37,9 +37,12 @@ export class SessionsController {
   @Post(':sessionId/check-in')
   @HttpCode(200)
   @Roles(...ALL_ROLES)
-  @ApiOperation({ summary: 'The patient has arrived (scheduled → checked_in)' })
+  @ApiOperation({
+    summary: 'The patient has arrived (scheduled → checked_in)',
+    description: "Only on the session's local day, or from `checkInOpensDaysBefore` days earlier (a clinic setting); otherwise 409 CHECK_IN_NOT_OPEN with `checkInOpensAt`/`checkInClosesAt`.",
+  })
   @ApiOkResponse({ type: SessionViewDto })
-  @ApiConflictResponse(WRONG_STATUS)
+  @ApiConflictResponse({ description: 'Not allowed from the current status (`currentStatus`), or not on the session\'s day (CHECK_IN_NOT_OPEN)', type: ProblemDto })
   checkIn(@CurrentActor() actor: Actor, @UuidParam('sessionId') id: string): Promise<SessionViewDto> {
     return this.service.checkIn(actor, id);
   }
@@ -47,9 +50,12 @@ export class SessionsController {
   @Post(':sessionId/complete')
   @HttpCode(200)
   @Roles('clinician', 'admin')
-  @ApiOperation({ summary: 'Treated, with the dose actually given (checked_in → completed)' })
+  @ApiOperation({
+    summary: 'Treated, with the dose actually given (checked_in → completed)',
+    description: 'Once the session has begun, or with an `actualStart` in the past (an earlier start); otherwise 409 SESSION_NOT_STARTED. An `actualStart` in the future is 400.',
+  })
   @ApiOkResponse({ type: SessionViewDto })
-  @ApiConflictResponse(WRONG_STATUS)
+  @ApiConflictResponse({ description: 'Not allowed from the current status (`currentStatus`), or the session has not begun (SESSION_NOT_STARTED, `startsAt`)', type: ProblemDto })
   complete(@CurrentActor() actor: Actor, @UuidParam('sessionId') id: string, @Body() dto: CompleteSessionDto): Promise<SessionViewDto> {
     return this.service.complete(actor, id, dto);
   }

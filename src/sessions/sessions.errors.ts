@@ -3,6 +3,10 @@ import { DomainError } from '../common/errors/domain-error.js';
 export enum SessionErrorCode {
   SESSION_NOT_FOUND = 'SESSION_NOT_FOUND',
   INVALID_TRANSITION = 'INVALID_TRANSITION',
+  /** Check-in outside the session's local day (or the clinic's wider window): not now, later or never. */
+  CHECK_IN_NOT_OPEN = 'CHECK_IN_NOT_OPEN',
+  /** Completion of a session that has not started, without an observed start in the past. */
+  SESSION_NOT_STARTED = 'SESSION_NOT_STARTED',
 }
 
 export class SessionError extends DomainError {

@@ -24,6 +24,12 @@ export class SessionsRepository {
     return m ?? this.dataSource.manager;
   }
 
+  /** The clinic's zone and its check-in window setting (read in the caller's transaction). */
+  async clinicTiming(m: EntityManager, clinicId: string): Promise<{ timezone: string; checkInOpensDaysBefore: number }> {
+    const [row] = await m.query(`SELECT timezone, check_in_opens_days_before FROM clinics WHERE id = $1`, [clinicId]);
+    return { timezone: row.timezone as string, checkInOpensDaysBefore: row.check_in_opens_days_before as number };
+  }
+
   async find(id: string, clinicId: string | null, m?: EntityManager, lock = false): Promise<SessionEntity | null> {
     const qb = this.m(m).getRepository(SessionEntity).createQueryBuilder('s').where('s.id = :id', { id });
     if (clinicId !== null) qb.andWhere('s.clinic_id = :clinicId', { clinicId });

@@ -8,11 +8,13 @@ import { Clock } from '../common/clock/clock.js';
 import { withRetries } from '../common/database/transactions.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { decodeCursor, encodeCursor } from '../common/paging/cursor.js';
+import { requireInstantWithinHorizon, requireLocalDateWithinHorizon } from '../common/validation/date-horizon.js';
 import { isLocalDate, parseInstant } from '../common/validation/validators.js';
 import { PlansRepository } from '../plans/plans.repository.js';
 import type { CancelSessionDto, CompleteSessionDto, DaySheetEntryDto, NoShowDto, SessionPageDto, SessionQueryDto } from './dto/session.dto.js';
 import type { SessionEntity, SessionStatus } from './entities/session.entity.js';
 import { canTransition } from './session-status.js';
+import { checkInWindow } from './session-timing.js';
 import { sessionView } from './session-view.js';
 import { SessionError, SessionErrorCode } from './sessions.errors.js';
 import { SessionsRepository } from './sessions.repository.js';
@@ -38,10 +40,13 @@ export class SessionsService {
   /** An instant (ISO 8601 with offset) or a local date's first instant (`endOfDay`: the next day's). */
   private bound(field: 'from' | 'to', value: string, zone: string): DateTime {
     if (isLocalDate(value)) {
+      requireLocalDateWithinHorizon(field, value, this.clock.now(), zone);
       const day = DateTime.fromISO(value, { zone }).startOf('day');
       return field === 'to' ? day.plus({ days: 1 }) : day;
     }
-    return parseInstant(field, value, `${field} must be a local date YYYY-MM-DD or an ISO 8601 instant with an offset`);
+    const instant = parseInstant(field, value, `${field} must be a local date YYYY-MM-DD or an ISO 8601 instant with an offset`);
+    requireInstantWithinHorizon(field, instant, this.clock.now());
+    return instant;
   }
 
   /** Each clinic's zone as last read (a guess, always checked; see `list`). */
@@ -144,7 +149,24 @@ export class SessionsService {
   }
 
   checkIn(actor: Actor, id: string): Promise<SessionViewDto> {
-    return this.move(actor, id, 'checked_in', 'check_in', null, async () => ({ checkedInAt: this.clock.now().toJSDate() }));
+    return this.move(actor, id, 'checked_in', 'check_in', null, async (s, m) => {
+      // Only on the session's local day (or from as many days before as the clinic allows).
+      const now = this.clock.now();
+      const { timezone, checkInOpensDaysBefore } = await this.repo.clinicTiming(m, s.clinicId);
+      const { opensAt, closesAt } = checkInWindow(s.startsAt, timezone, checkInOpensDaysBefore);
+      if (now < opensAt || now >= closesAt) {
+        const iso = (d: DateTime) => d.toISO({ suppressMilliseconds: true })!;
+        const day = DateTime.fromJSDate(s.startsAt, { zone: timezone }).toISODate();
+        throw new SessionError(
+          SessionErrorCode.CHECK_IN_NOT_OPEN,
+          now < opensAt
+            ? `Check-in for this session opens ${iso(opensAt)} (its day is ${day} in the clinic).`
+            : `Check-in for this session closed at the end of its day (${day} in the clinic); mark it a no-show or cancel it.`,
+          { checkInOpensAt: iso(opensAt), checkInClosesAt: iso(closesAt) },
+        );
+      }
+      return { checkedInAt: now.toJSDate() };
+    });
   }
 
   complete(actor: Actor, id: string, dto: CompleteSessionDto): Promise<SessionViewDto> {
@@ -152,8 +174,16 @@ export class SessionsService {
       // Observed times must say which instant they mean: a bare local time would be read in the server's zone.
       const actualStart = dto.actualStart ? parseInstant('actualStart', dto.actualStart) : undefined;
       const actualEnd = dto.actualEnd ? parseInstant('actualEnd', dto.actualEnd) : undefined;
+      const now = this.clock.now();
+      if (actualStart && actualStart > now) throw new ValidationFailedError([{ field: 'actualStart', message: 'actualStart must not be in the future' }]);
+      if (actualEnd) requireInstantWithinHorizon('actualEnd', actualEnd, now);
       if (actualStart && actualEnd && actualEnd <= actualStart) {
         throw new ValidationFailedError([{ field: 'actualEnd', message: 'actualEnd must be after actualStart' }]);
+      }
+      // A session is completed once it has begun: by the clock, or as observed (an earlier start).
+      if (!actualStart && s.startsAt.getTime() > now.toMillis()) {
+        const startsAt = DateTime.fromJSDate(s.startsAt).setZone((await this.repo.clinicTiming(m, s.clinicId)).timezone).toISO({ suppressMilliseconds: true });
+        throw new SessionError(SessionErrorCode.SESSION_NOT_STARTED, `The session starts at ${startsAt}: complete it once it has begun, or give actualStart (in the past).`, { startsAt });
       }
       let doseGiven: SessionEntity['doseGiven'] = null;
       if (s.plannedDose) {

@@ -175,6 +175,7 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
         name: 'Fort Lauderdale',
         timezone: 'America/New_York',
         openingHours: body.openingHours,
+        checkInOpensDaysBefore: 0,
         version: 1,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),

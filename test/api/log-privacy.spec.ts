@@ -79,7 +79,8 @@ describe('log privacy over a full API walk-through', () => {
     const newcomer = await api().post('/v1/patients').set(cl).send({ fullName: 'Quinn Logsworth', dateOfBirth: '1969-06-18', phone: '+1 954 555 0999', weightKg: 70 }).expect(201);
     const planRes = await api().post('/v1/plans').set(fd).set('Idempotency-Key', 'walk-1').send({ patientId: newcomer.body.id, protocolId: keys.CHAIRSIDE_PROTOCOL_ID }).expect(201);
     const plan = planRes.body as Json;
-    await api().post('/v1/plans/preview').set(fd).send({ patientId: jordan.id, protocolId: keys.CHAIRSIDE_PROTOCOL_ID }).expect(200);
+    // Jordan is in the seeded series already: a second one is a clinician's to ask for.
+    await api().post('/v1/plans/preview').set(cl).send({ patientId: jordan.id, protocolId: keys.CHAIRSIDE_PROTOCOL_ID, allowConcurrentSeries: true }).expect(200);
     await api().get(`/v1/plans/${plan.id}`).set(fd).expect(200);
     await api().get(`/v1/patients/${newcomer.body.id}/plans`).set(fd).expect(200);
 

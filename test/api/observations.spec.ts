@@ -4,6 +4,7 @@ import request from 'supertest';
 import type { ClinicKeys } from '../factories/clinic.factory.js';
 import { bookPlan, refOf, setupClinic, type ClinicOptions, type ClinicSetup as Setup } from '../factories/series.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
+import { atSessionTime } from '../support/session-clock.js';
 import { expectProblem } from '../support/problem.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -55,7 +56,9 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
   const api = () => request(t.http);
 
   async function act(key: string, id: string, action: 'check-in' | 'complete' | 'no-show' | 'cancel', body: Json = {}): Promise<Json> {
-    const res = await api().post(`/v1/sessions/${id}/${action}`).set(bearer(key)).send(body);
+    // At the session's time when it is still ahead: check-in and completion wait for it.
+    const send = () => api().post(`/v1/sessions/${id}/${action}`).set(bearer(key)).send(body).then((r) => r);
+    const res = action === 'check-in' || action === 'complete' ? await atSessionTime(t, id, send, action === 'complete' ? 'end' : 'start') : await send();
     expect({ status: res.status, id: res.body.id }).toEqual({ status: 200, id });
     return res.body as Json;
   }

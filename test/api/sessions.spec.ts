@@ -6,6 +6,7 @@ import { persistOperatorKey, type ClinicKeys } from '../factories/clinic.factory
 import { bookPlan, newPatient, refOf, setupClinic, type ClinicSetup as Setup } from '../factories/series.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 import { expectProblem } from '../support/problem.js';
+import { atSessionTime } from '../support/session-clock.js';
 
 // ---------------------------------------------------------------------------------------------
 // Sessions API: the lifecycle of a booked session (check-in, completion with the dose given,
@@ -33,10 +34,15 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
   let planB: Json;
   const api = () => request(t.http);
 
-  const act = (key: string, id: string, action: Action, body?: Json) => {
+  const send = (key: string, id: string, action: Action, body?: Json) => {
     const r = api().post(`/v1/sessions/${id}/${action}`).set(bearer(key));
     return body === undefined ? r.send() : r.send(body);
   };
+  /** At the session's time when it is still ahead (check-in and completion wait for it: see session-clock.spec.ts). */
+  const act = (key: string, id: string, action: Action, body?: Json): Promise<request.Response> =>
+    action === 'check-in' || action === 'complete'
+      ? atSessionTime(t, id, async () => send(key, id, action, body), action === 'complete' ? 'end' : 'start')
+      : send(key, id, action, body).then((r) => r);
   /** A body that passes validation for the action (so only the status decides). */
   const validBody = (action: Action): Json | undefined =>
     action === 'complete' ? { doseGiven: { amount: 0.5, unit: 'mg/kg' } } : action === 'cancel' ? { reason: 'Patient has the flu' } : action === 'no-show' ? {} : undefined;
@@ -115,7 +121,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       expect(checkedIn.status).toBe(200);
       expect(checkedIn.headers['content-type']).toMatch(/^application\/json/);
       expect(checkedIn.body).toMatchObject({ id: inf.id, planId: plan.id, ref: 'infusion#1', status: 'checked_in', version: 2, start: inf.start, chair: inf.chair, staff: inf.staff });
-      expect(Date.parse(checkedIn.body.checkedInAt)).toBe(Date.parse(NOW));
+      expect(Date.parse(checkedIn.body.checkedInAt)).toBe(Date.parse(inf.start)); // checked in at its start (see act)
       expect(checkedIn.body.doseGiven).toBeNull();
       expect((await getSession(A.keys.frontDesk, inf.id).expect(200)).body).toEqual(checkedIn.body);
 
@@ -139,7 +145,7 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
         dose: inf.dose,
       });
       expect(actualEndLocal).toMatch(/-05:00$/);
-      expect(Date.parse(done.body.checkedInAt)).toBe(Date.parse(NOW));
+      expect(Date.parse(done.body.checkedInAt)).toBe(Date.parse(inf.start));
 
       const got = await getSession(A.keys.clinician, inf.id);
       expect(got.status).toBe(200);
@@ -388,9 +394,11 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       const frontDeskKey = await keyId(L.keys, 'front_desk');
       const clinicianKey = await keyId(L.keys, 'clinician');
       const adminKey = await keyId(L.keys, 'admin');
+      // Each step at a time it is allowed: a check-in on the session's day, a completion after its start.
+      const utcAt = (iso: string, minutes: number) => DateTime.fromISO(iso).plus({ minutes }).toUTC().toISO()!;
 
       const steps: { key: string; keyId: string; role: string; id: string; ref: string; action: Action; body?: Json; type: string; reason: string | null; from: Status; at: string }[] = [
-        { key: L.keys.frontDesk, keyId: frontDeskKey, role: 'front_desk', id: s1.id, ref: 'infusion#1', action: 'check-in', type: 'check_in', reason: null, from: 'scheduled', at: '2026-11-25T15:01:00Z' },
+        { key: L.keys.frontDesk, keyId: frontDeskKey, role: 'front_desk', id: s1.id, ref: 'infusion#1', action: 'check-in', type: 'check_in', reason: null, from: 'scheduled', at: utcAt(s1.start, -10) },
         {
           key: L.keys.clinician,
           keyId: clinicianKey,
@@ -402,18 +410,19 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
           type: 'complete',
           reason: null,
           from: 'checked_in',
-          at: '2026-11-25T16:30:00Z',
+          at: utcAt(s1.start, 90),
         },
-        { key: L.keys.frontDesk, keyId: frontDeskKey, role: 'front_desk', id: s2.id, ref: 'infusion#2', action: 'no-show', body: { reason: 'No answer' }, type: 'no_show', reason: 'No answer', from: 'scheduled', at: '2026-11-26T15:00:00Z' },
-        { key: L.keys.admin, keyId: adminKey, role: 'admin', id: s3.id, ref: 'infusion#3', action: 'cancel', body: { reason: 'Patient travelling' }, type: 'cancel_session', reason: 'Patient travelling', from: 'scheduled', at: '2026-11-27T15:00:00Z' },
-        { key: L.keys.frontDesk, keyId: frontDeskKey, role: 'front_desk', id: s4.id, ref: 'infusion#4', action: 'check-in', type: 'check_in', reason: null, from: 'scheduled', at: '2026-11-28T15:00:00Z' },
-        { key: L.keys.frontDesk, keyId: frontDeskKey, role: 'front_desk', id: s4.id, ref: 'infusion#4', action: 'cancel', body: { reason: 'Felt unwell' }, type: 'cancel_session', reason: 'Felt unwell', from: 'checked_in', at: '2026-11-28T15:20:00Z' },
+        { key: L.keys.frontDesk, keyId: frontDeskKey, role: 'front_desk', id: s2.id, ref: 'infusion#2', action: 'no-show', body: { reason: 'No answer' }, type: 'no_show', reason: 'No answer', from: 'scheduled', at: utcAt(s2.start, 60) },
+        { key: L.keys.admin, keyId: adminKey, role: 'admin', id: s3.id, ref: 'infusion#3', action: 'cancel', body: { reason: 'Patient travelling' }, type: 'cancel_session', reason: 'Patient travelling', from: 'scheduled', at: utcAt(s2.start, 120) },
+        { key: L.keys.frontDesk, keyId: frontDeskKey, role: 'front_desk', id: s4.id, ref: 'infusion#4', action: 'check-in', type: 'check_in', reason: null, from: 'scheduled', at: utcAt(s4.start, -5) },
+        { key: L.keys.frontDesk, keyId: frontDeskKey, role: 'front_desk', id: s4.id, ref: 'infusion#4', action: 'cancel', body: { reason: 'Felt unwell' }, type: 'cancel_session', reason: 'Felt unwell', from: 'checked_in', at: utcAt(s4.start, 15) },
       ];
       let prev: Json[] = [];
       try {
         for (const [i, step] of steps.entries()) {
           t.clock.set(DateTime.fromISO(step.at, { zone: 'utc' }));
-          await actOk(step.key, step.id, step.action, step.body ?? validBody(step.action));
+          const res = await send(step.key, step.id, step.action, step.body ?? validBody(step.action));
+          expect({ status: res.status, body: res.body }).toMatchObject({ status: 200, body: { id: step.id, status: ACTION_TARGET[step.action] } });
           // The plan's version went up by exactly one, as GET /v1/plans shows.
           const got = await getPlan(L.keys.frontDesk, plan.id);
           expect(got.version).toBe(2 + i);

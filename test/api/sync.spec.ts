@@ -6,6 +6,7 @@ import { persistOperatorKey } from '../factories/clinic.factory.js';
 import { bookPlan, setupClinic, type ClinicSetup } from '../factories/series.factory.js';
 import { expectProblem } from '../support/problem.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
+import { atSessionTime } from '../support/session-clock.js';
 
 // ---------------------------------------------------------------------------------------------
 // Incremental REST sync (GET /v1/sync/sessions): full sync in pages, then only what changed since
@@ -184,7 +185,7 @@ describe('sync API (/v1/sync/sessions)', () => {
       const s = await freshClinic();
       const plan = await bookShort(s);
       const victim = plan.sessions[2];
-      expect((await checkIn(s, victim.id)).status).toBe(200);
+      expect((await atSessionTime(t, victim.id, async () => checkIn(s, victim.id))).status).toBe(200);
       const full = await syncAll(s.keys.frontDesk);
       const before = full.items.find((i) => i.id === victim.id)!;
       expect(before.revision).toBe(2);
@@ -275,6 +276,8 @@ describe('sync API (/v1/sync/sessions)', () => {
 
     it('a burst of parallel check-ins and cancellations, synced while it runs: the client copy ends equal to the database', async () => {
       const s = await freshClinic();
+      // Check-in opens a week ahead here, so that every session of the burst may be checked in now.
+      await request(t.http).patch(`/v1/clinics/${s.keys.clinicId}`).set(bearer(s.keys.admin)).send({ checkInOpensDaysBefore: 7 }).expect(200);
       for (let i = 0; i < 4; i++) await bookShort(s);
       const mirror = new Map<string, Json>();
       const apply = (items: Json[]) => {

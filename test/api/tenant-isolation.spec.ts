@@ -7,6 +7,7 @@ import { messagePublicId, parseMessageId } from '../../src/webhooks/webhook-even
 import { makePatient, makeStaff, persistOperatorKey, type ClinicKeys } from '../factories/clinic.factory.js';
 import { bookPlan, setupClinic, type ClinicSetup } from '../factories/series.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
+import { atSessionTime } from '../support/session-clock.js';
 
 // ---------------------------------------------------------------------------------------------
 // Tenant isolation (issue 8). Clinic B gets one of everything (chair, staff, closure, patient,
@@ -419,7 +420,8 @@ describe('tenant isolation: clinic A cannot reach clinic B', () => {
     const closure = (await ok(send('POST', `/v1/clinics/${B.keys.clinicId}/closures`, B.keys.admin, { body: { startDate: '2027-06-01', reason: 'Staff training' } }), 201)).body;
     const bPlan = await bookPlan(t.http, B, {}, { fullName: B_PATIENT });
     const [checkedIn, scheduled] = infusionsOf(bPlan);
-    await ok(send('POST', `/v1/sessions/${checkedIn.id}/check-in`, B.keys.frontDesk), 200);
+    // Checked in on its day (check-in waits for it), the clock then back to now.
+    await atSessionTime(t, checkedIn.id, () => ok(send('POST', `/v1/sessions/${checkedIn.id}/check-in`, B.keys.frontDesk), 200));
     await ok(send('POST', `/v1/sessions/${checkedIn.id}/observations`, B.keys.clinician, { body: { craving: 3, note: 'Calm' } }), 201);
     const feed = (await ok(send('POST', '/v1/calendar/feeds', B.keys.admin, { body: { scope: 'clinic' } }), 201)).body;
     const messages = (await ok(send('GET', `/v1/webhooks/${bWebhook.id}/messages`, B.keys.admin), 200)).body.items as Json[];

@@ -1,7 +1,7 @@
-import { ApiProperty, PartialType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsString, Length, ValidateNested } from 'class-validator';
-import { canonicalTimeZone, IsIanaTimeZone, NoOverlappingIntervals } from '../../common/validation/validators.js';
+import { ArrayMaxSize, IsArray, IsInt, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
+import { canonicalTimeZone, IsIanaTimeZone, IsOptionalNotNull, NoOverlappingIntervals } from '../../common/validation/validators.js';
 import { WeeklyIntervalDto } from '../../common/validation/weekly-interval.dto.js';
 
 export class CreateClinicDto {
@@ -19,6 +19,15 @@ export class CreateClinicDto {
   })
   @IsArray() @ArrayMaxSize(70) @ValidateNested({ each: true }) @Type(() => WeeklyIntervalDto) @NoOverlappingIntervals()
   openingHours: WeeklyIntervalDto[];
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 7,
+    default: 0,
+    description: "How many local days before a session's day check-in opens; 0: on the session's own day only",
+  })
+  @IsOptionalNotNull() @IsInt() @Min(0) @Max(7)
+  checkInOpensDaysBefore?: number;
 }
 
 export class UpdateClinicDto extends PartialType(CreateClinicDto, { skipNullProperties: false }) {}
@@ -28,6 +37,7 @@ export class ClinicDto {
   @ApiProperty() name: string;
   @ApiProperty({ example: 'America/New_York' }) timezone: string;
   @ApiProperty({ type: [WeeklyIntervalDto] }) openingHours: WeeklyIntervalDto[];
+  @ApiProperty({ description: "How many local days before a session's day check-in opens (0: that day only)" }) checkInOpensDaysBefore: number;
   @ApiProperty({ description: 'Raised on every change' }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;

@@ -8,6 +8,8 @@ export class ClinicEntity {
   /** IANA zone, e.g. America/New_York: every scheduling rule is evaluated in it. */
   @Column('text') timezone: string;
   @Column('jsonb', { name: 'opening_hours' }) openingHours: WeeklyInterval[];
+  /** Check-in opens this many local days before a session's day (0: that day only). */
+  @Column('smallint', { name: 'check_in_opens_days_before', default: 0 }) checkInOpensDaysBefore: number;
   @Column('int') version: number;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;

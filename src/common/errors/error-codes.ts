@@ -56,8 +56,11 @@ export function statusForCode(code: ErrorCode): number {
     case ProtocolErrorCode.DRAFT_UNCHANGED:
     case ClinicErrorCode.STAFF_CAPACITY_IN_USE:
     case PlanErrorCode.IDEMPOTENCY_IN_FLIGHT:
+    case PlanErrorCode.ACTIVE_SERIES_EXISTS:
     case SessionErrorCode.INVALID_TRANSITION:
     case PatientErrorCode.WEIGHT_UNCONFIRMED:
+    case SessionErrorCode.CHECK_IN_NOT_OPEN:
+    case SessionErrorCode.SESSION_NOT_STARTED:
       return 409;
     case SyncErrorCode.FULL_SYNC_REQUIRED:
       return 410;

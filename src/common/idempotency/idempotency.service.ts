@@ -4,9 +4,15 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { PlanError, PlanErrorCode } from '../../plans/plans.errors.js';
 import { Clock } from '../clock/clock.js';
 import { ValidationFailedError } from '../errors/common.errors.js';
+import { sqlState } from '../errors/database-errors.js';
 
 /** How long a key's first response is kept and replayed. */
 export const IDEMPOTENCY_TTL_HOURS = 24;
+/**
+ * How long a duplicate waits for the request with the same key still in flight (on any instance)
+ * before it gives up with 409: a booking takes well under a second, even queued behind others.
+ */
+export const IDEMPOTENCY_WAIT_MS = 5000;
 
 export interface StoredResponse<T> {
   status: number;
@@ -43,9 +49,11 @@ export function parseIdempotencyKey(header: string | undefined): string | undefi
 
 /**
  * Idempotency-Key for creating requests. The key is claimed inside the transaction that does the
- * work (a transaction-scoped advisory lock: a concurrent duplicate gets 409 at once) and the
- * response is stored in that same transaction, so a retry replays exactly the first result and a
- * rolled-back attempt leaves no trace.
+ * work (a transaction-scoped advisory lock) and the response is stored in that same transaction, so
+ * a retry replays exactly the first result and a rolled-back attempt leaves no trace. A duplicate
+ * arriving while the first is still in flight (on this instance or another) waits for the key's
+ * lock, at most {@link IDEMPOTENCY_WAIT_MS}, and then replays the first answer; only after that
+ * bound is it 409.
  */
 @Injectable()
 export class IdempotencyService {
@@ -75,12 +83,21 @@ export class IdempotencyService {
     return this.find<T>(this.dataSource.manager, clinicId, key, hash);
   }
 
-  /** Claims the key for this transaction; returns the stored response when it was used before. */
-  async claim<T>(m: EntityManager, clinicId: string, key: string, hash: string): Promise<StoredResponse<T> | undefined> {
-    const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked`, [`${clinicId}|${key}`]);
-    if (!locked) {
-      throw new PlanError(PlanErrorCode.IDEMPOTENCY_IN_FLIGHT, 'A request with this Idempotency-Key is still being processed; retry shortly.');
+  /**
+   * Claims the key for this transaction, waiting (bounded) for a request with the same key still in
+   * flight; returns the stored response when it was used before (also when that one just committed).
+   */
+  async claim<T>(m: EntityManager, clinicId: string, key: string, hash: string, waitMs = IDEMPOTENCY_WAIT_MS): Promise<StoredResponse<T> | undefined> {
+    // The wait is bounded by lock_timeout for this one statement; the pool's own is restored after it.
+    const [{ previous }] = await m.query(`SELECT current_setting('lock_timeout') AS previous`);
+    await m.query(`SELECT set_config('lock_timeout', $1, true)`, [`${waitMs}ms`]);
+    try {
+      await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${clinicId}|${key}`]);
+    } catch (err) {
+      if (sqlState(err) !== '55P03') throw err;
+      throw new PlanError(PlanErrorCode.IDEMPOTENCY_IN_FLIGHT, `A request with this Idempotency-Key has been in flight for over ${waitMs / 1000} s; retry shortly.`);
     }
+    await m.query(`SELECT set_config('lock_timeout', $1, true)`, [previous]);
     await m.query(`DELETE FROM idempotency_keys WHERE clinic_id = $1 AND key = $2 AND created_at <= $3`, [clinicId, key, this.cutoff()]);
     return this.find<T>(m, clinicId, key, hash);
   }

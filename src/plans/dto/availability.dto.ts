@@ -9,7 +9,7 @@ export const MAX_AVAILABILITY_DAYS = 28;
 
 export class AvailabilityQueryDto {
   @ApiProperty({ description: 'First local date', example: '2026-12-01' }) @IsLocalDate() from: string;
-  @ApiProperty({ description: `Last local date (inclusive), at most ${MAX_AVAILABILITY_DAYS} days after from`, example: '2026-12-14' }) @IsLocalDate() to: string;
+  @ApiProperty({ description: `Last local date (inclusive), at most ${MAX_AVAILABILITY_DAYS} days after from and 730 days after today`, example: '2026-12-14' }) @IsLocalDate() to: string;
 
   @ApiProperty({ minimum: 5, maximum: 720, example: 40 })
   @Type(() => Number) @IsInt() @Min(5) @Max(720)

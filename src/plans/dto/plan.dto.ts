@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsInt,
   IsObject,
   IsOptional,
@@ -65,7 +66,7 @@ export class PlanRequestDto {
   @IsOptional() @IsInt() @Min(1) @Max(999_999_999)
   protocolVersion?: number;
 
-  @ApiPropertyOptional({ description: "First local date the plan may use; defaults to today in the clinic's zone", example: '2026-12-01' })
+  @ApiPropertyOptional({ description: "First local date the plan may use; defaults to today in the clinic's zone; at most 730 days ahead", example: '2026-12-01' })
   @IsOptional() @IsLocalDate()
   earliestStart?: string;
 
@@ -76,6 +77,14 @@ export class PlanRequestDto {
   @ApiPropertyOptional({ type: TailoringDto })
   @IsOptional() @IsObject() @ValidateNested() @Type(() => TailoringDto)
   tailoring?: TailoringDto;
+
+  @ApiPropertyOptional({
+    description:
+      'true: book this series although the patient already has an active series of the same protocol (a clinical decision: clinicians and admins only, 403 for the front desk). Without it such a request is 409 ACTIVE_SERIES_EXISTS naming activePlanId.',
+    default: false,
+  })
+  @IsOptional() @IsBoolean()
+  allowConcurrentSeries?: boolean;
 
   @ApiPropertyOptional({ type: [WeeklyIntervalDto], description: "Preferred times for this plan; defaults to the patient's" })
   @IsOptional() @IsArray() @ArrayMaxSize(70) @ValidateNested({ each: true }) @Type(() => WeeklyIntervalDto) @NoOverlappingIntervals()
@@ -134,6 +143,8 @@ export class PlanDto extends PlanPreviewDto {
   @ApiProperty({ format: 'uuid' }) clinicId: string;
   @ApiProperty({ enum: ['active', 'completed', 'ended_early'] }) status: string;
   @ApiProperty({ description: 'Raised on every adjustment; the ETag is "p<version>"' }) version: number;
+  @ApiProperty({ example: '"p1"', description: 'This plan\'s ETag ("p<version>", quotes included): the If-Match for its adjustments (in a list, each plan carries its own)' })
+  etag: string;
   @ApiProperty({ example: '2026-12-01' }) earliestStart: string;
   @ApiProperty({ description: 'The tailoring the plan was made with', type: Object }) tailoring: Record<string, unknown>;
   @ApiProperty({ format: 'date-time' }) createdAt: string;

@@ -17,6 +17,8 @@ export class PlanEntity {
   @Column('text') status: PlanStatus;
   @Column('int') version: number;
   @Column('uuid', { name: 'created_by', nullable: true }) createdBy: string | null;
+  /** Booked on purpose beside another active series of the same protocol (a clinician's decision). */
+  @Column('boolean', { name: 'concurrent_series', default: false }) concurrentSeries: boolean;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

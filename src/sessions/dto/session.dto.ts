@@ -17,11 +17,11 @@ export class CompleteSessionDto {
   @IsOptional() @IsObject() @ValidateNested() @Type(() => DoseGivenDto)
   doseGiven?: DoseGivenDto;
 
-  @ApiPropertyOptional({ description: 'Observed start, ISO 8601 with offset', example: '2026-12-03T09:05:00-05:00' })
+  @ApiPropertyOptional({ description: 'Observed start, ISO 8601 with offset; not in the future (needed to complete a session before its planned start)', example: '2026-12-03T09:05:00-05:00' })
   @IsOptional() @IsISO8601({ strict: true })
   actualStart?: string;
 
-  @ApiPropertyOptional({ description: 'Observed end, ISO 8601 with offset', example: '2026-12-03T10:50:00-05:00' })
+  @ApiPropertyOptional({ description: 'Observed end, ISO 8601 with offset; at most 730 days ahead', example: '2026-12-03T10:50:00-05:00' })
   @IsOptional() @IsISO8601({ strict: true })
   actualEnd?: string;
 }
@@ -38,10 +38,10 @@ export class NoShowDto {
 
 export class SessionQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'Operator keys: the clinic' }) @IsOptional() @IsUUID() clinicId?: string;
-  @ApiProperty({ description: 'From this instant (ISO 8601) or local date (YYYY-MM-DD, the day sheet)', example: '2026-12-03' })
+  @ApiProperty({ description: 'From this instant (ISO 8601) or local date (YYYY-MM-DD, the day sheet); at most 730 days ahead', example: '2026-12-03' })
   @IsString() @Length(10, 40)
   from: string;
-  @ApiProperty({ description: 'Until this instant or through this local date (inclusive)', example: '2026-12-03' })
+  @ApiProperty({ description: 'Until this instant or through this local date (inclusive); at most 730 days ahead', example: '2026-12-03' })
   @IsString() @Length(10, 40)
   to: string;
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() chairId?: string;
