@@ -1,5 +1,4 @@
 import { DateTime } from 'luxon';
-import type { EntityManager } from 'typeorm';
 import type { ProtocolStep } from '../protocols/domain/protocol-step.js';
 
 /**
@@ -54,8 +53,13 @@ export interface HistoryPlan {
 
 const iso = (d: DateTime) => d.toUTC().toISO()!;
 
+/** What the writer needs of a connection: a query returning rows (a TypeORM EntityManager, or a `pg` client wrapped). */
+export interface Queryable {
+  query(sql: string, params?: unknown[]): Promise<any>;
+}
+
 /** Writes the plans in a handful of statements (rows as JSON, expanded by PostgreSQL); returns their ids in order. */
-export async function insertHistory(m: EntityManager, clinicId: string, plans: HistoryPlan[]): Promise<string[]> {
+export async function insertHistory(m: Queryable, clinicId: string, plans: HistoryPlan[]): Promise<string[]> {
   if (plans.length === 0) return [];
   const planRows = plans.map((p, i) => ({
     i,
