@@ -31,7 +31,7 @@ const FLOOR_MS = 200;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-async function seed(db: pg.Client): Promise<{ protocolId: string; key: string; sessions: number; observations: number }> {
+export async function seedOutcomes(db: pg.Client): Promise<{ protocolId: string; key: string; sessions: number; observations: number }> {
   const q: Queryable = { query: async (sql, params) => (await db.query(sql, params as unknown[])).rows };
   const [clinic] = await q.query(`INSERT INTO clinics (name, timezone, opening_hours, version) VALUES ('Outcomes bench', $1, '[]', 1) RETURNING id`, [ZONE]);
   const key = `cs_bench_${randomBytes(16).toString('hex')}`;
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     const db = new pg.Client({ connectionString: url });
     await db.connect();
     const started = performance.now();
-    const data = await seed(db).finally(() => db.end());
+    const data = await seedOutcomes(db).finally(() => db.end());
     log(`seeded ${PLANS} plans, ${data.sessions} sessions, ${data.observations} observations in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     service = await startService(url);
     const headers = { Authorization: `Bearer ${data.key}` };
@@ -121,7 +121,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+if (process.argv[1]?.endsWith(path.join('bench', 'outcomes.js'))) {
+  main().catch((err) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+}

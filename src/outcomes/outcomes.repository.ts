@@ -51,7 +51,7 @@ function toSession(t: SessionTuple): SessionFact {
  */
 const FACTS_SQL = `
 WITH tz AS (SELECT timezone AS tz FROM clinics WHERE id = $1),
-cohort AS (
+cohort AS MATERIALIZED (
   SELECT p.id, p.protocol_id, p.protocol_version, p.patient_id, p.status, p.created_at, p.tailoring, f.first_start
     FROM plans p
     CROSS JOIN tz
@@ -62,16 +62,17 @@ cohort AS (
      AND f.first_start >= ($4::date::timestamp AT TIME ZONE tz.tz)
      AND f.first_start < (($5::date + 1)::timestamp AT TIME ZONE tz.tz)
 ),
-obs AS (
+obs AS MATERIALIZED (
   SELECT o.session_id,
          (array_agg(o.craving ORDER BY o.recorded_at DESC, o.id) FILTER (WHERE o.craving IS NOT NULL))[1] AS craving,
          (array_agg(o.cows ORDER BY o.recorded_at DESC, o.id) FILTER (WHERE o.cows IS NOT NULL))[1] AS cows,
          (array_agg(o.phq9 ORDER BY o.recorded_at DESC, o.id) FILTER (WHERE o.phq9 IS NOT NULL))[1] AS phq9,
          (array_agg(o.gad7 ORDER BY o.recorded_at DESC, o.id) FILTER (WHERE o.gad7 IS NOT NULL))[1] AS gad7,
-         (SELECT json_agg(DISTINCT jsonb_build_array(lower(btrim(e->>'term')), e->>'severity'))
-            FROM session_observations o2, jsonb_array_elements(o2.adverse_events) e
-           WHERE o2.clinic_id = $1 AND o2.session_id = o.session_id AND jsonb_array_length(o2.adverse_events) > 0) AS adverse
+         -- An observation with several adverse events appears once per event here; the latest
+         -- score of the session is the same either way.
+         json_agg(DISTINCT jsonb_build_array(lower(btrim(e.value->>'term')), e.value->>'severity')) FILTER (WHERE e.value IS NOT NULL) AS adverse
     FROM session_observations o
+    LEFT JOIN LATERAL jsonb_array_elements(o.adverse_events) e ON true
    WHERE o.clinic_id = $1 AND o.plan_id IN (SELECT id FROM cohort)
    GROUP BY o.session_id
 ),

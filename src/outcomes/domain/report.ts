@@ -91,7 +91,9 @@ function endReasons(plans: PlanFact[]): { reason: string; plans: Cell<CountCell>
   const by = new Map<string, PlanFact[]>();
   for (const p of plans) {
     const r = p.endReason ? normalise(p.endReason) : OTHER_REASON;
-    by.set(r, [...(by.get(r) ?? []), p]);
+    const list = by.get(r) ?? [];
+    by.set(r, list);
+    list.push(p);
   }
   const named: { reason: string; plans: Cell<CountCell> }[] = [];
   const other: PlanFact[] = [];
@@ -104,10 +106,19 @@ function endReasons(plans: PlanFact[]): { reason: string; plans: Cell<CountCell>
 }
 
 function sessionsByKind(plans: PlanFact[]): VersionOutcomes['sessions'] {
-  const kinds = [...new Set(plans.flatMap((p) => p.sessions.map((s) => s.kind)))].sort();
-  return kinds.map((kind) => {
-    const of = (...statuses: string[]) =>
-      countOf(plans.flatMap((p) => p.sessions.filter((s) => s.kind === kind && statuses.includes(s.status)).map(() => ({ patient: p.patient }))));
+  // One pass: per kind and report status, the patient of every session.
+  const by = new Map<string, Map<string, { patient: string }[]>>();
+  for (const p of plans) {
+    for (const s of p.sessions) {
+      const kind = by.get(s.kind) ?? new Map<string, { patient: string }[]>();
+      by.set(s.kind, kind);
+      const list = kind.get(s.status) ?? [];
+      kind.set(s.status, list);
+      list.push({ patient: p.patient });
+    }
+  }
+  return [...by.keys()].sort().map((kind) => {
+    const of = (...statuses: string[]) => countOf(statuses.flatMap((st) => by.get(kind)!.get(st) ?? []));
     return {
       kind,
       completed: of('completed'),
