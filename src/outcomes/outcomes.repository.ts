@@ -20,25 +20,26 @@ export interface RawPlan extends Omit<PlanFact, 'spacing'> {
 }
 
 type SessionTuple = [
-  string, string, number, ReportStatus, number, number, number, number,
+  string, string, number, number, number,
   number | null, string | null, number | null, string | null,
   number | null, number | null, number | null, number | null,
   [string, string][] | null,
 ];
-type PlanTuple = [string, number, string, PlanStatus, string | null, number, number, string, Record<string, number> | null, SessionTuple[]];
+type CountTuple = [string, ReportStatus, number, number];
+type PlanTuple = [string, number, string, PlanStatus, string | null, number, number, string, Record<string, number> | null, CountTuple[], SessionTuple[] | null];
 
 const dose = (amount: number | null, unit: string | null): DoseFact | null => (amount === null || unit === null ? null : { amount, unit });
 
 function toSession(t: SessionTuple): SessionFact {
   const scores: SessionFact['scores'] = {};
-  if (t[12] !== null) scores.craving = t[12];
-  if (t[13] !== null) scores.cows = t[13];
-  if (t[14] !== null) scores.phq9 = t[14];
-  if (t[15] !== null) scores.gad7 = t[15];
+  if (t[9] !== null) scores.craving = t[9];
+  if (t[10] !== null) scores.cows = t[10];
+  if (t[11] !== null) scores.phq9 = t[11];
+  if (t[12] !== null) scores.gad7 = t[12];
   return {
-    stepKey: t[0], kind: t[1], occurrence: t[2], status: t[3], day: t[4], startMin: t[5], endMin: t[6], chairMinutes: t[7],
-    planned: dose(t[8], t[9]), given: dose(t[10], t[11]), scores,
-    adverse: (t[16] ?? []).map(([term, severity]) => ({ term, severity })),
+    stepKey: t[0], kind: t[1], status: 'completed', day: t[2], startMin: t[3], endMin: t[4],
+    planned: dose(t[5], t[6]), given: dose(t[7], t[8]), scores,
+    adverse: (t[13] ?? []).map(([term, severity]) => ({ term, severity })),
   };
 }
 
@@ -73,28 +74,39 @@ obs AS MATERIALIZED (
          json_agg(DISTINCT jsonb_build_array(lower(btrim(e.value->>'term')), e.value->>'severity')) FILTER (WHERE e.value IS NOT NULL) AS adverse
     FROM session_observations o
     LEFT JOIN LATERAL jsonb_array_elements(o.adverse_events) e ON true
-   WHERE o.clinic_id = $1 AND o.plan_id IN (SELECT id FROM cohort)
+   WHERE o.clinic_id = $1 AND o.plan_id IN (SELECT id FROM cohort) AND $7::boolean
    GROUP BY o.session_id
 ),
+counts AS (
+  SELECT g.plan_id, json_agg(json_build_array(g.kind, g.rstatus, g.n, g.chair)) AS counts
+    FROM (SELECT s.plan_id, s.kind,
+                 CASE WHEN s.status = 'cancelled' AND s.status_reason LIKE 'skipped:%' THEN 'skipped'
+                      WHEN s.status = 'cancelled' AND s.status_reason LIKE 'plan ended early:%' THEN 'ended'
+                      ELSE s.status END AS rstatus,
+                 count(*)::int AS n,
+                 coalesce(sum(round(extract(epoch FROM s.occupied_until - s.starts_at) / 60)) FILTER (WHERE s.chair_id IS NOT NULL), 0)::int AS chair
+            FROM sessions s
+           WHERE s.clinic_id = $1 AND s.plan_id IN (SELECT id FROM cohort)
+           GROUP BY 1, 2, 3) g
+   GROUP BY g.plan_id
+),
+-- The completed sessions the statistics look into: infusions, and the steps that repeat.
 sess AS (
   SELECT s.plan_id,
          json_agg(json_build_array(
-           s.step_key, s.kind, s.occurrence,
-           CASE WHEN s.status = 'cancelled' AND s.status_reason LIKE 'skipped:%' THEN 'skipped'
-                WHEN s.status = 'cancelled' AND s.status_reason LIKE 'plan ended early:%' THEN 'ended'
-                ELSE s.status END,
+           s.step_key, s.kind,
            ((coalesce(s.actual_start, s.starts_at) AT TIME ZONE tz.tz)::date - DATE '1970-01-01'),
            floor(extract(epoch FROM coalesce(s.actual_start, s.starts_at)) / 60)::bigint,
            floor(extract(epoch FROM coalesce(s.actual_end, s.ends_at)) / 60)::bigint,
-           CASE WHEN s.chair_id IS NULL THEN 0 ELSE round(extract(epoch FROM s.occupied_until - s.starts_at) / 60)::int END,
-           (s.planned_dose->>'amount')::numeric, s.planned_dose->>'unit',
-           (s.dose_given->>'amount')::numeric, s.dose_given->>'unit',
+           (s.planned_dose->>'amount')::float8, s.planned_dose->>'unit',
+           (s.dose_given->>'amount')::float8, s.dose_given->>'unit',
            obs.craving, obs.cows, obs.phq9, obs.gad7, obs.adverse
-         ) ORDER BY s.starts_at, s.ref) AS sessions
+         ) ORDER BY s.starts_at) AS sessions
     FROM sessions s
     CROSS JOIN tz
     LEFT JOIN obs ON obs.session_id = s.id
-   WHERE s.clinic_id = $1 AND s.plan_id IN (SELECT id FROM cohort)
+   WHERE s.clinic_id = $1 AND s.plan_id IN (SELECT id FROM cohort) AND $7::boolean
+     AND s.status = 'completed' AND (s.kind = 'infusion' OR s.step_key = ANY ($6::text[]))
    GROUP BY s.plan_id
 )
 SELECT json_build_array(
@@ -109,11 +121,13 @@ SELECT json_build_array(
          (SELECT jsonb_object_agg(e.key, (e.value->'spacing'->>'target')::numeric)
             FROM jsonb_each(CASE WHEN jsonb_typeof(c.tailoring->'steps') = 'object' THEN c.tailoring->'steps' ELSE '{}'::jsonb END) e
            WHERE jsonb_typeof(e.value->'spacing'->'target') = 'number'),
+         counts.counts,
          sess.sessions
        ) AS plan
   FROM cohort c
   CROSS JOIN tz
-  JOIN sess ON sess.plan_id = c.id`;
+  JOIN counts ON counts.plan_id = c.id
+  LEFT JOIN sess ON sess.plan_id = c.id`;
 
 @Injectable()
 export class OutcomesRepository {
@@ -145,9 +159,13 @@ export class OutcomesRepository {
     return row?.timezone ?? null;
   }
 
-  /** Plans of the clinic (of one protocol and some versions, when given) whose first session falls within [from, to] (local dates). */
-  async plans(clinicId: string, protocolId: string | null, versions: number[] | null, from: string, to: string): Promise<RawPlan[]> {
-    const rows: { plan: PlanTuple }[] = await this.dataSource.query(FACTS_SQL, [clinicId, protocolId, versions, from, to]);
+  /**
+   * Plans of the clinic (of one protocol and some versions, when given) whose first session falls
+   * within [from, to] (local dates), with their completed infusions and occurrences of the
+   * `repeating` steps when `detail` (the operations need only the counts).
+   */
+  async plans(clinicId: string, protocolId: string | null, versions: number[] | null, from: string, to: string, repeating: string[], detail: boolean): Promise<RawPlan[]> {
+    const rows: { plan: PlanTuple }[] = await this.dataSource.query(FACTS_SQL, [clinicId, protocolId, versions, from, to, repeating, detail]);
     return rows.map(({ plan: t }) => ({
       protocolId: t[0],
       version: t[1],
@@ -158,7 +176,8 @@ export class OutcomesRepository {
       firstDay: t[6],
       month: t[7],
       spacingOverrides: t[8],
-      sessions: t[9].map(toSession),
+      statusCounts: t[9].map(([kind, status, n, chairMinutes]) => ({ kind, status, n, chairMinutes })),
+      sessions: (t[10] ?? []).map(toSession),
     }));
   }
 }

@@ -61,6 +61,11 @@ export interface OperationsReport {
 
 const MAX_PERIOD_DAYS = 3660;
 
+/** The keys of the steps that repeat on a spacing, in the given versions. */
+const repeatingSteps = (head: ProtocolHead, versions: number[]): string[] => [
+  ...new Set(head.versions.filter((v) => versions.includes(v.version)).flatMap((v) => v.steps.filter((s) => s.spacing).map((s) => s.key))),
+];
+
 /** Outcomes by protocol version and clinic operations, from the clinic's own records; no patient identifiers leave it. */
 @Injectable()
 export class OutcomesService {
@@ -94,7 +99,7 @@ export class OutcomesService {
     const period = this.period(head.timezone, q.from, q.to);
 
     const [raw] = await Promise.all([
-      this.repo.plans(head.clinicId, head.id, wanted, period.from, period.to),
+      this.repo.plans(head.clinicId, head.id, wanted, period.from, period.to, repeatingSteps(head, wanted), true),
       // A report holds no patient data, but reading it is a read of the clinic's records.
       this.audit.recordRead(actor, { clinicId: head.clinicId, action: 'outcomes.read', entityType: 'protocol', entityId: head.id }),
     ]);
@@ -125,7 +130,7 @@ export class OutcomesService {
     const period = this.period(timezone, q.from, q.to);
     const [heads, raw] = await Promise.all([
       this.repo.protocols(clinicId),
-      this.repo.plans(clinicId, null, null, period.from, period.to),
+      this.repo.plans(clinicId, null, null, period.from, period.to, [], false),
       this.audit.recordRead(actor, { clinicId, action: 'operations.read', entityType: 'clinic', entityId: clinicId }),
     ]);
     const rows = operations(

@@ -17,12 +17,9 @@ const parseEnv = (text: string) =>
 describe('outcomes on the demo data', () => {
   let t: TestApp;
   let env: Record<string, string>;
-  let seedMs: number;
   beforeAll(async () => {
     t = await startTestApp({ now: '2026-12-03T15:00:00Z' });
-    const started = performance.now();
     const seeded = await seedDemo(t.app, mkdtempSync(path.join(os.tmpdir(), 'chairside-outcomes-demo-')));
-    seedMs = performance.now() - started;
     env = parseEnv(readFileSync(seeded.keysFile, 'utf8'));
   });
   afterAll(() => t.close());
@@ -53,9 +50,5 @@ describe('outcomes on the demo data', () => {
     const ids: { id: string }[] = await t.dataSource.query('SELECT id FROM patients UNION ALL SELECT id FROM plans UNION ALL SELECT id FROM sessions');
     for (const { id } of ids) expect(text.includes(id)).toBe(false);
     expect(text).not.toMatch(/Outcomes demo patient/);
-  });
-
-  it('seeding the demo history stays fast', () => {
-    expect(seedMs).toBeLessThan(5000);
   });
 });

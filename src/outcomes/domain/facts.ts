@@ -20,18 +20,16 @@ export interface DoseFact {
   unit: string;
 }
 
+/** A completed session the statistics look into: an infusion, or an occurrence of a repeating step. */
 export interface SessionFact {
   stepKey: string;
   kind: string;
-  occurrence: number;
   status: ReportStatus;
   /** Local calendar day (days since 1970-01-01 in the clinic's zone) of the actual start, else the planned start. */
   day: number;
   /** Epoch minutes of the actual start (else planned) and actual end (else planned end, recovery excluded). */
   startMin: number;
   endMin: number;
-  /** Minutes the session holds its chair (start to the end of recovery); 0 without a chair. */
-  chairMinutes: number;
   planned: DoseFact | null;
   given: DoseFact | null;
   /** Per measure, the latest value recorded for the session (a correction is a later observation). */
@@ -57,6 +55,8 @@ export interface PlanFact {
   month: string;
   /** Spacing targets per repeating step, after the plan's tailoring. */
   spacing: Record<string, GapTarget>;
-  /** In order of start. */
+  /** How many sessions of each kind are in each status, and the chair minutes of each group. */
+  statusCounts: { kind: string; status: ReportStatus; n: number; chairMinutes: number }[];
+  /** The completed sessions the statistics look into (infusions, repeating steps), in order of start. */
   sessions: SessionFact[];
 }

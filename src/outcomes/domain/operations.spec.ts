@@ -1,9 +1,12 @@
-import type { PlanFact, SessionFact } from './facts.js';
+import type { PlanFact } from './facts.js';
 import { operations } from './operations.js';
 
-const session = (status: SessionFact['status'], chairMinutes: number): SessionFact => ({
-  stepKey: 'infusion', kind: 'infusion', occurrence: 1, status, day: 0, startMin: 0, endMin: 40, chairMinutes, planned: null, given: null, scores: {}, adverse: [],
-});
+const counts = (k: number): PlanFact['statusCounts'] => [
+  // Four infusions: two or three completed (100 chair minutes each), one missed on odd k, one scheduled.
+  { kind: 'infusion', status: 'completed', n: k % 2 ? 2 : 3, chairMinutes: k % 2 ? 200 : 300 },
+  ...(k % 2 ? [{ kind: 'infusion', status: 'no_show' as const, n: 1, chairMinutes: 0 }] : []),
+  { kind: 'infusion', status: 'scheduled', n: 1, chairMinutes: 100 },
+];
 
 /** Ten plans in May, patients p0…p9: five missed one of four infusions, six completed. */
 const plans: PlanFact[] = [...Array(10)].map((_, k) => ({
@@ -15,7 +18,8 @@ const plans: PlanFact[] = [...Array(10)].map((_, k) => ({
   firstDay: 100 + k,
   month: k < 8 ? '2026-05' : '2026-06',
   spacing: {},
-  sessions: [session('completed', 100), session('completed', 100), session(k % 2 ? 'no_show' : 'completed', k % 2 ? 0 : 100), session('scheduled', 100)],
+  statusCounts: counts(k),
+  sessions: [],
 }));
 
 describe('operations', () => {

@@ -23,15 +23,16 @@ export interface ProtocolPlans {
 }
 
 function row(protocolId: string, protocolName: string, version: number, month: string, plans: PlanFact[]): OperationsRow {
-  const due = plans.flatMap((p) =>
-    p.sessions.filter((s) => s.status === 'completed' || s.status === 'no_show').map((s) => ({ patient: p.patient, hit: s.status === 'no_show' })),
-  );
+  const due: { patient: string; hit: boolean }[] = [];
+  for (const p of plans) {
+    for (const c of p.statusCounts) {
+      if (c.status !== 'completed' && c.status !== 'no_show') continue;
+      for (let i = 0; i < c.n; i++) due.push({ patient: p.patient, hit: c.status === 'no_show' });
+    }
+  }
   const chair = plans
     .filter((p) => p.status === 'completed')
-    .map((p) => ({
-      patient: p.patient,
-      value: p.sessions.filter((s) => s.status === 'completed').reduce((sum, s) => sum + s.chairMinutes, 0) / 60,
-    }));
+    .map((p) => ({ patient: p.patient, value: p.statusCounts.reduce((sum, c) => sum + (c.status === 'completed' ? c.chairMinutes : 0), 0) / 60 }));
   return {
     protocolId,
     protocolName,

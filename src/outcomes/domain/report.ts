@@ -1,6 +1,7 @@
 import type { ProtocolStep } from '../../protocols/domain/protocol-step.js';
 import { MEASURES, type GapTarget, type Measure, type PlanFact, type SessionFact } from './facts.js';
 import {
+  countCell,
   countOf,
   protectPartition,
   rateCell,
@@ -106,19 +107,23 @@ function endReasons(plans: PlanFact[]): { reason: string; plans: Cell<CountCell>
 }
 
 function sessionsByKind(plans: PlanFact[]): VersionOutcomes['sessions'] {
-  // One pass: per kind and report status, the patient of every session.
-  const by = new Map<string, Map<string, { patient: string }[]>>();
+  // Per kind and report status: how many sessions, and of which patients.
+  const by = new Map<string, Map<string, { count: number; patients: Set<string> }>>();
   for (const p of plans) {
-    for (const s of p.sessions) {
-      const kind = by.get(s.kind) ?? new Map<string, { patient: string }[]>();
-      by.set(s.kind, kind);
-      const list = kind.get(s.status) ?? [];
-      kind.set(s.status, list);
-      list.push({ patient: p.patient });
+    for (const c of p.statusCounts) {
+      const kind = by.get(c.kind) ?? new Map<string, { count: number; patients: Set<string> }>();
+      by.set(c.kind, kind);
+      const cell = kind.get(c.status) ?? { count: 0, patients: new Set<string>() };
+      kind.set(c.status, cell);
+      cell.count += c.n;
+      cell.patients.add(p.patient);
     }
   }
   return [...by.keys()].sort().map((kind) => {
-    const of = (...statuses: string[]) => countOf(statuses.flatMap((st) => by.get(kind)!.get(st) ?? []));
+    const of = (...statuses: string[]) => {
+      const cells = statuses.map((st) => by.get(kind)!.get(st)).filter((c) => c !== undefined);
+      return countCell(cells.reduce((n, c) => n + c.count, 0), new Set(cells.flatMap((c) => [...c.patients])).size);
+    };
     return {
       kind,
       completed: of('completed'),
