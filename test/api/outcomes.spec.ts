@@ -374,6 +374,11 @@ describe('outcomes by protocol version', () => {
       const viaOperator = await ops(`?clinicId=${keys.clinicId}&from=2026-11-01&to=2026-12-03`, operator).expect(200);
       expect(viaOperator.body.rows).toHaveLength(4);
       expectProblem(await ops(`?clinicId=${protocolId}`, operator), 404, 'CLINIC_NOT_FOUND');
+      // A clinic key sees its own clinic only.
+      const other = await persistClinicWithKeys(t.app);
+      expectProblem(await ops(`?clinicId=${keys.clinicId}`, other.clinician), 404, 'CLINIC_NOT_FOUND');
+      const own = await ops('', other.clinician).expect(200);
+      expect(own.body).toMatchObject({ clinicId: other.clinicId, rows: [] });
       expectProblem(await ops('', keys.frontDesk), 403, 'FORBIDDEN');
     });
   });
