@@ -18,6 +18,7 @@ import { HealthModule } from './health/health.module.js';
 import { PatientsModule } from './patients/patients.module.js';
 import { AdjustmentsModule } from './adjustments/adjustments.module.js';
 import { ObservationsModule } from './observations/observations.module.js';
+import { OutcomesModule } from './outcomes/outcomes.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { ProtocolsModule } from './protocols/protocols.module.js';
@@ -77,6 +78,7 @@ export class AppModule implements NestModule {
         CalendarModule,
         SyncModule,
         WebhooksModule,
+        OutcomesModule,
       ],
       providers: [
         // In this order: a flood of bad keys is limited before any key is looked up.

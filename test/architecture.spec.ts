@@ -3,7 +3,7 @@ import path from 'node:path';
 
 // The pure parts (the scheduling engine, the protocol and adjustment domains, the feed renderer, sync tokens) stay free of the framework, the
 // database, validation, the environment and the wall clock, so that they can be tested exhaustively.
-const PURE = ['src/scheduling/engine', 'src/protocols/domain', 'src/adjustments/domain', 'src/calendar/feed-render.ts', 'src/sync/sync-token.ts'];
+const PURE = ['src/scheduling/engine', 'src/protocols/domain', 'src/adjustments/domain', 'src/outcomes/domain', 'src/calendar/feed-render.ts', 'src/sync/sync-token.ts'];
 const FORBIDDEN: [RegExp, string][] = [
   [/from '@nestjs\//, 'a NestJS import'],
   [/from 'typeorm'/, 'a TypeORM import'],

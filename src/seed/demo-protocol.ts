@@ -81,3 +81,13 @@ export const KETAMINE_PROTOCOL = {
     },
   ] satisfies ProtocolStep[],
 };
+
+/**
+ * The protocol's second version, as the demo clinic revised it: infusions every 2–4 days (target
+ * 3) instead of 1–4 (target 2), giving each infusion more time to settle before the next.
+ */
+export const KETAMINE_PROTOCOL_V2 = {
+  ...KETAMINE_PROTOCOL,
+  description: KETAMINE_PROTOCOL.description.replace('every 1–4 days', 'every 2–4 days (target 3)'),
+  steps: KETAMINE_PROTOCOL.steps.map((s) => (s.key === 'infusion' ? { ...s, spacing: { min: 2, target: 3, max: 4, unit: 'days' as const } } : s)) satisfies ProtocolStep[],
+};

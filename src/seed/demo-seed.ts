@@ -16,7 +16,9 @@ import { PlansService } from '../plans/plans.service.js';
 import type { WeeklyInterval } from '../common/weekly-interval.js';
 import { PatientEntity } from '../patients/entities/patient.entity.js';
 import { ProtocolsRepository } from '../protocols/protocols.repository.js';
-import { KETAMINE_PROTOCOL } from './demo-protocol.js';
+import { DateTime } from 'luxon';
+import { KETAMINE_PROTOCOL, KETAMINE_PROTOCOL_V2 } from './demo-protocol.js';
+import { generateHistory, insertHistory } from './outcome-history.js';
 
 const SEED_LOCK_KEY = 7_301_937_412;
 
@@ -52,6 +54,52 @@ export const DEMO_PATIENTS = [
   { fullName: 'Avery Santos', dateOfBirth: '2000-07-21', weightKg: 57.8, phone: '+1 954 555 0190', preferredTimes: weekly([6], '09:00', '13:00') },
 ];
 
+/** Past series for the outcomes report: this many plans per protocol version, each its own (fictional) patient. */
+export const DEMO_HISTORY_PLANS_PER_VERSION = 16;
+
+/**
+ * Demo history, clearly labelled ("Outcomes demo patient NN"): 16 past series on each version of
+ * the ketamine protocol, the first session of one a week after the other's, from about 300 to 83
+ * days ago, all over before today (the future stays free for bookings). Version 2 does a little
+ * better: craving falls faster, fewer plans end early.
+ */
+async function insertDemoHistory(m: EntityManager, clinicId: string, protocolId: string, now: Date): Promise<void> {
+  const n = 2 * DEMO_HISTORY_PLANS_PER_VERSION;
+  const names = Array.from({ length: n }, (_, i) => `Outcomes demo patient ${String(i + 1).padStart(2, '0')}`);
+  const weights = names.map((_, i) => 55 + ((i * 37) % 45));
+  const patients: { id: string }[] = await m.query(
+    `INSERT INTO patients (clinic_id, full_name, date_of_birth, weight_kg, notes, unavailable, unavailable_dates, preferred_times, version)
+     SELECT $1, name, make_date((1965 + i % 35)::int, (1 + i % 12)::int, (1 + i % 28)::int), w, 'Demo data: fictional patient with past treatment for the outcomes report', '[]', '[]', '[]', 1
+       FROM unnest($2::text[], $3::numeric[]) WITH ORDINALITY AS t(name, w, i)
+      ORDER BY i
+     RETURNING id`,
+    [clinicId, names, weights],
+  );
+  const chairs: { id: string }[] = await m.query(`SELECT id FROM chairs WHERE clinic_id = $1 ORDER BY name`, [clinicId]);
+  const nurses: { id: string }[] = await m.query(
+    `SELECT id FROM staff_members WHERE clinic_id = $1 AND role = 'nurse' AND max_concurrent_patients >= 2 ORDER BY name DESC LIMIT 2`,
+    [clinicId],
+  );
+  const today = DateTime.fromJSDate(now).setZone(DEMO_CLINIC.timezone).startOf('day');
+  const plans = generateHistory({
+    timezone: DEMO_CLINIC.timezone,
+    protocolId,
+    steps: { 1: KETAMINE_PROTOCOL.steps, 2: KETAMINE_PROTOCOL_V2.steps },
+    plans: patients.map((p, k) => ({
+      patientId: p.id,
+      version: k < DEMO_HISTORY_PLANS_PER_VERSION ? 1 : 2,
+      weightKg: weights[k],
+      firstDate: today.minus({ days: 300 - 7 * k }).toISODate()!,
+    })),
+    // Each chair has its nurse and seat; a chair is never double-booked, so neither is a seat.
+    chairs: chairs.map((c, i) => ({ chairId: c.id, staffId: nurses[Math.floor(i / 2) % nurses.length].id, staffSeat: (i % 2) + 1 })),
+    profile: { 1: { cravingFallPerInfusion: 0.8, endedEarlyEvery: 3 }, 2: { cravingFallPerInfusion: 1.2, endedEarlyEvery: 3 } },
+    endReason: 'Stopped attending',
+    seed: 20261203,
+  });
+  await insertHistory(m, clinicId, plans);
+}
+
 export interface DemoSeedResult {
   created: boolean;
   keysFile: string;
@@ -76,8 +124,13 @@ async function insertDemo(
     // Seeded weights count as confirmed.
     DEMO_PATIENTS.map((p) => ({ ...p, weightConfirmedAt: now, clinicId, email: null, notes: null, unavailable: [], unavailableDates: [], version: 1 })),
   );
-  const protocol = await protocols.insert(m, { clinicId, ...KETAMINE_PROTOCOL, draftSteps: KETAMINE_PROTOCOL.steps, draftUpdatedAt: now });
-  await protocols.publish(m, protocol, now, null);
+  // Version 1 published about eleven months ago, version 2 (infusions 2–4 days apart) about seven.
+  const ago = (days: number) => DateTime.fromJSDate(now).minus({ days }).toJSDate();
+  const protocol = await protocols.insert(m, { clinicId, ...KETAMINE_PROTOCOL, draftSteps: KETAMINE_PROTOCOL.steps, draftUpdatedAt: ago(330) });
+  await protocols.publish(m, protocol, ago(330), null);
+  await protocols.replaceDraft(m, { clinicId, id: protocol.id, ...KETAMINE_PROTOCOL_V2 }, 1, ago(200));
+  await protocols.publish(m, { ...protocol, latestVersion: 1 }, ago(200), null);
+  await insertDemoHistory(m, clinicId, protocol.id, now);
   const issued: Record<string, string> = { CHAIRSIDE_CLINIC_ID: clinicId, CHAIRSIDE_PROTOCOL_ID: protocol.id };
   const wanted: [string, ApiRole, string | null][] = [
     ['CHAIRSIDE_OPERATOR_KEY', 'admin', null],
@@ -141,7 +194,7 @@ export async function seedDemo(app: INestApplication, dataDir: string): Promise<
       banner: [
         '',
         'Demo data created: clinic "Chairside Fort Lauderdale" (America/New_York), 4 chairs, 5 staff, holiday closures, 4 patients,',
-        `and the published protocol "${KETAMINE_PROTOCOL.name}" (version 1).`,
+        `and the protocol "${KETAMINE_PROTOCOL.name}" (versions 1 and 2, with ${2 * DEMO_HISTORY_PLANS_PER_VERSION} past demo series for GET /v1/protocols/{id}/outcomes).`,
         'Demo API keys (shown once; also saved for you):',
         ...Object.entries(issued).map(([k, v]) => `  ${k}=${v}`),
         `Load them into your shell with:  source ${keysFile}`,

@@ -17,7 +17,7 @@ describe('plan adjustments (change_dose, skip, cancel_remaining)', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'chairside-adjust-'));
     const seeded = await seedDemo(t.app, dir);
     keys = Object.fromEntries(readFileSync(seeded.keysFile, 'utf8').trim().split('\n').map((l) => l.replace(/^export /, '').split('=') as [string, string]));
-    planIds = (await t.dataSource.query(`SELECT id FROM plans ORDER BY created_at, id`)).map((r: { id: string }) => r.id);
+    planIds = (await t.dataSource.query(`SELECT id FROM plans WHERE status = 'active' ORDER BY created_at, id`)).map((r: { id: string }) => r.id);
     expect(planIds).toHaveLength(2);
   });
   afterAll(() => t.close());

@@ -40,16 +40,29 @@ describe('demo seed', () => {
     for (const p of patients.body.items) expect(p).toMatchObject({ weightKg: expect.any(Number), weightConfirmedAt: expect.any(String), pendingWeightKg: null });
 
     const protocol = await request(t.http).get(`/v1/protocols/${env.CHAIRSIDE_PROTOCOL_ID}`).set(bearer(env.CHAIRSIDE_CLINICIAN_KEY)).expect(200);
-    expect(protocol.body).toMatchObject({ name: 'Ketamine infusion series for opioid withdrawal', currentVersion: 1, draft: { changed: false } });
+    // Version 2 (infusions 2–4 days apart, target 3) is the current one; version 1 stays readable.
+    expect(protocol.body).toMatchObject({ name: 'Ketamine infusion series for opioid withdrawal', currentVersion: 2, draft: { changed: false } });
+    expect(protocol.headers.etag).toBe('"d2"');
+    const v2 = await request(t.http).get(`/v1/protocols/${env.CHAIRSIDE_PROTOCOL_ID}/versions/2`).set(bearer(env.CHAIRSIDE_FRONT_DESK_KEY)).expect(200);
+    expect(v2.body.steps.find((s: { key: string }) => s.key === 'infusion').spacing).toEqual({ min: 2, target: 3, max: 4, unit: 'days' });
     const v1 = await request(t.http).get(`/v1/protocols/${env.CHAIRSIDE_PROTOCOL_ID}/versions/1`).set(bearer(env.CHAIRSIDE_FRONT_DESK_KEY)).expect(200);
     const infusion = v1.body.steps.find((s: { key: string }) => s.key === 'infusion');
     expect(infusion).toMatchObject({ repeat: 6, recoveryMinutes: 60, needsChair: true, staffRole: 'nurse', dose: { amount: 0.5, unit: 'mg/kg', infusionMinutes: 40, min: 0.1, max: 1 } });
 
     // Two demo patients have their series booked, from tomorrow in the clinic's zone.
     const plans: { patient_id: string; n: number; first: Date }[] = await t.dataSource.query(
-      `SELECT p.patient_id, count(s.*)::int AS n, min(s.starts_at) AS first FROM plans p JOIN sessions s ON s.plan_id = p.id GROUP BY p.id, p.patient_id`,
+      `SELECT p.patient_id, count(s.*)::int AS n, min(s.starts_at) AS first FROM plans p JOIN sessions s ON s.plan_id = p.id
+        WHERE p.status = 'active' GROUP BY p.id, p.patient_id`,
     );
     expect(plans).toHaveLength(2);
+    // The demo history (for the outcomes report): 16 past series per version, every session before now.
+    const [history] = await t.dataSource.query(
+      `SELECT count(DISTINCT p.id) FILTER (WHERE p.protocol_version = 1)::int AS v1, count(DISTINCT p.id) FILTER (WHERE p.protocol_version = 2)::int AS v2,
+              max(s.occupied_until) AS last
+         FROM plans p JOIN sessions s ON s.plan_id = p.id WHERE p.status <> 'active'`,
+    );
+    expect({ v1: history.v1, v2: history.v2 }).toEqual({ v1: 16, v2: 16 });
+    expect(history.last.getTime()).toBeLessThan(t.clock.now().toMillis());
     for (const p of plans) {
       expect(p.n).toBe(15);
       expect(p.first.getTime()).toBeGreaterThan(t.clock.now().toMillis());

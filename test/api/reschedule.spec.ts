@@ -19,7 +19,7 @@ describe('reschedule with a cascade', () => {
     t = await startTestApp();
     const seeded = await seedDemo(t.app, mkdtempSync(path.join(os.tmpdir(), 'chairside-resched-')));
     keys = Object.fromEntries(readFileSync(seeded.keysFile, 'utf8').trim().split('\n').map((l) => l.replace(/^export /, '').split('=') as [string, string]));
-    planIds = (await t.dataSource.query(`SELECT id FROM plans ORDER BY created_at, id`)).map((r: { id: string }) => r.id);
+    planIds = (await t.dataSource.query(`SELECT id FROM plans WHERE status = 'active' ORDER BY created_at, id`)).map((r: { id: string }) => r.id);
   });
   afterAll(() => t.close());
 

@@ -127,6 +127,7 @@ const CASES: Record<string, Case> = {
   'POST /v1/protocols/:protocolId/publish': { body: null, headers: (f) => ({ 'If-Match': f.b.draftEtag }) },
   'GET /v1/protocols/:protocolId/versions/:version': { body: null },
   'POST /v1/protocols/:protocolId/versions/:version/retire': { body: null },
+  'GET /v1/protocols/:protocolId/outcomes': { body: null },
 
   'GET /v1/plans/:planId': { body: null },
   'POST /v1/plans/:planId/adjustments': {
@@ -346,6 +347,7 @@ const LISTS: ListRoute[] = [
 /** Keyed routes without a path parameter that no case above needs to cover, and why. */
 const NO_CLINIC_INPUT: Record<string, string> = {
   'POST /v1/clinics': 'creates a clinic: operator keys only (clinic keys get 403)',
+  'GET /v1/outcomes/operations': "aggregates of the key's own clinic only; another clinic's clinicId is 404 (test/api/outcomes.spec.ts)",
 };
 
 describe('tenant isolation: clinic A cannot reach clinic B', () => {

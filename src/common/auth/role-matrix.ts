@@ -63,6 +63,8 @@ export const ROLE_MATRIX: Readonly<Record<string, readonly Access[]>> = {
   'POST /v1/protocols/:protocolId/publish': CLINICAL,
   'GET /v1/protocols/:protocolId/versions/:version': ALL,
   'POST /v1/protocols/:protocolId/versions/:version/retire': CLINICAL,
+  'GET /v1/protocols/:protocolId/outcomes': CLINICAL,
+  'GET /v1/outcomes/operations': CLINICAL,
 
   'POST /v1/plans/preview': ALL,
   'POST /v1/plans': ALL,

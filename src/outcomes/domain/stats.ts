@@ -1,0 +1,158 @@
+/**
+ * The statistics of the outcomes report, and the small-cell suppression that keeps a report from
+ * singling a patient out. Pure: numbers in, numbers out.
+ *
+ * Quantiles are Hyndman & Fan type 7 (linear interpolation between closest ranks: h = (n − 1)·p,
+ * the default of R, NumPy and PostgreSQL's `percentile_cont`), so a statistician can reproduce
+ * every figure from the CSV's inputs with the tools they already use.
+ */
+
+/** Cells describing fewer patients than this are suppressed. */
+export const SUPPRESSION_THRESHOLD = 5;
+
+export const QUANTILE_METHOD = 'Hyndman & Fan type 7 (linear interpolation between closest ranks; R default, PostgreSQL percentile_cont)';
+
+export interface Suppressed {
+  suppressed: true;
+}
+
+export interface CountCell {
+  count: number;
+  patients: number;
+}
+
+export interface SummaryCell {
+  /** How many values (sessions, gaps, plans) the figures summarise. */
+  n: number;
+  /** How many distinct patients those values come from. */
+  patients: number;
+  mean: number;
+  median: number;
+  q1: number;
+  q3: number;
+  p90: number;
+  min: number;
+  max: number;
+}
+
+export interface ShareCell {
+  /** Plans that could show the outcome (the denominator). */
+  n: number;
+  patients: number;
+  count: number;
+  /** count / n, 0–1. */
+  share: number;
+}
+
+export interface RateCell {
+  /** Events counted. */
+  count: number;
+  /** What they are counted per (e.g. completed infusions). */
+  denominator: number;
+  patients: number;
+  per100: number;
+}
+
+export type Cell<T> = T | Suppressed;
+
+export const isSuppressed = <T extends object>(c: Cell<T>): c is Suppressed => 'suppressed' in c;
+
+const SUPPRESSED: Suppressed = Object.freeze({ suppressed: true as const });
+
+/** Rounds for presentation (the report's figures, not their inputs): 3 significant decimals at most. */
+export function round(x: number, places = 3): number {
+  const f = 10 ** places;
+  return Math.round(Number((x * f).toPrecision(12))) / f;
+}
+
+/** Type-7 quantile of an ascending-sorted, non-empty array, p in [0, 1]. */
+export function quantileSorted(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) throw new RangeError('quantile of no values');
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`p must lie in [0, 1], got ${p}`);
+  const h = (sorted.length - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+}
+
+export function mean(values: readonly number[]): number {
+  if (values.length === 0) throw new RangeError('mean of no values');
+  let s = 0;
+  for (const v of values) s += v;
+  return s / values.length;
+}
+
+/** A value with the (opaque) patient it belongs to, so a cell can count its patients. */
+export interface Obs {
+  value: number;
+  patient: string;
+}
+
+const patientsOf = (obs: readonly { patient: string }[]): number => new Set(obs.map((o) => o.patient)).size;
+
+/** Mean, median, IQR, p90 and range of the values, or suppressed when they come from fewer than 5 patients (or none). */
+export function summarize(obs: readonly Obs[]): Cell<SummaryCell> {
+  const patients = patientsOf(obs);
+  if (patients < SUPPRESSION_THRESHOLD) return SUPPRESSED;
+  const sorted = obs.map((o) => o.value).sort((a, b) => a - b);
+  return {
+    n: sorted.length,
+    patients,
+    mean: round(mean(sorted)),
+    median: round(quantileSorted(sorted, 0.5)),
+    q1: round(quantileSorted(sorted, 0.25)),
+    q3: round(quantileSorted(sorted, 0.75)),
+    p90: round(quantileSorted(sorted, 0.9)),
+    min: round(sorted[0]),
+    max: round(sorted[sorted.length - 1]),
+  };
+}
+
+/**
+ * A count of things (plans, sessions) belonging to `patients` distinct patients. Zero is shown (it
+ * describes nobody); 1–4 patients are suppressed.
+ */
+export function countCell(count: number, patients: number): Cell<CountCell> {
+  if (count === 0) return { count: 0, patients: 0 };
+  return patients < SUPPRESSION_THRESHOLD ? SUPPRESSED : { count, patients };
+}
+
+/** Count items by patient: how many, and from how many distinct patients. */
+export function countOf(items: readonly { patient: string }[]): Cell<CountCell> {
+  return countCell(items.length, patientsOf(items));
+}
+
+/** The share of `eligible` that are `hit`; suppressed when the eligible come from fewer than 5 patients, or the hits from 1–4. */
+export function shareCell(eligible: readonly { patient: string; hit: boolean }[]): Cell<ShareCell> {
+  const patients = patientsOf(eligible);
+  const hits = eligible.filter((e) => e.hit);
+  const hitPatients = patientsOf(hits);
+  if (patients < SUPPRESSION_THRESHOLD || (hitPatients > 0 && hitPatients < SUPPRESSION_THRESHOLD)) return SUPPRESSED;
+  // Fewer than 5 patients without the outcome would be singled out as well (the complement).
+  const missPatients = patientsOf(eligible.filter((e) => !e.hit));
+  if (missPatients > 0 && missPatients < SUPPRESSION_THRESHOLD) return SUPPRESSED;
+  return { n: eligible.length, patients, count: hits.length, share: round(hits.length / eligible.length) };
+}
+
+/** Events per 100 of a denominator; suppressed when the events come from 1–4 patients. */
+export function rateCell(events: readonly { patient: string }[], denominator: number): Cell<RateCell> {
+  const patients = patientsOf(events);
+  if (events.length > 0 && patients < SUPPRESSION_THRESHOLD) return SUPPRESSED;
+  return { count: events.length, denominator, patients, per100: denominator === 0 ? 0 : round((100 * events.length) / denominator, 2) };
+}
+
+/**
+ * Complementary suppression for a partition shown with its total (e.g. plans started = completed
+ * + ended early + running): when exactly one part is suppressed, it could be worked out by
+ * subtraction, so the smallest other non-zero part is suppressed too. Returns the parts in order.
+ */
+export function protectPartition(total: Cell<CountCell>, parts: Cell<CountCell>[]): Cell<CountCell>[] {
+  if (isSuppressed(total)) return parts;
+  const hidden = parts.filter((p) => isSuppressed(p)).length;
+  if (hidden !== 1) return parts;
+  let pick = -1;
+  parts.forEach((p, i) => {
+    if (!isSuppressed(p) && p.count > 0 && (pick < 0 || p.count < (parts[pick] as CountCell).count)) pick = i;
+  });
+  return pick < 0 ? parts : parts.map((p, i) => (i === pick ? SUPPRESSED : p));
+}

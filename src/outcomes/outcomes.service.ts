@@ -1,0 +1,159 @@
+import { Injectable } from '@nestjs/common';
+import { DateTime } from 'luxon';
+import { AuditService } from '../audit/audit.service.js';
+import { ClinicError, ClinicErrorCode } from '../clinics/clinics.errors.js';
+import type { Actor } from '../common/auth/actor.js';
+import { Clock } from '../common/clock/clock.js';
+import { ValidationFailedError } from '../common/errors/common.errors.js';
+import { ProtocolError, ProtocolErrorCode } from '../protocols/protocols.errors.js';
+import { operationsRows, outcomesRows, toCsv } from './domain/csv.js';
+import type { PlanFact } from './domain/facts.js';
+import { measureReportBundle } from './domain/fhir.js';
+import { operations, type OperationsRow } from './domain/operations.js';
+import { spacingTargets, versionOutcomes, type VersionOutcomes } from './domain/report.js';
+import { QUANTILE_METHOD, SUPPRESSION_THRESHOLD } from './domain/stats.js';
+import type { OperationsQueryDto, OutcomesQueryDto } from './dto/outcomes.dto.js';
+import { OutcomesRepository, type ProtocolHead, type RawPlan } from './outcomes.repository.js';
+
+export type ReportFormat = 'json' | 'csv' | 'fhir';
+
+/** What a report answers with: its media type and body (an object for JSON, text for CSV). */
+export interface Rendered {
+  contentType: string;
+  body: unknown;
+}
+
+/** The choice by the Accept header: CSV or FHIR JSON when asked for, else JSON. */
+export function reportFormat(accept: string | undefined): ReportFormat {
+  const a = (accept ?? '').toLowerCase();
+  if (a.includes('text/csv')) return 'csv';
+  if (a.includes('application/fhir+json')) return 'fhir';
+  return 'json';
+}
+
+export const METHOD = {
+  cohort: 'Plans whose first session (its planned start) falls within the period, in local dates of the clinic',
+  quantiles: QUANTILE_METHOD,
+  suppression: `Cells describing fewer than ${SUPPRESSION_THRESHOLD} distinct patients are shown as { "suppressed": true }; zero counts are shown; when one part of a partition shown with its total is suppressed, the smallest other part is suppressed too; a share is suppressed when fewer than ${SUPPRESSION_THRESHOLD} patients have, or do not have, the outcome; end-early reasons and adverse-event terms of fewer than ${SUPPRESSION_THRESHOLD} patients are grouped as "other"`,
+  infusion: "Infusion n is the patient's n-th completed session of kind infusion in the plan (by start); scores are each session's latest recorded value",
+  adherence: 'For every completed occurrence of a repeating step: the gap to the previous completed occurrence of that step (days: local calendar days between actual starts, planned start when none was recorded; hours: end to start), minus the tailored spacing target, in absolute days',
+  change: 'Per plan with at least two scores: last minus first over its completed infusions; craving halved: last ≤ first / 2 among plans whose first craving is above 0',
+};
+
+export interface OutcomesReport {
+  protocolId: string;
+  protocolName: string;
+  timezone: string;
+  period: { from: string; to: string };
+  generatedAt: string;
+  method: typeof METHOD;
+  versions: VersionOutcomes[];
+}
+
+export interface OperationsReport {
+  clinicId: string;
+  timezone: string;
+  period: { from: string; to: string };
+  generatedAt: string;
+  method: { cohort: string; suppression: string; quantiles: string; noShowRate: string; chairHours: string; bookingToFirst: string };
+  rows: OperationsRow[];
+}
+
+const MAX_PERIOD_DAYS = 3660;
+
+/** The keys of the steps that repeat on a spacing, in the given versions. */
+const repeatingSteps = (head: ProtocolHead, versions: number[]): string[] => [
+  ...new Set(head.versions.filter((v) => versions.includes(v.version)).flatMap((v) => v.steps.filter((s) => s.spacing).map((s) => s.key))),
+];
+
+/** Outcomes by protocol version and clinic operations, from the clinic's own records; no patient identifiers leave it. */
+@Injectable()
+export class OutcomesService {
+  constructor(
+    private readonly repo: OutcomesRepository,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  private period(timezone: string, from?: string, to?: string): { from: string; to: string } {
+    const end = to ?? this.clock.now().setZone(timezone).toISODate()!;
+    const start = from ?? DateTime.fromISO(end, { zone: timezone }).minus({ years: 1 }).plus({ days: 1 }).toISODate()!;
+    const days = DateTime.fromISO(end).diff(DateTime.fromISO(start), 'days').days;
+    if (days < 0) throw new ValidationFailedError([{ field: 'to', message: 'to must not be before from' }]);
+    if (days > MAX_PERIOD_DAYS) throw new ValidationFailedError([{ field: 'from', message: `the period may span at most ${MAX_PERIOD_DAYS} days` }]);
+    return { from: start, to: end };
+  }
+
+  private static facts(head: ProtocolHead, raw: RawPlan[]): PlanFact[] {
+    const steps = new Map(head.versions.map((v) => [v.version, v.steps]));
+    return raw.map(({ protocolId: _p, spacingOverrides, ...p }) => ({ ...p, spacing: spacingTargets(steps.get(p.version) ?? [], spacingOverrides) }));
+  }
+
+  async outcomes(actor: Actor, protocolId: string, q: OutcomesQueryDto, format: ReportFormat): Promise<Rendered> {
+    const head = await this.repo.protocol(protocolId, actor.clinicId);
+    if (!head) throw new ProtocolError(ProtocolErrorCode.PROTOCOL_NOT_FOUND, 'No such protocol.');
+    const published = head.versions.map((v) => v.version);
+    const wanted = q.versions ? [...new Set(q.versions.split(',').map(Number))].sort((a, b) => a - b) : published;
+    const missing = wanted.filter((v) => !published.includes(v));
+    if (missing.length) throw new ProtocolError(ProtocolErrorCode.PROTOCOL_VERSION_NOT_FOUND, `The protocol has no published version ${missing.join(', ')}.`);
+    const period = this.period(head.timezone, q.from, q.to);
+
+    const [raw] = await Promise.all([
+      this.repo.plans(head.clinicId, head.id, wanted, period.from, period.to, repeatingSteps(head, wanted), true),
+      // A report holds no patient data, but reading it is a read of the clinic's records.
+      this.audit.recordRead(actor, { clinicId: head.clinicId, action: 'outcomes.read', entityType: 'protocol', entityId: head.id }),
+    ]);
+    const facts = OutcomesService.facts(head, raw);
+    const versions = wanted.map((v) => versionOutcomes(v, facts.filter((p) => p.version === v)));
+    const generatedAt = this.clock.now().setZone(head.timezone).toISO({ suppressMilliseconds: true })!;
+    if (format === 'csv') return { contentType: 'text/csv; charset=utf-8', body: toCsv(outcomesRows(versions)) };
+    if (format === 'fhir') {
+      return {
+        contentType: 'application/fhir+json; charset=utf-8',
+        body: measureReportBundle({ protocolId: head.id, protocolName: head.name, generatedAt, period: { start: period.from, end: period.to } }, versions),
+      };
+    }
+    const report: OutcomesReport = { protocolId: head.id, protocolName: head.name, timezone: head.timezone, period, generatedAt, method: METHOD, versions };
+    return { contentType: 'application/json; charset=utf-8', body: report };
+  }
+
+  async operations(actor: Actor, q: OperationsQueryDto, format: ReportFormat): Promise<Rendered> {
+    let clinicId = actor.clinicId;
+    if (clinicId === null) {
+      if (!q.clinicId) throw new ValidationFailedError([{ field: 'clinicId', message: 'clinicId is required with an operator key' }]);
+      clinicId = q.clinicId;
+    } else if (q.clinicId !== undefined && q.clinicId !== clinicId) {
+      throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
+    }
+    const timezone = await this.repo.timezone(clinicId);
+    if (timezone === null) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
+    const period = this.period(timezone, q.from, q.to);
+    const [heads, raw] = await Promise.all([
+      this.repo.protocols(clinicId),
+      this.repo.plans(clinicId, null, null, period.from, period.to, [], false),
+      this.audit.recordRead(actor, { clinicId, action: 'operations.read', entityType: 'clinic', entityId: clinicId }),
+    ]);
+    const rows = operations(
+      heads
+        .map((h) => ({ protocolId: h.id, protocolName: h.name, plans: OutcomesService.facts(h, raw.filter((p) => p.protocolId === h.id)) }))
+        .filter((p) => p.plans.length > 0),
+    );
+    if (format === 'csv') return { contentType: 'text/csv; charset=utf-8', body: toCsv(operationsRows(rows)) };
+    const report: OperationsReport = {
+      clinicId,
+      timezone,
+      period,
+      generatedAt: this.clock.now().setZone(timezone).toISO({ suppressMilliseconds: true })!,
+      method: {
+        cohort: METHOD.cohort + '; month: that of the first session',
+        suppression: METHOD.suppression,
+        quantiles: QUANTILE_METHOD,
+        noShowRate: 'no-shows among sessions due (completed or no-show)',
+        chairHours: 'per completed plan: chair time (start to the end of recovery, as booked) of its completed sessions, in hours',
+        bookingToFirst: 'local calendar days from the booking to the first session',
+      },
+      rows,
+    };
+    return { contentType: 'application/json; charset=utf-8', body: report };
+  }
+}
