@@ -15,7 +15,9 @@ import { ZoneCalendar } from './zone-calendar.js';
 const DEFAULT_GRANULARITY = 15;
 const DEFAULT_START_WINDOW = 14;
 const DEFAULT_PROBE_DAYS = 120;
-const DEFAULT_MAX_NODES = 200_000;
+const DEFAULT_MAX_NODES = 50_000;
+/** The whole request stops after this many times the per-first-day budget. */
+const TOTAL_BUDGET_FACTOR = 8;
 
 const toMinutes = (hhmm: string) => {
   // "HH:mm" by character codes (the only form stored); anything else the general way.
@@ -46,6 +48,8 @@ const [, R_CLOSURE, , R_PATIENT_UNAVAILABLE, R_PATIENT_BUSY, R_NO_CHAIR, R_NO_ST
 
 /** A booking as the staff index holds it. */
 type SeatSpan = Span & { staffSeat?: number | null };
+/** A placed session's time and resources, as a dead end remembers it. */
+const signature = (p: PlacedSession | null) => (p === null ? '' : `${p.start}|${p.chairId}|${p.staffId}|${p.staffSeat ?? ''}`);
 const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 
 /**
@@ -190,16 +194,29 @@ class Scheduler {
   private readonly scratchStart: number[] = [];
   private readonly scratchEnd: number[] = [];
   private readonly scratchSeat: number[] = [];
+  /** Whether a session has a dependent timed in hours that is not fixed. */
+  private readonly hasHourChild: boolean[];
   private readonly order: number[];
   private readonly posOf: number[];
   private readonly children: number[][];
   private readonly placed: (PlacedSession | null)[];
   private nodes = 0;
+  /** Attempts spent on the current first day, its budget, and whether it ran out. */
+  private dayNodes = 0;
   private readonly maxNodes: number;
-  /** Rejections caused by the plan's own sessions; a failure without any is memoised. */
-  private inPlanRejections = 0;
-  /** Positions whose remainder failed for given placements of the sessions it depends on. */
-  private readonly failed = new Set<string>();
+  private aborted = false;
+  /** Whether some first day was given up for its budget (the refusal is then SEARCH_LIMIT). */
+  private limitHit = false;
+  /** Rejections that depend on the whole plan (its first day): a failure with any is not memoised. */
+  private globalRejections = 0;
+  /**
+   * Dead ends: per position and anchors, the lists of earlier placed sessions (index and
+   * placement) whose own times took part in the failure. A later prefix with the same anchors
+   * and those sessions placed the same way fails the same way.
+   */
+  private readonly nogoods = new Map<string, [number, string][][]>();
+  /** Earlier placed sessions that rejected a candidate of the running search (the conflict set). */
+  private readonly culprits: number[] = [];
   /**
    * Per position: the already placed sessions that the remaining ones refer to, and whether any
    * refers to it in hours (then its exact start matters; otherwise only its day does).
@@ -294,6 +311,9 @@ class Scheduler {
       }
       return [...anchors.entries()].sort((x, y) => x[0] - y[0]).map(([i, exact]) => ({ i, exact }));
     });
+    this.hasHourChild = this.children.map((kids, si) =>
+      kids.some((ci) => !req.fixed?.[req.sessions[ci].ref] && req.sessions[ci].constraints.some((x) => x.ref === req.sessions[si].ref && x.gap.unit === 'hours')),
+    );
     this.childConstraint = this.children.map((kids, si) => kids.map((ci) => req.sessions[ci].constraints.find((x) => x.ref === req.sessions[si].ref)!));
     this.rootsFrom = this.order.map((_, pos) => this.order.slice(pos).some((i) => req.sessions[i].constraints.length === 0));
   }
@@ -499,11 +519,16 @@ class Scheduler {
     }
     if (withPlan) {
       // The plan's own sessions with this staff member: every one must have a seat (overlapping or not).
-      for (const p of this.placed) {
+      for (let q = 0; q < this.placed.length; q++) {
+        const p = this.placed[q];
         if (!this.holding(p) || p.staffId !== st.id) continue;
         const v = p.staffSeat ?? null;
-        if (typeof v !== 'number') allSeated = false;
+        if (typeof v !== 'number') {
+          allSeated = false;
+          this.culprits.push(q);
+        }
         if (p.start < end && start < p.occupiedUntil) {
+          this.culprits.push(q);
           os[n] = p.start;
           oe[n] = p.occupiedUntil;
           oseat[n] = typeof v === 'number' ? v : 0;
@@ -563,7 +588,7 @@ class Scheduler {
     const fixed = this.fixedOf(si);
     let ok = fixed
       ? day === this.cal.dayIndexOf(fixed.start) && (!fixed.check || this.evalDay(si, day).slots.some((x) => x.start === fixed.start))
-      : this.evalDay(si, day).slots.length > 0;
+      : this.hasSlotWithHourChildren(si, day);
     const kids = this.children[si];
     for (let k = 0; k < kids.length && ok; k++) {
       const [lo, hi] = dayWindow(this.childConstraint[si][k], day);
@@ -574,6 +599,16 @@ class Scheduler {
     if (inside) this.feasible[si][day] = ok ? 1 : 2;
     else this.feasibleOutside.set(key, ok);
     return ok;
+  }
+
+  /** Whether some slot of the day leaves every dependent timed in hours a statically possible slot. */
+  private hasSlotWithHourChildren(si: number, day: number): boolean {
+    const slots = this.evalDay(si, day).slots;
+    if (!this.hasHourChild[si]) return slots.length > 0;
+    const s = this.req.sessions[si];
+    const occupy = s.durationMinutes + s.recoveryMinutes;
+    for (let k = 0; k < slots.length; k++) if (this.hourChildrenFit(si, slots[k].start, slots[k].start + occupy) < 0) return true;
+    return false;
   }
 
   // ---- the search ----
@@ -719,8 +754,15 @@ class Scheduler {
 
   /** Whether a plan session holding chair `chairId` overlaps [start, end). */
   private chairTakenByPlan(chairId: string, start: number, end: number): boolean {
-    for (const p of this.placed) if (this.holding(p) && p.chairId === chairId && p.start < end && start < p.occupiedUntil) return true;
-    return false;
+    let taken = false;
+    for (let k = 0; k < this.placed.length; k++) {
+      const p = this.placed[k];
+      if (this.holding(p) && p.chairId === chairId && p.start < end && start < p.occupiedUntil) {
+        taken = true;
+        this.culprits.push(k);
+      }
+    }
+    return taken;
   }
 
   /**
@@ -759,20 +801,38 @@ class Scheduler {
     if (pos === this.order.length) {
       const first = this.cal.dayIndexOf(Math.min(...this.placed.map((p) => p!.start)));
       if (first >= this.startDays[0] && first < this.startDays[1]) return true;
-      this.inPlanRejections++; // depends on the whole plan, so never memoised
+      this.globalRejections++; // depends on the whole plan, so never memoised
       return false;
     }
     // Sessions without constraints use the root window, so it is part of the key while any remain.
     const roots = this.rootsFrom[pos] ? `${rootDays[0]}-${rootDays[1]}-${this.startDays[0]}-${this.startDays[1]}` : '';
     const anchors = this.frontier[pos].map(({ i, exact }) => (exact ? this.placed[i]!.start : `d${this.cal.dayIndexOf(this.placed[i]!.start)}`));
     const memoKey = `${pos}|${roots}|${anchors.join(',')}`;
-    if (this.failed.has(memoKey)) return false;
-    const rejectionsBefore = this.inPlanRejections;
+    const known = this.nogoods.get(memoKey);
+    if (known) {
+      for (const nogood of known) {
+        if (nogood.every(([k, sig]) => signature(this.placed[k]) === sig)) {
+          for (const [k] of nogood) this.culprits.push(k);
+          return false;
+        }
+      }
+    }
+    const mark = this.culprits.length;
+    const globalBefore = this.globalRejections;
     const found = this.searchHere(pos, rootDays);
-    // Sound to remember: nothing the plan itself had placed took part in this failure, so any
-    // other prefix with the same anchors fails the same way (its sessions can only remove options).
-    if (!found && this.nodes <= this.maxNodes && this.inPlanRejections === rejectionsBefore) this.failed.add(memoKey);
-    return found;
+    if (found) return true;
+    // The sessions placed before this position that rejected something below it: the failure
+    // holds for any prefix with the same anchors and these sessions where they are now.
+    const outside = new Set<number>();
+    for (let k = mark; k < this.culprits.length; k++) if (this.posOf[this.culprits[k]] < pos) outside.add(this.culprits[k]);
+    this.culprits.length = mark;
+    for (const k of outside) this.culprits.push(k);
+    if (!this.aborted && this.globalRejections === globalBefore) {
+      const nogood: [number, string][] = [...outside].map((k) => [k, signature(this.placed[k])]);
+      if (known) known.push(nogood);
+      else this.nogoods.set(memoKey, [nogood]);
+    }
+    return false;
   }
 
   private searchHere(pos: number, rootDays: [number, number]): boolean {
@@ -826,7 +886,11 @@ class Scheduler {
       }
       const daySlots = this.evalDay(si, day).slots;
       for (const slot of this.orderedSlots(si, day, fixed ? daySlots.filter((x) => x.start === fixed.start) : daySlots)) {
-        if (++this.nodes > this.maxNodes) return false;
+        this.nodes++;
+        if (++this.dayNodes > this.maxNodes || this.nodes > this.maxNodes * TOTAL_BUDGET_FACTOR) {
+          this.aborted = true;
+          break;
+        }
         const start = slot.start;
         const end = start + occupy;
         let meets = true;
@@ -839,11 +903,14 @@ class Scheduler {
           continue;
         }
         let busy = false;
-        for (let k = 0; k < this.placed.length && !busy; k++) {
+        for (let k = 0; k < this.placed.length; k++) {
           const p = this.placed[k];
-          busy = this.holding(p) && p.start < end && start < p.occupiedUntil;
+          if (this.holding(p) && p.start < end && start < p.occupiedUntil) {
+            busy = true;
+            this.culprits.push(k);
+          }
         }
-        if (busy) { this.inPlanRejections++; this.note(pos, 'PATIENT_BUSY'); continue; }
+        if (busy) { this.note(pos, 'PATIENT_BUSY'); continue; }
         const all = this.resourcesOf(si, day, slot);
         // A forced chair or staff member is the only one considered.
         const free = {
@@ -861,7 +928,7 @@ class Scheduler {
             const c = free.chairs[k];
             if (c !== first && !this.chairTakenByPlan(c, start, end)) chairId = c;
           }
-          if (!chairId) { this.inPlanRejections++; this.note(pos, 'NO_CHAIR'); continue; }
+          if (!chairId) { this.note(pos, 'NO_CHAIR'); continue; }
         }
         let staffId: string | null = null;
         let staffSeat: number | null = null;
@@ -875,7 +942,7 @@ class Scheduler {
               break;
             }
           }
-          if (!staffId) { this.inPlanRejections++; this.note(pos, 'STAFF_AT_CAPACITY'); continue; }
+          if (!staffId) { this.note(pos, 'STAFF_AT_CAPACITY'); continue; }
         }
         this.placed[si] = {
           ref: s.ref,
@@ -896,8 +963,15 @@ class Scheduler {
         };
         if (this.search(pos + 1, rootDays)) return true;
         this.placed[si] = null;
-        if (this.nodes > this.maxNodes) return false;
+        if (this.aborted) break;
       }
+      if (this.aborted) {
+        if (pos !== 0 || this.nodes > this.maxNodes * TOTAL_BUDGET_FACTOR) return false;
+        // The first session's day ran out of budget: give it up and go on with the next day.
+        this.limitHit = true;
+        this.aborted = false;
+      }
+      if (pos === 0) this.dayNodes = 0;
     }
     return false;
   }
@@ -907,6 +981,30 @@ class Scheduler {
    * the dependents that could not find a day, down to one that has no usable day at all.
    */
   private explainLookahead(si: number, days: number[]): { si: number; reasons: Map<BindingCode, number>; closure?: { date: string; reason: string } } {
+    if (this.hasHourChild[si]) {
+      // Times that no dependent timed in hours could follow: that dependent binds.
+      const occupy = this.req.sessions[si].durationMinutes + this.req.sessions[si].recoveryMinutes;
+      const stuck = new Map<number, number>();
+      let followed = false;
+      for (const d of days) {
+        for (const x of this.evalDay(si, d).slots) {
+          const ci = this.hourChildrenFit(si, x.start, x.start + occupy);
+          if (ci < 0) followed = true;
+          else stuck.set(ci, (stuck.get(ci) ?? 0) + 1);
+        }
+      }
+      if (!followed && stuck.size > 0) {
+        const ci = [...stuck.entries()].sort((x, y) => y[1] - x[1])[0][0];
+        const c = this.childConstraint[si][this.children[si].indexOf(ci)];
+        // It has times, just none near enough (else the reasons it has none are the answer, below).
+        const hasTimes = days.some((d) => {
+          const [lo, hi] = dayWindow(c, d);
+          for (let d2 = Math.max(lo, 0); d2 <= Math.min(hi, this.cal.days.length - 1); d2++) if (this.evalDay(ci, d2).slots.length > 0) return true;
+          return false;
+        });
+        if (hasTimes) return { si: ci, reasons: new Map([['GAP', 1]]) };
+      }
+    }
     for (const ci of this.children[si]) {
       const c = this.req.sessions[ci].constraints.find((x) => x.ref === this.req.sessions[si].ref)!;
       const window = new Set<number>();
@@ -932,7 +1030,7 @@ class Scheduler {
   }
 
   private binding(): BindingConstraint {
-    if (this.nodes > this.maxNodes) {
+    if (this.limitHit) {
       const s = this.req.sessions[this.order[Math.max(this.deepest, 0)]];
       return { code: 'SEARCH_LIMIT', ref: s.ref, message: `the search gave up after ${this.maxNodes} attempts while placing ${s.label}; try a later start or fewer constraints` };
     }
@@ -995,26 +1093,43 @@ class Scheduler {
     const probe = Math.min(this.req.probeDays ?? DEFAULT_PROBE_DAYS, this.cal.days.length);
     // The window bounds the plan's start (its first session); an independent session may come
     // later than the window by as much as sessions attached 'before' it can precede it.
-    const reach = beforeReachDays(this.req.sessions);
-    this.reach = reach;
-    const end = this.cal.days.length;
+    this.reach = beforeReachDays(this.req.sessions);
     this.startDays = [0, Math.min(window, probe)];
-    if (this.search(0, [0, Math.min(window + reach, end)])) return this.result();
+    if (this.searchFrom([0, Math.min(window + this.reach, this.cal.days.length)])) return this.result();
     const binding = this.binding();
-    // Where would it work? Try later first days, skipping those the look-ahead rules out.
-    // The earliest start: the first day on which some plan can start.
+    return { kind: 'infeasible', binding, earliestStart: this.earliestStart(), nodes: this.nodes };
+  }
+
+  /**
+   * The earliest start past the window: the first day from which a plan can start, each day
+   * searched on its own (days the look-ahead rules out are skipped), or null within probeDays.
+   */
+  earliestStart(): string | null {
+    const window = this.req.startWindowDays ?? DEFAULT_START_WINDOW;
+    const probe = Math.min(this.req.probeDays ?? DEFAULT_PROBE_DAYS, this.cal.days.length);
+    const reach = (this.reach = beforeReachDays(this.req.sessions));
+    const end = this.cal.days.length;
     const root = this.order[0];
-    for (let d = window; d < probe && this.nodes <= this.maxNodes; d++) {
+    for (let d = window; d < probe && this.nodes <= this.maxNodes * TOTAL_BUDGET_FACTOR; d++) {
       let possible = false;
       for (let r = d; r < Math.min(d + 1 + reach, end) && !possible; r++) possible = this.feasibleFrom(root, r);
       if (!possible) continue;
       this.placed.fill(null);
       this.startDays = [d, d + 1];
-      if (this.search(0, [d, Math.min(d + window + reach, end)])) {
-        return { kind: 'infeasible', binding, earliestStart: this.cal.days[d].date, nodes: this.nodes };
-      }
+      if (this.searchFrom([d, Math.min(d + window + reach, end)])) return this.cal.days[d].date;
     }
-    return { kind: 'infeasible', binding, earliestStart: null, nodes: this.nodes };
+    return null;
+  }
+
+  /** One search from the first position; each first day gets its own budget (see searchHere). */
+  private searchFrom(rootDays: [number, number]): boolean {
+    this.dayNodes = 0;
+    this.aborted = false;
+    this.culprits.length = 0;
+    const found = this.search(0, rootDays);
+    if (this.aborted) this.limitHit = true;
+    this.aborted = false;
+    return found;
   }
 
   private result(): ScheduleResult {
@@ -1046,6 +1161,16 @@ class Scheduler {
 export function schedule(req: ScheduleRequest): ScheduleResult {
   if (req.sessions.length === 0) return { kind: 'planned', sessions: [], nodes: 0 };
   return new Scheduler(req).run();
+}
+
+/**
+ * Only the second half of a refusal: the earliest first day past the request's window (up to
+ * `probeDays`) from which a plan works, or null. For a caller that already has the refusal and
+ * loaded the bookings further ahead; the same answer as `schedule`'s `earliestStart`.
+ */
+export function earliestWorkableStart(req: ScheduleRequest): string | null {
+  if (req.sessions.length === 0) return null;
+  return new Scheduler(req).earliestStart();
 }
 
 export interface AvailabilityRequest extends Omit<ScheduleRequest, 'sessions' | 'patient' | 'earliestStart' | 'horizonDays'> {
