@@ -207,8 +207,6 @@ class Scheduler {
   private aborted = false;
   /** Whether some first day was given up for its budget (the refusal is then SEARCH_LIMIT). */
   private limitHit = false;
-  /** Rejections that depend on the whole plan (its first day): a failure with any is not memoised. */
-  private globalRejections = 0;
   /**
    * Dead ends: per position and anchors, the lists of earlier placed sessions (index and
    * placement) whose own times took part in the failure. A later prefix with the same anchors
@@ -801,11 +799,17 @@ class Scheduler {
     if (pos === this.order.length) {
       const first = this.cal.dayIndexOf(Math.min(...this.placed.map((p) => p!.start)));
       if (first >= this.startDays[0] && first < this.startDays[1]) return true;
-      this.globalRejections++; // depends on the whole plan, so never memoised
       return false;
     }
-    // Sessions without constraints use the root window, so it is part of the key while any remain.
-    const roots = this.rootsFrom[pos] ? `${rootDays[0]}-${rootDays[1]}-${this.startDays[0]}-${this.startDays[1]}` : '';
+    // Sessions without constraints use the root window; the first day must fall in startDays,
+    // which the placed ones may already have met: both are part of the key.
+    let first = Infinity;
+    for (let k = 0; k < this.placed.length; k++) {
+      const p = this.placed[k];
+      if (p !== null && p.start < first) first = p.start;
+    }
+    const started = first !== Infinity && this.cal.dayIndexOf(first) < this.startDays[1] ? 's' : '';
+    const roots = `${this.startDays[0]}-${this.startDays[1]}${started}${this.rootsFrom[pos] ? `-${rootDays[0]}-${rootDays[1]}` : ''}`;
     const anchors = this.frontier[pos].map(({ i, exact }) => (exact ? this.placed[i]!.start : `d${this.cal.dayIndexOf(this.placed[i]!.start)}`));
     const memoKey = `${pos}|${roots}|${anchors.join(',')}`;
     const known = this.nogoods.get(memoKey);
@@ -818,7 +822,6 @@ class Scheduler {
       }
     }
     const mark = this.culprits.length;
-    const globalBefore = this.globalRejections;
     const found = this.searchHere(pos, rootDays);
     if (found) return true;
     // The sessions placed before this position that rejected something below it: the failure
@@ -827,7 +830,7 @@ class Scheduler {
     for (let k = mark; k < this.culprits.length; k++) if (this.posOf[this.culprits[k]] < pos) outside.add(this.culprits[k]);
     this.culprits.length = mark;
     for (const k of outside) this.culprits.push(k);
-    if (!this.aborted && this.globalRejections === globalBefore) {
+    if (!this.aborted) {
       const nogood: [number, string][] = [...outside].map((k) => [k, signature(this.placed[k])]);
       if (known) known.push(nogood);
       else this.nogoods.set(memoKey, [nogood]);
@@ -872,6 +875,8 @@ class Scheduler {
     }
 
     for (const day of this.candidateDays(si, rootDays)) {
+      // Before the plan's first day: never part of a plan that starts in startDays.
+      if (day < this.startDays[0]) continue;
       if (!this.feasibleFrom(si, day)) {
         const ev = this.evalDay(si, day);
         if (ev.slots.length === 0) {
