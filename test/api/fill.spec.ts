@@ -11,7 +11,6 @@ import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 // gives a plan when asked, and no day of the window does.
 // ---------------------------------------------------------------------------------------------
 
-type Json = Record<string, any>;
 const MON_FRI = [1, 2, 3, 4, 5];
 const MONDAY = '2026-12-07';
 const addDays = (date: string, n: number) => new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
