@@ -341,7 +341,7 @@ async function main(): Promise<void> {
       log(`${shape.name}: ${o.requests} requests, ${o.booked} booked, ${o.refused} refused, ${o.falseRefusals} false, in ${o.seconds.toFixed(0)} s`);
       outcomes.push(o);
     }
-    const p95 = (kind: Sample['kind']) => Math.max(...outcomes.map((o) => percentile(o.samples.filter((s) => s.kind === kind).map((s) => s.ms), 95)));
+    const p95 = (kind: Sample['kind']) => Math.max(0, ...outcomes.map((o) => percentile(o.samples.filter((s) => s.kind === kind).map((s) => s.ms), 95)).filter((x) => !Number.isNaN(x)));
     const lines = [
       `## Fill benchmark (npm run bench:fill)`,
       '',
