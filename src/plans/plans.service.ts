@@ -17,7 +17,7 @@ import { PatientError, PatientErrorCode } from '../patients/patients.errors.js';
 import { tailor, type SessionToPlace, type Tailoring } from '../protocols/domain/tailor.js';
 import type { ProtocolVersionEntity } from '../protocols/entities/protocol-version.entity.js';
 import { ProtocolsService } from '../protocols/protocols.service.js';
-import { horizonDaysFor, schedule } from '../scheduling/engine/schedule.js';
+import { earliestWorkableStart, horizonDaysFor, schedule } from '../scheduling/engine/schedule.js';
 import type { PlacedSession, ScheduleRequest } from '../scheduling/engine/types.js';
 import type { SessionEntity } from '../sessions/entities/session.entity.js';
 import type { PlanDto, PlanPreviewDto, PlanRequestDto, SessionViewDto } from './dto/plan.dto.js';
@@ -213,11 +213,8 @@ export class PlansService {
     // Nothing in the window: look further ahead for the first start that would work.
     const horizonDays = horizonDaysFor(prepared.sessions, PROBE_DAYS);
     const further = await this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, horizonDays, m);
-    const probed = schedule({ ...prepared.request, booked: further, horizonDays, probeDays: PROBE_DAYS });
-    throw new PlanError(PlanErrorCode.PLAN_INFEASIBLE, `No plan fits: ${result.binding.message}.`, {
-      binding: result.binding,
-      earliestStart: probed.kind === 'infeasible' ? probed.earliestStart : null,
-    });
+    const earliestStart = earliestWorkableStart({ ...prepared.request, booked: further, horizonDays, probeDays: PROBE_DAYS });
+    throw new PlanError(PlanErrorCode.PLAN_INFEASIBLE, `No plan fits: ${result.binding.message}.`, { binding: result.binding, earliestStart });
   }
 
   // ---- views ----

@@ -3,6 +3,7 @@ import { DateTime, IANAZone } from 'luxon';
 import type { WeeklyInterval } from '../../common/weekly-interval.js';
 import type { Gap, ProtocolStep, StepAttachment, StepStaffRole } from '../../protocols/domain/protocol-step.js';
 import { tailor, type SessionToPlace } from '../../protocols/domain/tailor.js';
+import { schedule as scheduleV1 } from '../../../test/engine-frozen/schedule-v1.js';
 import { horizonDaysFor, schedule } from './schedule.js';
 import type { BookedSession, EngineChair, EngineClosure, EngineStaff, PlacedSession, ScheduleRequest, ScheduleResult } from './types.js';
 
@@ -17,7 +18,11 @@ import type { BookedSession, EngineChair, EngineClosure, EngineStaff, PlacedSess
  *       and an earliest start it reports is past the window and gives a plan when asked from there;
  *   (b) on tiny instances the engine plans iff brute force finds a plan, and reports the same
  *       earliest workable start;
- *   (c) the same request gives the same result.
+ *   (c) the same request gives the same result;
+ *   (d) with heavy existing bookings: a refusal only when no single first day of the window admits
+ *       a plan (the engine asked day by day, and brute force on tiny cases), and the earliest start
+ *       it names admits one while no earlier day does;
+ *   (e) plans identical to the engine before issue 13 (frozen in test/engine-frozen) wherever that one planned.
  * Each runs for zones whose clocks change by an hour away from midnight, for Lord Howe (30-minute
  * change) and for Havana/Santiago (change at midnight), with dates next to the changes.
  *
@@ -929,5 +934,106 @@ describe('schedule: (c) determinism', () => {
       }),
       { numRuns: runs(100) },
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// (d) completeness on busy clinics, (e) the same plans as before
+// ---------------------------------------------------------------------------------------------
+
+const busyClinic = (zones: [string, string[]][], maxBooked: number) =>
+  clinicArb({
+    zones,
+    granularity: fc.constantFrom(30, 60),
+    window: fc.integer({ min: 2, max: 5 }),
+    extraProbe: fc.integer({ min: 1, max: 4 }),
+    maxChairs: 3,
+    maxStaff: 3,
+    maxBooked,
+  });
+const linkedTemplate = templateArb({ maxSteps: 3, maxRepeat: 3, durations: [30, 60, 90], singleRoot: true });
+
+/** The same request asked for one first day only: `k` days after its earliest start. */
+function oneDayOf(req: ScheduleRequest, k: number): ScheduleRequest {
+  return { ...req, earliestStart: addDays(req.earliestStart, k), startWindowDays: 1, probeDays: 1, horizonDays: horizonDaysFor(req.sessions, 1) };
+}
+
+/** A refusal is true day by day, and its earliest start is the first day that admits a plan. */
+function refusalIsTrue(clinic: Clinic, sessions: SessionToPlace[]): 'planned' | 'infeasible' {
+  const req = requestOf(clinic, sessions, 50_000);
+  const result = schedule(req);
+  checkPlanned(req, result);
+  if (result.kind === 'planned') return 'planned';
+  expect(result.binding.code).not.toBe('SEARCH_LIMIT');
+  const window = req.startWindowDays!;
+  for (let k = 0; k < window; k++) {
+    const one = schedule(oneDayOf(req, k));
+    if (one.kind === 'planned') throw new Error(`refused (${describePlan(result)}), but a first day ${addDays(req.earliestStart, k)} gives ${describePlan(one)}`);
+  }
+  const e = result.earliestStart === null ? req.probeDays! : daysBetween(req.earliestStart, result.earliestStart);
+  for (let k = window; k < e; k++) {
+    const one = schedule(oneDayOf(req, k));
+    if (one.kind === 'planned') throw new Error(`earliest start ${result.earliestStart}, but ${addDays(req.earliestStart, k)} gives ${describePlan(one)}`);
+  }
+  if (result.earliestStart !== null) {
+    const atIt = oneDayOf(req, e);
+    const again = schedule(atIt);
+    if (again.kind !== 'planned') throw new Error(`earliest start ${result.earliestStart} named, but asked from it: ${describePlan(again)}`);
+    checkPlanned(atIt, again);
+  }
+  return 'infeasible';
+}
+
+describe('schedule: (d) on clinics with heavy existing bookings, a refusal only when no first day in the window admits a plan', () => {
+  it('asked day by day: every day of the window refused, the earliest start plans, no day before it does', () => {
+    const kinds = { planned: 0, infeasible: 0 };
+    fc.assert(
+      fc.property(busyClinic([...ZONES_WHOLE_HOUR, ...ZONES_AT_MIDNIGHT], 40), linkedTemplate, (clinic, sessions) => {
+        kinds[refusalIsTrue(clinic, sessions)]++;
+      }),
+      { numRuns: runs(150) },
+    );
+    expect(kinds.planned).toBeGreaterThan(runs(150) / 10);
+    expect(kinds.infeasible).toBeGreaterThan(runs(150) / 10);
+  });
+
+  it('brute force on tiny busy instances: the same feasibility and earliest start', () => {
+    const kinds = { planned: 0, infeasible: 0 };
+    const tinyBusy = clinicArb({
+      zones: ZONES_WHOLE_HOUR,
+      granularity: fc.constant(60),
+      window: fc.integer({ min: 1, max: 3 }),
+      extraProbe: fc.integer({ min: 0, max: 2 }),
+      maxChairs: 2,
+      maxStaff: 2,
+      maxBooked: 16,
+      iv: fc.tuple(fc.integer({ min: 6, max: 14 }), fc.integer({ min: 2, max: 6 })).map(([a, len]) => [hhmmOf(a * 60), hhmmOf((a + len) * 60)] as const),
+    });
+    fc.assert(
+      fc.property(tinyBusy, tinyTemplate, (clinic, sessions) => {
+        kinds[compareWithBruteForce(clinic, sessions)]++;
+      }),
+      { numRuns: runs(60) },
+    );
+    expect(kinds.infeasible).toBeGreaterThan(runs(60) / 10);
+  });
+});
+
+describe('schedule: (e) the same plans as the engine before issue 13 wherever it planned', () => {
+  it('random clinics, templates and bookings (light and heavy)', () => {
+    let compared = 0;
+    fc.assert(
+      fc.property(fc.oneof(mainClinic([...ZONES_WHOLE_HOUR, ...ZONES_HALF_HOUR, ...ZONES_AT_MIDNIGHT]), busyClinic(ZONES_WHOLE_HOUR, 30)), mainTemplate, (clinic, sessions) => {
+        const req = requestOf(clinic, sessions);
+        const before = scheduleV1(req);
+        if (before.kind !== 'planned') return;
+        compared++;
+        const now = schedule(req);
+        expect(now.kind).toBe('planned');
+        if (now.kind === 'planned') expect(now.sessions).toEqual(before.sessions);
+      }),
+      { numRuns: runs(150) },
+    );
+    expect(compared).toBeGreaterThan(runs(150) / 4);
   });
 });

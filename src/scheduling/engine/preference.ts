@@ -1,0 +1,115 @@
+/**
+ * Preference: the order in which the search tries days and times, so that the first plan it
+ * finds is the preferred one (earliest completion against the gap targets, gaps nearest their
+ * targets, the same time of day, the patient's preferred times, a preferred start, the earliest
+ * time). Only order: it never decides whether something fits. A placement-scoring preference
+ * (levelling, staggering) belongs here, as another key of `orderedSlots` or `candidateDays`.
+ */
+import { Lookahead } from './lookahead.js';
+import { dayWindow, toMinutes, type Slot } from './shape.js';
+
+export abstract class Preferences extends Lookahead {
+  /** The plan's first session (its start) must fall on a day in [from, to). */
+  protected startDays: [number, number] = [0, 0];
+  /** See beforeReachDays(). */
+  protected reach = 0;
+
+  /** Candidate days for a session, most preferred first. */
+  protected candidateDays(si: number, rootDays: [number, number]): number[] {
+    const fixed = this.fixedOf(si);
+    if (fixed) {
+      const d = this.cal.dayIndexOf(fixed.start);
+      return d >= 0 ? [d] : [];
+    }
+    const days = this.candidateDaysInOrder(si, rootDays);
+    const prefer = this.req.prefer?.[this.req.sessions[si].ref];
+    if (prefer === undefined) return days;
+    // Move only as far as needed: the preferred day first, then the nearest, earlier before later.
+    const preferred = this.cal.dayIndexOf(prefer);
+    return [...days].sort((a, b) => Math.abs(a - preferred) - Math.abs(b - preferred) || a - b);
+  }
+
+  protected candidateDaysInOrder(si: number, rootDays: [number, number]): number[] {
+    const s = this.req.sessions[si];
+    if (s.constraints.length === 0) {
+      const out: number[] = [];
+      // The first independent session may only be as late as the start allows; others anywhere in the window.
+      const hi = si === this.order[0] ? Math.min(rootDays[1], this.startDays[1] + this.reach) : rootDays[1];
+      for (let d = Math.max(rootDays[0], this.startDays[0]); d < hi; d++) out.push(d);
+      return out;
+    }
+    let lo = 0;
+    let hi = this.cal.days.length - 1;
+    for (const c of s.constraints) {
+      const [a, b] = dayWindow(c, this.cal.dayIndexOf(this.anchorOf(c).start));
+      lo = Math.max(lo, a);
+      hi = Math.min(hi, b);
+    }
+    const days: number[] = [];
+    for (let d = lo; d <= hi; d++) days.push(d);
+    const c = s.constraints[0];
+    if (c.gap.unit !== 'days' || c.sameDay) return days;
+    // Completion is measured against the targets: a day before the target does not delay the
+    // plan, one after does. So: the target, then earlier days nearest first, then later ones.
+    const aDay = this.cal.dayIndexOf(this.anchorOf(c).start);
+    const gapOf = (d: number) => (c.relation === 'after' ? d - aDay : aDay - d);
+    const late = (d: number) => {
+      const delta = gapOf(d) - c.gap.target;
+      return (c.relation === 'after' ? delta > 0 : delta < 0) ? 1 : 0;
+    };
+    const dist = (d: number) => Math.abs(gapOf(d) - c.gap.target);
+    return days.sort((x, y) => late(x) - late(y) || dist(x) - dist(y) || x - y);
+  }
+
+  /** Slots of a day ordered: nearest the gap target, same time of day, patient's preferred times, earliest. */
+  protected orderedSlots(si: number, day: number, slots: Slot[]): Slot[] {
+    const s = this.req.sessions[si];
+    const hourGap = s.constraints.find((c) => c.gap.unit === 'hours' && !c.sameDay) ?? s.constraints.find((c) => c.gap.unit === 'hours');
+    let targetStart: number | undefined;
+    if (hourGap) {
+      const a = this.anchorOf(hourGap);
+      targetStart = hourGap.relation === 'after' ? a.occupiedUntil + hourGap.gap.target * 60 : a.start - hourGap.gap.target * 60 - (s.durationMinutes + s.recoveryMinutes);
+    }
+    let refWall: number | undefined;
+    if (s.sameTimeOfDay) {
+      const first = this.placed.find((p) => p && p.stepKey === s.stepKey);
+      if (first) refWall = toMinutes(first.localTime);
+    }
+    const weekday = this.cal.days[day].weekday;
+    const preferred = this.preferredByWeekday[weekday];
+    const occupy = s.durationMinutes + s.recoveryMinutes;
+    const prefPenalty = (wall: number) => {
+      if (preferred.length === 0) return 0;
+      for (let k = 0; k < preferred.length; k += 2) if (preferred[k] <= wall && wall + occupy <= preferred[k + 1]) return 0;
+      return 1;
+    };
+    // A preferred start is a local time of day: across a clock change it stays 10:00, not the same instant.
+    const prefer = this.req.prefer?.[s.ref];
+    const preferDay = prefer === undefined ? -1 : this.cal.dayIndexOf(prefer);
+    const preferWall = prefer === undefined || preferDay < 0 ? undefined : this.cal.wallMinute(preferDay, prefer);
+    // The sort keys of each slot, computed once: [preferred start, gap target, time of day, preferred times, start].
+    const n = slots.length;
+    const keys: number[] = [];
+    const order: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const x = slots[i];
+      keys.push(
+        preferWall === undefined ? 0 : Math.abs(x.wall - preferWall),
+        targetStart === undefined ? 0 : Math.abs(x.start - targetStart),
+        refWall === undefined ? 0 : Math.abs(x.wall - refWall),
+        prefPenalty(x.wall),
+        x.start,
+      );
+      order.push(i);
+    }
+    order.sort((i, j) => {
+      for (let k = 0; k < 5; k++) {
+        const a = keys[i * 5 + k];
+        const b = keys[j * 5 + k];
+        if (a !== b) return a - b;
+      }
+      return 0;
+    });
+    return order.map((i) => slots[i]);
+  }
+}
