@@ -7,6 +7,7 @@ import { CalendarSync1764460800000 } from './1764460800000-CalendarSync.js';
 import { AuditDetail1764547200000 } from './1764547200000-AuditDetail.js';
 import { WebhookSecretRotation1764633600000 } from './1764633600000-WebhookSecretRotation.js';
 import { MultiClinicAdminKeys1764720000000 } from './1764720000000-MultiClinicAdminKeys.js';
+import { RuntimeRole1764806400000 } from './1764806400000-RuntimeRole.js';
 
 /** Every migration, oldest first. `npm run migration:generate` adds new files; list them here. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   AuditDetail1764547200000,
   WebhookSecretRotation1764633600000,
   MultiClinicAdminKeys1764720000000,
+  RuntimeRole1764806400000,
 ];

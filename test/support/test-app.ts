@@ -12,7 +12,10 @@ export interface TestApp {
   http: Server;
   dataSource: DataSource;
   clock: FixedClock;
+  /** What the service connects as: its runtime role, not the tables' owner. */
   databaseUrl: string;
+  /** The same database as the owner of its tables (what migrations run as), for tests that must be. */
+  ownerUrl: string;
   close(): Promise<void>;
 }
 
@@ -21,6 +24,8 @@ export async function startTestApp(
   opts: {
     now?: string;
     databaseUrl?: string;
+    /** With databaseUrl: the same database as its owner. */
+    ownerUrl?: string;
     logLevel?: 'info' | 'silent';
     logDestination?: NodeJS.WritableStream;
     /** Off unless a test turns it on (tests fire bursts from one key). */
@@ -30,7 +35,9 @@ export async function startTestApp(
     webhooks?: Partial<AppConfig['webhooks']>;
   } = {},
 ): Promise<TestApp> {
-  const db = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => undefined } : await createTestDatabase();
+  const db = opts.databaseUrl
+    ? { url: opts.databaseUrl, ownerUrl: opts.ownerUrl ?? opts.databaseUrl, drop: async () => undefined }
+    : await createTestDatabase();
   const clock = new FixedClock(DateTime.fromISO(opts.now ?? '2026-11-25T15:00:00Z', { zone: 'utc' }));
   const base = loadConfig({ LOG_LEVEL: opts.logLevel ?? 'silent' });
   const config: AppConfig = {
@@ -49,6 +56,7 @@ export async function startTestApp(
     dataSource: app.get(DataSource),
     clock,
     databaseUrl: db.url,
+    ownerUrl: db.ownerUrl,
     async close() {
       await app.close();
       await db.drop();
