@@ -146,6 +146,11 @@ async function runnableDataDir(dataDir: string, user: RunAs | undefined): Promis
   }
   const id = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
   const shared = path.join(SHARED_POSTGRES_HOME, 'data', id);
+  if (existsSync(shared)) {
+    // Its link was deleted (`rm -rf .data` to start over): so is the data.
+    await stopOrphanedPostmaster(shared);
+    await fs.rm(shared, { recursive: true, force: true });
+  }
   await fs.mkdir(path.dirname(shared), { recursive: true, mode: 0o755 });
   await fs.chmod(SHARED_POSTGRES_HOME, 0o755);
   await fs.chmod(path.dirname(shared), 0o755);

@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DateTime } from 'luxon';
 import type { Server } from 'node:http';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.setup.js';
 import { FixedClock } from '../../src/common/clock/clock.js';
@@ -16,6 +17,8 @@ export interface TestApp {
   databaseUrl: string;
   /** The same database as the owner of its tables (what migrations run as), for tests that must be. */
   ownerUrl: string;
+  /** One statement as the owner of the tables (its own connection): for tests that must get past the service's role. */
+  asOwner<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -57,6 +60,15 @@ export async function startTestApp(
     clock,
     databaseUrl: db.url,
     ownerUrl: db.ownerUrl,
+    async asOwner<T>(sql: string, params?: unknown[]) {
+      const c = new pg.Client({ connectionString: db.ownerUrl });
+      await c.connect();
+      try {
+        return (await c.query(sql, params)).rows as T[];
+      } finally {
+        await c.end();
+      }
+    },
     async close() {
       await app.close();
       await db.drop();
