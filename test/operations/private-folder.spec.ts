@@ -50,7 +50,8 @@ asRoot('the embedded database, from a checkout in a private (0700) folder', () =
     let shared: string;
     try {
       expect(await query(first.adminUrl, 'SELECT 1 + 1 AS two')).toEqual({ two: 2 });
-      await query(first.adminUrl, 'CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)');
+      await query(first.adminUrl, 'CREATE TABLE kept (n int)');
+      await query(first.adminUrl, 'INSERT INTO kept VALUES (42)');
       // The server process runs as `postgres`, not root.
       const pid = Number(readFileSync(path.join(first.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
       expect(statSync(`/proc/${pid}`).uid).not.toBe(0);
