@@ -7,6 +7,7 @@ import { CalendarSync1764460800000 } from './1764460800000-CalendarSync.js';
 import { AuditDetail1764547200000 } from './1764547200000-AuditDetail.js';
 import { WebhookSecretRotation1764633600000 } from './1764633600000-WebhookSecretRotation.js';
 import { MultiClinicAdminKeys1764720000000 } from './1764720000000-MultiClinicAdminKeys.js';
+import { RuntimeRole1764806400000 } from './1764806400000-RuntimeRole.js';
 import { CheckInWindow1764892800000 } from './1764892800000-CheckInWindow.js';
 import { OneActiveSeries1764892800001 } from './1764892800001-OneActiveSeries.js';
 import { ConfirmedWeight1764979200000 } from './1764979200000-ConfirmedWeight.js';
@@ -24,6 +25,7 @@ export const MIGRATIONS = [
   AuditDetail1764547200000,
   WebhookSecretRotation1764633600000,
   MultiClinicAdminKeys1764720000000,
+  RuntimeRole1764806400000,
   CheckInWindow1764892800000,
   OneActiveSeries1764892800001,
   ConfirmedWeight1764979200000,

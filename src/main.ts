@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { createApp } from './app.setup.js';
 import { ConfigError, loadConfig } from './config/app-config.js';
-import { openDatabase, runMigrations } from './database/database-bootstrap.js';
+import { openDatabase, roleStanding, runMigrations } from './database/database-bootstrap.js';
+import { redactPassword } from './database/embedded-postgres.js';
 import { seedDemo } from './seed/demo-seed.js';
 
 function fail(message: string): never {
@@ -24,12 +25,20 @@ async function main(): Promise<void> {
     await db.stop().catch(() => undefined);
   };
   try {
-    const applied = await runMigrations(db.url);
+    const applied = await runMigrations(db.migrationUrl);
     if (applied.length) process.stdout.write(`chairside: applied migrations ${applied.join(', ')}\n`);
   } catch (err) {
     await stopDb();
     fail(`could not migrate the database: ${(err as Error).message}`);
   }
+
+  // The audit trail's triggers hold against the service only if its role cannot switch them off.
+  const standing = await roleStanding(db.url).catch(() => undefined);
+  const roleWarning =
+    standing && (standing.superuser || standing.ownedTables > 0)
+      ? `  warning:  the service connects as "${standing.role}", which ${standing.superuser ? 'is a superuser' : 'owns the tables'}: it could rewrite the audit trail. ` +
+        'Connect as a role in chairside_runtime and migrate as the owner with MIGRATION_DATABASE_URL (README, "Your own PostgreSQL").'
+      : undefined;
 
   const app = await createApp({ config, databaseUrl: db.url });
   // Ordered shutdown: stop taking requests, close the pool, then stop the embedded server.
@@ -58,8 +67,11 @@ async function main(): Promise<void> {
     `Chairside is running at ${url}`,
     `  health:   ${url}/health`,
     `  API docs: ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
-    `  database: ${db.embedded ? `embedded PostgreSQL, data in ${config.dataDir}/postgres` : 'DATABASE_URL'}`,
+    db.embedded
+      ? `  database: ${db.migrationUrl}   (embedded, data in ${config.dataDir}/postgres; npm run db:url prints it; the service itself connects as ${new URL(db.url).username})`
+      : `  database: ${redactPassword(db.url)}`,
   ];
+  if (roleWarning) lines.push(roleWarning);
   if (demo) lines.push(...demo.banner);
   process.stdout.write(lines.join('\n') + '\n\n');
 }

@@ -39,3 +39,18 @@ describe('pure modules', () => {
     }
   });
 });
+
+// "Controllers are one call to a service" (docs/architecture.md): none reaches the database itself
+// (issue 14, item 22: the audit controller ran its SQL).
+describe('controllers', () => {
+  const controllers = sources('src').filter((f) => f.endsWith('.controller.ts'));
+
+  it('exist', () => {
+    expect(controllers.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it.each(controllers)('%s leaves the database to services and repositories', (file) => {
+    const text = readFileSync(file, 'utf8');
+    expect({ file, typeorm: /from 'typeorm'|from 'pg'/.test(text), sql: /\.query\(/.test(text) }).toEqual({ file, typeorm: false, sql: false });
+  });
+});

@@ -1,6 +1,28 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { Actor } from '../common/auth/actor.js';
+import { clinicFilter } from '../common/auth/clinic-scope.js';
 import { Clock } from '../common/clock/clock.js';
+import { ValidationFailedError } from '../common/errors/common.errors.js';
+import { decodeCursor, encodeCursor } from '../common/paging/cursor.js';
+import { AuditRepository, type AuditRow } from './audit.repository.js';
+import type { AuditEventDto, AuditPageDto, AuditQueryDto } from './dto/audit.dto.js';
+
+const toDto = (r: AuditRow): AuditEventDto => ({
+  id: r.id,
+  occurredAt: r.occurred_at.toISOString(),
+  clinicId: r.clinic_id,
+  actorKeyId: r.actor_key_id,
+  actorRole: r.actor_role ?? 'system',
+  action: r.action,
+  entityType: r.entity_type,
+  entityId: r.entity_id,
+  patientId: r.patient_id,
+  requestId: r.request_id,
+  clientRequestId: r.client_request_id,
+  route: r.route,
+  changes: r.changes,
+});
 
 export interface AuditEntry {
   clinicId: string | null;
@@ -34,7 +56,44 @@ export class AuditService {
   constructor(
     private readonly clock: Clock,
     private readonly dataSource: DataSource,
+    private readonly repository: AuditRepository,
   ) {}
+
+  /** `GET /v1/audit`: a page of the trail the actor may see; every patient it shows is a read of that patient's data. */
+  async list(actor: Actor, q: AuditQueryDto): Promise<AuditPageDto> {
+    const clinicId = clinicFilter(actor, q.clinicId);
+    if (clinicId === null) return { items: [], nextCursor: null };
+    if (q.from && q.to && Date.parse(q.to) <= Date.parse(q.from)) throw new ValidationFailedError([{ field: 'to', message: 'to must be after from' }]);
+    const after = decodeCursor(q.cursor, ['timestamp', 'text']);
+    if (after && !/^\d{1,19}$/.test(after[1])) throw new ValidationFailedError([{ field: 'cursor', message: 'cursor is not one this service issued' }]);
+    const limit = q.limit ?? 50;
+    const rows = await this.repository.page(
+      {
+        clinicId,
+        patientId: q.patientId,
+        actorKeyId: q.actorKeyId,
+        entityType: q.entityType,
+        entityId: q.entityId,
+        action: q.action,
+        from: q.from ? new Date(q.from) : undefined,
+        to: q.to ? new Date(q.to) : undefined,
+        after: after ? [new Date(after[0]), after[1]] : undefined,
+      },
+      limit + 1,
+    );
+    const items = rows.slice(0, limit);
+    // The trail names patients and holds before/after values of their records: every patient it
+    // shows is a read of that patient's data.
+    const patients = new Map<string, string | null>();
+    for (const r of items) if (r.patient_id) patients.set(r.patient_id, r.clinic_id);
+    if (q.patientId && !patients.has(q.patientId)) patients.set(q.patientId, clinicId ?? null);
+    await this.recordRead(
+      actor,
+      [...patients].map(([patientId, patientClinic]) => ({ clinicId: patientClinic, action: 'audit.read', entityType: 'patient', entityId: patientId, patientId })),
+    );
+    const last = items[items.length - 1];
+    return { items: items.map(toDto), nextCursor: rows.length > limit && last ? encodeCursor([last.occurred_at.toISOString(), last.id]) : null };
+  }
 
   /**
    * A read of patient data. Its rows are committed without waiting for the WAL flush

@@ -10,17 +10,17 @@ const NOT_MODELLED = /(DROP CONSTRAINT|ADD CONSTRAINT|DROP INDEX|CREATE (UNIQUE 
 
 /**
  * `npm run migration:run | migration:revert | migration:show | migration:generate -- <Name>`
- * against DATABASE_URL, or the embedded database when it is not set.
+ * against MIGRATION_DATABASE_URL (or DATABASE_URL), or the embedded database when it is not set.
  */
 async function main(): Promise<void> {
   const [command, name] = process.argv.slice(2);
   const config = loadConfig();
   const db = await openDatabase(config);
-  const ds = new DataSource(dataSourceOptions(db.url, 2));
+  const ds = new DataSource(dataSourceOptions(db.migrationUrl, 2));
   try {
     switch (command) {
       case 'run': {
-        const applied = await runMigrations(db.url);
+        const applied = await runMigrations(db.migrationUrl);
         console.log(applied.length ? `applied: ${applied.join(', ')}` : 'nothing to apply');
         break;
       }
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
         break;
       case 'generate': {
         if (!name || !/^[A-Z][A-Za-z0-9]*$/.test(name)) throw new ConfigError('usage: npm run migration:generate -- <PascalCaseName>');
-        await runMigrations(db.url);
+        await runMigrations(db.migrationUrl);
         await ds.initialize();
         // The difference between the entities and the migrated schema, as TypeORM's own generator computes it.
         const sql = await ds.driver.createSchemaBuilder().log();

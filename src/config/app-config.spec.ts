@@ -8,6 +8,7 @@ describe('loadConfig', () => {
       port: 3000,
       host: '127.0.0.1',
       databaseUrl: undefined,
+      migrationDatabaseUrl: undefined,
       logLevel: 'info',
       dataDir: path.resolve('/srv/chairside', '.data'),
       seedDemo: true,
@@ -26,6 +27,7 @@ describe('loadConfig', () => {
         PORT: '8080',
         HOST: '0.0.0.0',
         DATABASE_URL: 'postgres://u:p@db:5432/chairside',
+        MIGRATION_DATABASE_URL: 'postgres://owner:p@db:5432/chairside',
         LOG_LEVEL: 'debug',
         CHAIRSIDE_DATA_DIR: '/var/lib/cs',
         SEED_DEMO: 'false',
@@ -45,6 +47,7 @@ describe('loadConfig', () => {
       port: 8080,
       host: '0.0.0.0',
       databaseUrl: 'postgres://u:p@db:5432/chairside',
+      migrationDatabaseUrl: 'postgres://owner:p@db:5432/chairside',
       logLevel: 'debug',
       dataDir: '/var/lib/cs',
       seedDemo: false,
@@ -55,6 +58,23 @@ describe('loadConfig', () => {
       allowedHosts: ['chairside.internal', '::1', '10.0.0.5'],
       webhooks: { allowPrivateNetworks: true, pollMs: 250, timeoutMs: 5000, retryDelaysSeconds: [1, 10, 60.5] },
     });
+  });
+
+  it.each([
+    [{}, true],
+    [{ NODE_ENV: 'development' }, true],
+    [{ NODE_ENV: 'production' }, false],
+    [{ DATABASE_URL: 'postgres://u:p@db:5432/chairside' }, false],
+    [{ NODE_ENV: 'production', SEED_DEMO: 'true' }, true],
+    [{ DATABASE_URL: 'postgres://u:p@db:5432/chairside', SEED_DEMO: 'true' }, true],
+    [{ SEED_DEMO: 'false' }, false],
+  ])('seeds the demo clinic only for the local embedded database unless told: %j → %s', (env, seeds) => {
+    expect(loadConfig(env, '/x').seedDemo).toBe(seeds);
+  });
+
+  it('refuses MIGRATION_DATABASE_URL without DATABASE_URL, and never echoes either', () => {
+    expect(() => loadConfig({ MIGRATION_DATABASE_URL: 'postgres://owner:secret@h/db' })).toThrow(/MIGRATION_DATABASE_URL is for an external database/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u:p@h/db', MIGRATION_DATABASE_URL: 'mysql://owner:secret@h/db' })).toThrow(/^(?!.*secret).*MIGRATION_DATABASE_URL must look like/);
   });
 
   it.each([

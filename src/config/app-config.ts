@@ -23,6 +23,13 @@ class EnvironmentVariables {
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must look like postgres://user:password@host:5432/database' })
   DATABASE_URL?: string;
 
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'MIGRATION_DATABASE_URL must look like postgres://owner:password@host:5432/database' })
+  MIGRATION_DATABASE_URL?: string;
+
+  @IsOptional() @IsString()
+  NODE_ENV?: string;
+
   @IsOptional() @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL?: LogLevel;
 
@@ -74,9 +81,19 @@ export interface AppConfig {
   host: string;
   /** External PostgreSQL; when absent an embedded server is started. */
   databaseUrl?: string;
+  /**
+   * The same database as the owner of its tables, for migrations (MIGRATION_DATABASE_URL); the
+   * service itself then connects as DATABASE_URL's role, which may only use them. Without it,
+   * migrations run as DATABASE_URL's role.
+   */
+  migrationDatabaseUrl?: string;
   logLevel: LogLevel;
   /** Where the embedded PostgreSQL keeps its data and where demo keys are written. */
   dataDir: string;
+  /**
+   * Create the demo clinic on an empty database. By default only with the embedded database and
+   * outside production (`SEED_DEMO` decides either way when set).
+   */
   seedDemo: boolean;
   dbPoolSize: number;
   /** Requests per minute per API key (per client address without a key); 0 turns the limit off. */
@@ -124,10 +141,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = p
       const constraints = e.constraints ?? {};
       const key = TYPE_RULES.find((k) => k in constraints) ?? Object.keys(constraints)[0];
       const first = (key && constraints[key]) || `${e.property} is invalid`;
-      const shown = e.property === 'DATABASE_URL' ? '' : ` (got "${String(raw[e.property])}")`;
+      const shown = e.property.endsWith('DATABASE_URL') ? '' : ` (got "${String(raw[e.property])}")`;
       return `${first}${shown}`;
     });
     throw new ConfigError(`invalid configuration: ${messages.join('; ')}`);
+  }
+  if (vars.MIGRATION_DATABASE_URL && !vars.DATABASE_URL) {
+    throw new ConfigError('invalid configuration: MIGRATION_DATABASE_URL is for an external database: set DATABASE_URL too');
   }
   if (vars.NODE_ENV === 'production' && !vars.PUBLIC_URL) {
     // Feed URLs would otherwise come from the request's Host header.
@@ -138,9 +158,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = p
     port: vars.PORT ?? 3000,
     host,
     databaseUrl: vars.DATABASE_URL,
+    migrationDatabaseUrl: vars.MIGRATION_DATABASE_URL,
     logLevel: vars.LOG_LEVEL ?? 'info',
     dataDir: path.resolve(projectRoot, vars.CHAIRSIDE_DATA_DIR ?? '.data'),
-    seedDemo: vars.SEED_DEMO ?? true,
+    seedDemo: vars.SEED_DEMO ?? (vars.DATABASE_URL === undefined && vars.NODE_ENV !== 'production'),
     dbPoolSize: vars.DB_POOL_SIZE ?? 10,
     rateLimitPerMinute: vars.RATE_LIMIT_PER_MINUTE ?? 600,
     trustProxy: parseTrustProxy(vars.TRUST_PROXY),

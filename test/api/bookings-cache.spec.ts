@@ -162,11 +162,11 @@ describe('bookings cache: the same answer as the database, always', () => {
     }
     await cached(); // the copy has seen the cancellations
     // The sessions come back without the change log seeing it (triggers off): a change the copy cannot learn of.
-    await onOwnConnection(async (runner) => {
-      await runner.query('SET LOCAL session_replication_role = replica');
-      await runner.query(`UPDATE sessions SET status = 'scheduled', status_reason = NULL, version = version + 1 WHERE id = ANY($1::uuid[])`, [sessionIds]);
-      await runner.commitTransaction();
-    });
+    // (As the owner, a superuser here: the service's own role may not switch triggers off.)
+    await t.asOwner(
+      `BEGIN; SET LOCAL session_replication_role = replica;
+       UPDATE sessions SET status = 'scheduled', status_reason = NULL, version = version + 1 WHERE id = ANY('{${sessionIds.join(',')}}'::uuid[]); COMMIT`,
+    );
     const patientId = await newPatient(t.http, A);
     const res = await request(t.http).post('/v1/plans').set(bearer(A.keys.frontDesk)).send({ patientId, protocolId: A.shortProtocolId, earliestStart: '2027-01-11' });
     // Planned from the stale copy into the taken times, refused by the database, planned again from a fresh read.

@@ -11,13 +11,13 @@ describe('when the database goes away', () => {
 
   beforeAll(async () => {
     cluster = await startOwnCluster('outage');
-    t = await startTestApp({ databaseUrl: cluster.url });
+    t = await startTestApp({ databaseUrl: cluster.url, ownerUrl: cluster.ownerUrl });
     keys = await persistClinicWithKeys(t.app);
   });
 
   afterAll(async () => {
     await t?.close();
-    await cluster?.stop();
+    await cluster?.remove();
   });
 
   it('reports 503 on /health and problem+json 503 on requests, then recovers when it returns', async () => {

@@ -601,7 +601,8 @@ describe('plans API (/v1/plans)', () => {
 
       // The database keeps v1 while a plan points at it: even with the immutability trigger out of
       // the way, the foreign key refuses the delete.
-      const c = new pg.Client({ connectionString: t.databaseUrl });
+      // As the owner: the service's own role may not disable a trigger.
+      const c = new pg.Client({ connectionString: t.ownerUrl });
       await c.connect();
       try {
         await c.query('BEGIN');

@@ -461,12 +461,13 @@ describe('protocols API (/v1/protocols)', () => {
       ['published_at', `UPDATE protocol_versions SET published_at = now() - interval '1 day' WHERE protocol_id = $1`],
       ['published_by', `UPDATE protocol_versions SET published_by = gen_random_uuid() WHERE protocol_id = $1`],
     ])('refuses a direct UPDATE of %s', async (_label, sql) => {
-      await expect(t.dataSource.query(sql, [id])).rejects.toThrow(/immutable/);
+      // As the owner: the service's own role may only set retired_at here (test/api/append-only.spec.ts).
+      await expect(t.asOwner(sql, [id])).rejects.toThrow(/immutable/);
       expect((await getVersion(a.frontDesk, id, 1).expect(200)).body).toEqual(v1);
     });
 
     it('refuses a direct DELETE', async () => {
-      await expect(t.dataSource.query('DELETE FROM protocol_versions WHERE protocol_id = $1', [id])).rejects.toThrow(/cannot be deleted/);
+      await expect(t.asOwner('DELETE FROM protocol_versions WHERE protocol_id = $1', [id])).rejects.toThrow(/cannot be deleted/);
       const [{ n }] = await t.dataSource.query('SELECT count(*)::int AS n FROM protocol_versions WHERE protocol_id = $1', [id]);
       expect(n).toBe(1);
       expect((await getVersion(a.frontDesk, id, 1).expect(200)).body).toEqual(v1);

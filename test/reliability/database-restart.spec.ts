@@ -52,7 +52,7 @@ describe('the database restarted under load', () => {
 
   afterAll(async () => {
     await t?.close();
-    await cluster?.stop();
+    await cluster?.remove();
   });
 
   it('answers 503 problem+json while it is down, reports it on /health, recovers by itself, and writes nothing by halves', async () => {

@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DateTime } from 'luxon';
 import type { Server } from 'node:http';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.setup.js';
 import { FixedClock } from '../../src/common/clock/clock.js';
@@ -12,7 +13,12 @@ export interface TestApp {
   http: Server;
   dataSource: DataSource;
   clock: FixedClock;
+  /** What the service connects as: its runtime role, not the tables' owner. */
   databaseUrl: string;
+  /** The same database as the owner of its tables (what migrations run as), for tests that must be. */
+  ownerUrl: string;
+  /** One statement as the owner of the tables (its own connection): for tests that must get past the service's role. */
+  asOwner<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -21,6 +27,8 @@ export async function startTestApp(
   opts: {
     now?: string;
     databaseUrl?: string;
+    /** With databaseUrl: the same database as its owner. */
+    ownerUrl?: string;
     logLevel?: 'info' | 'silent';
     logDestination?: NodeJS.WritableStream;
     /** Off unless a test turns it on (tests fire bursts from one key). */
@@ -33,7 +41,9 @@ export async function startTestApp(
     allowedHosts?: string[];
   } = {},
 ): Promise<TestApp> {
-  const db = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => undefined } : await createTestDatabase();
+  const db = opts.databaseUrl
+    ? { url: opts.databaseUrl, ownerUrl: opts.ownerUrl ?? opts.databaseUrl, drop: async () => undefined }
+    : await createTestDatabase();
   const clock = new FixedClock(DateTime.fromISO(opts.now ?? '2026-11-25T15:00:00Z', { zone: 'utc' }));
   const base = loadConfig({ LOG_LEVEL: opts.logLevel ?? 'silent' });
   const config: AppConfig = {
@@ -54,6 +64,16 @@ export async function startTestApp(
     dataSource: app.get(DataSource),
     clock,
     databaseUrl: db.url,
+    ownerUrl: db.ownerUrl,
+    async asOwner<T>(sql: string, params?: unknown[]) {
+      const c = new pg.Client({ connectionString: db.ownerUrl });
+      await c.connect();
+      try {
+        return (await c.query(sql, params)).rows as T[];
+      } finally {
+        await c.end();
+      }
+    },
     async close() {
       await app.close();
       await db.drop();

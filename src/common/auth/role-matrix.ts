@@ -20,7 +20,6 @@ const ADMIN: readonly Access[] = ['admin'];
  */
 export const ROLE_MATRIX: Readonly<Record<string, readonly Access[]>> = {
   'GET /health': ['none'],
-  'GET /health/': ['none'],
   // The API description and its browser UI (served by @nestjs/swagger).
   'GET /openapi.json': ['none'],
   'GET /openapi.yaml': ['none'],

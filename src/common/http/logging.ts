@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { RequestMethod } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
@@ -58,5 +59,11 @@ export function loggerParams(level: LogLevel, destination?: NodeJS.WritableStrea
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     quietReqLogger: true,
   };
-  return { pinoHttp: destination ? [options, destination as DestinationStream] : options };
+  return {
+    pinoHttp: destination ? [options, destination as DestinationStream] : options,
+    // Every route once: nestjs-pino's default list names each route excluded from the /v1 prefix
+    // (/health) beside its wildcard, and Nest mounts such a route for the wildcard as well, so
+    // /health went through the logger twice. One wildcard: Nest adds the excluded routes itself.
+    forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+  };
 }

@@ -80,14 +80,15 @@ export async function startChildService(databaseUrl: string, opts: { port?: numb
   void exited.then((how) => (gone = how));
 
   const url = `http://127.0.0.1:${port}`;
-  const until = Date.now() + 30_000;
+  // A loaded machine (CI runners, a shared box) may take half a minute to boot Nest: 60 s.
+  const until = Date.now() + 60_000;
   for (;;) {
     if (gone) throw new Error(`the service exited (${gone}) before it was healthy:\n${out}`);
     const h = await send(url, 'GET', '/health', { timeoutMs: 2000 });
     if (h.kind === 'response' && h.status === 200) break;
     if (Date.now() > until) {
       proc.kill('SIGKILL');
-      throw new Error(`the service was not healthy within 30 s:\n${out}`);
+      throw new Error(`the service was not healthy within 60 s:\n${out}`);
     }
     await sleep(100);
   }
