@@ -56,9 +56,6 @@ class EnvironmentVariables {
   @Matches(/^[a-z0-9.:[\]-]{1,253}(\s*,\s*[a-z0-9.:[\]-]{1,253}){0,49}$/i, { message: 'ALLOWED_HOSTS must be a comma-separated list of host names or addresses, e.g. chairside.internal,10.0.0.5' })
   ALLOWED_HOSTS?: string;
 
-  @IsOptional() @IsString()
-  NODE_ENV?: string;
-
   @IsOptional() @Transform(toBool) @IsBoolean({ message: 'WEBHOOK_ALLOW_PRIVATE_NETWORKS must be true or false' })
   WEBHOOK_ALLOW_PRIVATE_NETWORKS?: boolean;
 
