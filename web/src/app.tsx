@@ -57,7 +57,13 @@ async function signIn(): Promise<Omit<Me, 'clinic' | 'chairs' | 'staff' | 'closu
 export function App() {
   const [me, setMe] = useState<Me | null>(null);
   const [pending, setPending] = useState<Omit<Me, 'clinic' | 'chairs' | 'staff' | 'closures'> | null>(null);
-  const [screen, setScreen] = useState<Screen>({ name: 'day' });
+  const [screen, setScreenState] = useState<Screen>({ name: 'day' });
+  // Each visit of a screen starts fresh (clicking "Book a series" again clears the form).
+  const [visit, setVisit] = useState(0);
+  const setScreen = useCallback((s: Screen) => {
+    setScreenState(s);
+    setVisit((n) => n + 1);
+  }, []);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
@@ -169,7 +175,7 @@ export function App() {
           </button>
         </div>
       </header>
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} key={visit}>
         <ErrorBox error={error} />
         {screen.name === 'day' && <DayBoard initialDate={screen.date} />}
         {screen.name === 'patients' && <Patients />}

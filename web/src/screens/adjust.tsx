@@ -86,6 +86,7 @@ export function AdjustPlan({ planId, sessionId }: { planId: string; sessionId?: 
     if (!plan) return;
     setBusy(true);
     setError(null);
+    setCommitted(null);
     try {
       const r = await call<Result>('POST', `/plans/${planId}/adjustments`, { body: body(), ifMatch: plan.etag, query: preview ? { preview: true } : undefined });
       if (preview) setResult(r.data);
@@ -212,6 +213,7 @@ export function AdjustPlan({ planId, sessionId }: { planId: string; sessionId?: 
                 onClick={() => {
                   setError(null);
                   setResult(null);
+                  setCommitted(null);
                   void load().catch(setError);
                 }}
               >

@@ -67,6 +67,17 @@ function useSessionChanges(onChange: () => void): void {
 
 const PX_PER_LANE = 52;
 
+/** HH:mm in the clinic's zone: one Intl formatter per zone (luxon per block is slow on a 300-session day). */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function hhmm(iso: string, zone: string): string {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    formatters.set(zone, f);
+  }
+  return f.format(Date.parse(iso));
+}
+
 export function DayBoard({ initialDate }: { initialDate?: string }) {
   const { me, go } = useApp();
   const zone = me.clinic.timezone;
@@ -195,26 +206,29 @@ export function DayBoard({ initialDate }: { initialDate?: string }) {
             ))}
           </div>
         </div>
+        <div class="board-body">
+        <div class="underlay" aria-hidden="true">
+          {axis.ticks.map((t) => (
+            <span key={t.at} class="gridline" style={{ left: pct(t.at) }} />
+          ))}
+          {closedBands(axis, hours.length ? axis.open : []).map((b, i) => (
+            <span key={`c${i}`} class="shut" style={{ left: pct(b.from), width: pct(b.to - b.from) }} />
+          ))}
+          {partial.map((c) => {
+            const a = minutesOn(axis, localInstant(date, c.startTime!, zone).toISO()!);
+            const b = minutesOn(axis, localInstant(date, c.endTime!, zone).toISO()!);
+            return <span key={c.id} class="shut closure" title={c.reason ?? 'Closed'} style={{ left: pct(Math.max(0, a)), width: pct(Math.min(axis.span, b) - Math.max(0, a)) }} />;
+          })}
+        </div>
         {rows.map((row) => (
           <div class="board-row" role="row" key={row.id}>
             <div class="row-label" role="rowheader">
               {row.label}
             </div>
             <div class="track" role="cell" style={{ height: `${row.lanes * PX_PER_LANE + 4}px` }}>
-              {axis.ticks.map((t) => (
-                <span key={t.at} class="gridline" style={{ left: pct(t.at) }} />
-              ))}
-              {closedBands(axis, hours.length ? axis.open : []).map((b, i) => (
-                <span key={`c${i}`} class="shut" style={{ left: pct(b.from), width: pct(b.to - b.from) }} />
-              ))}
-              {partial.map((c) => {
-                const a = minutesOn(axis, localInstant(date, c.startTime!, zone).toISO()!);
-                const b = minutesOn(axis, localInstant(date, c.endTime!, zone).toISO()!);
-                return <span key={c.id} class="shut closure" title={c.reason ?? 'Closed'} style={{ left: pct(Math.max(0, a)), width: pct(Math.min(axis.span, b) - Math.max(0, a)) }} />;
-              })}
               {row.blocks.map((b) => {
                 const s = b.session;
-                const time = `${DateTime.fromISO(s.start).setZone(zone).toFormat('HH:mm')}–${DateTime.fromISO(s.end).setZone(zone).toFormat('HH:mm')}`;
+                const time = `${hhmm(s.start, zone)}–${hhmm(s.end, zone)}`;
                 const who = s.patient?.fullName ?? 'Patient';
                 return (
                   <button
@@ -243,6 +257,7 @@ export function DayBoard({ initialDate }: { initialDate?: string }) {
             </div>
           </div>
         ))}
+        </div>
       </div>
       {sessions && !sessions.length ? <p class="muted">No sessions on this day.</p> : null}
       {open ? (
