@@ -41,7 +41,7 @@ async function launch(): Promise<Browser> {
 async function expectAccessible(page: Page, screen: string): Promise<void> {
   // evaluate() runs outside the page's CSP, which allows no inline scripts.
   await page.evaluate(axe.source);
-  const result = (await page.evaluate(() => (window as unknown as { axe: typeof axe }).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'] } }))) as axe.AxeResults;
+  const result = (await page.evaluate("axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'] } })")) as axe.AxeResults;
   const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
   expect({ screen, violations: bad }).toEqual({ screen, violations: [] });
 }
@@ -72,7 +72,7 @@ describe('web app (headless Chromium)', () => {
 
   async function signIn(key: string, role: string): Promise<void> {
     await page.goto(base);
-    await page.evaluate(() => sessionStorage.clear());
+    await page.evaluate('sessionStorage.clear()');
     await page.reload();
     await page.getByLabel('API key').fill(key);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -132,7 +132,7 @@ describe('web app (headless Chromium)', () => {
     await signIn(keys.CHAIRSIDE_FRONT_DESK_KEY, 'Front desk');
     await page.getByTestId('who').filter({ hasText: 'Chairside Fort Lauderdale' }).first().waitFor();
     // The key is kept for the tab only: sessionStorage, never localStorage or the URL.
-    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect(await page.evaluate('localStorage.length')).toBe(0);
     expect(page.url()).toBe(base);
     expect(await page.getByRole('button', { name: 'Calendars & keys' }).count()).toBe(0);
     await nav('Protocols');
@@ -354,7 +354,7 @@ describe('web app (headless Chromium)', () => {
     await big.getByRole('button', { name: 'Sign in' }).click();
     await big.getByTestId('board-date').fill(date);
     await big.locator('.block').nth(299).waitFor();
-    const ms = Number(await big.evaluate(() => document.body.dataset.dayboardRenderMs));
+    const ms = Number(await big.evaluate('document.body.dataset.dayboardRenderMs'));
     expect(await big.locator('.block').count()).toBe(300);
     expect(ms).toBeLessThan(300);
     process.stdout.write(`day board, 40 chairs and 300 sessions: rendered in ${ms} ms after the data arrived\n`);
