@@ -133,6 +133,7 @@ describe('web app (headless Chromium)', () => {
     await page.getByTestId('who').filter({ hasText: 'Chairside Fort Lauderdale' }).first().waitFor();
     // The key is kept for the tab only: sessionStorage, never localStorage or the URL.
     expect(await page.evaluate('localStorage.length')).toBe(0);
+    expect(await page.evaluate('Object.keys(sessionStorage).sort()')).toEqual(['chairside.clinic', 'chairside.key']);
     expect(page.url()).toBe(base);
     expect(await page.getByRole('button', { name: 'Calendars & keys' }).count()).toBe(0);
     await nav('Protocols');

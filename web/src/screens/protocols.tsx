@@ -185,7 +185,7 @@ function ProtocolEditor({ id }: { id: string }) {
         <Field label="Name" error={errs.name}>{(fid) => <input id={fid} value={name} disabled={!editable} onInput={(e) => setName((e.target as HTMLInputElement).value)} />}</Field>
         <Field label="Indication" error={errs.indication}>{(fid) => <input id={fid} value={indication} disabled={!editable} onInput={(e) => setIndication((e.target as HTMLInputElement).value)} />}</Field>
       </div>
-      <div class="table-scroll">
+      <div class="table-scroll" role="region" aria-label="Steps of the draft" tabIndex={0}>
         <table class="list steps" data-testid="steps">
           <thead>
             <tr>
