@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
  */
 export function defaultWebDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const compiled = here.split(path.sep).includes('dist');
+  const compiled = here.endsWith(path.join('dist', 'src', 'web'));
   return path.resolve(here, compiled ? '../../web' : '../../dist/web');
 }
 
