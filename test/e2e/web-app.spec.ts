@@ -215,7 +215,11 @@ describe('web app (headless Chromium)', () => {
     await page.getByRole('button', { name: 'Check in' }).click();
     await page.getByTestId('session-status').filter({ hasText: 'Checked in' }).first().waitFor();
     expect(await page.getByRole('button', { name: 'Complete…' }).count()).toBe(0); // front desk
-    await page.getByRole('button', { name: 'Close' }).click();
+    // The front desk may reschedule and change chair or staff, not change doses, skip or end a plan.
+    await page.getByRole('button', { name: 'Adjust plan…' }).click();
+    const kinds = await page.getByLabel('Change').locator('option').allTextContents();
+    expect(kinds.map((k) => k.split(' ')[0])).toEqual(['Reschedule', 'Change', 'Change']);
+    expect(kinds.join(' ')).not.toMatch(/dose|Skip|End the plan/);
     await signOut();
 
     await signIn(keys.CHAIRSIDE_CLINICIAN_KEY, 'Clinician');
