@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `Chairside is running at ${url}`,
+    `  web app:  ${url}/   (sign in with an API key below)`,
     `  health:   ${url}/health`,
     `  API docs: ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
     `  database: ${db.embedded ? `embedded PostgreSQL, data in ${config.dataDir}/postgres` : 'DATABASE_URL'}`,
