@@ -9,6 +9,7 @@ import { describeAccess, ROLE_MATRIX } from './common/auth/role-matrix.js';
 import { answerClientErrors } from './common/http/problem-details.filter.js';
 import { addressRateLimit, RateLimits } from './common/http/rate-limit.guard.js';
 import { createValidationPipe } from './common/validation/validation.js';
+import { webAppMiddleware } from './web/web-app.js';
 
 export const API_PREFIX = 'v1';
 
@@ -56,7 +57,7 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
  * problem+json errors (also for body-parser failures), OpenAPI at /docs and /openapi.json.
  * Shared by main.ts and the API tests so that tests exercise exactly what runs.
  */
-export async function createApp(options: AppModuleOptions): Promise<NestExpressApplication> {
+export async function createApp(options: AppModuleOptions & { /** The built web app (default dist/web). */ webDir?: string }): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
     bufferLogs: true,
     bodyParser: false, // JsonBodyMiddleware parses bodies, after the request logger
@@ -74,6 +75,8 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   // protocols "d<n>"/"v<n>", feeds a strong body hash), and a weak one sent back as If-Match
   // could only ever fail. Express still answers If-None-Match with 304 for the ETags routes set.
   app.set('etag', false);
+  // The web app (web/, built to dist/web) at / and its assets; /v1, /docs and /health pass through.
+  app.use(webAppMiddleware(options.webDir));
   app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'health', method: RequestMethod.GET }] });
   app.useGlobalPipes(createValidationPipe());
 

@@ -65,6 +65,7 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `Chairside is running at ${url}`,
+    `  web app:  ${url}/   (sign in with an API key below)`,
     `  health:   ${url}/health`,
     `  API docs: ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
     db.embedded
