@@ -44,10 +44,12 @@ call 200 "$URL/v1/plans/$PLAN" -H "$FD" | pick 'j.sessions.map(s => s.start + " 
 session() { curl -s "$URL/v1/plans/$PLAN" -H "$FD" | pick "j.sessions.find(s => s.ref === '$1').$2"; }
 DAY=$(session 'intake#1' localDate)
 call 200 "$URL/v1/sessions?from=$DAY&to=$DAY" -H "$FD" >/dev/null
+call 200 -X PATCH "$URL/v1/clinics/$CHAIRSIDE_CLINIC_ID" -H "$AD" -H "$JSON" -d '{"checkInOpensDaysBefore":7}' >/dev/null
+AGO=$(node -p 'new Date(Date.now() - 60e3).toISOString()')
 call 200 -X POST "$URL/v1/sessions/$(session 'intake#1' id)/check-in" -H "$FD" >/dev/null
-call 200 -X POST "$URL/v1/sessions/$(session 'intake#1' id)/complete" -H "$CL" -H "$JSON" -d '{}' >/dev/null
+call 200 -X POST "$URL/v1/sessions/$(session 'intake#1' id)/complete" -H "$CL" -H "$JSON" -d "{\"actualStart\":\"$AGO\"}" >/dev/null
 call 200 -X POST "$URL/v1/sessions/$(session 'infusion#1' id)/check-in" -H "$FD" >/dev/null
-call 200 -X POST "$URL/v1/sessions/$(session 'infusion#1' id)/complete" -H "$CL" -H "$JSON" -d '{"doseGiven":{"amount":0.5,"unit":"mg/kg"}}' >/dev/null
+call 200 -X POST "$URL/v1/sessions/$(session 'infusion#1' id)/complete" -H "$CL" -H "$JSON" -d "{\"actualStart\":\"$AGO\",\"doseGiven\":{\"amount\":0.5,\"unit\":\"mg/kg\"}}" >/dev/null
 ETAG=$(curl -s -o /dev/null -D - "$URL/v1/plans/$PLAN" -H "$FD" | tr -d '\r' | awk 'tolower($1) == "etag:" {print $2}')
 MOVE="{\"type\":\"reschedule\",\"sessionId\":\"$(session 'infusion#2' id)\",\"start\":\"$(session 'infusion#2' start | sed 's/T[0-9][0-9]:[0-9][0-9]/T14:00/')\"}"
 call 200 -X POST "$URL/v1/plans/$PLAN/adjustments" -H "$FD" -H "If-Match: $ETAG" -H "$JSON" -d "$MOVE" >/dev/null
