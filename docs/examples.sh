@@ -78,6 +78,9 @@ call 201 -X POST "$URL/v1/patients" -H "$FD" -H "$JSON" \
        "unavailable":[{"weekday":3,"start":"08:00","end":"12:00"}],
        "preferredTimes":[{"weekday":1,"start":"09:00","end":"12:00"}]}' >/dev/null
 RILEY=$(call 200 "$URL/v1/patients?q=moore" -H "$FD" | pick 'j.items[0].id')
+# The front desk's weight is pending (it never doses) until a clinician confirms it
+call 200 "$URL/v1/patients/$RILEY" -H "$FD" | pick 'j.pendingWeightKg'
+call 200 -X PATCH "$URL/v1/patients/$RILEY" -H "$CL" -H "$JSON" -d '{"weightKg":70}' | pick 'j.weightKg'
 
 # ---- Protocols -------------------------------------------------------------------------------
 # The demo protocol: its draft (ETag "d1") and published version 1
