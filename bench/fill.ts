@@ -216,7 +216,7 @@ async function fill(db: pg.Client, api: Api, shape: Shape, start: string): Promi
     const patientId = randomUUID();
     // Written by SQL: the stream measures planning, not patient registration.
     await db.query(
-      `INSERT INTO patients (clinic_id, id, full_name, date_of_birth, weight_kg, unavailable, unavailable_dates, preferred_times) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      `INSERT INTO patients (clinic_id, id, full_name, date_of_birth, weight_kg, weight_confirmed_at, unavailable, unavailable_dates, preferred_times) VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8)`,
       [c.clinicId, patientId, p.fullName, p.dateOfBirth, p.weightKg, JSON.stringify(p.unavailable), JSON.stringify(p.unavailableDates), JSON.stringify(p.preferredTimes)],
     );
     if (requests % 50 === 49) log(`  ${requests + 1} requests: ${booked} booked, ${refused} refused`);

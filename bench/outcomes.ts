@@ -49,8 +49,8 @@ export async function seedOutcomes(db: pg.Client): Promise<{ protocolId: string;
     );
   }
   const patients: { id: string }[] = await q.query(
-    `INSERT INTO patients (clinic_id, full_name, date_of_birth, weight_kg, unavailable, unavailable_dates, preferred_times, version)
-     SELECT $1, 'Bench patient ' || i, '1980-01-01', 60 + i % 40, '[]', '[]', '[]', 1 FROM generate_series(1, $2::int) i ORDER BY i RETURNING id`,
+    `INSERT INTO patients (clinic_id, full_name, date_of_birth, weight_kg, weight_confirmed_at, unavailable, unavailable_dates, preferred_times, version)
+     SELECT $1, 'Bench patient ' || i, '1980-01-01', 60 + i % 40, now(), '[]', '[]', '[]', 1 FROM generate_series(1, $2::int) i ORDER BY i RETURNING id`,
     [clinic.id, PLANS],
   );
   // First sessions spread over the year before today (every series is over before today).

@@ -292,8 +292,8 @@ export async function seedDataSet(db: pg.Client, specs: ClinicSpec[], extraPatie
       [clinicId, staffIds, roles, roles.map((r) => JSON.stringify(AVAILABILITY[r])), roles.map((r) => (r === 'nurse' ? 2 : 1))],
     );
     await db.query(
-      `INSERT INTO patients (clinic_id, id, full_name, date_of_birth, weight_kg)
-       SELECT $1, id, 'Patient ' || lpad(n::text, 4, '0'), date '1960-01-01' + (n * 37 % 15000)::int, w
+      `INSERT INTO patients (clinic_id, id, full_name, date_of_birth, weight_kg, weight_confirmed_at)
+       SELECT $1, id, 'Patient ' || lpad(n::text, 4, '0'), date '1960-01-01' + (n * 37 % 15000)::int, w, now()
          FROM unnest($2::uuid[], $3::numeric[]) WITH ORDINALITY AS t(id, w, n)`,
       [clinicId, patientIds, weights],
     );

@@ -1,7 +1,9 @@
 import ICAL from 'ical.js';
 import { DateTime } from 'luxon';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { FeedsFollowTheirKey1765065600000 } from '../../migrations/1765065600000-FeedsFollowTheirKey.js';
+import { dataSourceOptions } from '../../src/database/data-source-options.js';
 import { bookPlan, newPatient, setupClinic, type ClinicSetup } from '../factories/series.factory.js';
 import { expectProblem } from '../support/problem.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
@@ -117,12 +119,16 @@ describe('calendar feeds: creators, hosts and renames', () => {
       // A revocation as it was before: the key's row alone.
       await t.dataSource.query(`UPDATE api_keys SET revoked_at = $2 WHERE id = $1`, [gone.id, NOW.plus({ minutes: 5 }).toJSDate()]);
       const migration = new FeedsFollowTheirKey1765065600000();
-      const qr = t.dataSource.createQueryRunner();
+      // Migrations run as the tables' owner, never as the service's own role.
+      const owner = new DataSource(dataSourceOptions(t.ownerUrl, 1));
+      await owner.initialize();
+      const qr = owner.createQueryRunner();
       try {
         await migration.down(qr);
         await migration.up(qr);
       } finally {
         await qr.release();
+        await owner.destroy();
       }
       expect((await fetchFeed(orphanFeed.token)).status).toBe(404);
       expect((await fetchFeed(keptFeed.token)).status).toBe(200);

@@ -24,7 +24,7 @@ describe('migration ConfirmedWeight1764979200000', () => {
     const [{ id: keyId }] = await t.dataSource.query(`SELECT id FROM api_keys WHERE clinic_id = $1 AND role = 'front_desk'`, [clinicId]);
 
     // Back to the schema before the migration (and the one after it).
-    const ds = new DataSource(dataSourceOptions(t.databaseUrl, 2));
+    const ds = new DataSource(dataSourceOptions(t.ownerUrl, 2));
     await ds.initialize();
     try {
       const undone: string[] = [];
