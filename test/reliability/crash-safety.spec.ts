@@ -71,7 +71,7 @@ describe('a service process killed with SIGKILL mid-flight', () => {
     const patients: string[] = [];
     for (let i = 0; i < 40; i += 10) {
       const made = await Promise.all(
-        Array.from({ length: 10 }, (_, j) => send(first.url, 'POST', '/v1/patients', { headers: auth(s.keys.frontDesk), body: makePatient({ fullName: `Crash ${i + j}` }) })),
+        Array.from({ length: 10 }, (_, j) => send(first.url, 'POST', '/v1/patients', { headers: auth(s.keys.clinician), body: makePatient({ fullName: `Crash ${i + j}` }) })),
       );
       for (const r of made) {
         expect(r).toMatchObject({ kind: 'response', status: 201 });

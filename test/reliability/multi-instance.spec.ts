@@ -74,7 +74,7 @@ describe('two instances on one database under concurrent bookings, reschedules a
   });
 
   const newPatient = async (name: string): Promise<string> => {
-    const r = await send(urls[0], 'POST', '/v1/patients', { headers: auth(keys.frontDesk), body: makePatient({ fullName: name }) });
+    const r = await send(urls[0], 'POST', '/v1/patients', { headers: auth(keys.clinician), body: makePatient({ fullName: name }) });
     expect(r).toMatchObject({ status: 201 });
     return (r as Response).body.id;
   };
