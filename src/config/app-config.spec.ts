@@ -63,9 +63,9 @@ describe('loadConfig', () => {
   it.each([
     [{}, true],
     [{ NODE_ENV: 'development' }, true],
-    [{ NODE_ENV: 'production' }, false],
+    [{ NODE_ENV: 'production', PUBLIC_URL: 'https://chairside.example.org' }, false],
     [{ DATABASE_URL: 'postgres://u:p@db:5432/chairside' }, false],
-    [{ NODE_ENV: 'production', SEED_DEMO: 'true' }, true],
+    [{ NODE_ENV: 'production', PUBLIC_URL: 'https://chairside.example.org', SEED_DEMO: 'true' }, true],
     [{ DATABASE_URL: 'postgres://u:p@db:5432/chairside', SEED_DEMO: 'true' }, true],
     [{ SEED_DEMO: 'false' }, false],
   ])('seeds the demo clinic only for the local embedded database unless told: %j → %s', (env, seeds) => {

@@ -32,9 +32,10 @@ describe('start-up and request logs', () => {
     await request(t.http).get('/v1/clinics').set('x-request-id', 'api-once').expect(401);
     await request(t.http).get('/v1/nowhere').set('x-request-id', 'missing-once').expect(404);
     await new Promise((r) => setTimeout(r, 50)); // pino writes asynchronously
-    const requests = lines.map((l) => JSON.parse(l) as { req?: { id: string; url: string } }).filter((l) => l.req);
+    // The log's req.id is the service's own; the caller's X-Request-Id is kept beside it.
+    const requests = lines.map((l) => JSON.parse(l) as { req?: { id: string; clientRequestId?: string; url: string } }).filter((l) => l.req);
     for (const id of ['health-once', 'api-once', 'missing-once']) {
-      expect({ id, lines: requests.filter((l) => l.req!.id === id).length }).toEqual({ id, lines: 1 });
+      expect({ id, lines: requests.filter((l) => l.req!.clientRequestId === id).length }).toEqual({ id, lines: 1 });
     }
   });
 });

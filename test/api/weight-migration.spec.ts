@@ -60,7 +60,7 @@ describe('migration ConfirmedWeight1764979200000', () => {
       await audit(noWeight, 'front_desk', 'patient.create', '2026-11-01T10:00:00Z', null);
 
       await ds.destroy();
-      await runMigrations(t.databaseUrl);
+      await runMigrations(t.ownerUrl);
 
       const rows: Json[] = await t.dataSource.query(
         `SELECT id, weight_kg::float8 AS weight, weight_confirmed_at IS NOT NULL AS confirmed, pending_weight_kg::float8 AS pending,
