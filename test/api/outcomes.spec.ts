@@ -92,8 +92,8 @@ describe('outcomes by protocol version', () => {
 
     const c = keys.clinicId;
     const patients: { id: string }[] = await t.dataSource.query(
-      `INSERT INTO patients (clinic_id, full_name, date_of_birth, weight_kg, unavailable, unavailable_dates, preferred_times, version)
-       SELECT $1, 'Outcome patient ' || i, '1980-01-01', 70, '[]', '[]', '[]', 1 FROM generate_series(1, 9) i ORDER BY i RETURNING id`,
+      `INSERT INTO patients (clinic_id, full_name, date_of_birth, weight_kg, weight_confirmed_at, unavailable, unavailable_dates, preferred_times, version)
+       SELECT $1, 'Outcome patient ' || i, '1980-01-01', 70, now(), '[]', '[]', '[]', 1 FROM generate_series(1, 9) i ORDER BY i RETURNING id`,
       [c],
     );
     const chairs: { id: string }[] = await t.dataSource.query(
