@@ -69,10 +69,11 @@ async function insertDemoHistory(m: EntityManager, clinicId: string, protocolId:
   const weights = names.map((_, i) => 55 + ((i * 37) % 45));
   const patients: { id: string }[] = await m.query(
     `INSERT INTO patients (clinic_id, full_name, date_of_birth, weight_kg, weight_confirmed_at, notes, unavailable, unavailable_dates, preferred_times, version)
-     SELECT $1, name, make_date((1965 + i % 35)::int, (1 + i % 12)::int, (1 + i % 28)::int), w, $4, 'Demo data: fictional patient with past treatment for the outcomes report', '[]', '[]', '[]', 1
+     SELECT $1, name, make_date((1965 + i % 35)::int, (1 + i % 12)::int, (1 + i % 28)::int), w, $4::timestamptz, 'Demo data: fictional patient with past treatment for the outcomes report', '[]', '[]', '[]', 1
        FROM unnest($2::text[], $3::numeric[]) WITH ORDINALITY AS t(name, w, i)
       ORDER BY i
      RETURNING id`,
+    // Seeded weights count as confirmed (as the named demo patients' do).
     [clinicId, names, weights, now],
   );
   const chairs: { id: string }[] = await m.query(`SELECT id FROM chairs WHERE clinic_id = $1 ORDER BY name`, [clinicId]);

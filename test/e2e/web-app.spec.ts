@@ -178,6 +178,59 @@ describe('web app (headless Chromium)', () => {
     expect(plans).toHaveLength(1);
   }, 60_000);
 
+  it('a weight the front desk entered waits: booking is refused in plain words until a clinician confirms it on the patient page', async () => {
+    // Riley Park was registered by the front desk with 70.5 kg: pending, and the demo protocol doses in mg/kg.
+    await nav('Book a series');
+    await page.getByLabel('Find the patient').fill('Riley');
+    await page.getByRole('button', { name: /Riley Park/ }).click();
+    await page.getByLabel('Earliest start').fill('2026-12-07');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    const refusal = page.getByRole('alert').filter({ hasText: 'Weight not confirmed (409)' });
+    await refusal.filter({ hasText: /Riley Park's weight \(70\.5 kg\).*A clinician must confirm the weight/ }).waitFor();
+    expect(await refusal.textContent()).not.toMatch(/PATCH|\/v1/);
+    expect(await page.getByTestId('preview-strip').count()).toBe(0);
+    await expectAccessible(page, 'book: weight refusal');
+    // The front desk sees the weight waiting on the patient page, can edit it (it stays pending), cannot confirm it.
+    await page.getByRole('button', { name: "Open Riley Park's patient page" }).click();
+    await page.getByTestId('pending-weight').filter({ hasText: '70.5 kg entered by front desk, awaiting clinician confirmation' }).waitFor();
+    expect(await page.getByRole('button', { name: /Confirm weight/ }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByText(/A weight you enter waits for a clinician to confirm it/).waitFor();
+    await expect(page.getByLabel('Weight (kg)').inputValue()).resolves.toBe('70.5');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+
+    // A clinician, in another tab (its own sessionStorage, so its own key), confirms it.
+    const desk = page;
+    page = await context.newPage();
+    page.setDefaultTimeout(8000);
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
+    });
+    try {
+      await page.clock.setFixedTime(new Date(NOW));
+      await signIn(keys.CHAIRSIDE_CLINICIAN_KEY, 'Clinician');
+      await nav('Patients');
+      await page.getByLabel('Search by name').fill('Riley');
+      const row = page.getByRole('row', { name: /Riley Park/ });
+      await row.getByTestId('pending-weight').filter({ hasText: '70.5 kg entered by front desk' }).waitFor();
+      await row.getByRole('button', { name: 'Confirm weight 70.5 kg for Riley Park' }).waitFor();
+      await expectAccessible(page, 'patients: pending weight (clinician)');
+      await shot(page, 'patients-pending-weight');
+      await row.getByRole('button', { name: 'Riley Park', exact: true }).click();
+      await page.getByRole('heading', { name: 'Riley Park' }).waitFor();
+      await page.getByRole('button', { name: /Confirm weight/ }).click();
+      await page.getByTestId('weight').filter({ hasText: /^70\.5 kg$/ }).waitFor();
+      expect(await page.getByTestId('pending-weight').count()).toBe(0);
+    } finally {
+      await page.close();
+      page = desk;
+    }
+    const riley = (await api().get(`/v1/patients/${await patientId('Riley Park')}`).set(bearer(keys.CHAIRSIDE_CLINICIAN_KEY)).expect(200)).body;
+    expect(riley).toMatchObject({ weightKg: 70.5, pendingWeightKg: null });
+    expect(await plansOf(riley.id)).toHaveLength(0);
+  }, 60_000);
+
   it('a refusal shows its binding constraint and earliest workable start, which books with one click', async () => {
     await nav('Book a series');
     await page.getByLabel('Find the patient').fill('Riley');
@@ -217,6 +270,7 @@ describe('web app (headless Chromium)', () => {
     expect(await page.getByRole('button', { name: 'Complete…' }).count()).toBe(0); // front desk
     // The front desk may reschedule and change chair or staff, not change doses, skip or end a plan.
     await page.getByRole('button', { name: 'Adjust plan…' }).click();
+    await page.getByLabel('Change').locator('option').first().waitFor({ state: 'attached' }); // the plan is loaded
     const kinds = await page.getByLabel('Change').locator('option').allTextContents();
     expect(kinds.map((k) => k.split(' ')[0])).toEqual(['Reschedule', 'Change', 'Change']);
     expect(kinds.join(' ')).not.toMatch(/dose|Skip|End the plan/);
@@ -268,6 +322,8 @@ describe('web app (headless Chromium)', () => {
     await shot(page, 'patient');
     await page.getByRole('button', { name: 'Adjust plan…' }).first().click();
     await page.getByLabel('Session').selectOption(target.id);
+    // The form takes the session's own date once it is picked: change it only after that.
+    await page.waitForFunction(`Array.from(document.querySelectorAll('input[type=date]')).some((i) => i.value === '${dateOf(target).toISODate()}')`);
     const day = dateOf(target).plus({ days: 1 });
     await page.getByLabel('New date').fill(day.toISODate()!);
     await page.getByRole('button', { name: 'Preview the change' }).click();
@@ -314,10 +370,10 @@ describe('web app (headless Chromium)', () => {
     await page.getByRole('button', { name: 'Save draft' }).click();
     await page.getByText('Draft saved.').waitFor();
     await shot(page, 'protocol-editor');
-    await page.getByRole('button', { name: 'Publish version 2' }).click();
+    await page.getByRole('button', { name: 'Publish version 3' }).click();
     await page.getByText('Published.').waitFor();
-    await page.getByTestId('versions').filter({ hasText: 'Version 2' }).first().waitFor();
-    const proto = (await api().get(`/v1/protocols/${keys.CHAIRSIDE_PROTOCOL_ID}/versions/2`).set(bearer(keys.CHAIRSIDE_FRONT_DESK_KEY)).expect(200)).body;
+    await page.getByTestId('versions').filter({ hasText: 'Version 3' }).first().waitFor();
+    const proto = (await api().get(`/v1/protocols/${keys.CHAIRSIDE_PROTOCOL_ID}/versions/3`).set(bearer(keys.CHAIRSIDE_FRONT_DESK_KEY)).expect(200)).body;
     expect(proto.steps[1].recoveryMinutes).toBe(45);
     await signOut();
   }, 60_000);

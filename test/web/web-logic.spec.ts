@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { diffRows, formatInstant } from '../../web/src/lib/diff.js';
-import { fieldErrors, problemMessage, rowErrors } from '../../web/src/lib/problems.js';
+import { fieldErrors, pendingWeightText, problemMessage, rowErrors, weightRefusal } from '../../web/src/lib/problems.js';
 import { dayAxis, layoutRows, minutesOn } from '../../web/src/lib/timeline.js';
 
 // The web app's logic without a browser: the day board's time axis and lanes, the adjustment
@@ -158,5 +158,28 @@ describe('problem+json in forms', () => {
     expect(problemMessage({ title: 'Conflict', detail: 'The session is already checked in.' }, 409)).toBe('The session is already checked in.');
     expect(problemMessage({ title: 'Precondition Failed' }, 412)).toBe('Precondition Failed');
     expect(problemMessage(undefined, 503)).toBe('The server answered 503.');
+  });
+});
+
+describe('a weight awaiting confirmation', () => {
+  const problem = { status: 409, code: 'WEIGHT_UNCONFIRMED', title: 'Conflict', detail: 'A clinician or admin confirms it with PATCH /v1/patients/{id} {"weightKg": …}.' };
+  const riley = { fullName: 'Riley Park', pendingWeightKg: 72 };
+
+  it('is shown as entered by the front desk, awaiting confirmation', () => {
+    expect(pendingWeightText(72)).toBe('72 kg entered by front desk, awaiting clinician confirmation');
+  });
+
+  it('a WEIGHT_UNCONFIRMED refusal is put in plain words: the front desk is told a clinician must confirm, a clinician how to', () => {
+    const desk = weightRefusal(problem, true, riley)!;
+    expect(desk.title).toBe('Weight not confirmed');
+    expect(desk.message).toMatch(/^Riley Park's weight \(72 kg\) was entered by the front desk .* A clinician must confirm the weight on the patient page/);
+    expect(desk.message).not.toMatch(/PATCH|\/v1|\{/);
+    expect(weightRefusal(problem, false, riley)!.message).toMatch(/Confirm the weight on the patient page, or give a weight for this plan under Tailoring\.$/);
+    expect(weightRefusal(problem, true)!.message).toMatch(/^The patient's weight was entered/);
+  });
+
+  it('leaves every other problem to the server\'s words', () => {
+    expect(weightRefusal({ status: 409, code: 'NO_FEASIBLE_SCHEDULE', detail: 'x' }, true, riley)).toBeNull();
+    expect(weightRefusal(undefined, true)).toBeNull();
   });
 });

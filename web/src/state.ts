@@ -39,6 +39,7 @@ export const can = {
   complete: (r: Role) => r !== 'front_desk',
   observe: (r: Role) => r !== 'front_desk',
   tailor: (r: Role) => r !== 'front_desk',
+  confirmWeight: (r: Role) => r !== 'front_desk',
   clinicalAdjust: (r: Role) => r !== 'front_desk',
   editProtocols: (r: Role) => r !== 'front_desk',
   admin: (r: Role) => r === 'admin',

@@ -70,7 +70,14 @@ export interface Patient {
   dateOfBirth: string;
   email: string | null;
   phone: string | null;
+  /** The clinician-confirmed weight: the one mg/kg doses use. */
   weightKg: number | null;
+  weightConfirmedAt?: string | null;
+  weightConfirmedBy?: string | null;
+  /** A weight the front desk entered, waiting for a clinician's confirmation (never used for doses). */
+  pendingWeightKg?: number | null;
+  pendingWeightAt?: string | null;
+  pendingWeightBy?: string | null;
   notes: string | null;
   preferredTimes: Interval[];
   unavailable: Interval[];

@@ -68,3 +68,26 @@ export function rowErrors(errors: Record<string, string>, table: string): Map<nu
   }
   return rows;
 }
+
+/** The words for a weight the front desk entered and no clinician has confirmed yet. */
+export function pendingWeightText(kg: number): string {
+  return `${kg} kg entered by front desk, awaiting clinician confirmation`;
+}
+
+/**
+ * A booking refused because the patient's weight awaits confirmation (409 WEIGHT_UNCONFIRMED), in
+ * plain words for who is looking: the server's detail names an API call, which helps nobody at the
+ * front desk. Null for any other problem.
+ */
+export function weightRefusal(p: Problem | undefined, frontDesk: boolean, patient?: { fullName: string; pendingWeightKg?: number | null }): { title: string; message: string } | null {
+  if (p?.code !== 'WEIGHT_UNCONFIRMED') return null;
+  const who = patient ? `${patient.fullName}'s weight` : "The patient's weight";
+  const kg = patient?.pendingWeightKg != null ? ` (${patient.pendingWeightKg} kg)` : '';
+  const why = `${who}${kg} was entered by the front desk and no clinician has confirmed it yet. This protocol doses by weight (mg/kg), so it cannot be booked until the weight is confirmed.`;
+  return {
+    title: 'Weight not confirmed',
+    message: frontDesk
+      ? `${why} A clinician must confirm the weight on the patient page; then preview again.`
+      : `${why} Confirm the weight on the patient page, or give a weight for this plan under Tailoring.`,
+  };
+}

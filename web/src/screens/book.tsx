@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, call, get, newIdempotencyKey } from '../api.js';
 import { formatDose } from '../lib/diff.js';
-import { fieldErrors } from '../lib/problems.js';
+import { fieldErrors, weightRefusal } from '../lib/problems.js';
 import { can, useApp } from '../state.js';
 import type { Page, Patient, Plan, Protocol, SessionView } from '../types.js';
 import { ErrorBox, Field, Spinner } from '../ui/kit.js';
@@ -118,6 +118,7 @@ export function BookSeries({ initialPatientId }: { initialPatientId?: string }) 
   const binding = problem?.binding as { message?: string; code?: string } | undefined;
   const earliestWorkable = typeof problem?.earliestStart === 'string' ? problem.earliestStart : null;
   const errs = error instanceof ApiError ? fieldErrors(error.problem) : {};
+  const weightNote = weightRefusal(problem, !can.tailor(me.role), patient ?? undefined);
 
   return (
     <section aria-labelledby="book-title">
@@ -244,7 +245,14 @@ export function BookSeries({ initialPatientId }: { initialPatientId?: string }) 
         </form>
         <div class="card result" aria-live="polite">
           {error ? (
-            <ErrorBox error={error}>
+            <ErrorBox error={error} title={weightNote?.title} message={weightNote?.message}>
+              {weightNote && patient ? (
+                <p data-testid="weight-refusal">
+                  <button type="button" onClick={() => go({ name: 'patient', patientId: patient.id })}>
+                    Open {patient.fullName}'s patient page
+                  </button>
+                </p>
+              ) : null}
               {binding?.message ? <p data-testid="binding">Binding constraint: {binding.message}.</p> : null}
               {earliestWorkable ? (
                 <p>

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, get } from '../api.js';
 import { formatDose } from '../lib/diff.js';
-import { fieldErrors } from '../lib/problems.js';
+import { fieldErrors, pendingWeightText } from '../lib/problems.js';
 import { can, useApp } from '../state.js';
 import type { Page, Patient, Plan } from '../types.js';
 import { Dialog, ErrorBox, Field, Spinner, STATUS_LABEL } from '../ui/kit.js';
@@ -23,11 +23,58 @@ export function usePatientSearch(q: string): { items: Patient[] | null; error: u
   return { items, error };
 }
 
+/**
+ * The confirmed weight and, when the front desk entered one that waits, that one too; clinicians
+ * and admins get a button confirming it (PATCH `weightKg` = the pending value, with If-Match).
+ */
+export function WeightView({ patient, etag, onConfirmed }: { patient: Patient; etag?: string | null; onConfirmed: (p: Patient, etag: string | null) => void }) {
+  const { me } = useApp();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const pending = patient.pendingWeightKg;
+  const confirm = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await call<Patient>('PATCH', `/patients/${patient.id}`, { body: { weightKg: pending }, ifMatch: etag });
+      onConfirmed(r.data, r.etag);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <span data-testid="weight">{patient.weightKg != null ? `${patient.weightKg} kg` : '—'}</span>
+      {pending != null ? (
+        <>
+          {' '}
+          <span class="pending" data-testid="pending-weight">
+            ({pendingWeightText(pending)})
+          </span>
+          {can.confirmWeight(me.role) ? (
+            <>
+              {' '}
+              <button type="button" class="small" disabled={busy} aria-label={`Confirm weight ${pending} kg for ${patient.fullName}`} onClick={() => void confirm()}>
+                Confirm weight
+              </button>
+            </>
+          ) : null}
+        </>
+      ) : null}
+      <ErrorBox error={error} />
+    </>
+  );
+}
+
 export function Patients() {
   const { go } = useApp();
   const [q, setQ] = useState('');
   const [registering, setRegistering] = useState(false);
-  const { items, error } = usePatientSearch(q);
+  const { items: found, error } = usePatientSearch(q);
+  const [updated, setUpdated] = useState<Record<string, Patient>>({});
+  const items = found?.map((p) => updated[p.id] ?? p) ?? null;
   return (
     <section aria-labelledby="patients-title">
       <div class="toolbar">
@@ -62,7 +109,9 @@ export function Patients() {
                 </td>
                 <td>{p.dateOfBirth}</td>
                 <td>{p.phone ?? '—'}</td>
-                <td>{p.weightKg != null ? `${p.weightKg} kg` : '—'}</td>
+                <td>
+                  <WeightView patient={p} onConfirmed={(np) => setUpdated({ ...updated, [np.id]: np })} />
+                </td>
                 <td>
                   <button type="button" onClick={() => go({ name: 'book', patientId: p.id })}>
                     Book a series
@@ -91,12 +140,16 @@ const FIELDS = ['fullName', 'dateOfBirth', 'phone', 'email', 'weightKg', 'notes'
 
 /** Register (POST) or edit (PATCH with If-Match) a patient; server field errors beside their fields. */
 export function PatientForm({ patient, etag, onClose, onSaved }: { patient?: Patient; etag?: string | null; onClose: () => void; onSaved: (p: Patient, etag: string | null) => void }) {
+  const { me } = useApp();
+  const frontDesk = !can.confirmWeight(me.role);
+  // The front desk sees (and edits) the weight it entered that waits; a clinician the confirmed one.
+  const shownWeight = frontDesk && patient?.pendingWeightKg != null ? patient.pendingWeightKg : patient?.weightKg;
   const [v, setV] = useState<Record<(typeof FIELDS)[number], string>>({
     fullName: patient?.fullName ?? '',
     dateOfBirth: patient?.dateOfBirth ?? '',
     phone: patient?.phone ?? '',
     email: patient?.email ?? '',
-    weightKg: patient?.weightKg != null ? String(patient.weightKg) : '',
+    weightKg: shownWeight != null ? String(shownWeight) : '',
     notes: patient?.notes ?? '',
   });
   const [error, setError] = useState<unknown>(null);
@@ -112,7 +165,11 @@ export function PatientForm({ patient, etag, onClose, onSaved }: { patient?: Pat
     body.phone = opt('phone');
     body.email = opt('email');
     body.notes = opt('notes');
-    body.weightKg = v.weightKg.trim() ? Number(v.weightKg) : patient ? null : undefined;
+    // The weight is sent only when it was changed: resending it would settle (clinician) or
+    // withdraw (front desk) a weight that waits for confirmation.
+    const weight = v.weightKg.trim() ? Number(v.weightKg) : null;
+    if (!patient) body.weightKg = weight ?? undefined;
+    else if (weight !== (shownWeight ?? null)) body.weightKg = weight;
     try {
       const r = patient ? await call<Patient>('PATCH', `/patients/${patient.id}`, { body, ifMatch: etag }) : await call<Patient>('POST', '/patients', { body });
       onSaved(r.data, r.etag);
@@ -129,7 +186,7 @@ export function PatientForm({ patient, etag, onClose, onSaved }: { patient?: Pat
         <Field label="Date of birth" error={errs.dateOfBirth}>{(id, d) => <input id={id} aria-describedby={d} type="date" value={v.dateOfBirth} onInput={set('dateOfBirth')} required />}</Field>
         <Field label="Phone" error={errs.phone}>{(id, d) => <input id={id} aria-describedby={d} type="tel" value={v.phone} onInput={set('phone')} />}</Field>
         <Field label="Email" error={errs.email}>{(id, d) => <input id={id} aria-describedby={d} type="email" value={v.email} onInput={set('email')} />}</Field>
-        <Field label="Weight (kg)" error={errs.weightKg}>{(id, d) => <input id={id} aria-describedby={d} type="number" step="0.1" value={v.weightKg} onInput={set('weightKg')} />}</Field>
+        <Field label="Weight (kg)" error={errs.weightKg} hint={frontDesk ? 'A weight you enter waits for a clinician to confirm it; doses use only the confirmed weight.' : undefined}>{(id, d) => <input id={id} aria-describedby={d} type="number" step="0.1" value={v.weightKg} onInput={set('weightKg')} />}</Field>
         <Field label="Notes" error={errs.notes}>{(id, d) => <textarea id={id} aria-describedby={d} value={v.notes} onInput={set('notes')} />}</Field>
         <ErrorBox error={error && !Object.keys(errs).length ? error : null} />
         {error instanceof ApiError && error.status === 412 ? <p class="error">Someone else changed this patient meanwhile: close and reopen to see their changes.</p> : null}
@@ -201,7 +258,9 @@ export function PatientPage({ patientId }: { patientId: string }) {
         <dt>Email</dt>
         <dd>{p.email ?? '—'}</dd>
         <dt>Weight</dt>
-        <dd>{p.weightKg != null ? `${p.weightKg} kg` : '—'}</dd>
+        <dd>
+          <WeightView patient={p} etag={patient.etag} onConfirmed={(np, etag) => setPatient({ p: np, etag })} />
+        </dd>
         <dt>Preferred times</dt>
         <dd>{p.preferredTimes.length ? p.preferredTimes.map((t) => `${WEEKDAYS[t.weekday - 1]} ${t.start}–${t.end}`).join(', ') : '—'}</dd>
       </dl>

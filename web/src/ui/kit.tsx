@@ -4,15 +4,15 @@ import { ApiError } from '../api.js';
 import { problemMessage } from '../lib/problems.js';
 
 /** An error from the server (problem+json) or the app, in plain words, with its field errors. */
-export function ErrorBox({ error, children }: { error: unknown; children?: ComponentChildren }) {
+export function ErrorBox({ error, children, title: givenTitle, message }: { error: unknown; children?: ComponentChildren; title?: string; message?: string }) {
   if (!error) return null;
   const p = error instanceof ApiError ? error.problem : undefined;
   const status = error instanceof ApiError ? error.status : undefined;
-  const title = p?.title && p.detail ? p.title : status === 409 ? 'Conflict' : status === 412 ? 'Changed meanwhile' : 'Not done';
+  const title = givenTitle ?? (p?.title && p.detail ? p.title : status === 409 ? 'Conflict' : status === 412 ? 'Changed meanwhile' : 'Not done');
   return (
     <div class="error" role="alert">
       <strong>{title}{status ? ` (${status})` : ''}: </strong>
-      {error instanceof ApiError ? problemMessage(p, status) : error instanceof Error ? error.message : String(error)}
+      {message ?? (error instanceof ApiError ? problemMessage(p, status) : error instanceof Error ? error.message : String(error))}
       {p?.errors?.length ? (
         <ul>
           {p.errors.map((e) => (
