@@ -38,7 +38,7 @@ const SEED = Number(process.env.FILL_SEED ?? 13);
 const WINDOW = 14;
 const SPREAD_DAYS = 70;
 const STOP_AFTER_REFUSALS = 25;
-const SECONDS_PER_CLINIC = 120;
+const SECONDS_PER_CLINIC = 240;
 const TARGET = { previewP95: 10, refusalP95: 20 };
 
 type Json = Record<string, any>;
