@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import { DateTime } from 'luxon';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Actor } from '../common/auth/actor.js';
 import { clinicFilter } from '../common/auth/clinic-scope.js';
 import { Clock } from '../common/clock/clock.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { decodeCursor, encodeCursor } from '../common/paging/cursor.js';
+import { requireInstantWithinHorizon } from '../common/validation/date-horizon.js';
 import { AuditRepository, type AuditRow } from './audit.repository.js';
 import type { AuditEventDto, AuditPageDto, AuditQueryDto } from './dto/audit.dto.js';
 
@@ -64,6 +66,11 @@ export class AuditService {
     const clinicId = clinicFilter(actor, q.clinicId);
     if (clinicId === null) return { items: [], nextCursor: null };
     if (q.from && q.to && Date.parse(q.to) <= Date.parse(q.from)) throw new ValidationFailedError([{ field: 'to', message: 'to must be after from' }]);
+    const now = this.clock.now();
+    for (const field of ['from', 'to'] as const) {
+      const value = q[field];
+      if (value) requireInstantWithinHorizon(field, DateTime.fromISO(value, { setZone: true }), now);
+    }
     const after = decodeCursor(q.cursor, ['timestamp', 'text']);
     if (after && !/^\d{1,19}$/.test(after[1])) throw new ValidationFailedError([{ field: 'cursor', message: 'cursor is not one this service issued' }]);
     const limit = q.limit ?? 50;

@@ -4,6 +4,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { changedFields } from '../audit/changes.js';
 import type { Actor } from '../common/auth/actor.js';
 import { Clock } from '../common/clock/clock.js';
+import { requireLocalDateWithinHorizon } from '../common/validation/date-horizon.js';
 import { ForbiddenError, ValidationFailedError } from '../common/errors/common.errors.js';
 import { decodeCursor, encodeCursor, type Page } from '../common/paging/cursor.js';
 import { minutesOfDay } from '../common/validation/validators.js';
@@ -212,8 +213,9 @@ export class ClinicsService {
   }
 
   async createClosure(actor: Actor, clinicId: string, dto: CreateClosureDto): Promise<ClosureDto> {
-    await this.requireClinic(actor, clinicId);
+    const clinic = await this.requireClinic(actor, clinicId);
     const endDate = dto.endDate ?? dto.startDate;
+    requireLocalDateWithinHorizon(dto.endDate === undefined ? 'startDate' : 'endDate', endDate, this.clock.now(), clinic.timezone);
     if (endDate < dto.startDate) {
       throw new ValidationFailedError([{ field: 'endDate', message: 'endDate must not be before startDate' }]);
     }

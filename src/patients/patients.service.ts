@@ -6,6 +6,7 @@ import type { Actor } from '../common/auth/actor.js';
 import { clinicFilter, resolveClinicForWrite } from '../common/auth/clinic-scope.js';
 import { Clock } from '../common/clock/clock.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
+import { requireLocalDateWithinHorizon } from '../common/validation/date-horizon.js';
 import { presentIntervals } from '../common/weekly-interval.js';
 import { decodeCursor, encodeCursor, type Page } from '../common/paging/cursor.js';
 import type { CreatePatientDto, PatientDto, PatientQueryDto, UpdatePatientDto } from './dto/patient.dto.js';
@@ -71,20 +72,25 @@ export class PatientsService {
     private readonly clock: Clock,
   ) {}
 
-  /** Not before 1900 and not after today in the clinic's own zone. */
-  private async checkDateOfBirth(m: EntityManager, clinicId: string, dateOfBirth: string | undefined): Promise<void> {
-    if (dateOfBirth === undefined) return;
+  /**
+   * Dates in the clinic's own zone: a date of birth not before 1900 nor after today; unavailable
+   * dates at most 730 days ahead, like every date a request names.
+   */
+  private async checkDates(m: EntityManager, clinicId: string, dto: { dateOfBirth?: string; unavailableDates?: string[] }): Promise<void> {
+    if (dto.dateOfBirth === undefined && !dto.unavailableDates?.length) return;
     const [{ timezone }] = await m.query('SELECT timezone FROM clinics WHERE id = $1', [clinicId]);
-    const today = this.clock.now().setZone(timezone).toISODate() ?? '';
-    if (dateOfBirth > today || dateOfBirth < '1900-01-01') {
+    const now = this.clock.now();
+    const today = now.setZone(timezone).toISODate() ?? '';
+    if (dto.dateOfBirth !== undefined && (dto.dateOfBirth > today || dto.dateOfBirth < '1900-01-01')) {
       throw new ValidationFailedError([{ field: 'dateOfBirth', message: 'dateOfBirth must be between 1900-01-01 and today' }]);
     }
+    dto.unavailableDates?.forEach((d, i) => requireLocalDateWithinHorizon(`unavailableDates.${i}`, d, now, timezone));
   }
 
   async create(actor: Actor, dto: CreatePatientDto): Promise<PatientDto> {
     return this.dataSource.transaction(async (m) => {
       const clinicId = await resolveClinicForWrite(m, actor, dto.clinicId);
-      await this.checkDateOfBirth(m, clinicId, dto.dateOfBirth);
+      await this.checkDates(m, clinicId, dto);
       const saved = await this.repo.save(m, {
         clinicId,
         fullName: dto.fullName,
@@ -137,7 +143,7 @@ export class PatientsService {
     return this.dataSource.transaction(async (m) => {
       const p = await this.repo.lock(m, id, actor.clinicId);
       if (!p) throw notFound();
-      await this.checkDateOfBirth(m, p.clinicId, dto.dateOfBirth);
+      await this.checkDates(m, p.clinicId, dto);
       const before = toDto(p);
       const { weightKg, ...rest } = dto;
       Object.assign(p, rest, { version: p.version + 1 });
