@@ -136,8 +136,10 @@ async function runnableBuild(packaged: string, user: RunAs | undefined): Promise
 async function runnableDataDir(dataDir: string, user: RunAs | undefined): Promise<string> {
   await fs.mkdir(path.dirname(dataDir), { recursive: true });
   if (!user) return dataDir;
-  // The server must be able to reach its data directory.
-  await fs.chmod(path.dirname(dataDir), 0o755);
+  // The server must be able to reach its data directory: when it cannot, let others search the
+  // folder, adding those bits only, so that a shared folder (/tmp, mode 1777) keeps its own mode.
+  const parent = path.dirname(dataDir);
+  if (!reachable(parent, user)) await fs.chmod(parent, ((await fs.stat(parent)).mode & 0o7777) | 0o011);
   const link = await fs.readlink(dataDir).catch(() => undefined);
   if (link !== undefined) return path.resolve(path.dirname(dataDir), link);
   if (reachable(path.dirname(dataDir), user)) return dataDir;

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -71,5 +71,19 @@ asRoot('the embedded database, from a checkout in a private (0700) folder', () =
       await again.stop();
     }
     expect(existsSync(shared)).toBe(false);
+  }, 120_000);
+
+  it("leaves the data directory's folder its own mode: a shared folder such as /tmp keeps 1777", async () => {
+    // Before, the folder above the data directory was set to 0755 whatever it was, so a data
+    // directory in /tmp took /tmp's sticky and write bits away from every other user of the machine.
+    const shared = path.join(folder, 'shared-tmp');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const cluster = await startEmbeddedPostgres(path.join(shared, 'pg'), { persistent: false });
+    try {
+      expect(statSync(shared).mode & 0o7777).toBe(0o1777);
+    } finally {
+      await cluster.stop();
+    }
   }, 120_000);
 });
