@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { Writable } from 'node:stream';
 import ICAL from 'ical.js';
 import { DateTime } from 'luxon';
 import request from 'supertest';
@@ -7,6 +6,7 @@ import { persistOperatorKey } from '../factories/clinic.factory.js';
 import { bookPlan, newPatient, setupClinic, type ClinicSetup } from '../factories/series.factory.js';
 import { expectProblem } from '../support/problem.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
+import { logSink } from '../support/log-sink.js';
 
 // ---------------------------------------------------------------------------------------------
 // iCalendar subscription feeds (CALENDAR-SYNC.md section A): creating, listing and revoking feeds,
@@ -71,13 +71,7 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
   let patientQ: string;
   let patientB: string;
   const tokens: string[] = [];
-  const logLines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      logLines.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
+  const { lines: logLines, sink } = logSink();
   const api = () => request(t.http);
 
   const createFeed = async (key: string, body: Json): Promise<Json> => {

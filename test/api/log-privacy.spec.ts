@@ -3,11 +3,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import { DEMO_PATIENTS, seedDemo } from '../../src/seed/demo-seed.js';
 import { WebhookDeliveryWorker } from '../../src/webhooks/webhook-delivery.worker.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
+import { logSink } from '../support/log-sink.js';
 
 // ---------------------------------------------------------------------------------------------
 // No patient data and no secret in any log line: the demo clinic is walked through the whole
@@ -26,14 +26,8 @@ describe('log privacy over a full API walk-through', () => {
   let receiver: http.Server;
   let receiverUrl: string;
   const received: string[] = [];
-  const lines: string[] = [];
+  const { lines, sink } = logSink();
   const secrets: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
 
   beforeAll(async () => {
     receiver = http.createServer((req, res) => {

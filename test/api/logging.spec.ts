@@ -1,19 +1,13 @@
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import { persistClinicWithKeys, type ClinicKeys } from '../factories/clinic.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
+import { logSink } from '../support/log-sink.js';
 
 // Structured request logs, with ids, and nothing about patients in them.
 describe('request logs', () => {
   let t: TestApp;
   let keys: ClinicKeys;
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
+  const { lines, sink } = logSink();
 
   beforeAll(async () => {
     t = await startTestApp({ logLevel: 'info', logDestination: sink });

@@ -1,8 +1,8 @@
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import { setupClinic, bookPlan, type ClinicSetup } from '../factories/series.factory.js';
 import { expectProblem } from '../support/problem.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
+import { logSink } from '../support/log-sink.js';
 
 // ---------------------------------------------------------------------------------------------
 // What a security probe found: patient data cacheable, prototype-polluting keys passed over in
@@ -16,13 +16,7 @@ describe('security probe findings', () => {
   let t: TestApp;
   let A: ClinicSetup;
   let plan: Json;
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
+  const { lines, sink } = logSink();
   const api = () => request(t.http);
 
   beforeAll(async () => {

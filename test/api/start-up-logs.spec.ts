@@ -1,6 +1,6 @@
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { logSink } from '../support/log-sink.js';
 
 // ---------------------------------------------------------------------------------------------
 // Issue 14, item 4: a start says nothing alarming (no "Unsupported route path" from Nest's
@@ -9,13 +9,7 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 
 describe('start-up and request logs', () => {
   let t: TestApp;
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
+  const { lines, sink } = logSink();
 
   beforeAll(async () => {
     t = await startTestApp({ logLevel: 'info', logDestination: sink });
