@@ -41,6 +41,7 @@ const STOP_AFTER_REFUSALS = 25;
 const SECONDS_PER_CLINIC = 240;
 const TARGET = { previewP95: 10, refusalP95: 20 };
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies of many shapes, read field by field
 type Json = Record<string, any>;
 type Interval = { weekday: number; start: string; end: string };
 const weekly = (days: number[], start: string, end: string): Interval[] => days.map((weekday) => ({ weekday, start, end }));

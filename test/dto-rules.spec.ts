@@ -17,11 +17,11 @@ const DTO_FILES = files('src').filter((f) => /from 'class-validator'/.test(readF
 const SHAPE_CHECKS = new Set(['isObject', 'isArray', 'isDefined']);
 
 describe('validation rules of every DTO', () => {
-  let byTarget: Map<Function, ValidationMetadata[]>;
+  let byTarget: Map<object, ValidationMetadata[]>;
 
   beforeAll(async () => {
     for (const f of DTO_FILES) await import(pathToFileURL(path.resolve(f)).href);
-    byTarget = (getMetadataStorage() as unknown as { validationMetadatas: Map<Function, ValidationMetadata[]> }).validationMetadatas;
+    byTarget = (getMetadataStorage() as unknown as { validationMetadatas: Map<object, ValidationMetadata[]> }).validationMetadatas;
   });
 
   it('finds the DTOs', () => {

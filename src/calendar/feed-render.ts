@@ -144,6 +144,7 @@ export function sessionTitle(s: Pick<FeedSession, 'label'> & Partial<Pick<FeedSe
 }
 
 /** TEXT may not hold control characters other than tab and line breaks (which are escaped). */
+// eslint-disable-next-line no-control-regex -- RFC 5545 forbids control characters in TEXT: strip them
 const text = (s: string) => s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '');
 
 function eventData(s: FeedSession, ctx: FeedContext): ICalEventData {

@@ -106,7 +106,7 @@ export const SHARED_POSTGRES_HOME = '/var/lib/chairside';
  */
 async function runnableBuild(packaged: string, user: RunAs | undefined): Promise<string> {
   if (!user || reachable(path.join(packaged, 'bin'), user)) return packaged;
-  let version = 'unknown';
+  let version: string;
   try {
     version = JSON.parse(readFileSync(path.join(packaged, '..', 'package.json'), 'utf8')).version;
   } catch {

@@ -144,7 +144,7 @@ export class BookingsCache {
     const cover = { from: Math.min(fromMin, nowMin - 2 * DAY), to: Math.max(toMin, nowMin + AHEAD) };
     if (cover.to - cover.from > AHEAD + 30 * DAY) return undefined;
 
-    let entry = this.entries.get(clinicId);
+    const entry = this.entries.get(clinicId);
     if (!entry || entry.from > fromMin || entry.to < toMin || performance.now() - entry.loadedAt >= MAX_AGE_MS) {
       const loaded = await this.load(clinicId, cover, m);
       if (!loaded.own) this.remember(clinicId, loaded.entry);

@@ -55,6 +55,7 @@ const iso = (d: DateTime) => d.toUTC().toISO()!;
 
 /** What the writer needs of a connection: a query returning rows (a TypeORM EntityManager, or a `pg` client wrapped). */
 export interface Queryable {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- TypeORM's own signature
   query(sql: string, params?: unknown[]): Promise<any>;
 }
 
@@ -167,7 +168,7 @@ export async function insertHistory(m: Queryable, clinicId: string, plans: Histo
       const ended = p.sessions.filter((s) => s.statusReason?.startsWith('plan ended early:'));
       out.push({
         plan_id: planIds[i],
-        plan_version: ++version,
+        plan_version: version + 1,
         type: 'cancel_remaining',
         reason: p.endReason,
         occurred_at: iso(p.endedAt ?? p.bookedAt),

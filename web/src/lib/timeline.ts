@@ -67,7 +67,7 @@ export function dayAxis(
   from = Math.max(dayStart.toMillis(), from);
   to = Math.min(dayEnd.toMillis(), to);
   // Whole local hours on both sides.
-  let first = DateTime.fromMillis(from, { zone }).startOf('hour');
+  const first = DateTime.fromMillis(from, { zone }).startOf('hour');
   const last = DateTime.fromMillis(to, { zone });
   const lastHour = last.startOf('hour').toMillis() === last.toMillis() ? last : last.startOf('hour').plus({ hours: 1 });
   const fromMs = first.toMillis();
@@ -76,7 +76,6 @@ export function dayAxis(
   for (let t = first; t.toMillis() <= toMs; t = t.plus({ hours: 1 })) {
     ticks.push({ at: (t.toMillis() - fromMs) / MIN, label: dstChange ? `${t.toFormat('HH:mm')} ${t.offsetNameShort}` : t.toFormat('HH:mm') });
   }
-  first = DateTime.fromMillis(fromMs, { zone });
   return {
     zone,
     date,

@@ -136,7 +136,7 @@ export function Patients() {
   );
 }
 
-const FIELDS = ['fullName', 'dateOfBirth', 'phone', 'email', 'weightKg', 'notes'] as const;
+type Field = 'fullName' | 'dateOfBirth' | 'phone' | 'email' | 'weightKg' | 'notes';
 
 /** Register (POST) or edit (PATCH with If-Match) a patient; server field errors beside their fields. */
 export function PatientForm({ patient, etag, onClose, onSaved }: { patient?: Patient; etag?: string | null; onClose: () => void; onSaved: (p: Patient, etag: string | null) => void }) {
@@ -144,7 +144,7 @@ export function PatientForm({ patient, etag, onClose, onSaved }: { patient?: Pat
   const frontDesk = !can.confirmWeight(me.role);
   // The front desk sees (and edits) the weight it entered that waits; a clinician the confirmed one.
   const shownWeight = frontDesk && patient?.pendingWeightKg != null ? patient.pendingWeightKg : patient?.weightKg;
-  const [v, setV] = useState<Record<(typeof FIELDS)[number], string>>({
+  const [v, setV] = useState<Record<Field, string>>({
     fullName: patient?.fullName ?? '',
     dateOfBirth: patient?.dateOfBirth ?? '',
     phone: patient?.phone ?? '',
@@ -155,7 +155,7 @@ export function PatientForm({ patient, etag, onClose, onSaved }: { patient?: Pat
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const errs = error instanceof ApiError ? fieldErrors(error.problem) : {};
-  const set = (k: (typeof FIELDS)[number]) => (e: Event) => setV({ ...v, [k]: (e.target as HTMLInputElement).value });
+  const set = (k: Field) => (e: Event) => setV({ ...v, [k]: (e.target as HTMLInputElement).value });
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);

@@ -1,0 +1,84 @@
+// ESLint flat config: typescript-eslint's recommended rules, Prettier for layout, and the
+// architecture as import rules (docs/architecture.md, "Layers").
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+import importX from 'eslint-plugin-import-x';
+import globals from 'globals';
+
+/** Feature folders under src/: `common` may import none of them. */
+const FEATURES = [
+  'adjustments',
+  'api-keys',
+  'audit',
+  'calendar',
+  'clinics',
+  'health',
+  'observations',
+  'outcomes',
+  'patients',
+  'plans',
+  'protocols',
+  'scheduling',
+  'seed',
+  'sessions',
+  'sync',
+  'webhooks',
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.data/**', 'coverage/**', 'web/dist/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver': { typescript: { project: './tsconfig.json' } } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // Nest's DI needs classes with only a constructor and decorators.
+      '@typescript-eslint/no-extraneous-class': 'off',
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: './src/common',
+              from: FEATURES.map((f) => `./src/${f}`),
+              message: 'src/common is shared by every feature and imports none of them.',
+            },
+            {
+              target: './src/scheduling/engine',
+              from: './src',
+              except: ['./scheduling/engine'],
+              message: 'The engine is pure: it imports nothing of the app (luxon only).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/**/*.controller.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'typeorm', importNames: ['DataSource', 'EntityManager', 'Repository'], message: 'Controllers are one call to a service.' }],
+          patterns: [{ group: ['**/*.repository.js', '**/*.repository'], message: 'Controllers are one call to a service.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.spec.ts', 'test/**/*.ts'],
+    languageOptions: { globals: { ...globals.jest } },
+    rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  prettier,
+);
