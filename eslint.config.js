@@ -69,8 +69,16 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'typeorm', importNames: ['DataSource', 'EntityManager', 'Repository'], message: 'Controllers are one call to a service.' }],
-          patterns: [{ group: ['**/*.repository.js', '**/*.repository'], message: 'Controllers are one call to a service.' }],
+          paths: [
+            {
+              name: 'typeorm',
+              importNames: ['DataSource', 'EntityManager', 'Repository'],
+              message: 'Controllers are one call to a service.',
+            },
+          ],
+          patterns: [
+            { group: ['**/*.repository.js', '**/*.repository'], message: 'Controllers are one call to a service.' },
+          ],
         },
       ],
     },

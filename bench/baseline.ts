@@ -14,12 +14,30 @@ export interface PreparedSeries {
 }
 
 const SESSION_COLUMNS = [
-  'clinic_id', 'plan_id', 'patient_id', 'ref', 'step_key', 'occurrence', 'kind', 'label',
-  'starts_at', 'ends_at', 'occupied_until', 'chair_id', 'staff_id', 'staff_seat', 'planned_dose',
+  'clinic_id',
+  'plan_id',
+  'patient_id',
+  'ref',
+  'step_key',
+  'occurrence',
+  'kind',
+  'label',
+  'starts_at',
+  'ends_at',
+  'occupied_until',
+  'chair_id',
+  'staff_id',
+  'staff_seat',
+  'planned_dose',
 ] as const;
 
 /** The series of `planIds` (in that order) from `source`, moved onto the same positions in `twin`. */
-export async function prepareSeries(db: pg.Client, source: SeededClinic, twin: SeededClinic, planIds: string[]): Promise<PreparedSeries[]> {
+export async function prepareSeries(
+  db: pg.Client,
+  source: SeededClinic,
+  twin: SeededClinic,
+  planIds: string[],
+): Promise<PreparedSeries[]> {
   if (planIds.length === 0) return [];
   const index = (ids: string[], to: string[]) => {
     const m = new Map(ids.map((id, i) => [id, to[i]]));
@@ -62,8 +80,21 @@ export async function prepareSeries(db: pg.Client, source: SeededClinic, twin: S
     const values: unknown[] = [];
     const tuples = rows.map((s, r) => {
       values.push(
-        twin.id, newId, patientId, s.ref, s.step_key, s.occurrence, s.kind, s.label,
-        s.starts_at, s.ends_at, s.occupied_until, chair(s.chair_id), staff(s.staff_id), s.staff_seat, s.planned_dose,
+        twin.id,
+        newId,
+        patientId,
+        s.ref,
+        s.step_key,
+        s.occurrence,
+        s.kind,
+        s.label,
+        s.starts_at,
+        s.ends_at,
+        s.occupied_until,
+        chair(s.chair_id),
+        staff(s.staff_id),
+        s.staff_seat,
+        s.planned_dose,
       );
       return `(${SESSION_COLUMNS.map((_, c) => `$${r * SESSION_COLUMNS.length + c + 1}`).join(', ')})`;
     });

@@ -25,8 +25,28 @@ import pg from 'pg';
 import { runMigrations } from '../src/database/database-bootstrap.js';
 import { ensureDatabase, startEmbeddedPostgres, withDatabase } from '../src/database/embedded-postgres.js';
 import { insertSeries, prepareSeries, type BaselineRun } from './baseline.js';
-import { count, merge, percentile, run, statusSummary, type LoadOptions, type LoadRun, type RequestSpec } from './load.js';
-import { CHAIRS, NURSES, PHYSICIANS, STAFF, THERAPISTS, ZONE, seedDataSet, type ClinicSpec, type SeededClinic, type SeededDataSet } from './seed.js';
+import {
+  count,
+  merge,
+  percentile,
+  run,
+  statusSummary,
+  type LoadOptions,
+  type LoadRun,
+  type RequestSpec,
+} from './load.js';
+import {
+  CHAIRS,
+  NURSES,
+  PHYSICIANS,
+  STAFF,
+  THERAPISTS,
+  ZONE,
+  seedDataSet,
+  type ClinicSpec,
+  type SeededClinic,
+  type SeededDataSet,
+} from './seed.js';
 import { PROJECT_ROOT, startService, type RunningService } from './service.js';
 
 const CLINICS = 10;
@@ -61,8 +81,13 @@ const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOStr
 function specs(sessions: number): ClinicSpec[] {
   const plans = Math.round(sessions / SESSIONS_PER_SERIES / CLINICS);
   const role = (i: number) =>
-    ({ [MEASURED]: 'measured', [BOOK_1]: 'booking, 1 client', [BOOK_8]: 'booking, 8 clients', [TWIN_1]: 'SQL baseline, 1 client', [TWIN_8]: 'SQL baseline, 8 clients' })[i] ??
-    'background';
+    ({
+      [MEASURED]: 'measured',
+      [BOOK_1]: 'booking, 1 client',
+      [BOOK_8]: 'booking, 8 clients',
+      [TWIN_1]: 'SQL baseline, 1 client',
+      [TWIN_8]: 'SQL baseline, 8 clients',
+    })[i] ?? 'background';
   return LAYOUT_SEEDS.map((layoutSeed, i) => ({
     name: `Bench ${String(i + 1).padStart(2, '0')} (${role(i)})`,
     plans,
@@ -109,14 +134,34 @@ interface Target {
  * The same measurement on several services in alternating rounds, so that a comparison between
  * them (the growth with data) is not skewed by whatever else the machine does meanwhile.
  */
-async function interleaved(targets: Target[], cfg: { amount: number; seconds: number; warmup: number }, rounds: number): Promise<LoadRun[]> {
-  for (const t of targets) await run({ base: t.base, connections: 1, amount: cfg.warmup, maxSeconds: 10, headers: t.headers, request: t.request });
+async function interleaved(
+  targets: Target[],
+  cfg: { amount: number; seconds: number; warmup: number },
+  rounds: number,
+): Promise<LoadRun[]> {
+  for (const t of targets)
+    await run({
+      base: t.base,
+      connections: 1,
+      amount: cfg.warmup,
+      maxSeconds: 10,
+      headers: t.headers,
+      request: t.request,
+    });
   const runs: LoadRun[][] = targets.map(() => []);
   const per = Math.ceil(cfg.amount / rounds);
   for (let round = 0; round < rounds; round++) {
     for (const [k, t] of targets.entries()) {
       runs[k].push(
-        await run({ base: t.base, connections: 1, amount: per, maxSeconds: cfg.seconds / rounds, headers: t.headers, request: (i) => t.request(round * per + i), inspect: t.inspect }),
+        await run({
+          base: t.base,
+          connections: 1,
+          amount: per,
+          maxSeconds: cfg.seconds / rounds,
+          headers: t.headers,
+          request: (i) => t.request(round * per + i),
+          inspect: t.inspect,
+        }),
       );
     }
   }
@@ -132,7 +177,11 @@ function previewRequest(clinic: SeededClinic): (i: number) => RequestSpec {
   return (i) => ({
     method: 'POST',
     path: '/v1/plans/preview',
-    body: JSON.stringify({ patientId: clinic.freePatientIds[i % clinic.freePatientIds.length], protocolId: clinic.protocolId, earliestStart: day(1 + (i % 28)) }),
+    body: JSON.stringify({
+      patientId: clinic.freePatientIds[i % clinic.freePatientIds.length],
+      protocolId: clinic.protocolId,
+      earliestStart: day(1 + (i % 28)),
+    }),
   });
 }
 
@@ -151,8 +200,15 @@ const average = (xs: unknown[]) => (xs.length ? (xs as number[]).reduce((a, b) =
 async function chairFeed(base: string, clinic: SeededClinic): Promise<{ path: string } | { unavailable: string }> {
   const chairId = clinic.chairIds[0];
   for (const key of [clinic.frontDeskKey, clinic.adminKey]) {
-    for (const body of [{ scope: 'chair', chairId }, { scope: 'chair', scopeId: chairId }]) {
-      const res = await fetch(`${base}/v1/calendar/feeds`, { method: 'POST', headers: { ...bearer(key), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    for (const body of [
+      { scope: 'chair', chairId },
+      { scope: 'chair', scopeId: chairId },
+    ]) {
+      const res = await fetch(`${base}/v1/calendar/feeds`, {
+        method: 'POST',
+        headers: { ...bearer(key), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       const text = await res.text();
       if (res.status === 404) return { unavailable: 'feeds not available' };
       if (res.status === 403) break;
@@ -179,7 +235,10 @@ interface Booking {
   deadlocks: number;
 }
 
-const deadlocks = async (db: pg.Client) => Number((await db.query(`SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`)).rows[0].deadlocks);
+const deadlocks = async (db: pg.Client) =>
+  Number(
+    (await db.query(`SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`)).rows[0].deadlocks,
+  );
 
 async function book(base: string, db: pg.Client, clinic: SeededClinic, connections: number): Promise<Booking> {
   let k = 0;
@@ -189,18 +248,40 @@ async function book(base: string, db: pg.Client, clinic: SeededClinic, connectio
     return {
       method: 'POST',
       path: '/v1/plans',
-      body: JSON.stringify({ patientId: clinic.freePatientIds[i], protocolId: clinic.protocolId, earliestStart: day(1 + ((i * 7) % 90)) }),
+      body: JSON.stringify({
+        patientId: clinic.freePatientIds[i],
+        protocolId: clinic.protocolId,
+        earliestStart: day(1 + ((i * 7) % 90)),
+      }),
     };
   };
   const headers = bearer(clinic.frontDeskKey);
   const booked = (_status: number, body: string, h: Record<string, unknown>) => ({
     id: (JSON.parse(body) as { id: string }).id,
-    replanned: Object.entries(h).some(([name, value]) => name.toLowerCase() === 'chairside-replanned' && String(value) === 'true'),
+    replanned: Object.entries(h).some(
+      ([name, value]) => name.toLowerCase() === 'chairside-replanned' && String(value) === 'true',
+    ),
   });
   const ids = (r: LoadRun) => (r.inspected as ReturnType<typeof booked>[]).map((b) => b.id);
-  const warm = await run({ base, connections, amount: BOOKING.warmup, maxSeconds: 10, headers, request, inspect: booked });
+  const warm = await run({
+    base,
+    connections,
+    amount: BOOKING.warmup,
+    maxSeconds: 10,
+    headers,
+    request,
+    inspect: booked,
+  });
   const deadlocksBefore = await deadlocks(db);
-  const r = await run({ base, connections, amount: BOOKING.amount, maxSeconds: BOOKING.seconds, headers, request, inspect: booked });
+  const r = await run({
+    base,
+    connections,
+    amount: BOOKING.amount,
+    maxSeconds: BOOKING.seconds,
+    headers,
+    request,
+    inspect: booked,
+  });
   const rate = count(r, 201) / r.seconds;
   const replanned = (r.inspected as ReturnType<typeof booked>[]).filter((b) => b.replanned).length;
   const dl = (await deadlocks(db)) - deadlocksBefore;
@@ -212,13 +293,22 @@ async function book(base: string, db: pg.Client, clinic: SeededClinic, connectio
   return { run: r, warmupPlanIds: ids(warm), planIds: ids(r), rate, replanned, deadlocks: dl };
 }
 
-async function baseline(db: pg.Client, url: string, source: SeededClinic, twin: SeededClinic, booking: Booking, clients: number): Promise<BaselineRun> {
+async function baseline(
+  db: pg.Client,
+  url: string,
+  source: SeededClinic,
+  twin: SeededClinic,
+  booking: Booking,
+  clients: number,
+): Promise<BaselineRun> {
   // The twin first receives what the source had before the measured run (untimed).
   const warm = await insertSeries(url, await prepareSeries(db, source, twin, booking.warmupPlanIds), 1);
   if (warm.failures) throw new Error(`bench baseline: warm-up series refused: ${warm.firstError}`);
   const series = await prepareSeries(db, source, twin, booking.planIds);
   const r = await insertSeries(url, series, clients);
-  log(`plain SQL, ${clients} client(s): ${(r.series / r.seconds).toFixed(1)} series/s; ${p5095(r.latencies)} per series; failures ${r.failures}${r.firstError ? ` (${r.firstError})` : ''}`);
+  log(
+    `plain SQL, ${clients} client(s): ${(r.series / r.seconds).toFixed(1)} series/s; ${p5095(r.latencies)} per series; failures ${r.failures}${r.firstError ? ` (${r.firstError})` : ''}`,
+  );
   return r;
 }
 
@@ -234,7 +324,8 @@ const yesNo = (ok: boolean) => (ok ? 'yes' : '**no**');
 function growthCell(big: number[], small: number[]): { text: string; met: string } {
   const r50 = percentile(big, 50) / percentile(small, 50);
   const r95 = percentile(big, 95) / percentile(small, 95);
-  const met = r50 < TARGET.growth && r95 < TARGET.growth ? 'yes' : r50 < TARGET.growth ? 'p50 yes, **p95 no**' : '**no**';
+  const met =
+    r50 < TARGET.growth && r95 < TARGET.growth ? 'yes' : r50 < TARGET.growth ? 'p50 yes, **p95 no**' : '**no**';
   return { text: `×${r50.toFixed(2)} at p50 · ×${r95.toFixed(2)} at p95`, met };
 }
 
@@ -254,7 +345,10 @@ async function main(): Promise<void> {
   const cluster = await startEmbeddedPostgres(path.join(dir, 'pg'), { persistent: false });
   const services: RunningService[] = [];
   try {
-    const urls = { big: withDatabase(cluster.adminUrl, 'bench_big'), small: withDatabase(cluster.adminUrl, 'bench_small') };
+    const urls = {
+      big: withDatabase(cluster.adminUrl, 'bench_big'),
+      small: withDatabase(cluster.adminUrl, 'bench_small'),
+    };
     for (const name of ['bench_big', 'bench_small']) await ensureDatabase(cluster.adminUrl, name);
     await runMigrations(urls.big);
     await runMigrations(urls.small);
@@ -268,18 +362,26 @@ async function main(): Promise<void> {
         await db.end();
       }
     };
-    const extra = Array.from({ length: CLINICS }, (_, i) => ([BOOK_1, BOOK_8, TWIN_1, TWIN_8].includes(i) ? BOOKING_PATIENTS : 0));
+    const extra = Array.from({ length: CLINICS }, (_, i) =>
+      [BOOK_1, BOOK_8, TWIN_1, TWIN_8].includes(i) ? BOOKING_PATIENTS : 0,
+    );
     const big = await seed(urls.big, SESSIONS_BIG, extra);
-    log(`big data set: ${big.sessions} sessions in ${big.plans} series, ${big.patients} patients, seeded in ${big.seconds.toFixed(1)} s`);
+    log(
+      `big data set: ${big.sessions} sessions in ${big.plans} series, ${big.patients} patients, seeded in ${big.seconds.toFixed(1)} s`,
+    );
     const small = await seed(urls.small, SESSIONS_BIG / 10, []);
-    log(`small data set: ${small.sessions} sessions in ${small.plans} series, ${small.patients} patients, seeded in ${small.seconds.toFixed(1)} s`);
+    log(
+      `small data set: ${small.sessions} sessions in ${small.plans} series, ${small.patients} patients, seeded in ${small.seconds.toFixed(1)} s`,
+    );
 
     // ---- reads: the big data set, and the small one in alternating rounds ----
     const bigService = await startService(urls.big);
     services.push(bigService);
     const smallService = await startService(urls.small);
     services.push(smallService);
-    log(`services at ${bigService.base} (big data set, pid ${bigService.pid}) and ${smallService.base} (small, pid ${smallService.pid})`);
+    log(
+      `services at ${bigService.base} (big data set, pid ${bigService.pid}) and ${smallService.base} (small, pid ${smallService.pid})`,
+    );
     const m = big.clinics[MEASURED];
     const s = small.clinics[MEASURED];
     const frontDesk = bearer(m.frontDeskKey);
@@ -287,7 +389,12 @@ async function main(): Promise<void> {
     const [preview, previewSmall] = await interleaved(
       [
         { name: 'preview', base: bigService.base, request: previewRequest(m), headers: frontDesk },
-        { name: 'preview, 10× fewer sessions', base: smallService.base, request: previewRequest(s), headers: bearer(s.frontDeskKey) },
+        {
+          name: 'preview, 10× fewer sessions',
+          base: smallService.base,
+          request: previewRequest(s),
+          headers: bearer(s.frontDeskKey),
+        },
       ],
       LATENCY,
       ROUNDS,
@@ -295,7 +402,13 @@ async function main(): Promise<void> {
     const [sheet, sheetSmall] = await interleaved(
       [
         { name: 'day sheet', base: bigService.base, request: daySheetRequest(m), headers: frontDesk, inspect: itemsOf },
-        { name: 'day sheet, 10× fewer sessions', base: smallService.base, request: daySheetRequest(s), headers: bearer(s.frontDeskKey), inspect: itemsOf },
+        {
+          name: 'day sheet, 10× fewer sessions',
+          base: smallService.base,
+          request: daySheetRequest(s),
+          headers: bearer(s.frontDeskKey),
+          inspect: itemsOf,
+        },
       ],
       LATENCY,
       ROUNDS,
@@ -308,7 +421,9 @@ async function main(): Promise<void> {
       AVAILABILITY,
       (i) => {
         const from = 1 + (i % 28);
-        return { path: `/v1/clinics/${m.id}/availability?from=${day(from)}&to=${day(from + 27)}&durationMinutes=40&recoveryMinutes=60&role=nurse&needsChair=true` };
+        return {
+          path: `/v1/clinics/${m.id}/availability?from=${day(from)}&to=${day(from + 27)}&durationMinutes=40&recoveryMinutes=60&role=nurse&needsChair=true`,
+        };
       },
       frontDesk,
     );
@@ -377,7 +492,12 @@ async function main(): Promise<void> {
     rows.push(
       'unavailable' in feed
         ? { what: 'Calendar feed render, one chair (.ics)', result: 'n/a (feeds not available)', target: '–', met: '–' }
-        : { what: `Calendar feed render, one chair (.ics, ${feed.note})`, result: p5095(feed.run.ok), target: '–', met: '–' },
+        : {
+            what: `Calendar feed render, one chair (.ics, ${feed.note})`,
+            result: p5095(feed.run.ok),
+            target: '–',
+            met: '–',
+          },
     );
     for (const [clients, api, sql] of [
       [1, booking1, sql1],
@@ -404,9 +524,19 @@ async function main(): Promise<void> {
         met: Number.isNaN(ratio) ? 'n/a' : yesNo(ratio >= TARGET.bookingRatio),
       });
     }
-    rows.push({ what: `Plan preview with 10× fewer sessions (${small.sessions.toLocaleString('en-US')})`, result: p5095(previewSmall.ok), target: '–', met: '–' });
+    rows.push({
+      what: `Plan preview with 10× fewer sessions (${small.sessions.toLocaleString('en-US')})`,
+      result: p5095(previewSmall.ok),
+      target: '–',
+      met: '–',
+    });
     const gp = growthCell(preview.ok, previewSmall.ok);
-    rows.push({ what: 'Preview growth, 10× the sessions', result: gp.text, target: `< ${TARGET.growth}×`, met: gp.met });
+    rows.push({
+      what: 'Preview growth, 10× the sessions',
+      result: gp.text,
+      target: `< ${TARGET.growth}×`,
+      met: gp.met,
+    });
     rows.push({
       what: `Day sheet with 10× fewer sessions (avg ${average(sheetSmall.inspected).toFixed(1)} sessions)`,
       result: p5095(sheetSmall.ok),
@@ -414,7 +544,12 @@ async function main(): Promise<void> {
       met: '–',
     });
     const gs = growthCell(sheet.ok, sheetSmall.ok);
-    rows.push({ what: 'Day sheet growth, 10× the sessions', result: gs.text, target: `< ${TARGET.growth}×`, met: gs.met });
+    rows.push({
+      what: 'Day sheet growth, 10× the sessions',
+      result: gs.text,
+      target: `< ${TARGET.growth}×`,
+      met: gs.met,
+    });
 
     const seconds = (performance.now() - t0) / 1000;
     let date: string;
@@ -424,7 +559,11 @@ async function main(): Promise<void> {
       date = new Date().toString();
     }
     const cpus = os.cpus();
-    const autocannonVersion = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'node_modules', 'autocannon', 'package.json'), 'utf8')) as { version: string }).version;
+    const autocannonVersion = (
+      JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'node_modules', 'autocannon', 'package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
     const n = (x: number) => x.toLocaleString('en-US');
     const markdown = [
       '# Benchmark results',

@@ -12,7 +12,12 @@ import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { DateTime } from 'luxon';
 import { tailor } from '../src/protocols/domain/tailor.js';
-import { availableSlots, horizonDaysFor, schedule, type AvailabilityRequest } from '../src/scheduling/engine/schedule.js';
+import {
+  availableSlots,
+  horizonDaysFor,
+  schedule,
+  type AvailabilityRequest,
+} from '../src/scheduling/engine/schedule.js';
 import type { BookedSession, EngineStaff, ScheduleRequest } from '../src/scheduling/engine/types.js';
 import { KETAMINE_PROTOCOL } from '../src/seed/demo-protocol.js';
 import { mulberry32 } from './seed.js';
@@ -31,13 +36,40 @@ const MON_FRI = [1, 2, 3, 4, 5];
  * chair cells of two hours (100 minutes used) with nurse ⌊c/2⌋ on seat c mod 2 + 1, hourly cells
  * of physicians and therapists (seat 1).
  */
-export function crowdedClinic(seed: number, firstDate: string, days: number, density = 0.18, zone = ZONE): Omit<ScheduleRequest, 'patient' | 'sessions' | 'earliestStart' | 'now' | 'horizonDays'> {
+export function crowdedClinic(
+  seed: number,
+  firstDate: string,
+  days: number,
+  density = 0.18,
+  zone = ZONE,
+): Omit<ScheduleRequest, 'patient' | 'sessions' | 'earliestStart' | 'now' | 'horizonDays'> {
   const random = mulberry32(seed);
   const chairs = Array.from({ length: CHAIRS }, (_, i) => ({ id: `chair-${i}`, name: `Chair ${i + 1}` }));
   const staff: EngineStaff[] = [];
-  for (let i = 0; i < NURSES; i++) staff.push({ id: `nurse-${i}`, name: `Nurse ${i}`, role: 'nurse', availability: [...weekly(MON_FRI, '07:00', '19:00'), ...weekly([6], '08:00', '14:00')], maxConcurrentPatients: 2 });
-  for (let i = 0; i < PHYSICIANS; i++) staff.push({ id: `physician-${i}`, name: `Dr ${i}`, role: 'physician', availability: weekly(MON_FRI, '08:00', '17:00'), maxConcurrentPatients: 1 });
-  for (let i = 0; i < THERAPISTS; i++) staff.push({ id: `therapist-${i}`, name: `Therapist ${i}`, role: 'therapist', availability: [...weekly(MON_FRI, '08:00', '19:00'), ...weekly([6], '08:00', '14:00')], maxConcurrentPatients: 1 });
+  for (let i = 0; i < NURSES; i++)
+    staff.push({
+      id: `nurse-${i}`,
+      name: `Nurse ${i}`,
+      role: 'nurse',
+      availability: [...weekly(MON_FRI, '07:00', '19:00'), ...weekly([6], '08:00', '14:00')],
+      maxConcurrentPatients: 2,
+    });
+  for (let i = 0; i < PHYSICIANS; i++)
+    staff.push({
+      id: `physician-${i}`,
+      name: `Dr ${i}`,
+      role: 'physician',
+      availability: weekly(MON_FRI, '08:00', '17:00'),
+      maxConcurrentPatients: 1,
+    });
+  for (let i = 0; i < THERAPISTS; i++)
+    staff.push({
+      id: `therapist-${i}`,
+      name: `Therapist ${i}`,
+      role: 'therapist',
+      availability: [...weekly(MON_FRI, '08:00', '19:00'), ...weekly([6], '08:00', '14:00')],
+      maxConcurrentPatients: 1,
+    });
   const booked: BookedSession[] = [];
   const first = DateTime.fromISO(firstDate, { zone });
   const patient = () => `patient-${Math.floor(random() * 500)}`;
@@ -51,7 +83,14 @@ export function crowdedClinic(seed: number, firstDate: string, days: number, den
       for (const h of chairHours) {
         if (random() >= density) continue;
         const start = at(h, random() < 0.5 ? 0 : 15);
-        booked.push({ start, end: start + 100, chairId: chairs[c].id, staffId: `nurse-${Math.floor(c / 2)}`, staffSeat: (c % 2) + 1, patientId: patient() });
+        booked.push({
+          start,
+          end: start + 100,
+          chairId: chairs[c].id,
+          staffId: `nurse-${Math.floor(c / 2)}`,
+          staffSeat: (c % 2) + 1,
+          patientId: patient(),
+        });
       }
     }
     if (weekday !== 6) {
@@ -59,7 +98,14 @@ export function crowdedClinic(seed: number, firstDate: string, days: number, den
         for (let h = 8; h <= 16; h++) {
           if (random() >= density) continue;
           const start = at(h);
-          booked.push({ start, end: start + (random() < 0.5 ? 60 : 30), chairId: null, staffId: `physician-${p}`, staffSeat: 1, patientId: patient() });
+          booked.push({
+            start,
+            end: start + (random() < 0.5 ? 60 : 30),
+            chairId: null,
+            staffId: `physician-${p}`,
+            staffSeat: 1,
+            patientId: patient(),
+          });
         }
       }
     }
@@ -67,14 +113,29 @@ export function crowdedClinic(seed: number, firstDate: string, days: number, den
       for (let h = 8; h <= (weekday === 6 ? 13 : 18); h++) {
         if (random() >= density) continue;
         const start = at(h);
-        booked.push({ start, end: start + 50, chairId: null, staffId: `therapist-${t}`, staffSeat: 1, patientId: patient() });
+        booked.push({
+          start,
+          end: start + 50,
+          chairId: null,
+          staffId: `therapist-${t}`,
+          staffSeat: 1,
+          patientId: patient(),
+        });
       }
     }
   }
   return {
     timezone: zone,
     openingHours: [...weekly(MON_FRI, '07:00', '19:00'), ...weekly([6], '08:00', '14:00')],
-    closures: [{ startDate: first.plus({ days: 23 }).toISODate()!, endDate: first.plus({ days: 23 }).toISODate()!, startTime: null, endTime: null, reason: 'Holiday' }],
+    closures: [
+      {
+        startDate: first.plus({ days: 23 }).toISODate()!,
+        endDate: first.plus({ days: 23 }).toISODate()!,
+        startTime: null,
+        endTime: null,
+        reason: 'Holiday',
+      },
+    ],
     chairs,
     staff,
     booked,
@@ -88,7 +149,12 @@ export function benchRequest(seed = 1, earliestStart = '2026-12-01', window = 14
   const horizonDays = horizonDaysFor(tailored.sessions, window);
   return {
     ...crowdedClinic(seed, earliestStart, horizonDays),
-    patient: { id: 'patient-new', unavailable: [], unavailableDates: [], preferredTimes: weekly(MON_FRI, '09:00', '15:00') },
+    patient: {
+      id: 'patient-new',
+      unavailable: [],
+      unavailableDates: [],
+      preferredTimes: weekly(MON_FRI, '09:00', '15:00'),
+    },
     sessions: tailored.sessions,
     earliestStart,
     now: DateTime.fromISO('2026-11-25T10:00', { zone: ZONE }).toMillis() / 60000,
@@ -119,13 +185,28 @@ function main(): void {
   const req = benchRequest();
   const fmt = (x: number) => x.toFixed(3);
   const planned = time(runs, () => schedule(req));
-  const kind = planned.result.kind === 'planned' ? `planned, ${planned.result.sessions.length} sessions` : planned.result.kind;
+  const kind =
+    planned.result.kind === 'planned' ? `planned, ${planned.result.sessions.length} sessions` : planned.result.kind;
   console.log(`bookings: ${req.booked.length}, horizon ${req.horizonDays} days`);
-  console.log(`schedule()        p50 ${fmt(planned.p50)} ms  p95 ${fmt(planned.p95)} ms  (${kind}, nodes ${planned.result.nodes}, digest ${digest(planned.result)})`);
+  console.log(
+    `schedule()        p50 ${fmt(planned.p50)} ms  p95 ${fmt(planned.p95)} ms  (${kind}, nodes ${planned.result.nodes}, digest ${digest(planned.result)})`,
+  );
   // A refused request (a crowded start window) that probes further for an earliest start.
-  const tight = { ...req, patient: { ...req.patient, unavailableDates: Array.from({ length: 30 }, (_, i) => DateTime.fromISO(req.earliestStart).plus({ days: i }).toISODate()!) }, probeDays: 60, horizonDays: req.horizonDays + 46 };
+  const tight = {
+    ...req,
+    patient: {
+      ...req.patient,
+      unavailableDates: Array.from({ length: 30 }, (_, i) =>
+        DateTime.fromISO(req.earliestStart).plus({ days: i }).toISODate()!,
+      ),
+    },
+    probeDays: 60,
+    horizonDays: req.horizonDays + 46,
+  };
   const probed = time(runs, () => schedule(tight));
-  console.log(`schedule() probe  p50 ${fmt(probed.p50)} ms  p95 ${fmt(probed.p95)} ms  (${probed.result.kind}, nodes ${probed.result.nodes}, digest ${digest(probed.result)})`);
+  console.log(
+    `schedule() probe  p50 ${fmt(probed.p50)} ms  p95 ${fmt(probed.p95)} ms  (${probed.result.kind}, nodes ${probed.result.nodes}, digest ${digest(probed.result)})`,
+  );
   const avail: AvailabilityRequest = {
     ...crowdedClinic(1, req.earliestStart, 30),
     now: req.now,
@@ -137,7 +218,9 @@ function main(): void {
     staffRole: 'nurse',
   };
   const slots = time(runs, () => availableSlots(avail));
-  console.log(`availableSlots()  p50 ${fmt(slots.p50)} ms  p95 ${fmt(slots.p95)} ms  (${slots.result.length} slots, digest ${digest(slots.result)})`);
+  console.log(
+    `availableSlots()  p50 ${fmt(slots.p50)} ms  p95 ${fmt(slots.p95)} ms  (${slots.result.length} slots, digest ${digest(slots.result)})`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

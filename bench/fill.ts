@@ -44,7 +44,8 @@ const TARGET = { previewP95: 10, refusalP95: 20 };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies of many shapes, read field by field
 type Json = Record<string, any>;
 type Interval = { weekday: number; start: string; end: string };
-const weekly = (days: number[], start: string, end: string): Interval[] => days.map((weekday) => ({ weekday, start, end }));
+const weekly = (days: number[], start: string, end: string): Interval[] =>
+  days.map((weekday) => ({ weekday, start, end }));
 const MON_FRI = [1, 2, 3, 4, 5];
 const log = (line: string) => process.stderr.write(`[fill ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const ms = (x: number) => (Number.isNaN(x) ? '–' : x < 10 ? x.toFixed(2) : x.toFixed(1));
@@ -68,9 +69,19 @@ const SHAPES: Shape[] = [
     staff: [
       { role: 'nurse', name: 'Nurse 1', availability: DEMO_OPENING, max: 2 },
       { role: 'nurse', name: 'Nurse 2', availability: weekly(MON_FRI, '08:00', '18:00'), max: 2 },
-      { role: 'nurse', name: 'Nurse 3', availability: [...weekly([2, 3, 4, 5], '10:00', '18:00'), ...weekly([6], '09:00', '14:00')], max: 2 },
+      {
+        role: 'nurse',
+        name: 'Nurse 3',
+        availability: [...weekly([2, 3, 4, 5], '10:00', '18:00'), ...weekly([6], '09:00', '14:00')],
+        max: 2,
+      },
       { role: 'physician', name: 'Physician', availability: weekly(MON_FRI, '09:00', '17:00'), max: 1 },
-      { role: 'therapist', name: 'Therapist', availability: [...weekly(MON_FRI, '09:00', '18:00'), ...weekly([6], '09:00', '13:00')], max: 1 },
+      {
+        role: 'therapist',
+        name: 'Therapist',
+        availability: [...weekly(MON_FRI, '09:00', '18:00'), ...weekly([6], '09:00', '13:00')],
+        max: 1,
+      },
     ],
     closures: [
       { date: '2026-12-24', reason: 'Christmas Eve' },
@@ -84,9 +95,24 @@ const SHAPES: Shape[] = [
     chairs: 20,
     opening: [...weekly(MON_FRI, '07:00', '19:00'), ...weekly([6], '08:00', '14:00')],
     staff: [
-      ...Array.from({ length: 16 }, (_, i) => ({ role: 'nurse', name: `Nurse ${i + 1}`, availability: [...weekly(MON_FRI, '07:00', '19:00'), ...weekly([6], '08:00', '14:00')], max: 2 })),
-      ...Array.from({ length: 4 }, (_, i) => ({ role: 'physician', name: `Physician ${i + 1}`, availability: weekly(MON_FRI, '08:00', '17:00'), max: 1 })),
-      ...Array.from({ length: 8 }, (_, i) => ({ role: 'therapist', name: `Therapist ${i + 1}`, availability: [...weekly(MON_FRI, '08:00', '19:00'), ...weekly([6], '08:00', '14:00')], max: 1 })),
+      ...Array.from({ length: 16 }, (_, i) => ({
+        role: 'nurse',
+        name: `Nurse ${i + 1}`,
+        availability: [...weekly(MON_FRI, '07:00', '19:00'), ...weekly([6], '08:00', '14:00')],
+        max: 2,
+      })),
+      ...Array.from({ length: 4 }, (_, i) => ({
+        role: 'physician',
+        name: `Physician ${i + 1}`,
+        availability: weekly(MON_FRI, '08:00', '17:00'),
+        max: 1,
+      })),
+      ...Array.from({ length: 8 }, (_, i) => ({
+        role: 'therapist',
+        name: `Therapist ${i + 1}`,
+        availability: [...weekly(MON_FRI, '08:00', '19:00'), ...weekly([6], '08:00', '14:00')],
+        max: 1,
+      })),
     ],
     closures: [
       { date: '2026-12-25', reason: 'Christmas Day' },
@@ -105,11 +131,19 @@ const SHORT_STEPS = (() => {
 
 class Api {
   constructor(readonly base: string) {}
-  async call(method: string, p: string, key: string, body?: unknown): Promise<{ status: number; body: Json; ms: number }> {
+  async call(
+    method: string,
+    p: string,
+    key: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Json; ms: number }> {
     const t0 = performance.now();
     const res = await fetch(`${this.base}${p}`, {
       method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -118,7 +152,8 @@ class Api {
   }
   async ok(method: string, p: string, key: string, body?: unknown): Promise<Json> {
     const r = await this.call(method, p, key, body);
-    if (r.status >= 300) throw new Error(`${method} ${p} answered ${r.status}: ${JSON.stringify(r.body).slice(0, 400)}`);
+    if (r.status >= 300)
+      throw new Error(`${method} ${p} answered ${r.status}: ${JSON.stringify(r.body).slice(0, 400)}`);
     return r.body;
   }
 }
@@ -132,19 +167,50 @@ interface Keys {
 
 async function createClinic(db: pg.Client, api: Api, shape: Shape): Promise<Keys & { protocols: string[] }> {
   const clinicId = randomUUID();
-  await db.query(`INSERT INTO clinics (id, name, timezone, opening_hours) VALUES ($1, $2, $3, $4)`, [clinicId, shape.name.slice(0, 60), ZONE, JSON.stringify(shape.opening)]);
+  await db.query(`INSERT INTO clinics (id, name, timezone, opening_hours) VALUES ($1, $2, $3, $4)`, [
+    clinicId,
+    shape.name.slice(0, 60),
+    ZONE,
+    JSON.stringify(shape.opening),
+  ]);
   const keys: Keys = { clinicId, admin: '', clinician: '', frontDesk: '' };
-  for (const [field, role] of [['admin', 'admin'], ['clinician', 'clinician'], ['frontDesk', 'front_desk']] as const) {
+  for (const [field, role] of [
+    ['admin', 'admin'],
+    ['clinician', 'clinician'],
+    ['frontDesk', 'front_desk'],
+  ] as const) {
     const key = `cs_fill_${role}_${randomUUID().replaceAll('-', '')}`;
-    await db.query(`INSERT INTO api_keys (clinic_id, name, role, key_prefix, key_hash) VALUES ($1, $2, $3, $4, $5)`, [clinicId, `fill ${role}`, role, key.slice(0, 10), hashKey(key)]);
+    await db.query(`INSERT INTO api_keys (clinic_id, name, role, key_prefix, key_hash) VALUES ($1, $2, $3, $4, $5)`, [
+      clinicId,
+      `fill ${role}`,
+      role,
+      key.slice(0, 10),
+      hashKey(key),
+    ]);
     keys[field] = key;
   }
-  for (let i = 1; i <= shape.chairs; i++) await api.ok('POST', `/v1/clinics/${clinicId}/chairs`, keys.admin, { name: `Chair ${i}` });
-  for (const s of shape.staff) await api.ok('POST', `/v1/clinics/${clinicId}/staff`, keys.admin, { name: s.name, role: s.role, availability: s.availability, maxConcurrentPatients: s.max });
-  for (const c of shape.closures) await api.ok('POST', `/v1/clinics/${clinicId}/closures`, keys.admin, { startDate: c.date, reason: c.reason });
+  for (let i = 1; i <= shape.chairs; i++)
+    await api.ok('POST', `/v1/clinics/${clinicId}/chairs`, keys.admin, { name: `Chair ${i}` });
+  for (const s of shape.staff)
+    await api.ok('POST', `/v1/clinics/${clinicId}/staff`, keys.admin, {
+      name: s.name,
+      role: s.role,
+      availability: s.availability,
+      maxConcurrentPatients: s.max,
+    });
+  for (const c of shape.closures)
+    await api.ok('POST', `/v1/clinics/${clinicId}/closures`, keys.admin, { startDate: c.date, reason: c.reason });
   const protocols: string[] = [];
-  for (const [name, steps] of [[KETAMINE_PROTOCOL.name, KETAMINE_PROTOCOL.steps], ['Short series', SHORT_STEPS]] as const) {
-    const created = await api.ok('POST', '/v1/protocols', keys.clinician, { name, indication: KETAMINE_PROTOCOL.indication, description: KETAMINE_PROTOCOL.description, steps });
+  for (const [name, steps] of [
+    [KETAMINE_PROTOCOL.name, KETAMINE_PROTOCOL.steps],
+    ['Short series', SHORT_STEPS],
+  ] as const) {
+    const created = await api.ok('POST', '/v1/protocols', keys.clinician, {
+      name,
+      indication: KETAMINE_PROTOCOL.indication,
+      description: KETAMINE_PROTOCOL.description,
+      steps,
+    });
     await api.ok('POST', `/v1/protocols/${created.id}/publish`, keys.clinician);
     protocols.push(created.id as string);
   }
@@ -157,14 +223,25 @@ function patientBody(rand: () => number, n: number, start: string): Json {
   const unavailable: Interval[] = [];
   if (rand() < 0.5) {
     const from = 8 + Math.floor(rand() * 8);
-    unavailable.push({ weekday: 1 + Math.floor(rand() * 6), start: hh(from), end: hh(from + 2 + Math.floor(rand() * 3)) });
+    unavailable.push({
+      weekday: 1 + Math.floor(rand() * 6),
+      start: hh(from),
+      end: hh(from + 2 + Math.floor(rand() * 3)),
+    });
   }
   const unavailableDates = rand() < 0.3 ? [addDays(start, Math.floor(rand() * SPREAD_DAYS))] : [];
   const preferredTimes: Interval[] = [];
   const pref = rand();
   if (pref < 0.3) preferredTimes.push(...weekly(MON_FRI, '09:00', '12:00'));
   else if (pref < 0.55) preferredTimes.push(...weekly(MON_FRI, '13:00', '17:00'));
-  return { fullName: `Fill patient ${n}`, dateOfBirth: '1980-01-01', weightKg: 50 + Math.round(rand() * 50), unavailable, unavailableDates, preferredTimes };
+  return {
+    fullName: `Fill patient ${n}`,
+    dateOfBirth: '1980-01-01',
+    weightKg: 50 + Math.round(rand() * 50),
+    unavailable,
+    unavailableDates,
+    preferredTimes,
+  };
 }
 
 interface Sample {
@@ -218,7 +295,16 @@ async function fill(db: pg.Client, api: Api, shape: Shape, start: string): Promi
     // Written by SQL: the stream measures planning, not patient registration.
     await db.query(
       `INSERT INTO patients (clinic_id, id, full_name, date_of_birth, weight_kg, weight_confirmed_at, unavailable, unavailable_dates, preferred_times) VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8)`,
-      [c.clinicId, patientId, p.fullName, p.dateOfBirth, p.weightKg, JSON.stringify(p.unavailable), JSON.stringify(p.unavailableDates), JSON.stringify(p.preferredTimes)],
+      [
+        c.clinicId,
+        patientId,
+        p.fullName,
+        p.dateOfBirth,
+        p.weightKg,
+        JSON.stringify(p.unavailable),
+        JSON.stringify(p.unavailableDates),
+        JSON.stringify(p.preferredTimes),
+      ],
     );
     if (requests % 50 === 49) log(`  ${requests + 1} requests: ${booked} booked, ${refused} refused`);
     const body = { patientId, protocolId, earliestStart, startWithinDays: WINDOW };
@@ -232,15 +318,21 @@ async function fill(db: pg.Client, api: Api, shape: Shape, start: string): Promi
         inARow = 0;
         continue;
       }
-      if (book.status !== 422) throw new Error(`booking answered ${book.status}: ${JSON.stringify(book.body).slice(0, 300)}`);
-    } else if (preview.status !== 422) throw new Error(`preview answered ${preview.status}: ${JSON.stringify(preview.body).slice(0, 300)}`);
+      if (book.status !== 422)
+        throw new Error(`booking answered ${book.status}: ${JSON.stringify(book.body).slice(0, 300)}`);
+    } else if (preview.status !== 422)
+      throw new Error(`preview answered ${preview.status}: ${JSON.stringify(preview.body).slice(0, 300)}`);
     samples.push({ before: booked, kind: 'refusal', ms: preview.ms });
     refused++;
     inARow++;
     if (preview.body.binding?.code === 'SEARCH_LIMIT') searchLimit++;
     // A false refusal: some single first day of the window admits a plan.
     for (let d = 0; d < WINDOW; d++) {
-      const one = await api.call('POST', '/v1/plans/preview', c.frontDesk, { ...body, earliestStart: addDays(earliestStart, d), startWithinDays: 1 });
+      const one = await api.call('POST', '/v1/plans/preview', c.frontDesk, {
+        ...body,
+        earliestStart: addDays(earliestStart, d),
+        startWithinDays: 1,
+      });
       if (one.status === 200) {
         falseRefusals++;
         log(`false refusal: ${earliestStart} refused, ${addDays(earliestStart, d)} plans`);
@@ -249,24 +341,47 @@ async function fill(db: pg.Client, api: Api, shape: Shape, start: string): Promi
     }
     const named = preview.body.earliestStart as string | null;
     if (named !== null && named !== undefined) {
-      const at = await api.call('POST', '/v1/plans/preview', c.frontDesk, { ...body, earliestStart: named, startWithinDays: 1 });
+      const at = await api.call('POST', '/v1/plans/preview', c.frontDesk, {
+        ...body,
+        earliestStart: named,
+        startWithinDays: 1,
+      });
       if (at.status !== 200) wrongEarliest++;
     }
   }
   const use = await utilisation(db, c.clinicId, shape, start);
-  return { shape, requests, booked, refused, falseRefusals, wrongEarliest, searchLimit, samples, ...use, seconds: (performance.now() - t0) / 1000, stoppedBy };
+  return {
+    shape,
+    requests,
+    booked,
+    refused,
+    falseRefusals,
+    wrongEarliest,
+    searchLimit,
+    samples,
+    ...use,
+    seconds: (performance.now() - t0) / 1000,
+    stoppedBy,
+  };
 }
 
 /** Hours of an interval list on a date (its weekday), minus whole-day closures. */
 function hoursOn(list: Interval[], date: DateTime, closed: Set<string>): number {
   if (closed.has(date.toISODate()!)) return 0;
   let h = 0;
-  for (const w of list) if (w.weekday === date.weekday) h += (Date.parse(`1970-01-01T${w.end}Z`) - Date.parse(`1970-01-01T${w.start}Z`)) / 3_600_000;
+  for (const w of list)
+    if (w.weekday === date.weekday)
+      h += (Date.parse(`1970-01-01T${w.end}Z`) - Date.parse(`1970-01-01T${w.start}Z`)) / 3_600_000;
   return h;
 }
 
 /** Chair-hours and staff-hours (seat-hours for nurses) used ÷ available over the weeks the stream filled. */
-async function utilisation(db: pg.Client, clinicId: string, shape: Shape, start: string): Promise<{ chairUse: number; bottleneck: { role: string; use: number } }> {
+async function utilisation(
+  db: pg.Client,
+  clinicId: string,
+  shape: Shape,
+  start: string,
+): Promise<{ chairUse: number; bottleneck: { role: string; use: number } }> {
   const from = DateTime.fromISO(start, { zone: ZONE });
   const to = from.plus({ days: SPREAD_DAYS });
   const closed = new Set(shape.closures.map((c) => c.date));
@@ -274,7 +389,8 @@ async function utilisation(db: pg.Client, clinicId: string, shape: Shape, start:
   const roleHours = new Map<string, number>();
   for (let d = from; d < to; d = d.plus({ days: 1 })) {
     chairHours += shape.chairs * hoursOn(shape.opening, d, closed);
-    for (const s of shape.staff) roleHours.set(s.role, (roleHours.get(s.role) ?? 0) + s.max * hoursOn(s.availability, d, closed));
+    for (const s of shape.staff)
+      roleHours.set(s.role, (roleHours.get(s.role) ?? 0) + s.max * hoursOn(s.availability, d, closed));
   }
   const rows = (
     await db.query(
@@ -309,10 +425,18 @@ const BANDS: [string, number, number][] = [
 
 function latencyRows(o: Outcome): string[] {
   const rows: string[] = [];
-  const cell = (xs: number[]) => (xs.length ? `${ms(percentile(xs, 50))} / ${ms(percentile(xs, 95))} (n=${xs.length})` : '–');
+  const cell = (xs: number[]) =>
+    xs.length ? `${ms(percentile(xs, 50))} / ${ms(percentile(xs, 95))} (n=${xs.length})` : '–';
   for (const [band, lo, hi] of BANDS) {
-    const of = (kind: Sample['kind']) => o.samples.filter((s) => s.kind === kind && s.before / Math.max(o.booked, 1) >= lo && s.before / Math.max(o.booked, 1) < hi).map((s) => s.ms);
-    rows.push(`| ${o.shape.name} | ${band} | ${cell(of('preview'))} | ${cell(of('booking'))} | ${cell(of('refusal'))} |`);
+    const of = (kind: Sample['kind']) =>
+      o.samples
+        .filter(
+          (s) => s.kind === kind && s.before / Math.max(o.booked, 1) >= lo && s.before / Math.max(o.booked, 1) < hi,
+        )
+        .map((s) => s.ms);
+    rows.push(
+      `| ${o.shape.name} | ${band} | ${cell(of('preview'))} | ${cell(of('booking'))} | ${cell(of('refusal'))} |`,
+    );
   }
   const all = (kind: Sample['kind']) => o.samples.filter((s) => s.kind === kind).map((s) => s.ms);
   rows.push(`| ${o.shape.name} | all | ${cell(all('preview'))} | ${cell(all('booking'))} | ${cell(all('refusal'))} |`);
@@ -336,17 +460,37 @@ async function main(): Promise<void> {
     let start = DateTime.now().setZone(ZONE).startOf('day').plus({ days: 11 });
     while (start.weekday !== 1) start = start.plus({ days: 1 });
     const outcomes: Outcome[] = [];
-    for (const shape of SHAPES.filter((_, i) => process.env.FILL_ONLY === undefined || String(i) === process.env.FILL_ONLY)) {
+    for (const shape of SHAPES.filter(
+      (_, i) => process.env.FILL_ONLY === undefined || String(i) === process.env.FILL_ONLY,
+    )) {
       log(`filling ${shape.name} from ${start.toISODate()} (seed ${SEED})`);
       const o = await fill(db, api, shape, start.toISODate()!);
-      log(`${shape.name}: ${o.requests} requests, ${o.booked} booked, ${o.refused} refused, ${o.falseRefusals} false, in ${o.seconds.toFixed(0)} s`);
+      log(
+        `${shape.name}: ${o.requests} requests, ${o.booked} booked, ${o.refused} refused, ${o.falseRefusals} false, in ${o.seconds.toFixed(0)} s`,
+      );
       outcomes.push(o);
     }
-    const p95 = (kind: Sample['kind']) => Math.max(0, ...outcomes.map((o) => percentile(o.samples.filter((s) => s.kind === kind).map((s) => s.ms), 95)).filter((x) => !Number.isNaN(x)));
+    const p95 = (kind: Sample['kind']) =>
+      Math.max(
+        0,
+        ...outcomes
+          .map((o) =>
+            percentile(
+              o.samples.filter((s) => s.kind === kind).map((s) => s.ms),
+              95,
+            ),
+          )
+          .filter((x) => !Number.isNaN(x)),
+      );
     const lines = [
       `## Fill benchmark (npm run bench:fill)`,
       '',
-      `${new Date().toUTCString()} · ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}) · load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end · Node ${process.version} · seed ${SEED} · whole run ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+      `${new Date().toUTCString()} · ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}) · load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(
+          ' ',
+        )} at the end · Node ${process.version} · seed ${SEED} · whole run ${((performance.now() - t0) / 1000).toFixed(0)} s`,
       '',
       `Requests: a new patient each (random weekly unavailability, unavailable date, preferred times), the demo protocol (75 %) or a short variant,`,
       `earliest start spread over ${SPREAD_DAYS / 7} weeks from ${start.toISODate()}, ${WINDOW}-day window; previewed, then booked when it plans; the service and this client share the machine.`,

@@ -63,11 +63,18 @@ export function run(opts: LoadOptions): Promise<LoadRun> {
           {
             setupRequest: (req) => {
               const spec = opts.request(next++);
-              return { ...req, method: spec.method ?? 'GET', path: spec.path, body: spec.body, headers: { ...req.headers, ...spec.headers } };
+              return {
+                ...req,
+                method: spec.method ?? 'GET',
+                path: spec.path,
+                body: spec.body,
+                headers: { ...req.headers, ...spec.headers },
+              };
             },
             onResponse: (status, body, _context, headers) => {
               if (status >= 200 && status < 300) {
-                if (opts.inspect) inspected.push(opts.inspect(status, body, (headers ?? {}) as Record<string, unknown>));
+                if (opts.inspect)
+                  inspected.push(opts.inspect(status, body, (headers ?? {}) as Record<string, unknown>));
               } else if (!sampleBodies.has(status)) {
                 sampleBodies.set(status, body.slice(0, 600));
               }

@@ -31,21 +31,46 @@ const FLOOR_MS = 200;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-export async function seedOutcomes(db: pg.Client): Promise<{ protocolId: string; key: string; sessions: number; observations: number }> {
+export async function seedOutcomes(
+  db: pg.Client,
+): Promise<{ protocolId: string; key: string; sessions: number; observations: number }> {
   const q: Queryable = { query: async (sql, params) => (await db.query(sql, params as unknown[])).rows };
-  const [clinic] = await q.query(`INSERT INTO clinics (name, timezone, opening_hours, version) VALUES ('Outcomes bench', $1, '[]', 1) RETURNING id`, [ZONE]);
+  const [clinic] = await q.query(
+    `INSERT INTO clinics (name, timezone, opening_hours, version) VALUES ('Outcomes bench', $1, '[]', 1) RETURNING id`,
+    [ZONE],
+  );
   const key = `cs_bench_${randomBytes(16).toString('hex')}`;
-  await q.query(`INSERT INTO api_keys (clinic_id, name, role, key_prefix, key_hash) VALUES ($1, 'bench clinician', 'clinician', $2, $3)`, [clinic.id, key.slice(0, 12), hashKey(key)]);
+  await q.query(
+    `INSERT INTO api_keys (clinic_id, name, role, key_prefix, key_hash) VALUES ($1, 'bench clinician', 'clinician', $2, $3)`,
+    [clinic.id, key.slice(0, 12), hashKey(key)],
+  );
   const [protocol] = await q.query(
     `INSERT INTO protocols (clinic_id, name, indication, description, draft_steps, draft_revision, latest_version, draft_updated_at)
      VALUES ($1, $2, $3, $4, $5, 1, 2, now()) RETURNING id`,
-    [clinic.id, KETAMINE_PROTOCOL.name, KETAMINE_PROTOCOL.indication, KETAMINE_PROTOCOL.description, JSON.stringify(KETAMINE_PROTOCOL_V2.steps)],
+    [
+      clinic.id,
+      KETAMINE_PROTOCOL.name,
+      KETAMINE_PROTOCOL.indication,
+      KETAMINE_PROTOCOL.description,
+      JSON.stringify(KETAMINE_PROTOCOL_V2.steps),
+    ],
   );
-  for (const [v, steps] of [[1, KETAMINE_PROTOCOL.steps], [2, KETAMINE_PROTOCOL_V2.steps]] as const) {
+  for (const [v, steps] of [
+    [1, KETAMINE_PROTOCOL.steps],
+    [2, KETAMINE_PROTOCOL_V2.steps],
+  ] as const) {
     await q.query(
       `INSERT INTO protocol_versions (clinic_id, protocol_id, version, name, indication, description, steps, published_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, now() - interval '400 days')`,
-      [clinic.id, protocol.id, v, KETAMINE_PROTOCOL.name, KETAMINE_PROTOCOL.indication, KETAMINE_PROTOCOL.description, JSON.stringify(steps)],
+      [
+        clinic.id,
+        protocol.id,
+        v,
+        KETAMINE_PROTOCOL.name,
+        KETAMINE_PROTOCOL.indication,
+        KETAMINE_PROTOCOL.description,
+        JSON.stringify(steps),
+      ],
     );
   }
   const patients: { id: string }[] = await q.query(
@@ -59,15 +84,25 @@ export async function seedOutcomes(db: pg.Client): Promise<{ protocolId: string;
     timezone: ZONE,
     protocolId: protocol.id,
     steps: { 1: KETAMINE_PROTOCOL.steps, 2: KETAMINE_PROTOCOL_V2.steps },
-    plans: patients.map((p, k) => ({ patientId: p.id, version: (k % 2) + 1, weightKg: 60 + (k % 40), firstDate: today.minus({ days: 364 - Math.floor((k * 290) / PLANS) }).toISODate()! })),
+    plans: patients.map((p, k) => ({
+      patientId: p.id,
+      version: (k % 2) + 1,
+      weightKg: 60 + (k % 40),
+      firstDate: today.minus({ days: 364 - Math.floor((k * 290) / PLANS) }).toISODate()!,
+    })),
     chairs: null,
-    profile: { 1: { cravingFallPerInfusion: 0.8, endedEarlyEvery: 3 }, 2: { cravingFallPerInfusion: 1.2, endedEarlyEvery: 4 } },
+    profile: {
+      1: { cravingFallPerInfusion: 0.8, endedEarlyEvery: 3 },
+      2: { cravingFallPerInfusion: 1.2, endedEarlyEvery: 4 },
+    },
     endReason: 'Stopped attending',
     seed: 7,
   });
   for (let i = 0; i < plans.length; i += BATCH) await insertHistory(q, clinic.id, plans.slice(i, i + BATCH));
   await q.query('ANALYZE');
-  const [counts] = await q.query(`SELECT (SELECT count(*) FROM sessions)::int AS sessions, (SELECT count(*) FROM session_observations)::int AS observations`);
+  const [counts] = await q.query(
+    `SELECT (SELECT count(*) FROM sessions)::int AS sessions, (SELECT count(*) FROM session_observations)::int AS observations`,
+  );
   return { protocolId: protocol.id, key, ...counts };
 }
 
@@ -83,14 +118,37 @@ async function main(): Promise<void> {
     await db.connect();
     const started = performance.now();
     const data = await seedOutcomes(db).finally(() => db.end());
-    log(`seeded ${PLANS} plans, ${data.sessions} sessions, ${data.observations} observations in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    log(
+      `seeded ${PLANS} plans, ${data.sessions} sessions, ${data.observations} observations in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
     service = await startService(url);
     const headers = { Authorization: `Bearer ${data.key}` };
     const measure = async (name: string, p: string, accept: string) => {
       const h = { ...headers, Accept: accept };
-      await run({ base: service!.base, connections: 1, amount: LATENCY.warmup, maxSeconds: 30, headers: h, request: () => ({ path: p }) });
-      const r = await run({ base: service!.base, connections: 1, amount: LATENCY.amount, maxSeconds: LATENCY.seconds, headers: h, request: () => ({ path: p }) });
-      const row = { name, n: r.ok.length, p50: percentile(r.ok, 50), p95: percentile(r.ok, 95), max: Math.max(...r.ok), statuses: statusSummary(r) };
+      await run({
+        base: service!.base,
+        connections: 1,
+        amount: LATENCY.warmup,
+        maxSeconds: 30,
+        headers: h,
+        request: () => ({ path: p }),
+      });
+      const r = await run({
+        base: service!.base,
+        connections: 1,
+        amount: LATENCY.amount,
+        maxSeconds: LATENCY.seconds,
+        headers: h,
+        request: () => ({ path: p }),
+      });
+      const row = {
+        name,
+        n: r.ok.length,
+        p50: percentile(r.ok, 50),
+        p95: percentile(r.ok, 95),
+        max: Math.max(...r.ok),
+        statuses: statusSummary(r),
+      };
       log(`${name}: ${row.n} × 200, p50 ${row.p50.toFixed(1)} ms, p95 ${row.p95.toFixed(1)} ms (${row.statuses})`);
       return row;
     };
@@ -109,7 +167,10 @@ async function main(): Promise<void> {
       '',
       '| request | n | p50 | p95 | max | target |',
       '| --- | ---: | ---: | ---: | ---: | --- |',
-      ...rows.map((r) => `| ${r.name} | ${r.n} | ${r.p50.toFixed(1)} ms | ${r.p95.toFixed(1)} ms | ${r.max.toFixed(1)} ms | ${r.p95 < FLOOR_MS ? 'met' : 'NOT met'} |`),
+      ...rows.map(
+        (r) =>
+          `| ${r.name} | ${r.n} | ${r.p50.toFixed(1)} ms | ${r.p95.toFixed(1)} ms | ${r.max.toFixed(1)} ms | ${r.p95 < FLOOR_MS ? 'met' : 'NOT met'} |`,
+      ),
       '',
     ].join('\n');
     process.stdout.write(table);

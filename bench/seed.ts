@@ -115,7 +115,9 @@ class Calendar {
     let t = this.instants.get(key);
     if (!t) {
       const d = this.day(i);
-      t = DateTime.fromObject({ year: d.year, month: d.month, day: d.day, hour: h }, { zone: ZONE }).plus({ minutes }).toJSDate();
+      t = DateTime.fromObject({ year: d.year, month: d.month, day: d.day, hour: h }, { zone: ZONE })
+        .plus({ minutes })
+        .toJSDate();
       this.instants.set(key, t);
     }
     return t;
@@ -175,7 +177,13 @@ function layout(spec: ClinicSpec, cal: Calendar, weights: number[]): PlanRow[] {
     if (!shape.ok) throw new Error('bench seed: the demo protocol does not tailor');
     const byRef = new Map(shape.sessions.map((s) => [s.ref, s]));
     const rows: SessionRow[] = [];
-    const at = (ref: string, day: number, hour: number, minutes: number, place: Pick<SessionRow, 'chair' | 'staff' | 'seat'>) => {
+    const at = (
+      ref: string,
+      day: number,
+      hour: number,
+      minutes: number,
+      place: Pick<SessionRow, 'chair' | 'staff' | 'seat'>,
+    ) => {
       const s = byRef.get(ref)!;
       rows.push({
         planIndex: p,
@@ -259,7 +267,11 @@ function layout(spec: ClinicSpec, cal: Calendar, weights: number[]): PlanRow[] {
 }
 
 /** Writes the data set; `extraPatients[i]` more patients (without series) in clinic i. */
-export async function seedDataSet(db: pg.Client, specs: ClinicSpec[], extraPatients: number[] = []): Promise<SeededDataSet> {
+export async function seedDataSet(
+  db: pg.Client,
+  specs: ClinicSpec[],
+  extraPatients: number[] = [],
+): Promise<SeededDataSet> {
   const t0 = performance.now();
   const now = new Date();
   const today = DateTime.now().setZone(ZONE).startOf('day');
@@ -279,17 +291,31 @@ export async function seedDataSet(db: pg.Client, specs: ClinicSpec[], extraPatie
     const protocolId = randomUUID();
 
     await db.query('BEGIN');
-    await db.query(`INSERT INTO clinics (id, name, timezone, opening_hours) VALUES ($1, $2, $3, $4)`, [clinicId, spec.name, ZONE, JSON.stringify(OPENING)]);
-    await db.query(`INSERT INTO chairs (clinic_id, id, name) SELECT $1, id, 'Chair ' || lpad(n::text, 2, '0') FROM unnest($2::uuid[]) WITH ORDINALITY AS t(id, n)`, [
+    await db.query(`INSERT INTO clinics (id, name, timezone, opening_hours) VALUES ($1, $2, $3, $4)`, [
       clinicId,
-      chairIds,
+      spec.name,
+      ZONE,
+      JSON.stringify(OPENING),
     ]);
-    const roles = staffIds.map((_, i) => (i < NURSES ? 'nurse' : i < NURSES + PHYSICIANS ? 'physician' : 'therapist') as keyof typeof AVAILABILITY);
+    await db.query(
+      `INSERT INTO chairs (clinic_id, id, name) SELECT $1, id, 'Chair ' || lpad(n::text, 2, '0') FROM unnest($2::uuid[]) WITH ORDINALITY AS t(id, n)`,
+      [clinicId, chairIds],
+    );
+    const roles = staffIds.map(
+      (_, i) =>
+        (i < NURSES ? 'nurse' : i < NURSES + PHYSICIANS ? 'physician' : 'therapist') as keyof typeof AVAILABILITY,
+    );
     await db.query(
       `INSERT INTO staff_members (clinic_id, id, name, role, availability, max_concurrent_patients)
        SELECT $1, id, initcap(role) || ' ' || lpad(n::text, 2, '0'), role, availability::jsonb, seats
          FROM unnest($2::uuid[], $3::text[], $4::text[], $5::int[]) WITH ORDINALITY AS t(id, role, availability, seats, n)`,
-      [clinicId, staffIds, roles, roles.map((r) => JSON.stringify(AVAILABILITY[r])), roles.map((r) => (r === 'nurse' ? 2 : 1))],
+      [
+        clinicId,
+        staffIds,
+        roles,
+        roles.map((r) => JSON.stringify(AVAILABILITY[r])),
+        roles.map((r) => (r === 'nurse' ? 2 : 1)),
+      ],
     );
     await db.query(
       `INSERT INTO patients (clinic_id, id, full_name, date_of_birth, weight_kg, weight_confirmed_at)
@@ -297,14 +323,17 @@ export async function seedDataSet(db: pg.Client, specs: ClinicSpec[], extraPatie
          FROM unnest($2::uuid[], $3::numeric[]) WITH ORDINALITY AS t(id, w, n)`,
       [clinicId, patientIds, weights],
     );
-    await db.query(`INSERT INTO protocols (clinic_id, id, name, indication, description, draft_steps, latest_version) VALUES ($1, $2, $3, $4, $5, $6, 1)`, [
-      clinicId,
-      protocolId,
-      KETAMINE_PROTOCOL.name,
-      KETAMINE_PROTOCOL.indication,
-      KETAMINE_PROTOCOL.description,
-      JSON.stringify(KETAMINE_PROTOCOL.steps),
-    ]);
+    await db.query(
+      `INSERT INTO protocols (clinic_id, id, name, indication, description, draft_steps, latest_version) VALUES ($1, $2, $3, $4, $5, $6, 1)`,
+      [
+        clinicId,
+        protocolId,
+        KETAMINE_PROTOCOL.name,
+        KETAMINE_PROTOCOL.indication,
+        KETAMINE_PROTOCOL.description,
+        JSON.stringify(KETAMINE_PROTOCOL.steps),
+      ],
+    );
     await db.query(
       `INSERT INTO protocol_versions (clinic_id, protocol_id, version, name, indication, description, steps)
        SELECT clinic_id, id, 1, name, indication, description, draft_steps FROM protocols WHERE clinic_id = $1 AND id = $2`,
@@ -384,5 +413,11 @@ export async function seedDataSet(db: pg.Client, specs: ClinicSpec[], extraPatie
     patientTotal += patientCount;
   }
   await db.query('ANALYZE');
-  return { clinics, sessions: sessionTotal, plans: planTotal, patients: patientTotal, seconds: (performance.now() - t0) / 1000 };
+  return {
+    clinics,
+    sessions: sessionTotal,
+    plans: planTotal,
+    patients: patientTotal,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }

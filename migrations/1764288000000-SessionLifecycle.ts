@@ -17,8 +17,12 @@ export class SessionLifecycle1764288000000 implements MigrationInterface {
         ADD COLUMN status_reason text CHECK (length(status_reason) <= 1000),
         ADD CONSTRAINT sessions_actual_ordered CHECK (actual_end IS NULL OR actual_start IS NULL OR actual_end > actual_start)`);
     // The day sheet: a clinic's sessions in a window, optionally by chair, staff, patient or status.
-    await q.query(`CREATE INDEX sessions_clinic_chair_start_idx ON sessions (clinic_id, chair_id, starts_at) WHERE chair_id IS NOT NULL`);
-    await q.query(`CREATE INDEX sessions_clinic_staff_start_idx ON sessions (clinic_id, staff_id, starts_at) WHERE staff_id IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX sessions_clinic_chair_start_idx ON sessions (clinic_id, chair_id, starts_at) WHERE chair_id IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE INDEX sessions_clinic_staff_start_idx ON sessions (clinic_id, staff_id, starts_at) WHERE staff_id IS NOT NULL`,
+    );
     await q.query(`CREATE INDEX sessions_clinic_patient_start_idx ON sessions (clinic_id, patient_id, starts_at)`);
 
     await q.query(`

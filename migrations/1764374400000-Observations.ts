@@ -32,8 +32,12 @@ export class Observations1764374400000 implements MigrationInterface {
         FOREIGN KEY (clinic_id, session_id) REFERENCES sessions (clinic_id, id),
         FOREIGN KEY (clinic_id, plan_id) REFERENCES plans (clinic_id, id)
       )`);
-    await q.query(`CREATE INDEX session_observations_plan_idx ON session_observations (clinic_id, plan_id, recorded_at)`);
-    await q.query(`CREATE INDEX session_observations_session_idx ON session_observations (clinic_id, session_id, recorded_at)`);
+    await q.query(
+      `CREATE INDEX session_observations_plan_idx ON session_observations (clinic_id, plan_id, recorded_at)`,
+    );
+    await q.query(
+      `CREATE INDEX session_observations_session_idx ON session_observations (clinic_id, session_id, recorded_at)`,
+    );
     // A correction is recorded as a new observation.
     await q.query(`
       CREATE TRIGGER session_observations_no_change BEFORE UPDATE OR DELETE ON session_observations

@@ -79,8 +79,12 @@ export class CalendarSync1764460800000 implements MigrationInterface {
         PRIMARY KEY (clinic_id, id),
         FOREIGN KEY (clinic_id, endpoint_id) REFERENCES webhook_endpoints (clinic_id, id)
       )`);
-    await q.query(`CREATE INDEX webhook_messages_due_idx ON webhook_messages (next_attempt_at) WHERE status = 'pending'`);
-    await q.query(`CREATE INDEX webhook_messages_endpoint_idx ON webhook_messages (clinic_id, endpoint_id, created_at)`);
+    await q.query(
+      `CREATE INDEX webhook_messages_due_idx ON webhook_messages (next_attempt_at) WHERE status = 'pending'`,
+    );
+    await q.query(
+      `CREATE INDEX webhook_messages_endpoint_idx ON webhook_messages (clinic_id, endpoint_id, created_at)`,
+    );
 
     await q.query(`
       CREATE TABLE webhook_attempts (
@@ -177,7 +181,9 @@ export class CalendarSync1764460800000 implements MigrationInterface {
         END IF;
         RETURN NULL;
       END $$`);
-    await q.query(`CREATE TRIGGER plans_record_event AFTER INSERT ON plans FOR EACH ROW EXECUTE FUNCTION record_plan_event()`);
+    await q.query(
+      `CREATE TRIGGER plans_record_event AFTER INSERT ON plans FOR EACH ROW EXECUTE FUNCTION record_plan_event()`,
+    );
     await q.query(`
       CREATE TRIGGER plan_adjustments_record_event AFTER INSERT ON plan_adjustments
       FOR EACH ROW EXECUTE FUNCTION record_plan_event()`);

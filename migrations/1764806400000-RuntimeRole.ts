@@ -41,13 +41,17 @@ export class RuntimeRole1764806400000 implements MigrationInterface {
     await q.query(`GRANT UPDATE (retired_at) ON protocol_versions TO chairside_runtime`);
     // The service checks at start that nothing is pending; only migrations (as the owner) write here.
     await q.query(`REVOKE INSERT, UPDATE, DELETE ON migrations FROM chairside_runtime`);
-    await q.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO chairside_runtime`);
+    await q.query(
+      `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO chairside_runtime`,
+    );
     await q.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO chairside_runtime`);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE USAGE, SELECT ON SEQUENCES FROM chairside_runtime`);
-    await q.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT, INSERT, UPDATE, DELETE ON TABLES FROM chairside_runtime`);
+    await q.query(
+      `ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT, INSERT, UPDATE, DELETE ON TABLES FROM chairside_runtime`,
+    );
     await q.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM chairside_runtime`);
     await q.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM chairside_runtime`);
     await q.query(`REVOKE USAGE ON SCHEMA public FROM chairside_runtime`);

@@ -40,7 +40,9 @@ export class ConfirmedWeight1764979200000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`UPDATE patients SET weight_kg = pending_weight_kg WHERE weight_kg IS NULL AND pending_weight_kg IS NOT NULL`);
+    await q.query(
+      `UPDATE patients SET weight_kg = pending_weight_kg WHERE weight_kg IS NULL AND pending_weight_kg IS NOT NULL`,
+    );
     await q.query(`
       ALTER TABLE patients
         DROP CONSTRAINT patients_weight_confirmed_ck,

@@ -8,7 +8,9 @@ export class ClientRequestId1764979200001 implements MigrationInterface {
   name = 'ClientRequestId1764979200001';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE audit_events ADD COLUMN client_request_id text CHECK (length(client_request_id) <= 100)`);
+    await q.query(
+      `ALTER TABLE audit_events ADD COLUMN client_request_id text CHECK (length(client_request_id) <= 100)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

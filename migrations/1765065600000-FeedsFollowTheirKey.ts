@@ -32,7 +32,9 @@ export class FeedsFollowTheirKey1765065600000 implements MigrationInterface {
     await q.query(`
       ALTER TABLE calendar_feeds ADD CONSTRAINT calendar_feeds_created_by_key_fk
         FOREIGN KEY (created_by_key_id) REFERENCES api_keys (id)`);
-    await q.query(`CREATE INDEX calendar_feeds_creator_idx ON calendar_feeds (created_by_key_id) WHERE revoked_at IS NULL`);
+    await q.query(
+      `CREATE INDEX calendar_feeds_creator_idx ON calendar_feeds (created_by_key_id) WHERE revoked_at IS NULL`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -65,7 +65,11 @@ export class AppModule implements NestModule {
       imports: [
         CoreModule.forRoot(options),
         LoggerModule.forRoot(loggerParams(options.config.logLevel, options.logDestination)),
-        TypeOrmModule.forRoot({ ...dataSourceOptions(options.databaseUrl, options.config.dbPoolSize), retryAttempts: 2, retryDelay: 1000 }),
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions(options.databaseUrl, options.config.dbPoolSize),
+          retryAttempts: 2,
+          retryDelay: 1000,
+        }),
         AuditModule,
         HealthModule,
         ApiKeysModule,

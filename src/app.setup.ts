@@ -43,7 +43,8 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
             in: 'header',
             required: false,
             schema: { type: 'string', format: 'uuid' },
-            description: "The clinic to act in, for an admin key granted several clinics (or an operator key); without it a key acts in its own clinic. A clinic the key may not act in answers 404.",
+            description:
+              'The clinic to act in, for an admin key granted several clinics (or an operator key); without it a key acts in its own clinic. A clinic the key may not act in answers 404.',
           },
         ];
       }
@@ -57,7 +58,9 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
  * problem+json errors (also for body-parser failures), OpenAPI at /docs and /openapi.json.
  * Shared by main.ts and the API tests so that tests exercise exactly what runs.
  */
-export async function createApp(options: AppModuleOptions & { /** The built web app (default dist/web). */ webDir?: string }): Promise<NestExpressApplication> {
+export async function createApp(
+  options: AppModuleOptions & { /** The built web app (default dist/web). */ webDir?: string },
+): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
     bufferLogs: true,
     bodyParser: false, // JsonBodyMiddleware parses bodies, after the request logger

@@ -19,7 +19,9 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const db = await openDatabase(config).catch((err: Error) => fail(`could not start the embedded PostgreSQL: ${err.message}`));
+  const db = await openDatabase(config).catch((err: Error) =>
+    fail(`could not start the embedded PostgreSQL: ${err.message}`),
+  );
   let stopping = false;
   const stopDb = async () => {
     await db.stop().catch(() => undefined);

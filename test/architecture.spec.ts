@@ -3,7 +3,14 @@ import path from 'node:path';
 
 // The pure parts (the scheduling engine, the protocol and adjustment domains, the feed renderer, sync tokens) stay free of the framework, the
 // database, validation, the environment and the wall clock, so that they can be tested exhaustively.
-const PURE = ['src/scheduling/engine', 'src/protocols/domain', 'src/adjustments/domain', 'src/outcomes/domain', 'src/calendar/feed-render.ts', 'src/sync/sync-token.ts'];
+const PURE = [
+  'src/scheduling/engine',
+  'src/protocols/domain',
+  'src/adjustments/domain',
+  'src/outcomes/domain',
+  'src/calendar/feed-render.ts',
+  'src/sync/sync-token.ts',
+];
 const FORBIDDEN: [RegExp, string][] = [
   [/from '@nestjs\//, 'a NestJS import'],
   [/from 'typeorm'/, 'a TypeORM import'],
@@ -17,8 +24,12 @@ const sources = (dir: string): string[] =>
   dir.endsWith('.ts')
     ? [dir]
     : readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts') ? [path.join(dir, e.name)] : [],
-  );
+        e.isDirectory()
+          ? sources(path.join(dir, e.name))
+          : e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts')
+            ? [path.join(dir, e.name)]
+            : [],
+      );
 
 describe('pure modules', () => {
   const files = PURE.flatMap((d) => sources(d));
@@ -34,7 +45,10 @@ describe('pure modules', () => {
     // Relative imports stay inside the pure folders (or are type-only).
     for (const m of text.matchAll(/^import (type )?[^;]*? from '(\.[^']+)';$/gms)) {
       const target = path.normalize(path.join(path.dirname(file), m[2]));
-      const pure = PURE.some((d) => target.startsWith(d)) || target.startsWith('src/common/weekly-interval') || target.startsWith('src/seed/demo-protocol');
+      const pure =
+        PURE.some((d) => target.startsWith(d)) ||
+        target.startsWith('src/common/weekly-interval') ||
+        target.startsWith('src/seed/demo-protocol');
       expect({ file, import: m[2], allowed: pure || m[1] === 'type ' }).toEqual({ file, import: m[2], allowed: true });
     }
   });
@@ -51,6 +65,10 @@ describe('controllers', () => {
 
   it.each(controllers)('%s leaves the database to services and repositories', (file) => {
     const text = readFileSync(file, 'utf8');
-    expect({ file, typeorm: /from 'typeorm'|from 'pg'/.test(text), sql: /\.query\(/.test(text) }).toEqual({ file, typeorm: false, sql: false });
+    expect({ file, typeorm: /from 'typeorm'|from 'pg'/.test(text), sql: /\.query\(/.test(text) }).toEqual({
+      file,
+      typeorm: false,
+      sql: false,
+    });
   });
 });

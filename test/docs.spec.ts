@@ -8,13 +8,23 @@ import path from 'node:path';
 // ---------------------------------------------------------------------------------------------
 
 const ROOT = process.cwd();
-const markdown = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const markdown = [
+  'README.md',
+  ...readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 describe('README and docs', () => {
   it('open with the two commands', () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const first = /```bash\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
-    expect(first.split('\n').filter(Boolean).map((l) => l.split('#')[0].trim())).toEqual(['npm ci && npm start', 'npm test']);
+    expect(
+      first
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('#')[0].trim()),
+    ).toEqual(['npm ci && npm start', 'npm test']);
     expect(readme.indexOf('```bash')).toBeLessThan(readme.indexOf('\n## '));
   });
 

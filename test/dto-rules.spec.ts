@@ -10,23 +10,31 @@ import { pathToFileURL } from 'node:url';
 
 const files = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts') ? [path.join(dir, e.name)] : [],
+    e.isDirectory()
+      ? files(path.join(dir, e.name))
+      : e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts')
+        ? [path.join(dir, e.name)]
+        : [],
   );
 const DTO_FILES = files('src').filter((f) => /from 'class-validator'/.test(readFileSync(f, 'utf8')));
 
 const SHAPE_CHECKS = new Set(['isObject', 'isArray', 'isDefined']);
 
 describe('validation rules of every DTO', () => {
-  let byTarget: Map<object, ValidationMetadata[]>;
+  let byTarget: Map<{ readonly name: string }, ValidationMetadata[]>;
 
   beforeAll(async () => {
     for (const f of DTO_FILES) await import(pathToFileURL(path.resolve(f)).href);
-    byTarget = (getMetadataStorage() as unknown as { validationMetadatas: Map<object, ValidationMetadata[]> }).validationMetadatas;
+    byTarget = (
+      getMetadataStorage() as unknown as { validationMetadatas: Map<{ readonly name: string }, ValidationMetadata[]> }
+    ).validationMetadatas;
   });
 
   it('finds the DTOs', () => {
     expect(DTO_FILES.length).toBeGreaterThanOrEqual(10);
-    expect([...byTarget.keys()].map((c) => c.name)).toEqual(expect.arrayContaining(['DraftDto', 'StepAfterDto', 'StepAttachmentDto', 'PlanRequestDto', 'WeeklyIntervalDto']));
+    expect([...byTarget.keys()].map((c) => c.name)).toEqual(
+      expect.arrayContaining(['DraftDto', 'StepAfterDto', 'StepAttachmentDto', 'PlanRequestDto', 'WeeklyIntervalDto']),
+    );
   });
 
   it('a nested object or array is either optional or checked for presence and shape, never left to @ValidateNested alone', () => {
@@ -52,7 +60,8 @@ describe('validation rules of every DTO', () => {
       for (const n of metas.filter((m) => m.type === 'nestedValidation')) {
         const same = metas.filter((m) => m.propertyName === n.propertyName);
         const needed = n.each ? 'isArray' : 'isObject';
-        if (!same.some((m) => m.name === needed)) wrong.push(`${target.name}.${n.propertyName} needs @${needed === 'isArray' ? 'IsArray' : 'IsObject'}()`);
+        if (!same.some((m) => m.name === needed))
+          wrong.push(`${target.name}.${n.propertyName} needs @${needed === 'isArray' ? 'IsArray' : 'IsObject'}()`);
       }
     }
     expect(wrong).toEqual([]);

@@ -36,7 +36,16 @@ export class AdjustmentLog {
   /** Raises the plan's version (guarded by the version the caller saw, when given) and appends the entry. */
   async append(
     m: EntityManager,
-    e: { clinicId: string; planId: string; type: string; reason: string | null; actorKeyId: string; actorRole: string; at: Date; changes: SessionChange[] },
+    e: {
+      clinicId: string;
+      planId: string;
+      type: string;
+      reason: string | null;
+      actorKeyId: string;
+      actorRole: string;
+      at: Date;
+      changes: SessionChange[];
+    },
     expectedVersion?: number,
   ): Promise<number | null> {
     // TypeORM answers an UPDATE with [rows, affected].
@@ -80,7 +89,11 @@ export class AdjustmentLog {
 @Injectable()
 export class AdjustmentWrites {
   async lockPlan(m: EntityManager, planId: string, clinicId: string | null): Promise<PlanEntity | null> {
-    const qb = m.getRepository(PlanEntity).createQueryBuilder('p').setLock('pessimistic_write').where('p.id = :planId', { planId });
+    const qb = m
+      .getRepository(PlanEntity)
+      .createQueryBuilder('p')
+      .setLock('pessimistic_write')
+      .where('p.id = :planId', { planId });
     if (clinicId !== null) qb.andWhere('p.clinic_id = :clinicId', { clinicId });
     return qb.getOne();
   }
@@ -96,11 +109,10 @@ export class AdjustmentWrites {
   }
 
   async versionSteps(m: EntityManager, plan: PlanEntity): Promise<ProtocolStep[]> {
-    const [row] = await m.query(`SELECT steps FROM protocol_versions WHERE clinic_id = $1 AND protocol_id = $2 AND version = $3`, [
-      plan.clinicId,
-      plan.protocolId,
-      plan.protocolVersion,
-    ]);
+    const [row] = await m.query(
+      `SELECT steps FROM protocol_versions WHERE clinic_id = $1 AND protocol_id = $2 AND version = $3`,
+      [plan.clinicId, plan.protocolId, plan.protocolVersion],
+    );
     return row.steps as ProtocolStep[];
   }
 
@@ -113,37 +125,44 @@ export class AdjustmentWrites {
   }
 
   async setPlannedDose(m: EntityManager, s: SessionEntity, dose: PlannedDose, at: Date): Promise<void> {
-    await m.query(`UPDATE sessions SET planned_dose = $3::jsonb, version = version + 1, updated_at = $4 WHERE clinic_id = $1 AND id = $2`, [
-      s.clinicId,
-      s.id,
-      JSON.stringify(dose),
-      at,
-    ]);
+    await m.query(
+      `UPDATE sessions SET planned_dose = $3::jsonb, version = version + 1, updated_at = $4 WHERE clinic_id = $1 AND id = $2`,
+      [s.clinicId, s.id, JSON.stringify(dose), at],
+    );
   }
 
   async setChair(m: EntityManager, s: SessionEntity, chairId: string, at: Date): Promise<void> {
-    await m.query(`UPDATE sessions SET chair_id = $3, version = version + 1, updated_at = $4 WHERE clinic_id = $1 AND id = $2`, [s.clinicId, s.id, chairId, at]);
+    await m.query(
+      `UPDATE sessions SET chair_id = $3, version = version + 1, updated_at = $4 WHERE clinic_id = $1 AND id = $2`,
+      [s.clinicId, s.id, chairId, at],
+    );
   }
 
   async setStaff(m: EntityManager, s: SessionEntity, staffId: string, seat: number, at: Date): Promise<void> {
-    await m.query(`UPDATE sessions SET staff_id = $3, staff_seat = $4, version = version + 1, updated_at = $5 WHERE clinic_id = $1 AND id = $2`, [
-      s.clinicId,
-      s.id,
-      staffId,
-      seat,
-      at,
-    ]);
+    await m.query(
+      `UPDATE sessions SET staff_id = $3, staff_seat = $4, version = version + 1, updated_at = $5 WHERE clinic_id = $1 AND id = $2`,
+      [s.clinicId, s.id, staffId, seat, at],
+    );
   }
 
   /** Lets a cascade move several sessions of a plan before the overlap constraints judge them (at commit). */
   async deferOverlapChecks(m: EntityManager): Promise<void> {
-    await m.query(`SET CONSTRAINTS sessions_no_chair_overlap, sessions_no_patient_overlap, sessions_no_seat_overlap DEFERRED`);
+    await m.query(
+      `SET CONSTRAINTS sessions_no_chair_overlap, sessions_no_patient_overlap, sessions_no_seat_overlap DEFERRED`,
+    );
   }
 
   async move(
     m: EntityManager,
     s: SessionEntity,
-    to: { start: Date; end: Date; occupiedUntil: Date; chairId: string | null; staffId: string | null; staffSeat: number | null },
+    to: {
+      start: Date;
+      end: Date;
+      occupiedUntil: Date;
+      chairId: string | null;
+      staffId: string | null;
+      staffSeat: number | null;
+    },
     at: Date,
   ): Promise<void> {
     await m.query(

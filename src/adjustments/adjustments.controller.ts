@@ -28,7 +28,8 @@ export class AdjustmentDto {
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) actorKeyId: string | null;
   @ApiProperty({ nullable: true, type: String }) actorRole: string | null;
   @ApiProperty({ format: 'date-time' }) occurredAt: string;
-  @ApiProperty({ description: 'Per affected session: sessionId, ref, before, after', type: [Object] }) changes: unknown[];
+  @ApiProperty({ description: 'Per affected session: sessionId, ref, before, after', type: [Object] })
+  changes: unknown[];
 }
 
 export class AdjustmentListDto {
@@ -45,12 +46,16 @@ export class AdjustmentsController {
   @Roles(...ALL_ROLES)
   @ApiOperation({
     summary: 'Adjust a plan (change_dose, skip, cancel_remaining); ?preview=true shows the changes without writing',
-    description: 'Clinical changes need a reason and a clinician or admin. If-Match carries the plan ETag ("p<version>", from GET /v1/plans/{id}).',
+    description:
+      'Clinical changes need a reason and a clinician or admin. If-Match carries the plan ETag ("p<version>", from GET /v1/plans/{id}).',
   })
   @ApiHeader({ name: 'If-Match', required: true, description: 'The plan ETag' })
   @ApiOkResponse({ type: AdjustmentResultDto })
   @ApiBadRequestResponse({ description: 'Invalid input; `errors` names each field', type: ProblemDto })
-  @ApiConflictResponse({ description: 'A session is not in a status the change applies to (`currentStatus`)', type: ProblemDto })
+  @ApiConflictResponse({
+    description: 'A session is not in a status the change applies to (`currentStatus`)',
+    type: ProblemDto,
+  })
   @ApiPreconditionFailedResponse({ description: 'The plan changed since that ETag', type: ProblemDto })
   @ApiResponse({ status: 428, description: 'If-Match missing', type: ProblemDto })
   @ApiNotFoundResponse({ type: ProblemDto })

@@ -11,13 +11,16 @@ export class ApiKeysRepository {
   }
 
   /** An active key by its hash, with the further clinics an admin key was granted. */
-  async findActiveByHash(hash: string): Promise<(Pick<ApiKeyEntity, 'id' | 'role' | 'clinicId'> & { additionalClinicIds: string[] }) | null> {
-    const rows: { id: string; role: ApiRole; clinic_id: string | null; more: string[] | null }[] = await this.dataSource.query(
-      `SELECT k.id, k.role, k.clinic_id,
+  async findActiveByHash(
+    hash: string,
+  ): Promise<(Pick<ApiKeyEntity, 'id' | 'role' | 'clinicId'> & { additionalClinicIds: string[] }) | null> {
+    const rows: { id: string; role: ApiRole; clinic_id: string | null; more: string[] | null }[] =
+      await this.dataSource.query(
+        `SELECT k.id, k.role, k.clinic_id,
               (SELECT array_agg(g.clinic_id ORDER BY g.clinic_id) FROM api_key_clinics g WHERE g.key_id = k.id) AS more
          FROM api_keys k WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
-      [hash],
-    );
+        [hash],
+      );
     const r = rows[0];
     return r ? { id: r.id, role: r.role, clinicId: r.clinic_id, additionalClinicIds: r.more ?? [] } : null;
   }
@@ -36,13 +39,17 @@ export class ApiKeysRepository {
 
   async grant(m: EntityManager, keyId: string, homeClinicId: string, clinicIds: string[]): Promise<void> {
     if (clinicIds.length === 0) return;
-    await m.query(
-      `INSERT INTO api_key_clinics (key_id, home_clinic_id, clinic_id) SELECT $1, $2, unnest($3::uuid[])`,
-      [keyId, homeClinicId, clinicIds],
-    );
+    await m.query(`INSERT INTO api_key_clinics (key_id, home_clinic_id, clinic_id) SELECT $1, $2, unnest($3::uuid[])`, [
+      keyId,
+      homeClinicId,
+      clinicIds,
+    ]);
   }
 
-  async insert(m: EntityManager | undefined, row: Pick<ApiKeyEntity, 'clinicId' | 'name' | 'role' | 'keyPrefix' | 'keyHash'>): Promise<ApiKeyEntity> {
+  async insert(
+    m: EntityManager | undefined,
+    row: Pick<ApiKeyEntity, 'clinicId' | 'name' | 'role' | 'keyPrefix' | 'keyHash'>,
+  ): Promise<ApiKeyEntity> {
     const repo = this.manager(m).getRepository(ApiKeyEntity);
     const saved = await repo.save(repo.create(row));
     delete (saved as Partial<ApiKeyEntity>).keyHash;
@@ -53,7 +60,12 @@ export class ApiKeysRepository {
    * Keys of one clinic, and admin keys of `homes` (the other clinics the viewer may act in) granted
    * that clinic; or every key when clinicId is undefined (operator view). Newest first.
    */
-  async list(clinicId: string | undefined, limit: number, after?: [string, string], homes: string[] = []): Promise<ApiKeyEntity[]> {
+  async list(
+    clinicId: string | undefined,
+    limit: number,
+    after?: [string, string],
+    homes: string[] = [],
+  ): Promise<ApiKeyEntity[]> {
     const qb = this.dataSource.getRepository(ApiKeyEntity).createQueryBuilder('k');
     if (clinicId !== undefined) {
       qb.andWhere(
@@ -81,7 +93,11 @@ export class ApiKeysRepository {
    * holds a share lock on the key's row (CalendarService.create), so it either commits before this
    * statement runs, and is revoked here, or finds the key revoked and is refused.
    */
-  async revokeFeedsCreatedBy(m: EntityManager, keyId: string, at: Date): Promise<{ clinicId: string; id: string; patientId: string | null }[]> {
+  async revokeFeedsCreatedBy(
+    m: EntityManager,
+    keyId: string,
+    at: Date,
+  ): Promise<{ clinicId: string; id: string; patientId: string | null }[]> {
     const rows: { clinic_id: string; id: string; patient_id: string | null }[] = await m.query(
       `WITH gone AS (
          UPDATE calendar_feeds SET revoked_at = $2 WHERE created_by_key_id = $1 AND revoked_at IS NULL

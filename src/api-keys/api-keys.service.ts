@@ -66,7 +66,10 @@ export class ApiKeysService {
    */
   async selectClinic(actor: Actor, requested: string): Promise<string> {
     if (!UUID.test(requested)) {
-      throw new ValidationFailedError([{ field: 'Chairside-Clinic', message: 'the Chairside-Clinic header must be a clinic id (a UUID)' }], 'A header is invalid.');
+      throw new ValidationFailedError(
+        [{ field: 'Chairside-Clinic', message: 'the Chairside-Clinic header must be a clinic id (a UUID)' }],
+        'A header is invalid.',
+      );
     }
     const id = requested.toLowerCase();
     if (actor.clinicIds === null || actor.clinicIds === undefined) {
@@ -80,7 +83,10 @@ export class ApiKeysService {
   }
 
   /** Creates a key without an actor check; used by the demo seed and by `create`. */
-  async issue(m: EntityManager, row: { clinicId: string | null; role: ApiRole; name: string }): Promise<CreatedApiKeyDto> {
+  async issue(
+    m: EntityManager,
+    row: { clinicId: string | null; role: ApiRole; name: string },
+  ): Promise<CreatedApiKeyDto> {
     const key = `cs_${randomBytes(32).toString('base64url')}`;
     const saved = await this.keys.insert(m, { ...row, keyPrefix: key.slice(0, 10), keyHash: hashKey(key) });
     return { ...toDto(saved), key };
@@ -94,21 +100,33 @@ export class ApiKeysService {
     const more = dto.additionalClinicIds ?? [];
     if (more.length > 0) {
       // Reaching into other clinics is for whoever runs them all.
-      if (actor.clinicId !== null) throw new ForbiddenError('Only an operator key (without the Chairside-Clinic header) may give a key more clinics.');
+      if (actor.clinicId !== null)
+        throw new ForbiddenError(
+          'Only an operator key (without the Chairside-Clinic header) may give a key more clinics.',
+        );
       const wrong = [
         ...(dto.role === 'admin' ? [] : [{ field: 'role', message: 'only an admin key may act in several clinics' }]),
-        ...(clinicId === null ? [{ field: 'clinicId', message: 'a key with additionalClinicIds needs its own clinicId' }] : []),
-        ...(clinicId !== null && more.includes(clinicId) ? [{ field: 'additionalClinicIds', message: "must not repeat the key's own clinicId" }] : []),
+        ...(clinicId === null
+          ? [{ field: 'clinicId', message: 'a key with additionalClinicIds needs its own clinicId' }]
+          : []),
+        ...(clinicId !== null && more.includes(clinicId)
+          ? [{ field: 'additionalClinicIds', message: "must not repeat the key's own clinicId" }]
+          : []),
       ];
       if (wrong.length > 0) throw new ValidationFailedError(wrong);
     }
     if (clinicId === null && dto.role !== 'admin') {
-      throw new ValidationFailedError([{ field: 'role', message: 'an operator key (no clinicId) must have the admin role' }]);
+      throw new ValidationFailedError([
+        { field: 'role', message: 'an operator key (no clinicId) must have the admin role' },
+      ]);
     }
     return this.dataSource.transaction(async (m) => {
       const wanted = clinicId ? [clinicId, ...more] : [];
       if (wanted.length > 0) {
-        const found: { n: number }[] = await m.query('SELECT count(*)::int AS n FROM clinics WHERE id = ANY($1::uuid[])', [wanted]);
+        const found: { n: number }[] = await m.query(
+          'SELECT count(*)::int AS n FROM clinics WHERE id = ANY($1::uuid[])',
+          [wanted],
+        );
         if (found[0].n !== wanted.length) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
       }
       const created = await this.issue(m, { clinicId, role: dto.role, name: dto.name });
@@ -151,11 +169,16 @@ export class ApiKeysService {
       // Visible as in the list: a key of this clinic, or one of another clinic granted this one
       // when the caller may act in that other clinic too. Anything else looks unknown.
       const mayActIn = (c: string | null) => c !== null && (actor.clinicIds ?? []).includes(c);
-      const visible = actor.clinicId === null || key.clinicId === actor.clinicId || (more.includes(actor.clinicId) && mayActIn(key.clinicId));
+      const visible =
+        actor.clinicId === null ||
+        key.clinicId === actor.clinicId ||
+        (more.includes(actor.clinicId) && mayActIn(key.clinicId));
       if (!visible) throw new ApiKeyError(ApiKeyErrorCode.API_KEY_NOT_FOUND, 'No such API key.');
       // Such a key belongs to its own clinic: it is revoked there.
       if (actor.clinicId !== null && key.clinicId !== actor.clinicId) {
-        throw new ForbiddenError("This key belongs to another clinic; only an operator or that clinic's admin may revoke it.");
+        throw new ForbiddenError(
+          "This key belongs to another clinic; only an operator or that clinic's admin may revoke it.",
+        );
       }
       if (!key.revokedAt) {
         key.revokedAt = this.clock.now().toJSDate();

@@ -16,7 +16,8 @@ export class AuditController {
   @Roles('admin')
   @ApiOperation({
     summary: 'The audit trail, newest first: every write and every read of patient data (admins)',
-    description: 'A clinic admin sees its clinic; an operator key every clinic (or one with `clinicId`). Reading the trail about a patient is itself audited.',
+    description:
+      'A clinic admin sees its clinic; an operator key every clinic (or one with `clinicId`). Reading the trail about a patient is itself audited.',
   })
   @ApiOkResponse({ type: AuditPageDto })
   @ApiBadRequestResponse({ type: ProblemDto })

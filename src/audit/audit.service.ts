@@ -65,14 +65,16 @@ export class AuditService {
   async list(actor: Actor, q: AuditQueryDto): Promise<AuditPageDto> {
     const clinicId = clinicFilter(actor, q.clinicId);
     if (clinicId === null) return { items: [], nextCursor: null };
-    if (q.from && q.to && Date.parse(q.to) <= Date.parse(q.from)) throw new ValidationFailedError([{ field: 'to', message: 'to must be after from' }]);
+    if (q.from && q.to && Date.parse(q.to) <= Date.parse(q.from))
+      throw new ValidationFailedError([{ field: 'to', message: 'to must be after from' }]);
     const now = this.clock.now();
     for (const field of ['from', 'to'] as const) {
       const value = q[field];
       if (value) requireInstantWithinHorizon(field, DateTime.fromISO(value, { setZone: true }), now);
     }
     const after = decodeCursor(q.cursor, ['timestamp', 'text']);
-    if (after && !/^\d{1,19}$/.test(after[1])) throw new ValidationFailedError([{ field: 'cursor', message: 'cursor is not one this service issued' }]);
+    if (after && !/^\d{1,19}$/.test(after[1]))
+      throw new ValidationFailedError([{ field: 'cursor', message: 'cursor is not one this service issued' }]);
     const limit = q.limit ?? 50;
     const rows = await this.repository.page(
       {
@@ -96,10 +98,19 @@ export class AuditService {
     if (q.patientId && !patients.has(q.patientId)) patients.set(q.patientId, clinicId ?? null);
     await this.recordRead(
       actor,
-      [...patients].map(([patientId, patientClinic]) => ({ clinicId: patientClinic, action: 'audit.read', entityType: 'patient', entityId: patientId, patientId })),
+      [...patients].map(([patientId, patientClinic]) => ({
+        clinicId: patientClinic,
+        action: 'audit.read',
+        entityType: 'patient',
+        entityId: patientId,
+        patientId,
+      })),
     );
     const last = items[items.length - 1];
-    return { items: items.map(toDto), nextCursor: rows.length > limit && last ? encodeCursor([last.occurred_at.toISOString(), last.id]) : null };
+    return {
+      items: items.map(toDto),
+      nextCursor: rows.length > limit && last ? encodeCursor([last.occurred_at.toISOString(), last.id]) : null,
+    };
   }
 
   /**
@@ -121,11 +132,19 @@ export class AuditService {
   }
 
   /** One INSERT of every entry (one array per column); `relaxed`: its commit does not wait for the WAL flush. */
-  private async insert(manager: EntityManager, actor: AuditActor | null, entries: AuditEntry | AuditEntry[], relaxed: boolean): Promise<void> {
+  private async insert(
+    manager: EntityManager,
+    actor: AuditActor | null,
+    entries: AuditEntry | AuditEntry[],
+    relaxed: boolean,
+  ): Promise<void> {
     const list = Array.isArray(entries) ? entries : [entries];
     if (list.length === 0) return;
     const { sql, params } = this.statement(actor, list, 1);
-    await manager.query(`${relaxed ? `WITH relaxed AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)) ` : ''}${sql(relaxed ? 'relaxed' : undefined)}`, params);
+    await manager.query(
+      `${relaxed ? `WITH relaxed AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)) ` : ''}${sql(relaxed ? 'relaxed' : undefined)}`,
+      params,
+    );
   }
 
   /**
@@ -133,11 +152,17 @@ export class AuditService {
    * larger statement (a booking writes its plan, sessions and audit row in one); `sql(after)` makes
    * the insert wait for the CTE named `after`, when given.
    */
-  statement(actor: AuditActor | null, entries: AuditEntry[], first: number): { sql: (after?: string) => string; params: unknown[] } {
+  statement(
+    actor: AuditActor | null,
+    entries: AuditEntry[],
+    first: number,
+  ): { sql: (after?: string) => string; params: unknown[] } {
     const $ = (i: number) => `$${first + i - 1}`;
     const col = <T>(f: (e: AuditEntry) => T): T[] => entries.map(f);
     return {
-      sql: (after) => `INSERT INTO audit_events (clinic_id, occurred_at, actor_key_id, actor_role, action, entity_type, entity_id, patient_id, request_id, route, changes, client_request_id)
+      sql: (
+        after,
+      ) => `INSERT INTO audit_events (clinic_id, occurred_at, actor_key_id, actor_role, action, entity_type, entity_id, patient_id, request_id, route, changes, client_request_id)
        SELECT e.clinic_id, ${$(1)}::timestamptz, ${$(2)}::uuid, ${$(3)}::text, e.action, e.entity_type, e.entity_id, e.patient_id, ${$(4)}::text, ${$(5)}::text, e.changes, ${$(12)}::text
          FROM ${after ? `${after}, ` : ''}unnest(${$(6)}::uuid[], ${$(7)}::text[], ${$(8)}::text[], ${$(9)}::uuid[], ${$(10)}::uuid[], ${$(11)}::jsonb[])
                 AS e(clinic_id, action, entity_type, entity_id, patient_id, changes)`,
@@ -152,7 +177,11 @@ export class AuditService {
         col((e) => e.entityType),
         col((e) => e.entityId ?? null),
         col((e) => e.patientId ?? null),
-        col((e) => (e.before === undefined && e.after === undefined ? null : JSON.stringify({ before: e.before ?? null, after: e.after ?? null }))),
+        col((e) =>
+          e.before === undefined && e.after === undefined
+            ? null
+            : JSON.stringify({ before: e.before ?? null, after: e.after ?? null }),
+        ),
         actor?.clientRequestId ?? null,
       ],
     };

@@ -3,7 +3,9 @@ import { changedFields } from './changes.js';
 describe('changedFields', () => {
   it('keeps only the fields the patch sets and changes, with their old and new values', () => {
     const before = { name: 'Chair 1', active: true, hours: [{ weekday: 1 }], note: null };
-    expect(changedFields(before, { name: 'Chair 1', active: false, hours: [{ weekday: 2 }], note: 'x', ignored: undefined })).toEqual({
+    expect(
+      changedFields(before, { name: 'Chair 1', active: false, hours: [{ weekday: 2 }], note: 'x', ignored: undefined }),
+    ).toEqual({
       before: { active: true, hours: [{ weekday: 1 }], note: null },
       after: { active: false, hours: [{ weekday: 2 }], note: 'x' },
     });

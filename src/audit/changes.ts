@@ -2,7 +2,10 @@
  * What an update changed, for the audit trail: for each field the request sets, its value before
  * and after, only where it differs. `{}` on both sides when nothing changed.
  */
-export function changedFields(before: object, patch: object): { before: Record<string, unknown>; after: Record<string, unknown> } {
+export function changedFields(
+  before: object,
+  patch: object,
+): { before: Record<string, unknown>; after: Record<string, unknown> } {
   const old = before as Record<string, unknown>;
   const out = { before: {} as Record<string, unknown>, after: {} as Record<string, unknown> };
   for (const [key, value] of Object.entries(patch)) {

@@ -21,7 +21,12 @@ import { ProblemDto } from '../common/http/problem.dto.js';
 import { UuidParam } from '../common/validation/validation.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { CalendarService } from './calendar.service.js';
-import { CalendarFeedPageDto, CalendarFeedQueryDto, CreateCalendarFeedDto, CreatedCalendarFeedDto } from './dto/calendar-feed.dto.js';
+import {
+  CalendarFeedPageDto,
+  CalendarFeedQueryDto,
+  CreateCalendarFeedDto,
+  CreatedCalendarFeedDto,
+} from './dto/calendar-feed.dto.js';
 import { publicBaseUrl, sendFeed } from './feed-http.js';
 import { CANCELLED_GRACE_DAYS, FEED_FUTURE_DAYS, FEED_PAST_DAYS } from './feed-render.js';
 
@@ -36,22 +41,33 @@ export class CalendarController {
   @Post()
   @Roles(...ALL_ROLES)
   @ApiOperation({
-    summary: 'Create an iCalendar subscription feed for the clinic, a chair, a staff member or a patient; returns its secret URL once',
+    summary:
+      'Create an iCalendar subscription feed for the clinic, a chair, a staff member or a patient; returns its secret URL once',
     description:
       'The feed lives as long as the API key that creates it: revoking the key revokes the feed. The URL starts with PUBLIC_URL; ' +
-      'without it (development only) with the request\'s scheme and host, which must be one this service answers to (ALLOWED_HOSTS; ' +
+      "without it (development only) with the request's scheme and host, which must be one this service answers to (ALLOWED_HOSTS; " +
       'by default localhost, 127.0.0.1, ::1 and the listen address), else 400.',
   })
   @ApiCreatedResponse({ type: CreatedCalendarFeedDto })
   @ApiBadRequestResponse({ description: 'Invalid input; `errors` names each field', type: ProblemDto })
-  @ApiNotFoundResponse({ description: 'Unknown clinic, or no such chair, staff member or patient in the clinic', type: ProblemDto })
-  create(@CurrentActor() actor: Actor, @Body() dto: CreateCalendarFeedDto, @Req() req: Request): Promise<CreatedCalendarFeedDto> {
+  @ApiNotFoundResponse({
+    description: 'Unknown clinic, or no such chair, staff member or patient in the clinic',
+    type: ProblemDto,
+  })
+  create(
+    @CurrentActor() actor: Actor,
+    @Body() dto: CreateCalendarFeedDto,
+    @Req() req: Request,
+  ): Promise<CreatedCalendarFeedDto> {
     return this.service.create(actor, dto, publicBaseUrl(this.config, req));
   }
 
   @Get()
   @Roles(...ALL_ROLES)
-  @ApiOperation({ summary: "The clinic's active feeds, newest first, each with the API key that created it (tokens are never shown again)" })
+  @ApiOperation({
+    summary:
+      "The clinic's active feeds, newest first, each with the API key that created it (tokens are never shown again)",
+  })
   @ApiOkResponse({ type: CalendarFeedPageDto })
   @ApiBadRequestResponse({ type: ProblemDto })
   list(@CurrentActor() actor: Actor, @Query() q: CalendarFeedQueryDto): Promise<CalendarFeedPageDto> {
@@ -94,6 +110,14 @@ export class CalendarController {
   @ApiResponse({ status: 304, description: 'Not modified (If-None-Match matched)' })
   @ApiNotFoundResponse({ description: 'Unknown or revoked token (FEED_NOT_FOUND)', type: ProblemDto })
   async feed(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    sendFeed(req, res, await this.service.render(token, { requestId: req.id === undefined ? undefined : String(req.id), clientRequestId: req.clientRequestId, route: routeOf(req) }));
+    sendFeed(
+      req,
+      res,
+      await this.service.render(token, {
+        requestId: req.id === undefined ? undefined : String(req.id),
+        clientRequestId: req.clientRequestId,
+        route: routeOf(req),
+      }),
+    );
   }
 }

@@ -49,7 +49,11 @@ const toFeed = (r: RawFeed): FeedRow => ({
   revokedAt: r.revoked_at,
 });
 
-const TARGET_TABLE: Record<Exclude<FeedScope, 'clinic'>, string> = { chair: 'chairs', staff: 'staff_members', patient: 'patients' };
+const TARGET_TABLE: Record<Exclude<FeedScope, 'clinic'>, string> = {
+  chair: 'chairs',
+  staff: 'staff_members',
+  patient: 'patients',
+};
 
 /** What a feed's body depends on besides its sessions. */
 export interface FeedSetup {
@@ -72,12 +76,22 @@ export class CalendarRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Whether the chair, staff member or patient exists in this clinic. */
-  async targetExists(m: EntityManager, clinicId: string, scope: Exclude<FeedScope, 'clinic'>, id: string): Promise<boolean> {
+  async targetExists(
+    m: EntityManager,
+    clinicId: string,
+    scope: Exclude<FeedScope, 'clinic'>,
+    id: string,
+  ): Promise<boolean> {
     const rows = await m.query(`SELECT 1 FROM ${TARGET_TABLE[scope]} WHERE clinic_id = $1 AND id = $2`, [clinicId, id]);
     return rows.length > 0;
   }
 
-  async insert(m: EntityManager, row: Pick<FeedRow, 'clinicId' | 'scope' | 'scopeId' | 'name' | 'createdAt' | 'createdByKeyId'> & { tokenHash: Buffer }): Promise<FeedRow> {
+  async insert(
+    m: EntityManager,
+    row: Pick<FeedRow, 'clinicId' | 'scope' | 'scopeId' | 'name' | 'createdAt' | 'createdByKeyId'> & {
+      tokenHash: Buffer;
+    },
+  ): Promise<FeedRow> {
     const [r]: RawFeed[] = await m.query(
       `INSERT INTO calendar_feeds (clinic_id, scope, scope_id, name, token_hash, created_at, created_by_key_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${FEED_COLUMNS}`,
@@ -95,26 +109,38 @@ export class CalendarRepository {
       `SELECT id, name, role, key_prefix FROM api_keys WHERE id = $1 AND revoked_at IS NULL FOR SHARE`,
       [keyId],
     );
-    return rows[0] ? { keyId: rows[0].id, name: rows[0].name, role: rows[0].role, keyPrefix: rows[0].key_prefix } : null;
+    return rows[0]
+      ? { keyId: rows[0].id, name: rows[0].name, role: rows[0].role, keyPrefix: rows[0].key_prefix }
+      : null;
   }
 
   /** Active feeds of one clinic, or of every clinic when clinicId is undefined, with their creators; newest first. */
-  async list(clinicId: string | undefined, limit: number, after?: [string, string]): Promise<(FeedRow & { createdBy: FeedCreator | null })[]> {
+  async list(
+    clinicId: string | undefined,
+    limit: number,
+    after?: [string, string],
+  ): Promise<(FeedRow & { createdBy: FeedCreator | null })[]> {
     const params: unknown[] = [limit];
     const where = ['f.revoked_at IS NULL'];
     if (clinicId !== undefined) where.push(`f.clinic_id = $${params.push(clinicId)}`);
     // Cursors carry JavaScript's millisecond times, so order and compare at that precision.
     const at = "date_trunc('milliseconds', f.created_at)";
     if (after) where.push(`(${at}, f.id) < ($${params.push(after[0])}::timestamptz, $${params.push(after[1])}::uuid)`);
-    const rows: (RawFeed & { key_name: string | null; key_role: string | null; key_prefix: string | null })[] = await this.dataSource.query(
-      `SELECT ${FEED_COLUMNS.split(', ').map((c) => `f.${c}`).join(', ')}, k.name AS key_name, k.role AS key_role, k.key_prefix
+    const rows: (RawFeed & { key_name: string | null; key_role: string | null; key_prefix: string | null })[] =
+      await this.dataSource.query(
+        `SELECT ${FEED_COLUMNS.split(', ')
+          .map((c) => `f.${c}`)
+          .join(', ')}, k.name AS key_name, k.role AS key_role, k.key_prefix
          FROM calendar_feeds f LEFT JOIN api_keys k ON k.id = f.created_by_key_id
         WHERE ${where.join(' AND ')} ORDER BY ${at} DESC, f.id DESC LIMIT $1`,
-      params,
-    );
+        params,
+      );
     return rows.map((r) => ({
       ...toFeed(r),
-      createdBy: r.created_by_key_id && r.key_name !== null ? { keyId: r.created_by_key_id, name: r.key_name, role: r.key_role!, keyPrefix: r.key_prefix! } : null,
+      createdBy:
+        r.created_by_key_id && r.key_name !== null
+          ? { keyId: r.created_by_key_id, name: r.key_name, role: r.key_role!, keyPrefix: r.key_prefix! }
+          : null,
     }));
   }
 
@@ -129,30 +155,41 @@ export class CalendarRepository {
   }
 
   async revoke(m: EntityManager, feed: Pick<FeedRow, 'clinicId' | 'id'>, at: Date): Promise<void> {
-    await m.query(`UPDATE calendar_feeds SET revoked_at = $3 WHERE clinic_id = $1 AND id = $2`, [feed.clinicId, feed.id, at]);
+    await m.query(`UPDATE calendar_feeds SET revoked_at = $3 WHERE clinic_id = $1 AND id = $2`, [
+      feed.clinicId,
+      feed.id,
+      at,
+    ]);
   }
 
   /** The active feed whose token hashes to this (a unique-index look-up). */
   async findActiveByTokenHash(m: EntityManager, hash: Buffer): Promise<FeedRow | null> {
-    const rows: RawFeed[] = await m.query(`SELECT ${FEED_COLUMNS} FROM calendar_feeds WHERE token_hash = $1 AND revoked_at IS NULL`, [hash]);
+    const rows: RawFeed[] = await m.query(
+      `SELECT ${FEED_COLUMNS} FROM calendar_feeds WHERE token_hash = $1 AND revoked_at IS NULL`,
+      [hash],
+    );
     return rows[0] ? toFeed(rows[0]) : null;
   }
 
   async setup(m: EntityManager, feed: Pick<FeedRow, 'clinicId' | 'scope' | 'scopeId'>): Promise<FeedSetup | null> {
-    const [clinic]: { name: string; timezone: string; updated_at: Date }[] = await m.query(`SELECT name, timezone, updated_at FROM clinics WHERE id = $1`, [
-      feed.clinicId,
-    ]);
+    const [clinic]: { name: string; timezone: string; updated_at: Date }[] = await m.query(
+      `SELECT name, timezone, updated_at FROM clinics WHERE id = $1`,
+      [feed.clinicId],
+    );
     if (!clinic) return null;
     const named = async (table: string) => {
-      const rows: { id: string; name: string; updated_at: Date }[] = await m.query(`SELECT id, name, updated_at FROM ${table} WHERE clinic_id = $1`, [feed.clinicId]);
+      const rows: { id: string; name: string; updated_at: Date }[] = await m.query(
+        `SELECT id, name, updated_at FROM ${table} WHERE clinic_id = $1`,
+        [feed.clinicId],
+      );
       return new Map(rows.map((r) => [r.id, { name: r.name, updatedAt: r.updated_at }]));
     };
     let patient: FeedSetup['patient'] = null;
     if (feed.scope === 'patient') {
-      const [p]: { full_name: string; updated_at: Date }[] = await m.query(`SELECT full_name, updated_at FROM patients WHERE clinic_id = $1 AND id = $2`, [
-        feed.clinicId,
-        feed.scopeId,
-      ]);
+      const [p]: { full_name: string; updated_at: Date }[] = await m.query(
+        `SELECT full_name, updated_at FROM patients WHERE clinic_id = $1 AND id = $2`,
+        [feed.clinicId, feed.scopeId],
+      );
       if (!p) return null;
       patient = { fullName: p.full_name, updatedAt: p.updated_at };
     }

@@ -11,8 +11,20 @@ import { DomainError, type FieldError } from '../common/errors/domain-error.js';
 import { decodeCursor, encodeCursor } from '../common/paging/cursor.js';
 import { PatientError, PatientErrorCode } from '../patients/patients.errors.js';
 import { CalendarError, CalendarErrorCode } from './calendar.errors.js';
-import { CalendarRepository, type FeedCreator, type FeedRow, type FeedScope, type FeedSetup } from './calendar.repository.js';
-import type { CalendarFeedDto, CalendarFeedPageDto, CalendarFeedQueryDto, CreateCalendarFeedDto, CreatedCalendarFeedDto } from './dto/calendar-feed.dto.js';
+import {
+  CalendarRepository,
+  type FeedCreator,
+  type FeedRow,
+  type FeedScope,
+  type FeedSetup,
+} from './calendar.repository.js';
+import type {
+  CalendarFeedDto,
+  CalendarFeedPageDto,
+  CalendarFeedQueryDto,
+  CreateCalendarFeedDto,
+  CreatedCalendarFeedDto,
+} from './dto/calendar-feed.dto.js';
 import { feedWindow, MAX_FEED_EVENTS, renderFeed } from './feed-render.js';
 
 /** `cfd_` + base64url of 256 random bits. */
@@ -20,9 +32,14 @@ const TOKEN_RE = /^cfd_[A-Za-z0-9_-]{43}$/;
 
 export const hashFeedToken = (token: string): Buffer => createHash('sha256').update(token).digest();
 
-const feedNotFound = () => new CalendarError(CalendarErrorCode.FEED_NOT_FOUND, 'No such calendar feed (or it was revoked).');
+const feedNotFound = () =>
+  new CalendarError(CalendarErrorCode.FEED_NOT_FOUND, 'No such calendar feed (or it was revoked).');
 
-const SCOPE_FIELD: Record<Exclude<FeedScope, 'clinic'>, 'chairId' | 'staffId' | 'patientId'> = { chair: 'chairId', staff: 'staffId', patient: 'patientId' };
+const SCOPE_FIELD: Record<Exclude<FeedScope, 'clinic'>, 'chairId' | 'staffId' | 'patientId'> = {
+  chair: 'chairId',
+  staff: 'staffId',
+  patient: 'patientId',
+};
 
 const TARGET_NOT_FOUND: Record<Exclude<FeedScope, 'clinic'>, () => Error> = {
   chair: () => new ClinicError(ClinicErrorCode.CHAIR_NOT_FOUND, 'No such chair in this clinic.'),
@@ -31,7 +48,15 @@ const TARGET_NOT_FOUND: Record<Exclude<FeedScope, 'clinic'>, () => Error> = {
 };
 
 function toDto(f: FeedRow, createdBy: FeedCreator | null): CalendarFeedDto {
-  return { id: f.id, clinicId: f.clinicId, scope: f.scope, scopeId: f.scopeId, name: f.name, createdAt: f.createdAt.toISOString(), createdBy };
+  return {
+    id: f.id,
+    clinicId: f.clinicId,
+    scope: f.scope,
+    scopeId: f.scopeId,
+    name: f.name,
+    createdAt: f.createdAt.toISOString(),
+    createdBy,
+  };
 }
 
 /** A rendered feed with its validators. */
@@ -59,10 +84,14 @@ export class CalendarService {
   private scopeId(dto: CreateCalendarFeedDto): string | null {
     const errors: FieldError[] = [];
     for (const [scope, field] of Object.entries(SCOPE_FIELD)) {
-      if (scope !== dto.scope && dto[field] !== undefined) errors.push({ field, message: `${field} is only for scope ${scope}` });
+      if (scope !== dto.scope && dto[field] !== undefined)
+        errors.push({ field, message: `${field} is only for scope ${scope}` });
     }
     if (dto.scope !== 'clinic' && dto[SCOPE_FIELD[dto.scope]] === undefined) {
-      errors.push({ field: SCOPE_FIELD[dto.scope], message: `${SCOPE_FIELD[dto.scope]} is required for scope ${dto.scope}` });
+      errors.push({
+        field: SCOPE_FIELD[dto.scope],
+        message: `${SCOPE_FIELD[dto.scope]} is required for scope ${dto.scope}`,
+      });
     }
     if (errors.length > 0) throw new ValidationFailedError(errors);
     return dto.scope === 'clinic' ? null : dto[SCOPE_FIELD[dto.scope]]!;
@@ -74,10 +103,12 @@ export class CalendarService {
     const feed = await this.dataSource.transaction(async (m) => {
       const clinicId = await resolveClinicForWrite(m, actor, dto.clinicId);
       // Another clinic's chair, staff member or patient looks unknown (404), as everywhere.
-      if (dto.scope !== 'clinic' && !(await this.repo.targetExists(m, clinicId, dto.scope, scopeId!))) throw TARGET_NOT_FOUND[dto.scope]();
+      if (dto.scope !== 'clinic' && !(await this.repo.targetExists(m, clinicId, dto.scope, scopeId!)))
+        throw TARGET_NOT_FOUND[dto.scope]();
       // The feed lives as long as the key that creates it: hold the key against a concurrent revoke.
       const creator = actor.keyId === null ? null : await this.repo.holdCreatorKey(m, actor.keyId);
-      if (actor.keyId !== null && !creator) throw new DomainError(CommonErrorCode.UNAUTHENTICATED, 'The API key is unknown or revoked.');
+      if (actor.keyId !== null && !creator)
+        throw new DomainError(CommonErrorCode.UNAUTHENTICATED, 'The API key is unknown or revoked.');
       const row = await this.repo.insert(m, {
         clinicId,
         scope: dto.scope,
@@ -133,7 +164,10 @@ export class CalendarService {
    * Renders the feed a token opens, from one snapshot of the database. A patient feed's read is
    * audited (the token is the actor: no key id, role `feed_token`).
    */
-  async render(token: string, request: { requestId?: string; clientRequestId?: string; route?: string } = {}): Promise<FeedResponse> {
+  async render(
+    token: string,
+    request: { requestId?: string; clientRequestId?: string; route?: string } = {},
+  ): Promise<FeedResponse> {
     if (!TOKEN_RE.test(token)) throw feedNotFound();
     return this.dataSource.transaction('REPEATABLE READ', async (m) => {
       const feed = await this.repo.findActiveByTokenHash(m, hashFeedToken(token));
@@ -147,7 +181,11 @@ export class CalendarService {
       const sessions = rows.map((s) => {
         if (s.chairId) chairs.add(s.chairId);
         if (s.staffId) staff.add(s.staffId);
-        return { ...s, chairName: s.chairId ? (setup.chairs.get(s.chairId)?.name ?? null) : null, staffName: s.staffId ? (setup.staff.get(s.staffId)?.name ?? null) : null };
+        return {
+          ...s,
+          chairName: s.chairId ? (setup.chairs.get(s.chairId)?.name ?? null) : null,
+          staffName: s.staffId ? (setup.staff.get(s.staffId)?.name ?? null) : null,
+        };
       });
       const rendered = renderFeed(
         {
@@ -171,13 +209,17 @@ export class CalendarService {
         sessions,
       );
       if (feed.scope === 'patient') {
-        await this.audit.record(m, { keyId: null, role: 'feed_token', ...request }, {
-          clinicId: feed.clinicId,
-          action: 'calendar_feed.read',
-          entityType: 'calendar_feed',
-          entityId: feed.id,
-          patientId: feed.scopeId,
-        });
+        await this.audit.record(
+          m,
+          { keyId: null, role: 'feed_token', ...request },
+          {
+            clinicId: feed.clinicId,
+            action: 'calendar_feed.read',
+            entityType: 'calendar_feed',
+            entityId: feed.id,
+            patientId: feed.scopeId,
+          },
+        );
       }
       return {
         body: rendered.body,

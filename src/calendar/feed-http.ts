@@ -53,7 +53,8 @@ export function hostName(value: string | undefined): string | null {
   return m[1]!.toLowerCase();
 }
 
-const badHeader = (field: string, message: string) => new ValidationFailedError([{ field, message }], 'A header is invalid.');
+const badHeader = (field: string, message: string) =>
+  new ValidationFailedError([{ field, message }], 'A header is invalid.');
 
 /**
  * The base of feed URLs: PUBLIC_URL (required in production), or else the request's scheme and
@@ -67,9 +68,13 @@ export function publicBaseUrl(config: Pick<AppConfig, 'publicUrl' | 'allowedHost
   const name = hostName(host);
   if (name === null) throw badHeader('Host', 'the Host header must be a host name or address with an optional port');
   if (!config.allowedHosts.includes(name)) {
-    throw badHeader('Host', 'the Host header names a host this service does not answer to (set PUBLIC_URL, or list the name in ALLOWED_HOSTS)');
+    throw badHeader(
+      'Host',
+      'the Host header names a host this service does not answer to (set PUBLIC_URL, or list the name in ALLOWED_HOSTS)',
+    );
   }
   const scheme = req.protocol;
-  if (scheme !== 'http' && scheme !== 'https') throw badHeader('X-Forwarded-Proto', 'X-Forwarded-Proto must be http or https');
+  if (scheme !== 'http' && scheme !== 'https')
+    throw badHeader('X-Forwarded-Proto', 'X-Forwarded-Proto must be http or https');
   return `${scheme}://${host!.toLowerCase()}`;
 }

@@ -17,7 +17,13 @@ import {
 ICAL.design.defaultSet.property['x-wr-calname'] = { defaultType: 'text' };
 
 const NOW = DateTime.fromISO('2026-11-25T15:00:00Z', { zone: 'utc' });
-const ctx = (over: Partial<FeedContext> = {}): FeedContext => ({ calendarName: 'Harbor', clinicName: 'Harbor', timezone: 'America/New_York', now: NOW, ...over });
+const ctx = (over: Partial<FeedContext> = {}): FeedContext => ({
+  calendarName: 'Harbor',
+  clinicName: 'Harbor',
+  timezone: 'America/New_York',
+  now: NOW,
+  ...over,
+});
 
 let seq = 0;
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -50,9 +56,25 @@ describe('which sessions a feed holds', () => {
     ['starting just before the future edge', { startsAt: at({ days: FEED_FUTURE_DAYS, minutes: -1 }) }, true],
     ['starting at the future edge', { startsAt: at({ days: FEED_FUTURE_DAYS }) }, false],
     ['cancelled just now', { status: 'cancelled' as const, startsAt: at({ days: 3 }), updatedAt: at({}) }, true],
-    ['cancelled 14 days ago to the minute', { status: 'cancelled' as const, startsAt: at({ days: 3 }), updatedAt: at({ days: -CANCELLED_GRACE_DAYS }) }, true],
-    ['cancelled more than 14 days ago', { status: 'cancelled' as const, startsAt: at({ days: 3 }), updatedAt: at({ days: -CANCELLED_GRACE_DAYS, minutes: -1 }) }, false],
-    ['a no-show long ago (still in the window)', { status: 'no_show' as const, startsAt: at({ days: -20 }), updatedAt: at({ days: -20 }) }, true],
+    [
+      'cancelled 14 days ago to the minute',
+      { status: 'cancelled' as const, startsAt: at({ days: 3 }), updatedAt: at({ days: -CANCELLED_GRACE_DAYS }) },
+      true,
+    ],
+    [
+      'cancelled more than 14 days ago',
+      {
+        status: 'cancelled' as const,
+        startsAt: at({ days: 3 }),
+        updatedAt: at({ days: -CANCELLED_GRACE_DAYS, minutes: -1 }),
+      },
+      false,
+    ],
+    [
+      'a no-show long ago (still in the window)',
+      { status: 'no_show' as const, startsAt: at({ days: -20 }), updatedAt: at({ days: -20 }) },
+      true,
+    ],
   ])('%s', (_what, over, expected) => {
     expect(inFeed(session(over), NOW)).toBe(expected);
   });
@@ -60,8 +82,17 @@ describe('which sessions a feed holds', () => {
 
 describe('renderFeed', () => {
   it('writes one VEVENT per session in start order, SEQUENCE = revision − 1, DTSTAMP = LAST-MODIFIED = the last change, identical on re-render', () => {
-    const a = session({ startsAt: NOW.plus({ days: 2 }).toJSDate(), version: 4, updatedAt: new Date('2026-11-20T08:09:10.987Z') });
-    const b = session({ startsAt: NOW.plus({ days: 1 }).toJSDate(), status: 'cancelled', version: 2, updatedAt: NOW.minus({ hours: 1 }).toJSDate() });
+    const a = session({
+      startsAt: NOW.plus({ days: 2 }).toJSDate(),
+      version: 4,
+      updatedAt: new Date('2026-11-20T08:09:10.987Z'),
+    });
+    const b = session({
+      startsAt: NOW.plus({ days: 1 }).toJSDate(),
+      status: 'cancelled',
+      version: 2,
+      updatedAt: NOW.minus({ hours: 1 }).toJSDate(),
+    });
     const c = session({ startsAt: NOW.minus({ days: 1 }).toJSDate(), status: 'no_show', chairName: null });
     const out = renderFeed(ctx(), [a, b, c]);
     expect(renderFeed(ctx(), [c, a, b]).body).toBe(out.body);
@@ -69,10 +100,14 @@ describe('renderFeed', () => {
     expect(evs.map((v) => v.getFirstPropertyValue('uid'))).toEqual([c, b, a].map((s) => `session-${s.id}@chairside`));
     expect(evs.map((v) => v.getFirstPropertyValue('sequence'))).toEqual([0, 1, 3]);
     expect(evs.map((v) => v.getFirstPropertyValue('status'))).toEqual(['CONFIRMED', 'CANCELLED', 'CONFIRMED']);
-    expect(lines(out.body).filter((l) => l.startsWith('DTSTAMP:') || l.startsWith('LAST-MODIFIED:'))).toContain('DTSTAMP:20261120T080910Z');
+    expect(lines(out.body).filter((l) => l.startsWith('DTSTAMP:') || l.startsWith('LAST-MODIFIED:'))).toContain(
+      'DTSTAMP:20261120T080910Z',
+    );
     expect(lines(out.body)).toContain('LAST-MODIFIED:20261120T080910Z');
     expect(evs[0].getFirstPropertyValue('location')).toBe('Harbor');
-    expect(evs[0].getFirstPropertyValue('description')).toBe('Status: no-show (the patient did not attend)\nStaff: Nurse Ratched');
+    expect(evs[0].getFirstPropertyValue('description')).toBe(
+      'Status: no-show (the patient did not attend)\nStaff: Nurse Ratched',
+    );
     expect(evs[2].getFirstPropertyValue('location')).toBe('Harbor, Chair 1');
     expect(out.lastModified.toISOString()).toBe(NOW.minus({ hours: 1 }).toJSDate().toISOString());
     expect(out).toMatchObject({ included: 3, omitted: 0 });
@@ -87,7 +122,15 @@ describe('renderFeed', () => {
       const firstComponent = all.findIndex((l, i) => i > 0 && (l.startsWith('BEGIN:') || l === 'END:VCALENDAR'));
       const calendarProps = all.slice(1, firstComponent).map((l) => l.split(/[:;]/)[0]);
       expect(calendarProps).toEqual(
-        expect.arrayContaining(['VERSION', 'PRODID', 'NAME', 'X-WR-CALNAME', 'X-WR-TIMEZONE', 'REFRESH-INTERVAL', 'X-PUBLISHED-TTL']),
+        expect.arrayContaining([
+          'VERSION',
+          'PRODID',
+          'NAME',
+          'X-WR-CALNAME',
+          'X-WR-TIMEZONE',
+          'REFRESH-INTERVAL',
+          'X-PUBLISHED-TTL',
+        ]),
       );
       // From the first component on, no line stands outside a component but END:VCALENDAR.
       let depth = 0;
@@ -122,12 +165,18 @@ describe('renderFeed', () => {
       endsAt: startsAt.plus({ minutes: 40 }).toJSDate(),
       occupiedUntil: startsAt.plus({ minutes: 100 }).toJSDate(),
     });
-    const noRecovery = session({ startsAt: startsAt.plus({ days: 1 }).toJSDate(), endsAt: startsAt.plus({ days: 1, minutes: 30 }).toJSDate(), occupiedUntil: startsAt.plus({ days: 1, minutes: 30 }).toJSDate() });
+    const noRecovery = session({
+      startsAt: startsAt.plus({ days: 1 }).toJSDate(),
+      endsAt: startsAt.plus({ days: 1, minutes: 30 }).toJSDate(),
+      occupiedUntil: startsAt.plus({ days: 1, minutes: 30 }).toJSDate(),
+    });
     const [chair, chairPlain] = vevents(renderFeed(ctx({ occupancy: true }), [s, noRecovery]).body);
     const ev = new ICAL.Event(chair);
     expect(ev.startDate.toJSDate().getTime()).toBe(startsAt.toMillis());
     expect(ev.endDate.toJSDate().getTime()).toBe(startsAt.plus({ minutes: 100 }).toMillis());
-    expect(chair.getFirstPropertyValue('description')).toBe('Status: scheduled\nTreatment until 08:40, recovery until 09:40\nStaff: Nurse Ratched');
+    expect(chair.getFirstPropertyValue('description')).toBe(
+      'Status: scheduled\nTreatment until 08:40, recovery until 09:40\nStaff: Nurse Ratched',
+    );
     expect(new ICAL.Event(chairPlain).endDate.toJSDate().getTime()).toBe(noRecovery.endsAt.getTime());
     expect(chairPlain.getFirstPropertyValue('description')).not.toMatch(/recovery/);
 
@@ -139,7 +188,9 @@ describe('renderFeed', () => {
   it("names a patient only when given one (the patient's own feed)", () => {
     const s = session();
     expect(vevents(renderFeed(ctx(), [s]).body)[0].getFirstPropertyValue('summary')).toBe('Ketamine infusion 3/6');
-    expect(vevents(renderFeed(ctx({ patientName: 'Pat Example' }), [s]).body)[0].getFirstPropertyValue('summary')).toBe('Ketamine infusion 3/6 – Pat Example');
+    expect(vevents(renderFeed(ctx({ patientName: 'Pat Example' }), [s]).body)[0].getFirstPropertyValue('summary')).toBe(
+      'Ketamine infusion 3/6 – Pat Example',
+    );
   });
 
   it('takes Last-Modified from the joined records too, in whole seconds', () => {
@@ -150,14 +201,19 @@ describe('renderFeed', () => {
   it('renders a 2,000-session feed whole in under 1 MB', () => {
     const sessions = Array.from({ length: 2000 }, (_, i) =>
       session({
-        startsAt: NOW.minus({ days: 29 }).plus({ hours: 4 * i }).toJSDate(),
+        startsAt: NOW.minus({ days: 29 })
+          .plus({ hours: 4 * i })
+          .toJSDate(),
         label: `Ketamine infusion ${(i % 6) + 1}/6`,
         chairName: `Infusion chair ${(i % 12) + 1} (east wing)`,
         staffName: `Nurse Practitioner Number ${(i % 9) + 1}`,
         version: (i % 5) + 1,
       }),
     );
-    const out = renderFeed(ctx({ calendarName: 'Harbor Integrative Psychiatry – all chairs', clinicName: 'Harbor Integrative Psychiatry' }), sessions);
+    const out = renderFeed(
+      ctx({ calendarName: 'Harbor Integrative Psychiatry – all chairs', clinicName: 'Harbor Integrative Psychiatry' }),
+      sessions,
+    );
     expect(out).toMatchObject({ included: 2000, omitted: 0 });
     expect(Buffer.byteLength(out.body, 'utf8')).toBeLessThan(1_000_000);
     expect(vevents(out.body)).toHaveLength(2000);
@@ -166,7 +222,14 @@ describe('renderFeed', () => {
   it('stays within its byte budget when over it, keeping upcoming sessions (soonest first) before past ones', () => {
     const long = 'Ü'.repeat(90);
     const sessions = Array.from({ length: 6000 }, (_, i) =>
-      session({ startsAt: NOW.minus({ days: 29 }).plus({ minutes: 90 * i }).toJSDate(), label: `${long} ${i}`, chairName: long, staffName: long }),
+      session({
+        startsAt: NOW.minus({ days: 29 })
+          .plus({ minutes: 90 * i })
+          .toJSDate(),
+        label: `${long} ${i}`,
+        chairName: long,
+        staffName: long,
+      }),
     );
     const out = renderFeed(ctx(), sessions);
     const size = Buffer.byteLength(out.body, 'utf8');
@@ -176,29 +239,66 @@ describe('renderFeed', () => {
     expect(out.included).toBeLessThanOrEqual(MAX_FEED_EVENTS);
     const kept = new Set(vevents(out.body).map((v) => String(v.getFirstPropertyValue('uid'))));
     expect(kept.size).toBe(out.included);
-    const upcoming = sessions.filter((s) => s.startsAt >= NOW.toJSDate()).sort((x, y) => x.startsAt.getTime() - y.startsAt.getTime());
+    const upcoming = sessions
+      .filter((s) => s.startsAt >= NOW.toJSDate())
+      .sort((x, y) => x.startsAt.getTime() - y.startsAt.getTime());
     expect(upcoming.length).toBeGreaterThan(out.included); // so no past session may be in
-    expect([...kept].sort()).toEqual(upcoming.slice(0, out.included).map((s) => `session-${s.id}@chairside`).sort());
+    expect([...kept].sort()).toEqual(
+      upcoming
+        .slice(0, out.included)
+        .map((s) => `session-${s.id}@chairside`)
+        .sort(),
+    );
   });
 
   it('caps the number of events', () => {
-    const sessions = Array.from({ length: MAX_FEED_EVENTS + 10 }, (_, i) => session({ startsAt: NOW.plus({ minutes: 60 * i }).toJSDate(), label: 'I', chairName: null, staffName: null }));
+    const sessions = Array.from({ length: MAX_FEED_EVENTS + 10 }, (_, i) =>
+      session({ startsAt: NOW.plus({ minutes: 60 * i }).toJSDate(), label: 'I', chairName: null, staffName: null }),
+    );
     const out = renderFeed(ctx({ calendarName: 'H', clinicName: 'H' }), sessions);
     expect(out).toMatchObject({ included: MAX_FEED_EVENTS, omitted: 10 });
   });
 
   // Any text: lines of at most 75 octets (CRLF not counted), folds that never split a character,
   // and ical.js gives back exactly what went in (line breaks become \n; control characters are dropped).
-  const tricky = fc.constantFrom('😀', '👩🏽‍⚕️', '👨‍👩‍👧‍👦', 'é', 'e\u0301', '日本', ',', ';', ':', '\\', '"', '\n', '\r\n', ' ', 'a', '\t', '\u0007');
+  const tricky = fc.constantFrom(
+    '😀',
+    '👩🏽‍⚕️',
+    '👨‍👩‍👧‍👦',
+    'é',
+    'e\u0301',
+    '日本',
+    ',',
+    ';',
+    ':',
+    '\\',
+    '"',
+    '\n',
+    '\r\n',
+    ' ',
+    'a',
+    '\t',
+    '\u0007',
+  );
   // U+FFFD itself is left out of the input: its presence in the output is what a split character looks like.
-  const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 120 }), fc.string({ unit: tricky, maxLength: 120 })).filter((x) => !x.includes('\uFFFD'));
-  // eslint-disable-next-line no-control-regex -- the same control characters the renderer strips
-  const expected = (s: string) => s.replace(/\r\n|\r/g, '\n').replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '');
+  const text = fc
+    .oneof(fc.string({ unit: 'grapheme', maxLength: 120 }), fc.string({ unit: tricky, maxLength: 120 }))
+    .filter((x) => !x.includes('\uFFFD'));
+  const expected = (s: string) =>
+    // eslint-disable-next-line no-control-regex -- the same control characters the renderer strips
+    s.replace(/\r\n|\r/g, '\n').replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '');
   it('folds by octets and escapes TEXT so that any text comes back exactly', () => {
     fc.assert(
       fc.property(text, text, text, text, text, (label, chair, staff, clinic, name) => {
         const calendarName = `C ${name}`;
-        const out = renderFeed(ctx({ calendarName, clinicName: clinic }), [session({ startsAt: NOW.plus({ days: 1 }).toJSDate(), label, chairName: `c${chair}`, staffName: `s${staff}` })]);
+        const out = renderFeed(ctx({ calendarName, clinicName: clinic }), [
+          session({
+            startsAt: NOW.plus({ days: 1 }).toJSDate(),
+            label,
+            chairName: `c${chair}`,
+            staffName: `s${staff}`,
+          }),
+        ]);
         expect(out.body.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/);
         for (const l of lines(out.body)) expect(Buffer.byteLength(l, 'utf8')).toBeLessThanOrEqual(75);
         expect(out.body).not.toContain('\uFFFD');
@@ -207,7 +307,9 @@ describe('renderFeed', () => {
         expect(cal.getFirstPropertyValue('x-wr-calname')).toBe(expected(calendarName));
         expect(v.getFirstPropertyValue('summary')).toBe(expected(label));
         expect(v.getFirstPropertyValue('location')).toBe(expected(`${clinic}, c${chair}`));
-        expect(v.getFirstPropertyValue('description')).toBe(expected(`Status: scheduled\ns${staff}`.replace('\ns', '\nStaff: s')));
+        expect(v.getFirstPropertyValue('description')).toBe(
+          expected(`Status: scheduled\ns${staff}`.replace('\ns', '\nStaff: s')),
+        );
       }),
       { numRuns: 300 },
     );

@@ -99,7 +99,10 @@ export function inFeed(s: Pick<FeedSession, 'startsAt' | 'status' | 'updatedAt'>
   return inWindow(s, feedWindow(now));
 }
 
-function inWindow(s: Pick<FeedSession, 'startsAt' | 'status' | 'updatedAt'>, w: ReturnType<typeof feedWindow>): boolean {
+function inWindow(
+  s: Pick<FeedSession, 'startsAt' | 'status' | 'updatedAt'>,
+  w: ReturnType<typeof feedWindow>,
+): boolean {
   if (s.startsAt < w.from || s.startsAt >= w.to) return false;
   return s.status !== 'cancelled' || s.updatedAt >= w.cancelledSince;
 }
@@ -119,7 +122,8 @@ export function byFeedPriority(now: DateTime): (a: FeedSession, b: FeedSession) 
   };
 }
 
-const byStart = (a: FeedSession, b: FeedSession) => a.startsAt.getTime() - b.startsAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byStart = (a: FeedSession, b: FeedSession) =>
+  a.startsAt.getTime() - b.startsAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 const STATUS_TEXT: Record<FeedSessionStatus, string> = {
   scheduled: 'scheduled',
@@ -138,7 +142,10 @@ export function sessionUid(id: string): string {
  * The event title: the session's label, never a patient's name except in that patient's own feed;
  * "Cancelled: " first when cancelled.
  */
-export function sessionTitle(s: Pick<FeedSession, 'label'> & Partial<Pick<FeedSession, 'status'>>, patientName?: string | null): string {
+export function sessionTitle(
+  s: Pick<FeedSession, 'label'> & Partial<Pick<FeedSession, 'status'>>,
+  patientName?: string | null,
+): string {
   const title = patientName ? `${s.label} – ${patientName}` : s.label;
   return s.status === 'cancelled' ? `Cancelled: ${title}` : title;
 }
@@ -223,5 +230,10 @@ export function renderFeed(ctx: FeedContext, sessions: FeedSession[]): RenderedF
   const stamps = [...chosen.map((s) => s.updatedAt.getTime()), ...(ctx.contextUpdatedAt ?? []).map((d) => d.getTime())];
   // HTTP dates have whole seconds.
   const last = stamps.length > 0 ? Math.max(...stamps) : 0;
-  return { body, included: chosen.length, omitted: candidates.length - chosen.length, lastModified: new Date(Math.floor(last / 1000) * 1000) };
+  return {
+    body,
+    included: chosen.length,
+    omitted: candidates.length - chosen.length,
+    lastModified: new Date(Math.floor(last / 1000) * 1000),
+  };
 }

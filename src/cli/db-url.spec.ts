@@ -14,7 +14,10 @@ describe('npm run db:url', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const pidFile = (pid: number, port: number) =>
-    writeFileSync(path.join(dir, 'postgres', 'postmaster.pid'), `${pid}\n${dir}/postgres\n1796300000\n${port}\n/tmp\n127.0.0.1\n`);
+    writeFileSync(
+      path.join(dir, 'postgres', 'postmaster.pid'),
+      `${pid}\n${dir}/postgres\n1796300000\n${port}\n/tmp\n127.0.0.1\n`,
+    );
 
   it("names the running server's port, the owner's fixed password and the chairside database", () => {
     pidFile(process.pid, 45678); // a live process

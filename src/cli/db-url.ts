@@ -22,7 +22,10 @@ export function embeddedDatabaseUrl(dataDir: string): string {
       running = (err as NodeJS.ErrnoException).code === 'EPERM';
     }
   }
-  if (!running) throw new ConfigError(`the embedded database is not running (no live server in ${path.dirname(pidFile)}): start the service with npm start`);
+  if (!running)
+    throw new ConfigError(
+      `the embedded database is not running (no live server in ${path.dirname(pidFile)}): start the service with npm start`,
+    );
   return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${EMBEDDED_DATABASE_NAME}`;
 }
 

@@ -6,7 +6,8 @@ import { ConfigError, loadConfig } from '../config/app-config.js';
 import { dataSourceOptions } from '../database/data-source-options.js';
 import { openDatabase, runMigrations } from '../database/database-bootstrap.js';
 
-const NOT_MODELLED = /(DROP CONSTRAINT|ADD CONSTRAINT|DROP INDEX|CREATE (UNIQUE )?INDEX|FOREIGN KEY|(SET|DROP) DEFAULT)/;
+const NOT_MODELLED =
+  /(DROP CONSTRAINT|ADD CONSTRAINT|DROP INDEX|CREATE (UNIQUE )?INDEX|FOREIGN KEY|(SET|DROP) DEFAULT)/;
 
 /**
  * `npm run migration:run | migration:revert | migration:show | migration:generate -- <Name>`
@@ -34,7 +35,8 @@ async function main(): Promise<void> {
         console.log((await ds.showMigrations()) ? 'pending migrations exist' : 'up to date');
         break;
       case 'generate': {
-        if (!name || !/^[A-Z][A-Za-z0-9]*$/.test(name)) throw new ConfigError('usage: npm run migration:generate -- <PascalCaseName>');
+        if (!name || !/^[A-Z][A-Za-z0-9]*$/.test(name))
+          throw new ConfigError('usage: npm run migration:generate -- <PascalCaseName>');
         await runMigrations(db.migrationUrl);
         await ds.initialize();
         // The difference between the entities and the migrated schema, as TypeORM's own generator computes it.

@@ -37,7 +37,7 @@ export class ClinicsController {
 
   @Get()
   @Roles(...ALL_ROLES)
-  @ApiOperation({ summary: "List clinics (a clinic key sees its own clinic)" })
+  @ApiOperation({ summary: 'List clinics (a clinic key sees its own clinic)' })
   @ApiOkResponse({ type: ClinicPageDto })
   list(@CurrentActor() actor: Actor, @Query() q: PageQueryDto): Promise<ClinicPageDto> {
     return this.service.list(actor, q.limit, q.cursor);
@@ -57,7 +57,11 @@ export class ClinicsController {
   @ApiOperation({ summary: 'Change name, timezone or opening hours' })
   @ApiOkResponse({ type: ClinicDto })
   @ApiNotFoundResponse({ type: ProblemDto })
-  update(@CurrentActor() actor: Actor, @UuidParam('clinicId') id: string, @Body() dto: UpdateClinicDto): Promise<ClinicDto> {
+  update(
+    @CurrentActor() actor: Actor,
+    @UuidParam('clinicId') id: string,
+    @Body() dto: UpdateClinicDto,
+  ): Promise<ClinicDto> {
     return this.service.update(actor, id, dto);
   }
 
@@ -76,7 +80,11 @@ export class ClinicsController {
   @ApiCreatedResponse({ type: ChairDto })
   @ApiNotFoundResponse({ type: ProblemDto })
   @ApiConflictResponse({ description: 'Name already used in this clinic', type: ProblemDto })
-  createChair(@CurrentActor() actor: Actor, @UuidParam('clinicId') id: string, @Body() dto: CreateChairDto): Promise<ChairDto> {
+  createChair(
+    @CurrentActor() actor: Actor,
+    @UuidParam('clinicId') id: string,
+    @Body() dto: CreateChairDto,
+  ): Promise<ChairDto> {
     return this.service.createChair(actor, id, dto);
   }
 
@@ -109,7 +117,11 @@ export class ClinicsController {
   @ApiOperation({ summary: 'Add a staff member with weekly availability' })
   @ApiCreatedResponse({ type: StaffDto })
   @ApiNotFoundResponse({ type: ProblemDto })
-  createStaff(@CurrentActor() actor: Actor, @UuidParam('clinicId') id: string, @Body() dto: CreateStaffDto): Promise<StaffDto> {
+  createStaff(
+    @CurrentActor() actor: Actor,
+    @UuidParam('clinicId') id: string,
+    @Body() dto: CreateStaffDto,
+  ): Promise<StaffDto> {
     return this.service.createStaff(actor, id, dto);
   }
 
@@ -132,7 +144,11 @@ export class ClinicsController {
   @ApiOperation({ summary: 'List closures, optionally within local dates' })
   @ApiOkResponse({ type: ClosureListDto })
   @ApiNotFoundResponse({ type: ProblemDto })
-  listClosures(@CurrentActor() actor: Actor, @UuidParam('clinicId') id: string, @Query() q: ClosureQueryDto): Promise<ClosureListDto> {
+  listClosures(
+    @CurrentActor() actor: Actor,
+    @UuidParam('clinicId') id: string,
+    @Query() q: ClosureQueryDto,
+  ): Promise<ClosureListDto> {
     return this.service.listClosures(actor, id, q.from, q.to);
   }
 
@@ -141,7 +157,11 @@ export class ClinicsController {
   @ApiOperation({ summary: 'Close the clinic for whole days or part of a day' })
   @ApiCreatedResponse({ type: ClosureDto })
   @ApiNotFoundResponse({ type: ProblemDto })
-  createClosure(@CurrentActor() actor: Actor, @UuidParam('clinicId') id: string, @Body() dto: CreateClosureDto): Promise<ClosureDto> {
+  createClosure(
+    @CurrentActor() actor: Actor,
+    @UuidParam('clinicId') id: string,
+    @Body() dto: CreateClosureDto,
+  ): Promise<ClosureDto> {
     return this.service.createClosure(actor, id, dto);
   }
 
@@ -151,7 +171,11 @@ export class ClinicsController {
   @ApiOperation({ summary: 'Remove a closure' })
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiNotFoundResponse({ type: ProblemDto })
-  deleteClosure(@CurrentActor() actor: Actor, @UuidParam('clinicId') id: string, @UuidParam('closureId') closureId: string): Promise<void> {
+  deleteClosure(
+    @CurrentActor() actor: Actor,
+    @UuidParam('clinicId') id: string,
+    @UuidParam('closureId') closureId: string,
+  ): Promise<void> {
     return this.service.deleteClosure(actor, id, closureId);
   }
 }

@@ -20,7 +20,12 @@ export class ClinicsRepository {
 
   /** Locks the clinic row, serialising concurrent changes to one clinic. */
   async lockClinic(m: EntityManager, id: string): Promise<ClinicEntity | null> {
-    return m.getRepository(ClinicEntity).createQueryBuilder('c').setLock('pessimistic_write').where('c.id = :id', { id }).getOne();
+    return m
+      .getRepository(ClinicEntity)
+      .createQueryBuilder('c')
+      .setLock('pessimistic_write')
+      .where('c.id = :id', { id })
+      .getOne();
   }
 
   /** Clinics by name, all or only those in `onlyIds`. */
@@ -31,7 +36,10 @@ export class ClinicsRepository {
     return qb.orderBy('c.name', 'ASC').addOrderBy('c.id', 'ASC').limit(limit).getMany();
   }
 
-  async insertClinic(m: EntityManager, row: Pick<ClinicEntity, 'name' | 'timezone' | 'openingHours'>): Promise<ClinicEntity> {
+  async insertClinic(
+    m: EntityManager,
+    row: Pick<ClinicEntity, 'name' | 'timezone' | 'openingHours'>,
+  ): Promise<ClinicEntity> {
     const repo = m.getRepository(ClinicEntity);
     return repo.save(repo.create({ ...row, version: 1 }));
   }
@@ -55,7 +63,9 @@ export class ClinicsRepository {
   }
 
   listStaff(clinicId: string): Promise<StaffMemberEntity[]> {
-    return this.dataSource.getRepository(StaffMemberEntity).find({ where: { clinicId }, order: { name: 'ASC', id: 'ASC' } });
+    return this.dataSource
+      .getRepository(StaffMemberEntity)
+      .find({ where: { clinicId }, order: { name: 'ASC', id: 'ASC' } });
   }
 
   findStaff(clinicId: string, id: string, m?: EntityManager): Promise<StaffMemberEntity | null> {
@@ -74,7 +84,12 @@ export class ClinicsRepository {
    * change triggers write the sync log and the `session.updated` webhooks in this transaction.
    * Returns how many sessions changed.
    */
-  async reviseUpcomingSessions(m: EntityManager, clinicId: string, of: { chairId: string } | { staffId: string }, now: Date): Promise<number> {
+  async reviseUpcomingSessions(
+    m: EntityManager,
+    clinicId: string,
+    of: { chairId: string } | { staffId: string },
+    now: Date,
+  ): Promise<number> {
     const [column, id] = 'chairId' in of ? ['chair_id', of.chairId] : ['staff_id', of.staffId];
     const [row] = await m.query(
       `WITH revised AS (
@@ -98,10 +113,17 @@ export class ClinicsRepository {
   }
 
   listClosures(clinicId: string, from?: string, to?: string): Promise<ClosureEntity[]> {
-    const qb = this.dataSource.getRepository(ClosureEntity).createQueryBuilder('x').where('x.clinic_id = :clinicId', { clinicId });
+    const qb = this.dataSource
+      .getRepository(ClosureEntity)
+      .createQueryBuilder('x')
+      .where('x.clinic_id = :clinicId', { clinicId });
     if (from) qb.andWhere('x.end_date >= :from', { from });
     if (to) qb.andWhere('x.start_date <= :to', { to });
-    return qb.orderBy('x.start_date', 'ASC').addOrderBy('x.start_time', 'ASC', 'NULLS FIRST').addOrderBy('x.id', 'ASC').getMany();
+    return qb
+      .orderBy('x.start_date', 'ASC')
+      .addOrderBy('x.start_time', 'ASC', 'NULLS FIRST')
+      .addOrderBy('x.id', 'ASC')
+      .getMany();
   }
 
   saveClosure(m: EntityManager, closure: Partial<ClosureEntity>): Promise<ClosureEntity> {

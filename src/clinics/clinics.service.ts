@@ -76,7 +76,12 @@ export class ClinicsService {
     if (actor.clinicId !== null) throw new ForbiddenError('Only an operator key may create clinics.');
     return this.dataSource.transaction(async (m) => {
       const clinic = await this.repo.insertClinic(m, dto);
-      await this.audit.record(m, actor, { clinicId: clinic.id, action: 'clinic.create', entityType: 'clinic', entityId: clinic.id });
+      await this.audit.record(m, actor, {
+        clinicId: clinic.id,
+        action: 'clinic.create',
+        entityType: 'clinic',
+        entityId: clinic.id,
+      });
       return toClinicDto(clinic);
     });
   }
@@ -88,7 +93,10 @@ export class ClinicsService {
     const rows = await this.repo.listClinics(only, limit + 1, after);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    return { items: items.map(toClinicDto), nextCursor: rows.length > limit && last ? encodeCursor([last.name, last.id]) : null };
+    return {
+      items: items.map(toClinicDto),
+      nextCursor: rows.length > limit && last ? encodeCursor([last.name, last.id]) : null,
+    };
   }
 
   async get(actor: Actor, id: string): Promise<ClinicDto> {
@@ -103,7 +111,13 @@ export class ClinicsService {
       const changes = changedFields(toClinicDto(clinic), dto);
       Object.assign(clinic, dto);
       const saved = await this.repo.updateClinic(m, clinic);
-      await this.audit.record(m, actor, { clinicId: id, action: 'clinic.update', entityType: 'clinic', entityId: id, ...changes });
+      await this.audit.record(m, actor, {
+        clinicId: id,
+        action: 'clinic.update',
+        entityType: 'clinic',
+        entityId: id,
+        ...changes,
+      });
       return toClinicDto(saved);
     });
   }
@@ -138,14 +152,29 @@ export class ClinicsService {
     try {
       return await this.dataSource.transaction(async (m) => {
         // Calendars and synced copies show the chair's name: its sessions to come get a new revision.
-        if (renamed) await this.repo.reviseUpcomingSessions(m, chair.clinicId!, { chairId: chair.id! }, this.clock.now().toJSDate());
+        if (renamed)
+          await this.repo.reviseUpcomingSessions(
+            m,
+            chair.clinicId!,
+            { chairId: chair.id! },
+            this.clock.now().toJSDate(),
+          );
         const saved = await this.repo.saveChair(m, chair);
-        await this.audit.record(m, actor, { clinicId: saved.clinicId, action, entityType: 'chair', entityId: saved.id, ...changes });
+        await this.audit.record(m, actor, {
+          clinicId: saved.clinicId,
+          action,
+          entityType: 'chair',
+          entityId: saved.id,
+          ...changes,
+        });
         return toChairDto(saved);
       });
     } catch (err) {
       if (isUniqueViolation(err, 'chairs_name_uq')) {
-        throw new ClinicError(ClinicErrorCode.CHAIR_NAME_TAKEN, `A chair named "${chair.name}" already exists in this clinic.`);
+        throw new ClinicError(
+          ClinicErrorCode.CHAIR_NAME_TAKEN,
+          `A chair named "${chair.name}" already exists in this clinic.`,
+        );
       }
       throw err;
     }
@@ -189,7 +218,8 @@ export class ClinicsService {
       // Calendars and synced copies show the staff member's name: their sessions to come get a new
       // revision. Before the staff row is locked, in the order a session change takes its locks
       // (the session row, then the staff row FOR SHARE in sessions_seat_within_capacity).
-      if (renamed) await this.repo.reviseUpcomingSessions(m, staff.clinicId!, { staffId: staff.id! }, this.clock.now().toJSDate());
+      if (renamed)
+        await this.repo.reviseUpcomingSessions(m, staff.clinicId!, { staffId: staff.id! }, this.clock.now().toJSDate());
       const saved = await this.repo.saveStaff(m, staff);
       // The row is now locked: bookings wait for us (see sessions_seat_within_capacity), and we
       // see every booking made before. Refuse a limit below what is already booked ahead.
@@ -200,7 +230,13 @@ export class ClinicsService {
           `${saved.name} already has up to ${inUse} patients at once booked ahead; move those sessions before lowering the limit.`,
         );
       }
-      await this.audit.record(m, actor, { clinicId: saved.clinicId, action, entityType: 'staff_member', entityId: saved.id, ...changes });
+      await this.audit.record(m, actor, {
+        clinicId: saved.clinicId,
+        action,
+        entityType: 'staff_member',
+        entityId: saved.id,
+        ...changes,
+      });
       return toStaffDto(saved);
     });
   }
@@ -215,12 +251,24 @@ export class ClinicsService {
   async createClosure(actor: Actor, clinicId: string, dto: CreateClosureDto): Promise<ClosureDto> {
     const clinic = await this.requireClinic(actor, clinicId);
     const endDate = dto.endDate ?? dto.startDate;
-    requireLocalDateWithinHorizon(dto.endDate === undefined ? 'startDate' : 'endDate', endDate, this.clock.now(), clinic.timezone);
+    requireLocalDateWithinHorizon(
+      dto.endDate === undefined ? 'startDate' : 'endDate',
+      endDate,
+      this.clock.now(),
+      clinic.timezone,
+    );
     if (endDate < dto.startDate) {
       throw new ValidationFailedError([{ field: 'endDate', message: 'endDate must not be before startDate' }]);
     }
-    if (dto.startTime && dto.endTime && endDate === dto.startDate && minutesOfDay(dto.endTime) <= minutesOfDay(dto.startTime)) {
-      throw new ValidationFailedError([{ field: 'endTime', message: 'endTime must be later than startTime on a one-day closure' }]);
+    if (
+      dto.startTime &&
+      dto.endTime &&
+      endDate === dto.startDate &&
+      minutesOfDay(dto.endTime) <= minutesOfDay(dto.startTime)
+    ) {
+      throw new ValidationFailedError([
+        { field: 'endTime', message: 'endTime must be later than startTime on a one-day closure' },
+      ]);
     }
     return this.dataSource.transaction(async (m) => {
       const saved = await this.repo.saveClosure(m, {
@@ -231,7 +279,12 @@ export class ClinicsService {
         endTime: dto.endTime ?? null,
         reason: dto.reason,
       });
-      await this.audit.record(m, actor, { clinicId, action: 'closure.create', entityType: 'closure', entityId: saved.id });
+      await this.audit.record(m, actor, {
+        clinicId,
+        action: 'closure.create',
+        entityType: 'closure',
+        entityId: saved.id,
+      });
       return toClosureDto(saved);
     });
   }
@@ -242,7 +295,12 @@ export class ClinicsService {
       if (!(await this.repo.deleteClosure(m, clinicId, closureId))) {
         throw new ClinicError(ClinicErrorCode.CLOSURE_NOT_FOUND, 'No such closure in this clinic.');
       }
-      await this.audit.record(m, actor, { clinicId, action: 'closure.delete', entityType: 'closure', entityId: closureId });
+      await this.audit.record(m, actor, {
+        clinicId,
+        action: 'closure.delete',
+        entityType: 'closure',
+        entityId: closureId,
+      });
     });
   }
 }

@@ -17,7 +17,12 @@ describe('loadConfig', () => {
       trustProxy: false,
       publicUrl: undefined,
       allowedHosts: ['localhost', '127.0.0.1', '::1'],
-      webhooks: { allowPrivateNetworks: false, pollMs: 1000, timeoutMs: 15_000, retryDelaysSeconds: [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400] },
+      webhooks: {
+        allowPrivateNetworks: false,
+        pollMs: 1000,
+        timeoutMs: 15_000,
+        retryDelaysSeconds: [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400],
+      },
     });
   });
 
@@ -73,8 +78,12 @@ describe('loadConfig', () => {
   });
 
   it('refuses MIGRATION_DATABASE_URL without DATABASE_URL, and never echoes either', () => {
-    expect(() => loadConfig({ MIGRATION_DATABASE_URL: 'postgres://owner:secret@h/db' })).toThrow(/MIGRATION_DATABASE_URL is for an external database/);
-    expect(() => loadConfig({ DATABASE_URL: 'postgres://u:p@h/db', MIGRATION_DATABASE_URL: 'mysql://owner:secret@h/db' })).toThrow(/^(?!.*secret).*MIGRATION_DATABASE_URL must look like/);
+    expect(() => loadConfig({ MIGRATION_DATABASE_URL: 'postgres://owner:secret@h/db' })).toThrow(
+      /MIGRATION_DATABASE_URL is for an external database/,
+    );
+    expect(() =>
+      loadConfig({ DATABASE_URL: 'postgres://u:p@h/db', MIGRATION_DATABASE_URL: 'mysql://owner:secret@h/db' }),
+    ).toThrow(/^(?!.*secret).*MIGRATION_DATABASE_URL must look like/);
   });
 
   it.each([
@@ -117,10 +126,17 @@ describe('loadConfig', () => {
   });
 
   it('starts in production with a PUBLIC_URL; without NODE_ENV=production the request host is checked against the allowed hosts', () => {
-    expect(loadConfig({ NODE_ENV: 'production', PUBLIC_URL: 'https://chairside.example.org' }).publicUrl).toBe('https://chairside.example.org');
+    expect(loadConfig({ NODE_ENV: 'production', PUBLIC_URL: 'https://chairside.example.org' }).publicUrl).toBe(
+      'https://chairside.example.org',
+    );
     expect(loadConfig({ NODE_ENV: 'development' }).publicUrl).toBeUndefined();
     // The listen address is allowed too, unless it is a wildcard.
-    expect(loadConfig({ HOST: '192.168.1.20' }).allowedHosts).toEqual(['localhost', '127.0.0.1', '::1', '192.168.1.20']);
+    expect(loadConfig({ HOST: '192.168.1.20' }).allowedHosts).toEqual([
+      'localhost',
+      '127.0.0.1',
+      '::1',
+      '192.168.1.20',
+    ]);
     expect(loadConfig({ HOST: '0.0.0.0' }).allowedHosts).toEqual(['localhost', '127.0.0.1', '::1']);
   });
 

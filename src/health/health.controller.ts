@@ -16,8 +16,21 @@ export class HealthController {
   @Get()
   @HealthCheck({ swaggerDocumentation: false })
   @ApiOperation({ summary: 'Liveness and database reachability (no key needed)' })
-  @ApiOkResponse({ description: 'The service and its database are up', schema: { example: { status: 'ok', info: { database: { status: 'up' } }, error: {}, details: { database: { status: 'up' } } } } })
-  @ApiServiceUnavailableResponse({ description: 'The database is down; `checks` tells which check failed', type: ProblemDto })
+  @ApiOkResponse({
+    description: 'The service and its database are up',
+    schema: {
+      example: {
+        status: 'ok',
+        info: { database: { status: 'up' } },
+        error: {},
+        details: { database: { status: 'up' } },
+      },
+    },
+  })
+  @ApiServiceUnavailableResponse({
+    description: 'The database is down; `checks` tells which check failed',
+    type: ProblemDto,
+  })
   check(): Promise<HealthCheckResult> {
     return this.health.check([() => this.db.pingCheck('database').withTimeout(1500)]);
   }

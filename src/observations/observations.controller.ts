@@ -1,5 +1,13 @@
 import { Body, Controller, Get, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Actor } from '../common/auth/actor.js';
 import { CurrentActor } from '../common/auth/current-actor.decorator.js';
 import { Roles } from '../common/auth/roles.decorator.js';
@@ -21,7 +29,11 @@ export class ObservationsController {
   @ApiOperation({ summary: 'Record scores, vitals, adverse events or a note for a session' })
   @ApiCreatedResponse({ type: ObservationDto })
   @ApiConflictResponse({ description: 'The session was cancelled or missed', type: ProblemDto })
-  record(@CurrentActor() actor: Actor, @UuidParam('sessionId') id: string, @Body() dto: CreateObservationDto): Promise<ObservationDto> {
+  record(
+    @CurrentActor() actor: Actor,
+    @UuidParam('sessionId') id: string,
+    @Body() dto: CreateObservationDto,
+  ): Promise<ObservationDto> {
     return this.service.record(actor, id, dto);
   }
 

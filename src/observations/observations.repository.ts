@@ -44,8 +44,14 @@ export class ObservationsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** The session or plan an observation belongs to, within the caller's clinic (null: any). */
-  async owner(table: 'sessions' | 'plans', id: string, clinicId: string | null, m?: EntityManager): Promise<Owner | undefined> {
-    const cols = table === 'sessions' ? 'clinic_id, id, plan_id, patient_id, status' : 'clinic_id, id, id AS plan_id, patient_id';
+  async owner(
+    table: 'sessions' | 'plans',
+    id: string,
+    clinicId: string | null,
+    m?: EntityManager,
+  ): Promise<Owner | undefined> {
+    const cols =
+      table === 'sessions' ? 'clinic_id, id, plan_id, patient_id, status' : 'clinic_id, id, id AS plan_id, patient_id';
     const [row] = await (m ?? this.dataSource.manager).query(
       `SELECT ${cols} FROM ${table} WHERE id = $1 ${clinicId === null ? '' : 'AND clinic_id = $2'}`,
       clinicId === null ? [id] : [id, clinicId],

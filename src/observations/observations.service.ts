@@ -10,7 +10,16 @@ import { SessionError, SessionErrorCode } from '../sessions/sessions.errors.js';
 import type { CreateObservationDto, ObservationDto, ObservationListDto } from './dto/observation.dto.js';
 import { ObservationsRepository, type ObservationRow } from './observations.repository.js';
 
-const MEASURES: (keyof CreateObservationDto)[] = ['craving', 'cows', 'phq9', 'gad7', 'bloodPressure', 'heartRate', 'spo2', 'note'];
+const MEASURES: (keyof CreateObservationDto)[] = [
+  'craving',
+  'cows',
+  'phq9',
+  'gad7',
+  'bloodPressure',
+  'heartRate',
+  'spo2',
+  'note',
+];
 
 const toDto = (r: ObservationRow): ObservationDto => ({
   id: r.id,
@@ -24,7 +33,8 @@ const toDto = (r: ObservationRow): ObservationDto => ({
   cows: r.cows,
   phq9: r.phq9,
   gad7: r.gad7,
-  bloodPressure: r.bp_systolic === null || r.bp_diastolic === null ? null : { systolic: r.bp_systolic, diastolic: r.bp_diastolic },
+  bloodPressure:
+    r.bp_systolic === null || r.bp_diastolic === null ? null : { systolic: r.bp_systolic, diastolic: r.bp_diastolic },
   heartRate: r.heart_rate,
   spo2: r.spo2,
   adverseEvents: r.adverse_events,
@@ -43,17 +53,32 @@ export class ObservationsService {
   ) {}
 
   async record(actor: Actor, sessionId: string, dto: CreateObservationDto): Promise<ObservationDto> {
-    if (!MEASURES.some((k) => dto[k] !== undefined && dto[k] !== null) && !(dto.adverseEvents && dto.adverseEvents.length > 0)) {
-      throw new ValidationFailedError([{ field: 'observation', message: 'record at least one score, vital sign, adverse event or note' }]);
+    if (
+      !MEASURES.some((k) => dto[k] !== undefined && dto[k] !== null) &&
+      !(dto.adverseEvents && dto.adverseEvents.length > 0)
+    ) {
+      throw new ValidationFailedError([
+        { field: 'observation', message: 'record at least one score, vital sign, adverse event or note' },
+      ]);
     }
     return this.dataSource.transaction(async (m) => {
       const s = await this.repo.owner('sessions', sessionId, actor.clinicId, m);
       if (!s) throw new SessionError(SessionErrorCode.SESSION_NOT_FOUND, 'No such session.');
       if (s.status === 'cancelled' || s.status === 'no_show') {
-        throw new SessionError(SessionErrorCode.INVALID_TRANSITION, `The session is ${s.status}: there is nothing to observe.`, { currentStatus: s.status });
+        throw new SessionError(
+          SessionErrorCode.INVALID_TRANSITION,
+          `The session is ${s.status}: there is nothing to observe.`,
+          { currentStatus: s.status },
+        );
       }
       const row = await this.repo.insert(m, s, this.clock.now().toJSDate(), actor.keyId, dto);
-      await this.audit.record(m, actor, { clinicId: s.clinic_id, action: 'observation.create', entityType: 'session_observation', entityId: row.id, patientId: s.patient_id });
+      await this.audit.record(m, actor, {
+        clinicId: s.clinic_id,
+        action: 'observation.create',
+        entityType: 'session_observation',
+        entityId: row.id,
+        patientId: s.patient_id,
+      });
       return toDto(row);
     });
   }

@@ -1,5 +1,12 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { Actor } from '../common/auth/actor.js';
 import { CurrentActor } from '../common/auth/current-actor.decorator.js';
@@ -26,7 +33,8 @@ export class OutcomesController {
 
   @Get('protocols/:protocolId/outcomes')
   @ApiOperation({
-    summary: 'Outcomes by protocol version over the plans that started in the period (JSON; CSV with Accept: text/csv; FHIR R4 MeasureReports with Accept: application/fhir+json)',
+    summary:
+      'Outcomes by protocol version over the plans that started in the period (JSON; CSV with Accept: text/csv; FHIR R4 MeasureReports with Accept: application/fhir+json)',
     description: 'See docs/outcomes.md for every figure, its n, the quantile method and the suppression rules.',
   })
   @ApiProduces('application/json', 'text/csv', 'application/fhir+json')
@@ -42,7 +50,10 @@ export class OutcomesController {
   }
 
   @Get('outcomes/operations')
-  @ApiOperation({ summary: "The clinic's operations by protocol version and month: no-show rate, chair-hours per completed series, days from booking to first session (JSON or CSV)" })
+  @ApiOperation({
+    summary:
+      "The clinic's operations by protocol version and month: no-show rate, chair-hours per completed series, days from booking to first session (JSON or CSV)",
+  })
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({ description: 'The report' })
   async operations(

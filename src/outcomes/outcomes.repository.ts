@@ -20,15 +20,38 @@ export interface RawPlan extends Omit<PlanFact, 'spacing'> {
 }
 
 type SessionTuple = [
-  string, string, number, number, number,
-  number | null, string | null, number | null, string | null,
-  number | null, number | null, number | null, number | null,
+  string,
+  string,
+  number,
+  number,
+  number,
+  number | null,
+  string | null,
+  number | null,
+  string | null,
+  number | null,
+  number | null,
+  number | null,
+  number | null,
   [string, string][] | null,
 ];
 type CountTuple = [string, ReportStatus, number, number];
-type PlanTuple = [string, number, string, PlanStatus, string | null, number, number, string, Record<string, number> | null, CountTuple[], SessionTuple[] | null];
+type PlanTuple = [
+  string,
+  number,
+  string,
+  PlanStatus,
+  string | null,
+  number,
+  number,
+  string,
+  Record<string, number> | null,
+  CountTuple[],
+  SessionTuple[] | null,
+];
 
-const dose = (amount: number | null, unit: string | null): DoseFact | null => (amount === null || unit === null ? null : { amount, unit });
+const dose = (amount: number | null, unit: string | null): DoseFact | null =>
+  amount === null || unit === null ? null : { amount, unit };
 
 function toSession(t: SessionTuple): SessionFact {
   const scores: SessionFact['scores'] = {};
@@ -37,8 +60,15 @@ function toSession(t: SessionTuple): SessionFact {
   if (t[11] !== null) scores.phq9 = t[11];
   if (t[12] !== null) scores.gad7 = t[12];
   return {
-    stepKey: t[0], kind: t[1], status: 'completed', day: t[2], startMin: t[3], endMin: t[4],
-    planned: dose(t[5], t[6]), given: dose(t[7], t[8]), scores,
+    stepKey: t[0],
+    kind: t[1],
+    status: 'completed',
+    day: t[2],
+    startMin: t[3],
+    endMin: t[4],
+    planned: dose(t[5], t[6]),
+    given: dose(t[7], t[8]),
+    scores,
     adverse: (t[13] ?? []).map(([term, severity]) => ({ term, severity })),
   };
 }
@@ -135,7 +165,13 @@ export class OutcomesRepository {
 
   /** The protocol with its published versions, in the clinic (any clinic for null), or null. */
   async protocol(id: string, clinicId: string | null): Promise<ProtocolHead | null> {
-    const rows: { clinic_id: string; id: string; name: string; timezone: string; versions: ProtocolHead['versions'] | null }[] = await this.dataSource.query(
+    const rows: {
+      clinic_id: string;
+      id: string;
+      name: string;
+      timezone: string;
+      versions: ProtocolHead['versions'] | null;
+    }[] = await this.dataSource.query(
       `SELECT p.clinic_id, p.id, p.name, c.timezone,
               (SELECT json_agg(json_build_object('version', v.version, 'steps', v.steps, 'publishedAt', v.published_at) ORDER BY v.version)
                  FROM protocol_versions v WHERE v.clinic_id = p.clinic_id AND v.protocol_id = p.id) AS versions
@@ -144,12 +180,23 @@ export class OutcomesRepository {
       clinicId === null ? [id] : [id, clinicId],
     );
     const r = rows[0];
-    return r ? { clinicId: r.clinic_id, id: r.id, name: r.name, timezone: r.timezone, versions: (r.versions ?? []).map((v) => ({ ...v, publishedAt: new Date(v.publishedAt) })) } : null;
+    return r
+      ? {
+          clinicId: r.clinic_id,
+          id: r.id,
+          name: r.name,
+          timezone: r.timezone,
+          versions: (r.versions ?? []).map((v) => ({ ...v, publishedAt: new Date(v.publishedAt) })),
+        }
+      : null;
   }
 
   /** The clinic's protocols with their versions (for the clinic-wide operations). */
   async protocols(clinicId: string): Promise<ProtocolHead[]> {
-    const rows: { id: string }[] = await this.dataSource.query(`SELECT id FROM protocols WHERE clinic_id = $1 ORDER BY name, id`, [clinicId]);
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM protocols WHERE clinic_id = $1 ORDER BY name, id`,
+      [clinicId],
+    );
     const heads = await Promise.all(rows.map((r) => this.protocol(r.id, clinicId)));
     return heads.filter((h): h is ProtocolHead => h !== null);
   }
@@ -164,8 +211,24 @@ export class OutcomesRepository {
    * within [from, to] (local dates), with their completed infusions and occurrences of the
    * `repeating` steps when `detail` (the operations need only the counts).
    */
-  async plans(clinicId: string, protocolId: string | null, versions: number[] | null, from: string, to: string, repeating: string[], detail: boolean): Promise<RawPlan[]> {
-    const rows: { plan: PlanTuple }[] = await this.dataSource.query(FACTS_SQL, [clinicId, protocolId, versions, from, to, repeating, detail]);
+  async plans(
+    clinicId: string,
+    protocolId: string | null,
+    versions: number[] | null,
+    from: string,
+    to: string,
+    repeating: string[],
+    detail: boolean,
+  ): Promise<RawPlan[]> {
+    const rows: { plan: PlanTuple }[] = await this.dataSource.query(FACTS_SQL, [
+      clinicId,
+      protocolId,
+      versions,
+      from,
+      to,
+      repeating,
+      detail,
+    ]);
     return rows.map(({ plan: t }) => ({
       protocolId: t[0],
       version: t[1],

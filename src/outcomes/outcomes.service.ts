@@ -35,9 +35,12 @@ export const METHOD = {
   cohort: 'Plans whose first session (its planned start) falls within the period, in local dates of the clinic',
   quantiles: QUANTILE_METHOD,
   suppression: `Cells describing fewer than ${SUPPRESSION_THRESHOLD} distinct patients are shown as { "suppressed": true }; zero counts are shown; when one part of a partition shown with its total is suppressed, the smallest other part is suppressed too; a share is suppressed when fewer than ${SUPPRESSION_THRESHOLD} patients have, or do not have, the outcome; end-early reasons and adverse-event terms of fewer than ${SUPPRESSION_THRESHOLD} patients are grouped as "other"`,
-  infusion: "Infusion n is the patient's n-th completed session of kind infusion in the plan (by start); scores are each session's latest recorded value",
-  adherence: 'For every completed occurrence of a repeating step: the gap to the previous completed occurrence of that step (days: local calendar days between actual starts, planned start when none was recorded; hours: end to start), minus the tailored spacing target, in absolute days',
-  change: 'Per plan with at least two scores: last minus first over its completed infusions; craving halved: last ≤ first / 2 among plans whose first craving is above 0',
+  infusion:
+    "Infusion n is the patient's n-th completed session of kind infusion in the plan (by start); scores are each session's latest recorded value",
+  adherence:
+    'For every completed occurrence of a repeating step: the gap to the previous completed occurrence of that step (days: local calendar days between actual starts, planned start when none was recorded; hours: end to start), minus the tailored spacing target, in absolute days',
+  change:
+    'Per plan with at least two scores: last minus first over its completed infusions; craving halved: last ≤ first / 2 among plans whose first craving is above 0',
 };
 
 export interface OutcomesReport {
@@ -55,7 +58,14 @@ export interface OperationsReport {
   timezone: string;
   period: { from: string; to: string };
   generatedAt: string;
-  method: { cohort: string; suppression: string; quantiles: string; noShowRate: string; chairHours: string; bookingToFirst: string };
+  method: {
+    cohort: string;
+    suppression: string;
+    quantiles: string;
+    noShowRate: string;
+    chairHours: string;
+    bookingToFirst: string;
+  };
   rows: OperationsRow[];
 }
 
@@ -63,7 +73,11 @@ const MAX_PERIOD_DAYS = 3660;
 
 /** The keys of the steps that repeat on a spacing, in the given versions. */
 const repeatingSteps = (head: ProtocolHead, versions: number[]): string[] => [
-  ...new Set(head.versions.filter((v) => versions.includes(v.version)).flatMap((v) => v.steps.filter((s) => s.spacing).map((s) => s.key))),
+  ...new Set(
+    head.versions
+      .filter((v) => versions.includes(v.version))
+      .flatMap((v) => v.steps.filter((s) => s.spacing).map((s) => s.key)),
+  ),
 ];
 
 /** Outcomes by protocol version and clinic operations, from the clinic's own records; no patient identifiers leave it. */
@@ -80,13 +94,19 @@ export class OutcomesService {
     const start = from ?? DateTime.fromISO(end, { zone: timezone }).minus({ years: 1 }).plus({ days: 1 }).toISODate()!;
     const days = DateTime.fromISO(end).diff(DateTime.fromISO(start), 'days').days;
     if (days < 0) throw new ValidationFailedError([{ field: 'to', message: 'to must not be before from' }]);
-    if (days > MAX_PERIOD_DAYS) throw new ValidationFailedError([{ field: 'from', message: `the period may span at most ${MAX_PERIOD_DAYS} days` }]);
+    if (days > MAX_PERIOD_DAYS)
+      throw new ValidationFailedError([
+        { field: 'from', message: `the period may span at most ${MAX_PERIOD_DAYS} days` },
+      ]);
     return { from: start, to: end };
   }
 
   private static facts(head: ProtocolHead, raw: RawPlan[]): PlanFact[] {
     const steps = new Map(head.versions.map((v) => [v.version, v.steps]));
-    return raw.map(({ protocolId: _p, spacingOverrides, ...p }) => ({ ...p, spacing: spacingTargets(steps.get(p.version) ?? [], spacingOverrides) }));
+    return raw.map(({ protocolId: _p, spacingOverrides, ...p }) => ({
+      ...p,
+      spacing: spacingTargets(steps.get(p.version) ?? [], spacingOverrides),
+    }));
   }
 
   async outcomes(actor: Actor, protocolId: string, q: OutcomesQueryDto, format: ReportFormat): Promise<Rendered> {
@@ -95,32 +115,58 @@ export class OutcomesService {
     const published = head.versions.map((v) => v.version);
     const wanted = q.versions ? [...new Set(q.versions.split(',').map(Number))].sort((a, b) => a - b) : published;
     const missing = wanted.filter((v) => !published.includes(v));
-    if (missing.length) throw new ProtocolError(ProtocolErrorCode.PROTOCOL_VERSION_NOT_FOUND, `The protocol has no published version ${missing.join(', ')}.`);
+    if (missing.length)
+      throw new ProtocolError(
+        ProtocolErrorCode.PROTOCOL_VERSION_NOT_FOUND,
+        `The protocol has no published version ${missing.join(', ')}.`,
+      );
     const period = this.period(head.timezone, q.from, q.to);
 
     const [raw] = await Promise.all([
       this.repo.plans(head.clinicId, head.id, wanted, period.from, period.to, repeatingSteps(head, wanted), true),
       // A report holds no patient data, but reading it is a read of the clinic's records.
-      this.audit.recordRead(actor, { clinicId: head.clinicId, action: 'outcomes.read', entityType: 'protocol', entityId: head.id }),
+      this.audit.recordRead(actor, {
+        clinicId: head.clinicId,
+        action: 'outcomes.read',
+        entityType: 'protocol',
+        entityId: head.id,
+      }),
     ]);
     const facts = OutcomesService.facts(head, raw);
-    const versions = wanted.map((v) => versionOutcomes(v, facts.filter((p) => p.version === v)));
+    const versions = wanted.map((v) =>
+      versionOutcomes(
+        v,
+        facts.filter((p) => p.version === v),
+      ),
+    );
     const generatedAt = this.clock.now().setZone(head.timezone).toISO({ suppressMilliseconds: true })!;
     if (format === 'csv') return { contentType: 'text/csv; charset=utf-8', body: toCsv(outcomesRows(versions)) };
     if (format === 'fhir') {
       return {
         contentType: 'application/fhir+json; charset=utf-8',
-        body: measureReportBundle({ protocolId: head.id, protocolName: head.name, generatedAt, period: { start: period.from, end: period.to } }, versions),
+        body: measureReportBundle(
+          { protocolId: head.id, protocolName: head.name, generatedAt, period: { start: period.from, end: period.to } },
+          versions,
+        ),
       };
     }
-    const report: OutcomesReport = { protocolId: head.id, protocolName: head.name, timezone: head.timezone, period, generatedAt, method: METHOD, versions };
+    const report: OutcomesReport = {
+      protocolId: head.id,
+      protocolName: head.name,
+      timezone: head.timezone,
+      period,
+      generatedAt,
+      method: METHOD,
+      versions,
+    };
     return { contentType: 'application/json; charset=utf-8', body: report };
   }
 
   async operations(actor: Actor, q: OperationsQueryDto, format: ReportFormat): Promise<Rendered> {
     let clinicId = actor.clinicId;
     if (clinicId === null) {
-      if (!q.clinicId) throw new ValidationFailedError([{ field: 'clinicId', message: 'clinicId is required with an operator key' }]);
+      if (!q.clinicId)
+        throw new ValidationFailedError([{ field: 'clinicId', message: 'clinicId is required with an operator key' }]);
       clinicId = q.clinicId;
     } else if (q.clinicId !== undefined && q.clinicId !== clinicId) {
       throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
@@ -135,7 +181,14 @@ export class OutcomesService {
     ]);
     const rows = operations(
       heads
-        .map((h) => ({ protocolId: h.id, protocolName: h.name, plans: OutcomesService.facts(h, raw.filter((p) => p.protocolId === h.id)) }))
+        .map((h) => ({
+          protocolId: h.id,
+          protocolName: h.name,
+          plans: OutcomesService.facts(
+            h,
+            raw.filter((p) => p.protocolId === h.id),
+          ),
+        }))
         .filter((p) => p.plans.length > 0),
     );
     if (format === 'csv') return { contentType: 'text/csv; charset=utf-8', body: toCsv(operationsRows(rows)) };
@@ -149,7 +202,8 @@ export class OutcomesService {
         suppression: METHOD.suppression,
         quantiles: QUANTILE_METHOD,
         noShowRate: 'no-shows among sessions due (completed or no-show)',
-        chairHours: 'per completed plan: chair time (start to the end of recovery, as booked) of its completed sessions, in hours',
+        chairHours:
+          'per completed plan: chair time (start to the end of recovery, as booked) of its completed sessions, in hours',
         bookingToFirst: 'local calendar days from the booking to the first session',
       },
       rows,

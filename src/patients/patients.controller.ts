@@ -1,5 +1,12 @@
 import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Actor } from '../common/auth/actor.js';
 import { CurrentActor } from '../common/auth/current-actor.decorator.js';
 import { ALL_ROLES, Roles } from '../common/auth/roles.decorator.js';
@@ -42,7 +49,11 @@ export class PatientsController {
   @ApiOperation({ summary: "Change a patient's details (audited); null clears an optional field" })
   @ApiOkResponse({ type: PatientDto })
   @ApiNotFoundResponse({ type: ProblemDto })
-  update(@CurrentActor() actor: Actor, @UuidParam('patientId') id: string, @Body() dto: UpdatePatientDto): Promise<PatientDto> {
+  update(
+    @CurrentActor() actor: Actor,
+    @UuidParam('patientId') id: string,
+    @Body() dto: UpdatePatientDto,
+  ): Promise<PatientDto> {
     return this.service.update(actor, id, dto);
   }
 }

@@ -17,7 +17,11 @@ export class PatientsRepository {
   }
 
   async lock(m: EntityManager, id: string, clinicId: string | null): Promise<PatientEntity | null> {
-    const qb = m.getRepository(PatientEntity).createQueryBuilder('p').setLock('pessimistic_write').where('p.id = :id', { id });
+    const qb = m
+      .getRepository(PatientEntity)
+      .createQueryBuilder('p')
+      .setLock('pessimistic_write')
+      .where('p.id = :id', { id });
     if (clinicId !== null) qb.andWhere('p.clinic_id = :clinicId', { clinicId });
     return qb.getOne();
   }
@@ -31,7 +35,8 @@ export class PatientsRepository {
       const pattern = `%${s.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       qb.andWhere('lower(p.full_name) LIKE lower(:pattern)', { pattern });
     }
-    if (s.after) qb.andWhere('(lower(p.full_name), p.id) > (lower(:name), :id::uuid)', { name: s.after[0], id: s.after[1] });
+    if (s.after)
+      qb.andWhere('(lower(p.full_name), p.id) > (lower(:name), :id::uuid)', { name: s.after[0], id: s.after[1] });
     return qb.orderBy('lower(p.full_name)', 'ASC').addOrderBy('p.id', 'ASC').limit(s.limit).getMany();
   }
 

@@ -38,7 +38,10 @@ const toDto = (p: PatientEntity): PatientDto => ({
 
 const notFound = () => new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
 
-type WeightFields = Pick<PatientEntity, 'weightKg' | 'weightConfirmedAt' | 'weightConfirmedBy' | 'pendingWeightKg' | 'pendingWeightAt' | 'pendingWeightBy'>;
+type WeightFields = Pick<
+  PatientEntity,
+  'weightKg' | 'weightConfirmedAt' | 'weightConfirmedBy' | 'pendingWeightKg' | 'pendingWeightAt' | 'pendingWeightBy'
+>;
 
 /**
  * A weight entered by `actor` (null: cleared), applied to the patient's weight fields. Doses are
@@ -49,7 +52,11 @@ type WeightFields = Pick<PatientEntity, 'weightKg' | 'weightConfirmedAt' | 'weig
 export function enterWeight(current: WeightFields, actor: Actor, weightKg: number | null, now: Date): WeightFields {
   const noPending = { pendingWeightKg: null, pendingWeightAt: null, pendingWeightBy: null };
   if (actor.role === 'front_desk') {
-    const confirmed = { weightKg: current.weightKg, weightConfirmedAt: current.weightConfirmedAt, weightConfirmedBy: current.weightConfirmedBy };
+    const confirmed = {
+      weightKg: current.weightKg,
+      weightConfirmedAt: current.weightConfirmedAt,
+      weightConfirmedBy: current.weightConfirmedBy,
+    };
     // The confirmed weight again (or null): nothing is left to confirm.
     if (weightKg === null || weightKg === current.weightKg) return { ...confirmed, ...noPending };
     if (weightKg === current.pendingWeightKg) return { ...current };
@@ -60,7 +67,14 @@ export function enterWeight(current: WeightFields, actor: Actor, weightKg: numbe
     : { weightKg, weightConfirmedAt: now, weightConfirmedBy: actor.keyId, ...noPending };
 }
 
-const NO_WEIGHT: WeightFields = { weightKg: null, weightConfirmedAt: null, weightConfirmedBy: null, pendingWeightKg: null, pendingWeightAt: null, pendingWeightBy: null };
+const NO_WEIGHT: WeightFields = {
+  weightKg: null,
+  weightConfirmedAt: null,
+  weightConfirmedBy: null,
+  pendingWeightKg: null,
+  pendingWeightAt: null,
+  pendingWeightBy: null,
+};
 
 /** Patients; every read and write of their data is audited in the same transaction. */
 @Injectable()
@@ -76,13 +90,19 @@ export class PatientsService {
    * Dates in the clinic's own zone: a date of birth not before 1900 nor after today; unavailable
    * dates at most 730 days ahead, like every date a request names.
    */
-  private async checkDates(m: EntityManager, clinicId: string, dto: { dateOfBirth?: string; unavailableDates?: string[] }): Promise<void> {
+  private async checkDates(
+    m: EntityManager,
+    clinicId: string,
+    dto: { dateOfBirth?: string; unavailableDates?: string[] },
+  ): Promise<void> {
     if (dto.dateOfBirth === undefined && !dto.unavailableDates?.length) return;
     const [{ timezone }] = await m.query('SELECT timezone FROM clinics WHERE id = $1', [clinicId]);
     const now = this.clock.now();
     const today = now.setZone(timezone).toISODate() ?? '';
     if (dto.dateOfBirth !== undefined && (dto.dateOfBirth > today || dto.dateOfBirth < '1900-01-01')) {
-      throw new ValidationFailedError([{ field: 'dateOfBirth', message: 'dateOfBirth must be between 1900-01-01 and today' }]);
+      throw new ValidationFailedError([
+        { field: 'dateOfBirth', message: 'dateOfBirth must be between 1900-01-01 and today' },
+      ]);
     }
     dto.unavailableDates?.forEach((d, i) => requireLocalDateWithinHorizon(`unavailableDates.${i}`, d, now, timezone));
   }
@@ -97,14 +117,22 @@ export class PatientsService {
         dateOfBirth: dto.dateOfBirth,
         email: dto.email ?? null,
         phone: dto.phone ?? null,
-        ...(dto.weightKg === undefined || dto.weightKg === null ? NO_WEIGHT : enterWeight(NO_WEIGHT, actor, dto.weightKg, this.clock.now().toJSDate())),
+        ...(dto.weightKg === undefined || dto.weightKg === null
+          ? NO_WEIGHT
+          : enterWeight(NO_WEIGHT, actor, dto.weightKg, this.clock.now().toJSDate())),
         notes: dto.notes ?? null,
         unavailable: dto.unavailable ?? [],
         unavailableDates: dto.unavailableDates ?? [],
         preferredTimes: dto.preferredTimes ?? [],
         version: 1,
       });
-      await this.audit.record(m, actor, { clinicId, action: 'patient.create', entityType: 'patient', entityId: saved.id, patientId: saved.id });
+      await this.audit.record(m, actor, {
+        clinicId,
+        action: 'patient.create',
+        entityType: 'patient',
+        entityId: saved.id,
+        patientId: saved.id,
+      });
       return toDto(saved);
     });
   }
@@ -120,7 +148,13 @@ export class PatientsService {
       await this.audit.record(
         m,
         actor,
-        items.map((p) => ({ clinicId: p.clinicId, action: 'patient.list', entityType: 'patient', entityId: p.id, patientId: p.id })),
+        items.map((p) => ({
+          clinicId: p.clinicId,
+          action: 'patient.list',
+          entityType: 'patient',
+          entityId: p.id,
+          patientId: p.id,
+        })),
       );
       const last = items[items.length - 1];
       return {
@@ -134,7 +168,13 @@ export class PatientsService {
     return this.dataSource.transaction(async (m) => {
       const p = await this.repo.find(m, id, actor.clinicId);
       if (!p) throw notFound();
-      await this.audit.record(m, actor, { clinicId: p.clinicId, action: 'patient.read', entityType: 'patient', entityId: id, patientId: id });
+      await this.audit.record(m, actor, {
+        clinicId: p.clinicId,
+        action: 'patient.read',
+        entityType: 'patient',
+        entityId: id,
+        patientId: id,
+      });
       return toDto(p);
     });
   }
@@ -150,9 +190,19 @@ export class PatientsService {
       if (weightKg !== undefined) Object.assign(p, enterWeight(p, actor, weightKg, this.clock.now().toJSDate()));
       // The audit says what the weight entry did: a confirmed weight, or a pending one.
       const after = toDto(p);
-      const changes = changedFields(before, weightKg === undefined ? rest : { ...rest, weightKg: after.weightKg, pendingWeightKg: after.pendingWeightKg });
+      const changes = changedFields(
+        before,
+        weightKg === undefined ? rest : { ...rest, weightKg: after.weightKg, pendingWeightKg: after.pendingWeightKg },
+      );
       const saved = await this.repo.save(m, p);
-      await this.audit.record(m, actor, { clinicId: p.clinicId, action: 'patient.update', entityType: 'patient', entityId: id, patientId: id, ...changes });
+      await this.audit.record(m, actor, {
+        clinicId: p.clinicId,
+        action: 'patient.update',
+        entityType: 'patient',
+        entityId: id,
+        patientId: id,
+        ...changes,
+      });
       return toDto(saved);
     });
   }

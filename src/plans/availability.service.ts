@@ -21,20 +21,28 @@ export class AvailabilityService {
   ) {}
 
   async slots(actor: Actor, clinicId: string, q: AvailabilityQueryDto): Promise<AvailabilityDto> {
-    if (actor.clinicId !== null && actor.clinicId !== clinicId) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
+    if (actor.clinicId !== null && actor.clinicId !== clinicId)
+      throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
     if (q.to < q.from) throw new ValidationFailedError([{ field: 'to', message: 'to must not be before from' }]);
-    const days = DateTime.fromISO(q.to, { zone: 'utc' }).diff(DateTime.fromISO(q.from, { zone: 'utc' }), 'days').days + 1;
-    if (days > MAX_AVAILABILITY_DAYS) throw new ValidationFailedError([{ field: 'to', message: `at most ${MAX_AVAILABILITY_DAYS} days per request` }]);
+    const days =
+      DateTime.fromISO(q.to, { zone: 'utc' }).diff(DateTime.fromISO(q.from, { zone: 'utc' }), 'days').days + 1;
+    if (days > MAX_AVAILABILITY_DAYS)
+      throw new ValidationFailedError([{ field: 'to', message: `at most ${MAX_AVAILABILITY_DAYS} days per request` }]);
     const setup = await this.repo.clinicSetupOrNull(clinicId);
     if (!setup) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
     const zone = setup.clinic.timezone;
     requireLocalDateWithinHorizon('to', q.to, this.clock.now(), zone); // from ≤ to
     const start = DateTime.fromISO(q.from, { zone }).startOf('day');
-    const booked = await this.cache.bookings(clinicId, start.minus({ days: 1 }).toJSDate(), start.plus({ days: days + 1 }).toJSDate(), {
-      chairs: setup.chairs.map((c) => c.id),
-      staff: setup.staff.map((s) => s.id),
-      patientId: '00000000-0000-0000-0000-000000000000',
-    });
+    const booked = await this.cache.bookings(
+      clinicId,
+      start.minus({ days: 1 }).toJSDate(),
+      start.plus({ days: days + 1 }).toJSDate(),
+      {
+        chairs: setup.chairs.map((c) => c.id),
+        staff: setup.staff.map((s) => s.id),
+        patientId: '00000000-0000-0000-0000-000000000000',
+      },
+    );
     const free = availableSlots({
       ...clinicForEngine(setup),
       booked,

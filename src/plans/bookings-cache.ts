@@ -45,7 +45,14 @@ function unpack(packed: string | null, into: Map<string, Row>): void {
   for (const line of packed.split(';')) {
     const f = line.split(',');
     const seat = Number(f[6]);
-    into.set(f[0], { start: Number(f[1]), end: Number(f[2]), chairId: f[3] || null, staffId: f[4] || null, patientId: f[5], staffSeat: seat === 0 ? null : seat });
+    into.set(f[0], {
+      start: Number(f[1]),
+      end: Number(f[2]),
+      chairId: f[3] || null,
+      staffId: f[4] || null,
+      patientId: f[5],
+      staffSeat: seat === 0 ? null : seat,
+    });
   }
 }
 
@@ -102,7 +109,13 @@ export class BookingsCache {
    */
   async prefetch(clinicId: string): Promise<string | undefined> {
     const nowMin = Math.floor(this.clock.now().toMillis() / 60_000);
-    return this.current(clinicId, nowMin - 2 * DAY, nowMin + AHEAD, undefined, () => this.entries.get(clinicId)?.snapshot);
+    return this.current(
+      clinicId,
+      nowMin - 2 * DAY,
+      nowMin + AHEAD,
+      undefined,
+      () => this.entries.get(clinicId)?.snapshot,
+    );
   }
 
   /** Forgets every clinic (tests; a clinic's next read loads it again). */
@@ -139,7 +152,13 @@ export class BookingsCache {
    * was asked for (compare-and-set on the snapshot), which keeps the invariant: the rows are
    * exactly the committed state as of `snapshot`.
    */
-  private async current<T>(clinicId: string, fromMin: number, toMin: number, m: EntityManager | undefined, pick: (rows: Map<string, Row>) => T): Promise<T | undefined> {
+  private async current<T>(
+    clinicId: string,
+    fromMin: number,
+    toMin: number,
+    m: EntityManager | undefined,
+    pick: (rows: Map<string, Row>) => T,
+  ): Promise<T | undefined> {
     const nowMin = Math.floor(this.clock.now().toMillis() / 60_000);
     const cover = { from: Math.min(fromMin, nowMin - 2 * DAY), to: Math.max(toMin, nowMin + AHEAD) };
     if (cover.to - cover.from > AHEAD + 30 * DAY) return undefined;
@@ -184,28 +203,46 @@ export class BookingsCache {
     if (this.entries.size > MAX_CLINICS) this.entries.delete(this.entries.keys().next().value!);
   }
 
-  private async load(clinicId: string, cover: { from: number; to: number }, m?: EntityManager): Promise<{ entry: Entry; own: boolean }> {
-    const [row]: { snap: string; server: string; own: string | null; packed: string | null }[] = await (m ?? this.dataSource.manager).query(
+  private async load(
+    clinicId: string,
+    cover: { from: number; to: number },
+    m?: EntityManager,
+  ): Promise<{ entry: Entry; own: boolean }> {
+    const [row]: { snap: string; server: string; own: string | null; packed: string | null }[] = await (
+      m ?? this.dataSource.manager
+    ).query(
       `SELECT pg_current_snapshot()::text AS snap, pg_postmaster_start_time()::text AS server, pg_current_xact_id_if_assigned()::text AS own,
               (SELECT ${PACK} FROM sessions s WHERE ${IN_WINDOW}) AS packed`,
       [clinicId, cover.from, cover.to],
     );
-    const entry: Entry = { snapshot: row.snap, server: row.server, from: cover.from, to: cover.to, rows: new Map(), loadedAt: performance.now() };
+    const entry: Entry = {
+      snapshot: row.snap,
+      server: row.server,
+      from: cover.from,
+      to: cover.to,
+      rows: new Map(),
+      loadedAt: performance.now(),
+    };
     unpack(row.packed, entry.rows);
     return { entry, own: row.own !== null };
   }
 
   /** The sessions changed by transactions not visible in the entry's snapshot, read as of a new one. */
-  private async changedSince(clinicId: string, e: Entry, m?: EntityManager): Promise<{ snap: string; server: string; own: boolean; changed: string | null; packed: string | null }> {
-    const [row]: { snap: string; server: string; own: string | null; changed: string | null; packed: string | null }[] = await (m ?? this.dataSource.manager).query(
-      `WITH ch AS (
+  private async changedSince(
+    clinicId: string,
+    e: Entry,
+    m?: EntityManager,
+  ): Promise<{ snap: string; server: string; own: boolean; changed: string | null; packed: string | null }> {
+    const [row]: { snap: string; server: string; own: string | null; changed: string | null; packed: string | null }[] =
+      await (m ?? this.dataSource.manager).query(
+        `WITH ch AS (
          SELECT DISTINCT session_id FROM session_changes
           WHERE clinic_id = $1 AND txid >= pg_snapshot_xmin($4::pg_snapshot) AND NOT pg_visible_in_snapshot(txid, $4::pg_snapshot))
        SELECT pg_current_snapshot()::text AS snap, pg_postmaster_start_time()::text AS server, pg_current_xact_id_if_assigned()::text AS own,
               (SELECT string_agg(session_id::text, ',') FROM ch) AS changed,
               (SELECT ${PACK} FROM sessions s JOIN ch ON ch.session_id = s.id WHERE ${IN_WINDOW}) AS packed`,
-      [clinicId, e.from, e.to, e.snapshot],
-    );
+        [clinicId, e.from, e.to, e.snapshot],
+      );
     return { ...row, own: row.own !== null };
   }
 }

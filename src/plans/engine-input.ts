@@ -2,7 +2,9 @@ import type { ScheduleRequest } from '../scheduling/engine/types.js';
 import type { ClinicSetup } from './plans.repository.js';
 
 /** The clinic part of an engine request: zone, hours, closures (local, HH:mm), active chairs and staff. */
-export function clinicForEngine(setup: ClinicSetup): Pick<ScheduleRequest, 'timezone' | 'openingHours' | 'closures' | 'chairs' | 'staff'> {
+export function clinicForEngine(
+  setup: ClinicSetup,
+): Pick<ScheduleRequest, 'timezone' | 'openingHours' | 'closures' | 'chairs' | 'staff'> {
   return {
     timezone: setup.clinic.timezone,
     openingHours: setup.clinic.openingHours,
@@ -14,6 +16,12 @@ export function clinicForEngine(setup: ClinicSetup): Pick<ScheduleRequest, 'time
       reason: c.reason,
     })),
     chairs: setup.chairs.map((c) => ({ id: c.id, name: c.name })),
-    staff: setup.staff.map((s) => ({ id: s.id, name: s.name, role: s.role, availability: s.availability, maxConcurrentPatients: s.maxConcurrentPatients })),
+    staff: setup.staff.map((s) => ({
+      id: s.id,
+      name: s.name,
+      role: s.role,
+      availability: s.availability,
+      maxConcurrentPatients: s.maxConcurrentPatients,
+    })),
   };
 }

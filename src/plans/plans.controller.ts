@@ -24,13 +24,17 @@ import { planEtag } from './plan-etag.js';
 import { PlansService } from './plans.service.js';
 
 const INFEASIBLE = {
-  description: 'Nothing fits: `binding` names the constraint that stops the plan, `earliestStart` the first date from which one would work (or null)',
+  description:
+    'Nothing fits: `binding` names the constraint that stops the plan, `earliestStart` the first date from which one would work (or null)',
   type: ProblemDto,
 };
 
 @ApiTags('plans')
 @Roles(...ALL_ROLES)
-@ApiBadRequestResponse({ description: 'Invalid input, or tailoring outside the template; `errors` names each field', type: ProblemDto })
+@ApiBadRequestResponse({
+  description: 'Invalid input, or tailoring outside the template; `errors` names each field',
+  type: ProblemDto,
+})
 @ApiNotFoundResponse({ description: 'Unknown patient, protocol or version', type: ProblemDto })
 @Controller()
 export class PlansController {
@@ -50,17 +54,38 @@ export class PlansController {
 
   @Post('plans')
   @ApiOperation({ summary: 'Book a whole series in one transaction (all or nothing)' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retry with the same key and body returns the first response; one sent while the first is still in flight waits for it (up to 5 s)' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'A retry with the same key and body returns the first response; one sent while the first is still in flight waits for it (up to 5 s)',
+  })
   @ApiCreatedResponse({
     type: PlanDto,
     headers: {
-      'Idempotent-Replayed': { description: 'true when this is the stored response of an earlier request with the same key', schema: { type: 'string' } },
-      'Chairside-Replanned': { description: 'true when another booking took a needed slot first and the series was planned again', schema: { type: 'string' } },
-      ETag: { description: 'The booked plan\'s version ("p<version>"): the If-Match for adjustments', schema: { type: 'string' } },
+      'Idempotent-Replayed': {
+        description: 'true when this is the stored response of an earlier request with the same key',
+        schema: { type: 'string' },
+      },
+      'Chairside-Replanned': {
+        description: 'true when another booking took a needed slot first and the series was planned again',
+        schema: { type: 'string' },
+      },
+      ETag: {
+        description: 'The booked plan\'s version ("p<version>"): the If-Match for adjustments',
+        schema: { type: 'string' },
+      },
     },
   })
-  @ApiConflictResponse({ description: 'Another booking took a needed slot (conflictingSessionId), or a request with the same Idempotency-Key has been in flight for over 5 s (a shorter one is waited for and its answer replayed)', type: ProblemDto })
-  @ApiUnprocessableEntityResponse({ ...INFEASIBLE, description: `${INFEASIBLE.description}; or the Idempotency-Key was used with a different body` })
+  @ApiConflictResponse({
+    description:
+      'Another booking took a needed slot (conflictingSessionId), or a request with the same Idempotency-Key has been in flight for over 5 s (a shorter one is waited for and its answer replayed)',
+    type: ProblemDto,
+  })
+  @ApiUnprocessableEntityResponse({
+    ...INFEASIBLE,
+    description: `${INFEASIBLE.description}; or the Idempotency-Key was used with a different body`,
+  })
   async book(
     @CurrentActor() actor: Actor,
     @Body() dto: PlanRequestDto,
@@ -79,21 +104,32 @@ export class PlansController {
   @Get('clinics/:clinicId/availability')
   @ApiOperation({ summary: "Bookable start times for one session shape, in the clinic's local time (up to 28 days)" })
   @ApiOkResponse({ type: AvailabilityDto })
-  availability(@CurrentActor() actor: Actor, @UuidParam('clinicId') clinicId: string, @Query() q: AvailabilityQueryDto): Promise<AvailabilityDto> {
+  availability(
+    @CurrentActor() actor: Actor,
+    @UuidParam('clinicId') clinicId: string,
+    @Query() q: AvailabilityQueryDto,
+  ): Promise<AvailabilityDto> {
     return this.availabilityService.slots(actor, clinicId, q);
   }
 
   @Get('plans/:planId')
   @ApiOperation({ summary: 'A plan with its sessions; the ETag ("p<version>") is the If-Match for adjustments' })
   @ApiOkResponse({ type: PlanDto, headers: { ETag: { description: 'The plan version', schema: { type: 'string' } } } })
-  async get(@CurrentActor() actor: Actor, @UuidParam('planId') id: string, @Res({ passthrough: true }) res: Response): Promise<PlanDto> {
+  async get(
+    @CurrentActor() actor: Actor,
+    @UuidParam('planId') id: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<PlanDto> {
     const plan = await this.service.get(actor, id);
     res.setHeader('ETag', planEtag(plan.version)); // If-Match for adjustments
     return plan;
   }
 
   @Get('patients/:patientId/plans')
-  @ApiOperation({ summary: "A patient's plans, newest first; no ETag header: each plan carries its own `etag` (the If-Match for its adjustments)" })
+  @ApiOperation({
+    summary:
+      "A patient's plans, newest first; no ETag header: each plan carries its own `etag` (the If-Match for its adjustments)",
+  })
   @ApiOkResponse({ type: PlanListDto })
   list(@CurrentActor() actor: Actor, @UuidParam('patientId') id: string): Promise<PlanListDto> {
     return this.service.listForPatient(actor, id);

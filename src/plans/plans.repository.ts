@@ -56,7 +56,16 @@ export interface ClinicSetup {
 /** A session as booking writes it: the lifecycle fields start empty. */
 export type NewSession = Omit<
   SessionEntity,
-  'id' | 'createdAt' | 'updatedAt' | 'version' | 'status' | 'checkedInAt' | 'actualStart' | 'actualEnd' | 'doseGiven' | 'statusReason'
+  | 'id'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'version'
+  | 'status'
+  | 'checkedInAt'
+  | 'actualStart'
+  | 'actualEnd'
+  | 'doseGiven'
+  | 'statusReason'
 >;
 
 export interface SeatUse {
@@ -72,7 +81,11 @@ export class PlansRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** A patient by id, within the clinic unless `clinicId` is null (operator); plain SQL, as it is on every booking's path. */
-  async findPatient(id: string, clinicId: string | null, m: EntityManager = this.dataSource.manager): Promise<PatientEntity | null> {
+  async findPatient(
+    id: string,
+    clinicId: string | null,
+    m: EntityManager = this.dataSource.manager,
+  ): Promise<PatientEntity | null> {
     const rows: Record<string, unknown>[] = await m.query(
       `SELECT clinic_id, id, full_name, date_of_birth::text AS date_of_birth, email, phone, weight_kg::float8 AS weight_kg, notes,
               weight_confirmed_at, weight_confirmed_by, pending_weight_kg::float8 AS pending_weight_kg, pending_weight_at, pending_weight_by,
@@ -222,7 +235,18 @@ export class PlansRepository {
     sessions: Omit<NewSession, 'planId' | 'clinicId' | 'patientId'>[],
     opts: { lock?: boolean; also?: (first: number) => { sql: string; params: unknown[] } } = {},
   ): Promise<{ plan: PlanEntity; sessions: SessionEntity[] }> {
-    const params: unknown[] = [row.clinicId, row.patientId, ...sessionArrays(sessions), row.id, row.protocolId, row.protocolVersion, JSON.stringify(row.tailoring), row.earliestStart, row.createdBy, row.concurrentSeries];
+    const params: unknown[] = [
+      row.clinicId,
+      row.patientId,
+      ...sessionArrays(sessions),
+      row.id,
+      row.protocolId,
+      row.protocolVersion,
+      JSON.stringify(row.tailoring),
+      row.earliestStart,
+      row.createdBy,
+      row.concurrentSeries,
+    ];
     const also = opts.also?.(params.length + 1);
     const raw: Record<string, unknown>[] = await m.query(
       `WITH ${opts.lock ? `l AS MATERIALIZED (SELECT ${scheduleLockSql('$1')}),` : ''}
@@ -291,7 +315,9 @@ export class PlansRepository {
   }
 
   plansOfPatient(clinicId: string, patientId: string): Promise<PlanEntity[]> {
-    return this.dataSource.getRepository(PlanEntity).find({ where: { clinicId, patientId }, order: { createdAt: 'DESC', id: 'ASC' } });
+    return this.dataSource
+      .getRepository(PlanEntity)
+      .find({ where: { clinicId, patientId }, order: { createdAt: 'DESC', id: 'ASC' } });
   }
 
   /**
@@ -300,7 +326,14 @@ export class PlansRepository {
    */
   async firstConflict(
     clinicId: string,
-    planned: { start: Date; end: Date; chairId: string | null; patientId: string; staffId: string | null; staffMax: number }[],
+    planned: {
+      start: Date;
+      end: Date;
+      chairId: string | null;
+      patientId: string;
+      staffId: string | null;
+      staffMax: number;
+    }[],
   ): Promise<string | undefined> {
     for (const p of planned) {
       const [row] = await this.dataSource.query(

@@ -91,22 +91,37 @@ export class PlansService {
   // ---- preparing the engine's input ----
 
   /** The version to pin: the one asked for, or the newest in use; a retired one makes no new plans. */
-  private async resolveVersion(protocolId: string, version: number | undefined, clinicId: string): Promise<ProtocolVersionEntity> {
+  private async resolveVersion(
+    protocolId: string,
+    version: number | undefined,
+    clinicId: string,
+  ): Promise<ProtocolVersionEntity> {
     const v = await this.protocols.versionForPlanning(clinicId, protocolId, version);
-    if (!v) throw new PlanError(PlanErrorCode.PROTOCOL_VERSION_RETIRED, 'The protocol has no published version in use.');
-    if (v.retiredAt) throw new PlanError(PlanErrorCode.PROTOCOL_VERSION_RETIRED, `Version ${version} is retired: new plans use a version in use.`);
+    if (!v)
+      throw new PlanError(PlanErrorCode.PROTOCOL_VERSION_RETIRED, 'The protocol has no published version in use.');
+    if (v.retiredAt)
+      throw new PlanError(
+        PlanErrorCode.PROTOCOL_VERSION_RETIRED,
+        `Version ${version} is retired: new plans use a version in use.`,
+      );
     return v;
   }
 
   private async prepare(actor: Actor, dto: PlanRequestDto, found?: PatientEntity): Promise<Prepared> {
     // Doses, counts and spacing are clinical decisions: the front desk books the template as it is.
-    if (actor.role === 'front_desk' && dto.tailoring && (dto.tailoring.weightKg !== undefined || (dto.tailoring.steps?.length ?? 0) > 0)) {
+    if (
+      actor.role === 'front_desk' &&
+      dto.tailoring &&
+      (dto.tailoring.weightKg !== undefined || (dto.tailoring.steps?.length ?? 0) > 0)
+    ) {
       throw new ForbiddenError('Only clinicians and admins may tailor a plan (dose, count, spacing, weight).');
     }
     // So is a second active series of the same protocol for one patient.
     const concurrentSeries = dto.allowConcurrentSeries === true;
     if (actor.role === 'front_desk' && concurrentSeries) {
-      throw new ForbiddenError('Only clinicians and admins may book a series beside an active one of the same protocol (allowConcurrentSeries).');
+      throw new ForbiddenError(
+        'Only clinicians and admins may book a series beside an active one of the same protocol (allowConcurrentSeries).',
+      );
     }
     // Patient, protocol version and clinic set-up are read side by side (an operator key learns
     // the clinic from the patient first). A missing patient is reported before anything else.
@@ -119,7 +134,9 @@ export class PlansService {
       clinicId ? this.resolveVersion(dto.protocolId, dto.protocolVersion, clinicId) : Promise.resolve(null),
       clinicId ? this.repo.clinicSetupOrNull(clinicId) : Promise.resolve(null),
       // One active series of a protocol per patient (the database's own rule; this names the plan early).
-      clinicId && !concurrentSeries ? this.repo.activeSeries(clinicId, dto.patientId, dto.protocolId) : Promise.resolve(null),
+      clinicId && !concurrentSeries
+        ? this.repo.activeSeries(clinicId, dto.patientId, dto.protocolId)
+        : Promise.resolve(null),
     ]);
     const patient = settled(patientR);
     if (!patient) throw new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
@@ -131,12 +148,19 @@ export class PlansService {
 
     const today = this.clock.now().setZone(zone).toISODate()!;
     const earliestStart = dto.earliestStart ?? today;
-    if (earliestStart < today) throw new ValidationFailedError([{ field: 'earliestStart', message: `earliestStart must not be before today (${today} in the clinic)` }]);
+    if (earliestStart < today)
+      throw new ValidationFailedError([
+        { field: 'earliestStart', message: `earliestStart must not be before today (${today} in the clinic)` },
+      ]);
     requireLocalDateWithinHorizon('earliestStart', earliestStart, this.clock.now(), zone);
 
     // mg/kg doses use the clinician-confirmed weight (or one a clinician gives in the tailoring),
     // never one the front desk entered: while such a weight waits, the plan waits too.
-    if (dto.tailoring?.weightKg === undefined && patient.pendingWeightKg !== null && version.steps.some((s) => s.dose?.unit === 'mg/kg')) {
+    if (
+      dto.tailoring?.weightKg === undefined &&
+      patient.pendingWeightKg !== null &&
+      version.steps.some((s) => s.dose?.unit === 'mg/kg')
+    ) {
       throw new PatientError(
         PatientErrorCode.WEIGHT_UNCONFIRMED,
         "The patient's weight was changed by the front desk and no clinician has confirmed it yet; this protocol's mg/kg doses need a confirmed weight. " +
@@ -146,7 +170,10 @@ export class PlansService {
     const tailoring: Tailoring = {
       weightKg: dto.tailoring?.weightKg ?? patient.weightKg,
       steps: Object.fromEntries(
-        (dto.tailoring?.steps ?? []).map(({ step, ...t }) => [step, Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined))]),
+        (dto.tailoring?.steps ?? []).map(({ step, ...t }) => [
+          step,
+          Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)),
+        ]),
       ),
     };
     const tailored = tailor(version.steps, tailoring);
@@ -189,7 +216,14 @@ export class PlansService {
   }
 
   /** The clinic's bookings the engine must respect (through the caller's transaction when given one). */
-  private async bookings(setup: ClinicSetup, patientId: string, earliestStart: string, days: number, m?: EntityManager, ticket?: string) {
+  private async bookings(
+    setup: ClinicSetup,
+    patientId: string,
+    earliestStart: string,
+    days: number,
+    m?: EntityManager,
+    ticket?: string,
+  ) {
     const from = DateTime.fromISO(earliestStart, { zone: setup.clinic.timezone }).startOf('day');
     return this.cache.bookings(
       setup.clinic.id,
@@ -207,14 +241,29 @@ export class PlansService {
    */
   private async plan(prepared: Prepared, m?: EntityManager): Promise<PlacedSession[]> {
     const ticket = m ? undefined : await prepared.ticket;
-    const booked = await this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, prepared.request.horizonDays, m, ticket);
+    const booked = await this.bookings(
+      prepared.setup,
+      prepared.patientId,
+      prepared.earliestStart,
+      prepared.request.horizonDays,
+      m,
+      ticket,
+    );
     const result = schedule({ ...prepared.request, booked });
     if (result.kind === 'planned') return result.sessions;
     // Nothing in the window: look further ahead for the first start that would work.
     const horizonDays = horizonDaysFor(prepared.sessions, PROBE_DAYS);
     const further = await this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, horizonDays, m);
-    const earliestStart = earliestWorkableStart({ ...prepared.request, booked: further, horizonDays, probeDays: PROBE_DAYS });
-    throw new PlanError(PlanErrorCode.PLAN_INFEASIBLE, `No plan fits: ${result.binding.message}.`, { binding: result.binding, earliestStart });
+    const earliestStart = earliestWorkableStart({
+      ...prepared.request,
+      booked: further,
+      horizonDays,
+      probeDays: PROBE_DAYS,
+    });
+    throw new PlanError(PlanErrorCode.PLAN_INFEASIBLE, `No plan fits: ${result.binding.message}.`, {
+      binding: result.binding,
+      earliestStart,
+    });
   }
 
   // ---- views ----
@@ -244,7 +293,13 @@ export class PlansService {
   // ---- use cases ----
 
   private previewAudit(prepared: Prepared) {
-    return { clinicId: prepared.setup.clinic.id, action: 'plan.preview', entityType: 'patient', entityId: prepared.patientId, patientId: prepared.patientId };
+    return {
+      clinicId: prepared.setup.clinic.id,
+      action: 'plan.preview',
+      entityType: 'patient',
+      entityId: prepared.patientId,
+      patientId: prepared.patientId,
+    };
   }
 
   /** The plan that booking would make, without writing it (the read of patient data is audited). */
@@ -298,14 +353,23 @@ export class PlansService {
    * is the whole transaction (autocommit): it takes the clinic's schedule lock itself, before any
    * row, and the seats must be known; otherwise it runs in the caller's transaction, which holds the lock.
    */
-  private async write(m: EntityManager, actor: Actor, prepared: Prepared, placed: PlacedSession[], alone = false): Promise<PlanDto> {
+  private async write(
+    m: EntityManager,
+    actor: Actor,
+    prepared: Prepared,
+    placed: PlacedSession[],
+    alone = false,
+  ): Promise<PlanDto> {
     const clinicId = prepared.setup.clinic.id;
     const staffIds = [...new Set(placed.map((p) => p.staffId).filter((x): x is string => x !== null))];
     const first = Math.min(...placed.map((p) => p.start));
     const last = Math.max(...placed.map((p) => p.occupiedUntil));
     const seats = PlansService.seatsKnown(placed)
       ? placed.map((p) => p.staffSeat ?? null)
-      : this.assignSeats(placed, await this.repo.seatsInUse(m, clinicId, staffIds, fromMinute(first), fromMinute(last)));
+      : this.assignSeats(
+          placed,
+          await this.repo.seatsInUse(m, clinicId, staffIds, fromMinute(first), fromMinute(last)),
+        );
     const planId = randomUUID();
     const { plan, sessions } = await this.repo.insertPlanWithSessions(
       m,
@@ -337,7 +401,11 @@ export class PlansService {
       {
         lock: alone,
         also: (firstParam) => {
-          const a = this.audit.statement(actor, [{ clinicId, action: 'plan.create', entityType: 'plan', entityId: planId, patientId: prepared.patientId }], firstParam);
+          const a = this.audit.statement(
+            actor,
+            [{ clinicId, action: 'plan.create', entityType: 'plan', entityId: planId, patientId: prepared.patientId }],
+            firstParam,
+          );
           return { sql: a.sql(), params: a.params };
         },
       },
@@ -355,12 +423,16 @@ export class PlansService {
       return await this.bookOnce(actor, dto, idempotencyKey);
     } catch (caught) {
       // Another booking of a series of this protocol for the patient committed first (index plans_one_active_series_uq).
-      const err = isUniqueViolation(caught, 'plans_one_active_series_uq') ? await this.activeSeriesRefusal(actor, dto) : caught;
+      const err = isUniqueViolation(caught, 'plans_one_active_series_uq')
+        ? await this.activeSeriesRefusal(actor, dto)
+        : caught;
       // A duplicate that looked before the first request committed may have planned against
       // the first one's sessions and failed: if the key has a response by now, that is the answer.
       if (idempotencyKey && err instanceof DomainError) {
         const patient = await this.repo.findPatient(dto.patientId, actor.clinicId);
-        const prior = patient ? await this.idempotency.lookup<PlanDto>(patient.clinicId, idempotencyKey, requestHash(BOOK_ROUTE, dto)) : undefined;
+        const prior = patient
+          ? await this.idempotency.lookup<PlanDto>(patient.clinicId, idempotencyKey, requestHash(BOOK_ROUTE, dto))
+          : undefined;
         if (prior) return this.replay(actor, prior);
       }
       throw err;
@@ -370,12 +442,20 @@ export class PlansService {
   /** The refusal when the database found an active series of the protocol first, naming it. */
   private async activeSeriesRefusal(actor: Actor, dto: PlanRequestDto): Promise<PlanError> {
     const patient = await this.repo.findPatient(dto.patientId, actor.clinicId);
-    return activeSeriesExists(patient ? await this.repo.activeSeries(patient.clinicId, patient.id, dto.protocolId) : null);
+    return activeSeriesExists(
+      patient ? await this.repo.activeSeries(patient.clinicId, patient.id, dto.protocolId) : null,
+    );
   }
 
   /** A stored response returned again: still a read of the patient's plan, so audited. */
   private async replay(actor: Actor, prior: StoredResponse<PlanDto>): Promise<BookResult> {
-    await this.audit.recordRead(actor, { clinicId: prior.body.clinicId, action: 'plan.read', entityType: 'plan', entityId: prior.body.id, patientId: prior.body.patientId });
+    await this.audit.recordRead(actor, {
+      clinicId: prior.body.clinicId,
+      action: 'plan.read',
+      entityType: 'plan',
+      entityId: prior.body.id,
+      patientId: prior.body.patientId,
+    });
     return { ...prior, replayed: true, replanned: false };
   }
 
@@ -399,7 +479,8 @@ export class PlansService {
       return await this.bookPrepared(actor, prepared, inFlight > 0, idempotencyKey, hash);
     } catch (err) {
       // A refusal worked out from the patient's data (times, unavailability) is a read, as for a preview.
-      if (err instanceof PlanError && err.code === PlanErrorCode.PLAN_INFEASIBLE) await this.audit.recordRead(actor, this.previewAudit(prepared));
+      if (err instanceof PlanError && err.code === PlanErrorCode.PLAN_INFEASIBLE)
+        await this.audit.recordRead(actor, this.previewAudit(prepared));
       throw err;
     } finally {
       const left = (this.inFlight.get(clinicId) ?? 1) - 1;
@@ -416,7 +497,13 @@ export class PlansService {
    * same clinic is already on its way through this instance (`queued`), this one would most likely
    * lose that race: it plans once, under the lock, instead.
    */
-  private async bookPrepared(actor: Actor, prepared: Prepared, queued: boolean, idempotencyKey: string | undefined, hash: string): Promise<BookResult> {
+  private async bookPrepared(
+    actor: Actor,
+    prepared: Prepared,
+    queued: boolean,
+    idempotencyKey: string | undefined,
+    hash: string,
+  ): Promise<BookResult> {
     const clinicId = prepared.setup.clinic.id;
     let placed: PlacedSession[] | undefined = queued ? undefined : await this.plan(prepared);
     let attempt = 1;
@@ -441,9 +528,20 @@ export class PlansService {
           withRetries(() =>
             this.dataSource.transaction(async (m): Promise<BookResult> => {
               if (idempotencyKey) {
-                const prior: StoredResponse<PlanDto> | undefined = await this.idempotency.claim<PlanDto>(m, clinicId, idempotencyKey, hash);
+                const prior: StoredResponse<PlanDto> | undefined = await this.idempotency.claim<PlanDto>(
+                  m,
+                  clinicId,
+                  idempotencyKey,
+                  hash,
+                );
                 if (prior) {
-                  await this.audit.record(m, actor, { clinicId, action: 'plan.read', entityType: 'plan', entityId: prior.body.id, patientId: prior.body.patientId });
+                  await this.audit.record(m, actor, {
+                    clinicId,
+                    action: 'plan.read',
+                    entityType: 'plan',
+                    entityId: prior.body.id,
+                    patientId: prior.body.patientId,
+                  });
                   return { ...prior, replayed: true, replanned: false };
                 }
               }
@@ -453,7 +551,15 @@ export class PlansService {
               }
               const body = await this.write(m, actor, prepared, placed);
               if (idempotencyKey) {
-                await this.idempotency.store(m, { clinicId, key: idempotencyKey, actorKeyId: actor.keyId, methodPath: BOOK_ROUTE, hash, status: 201, body });
+                await this.idempotency.store(m, {
+                  clinicId,
+                  key: idempotencyKey,
+                  actorKeyId: actor.keyId,
+                  methodPath: BOOK_ROUTE,
+                  hash,
+                  status: 201,
+                  body,
+                });
               }
               return { body, status: 201, replayed: false, replanned: attempt > 1 };
             }),
@@ -478,9 +584,14 @@ export class PlansService {
             staffMax: p.staffId ? (staffMax.get(p.staffId) ?? 1) : 0,
           })),
         );
-        throw new DomainError(CommonErrorCode.SLOT_TAKEN, 'Another booking took a time this series needs; preview again.', [], {
-          conflictingSessionId: conflictingSessionId ?? null,
-        });
+        throw new DomainError(
+          CommonErrorCode.SLOT_TAKEN,
+          'Another booking took a time this series needs; preview again.',
+          [],
+          {
+            conflictingSessionId: conflictingSessionId ?? null,
+          },
+        );
       }
     }
   }
@@ -488,8 +599,17 @@ export class PlansService {
   async get(actor: Actor, id: string): Promise<PlanDto> {
     const plan = await this.repo.findPlan(id, actor.clinicId);
     if (!plan) throw new PlanError(PlanErrorCode.PLAN_NOT_FOUND, 'No such plan.');
-    const [setup, sessions] = await Promise.all([this.repo.clinicSetup(plan.clinicId), this.repo.sessionsOf(plan.clinicId, [plan.id])]);
-    await this.audit.recordRead(actor, { clinicId: plan.clinicId, action: 'plan.read', entityType: 'plan', entityId: plan.id, patientId: plan.patientId });
+    const [setup, sessions] = await Promise.all([
+      this.repo.clinicSetup(plan.clinicId),
+      this.repo.sessionsOf(plan.clinicId, [plan.id]),
+    ]);
+    await this.audit.recordRead(actor, {
+      clinicId: plan.clinicId,
+      action: 'plan.read',
+      entityType: 'plan',
+      entityId: plan.id,
+      patientId: plan.patientId,
+    });
     return this.planView(setup, plan, sessions);
   }
 
@@ -497,8 +617,28 @@ export class PlansService {
     const patient = await this.repo.findPatient(patientId, actor.clinicId);
     if (!patient) throw new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
     const plans = await this.repo.plansOfPatient(patient.clinicId, patient.id);
-    const [setup, sessions] = await Promise.all([this.repo.clinicSetup(patient.clinicId), this.repo.sessionsOf(patient.clinicId, plans.map((p) => p.id))]);
-    await this.audit.recordRead(actor, { clinicId: patient.clinicId, action: 'plan.list', entityType: 'patient', entityId: patient.id, patientId: patient.id });
-    return { items: plans.map((p) => this.planView(setup, p, sessions.filter((s) => s.planId === p.id))) };
+    const [setup, sessions] = await Promise.all([
+      this.repo.clinicSetup(patient.clinicId),
+      this.repo.sessionsOf(
+        patient.clinicId,
+        plans.map((p) => p.id),
+      ),
+    ]);
+    await this.audit.recordRead(actor, {
+      clinicId: patient.clinicId,
+      action: 'plan.list',
+      entityType: 'patient',
+      entityId: patient.id,
+      patientId: patient.id,
+    });
+    return {
+      items: plans.map((p) =>
+        this.planView(
+          setup,
+          p,
+          sessions.filter((s) => s.planId === p.id),
+        ),
+      ),
+    };
   }
 }

@@ -19,10 +19,19 @@ import { ALL_ROLES, Roles } from '../common/auth/roles.decorator.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { ProblemDto } from '../common/http/problem.dto.js';
 import { UuidParam } from '../common/validation/validation.js';
-import { CreateProtocolDto, DraftDto, ProtocolDto, ProtocolPageDto, ProtocolQueryDto, ProtocolVersionDto } from './dto/protocol.dto.js';
+import {
+  CreateProtocolDto,
+  DraftDto,
+  ProtocolDto,
+  ProtocolPageDto,
+  ProtocolQueryDto,
+  ProtocolVersionDto,
+} from './dto/protocol.dto.js';
 import { ProtocolsService, type WithEtag } from './protocols.service.js';
 
-const ETAG_HEADER = { ETag: { description: 'Entity tag of the draft ("d<revision>") or version ("v<n>")', schema: { type: 'string' } } };
+const ETAG_HEADER = {
+  ETag: { description: 'Entity tag of the draft ("d<revision>") or version ("v<n>")', schema: { type: 'string' } },
+};
 /**
  * The version number from the path, checked on its text (the global pipe would read "0x1" or
  * "1e2" as numbers): 1 to 999,999,999.
@@ -31,7 +40,10 @@ const VersionParam = () =>
   Param('version', {
     transform: (value: string) => {
       if (!/^[1-9][0-9]{0,8}$/.test(value)) {
-        throw new ValidationFailedError([{ field: 'version', message: 'version must be a positive integer' }], 'A path parameter is invalid.');
+        throw new ValidationFailedError(
+          [{ field: 'version', message: 'version must be a positive integer' }],
+          'A path parameter is invalid.',
+        );
       }
       return value;
     },
@@ -53,7 +65,11 @@ export class ProtocolsController {
   @ApiOperation({ summary: 'Create a protocol with its first draft' })
   @ApiCreatedResponse({ type: ProtocolDto, headers: ETAG_HEADER })
   @ApiNotFoundResponse({ description: 'Unknown clinic', type: ProblemDto })
-  async create(@CurrentActor() actor: Actor, @Body() dto: CreateProtocolDto, @Res({ passthrough: true }) res: Response): Promise<ProtocolDto> {
+  async create(
+    @CurrentActor() actor: Actor,
+    @Body() dto: CreateProtocolDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ProtocolDto> {
     return withEtag(res, await this.service.create(actor, dto));
   }
 
@@ -67,10 +83,14 @@ export class ProtocolsController {
 
   @Get(':protocolId')
   @Roles(...ALL_ROLES)
-  @ApiOperation({ summary: 'Get a protocol; the ETag is the draft\'s, for If-Match on PUT …/draft' })
+  @ApiOperation({ summary: "Get a protocol; the ETag is the draft's, for If-Match on PUT …/draft" })
   @ApiOkResponse({ type: ProtocolDto, headers: ETAG_HEADER })
   @ApiNotFoundResponse({ type: ProblemDto })
-  async get(@CurrentActor() actor: Actor, @UuidParam('protocolId') id: string, @Res({ passthrough: true }) res: Response): Promise<ProtocolDto> {
+  async get(
+    @CurrentActor() actor: Actor,
+    @UuidParam('protocolId') id: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ProtocolDto> {
     return withEtag(res, await this.service.get(actor, id));
   }
 

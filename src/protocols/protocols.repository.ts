@@ -61,7 +61,10 @@ export class ProtocolsRepository {
     return qb.orderBy('p.name', 'ASC').addOrderBy('p.id', 'ASC').limit(limit).getMany();
   }
 
-  async insert(m: EntityManager, row: Pick<ProtocolEntity, 'clinicId' | 'name' | 'indication' | 'description' | 'draftSteps' | 'draftUpdatedAt'>): Promise<ProtocolEntity> {
+  async insert(
+    m: EntityManager,
+    row: Pick<ProtocolEntity, 'clinicId' | 'name' | 'indication' | 'description' | 'draftSteps' | 'draftUpdatedAt'>,
+  ): Promise<ProtocolEntity> {
     const repo = m.getRepository(ProtocolEntity);
     return repo.save(repo.create({ ...row, draftRevision: 1, latestVersion: 0 }));
   }
@@ -94,11 +97,20 @@ export class ProtocolsRepository {
        SELECT clinic_id, id, $3, name, indication, description, draft_steps, $4, $5 FROM protocols WHERE clinic_id = $1 AND id = $2`,
       [p.clinicId, p.id, version, at, by],
     );
-    await m.query(`UPDATE protocols SET latest_version = $3 WHERE clinic_id = $1 AND id = $2`, [p.clinicId, p.id, version]);
+    await m.query(`UPDATE protocols SET latest_version = $3 WHERE clinic_id = $1 AND id = $2`, [
+      p.clinicId,
+      p.id,
+      version,
+    ]);
     return (await this.findVersion(p.clinicId, p.id, version, m))!;
   }
 
-  findVersion(clinicId: string, protocolId: string, version: number, m?: EntityManager): Promise<ProtocolVersionEntity | null> {
+  findVersion(
+    clinicId: string,
+    protocolId: string,
+    version: number,
+    m?: EntityManager,
+  ): Promise<ProtocolVersionEntity | null> {
     return this.m(m).findOneBy(ProtocolVersionEntity, { clinicId, protocolId, version });
   }
 
@@ -108,19 +120,20 @@ export class ProtocolsRepository {
     return this.dataSource
       .getRepository(ProtocolVersionEntity)
       .createQueryBuilder('v')
-      .where('v.clinic_id = :clinicId AND v.protocol_id = :protocolId AND v.retired_at IS NULL', { clinicId, protocolId })
+      .where('v.clinic_id = :clinicId AND v.protocol_id = :protocolId AND v.retired_at IS NULL', {
+        clinicId,
+        protocolId,
+      })
       .orderBy('v.version', 'DESC')
       .limit(1)
       .getOne();
   }
 
   async retire(m: EntityManager, v: ProtocolVersionEntity, at: Date): Promise<boolean> {
-    const res = await m.query(`UPDATE protocol_versions SET retired_at = $4 WHERE clinic_id = $1 AND protocol_id = $2 AND version = $3 AND retired_at IS NULL`, [
-      v.clinicId,
-      v.protocolId,
-      v.version,
-      at,
-    ]);
+    const res = await m.query(
+      `UPDATE protocol_versions SET retired_at = $4 WHERE clinic_id = $1 AND protocol_id = $2 AND version = $3 AND retired_at IS NULL`,
+      [v.clinicId, v.protocolId, v.version, at],
+    );
     return (res as [unknown, number])[1] === 1;
   }
 }

@@ -45,8 +45,17 @@ function toDto({ protocol: p, versions, changed }: ProtocolRow): ProtocolDto {
     name: p.name,
     indication: p.indication,
     description: p.description,
-    draft: { revision: p.draftRevision, changed, steps: p.draftSteps.map(presentStep), updatedAt: p.draftUpdatedAt.toISOString() },
-    versions: versions.map((v) => ({ version: v.version, publishedAt: v.publishedAt.toISOString(), retiredAt: v.retiredAt?.toISOString() ?? null })),
+    draft: {
+      revision: p.draftRevision,
+      changed,
+      steps: p.draftSteps.map(presentStep),
+      updatedAt: p.draftUpdatedAt.toISOString(),
+    },
+    versions: versions.map((v) => ({
+      version: v.version,
+      publishedAt: v.publishedAt.toISOString(),
+      retiredAt: v.retiredAt?.toISOString() ?? null,
+    })),
     currentVersion: live.length ? live[live.length - 1].version : null,
     createdAt: p.createdAt.toISOString(),
   };
@@ -88,7 +97,12 @@ export class ProtocolsService {
         draftSteps: steps,
         draftUpdatedAt: this.clock.now().toJSDate(),
       });
-      await this.audit.record(m, actor, { clinicId, action: 'protocol.create', entityType: 'protocol', entityId: p.id });
+      await this.audit.record(m, actor, {
+        clinicId,
+        action: 'protocol.create',
+        entityType: 'protocol',
+        entityId: p.id,
+      });
       const [row] = await this.repo.withVersions([p], m);
       return { body: toDto(row), etag: draftEtag(p) };
     });
@@ -114,7 +128,12 @@ export class ProtocolsService {
     return { body: toDto(row), etag: draftEtag(p) };
   }
 
-  async replaceDraft(actor: Actor, id: string, ifMatch: string | undefined, dto: DraftDto): Promise<WithEtag<ProtocolDto>> {
+  async replaceDraft(
+    actor: Actor,
+    id: string,
+    ifMatch: string | undefined,
+    dto: DraftDto,
+  ): Promise<WithEtag<ProtocolDto>> {
     const steps = plainSteps(dto.steps);
     return this.dataSource.transaction(async (m) => {
       // Locked, so that concurrent editors are judged one after the other against the current ETag.
@@ -124,13 +143,25 @@ export class ProtocolsService {
       checkSteps(steps);
       const saved = await this.repo.replaceDraft(
         m,
-        { clinicId: p.clinicId, id: p.id, name: dto.name, indication: dto.indication, description: dto.description ?? null, steps },
+        {
+          clinicId: p.clinicId,
+          id: p.id,
+          name: dto.name,
+          indication: dto.indication,
+          description: dto.description ?? null,
+          steps,
+        },
         p.draftRevision,
         this.clock.now().toJSDate(),
       );
       // Another editor saved between our read and our write.
       if (!saved) throw staleResource();
-      await this.audit.record(m, actor, { clinicId: p.clinicId, action: 'protocol.draft.replace', entityType: 'protocol', entityId: p.id });
+      await this.audit.record(m, actor, {
+        clinicId: p.clinicId,
+        action: 'protocol.draft.replace',
+        entityType: 'protocol',
+        entityId: p.id,
+      });
       const fresh = (await this.repo.find(id, p.clinicId, m))!;
       const [row] = await this.repo.withVersions([fresh], m);
       return { body: toDto(row), etag: draftEtag(fresh) };
@@ -145,12 +176,20 @@ export class ProtocolsService {
       if (ifMatch !== undefined) requireIfMatch(ifMatch, draftEtag(p));
       const [row] = await this.repo.withVersions([p], m);
       if (!row.changed) {
-        throw new ProtocolError(ProtocolErrorCode.DRAFT_UNCHANGED, `The draft is the same as version ${p.latestVersion}; edit it before publishing.`);
+        throw new ProtocolError(
+          ProtocolErrorCode.DRAFT_UNCHANGED,
+          `The draft is the same as version ${p.latestVersion}; edit it before publishing.`,
+        );
       }
       // Drafts are validated when saved; validate again in case the rules have grown since.
       checkSteps(p.draftSteps);
       const v = await this.repo.publish(m, p, this.clock.now().toJSDate(), actor.keyId);
-      await this.audit.record(m, actor, { clinicId: p.clinicId, action: 'protocol.publish', entityType: 'protocol_version', entityId: p.id });
+      await this.audit.record(m, actor, {
+        clinicId: p.clinicId,
+        action: 'protocol.publish',
+        entityType: 'protocol_version',
+        entityId: p.id,
+      });
       return { body: toVersionDto(v), etag: versionEtag(v) };
     });
   }
@@ -160,7 +199,11 @@ export class ProtocolsService {
     const p = await this.repo.find(id, actor.clinicId);
     if (!p) throw notFound();
     const v = await this.repo.findVersion(p.clinicId, id, version);
-    if (!v) throw new ProtocolError(ProtocolErrorCode.PROTOCOL_VERSION_NOT_FOUND, `Protocol version ${version} does not exist.`);
+    if (!v)
+      throw new ProtocolError(
+        ProtocolErrorCode.PROTOCOL_VERSION_NOT_FOUND,
+        `Protocol version ${version} does not exist.`,
+      );
     return v;
   }
 
@@ -168,14 +211,24 @@ export class ProtocolsService {
    * The version a new plan in `clinicId` would use: the one asked for (404 if it does not
    * exist), or the newest not retired (null when every version is retired or none is published).
    */
-  async versionForPlanning(clinicId: string, protocolId: string, version?: number): Promise<ProtocolVersionEntity | null> {
+  async versionForPlanning(
+    clinicId: string,
+    protocolId: string,
+    version?: number,
+  ): Promise<ProtocolVersionEntity | null> {
     if (version !== undefined) {
       const v = await this.repo.findVersion(clinicId, protocolId, version);
       if (v) return v;
       if (!(await this.repo.find(protocolId, clinicId))) throw notFound();
-      throw new ProtocolError(ProtocolErrorCode.PROTOCOL_VERSION_NOT_FOUND, `Protocol version ${version} does not exist.`);
+      throw new ProtocolError(
+        ProtocolErrorCode.PROTOCOL_VERSION_NOT_FOUND,
+        `Protocol version ${version} does not exist.`,
+      );
     }
-    const [p, v] = await Promise.all([this.repo.find(protocolId, clinicId), this.repo.newestInUse(clinicId, protocolId)]);
+    const [p, v] = await Promise.all([
+      this.repo.find(protocolId, clinicId),
+      this.repo.newestInUse(clinicId, protocolId),
+    ]);
     if (!p) throw notFound();
     return v;
   }
@@ -190,11 +243,15 @@ export class ProtocolsService {
     return this.dataSource.transaction(async (m) => {
       // Only the request that actually retires it is audited; a repeat is a no-op.
       if (await this.repo.retire(m, v, this.clock.now().toJSDate())) {
-        await this.audit.record(m, actor, { clinicId: v.clinicId, action: 'protocol.retire', entityType: 'protocol_version', entityId: id });
+        await this.audit.record(m, actor, {
+          clinicId: v.clinicId,
+          action: 'protocol.retire',
+          entityType: 'protocol_version',
+          entityId: id,
+        });
       }
       const fresh = (await this.repo.findVersion(v.clinicId, id, version, m))!;
       return { body: toVersionDto(fresh), etag: versionEtag(fresh) };
     });
   }
 }
-

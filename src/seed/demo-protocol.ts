@@ -89,5 +89,7 @@ export const KETAMINE_PROTOCOL = {
 export const KETAMINE_PROTOCOL_V2 = {
   ...KETAMINE_PROTOCOL,
   description: KETAMINE_PROTOCOL.description.replace('every 1–4 days', 'every 2–4 days (target 3)'),
-  steps: KETAMINE_PROTOCOL.steps.map((s) => (s.key === 'infusion' ? { ...s, spacing: { min: 2, target: 3, max: 4, unit: 'days' as const } } : s)) satisfies ProtocolStep[],
+  steps: KETAMINE_PROTOCOL.steps.map((s) =>
+    s.key === 'infusion' ? { ...s, spacing: { min: 2, target: 3, max: 4, unit: 'days' as const } } : s,
+  ) satisfies ProtocolStep[],
 };

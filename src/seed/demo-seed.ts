@@ -22,7 +22,8 @@ import { generateHistory, insertHistory } from './outcome-history.js';
 
 const SEED_LOCK_KEY = 7_301_937_412;
 
-const weekly = (days: number[], start: string, end: string): WeeklyInterval[] => days.map((weekday) => ({ weekday, start, end }));
+const weekly = (days: number[], start: string, end: string): WeeklyInterval[] =>
+  days.map((weekday) => ({ weekday, start, end }));
 const MON_FRI = [1, 2, 3, 4, 5];
 
 export const DEMO_CLINIC = {
@@ -32,11 +33,41 @@ export const DEMO_CLINIC = {
 };
 
 const DEMO_STAFF: Omit<StaffMemberEntity, 'id' | 'clinicId' | 'createdAt' | 'updatedAt'>[] = [
-  { name: 'Maria Lopez, RN', role: 'nurse', availability: [...weekly(MON_FRI, '08:00', '18:00'), ...weekly([6], '09:00', '14:00')], maxConcurrentPatients: 2, active: true },
-  { name: 'Daniel Okafor, RN', role: 'nurse', availability: weekly(MON_FRI, '08:00', '18:00'), maxConcurrentPatients: 2, active: true },
-  { name: 'Aisha Patel, RN', role: 'nurse', availability: [...weekly([2, 3, 4, 5], '10:00', '18:00'), ...weekly([6], '09:00', '14:00')], maxConcurrentPatients: 2, active: true },
-  { name: 'Dr. Samuel Greene', role: 'physician', availability: weekly(MON_FRI, '09:00', '17:00'), maxConcurrentPatients: 1, active: true },
-  { name: 'Rachel Kim, LCSW', role: 'therapist', availability: [...weekly(MON_FRI, '09:00', '18:00'), ...weekly([6], '09:00', '13:00')], maxConcurrentPatients: 1, active: true },
+  {
+    name: 'Maria Lopez, RN',
+    role: 'nurse',
+    availability: [...weekly(MON_FRI, '08:00', '18:00'), ...weekly([6], '09:00', '14:00')],
+    maxConcurrentPatients: 2,
+    active: true,
+  },
+  {
+    name: 'Daniel Okafor, RN',
+    role: 'nurse',
+    availability: weekly(MON_FRI, '08:00', '18:00'),
+    maxConcurrentPatients: 2,
+    active: true,
+  },
+  {
+    name: 'Aisha Patel, RN',
+    role: 'nurse',
+    availability: [...weekly([2, 3, 4, 5], '10:00', '18:00'), ...weekly([6], '09:00', '14:00')],
+    maxConcurrentPatients: 2,
+    active: true,
+  },
+  {
+    name: 'Dr. Samuel Greene',
+    role: 'physician',
+    availability: weekly(MON_FRI, '09:00', '17:00'),
+    maxConcurrentPatients: 1,
+    active: true,
+  },
+  {
+    name: 'Rachel Kim, LCSW',
+    role: 'therapist',
+    availability: [...weekly(MON_FRI, '09:00', '18:00'), ...weekly([6], '09:00', '13:00')],
+    maxConcurrentPatients: 1,
+    active: true,
+  },
 ];
 
 const DEMO_CLOSURES = [
@@ -48,10 +79,28 @@ const DEMO_CLOSURES = [
 
 // Fictional people.
 export const DEMO_PATIENTS = [
-  { fullName: 'Jordan Rivera', dateOfBirth: '1986-04-12', weightKg: 78.5, phone: '+1 954 555 0142', preferredTimes: weekly(MON_FRI, '09:00', '12:00') },
-  { fullName: 'Casey Thompson', dateOfBirth: '1992-09-30', weightKg: 64, phone: '+1 954 555 0178', preferredTimes: weekly(MON_FRI, '13:00', '17:00') },
+  {
+    fullName: 'Jordan Rivera',
+    dateOfBirth: '1986-04-12',
+    weightKg: 78.5,
+    phone: '+1 954 555 0142',
+    preferredTimes: weekly(MON_FRI, '09:00', '12:00'),
+  },
+  {
+    fullName: 'Casey Thompson',
+    dateOfBirth: '1992-09-30',
+    weightKg: 64,
+    phone: '+1 954 555 0178',
+    preferredTimes: weekly(MON_FRI, '13:00', '17:00'),
+  },
   { fullName: 'Morgan Ellis', dateOfBirth: '1979-01-05', weightKg: 91.2, phone: '+1 954 555 0113', preferredTimes: [] },
-  { fullName: 'Avery Santos', dateOfBirth: '2000-07-21', weightKg: 57.8, phone: '+1 954 555 0190', preferredTimes: weekly([6], '09:00', '13:00') },
+  {
+    fullName: 'Avery Santos',
+    dateOfBirth: '2000-07-21',
+    weightKg: 57.8,
+    phone: '+1 954 555 0190',
+    preferredTimes: weekly([6], '09:00', '13:00'),
+  },
 ];
 
 /** Past series for the outcomes report: this many plans per protocol version, each its own (fictional) patient. */
@@ -76,7 +125,9 @@ async function insertDemoHistory(m: EntityManager, clinicId: string, protocolId:
     // Seeded weights count as confirmed (as the named demo patients' do).
     [clinicId, names, weights, now],
   );
-  const chairs: { id: string }[] = await m.query(`SELECT id FROM chairs WHERE clinic_id = $1 ORDER BY name`, [clinicId]);
+  const chairs: { id: string }[] = await m.query(`SELECT id FROM chairs WHERE clinic_id = $1 ORDER BY name`, [
+    clinicId,
+  ]);
   const nurses: { id: string }[] = await m.query(
     `SELECT id FROM staff_members WHERE clinic_id = $1 AND role = 'nurse' AND max_concurrent_patients >= 2 ORDER BY name DESC LIMIT 2`,
     [clinicId],
@@ -93,8 +144,15 @@ async function insertDemoHistory(m: EntityManager, clinicId: string, protocolId:
       firstDate: today.minus({ days: 300 - 7 * k }).toISODate()!,
     })),
     // Each chair has its nurse and seat; a chair is never double-booked, so neither is a seat.
-    chairs: chairs.map((c, i) => ({ chairId: c.id, staffId: nurses[Math.floor(i / 2) % nurses.length].id, staffSeat: (i % 2) + 1 })),
-    profile: { 1: { cravingFallPerInfusion: 0.8, endedEarlyEvery: 3 }, 2: { cravingFallPerInfusion: 1.2, endedEarlyEvery: 3 } },
+    chairs: chairs.map((c, i) => ({
+      chairId: c.id,
+      staffId: nurses[Math.floor(i / 2) % nurses.length].id,
+      staffSeat: (i % 2) + 1,
+    })),
+    profile: {
+      1: { cravingFallPerInfusion: 0.8, endedEarlyEvery: 3 },
+      2: { cravingFallPerInfusion: 1.2, endedEarlyEvery: 3 },
+    },
     endReason: 'Stopped attending',
     seed: 20261203,
   });
@@ -114,20 +172,45 @@ async function insertDemo(
   protocols: ProtocolsRepository,
   now: Date,
 ): Promise<Record<string, string>> {
-  const clinic = await m.getRepository(ClinicEntity).save(m.getRepository(ClinicEntity).create({ ...DEMO_CLINIC, version: 1 }));
+  const clinic = await m
+    .getRepository(ClinicEntity)
+    .save(m.getRepository(ClinicEntity).create({ ...DEMO_CLINIC, version: 1 }));
   const clinicId = clinic.id;
-  await m.getRepository(ChairEntity).insert([1, 2, 3, 4].map((n) => ({ clinicId, name: `Infusion chair ${n}`, active: true })));
+  await m
+    .getRepository(ChairEntity)
+    .insert([1, 2, 3, 4].map((n) => ({ clinicId, name: `Infusion chair ${n}`, active: true })));
   await m.getRepository(StaffMemberEntity).insert(DEMO_STAFF.map((s) => ({ ...s, clinicId })));
   await m.getRepository(ClosureEntity).insert(
-    DEMO_CLOSURES.map((c) => ({ clinicId, startDate: c.date, endDate: c.date, startTime: null, endTime: null, reason: c.reason })),
+    DEMO_CLOSURES.map((c) => ({
+      clinicId,
+      startDate: c.date,
+      endDate: c.date,
+      startTime: null,
+      endTime: null,
+      reason: c.reason,
+    })),
   );
   await m.getRepository(PatientEntity).insert(
     // Seeded weights count as confirmed.
-    DEMO_PATIENTS.map((p) => ({ ...p, weightConfirmedAt: now, clinicId, email: null, notes: null, unavailable: [], unavailableDates: [], version: 1 })),
+    DEMO_PATIENTS.map((p) => ({
+      ...p,
+      weightConfirmedAt: now,
+      clinicId,
+      email: null,
+      notes: null,
+      unavailable: [],
+      unavailableDates: [],
+      version: 1,
+    })),
   );
   // Version 1 published about eleven months ago, version 2 (infusions 2–4 days apart) about seven.
   const ago = (days: number) => DateTime.fromJSDate(now).minus({ days }).toJSDate();
-  const protocol = await protocols.insert(m, { clinicId, ...KETAMINE_PROTOCOL, draftSteps: KETAMINE_PROTOCOL.steps, draftUpdatedAt: ago(330) });
+  const protocol = await protocols.insert(m, {
+    clinicId,
+    ...KETAMINE_PROTOCOL,
+    draftSteps: KETAMINE_PROTOCOL.steps,
+    draftUpdatedAt: ago(330),
+  });
   await protocols.publish(m, protocol, ago(330), null);
   await protocols.replaceDraft(m, { clinicId, id: protocol.id, ...KETAMINE_PROTOCOL_V2 }, 1, ago(200));
   await protocols.publish(m, { ...protocol, latestVersion: 1 }, ago(200), null);
@@ -140,7 +223,11 @@ async function insertDemo(
     ['CHAIRSIDE_FRONT_DESK_KEY', 'front_desk', clinicId],
   ];
   for (const [name, role, cid] of wanted) {
-    const k = await keys.issue(m, { clinicId: cid, role, name: `Demo ${name.replace('CHAIRSIDE_', '').replace('_KEY', '').toLowerCase()} key` });
+    const k = await keys.issue(m, {
+      clinicId: cid,
+      role,
+      name: `Demo ${name.replace('CHAIRSIDE_', '').replace('_KEY', '').toLowerCase()} key`,
+    });
     issued[name] = k.key;
   }
   await audit.record(m, null, { clinicId, action: 'demo.seed', entityType: 'clinic', entityId: clinicId });
@@ -159,10 +246,17 @@ async function bookDemoPlans(app: INestApplication, issued: Record<string, strin
   const tomorrow = app.get(Clock).now().setZone(DEMO_CLINIC.timezone).plus({ days: 1 }).toISODate()!;
   const lines: string[] = [];
   for (const name of ['Jordan Rivera', 'Casey Thompson']) {
-    const [patient] = await ds.query(`SELECT id FROM patients WHERE clinic_id = $1 AND full_name = $2`, [clinicId, name]);
+    const [patient] = await ds.query(`SELECT id FROM patients WHERE clinic_id = $1 AND full_name = $2`, [
+      clinicId,
+      name,
+    ]);
     try {
-      const { body } = await app.get(PlansService).book(actor, { patientId: patient.id, protocolId: issued.CHAIRSIDE_PROTOCOL_ID, earliestStart: tomorrow });
-      lines.push(`Demo plan for ${name}: ${body.sessions.length} sessions from ${body.sessions[0].localDate} (GET /v1/plans/${body.id})`);
+      const { body } = await app
+        .get(PlansService)
+        .book(actor, { patientId: patient.id, protocolId: issued.CHAIRSIDE_PROTOCOL_ID, earliestStart: tomorrow });
+      lines.push(
+        `Demo plan for ${name}: ${body.sessions.length} sessions from ${body.sessions[0].localDate} (GET /v1/plans/${body.id})`,
+      );
     } catch (err) {
       lines.push(`Demo plan for ${name} not booked: ${(err as Error).message}`);
     }
@@ -182,12 +276,21 @@ export async function seedDemo(app: INestApplication, dataDir: string): Promise<
     await m.query('SELECT pg_advisory_xact_lock($1)', [SEED_LOCK_KEY]);
     const [{ n }] = await m.query('SELECT count(*)::int AS n FROM clinics');
     if (n > 0) return undefined;
-    return insertDemo(m, app.get(ApiKeysService), app.get(AuditService), app.get(ProtocolsRepository), app.get(Clock).now().toJSDate());
+    return insertDemo(
+      m,
+      app.get(ApiKeysService),
+      app.get(AuditService),
+      app.get(ProtocolsRepository),
+      app.get(Clock).now().toJSDate(),
+    );
   });
   if (issued) {
     const plans = await bookDemoPlans(app, issued);
     await fs.mkdir(dataDir, { recursive: true });
-    const body = Object.entries(issued).map(([k, v]) => `export ${k}=${v}`).join('\n') + '\n';
+    const body =
+      Object.entries(issued)
+        .map(([k, v]) => `export ${k}=${v}`)
+        .join('\n') + '\n';
     await fs.writeFile(keysFile, body, { mode: 0o600 });
     return {
       created: true,

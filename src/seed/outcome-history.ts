@@ -162,7 +162,20 @@ export async function insertHistory(m: Queryable, clinicId: string, plans: Histo
     const out: Record<string, unknown>[] = [];
     let version = 1;
     for (const s of p.skips ?? []) {
-      out.push({ plan_id: planIds[i], plan_version: ++version, type: 'skip', reason: s.reason, occurred_at: iso(s.at), changes: [{ ref: s.ref, before: { status: 'scheduled' }, after: { status: 'cancelled', statusReason: `skipped: ${s.reason}` } }] });
+      out.push({
+        plan_id: planIds[i],
+        plan_version: ++version,
+        type: 'skip',
+        reason: s.reason,
+        occurred_at: iso(s.at),
+        changes: [
+          {
+            ref: s.ref,
+            before: { status: 'scheduled' },
+            after: { status: 'cancelled', statusReason: `skipped: ${s.reason}` },
+          },
+        ],
+      });
     }
     if (p.endReason) {
       const ended = p.sessions.filter((s) => s.statusReason?.startsWith('plan ended early:'));
@@ -172,7 +185,11 @@ export async function insertHistory(m: Queryable, clinicId: string, plans: Histo
         type: 'cancel_remaining',
         reason: p.endReason,
         occurred_at: iso(p.endedAt ?? p.bookedAt),
-        changes: ended.map((s) => ({ ref: s.ref, before: { status: 'scheduled' }, after: { status: 'cancelled', statusReason: s.statusReason } })),
+        changes: ended.map((s) => ({
+          ref: s.ref,
+          before: { status: 'scheduled' },
+          after: { status: 'cancelled', statusReason: s.statusReason },
+        })),
       });
     }
     return out;
@@ -274,13 +291,23 @@ export function generateHistory(o: HistoryOptions): HistoryPlan[] {
         } else if (isInfusion && n === skipInfusion) {
           status = 'cancelled';
           statusReason = 'skipped: Patient unwell (cold); next infusion as planned';
-          skips.push({ ref: `${step.key}#${n}`, at: start.minus({ days: 1 }), reason: 'Patient unwell (cold); next infusion as planned' });
+          skips.push({
+            ref: `${step.key}#${n}`,
+            at: start.minus({ days: 1 }),
+            reason: 'Patient unwell (cold); next infusion as planned',
+          });
         } else if (isInfusion && n === missInfusion) {
           status = 'no_show';
         }
         const amount = step.dose ? step.dose.amount : 0;
         const planned = step.dose
-          ? { drug: step.dose.drug, amount, unit: step.dose.unit, infusionMinutes: step.dose.infusionMinutes, totalMg: step.dose.unit === 'mg/kg' ? round1(amount * p.weightKg) : amount }
+          ? {
+              drug: step.dose.drug,
+              amount,
+              unit: step.dose.unit,
+              infusionMinutes: step.dose.infusionMinutes,
+              totalMg: step.dose.unit === 'mg/kg' ? round1(amount * p.weightKg) : amount,
+            }
           : null;
         const givenAmount = step.dose ? (k % 4 === 3 && n >= 3 ? round1(amount - 0.1) : amount) : 0;
         const observations: HistoryObservation[] = [];
@@ -324,7 +351,14 @@ export function generateHistory(o: HistoryOptions): HistoryPlan[] {
           status,
           statusReason,
           plannedDose: planned,
-          doseGiven: status === 'completed' && step.dose ? { amount: givenAmount, unit: step.dose.unit, totalMg: step.dose.unit === 'mg/kg' ? round1(givenAmount * p.weightKg) : givenAmount } : null,
+          doseGiven:
+            status === 'completed' && step.dose
+              ? {
+                  amount: givenAmount,
+                  unit: step.dose.unit,
+                  totalMg: step.dose.unit === 'mg/kg' ? round1(givenAmount * p.weightKg) : givenAmount,
+                }
+              : null,
           observations,
         });
         // Attached steps (therapy after each infusion) follow the session they are attached to.

@@ -48,9 +48,10 @@ describe('session status transitions', () => {
   });
 
   it('the non-final statuses each have a way out, and every final status is reachable from scheduled', () => {
-    for (const s of STATUSES.filter((x) => !FINAL_STATUSES.includes(x))) expect(SESSION_TRANSITIONS[s].length).toBeGreaterThan(0);
+    for (const s of STATUSES.filter((x) => !FINAL_STATUSES.includes(x)))
+      expect(SESSION_TRANSITIONS[s].length).toBeGreaterThan(0);
     const reachable = new Set<SessionStatus>(['scheduled']);
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (const from of [...reachable]) {
         for (const to of SESSION_TRANSITIONS[from]) {

@@ -1,5 +1,12 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Actor } from '../common/auth/actor.js';
 import { CurrentActor } from '../common/auth/current-actor.decorator.js';
 import { ALL_ROLES, Roles } from '../common/auth/roles.decorator.js';
@@ -20,7 +27,10 @@ export class SessionsController {
 
   @Get()
   @Roles(...ALL_ROLES)
-  @ApiOperation({ summary: 'The day sheet: sessions in a window (local dates or instants, up to 31 days), by chair, staff, patient or status' })
+  @ApiOperation({
+    summary:
+      'The day sheet: sessions in a window (local dates or instants, up to 31 days), by chair, staff, patient or status',
+  })
   @ApiOkResponse({ type: SessionPageDto })
   list(@CurrentActor() actor: Actor, @Query() q: SessionQueryDto): Promise<SessionPageDto> {
     return this.service.list(actor, q);
@@ -39,10 +49,15 @@ export class SessionsController {
   @Roles(...ALL_ROLES)
   @ApiOperation({
     summary: 'The patient has arrived (scheduled → checked_in)',
-    description: "Only on the session's local day, or from `checkInOpensDaysBefore` days earlier (a clinic setting); otherwise 409 CHECK_IN_NOT_OPEN with `checkInOpensAt`/`checkInClosesAt`.",
+    description:
+      "Only on the session's local day, or from `checkInOpensDaysBefore` days earlier (a clinic setting); otherwise 409 CHECK_IN_NOT_OPEN with `checkInOpensAt`/`checkInClosesAt`.",
   })
   @ApiOkResponse({ type: SessionViewDto })
-  @ApiConflictResponse({ description: 'Not allowed from the current status (`currentStatus`), or not on the session\'s day (CHECK_IN_NOT_OPEN)', type: ProblemDto })
+  @ApiConflictResponse({
+    description:
+      "Not allowed from the current status (`currentStatus`), or not on the session's day (CHECK_IN_NOT_OPEN)",
+    type: ProblemDto,
+  })
   checkIn(@CurrentActor() actor: Actor, @UuidParam('sessionId') id: string): Promise<SessionViewDto> {
     return this.service.checkIn(actor, id);
   }
@@ -52,11 +67,20 @@ export class SessionsController {
   @Roles('clinician', 'admin')
   @ApiOperation({
     summary: 'Treated, with the dose actually given (checked_in → completed)',
-    description: 'Once the session has begun, or with an `actualStart` in the past (an earlier start); otherwise 409 SESSION_NOT_STARTED. An `actualStart` in the future is 400.',
+    description:
+      'Once the session has begun, or with an `actualStart` in the past (an earlier start); otherwise 409 SESSION_NOT_STARTED. An `actualStart` in the future is 400.',
   })
   @ApiOkResponse({ type: SessionViewDto })
-  @ApiConflictResponse({ description: 'Not allowed from the current status (`currentStatus`), or the session has not begun (SESSION_NOT_STARTED, `startsAt`)', type: ProblemDto })
-  complete(@CurrentActor() actor: Actor, @UuidParam('sessionId') id: string, @Body() dto: CompleteSessionDto): Promise<SessionViewDto> {
+  @ApiConflictResponse({
+    description:
+      'Not allowed from the current status (`currentStatus`), or the session has not begun (SESSION_NOT_STARTED, `startsAt`)',
+    type: ProblemDto,
+  })
+  complete(
+    @CurrentActor() actor: Actor,
+    @UuidParam('sessionId') id: string,
+    @Body() dto: CompleteSessionDto,
+  ): Promise<SessionViewDto> {
     return this.service.complete(actor, id, dto);
   }
 
@@ -66,7 +90,11 @@ export class SessionsController {
   @ApiOperation({ summary: 'The patient did not come (scheduled → no_show)' })
   @ApiOkResponse({ type: SessionViewDto })
   @ApiConflictResponse(WRONG_STATUS)
-  noShow(@CurrentActor() actor: Actor, @UuidParam('sessionId') id: string, @Body() dto: NoShowDto): Promise<SessionViewDto> {
+  noShow(
+    @CurrentActor() actor: Actor,
+    @UuidParam('sessionId') id: string,
+    @Body() dto: NoShowDto,
+  ): Promise<SessionViewDto> {
     return this.service.noShow(actor, id, dto);
   }
 
@@ -76,7 +104,11 @@ export class SessionsController {
   @ApiOperation({ summary: 'Call the session off, with a reason; frees its chair and staff time' })
   @ApiOkResponse({ type: SessionViewDto })
   @ApiConflictResponse(WRONG_STATUS)
-  cancel(@CurrentActor() actor: Actor, @UuidParam('sessionId') id: string, @Body() dto: CancelSessionDto): Promise<SessionViewDto> {
+  cancel(
+    @CurrentActor() actor: Actor,
+    @UuidParam('sessionId') id: string,
+    @Body() dto: CancelSessionDto,
+  ): Promise<SessionViewDto> {
     return this.service.cancel(actor, id, dto);
   }
 }

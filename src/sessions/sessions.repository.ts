@@ -25,7 +25,10 @@ export class SessionsRepository {
   }
 
   /** The clinic's zone and its check-in window setting (read in the caller's transaction). */
-  async clinicTiming(m: EntityManager, clinicId: string): Promise<{ timezone: string; checkInOpensDaysBefore: number }> {
+  async clinicTiming(
+    m: EntityManager,
+    clinicId: string,
+  ): Promise<{ timezone: string; checkInOpensDaysBefore: number }> {
     const [row] = await m.query(`SELECT timezone, check_in_opens_days_before FROM clinics WHERE id = $1`, [clinicId]);
     return { timezone: row.timezone as string, checkInOpensDaysBefore: row.check_in_opens_days_before as number };
   }
@@ -85,8 +88,15 @@ export class SessionsRepository {
     return (res.affected ?? 0) === 1;
   }
 
-  async planOf(m: EntityManager, sessionId: string, clinicId: string | null): Promise<{ clinicId: string; planId: string } | null> {
-    const [row] = await m.query(`SELECT clinic_id, plan_id FROM sessions WHERE id = $1 ${clinicId === null ? '' : 'AND clinic_id = $2'}`, clinicId === null ? [sessionId] : [sessionId, clinicId]);
+  async planOf(
+    m: EntityManager,
+    sessionId: string,
+    clinicId: string | null,
+  ): Promise<{ clinicId: string; planId: string } | null> {
+    const [row] = await m.query(
+      `SELECT clinic_id, plan_id FROM sessions WHERE id = $1 ${clinicId === null ? '' : 'AND clinic_id = $2'}`,
+      clinicId === null ? [sessionId] : [sessionId, clinicId],
+    );
     return row ? { clinicId: row.clinic_id, planId: row.plan_id } : null;
   }
 
@@ -95,7 +105,10 @@ export class SessionsRepository {
   }
 
   async planWeight(m: EntityManager, clinicId: string, planId: string): Promise<number | null> {
-    const [row] = await m.query(`SELECT (tailoring->>'weightKg')::numeric AS w FROM plans WHERE clinic_id = $1 AND id = $2`, [clinicId, planId]);
+    const [row] = await m.query(
+      `SELECT (tailoring->>'weightKg')::numeric AS w FROM plans WHERE clinic_id = $1 AND id = $2`,
+      [clinicId, planId],
+    );
     return row?.w === null || row?.w === undefined ? null : Number(row.w);
   }
 

@@ -11,7 +11,14 @@ import { decodeCursor, encodeCursor } from '../common/paging/cursor.js';
 import { requireInstantWithinHorizon, requireLocalDateWithinHorizon } from '../common/validation/date-horizon.js';
 import { isLocalDate, parseInstant } from '../common/validation/validators.js';
 import { PlansRepository } from '../plans/plans.repository.js';
-import type { CancelSessionDto, CompleteSessionDto, DaySheetEntryDto, NoShowDto, SessionPageDto, SessionQueryDto } from './dto/session.dto.js';
+import type {
+  CancelSessionDto,
+  CompleteSessionDto,
+  DaySheetEntryDto,
+  NoShowDto,
+  SessionPageDto,
+  SessionQueryDto,
+} from './dto/session.dto.js';
 import type { SessionEntity, SessionStatus } from './entities/session.entity.js';
 import { canTransition } from './session-status.js';
 import { checkInWindow } from './session-timing.js';
@@ -44,7 +51,11 @@ export class SessionsService {
       const day = DateTime.fromISO(value, { zone }).startOf('day');
       return field === 'to' ? day.plus({ days: 1 }) : day;
     }
-    const instant = parseInstant(field, value, `${field} must be a local date YYYY-MM-DD or an ISO 8601 instant with an offset`);
+    const instant = parseInstant(
+      field,
+      value,
+      `${field} must be a local date YYYY-MM-DD or an ISO 8601 instant with an offset`,
+    );
     requireInstantWithinHorizon(field, instant, this.clock.now());
     return instant;
   }
@@ -54,7 +65,8 @@ export class SessionsService {
 
   async list(actor: Actor, q: SessionQueryDto): Promise<SessionPageDto> {
     const clinicId = actor.clinicId ?? q.clinicId;
-    if (!clinicId) throw new ValidationFailedError([{ field: 'clinicId', message: 'clinicId is required with an operator key' }]);
+    if (!clinicId)
+      throw new ValidationFailedError([{ field: 'clinicId', message: 'clinicId is required with an operator key' }]);
     if (actor.clinicId !== null && q.clinicId !== undefined && q.clinicId !== actor.clinicId) {
       return { timezone: 'UTC', items: [], nextCursor: null };
     }
@@ -64,14 +76,31 @@ export class SessionsService {
       const from = this.bound('from', q.from, zone);
       const to = this.bound('to', q.to, zone);
       if (to <= from) throw new ValidationFailedError([{ field: 'to', message: 'to must be after from' }]);
-      if (to.diff(from, 'days').days > MAX_SHEET_DAYS) throw new ValidationFailedError([{ field: 'to', message: `at most ${MAX_SHEET_DAYS} days per request` }]);
+      if (to.diff(from, 'days').days > MAX_SHEET_DAYS)
+        throw new ValidationFailedError([{ field: 'to', message: `at most ${MAX_SHEET_DAYS} days per request` }]);
       const { chairId, staffId, patientId, status } = q;
-      return this.repo.list({ clinicId, from: from.toJSDate(), to: to.toJSDate(), chairId, staffId, patientId, status, limit: limit + 1, after });
+      return this.repo.list({
+        clinicId,
+        from: from.toJSDate(),
+        to: to.toJSDate(),
+        chairId,
+        staffId,
+        patientId,
+        status,
+        limit: limit + 1,
+        after,
+      });
     };
     // Local dates are read in the clinic's zone. The zone this instance last saw lets the sheet be
     // read alongside the clinic; if the zone has changed since, it is read again.
     const guess = this.zones.get(clinicId);
-    const early = guess === undefined ? undefined : query(guess).then((rows) => ({ rows }), (error: unknown) => ({ error }));
+    const early =
+      guess === undefined
+        ? undefined
+        : query(guess).then(
+            (rows) => ({ rows }),
+            (error: unknown) => ({ error }),
+          );
     const ctx = await this.plans.viewContext(clinicId);
     this.zones.set(clinicId, ctx.timezone);
     const settledEarly = guess === ctx.timezone ? await early : undefined;
@@ -81,13 +110,22 @@ export class SessionsService {
     // The page is built while its read-audit rows go in; nothing is answered before they are.
     const audited = this.audit.recordRead(
       actor,
-      items.map(({ session: s }) => ({ clinicId, action: 'session.list', entityType: 'session', entityId: s.id, patientId: s.patientId })),
+      items.map(({ session: s }) => ({
+        clinicId,
+        action: 'session.list',
+        entityType: 'session',
+        entityId: s.id,
+        patientId: s.patientId,
+      })),
     );
     try {
       const last = items[items.length - 1]?.session;
       return {
         timezone: ctx.timezone,
-        items: items.map(({ session: s, patientName }): DaySheetEntryDto => ({ ...sessionView(ctx, s), patient: { id: s.patientId, fullName: patientName } })),
+        items: items.map(({ session: s, patientName }): DaySheetEntryDto => ({
+          ...sessionView(ctx, s),
+          patient: { id: s.patientId, fullName: patientName },
+        })),
         nextCursor: rows.length > limit && last ? encodeCursor([last.startsAt.toISOString(), last.id]) : null,
       };
     } finally {
@@ -98,7 +136,13 @@ export class SessionsService {
   async get(actor: Actor, id: string): Promise<SessionViewDto> {
     const s = await this.repo.find(id, actor.clinicId);
     if (!s) throw notFound();
-    await this.audit.recordRead(actor, { clinicId: s.clinicId, action: 'session.read', entityType: 'session', entityId: s.id, patientId: s.patientId });
+    await this.audit.recordRead(actor, {
+      clinicId: s.clinicId,
+      action: 'session.read',
+      entityType: 'session',
+      entityId: s.id,
+      patientId: s.patientId,
+    });
     return sessionView(await this.plans.viewContext(s.clinicId), s);
   }
 
@@ -113,38 +157,64 @@ export class SessionsService {
     to: SessionStatus,
     type: string,
     reason: string | null,
-    fields: (s: SessionEntity, m: import('typeorm').EntityManager) => Promise<Parameters<SessionsRepository['transition']>[4]>,
+    fields: (
+      s: SessionEntity,
+      m: import('typeorm').EntityManager,
+    ) => Promise<Parameters<SessionsRepository['transition']>[4]>,
   ): Promise<SessionViewDto> {
-    const updated = await withRetries(() => this.dataSource.transaction(async (m) => {
-      // Lock order everywhere: the plan, then its sessions (adjustments do the same).
-      const planId = await this.repo.planOf(m, id, actor.clinicId);
-      if (!planId) throw notFound();
-      await this.repo.lockPlan(m, planId);
-      const s = await this.repo.find(id, actor.clinicId, m, true);
-      if (!s) throw notFound();
-      if (!canTransition(s.status, to)) {
-        throw new SessionError(SessionErrorCode.INVALID_TRANSITION, `The session is ${s.status}; it cannot become ${to}.`, { currentStatus: s.status });
-      }
-      const at = this.clock.now().toJSDate();
-      const set = await fields(s, m);
-      if (!(await this.repo.transition(m, s, s.status, to, set, at))) {
-        const now = await this.repo.find(id, s.clinicId, m);
-        throw new SessionError(SessionErrorCode.INVALID_TRANSITION, `The session changed meanwhile; it is ${now?.status}.`, { currentStatus: now?.status });
-      }
-      await this.log.append(m, {
-        clinicId: s.clinicId,
-        planId: s.planId,
-        type,
-        reason,
-        actorKeyId: actor.keyId,
-        actorRole: actor.role,
-        at,
-        changes: [{ sessionId: s.id, ref: s.ref, before: { status: s.status }, after: { status: to, ...JSON.parse(JSON.stringify(set)) } }],
-      });
-      await this.repo.completePlanIfDone(m, s.clinicId, s.planId, at);
-      await this.audit.record(m, actor, { clinicId: s.clinicId, action: `session.${type}`, entityType: 'session', entityId: s.id, patientId: s.patientId });
-      return (await this.repo.find(id, s.clinicId, m))!;
-    }));
+    const updated = await withRetries(() =>
+      this.dataSource.transaction(async (m) => {
+        // Lock order everywhere: the plan, then its sessions (adjustments do the same).
+        const planId = await this.repo.planOf(m, id, actor.clinicId);
+        if (!planId) throw notFound();
+        await this.repo.lockPlan(m, planId);
+        const s = await this.repo.find(id, actor.clinicId, m, true);
+        if (!s) throw notFound();
+        if (!canTransition(s.status, to)) {
+          throw new SessionError(
+            SessionErrorCode.INVALID_TRANSITION,
+            `The session is ${s.status}; it cannot become ${to}.`,
+            { currentStatus: s.status },
+          );
+        }
+        const at = this.clock.now().toJSDate();
+        const set = await fields(s, m);
+        if (!(await this.repo.transition(m, s, s.status, to, set, at))) {
+          const now = await this.repo.find(id, s.clinicId, m);
+          throw new SessionError(
+            SessionErrorCode.INVALID_TRANSITION,
+            `The session changed meanwhile; it is ${now?.status}.`,
+            { currentStatus: now?.status },
+          );
+        }
+        await this.log.append(m, {
+          clinicId: s.clinicId,
+          planId: s.planId,
+          type,
+          reason,
+          actorKeyId: actor.keyId,
+          actorRole: actor.role,
+          at,
+          changes: [
+            {
+              sessionId: s.id,
+              ref: s.ref,
+              before: { status: s.status },
+              after: { status: to, ...JSON.parse(JSON.stringify(set)) },
+            },
+          ],
+        });
+        await this.repo.completePlanIfDone(m, s.clinicId, s.planId, at);
+        await this.audit.record(m, actor, {
+          clinicId: s.clinicId,
+          action: `session.${type}`,
+          entityType: 'session',
+          entityId: s.id,
+          patientId: s.patientId,
+        });
+        return (await this.repo.find(id, s.clinicId, m))!;
+      }),
+    );
     return sessionView(await this.plans.viewContext(updated.clinicId), updated);
   }
 
@@ -175,21 +245,33 @@ export class SessionsService {
       const actualStart = dto.actualStart ? parseInstant('actualStart', dto.actualStart) : undefined;
       const actualEnd = dto.actualEnd ? parseInstant('actualEnd', dto.actualEnd) : undefined;
       const now = this.clock.now();
-      if (actualStart && actualStart > now) throw new ValidationFailedError([{ field: 'actualStart', message: 'actualStart must not be in the future' }]);
+      if (actualStart && actualStart > now)
+        throw new ValidationFailedError([{ field: 'actualStart', message: 'actualStart must not be in the future' }]);
       if (actualEnd) requireInstantWithinHorizon('actualEnd', actualEnd, now);
       if (actualStart && actualEnd && actualEnd <= actualStart) {
         throw new ValidationFailedError([{ field: 'actualEnd', message: 'actualEnd must be after actualStart' }]);
       }
       // A session is completed once it has begun: by the clock, or as observed (an earlier start).
       if (!actualStart && s.startsAt.getTime() > now.toMillis()) {
-        const startsAt = DateTime.fromJSDate(s.startsAt).setZone((await this.repo.clinicTiming(m, s.clinicId)).timezone).toISO({ suppressMilliseconds: true });
-        throw new SessionError(SessionErrorCode.SESSION_NOT_STARTED, `The session starts at ${startsAt}: complete it once it has begun, or give actualStart (in the past).`, { startsAt });
+        const startsAt = DateTime.fromJSDate(s.startsAt)
+          .setZone((await this.repo.clinicTiming(m, s.clinicId)).timezone)
+          .toISO({ suppressMilliseconds: true });
+        throw new SessionError(
+          SessionErrorCode.SESSION_NOT_STARTED,
+          `The session starts at ${startsAt}: complete it once it has begun, or give actualStart (in the past).`,
+          { startsAt },
+        );
       }
       let doseGiven: SessionEntity['doseGiven'] = null;
       if (s.plannedDose) {
-        if (!dto.doseGiven) throw new ValidationFailedError([{ field: 'doseGiven', message: 'the dose actually given is required for a session with a planned dose' }]);
+        if (!dto.doseGiven)
+          throw new ValidationFailedError([
+            { field: 'doseGiven', message: 'the dose actually given is required for a session with a planned dose' },
+          ]);
         if (dto.doseGiven.unit !== s.plannedDose.unit) {
-          throw new ValidationFailedError([{ field: 'doseGiven.unit', message: `the planned dose is in ${s.plannedDose.unit}` }]);
+          throw new ValidationFailedError([
+            { field: 'doseGiven.unit', message: `the planned dose is in ${s.plannedDose.unit}` },
+          ]);
         }
       }
       if (dto.doseGiven) {
@@ -197,7 +279,12 @@ export class SessionsService {
         doseGiven = {
           amount: dto.doseGiven.amount,
           unit: dto.doseGiven.unit,
-          totalMg: dto.doseGiven.unit === 'mg' ? dto.doseGiven.amount : weight === null ? null : round1(dto.doseGiven.amount * weight),
+          totalMg:
+            dto.doseGiven.unit === 'mg'
+              ? dto.doseGiven.amount
+              : weight === null
+                ? null
+                : round1(dto.doseGiven.amount * weight),
         };
       }
       return { doseGiven, actualStart: actualStart?.toJSDate() ?? null, actualEnd: actualEnd?.toJSDate() ?? null };
@@ -205,7 +292,9 @@ export class SessionsService {
   }
 
   noShow(actor: Actor, id: string, dto: NoShowDto): Promise<SessionViewDto> {
-    return this.move(actor, id, 'no_show', 'no_show', dto.reason ?? null, async () => ({ statusReason: dto.reason ?? null }));
+    return this.move(actor, id, 'no_show', 'no_show', dto.reason ?? null, async () => ({
+      statusReason: dto.reason ?? null,
+    }));
   }
 
   cancel(actor: Actor, id: string, dto: CancelSessionDto): Promise<SessionViewDto> {

@@ -7,7 +7,17 @@ const CLINIC = '0b6f4c4e-2c1a-4f7e-9d43-5a2b8f0c1d2e';
 const OTHER = '7d1e2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b';
 const NOW = DateTime.fromISO('2026-11-25T15:00:00Z', { zone: 'utc' });
 const sync: SyncTokenPayload = { v: 1, k: 'sync', c: CLINIC, w: '1234:1240:1236', iat: NOW.toISO()! };
-const page: PageTokenPayload = { v: 1, k: 'page', c: CLINIC, w: '1000:1000:', hi: '1234:1240:1236,1238', after: OTHER, mode: 'delta', iat: NOW.toISO()!, since: NOW.minus({ days: 2 }).toISO()! };
+const page: PageTokenPayload = {
+  v: 1,
+  k: 'page',
+  c: CLINIC,
+  w: '1000:1000:',
+  hi: '1234:1240:1236,1238',
+  after: OTHER,
+  mode: 'delta',
+  iat: NOW.toISO()!,
+  since: NOW.minus({ days: 2 }).toISO()!,
+};
 
 /** Replaces the character at `i` by another one of the base64url alphabet. */
 const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
@@ -16,7 +26,18 @@ describe('sync tokens', () => {
   it.each([
     ['a sync token', sync],
     ['a delta page token', page],
-    ['a full-sync page token', { v: 1, k: 'page', c: CLINIC, w: '42:43:', after: OTHER, mode: 'full', iat: NOW.toISO()! } satisfies PageTokenPayload],
+    [
+      'a full-sync page token',
+      {
+        v: 1,
+        k: 'page',
+        c: CLINIC,
+        w: '42:43:',
+        after: OTHER,
+        mode: 'full',
+        iat: NOW.toISO()!,
+      } satisfies PageTokenPayload,
+    ],
   ])('round-trips %s', (_, payload) => {
     const token = signToken(secret, payload);
     expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
@@ -76,7 +97,7 @@ describe('sync tokens', () => {
       expect(tokenProblem(sync, { ...want, now: NOW.plus({ days: 30 }) })).toBeNull();
       expect(tokenProblem(sync, { ...want, now: NOW.plus({ days: 30, seconds: 1 }) })).toMatch(/30 days/);
     });
-    it("a delta page token is as old as the sync token its chain started from", () => {
+    it('a delta page token is as old as the sync token its chain started from', () => {
       expect(tokenProblem(page, { ...want, kind: 'page', now: NOW.plus({ days: 28 }) })).toBeNull();
       expect(tokenProblem(page, { ...want, kind: 'page', now: NOW.plus({ days: 29 }) })).toMatch(/30 days/);
     });

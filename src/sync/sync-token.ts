@@ -48,14 +48,16 @@ const XID = '(0|[1-9]\\d{0,19})';
 const SNAPSHOT_RE = new RegExp(`^${XID}:${XID}:(${XID}(,${XID})*)?$`);
 const B64URL_RE = /^[A-Za-z0-9_-]+$/;
 
-const mac = (secret: Buffer, encodedPayload: string) => createHmac('sha256', secret).update(encodedPayload, 'ascii').digest();
+const mac = (secret: Buffer, encodedPayload: string) =>
+  createHmac('sha256', secret).update(encodedPayload, 'ascii').digest();
 
 export function signToken(secret: Buffer, payload: TokenPayload): string {
   const body = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
   return `${body}.${mac(secret, body).toString('base64url')}`;
 }
 
-const isIso = (v: unknown): v is string => typeof v === 'string' && v.length <= 40 && DateTime.fromISO(v, { setZone: true }).isValid;
+const isIso = (v: unknown): v is string =>
+  typeof v === 'string' && v.length <= 40 && DateTime.fromISO(v, { setZone: true }).isValid;
 /** `xmin:xmax:xip,…` with xmin ≤ every xip < xmax, all below 2^64. */
 export function isSnapshot(v: unknown): v is string {
   if (typeof v !== 'string' || v.length > 4000 || !SNAPSHOT_RE.test(v)) return false;
@@ -65,7 +67,6 @@ export function isSnapshot(v: unknown): v is string {
   if (hi >= 2n ** 64n || lo > hi) return false;
   return list === '' || list.split(',').every((x) => BigInt(x) >= lo && BigInt(x) < hi);
 }
-
 
 function wellFormed(p: Record<string, unknown>): p is Record<string, unknown> & TokenPayload {
   if (p.v !== 1 || typeof p.c !== 'string' || !UUID_RE.test(p.c) || !isSnapshot(p.w) || !isIso(p.iat)) return false;
@@ -88,7 +89,8 @@ export function readToken(secret: Buffer, token: string): TokenPayload | null {
   const given = Buffer.from(sig, 'base64url');
   const expected = mac(secret, body);
   // Canonical encodings only, so that no two strings carry the same signature.
-  if (given.length !== expected.length || given.toString('base64url') !== sig || !timingSafeEqual(given, expected)) return null;
+  if (given.length !== expected.length || given.toString('base64url') !== sig || !timingSafeEqual(given, expected))
+    return null;
   try {
     const json = Buffer.from(body, 'base64url');
     if (json.toString('base64url') !== body) return null;
@@ -105,11 +107,18 @@ export function readToken(secret: Buffer, token: string): TokenPayload | null {
  * as syncToken or the reverse), another clinic's, or older than the change log's retention. For a
  * delta page token, the age that counts is that of the sync token its chain started from.
  */
-export function tokenProblem(p: TokenPayload, expected: { kind: 'sync' | 'page'; clinicId: string; now: DateTime }): string | null {
-  if (p.k !== expected.kind) return p.k === 'page' ? 'a page token was given as syncToken' : 'a sync token was given as pageToken';
+export function tokenProblem(
+  p: TokenPayload,
+  expected: { kind: 'sync' | 'page'; clinicId: string; now: DateTime },
+): string | null {
+  if (p.k !== expected.kind)
+    return p.k === 'page' ? 'a page token was given as syncToken' : 'a sync token was given as pageToken';
   if (p.c !== expected.clinicId) return 'the token belongs to another clinic';
-  const issued = [p.iat, ...(p.k === 'page' && p.since ? [p.since] : [])].map((t) => DateTime.fromISO(t, { setZone: true }).toMillis());
+  const issued = [p.iat, ...(p.k === 'page' && p.since ? [p.since] : [])].map((t) =>
+    DateTime.fromISO(t, { setZone: true }).toMillis(),
+  );
   const oldest = Math.min(...issued);
-  if (expected.now.toMillis() - oldest > TOKEN_MAX_AGE_DAYS * 86_400_000) return `the token is older than ${TOKEN_MAX_AGE_DAYS} days`;
+  if (expected.now.toMillis() - oldest > TOKEN_MAX_AGE_DAYS * 86_400_000)
+    return `the token is older than ${TOKEN_MAX_AGE_DAYS} days`;
   return null;
 }

@@ -1,5 +1,12 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiGoneResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiGoneResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Actor } from '../common/auth/actor.js';
 import { CurrentActor } from '../common/auth/current-actor.decorator.js';
 import { ALL_ROLES, Roles } from '../common/auth/roles.decorator.js';
@@ -30,8 +37,15 @@ of another clinic, or of the wrong kind (a page token as \`syncToken\` or the re
 Every session item returned is audited as a read (\`session.sync\`).`;
 
 @ApiTags('sync')
-@ApiBadRequestResponse({ description: 'Invalid input (bad `limit`, both tokens, an operator key without `clinicId`); `errors` names each field', type: ProblemDto })
-@ApiNotFoundResponse({ description: 'Another clinic (clinic keys) or no such clinic (operator keys)', type: ProblemDto })
+@ApiBadRequestResponse({
+  description:
+    'Invalid input (bad `limit`, both tokens, an operator key without `clinicId`); `errors` names each field',
+  type: ProblemDto,
+})
+@ApiNotFoundResponse({
+  description: 'Another clinic (clinic keys) or no such clinic (operator keys)',
+  type: ProblemDto,
+})
 @Controller('sync')
 export class SyncController {
   constructor(private readonly service: SyncService) {}
@@ -41,7 +55,8 @@ export class SyncController {
   @ApiOperation({ summary: 'Sessions, fully or changed since a sync token (paged)', description: DESCRIPTION })
   @ApiOkResponse({ type: SyncPageDto })
   @ApiGoneResponse({
-    description: 'The token is unknown, tampered with, expired (older than 30 days), of another clinic or of the wrong kind: `code` FULL_SYNC_REQUIRED, `reason` "fullSyncRequired"; start over with a full sync',
+    description:
+      'The token is unknown, tampered with, expired (older than 30 days), of another clinic or of the wrong kind: `code` FULL_SYNC_REQUIRED, `reason` "fullSyncRequired"; start over with a full sync',
     type: ProblemDto,
   })
   sessions(@CurrentActor() actor: Actor, @Query() q: SyncQueryDto): Promise<SyncPageDto> {

@@ -41,7 +41,12 @@ export class SyncRepository {
   }
 
   /** The clinic's sessions that are not cancelled, keyset-paged by id. */
-  currentSessions(m: EntityManager, clinicId: string, after: string | undefined, limit: number): Promise<SessionEntity[]> {
+  currentSessions(
+    m: EntityManager,
+    clinicId: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<SessionEntity[]> {
     const qb = m
       .getRepository(SessionEntity)
       .createQueryBuilder('s')
@@ -54,7 +59,14 @@ export class SyncRepository {
    * The distinct sessions changed by a transaction visible in snapshot `to` but not in `from`
    * (each committed change falls in exactly one such window), keyset-paged by id.
    */
-  async changedSessionIds(m: EntityManager, clinicId: string, from: string, to: string, after: string | undefined, limit: number): Promise<string[]> {
+  async changedSessionIds(
+    m: EntityManager,
+    clinicId: string,
+    from: string,
+    to: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<string[]> {
     const rows: { id: string }[] = await m.query(
       `SELECT session_id::text AS id
          FROM session_changes
@@ -71,7 +83,11 @@ export class SyncRepository {
 
   sessionsByIds(m: EntityManager, clinicId: string, ids: string[]): Promise<SessionEntity[]> {
     if (ids.length === 0) return Promise.resolve([]);
-    return m.getRepository(SessionEntity).createQueryBuilder('s').where('s.clinic_id = :clinicId AND s.id IN (:...ids)', { clinicId, ids }).getMany();
+    return m
+      .getRepository(SessionEntity)
+      .createQueryBuilder('s')
+      .where('s.clinic_id = :clinicId AND s.id IN (:...ids)', { clinicId, ids })
+      .getMany();
   }
 
   /** For sessions that no longer exist: their plan and last revision, from changes since `from`. */
@@ -89,9 +105,10 @@ export class SyncRepository {
 
   /** Deletes change-log rows written before `before`; returns how many. */
   async pruneChanges(before: Date): Promise<number> {
-    const [row] = await this.dataSource.query(`WITH gone AS (DELETE FROM session_changes WHERE changed_at < $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`, [
-      before,
-    ]);
+    const [row] = await this.dataSource.query(
+      `WITH gone AS (DELETE FROM session_changes WHERE changed_at < $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+      [before],
+    );
     return row.n as number;
   }
 }

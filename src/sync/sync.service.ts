@@ -8,8 +8,21 @@ import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { PlansRepository } from '../plans/plans.repository.js';
 import type { SessionEntity } from '../sessions/entities/session.entity.js';
 import { sessionView, type ViewContext } from '../sessions/session-view.js';
-import { SYNC_DEFAULT_LIMIT, type SyncItem, type SyncPageDto, type SyncQueryDto, type SyncSessionDto } from './dto/sync.dto.js';
-import { CHANGE_RETENTION_DAYS, readToken, signToken, tokenProblem, type PageTokenPayload, type TokenPayload } from './sync-token.js';
+import {
+  SYNC_DEFAULT_LIMIT,
+  type SyncItem,
+  type SyncPageDto,
+  type SyncQueryDto,
+  type SyncSessionDto,
+} from './dto/sync.dto.js';
+import {
+  CHANGE_RETENTION_DAYS,
+  readToken,
+  signToken,
+  tokenProblem,
+  type PageTokenPayload,
+  type TokenPayload,
+} from './sync-token.js';
 import { SyncError, SyncErrorCode } from './sync.errors.js';
 import { SyncRepository } from './sync.repository.js';
 
@@ -21,9 +34,13 @@ type Position =
   | { mode: 'delta'; from: string; hi?: string; after?: string; iat?: string; since: string };
 
 const fullSyncRequired = (why: string) =>
-  new SyncError(SyncErrorCode.FULL_SYNC_REQUIRED, `The token cannot be used (${why}); discard what you synced and start over with a full sync (no token).`, {
-    reason: 'fullSyncRequired',
-  });
+  new SyncError(
+    SyncErrorCode.FULL_SYNC_REQUIRED,
+    `The token cannot be used (${why}); discard what you synced and start over with a full sync (no token).`,
+    {
+      reason: 'fullSyncRequired',
+    },
+  );
 
 /**
  * Incremental sync of a clinic's sessions (Google Calendar's syncToken model).
@@ -61,7 +78,8 @@ export class SyncService {
 
   private verify(secret: Buffer, token: string, kind: 'sync' | 'page', clinicId: string): TokenPayload {
     const payload = readToken(secret, token);
-    if (!payload) throw fullSyncRequired(`the ${kind === 'sync' ? 'syncToken' : 'pageToken'} is not one this service issued`);
+    if (!payload)
+      throw fullSyncRequired(`the ${kind === 'sync' ? 'syncToken' : 'pageToken'} is not one this service issued`);
     const problem = tokenProblem(payload, { kind, clinicId, now: this.clock.now() });
     if (problem) throw fullSyncRequired(problem);
     return payload;
@@ -85,7 +103,10 @@ export class SyncService {
   async sessions(actor: Actor, q: SyncQueryDto): Promise<SyncPageDto> {
     if (q.syncToken !== undefined && q.pageToken !== undefined) {
       const message = 'pass either syncToken (a new sync) or pageToken (the next page), not both';
-      throw new ValidationFailedError([{ field: 'syncToken', message }, { field: 'pageToken', message }]);
+      throw new ValidationFailedError([
+        { field: 'syncToken', message },
+        { field: 'pageToken', message },
+      ]);
     }
     const clinicId = await resolveClinicForWrite(this.repo.manager(), actor, q.clinicId);
     const limit = q.limit ?? SYNC_DEFAULT_LIMIT;
@@ -119,7 +140,16 @@ export class SyncService {
         more = ids.length > limit;
         const shownIds = ids.slice(0, limit);
         const found = new Map((await this.repo.sessionsByIds(m, clinicId, shownIds)).map((s) => [s.id, s]));
-        const gone = new Map((await this.repo.tombstones(m, clinicId, shownIds.filter((id) => !found.has(id)), pos.from)).map((t) => [t.sessionId, t]));
+        const gone = new Map(
+          (
+            await this.repo.tombstones(
+              m,
+              clinicId,
+              shownIds.filter((id) => !found.has(id)),
+              pos.from,
+            )
+          ).map((t) => [t.sessionId, t]),
+        );
         items = [];
         patients = new Map();
         for (const id of shownIds) {
@@ -144,7 +174,13 @@ export class SyncService {
       await this.audit.record(
         m,
         actor,
-        items.map((i) => ({ clinicId, action: 'session.sync', entityType: 'session', entityId: i.id, patientId: patients.get(i.id!) ?? null })),
+        items.map((i) => ({
+          clinicId,
+          action: 'session.sync',
+          entityType: 'session',
+          entityId: i.id,
+          patientId: patients.get(i.id!) ?? null,
+        })),
       );
       return { items, more, next };
     });
@@ -152,7 +188,9 @@ export class SyncService {
     return {
       timezone: ctx.timezone,
       items: page.items,
-      ...(page.more ? { nextPageToken: signToken(secret, page.next.page) } : { nextSyncToken: signToken(secret, page.next.sync) }),
+      ...(page.more
+        ? { nextPageToken: signToken(secret, page.next.page) }
+        : { nextSyncToken: signToken(secret, page.next.sync) }),
     };
   }
 
@@ -175,4 +213,3 @@ export class SyncService {
     return this.repo.pruneChanges((olderThan < limit ? olderThan : limit).toJSDate());
   }
 }
-

@@ -29,7 +29,10 @@ export function webAppMiddleware(dir: string = defaultWebDir()) {
     index: false,
     fallthrough: true,
     setHeaders(res, file) {
-      res.setHeader('Cache-Control', file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      res.setHeader(
+        'Cache-Control',
+        file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
+      );
     },
   });
   let index: string | undefined;
@@ -38,7 +41,10 @@ export function webAppMiddleware(dir: string = defaultWebDir()) {
     assets(req, res, () => {
       if (path.extname(req.path)) return next();
       if (!existsSync(indexFile)) {
-        res.status(503).type('text/plain').send('The web app is not built yet: run `npm run build` (or `npm start`, which builds it).\n');
+        res
+          .status(503)
+          .type('text/plain')
+          .send('The web app is not built yet: run `npm run build` (or `npm start`, which builds it).\n');
         return;
       }
       index ??= readFileSync(indexFile, 'utf8');

@@ -22,7 +22,10 @@ describe('decideOutcome', () => {
     [503, 3, 1800],
     [null, 1, 5], // network error or timeout
   ])('%s on attempt %s retries after the schedule (%s s)', (statusCode, attempts, delay) => {
-    expect(decideOutcome({ statusCode, attempts, retryDelaysSeconds: DELAYS, random: mid })).toEqual({ kind: 'retry', delaySeconds: delay });
+    expect(decideOutcome({ statusCode, attempts, retryDelaysSeconds: DELAYS, random: mid })).toEqual({
+      kind: 'retry',
+      delaySeconds: delay,
+    });
   });
 
   it('one attempt more than there are delays, then dead', () => {
@@ -43,9 +46,21 @@ describe('decideOutcome', () => {
   });
 
   it('Retry-After wins when longer, is capped at a day, and never shortens the schedule', () => {
-    expect(decideOutcome({ statusCode: 429, attempts: 1, retryDelaysSeconds: DELAYS, retryAfterSeconds: 120, random: mid })).toEqual({ kind: 'retry', delaySeconds: 120 });
-    expect(decideOutcome({ statusCode: 503, attempts: 2, retryDelaysSeconds: DELAYS, retryAfterSeconds: 1, random: mid })).toEqual({ kind: 'retry', delaySeconds: 300 });
-    expect(decideOutcome({ statusCode: 503, attempts: 1, retryDelaysSeconds: DELAYS, retryAfterSeconds: 10 ** 9, random: mid })).toEqual({
+    expect(
+      decideOutcome({ statusCode: 429, attempts: 1, retryDelaysSeconds: DELAYS, retryAfterSeconds: 120, random: mid }),
+    ).toEqual({ kind: 'retry', delaySeconds: 120 });
+    expect(
+      decideOutcome({ statusCode: 503, attempts: 2, retryDelaysSeconds: DELAYS, retryAfterSeconds: 1, random: mid }),
+    ).toEqual({ kind: 'retry', delaySeconds: 300 });
+    expect(
+      decideOutcome({
+        statusCode: 503,
+        attempts: 1,
+        retryDelaysSeconds: DELAYS,
+        retryAfterSeconds: 10 ** 9,
+        random: mid,
+      }),
+    ).toEqual({
       kind: 'retry',
       delaySeconds: MAX_RETRY_AFTER_SECONDS,
     });

@@ -65,7 +65,12 @@ describe('privateHostReason (creation-time check of the URL text)', () => {
     expect(privateHostReason(new URL(url))).toEqual(expect.stringMatching(/^url must not point to/));
   });
 
-  it.each(['https://example.org/hooks', 'http://8.8.8.8/', 'https://[2606:4700:4700::1111]/', 'https://localhost.example.org/'])('%s passes', (url) => {
+  it.each([
+    'https://example.org/hooks',
+    'http://8.8.8.8/',
+    'https://[2606:4700:4700::1111]/',
+    'https://localhost.example.org/',
+  ])('%s passes', (url) => {
     expect(privateHostReason(new URL(url))).toBeUndefined();
   });
 });
@@ -84,7 +89,10 @@ describe('webhookUrlSyntaxError', () => {
     expect(webhookUrlSyntaxError(url)).toMatch(message);
   });
 
-  it.each(['https://example.org/hooks?token=abc', 'http://example.org:8080/', 'https://xn--bcher-kva.example/'])('%s is fine', (url) => {
-    expect(webhookUrlSyntaxError(url)).toBeUndefined();
-  });
+  it.each(['https://example.org/hooks?token=abc', 'http://example.org:8080/', 'https://xn--bcher-kva.example/'])(
+    '%s is fine',
+    (url) => {
+      expect(webhookUrlSyntaxError(url)).toBeUndefined();
+    },
+  );
 });

@@ -45,7 +45,10 @@ export function isPrivateAddress(address: string): boolean {
 
 /** The host of a URL as a bare name or IP literal: no IPv6 brackets, no trailing dot, lower case. */
 export function bareHost(url: URL): string {
-  return url.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
+  return url.hostname
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '')
+    .toLowerCase();
 }
 
 /**
@@ -56,7 +59,8 @@ export function bareHost(url: URL): string {
 export function privateHostReason(url: URL): string | undefined {
   const host = bareHost(url);
   if (host === 'localhost' || host.endsWith('.localhost')) return 'url must not point to localhost';
-  if (isIP(host) !== 0 && isPrivateAddress(host)) return 'url must not point to a loopback, private or link-local address';
+  if (isIP(host) !== 0 && isPrivateAddress(host))
+    return 'url must not point to a loopback, private or link-local address';
   return undefined;
 }
 

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { SyncService } from '../sync/sync.service.js';
 import { decideOutcome } from './delivery-policy.js';
@@ -118,7 +124,13 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
         await this.repo.settleInactive(msg);
         return;
       }
-      const result = await this.sender.send({ url: msg.url, msgId, payload: msg.payload, secret: msg.secret, previousSecret: msg.previousSecret });
+      const result = await this.sender.send({
+        url: msg.url,
+        msgId,
+        payload: msg.payload,
+        secret: msg.secret,
+        previousSecret: msg.previousSecret,
+      });
       const outcome = decideOutcome({
         statusCode: result.statusCode,
         attempts: msg.attempts,
@@ -133,13 +145,21 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
             : outcome;
       await this.repo.settle(
         msg,
-        { attempt: msg.attempts, startedAt: result.startedAt, durationMs: result.durationMs, statusCode: result.statusCode, error: result.error },
+        {
+          attempt: msg.attempts,
+          startedAt: result.startedAt,
+          durationMs: result.durationMs,
+          statusCode: result.statusCode,
+          error: result.error,
+        },
         settlement,
       );
       // Ids and statuses only: never the URL (it may carry a token), the secret or the payload.
       if (outcome.kind !== 'delivered') {
         const why = result.statusCode !== null ? `status ${result.statusCode}` : (result.error ?? 'no response');
-        this.logger.warn(`webhook ${msgId} to endpoint ${msg.endpointId}, attempt ${msg.attempts}: ${why}; ${outcome.kind}`);
+        this.logger.warn(
+          `webhook ${msgId} to endpoint ${msg.endpointId}, attempt ${msg.attempts}: ${why}; ${outcome.kind}`,
+        );
       }
     } catch (err) {
       // Not settled: the lease runs out and the message is tried again.

@@ -11,7 +11,10 @@ describe('message ids', () => {
     expect(parseMessageId(uuid.toUpperCase())).toBe(uuid);
   });
 
-  it.each(['', 'msg_', 'msg_123', `msg_${'g'.repeat(32)}`, `evt_${'a'.repeat(32)}`, 'x'.repeat(5000)])('%j is no message id', (id) => {
-    expect(parseMessageId(id)).toBeUndefined();
-  });
+  it.each(['', 'msg_', 'msg_123', `msg_${'g'.repeat(32)}`, `evt_${'a'.repeat(32)}`, 'x'.repeat(5000)])(
+    '%j is no message id',
+    (id) => {
+      expect(parseMessageId(id)).toBeUndefined();
+    },
+  );
 });

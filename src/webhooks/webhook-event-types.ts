@@ -1,5 +1,11 @@
 /** The events the outbox triggers write (migration CalendarSync) and endpoints may subscribe to. */
-export const WEBHOOK_EVENT_TYPES = ['session.created', 'session.updated', 'session.cancelled', 'plan.booked', 'plan.adjusted'] as const;
+export const WEBHOOK_EVENT_TYPES = [
+  'session.created',
+  'session.updated',
+  'session.cancelled',
+  'plan.booked',
+  'plan.adjusted',
+] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 export const WEBHOOK_ENDPOINT_STATUSES = ['active', 'disabled', 'deleted'] as const;

@@ -34,7 +34,11 @@ export class BlockedAddressError extends Error {
   readonly code = 'EBLOCKED';
 }
 
-type Resolve = (hostname: string, options: LookupOptions & { all: true }, cb: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+type Resolve = (
+  hostname: string,
+  options: LookupOptions & { all: true },
+  cb: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
 
 const defaultResolve: Resolve = (hostname, options, cb) => dnsLookup(hostname, options, cb);
 
@@ -98,7 +102,9 @@ export class WebhookSender {
     // IP literals never reach `lookup`, so they are judged here.
     const host = bareHost(url);
     if (!allowPrivateNetworks && isIP(host) !== 0 && isPrivateAddress(host)) {
-      return Promise.resolve(done({ statusCode: null, error: `${host} is a private address`, retryAfterSeconds: null }));
+      return Promise.resolve(
+        done({ statusCode: null, error: `${host} is a private address`, retryAfterSeconds: null }),
+      );
     }
 
     // Standard Webhooks: several signatures, space-separated, any one of which may match. The new
@@ -141,7 +147,11 @@ export class WebhookSender {
         drain.unref();
         res.once('close', () => clearTimeout(drain));
         res.on('error', () => undefined);
-        finish({ statusCode: res.statusCode ?? null, error: null, retryAfterSeconds: parseRetryAfter(res.headers['retry-after'], Date.now()) });
+        finish({
+          statusCode: res.statusCode ?? null,
+          error: null,
+          retryAfterSeconds: parseRetryAfter(res.headers['retry-after'], Date.now()),
+        });
       });
       request.on('error', (err) => finish({ statusCode: null, error: describe(err), retryAfterSeconds: null }));
       request.end(req.payload);

@@ -38,7 +38,8 @@ export class WebhooksController {
 
   @Post()
   @ApiOperation({
-    summary: 'Register an endpoint for signed event notifications (Standard Webhooks); the signing secret is returned once',
+    summary:
+      'Register an endpoint for signed event notifications (Standard Webhooks); the signing secret is returned once',
     description:
       'Each event is POSTed as JSON `{type, timestamp, data: {id, revision, …}}` (no patient data) with the headers `webhook-id` ' +
       '(the same on every retry: deduplicate on it), `webhook-timestamp` and `webhook-signature`. Delivery is at least once and ' +
@@ -78,7 +79,8 @@ export class WebhooksController {
   @Post(':webhookId/secret')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Rotate the signing secret: a new one is returned once; the old one keeps signing alongside it for 24 hours',
+    summary:
+      'Rotate the signing secret: a new one is returned once; the old one keeps signing alongside it for 24 hours',
     description:
       'Answers 200 (the endpoint is the same resource) with the endpoint, its new `secret` (`whsec_…`, shown only here) and ' +
       '`previousSecretExpiresAt`. Until then every attempt carries both signatures, the new one first ' +
@@ -109,7 +111,11 @@ export class WebhooksController {
   @ApiOperation({ summary: "An endpoint's messages, newest first, with every delivery attempt" })
   @ApiOkResponse({ type: WebhookMessagePageDto })
   @ApiNotFoundResponse({ type: ProblemDto })
-  messages(@CurrentActor() actor: Actor, @UuidParam('webhookId') id: string, @Query() q: WebhookMessageQueryDto): Promise<WebhookMessagePageDto> {
+  messages(
+    @CurrentActor() actor: Actor,
+    @UuidParam('webhookId') id: string,
+    @Query() q: WebhookMessageQueryDto,
+  ): Promise<WebhookMessagePageDto> {
     return this.service.messages(actor, id, q);
   }
 
@@ -120,7 +126,11 @@ export class WebhooksController {
   @ApiAcceptedResponse({ type: WebhookMessageDto })
   @ApiNotFoundResponse({ type: ProblemDto })
   @ApiConflictResponse({ description: 'The message is not failed, or the endpoint is disabled', type: ProblemDto })
-  retry(@CurrentActor() actor: Actor, @UuidParam('webhookId') id: string, @Param('messageId') messageId: string): Promise<WebhookMessageDto> {
+  retry(
+    @CurrentActor() actor: Actor,
+    @UuidParam('webhookId') id: string,
+    @Param('messageId') messageId: string,
+  ): Promise<WebhookMessageDto> {
     return this.service.retry(actor, id, messageId);
   }
 }

@@ -86,7 +86,8 @@ export class WebhooksRepository {
   /** TypeORM answers UPDATE and DELETE with [rows, affected], anything else with rows. */
   private async rows<T>(m: EntityManager | undefined, sql: string, params: unknown[]): Promise<T[]> {
     const raw: unknown = await this.m(m).query(sql, params);
-    if (Array.isArray(raw) && raw.length === 2 && Array.isArray(raw[0]) && typeof raw[1] === 'number') return raw[0] as T[];
+    if (Array.isArray(raw) && raw.length === 2 && Array.isArray(raw[0]) && typeof raw[1] === 'number')
+      return raw[0] as T[];
     return raw as T[];
   }
 
@@ -94,7 +95,14 @@ export class WebhooksRepository {
 
   async insertEndpoint(
     m: EntityManager,
-    row: { clinicId: string; url: string; description: string | null; eventTypes: string[]; secret: string; createdByKeyId: string },
+    row: {
+      clinicId: string;
+      url: string;
+      description: string | null;
+      eventTypes: string[];
+      secret: string;
+      createdByKeyId: string;
+    },
   ): Promise<WebhookEndpointRow> {
     const [saved] = await this.rows<WebhookEndpointRow>(
       m,
@@ -106,7 +114,12 @@ export class WebhooksRepository {
   }
 
   /** A live (not deleted) endpoint by id, within one clinic or, for `clinicId` null, any. */
-  async findEndpoint(id: string, clinicId: string | null, m?: EntityManager, lock = false): Promise<WebhookEndpointRow | undefined> {
+  async findEndpoint(
+    id: string,
+    clinicId: string | null,
+    m?: EntityManager,
+    lock = false,
+  ): Promise<WebhookEndpointRow | undefined> {
     const [row] = await this.rows<WebhookEndpointRow>(
       m,
       `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints
@@ -117,7 +130,11 @@ export class WebhooksRepository {
   }
 
   /** Live endpoints of one clinic, or of all (`clinicId` undefined), newest first. */
-  async listEndpoints(clinicId: string | undefined, limit: number, after?: [string, string]): Promise<WebhookEndpointRow[]> {
+  async listEndpoints(
+    clinicId: string | undefined,
+    limit: number,
+    after?: [string, string],
+  ): Promise<WebhookEndpointRow[]> {
     const params: unknown[] = [clinicId ?? null, limit];
     let keyset = '';
     if (after) {
@@ -138,7 +155,13 @@ export class WebhooksRepository {
    * (signed alongside) until `overlapSeconds` from now, database time; a previous secret still in
    * its overlap is dropped (one at a time). Returns when that overlap ends.
    */
-  async rotateSecret(m: EntityManager, clinicId: string, id: string, secret: string, overlapSeconds: number): Promise<{ previousSecretExpiresAt: Date }> {
+  async rotateSecret(
+    m: EntityManager,
+    clinicId: string,
+    id: string,
+    secret: string,
+    overlapSeconds: number,
+  ): Promise<{ previousSecretExpiresAt: Date }> {
     const [row] = await this.rows<{ previousSecretExpiresAt: Date }>(
       m,
       `UPDATE webhook_endpoints
@@ -173,7 +196,10 @@ export class WebhooksRepository {
 
   /** Marks the endpoint deleted and cancels its pending messages. */
   async deleteEndpoint(m: EntityManager, clinicId: string, id: string): Promise<void> {
-    await m.query(`UPDATE webhook_endpoints SET status = 'deleted', updated_at = now() WHERE clinic_id = $1 AND id = $2`, [clinicId, id]);
+    await m.query(
+      `UPDATE webhook_endpoints SET status = 'deleted', updated_at = now() WHERE clinic_id = $1 AND id = $2`,
+      [clinicId, id],
+    );
     await m.query(
       `UPDATE webhook_messages SET status = 'cancelled', leased_until = NULL
         WHERE clinic_id = $1 AND endpoint_id = $2 AND status = 'pending'`,
@@ -204,7 +230,13 @@ export class WebhooksRepository {
         ORDER BY ${CREATED_MS} DESC, id DESC LIMIT $4`,
       params,
     );
-    return { messages, attempts: await this.attemptsOf(clinicId, messages.map((r) => r.id)) };
+    return {
+      messages,
+      attempts: await this.attemptsOf(
+        clinicId,
+        messages.map((r) => r.id),
+      ),
+    };
   }
 
   async attemptsOf(clinicId: string, messageIds: string[]): Promise<Map<string, WebhookAttemptRow[]>> {
@@ -222,7 +254,13 @@ export class WebhooksRepository {
     return out;
   }
 
-  async findMessage(clinicId: string, endpointId: string, id: string, m?: EntityManager, lock = false): Promise<WebhookMessageRow | undefined> {
+  async findMessage(
+    clinicId: string,
+    endpointId: string,
+    id: string,
+    m?: EntityManager,
+    lock = false,
+  ): Promise<WebhookMessageRow | undefined> {
     const [row] = await this.rows<WebhookMessageRow>(
       m,
       `SELECT ${MESSAGE_COLUMNS} FROM webhook_messages WHERE clinic_id = $1 AND endpoint_id = $2 AND id = $3${lock ? ' FOR UPDATE' : ''}`,
@@ -281,14 +319,25 @@ export class WebhooksRepository {
       await m.query(
         `INSERT INTO webhook_attempts (clinic_id, message_id, attempt, started_at, duration_ms, status_code, error)
          VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [msg.clinicId, msg.id, attempt.attempt, attempt.startedAt, attempt.durationMs, attempt.statusCode, attempt.error],
+        [
+          msg.clinicId,
+          msg.id,
+          attempt.attempt,
+          attempt.startedAt,
+          attempt.durationMs,
+          attempt.statusCode,
+          attempt.error,
+        ],
       );
       const base = [msg.clinicId, msg.id, msg.attempts, attempt.statusCode, attempt.error];
       const guard = `WHERE clinic_id = $1 AND id = $2 AND attempts = $3 AND status = 'pending'`;
       const last = `last_status = $4, last_error = $5, leased_until = NULL`;
       switch (settlement.kind) {
         case 'delivered':
-          await m.query(`UPDATE webhook_messages SET status = 'delivered', delivered_at = now(), ${last} ${guard}`, base);
+          await m.query(
+            `UPDATE webhook_messages SET status = 'delivered', delivered_at = now(), ${last} ${guard}`,
+            base,
+          );
           break;
         case 'retry':
           await m.query(

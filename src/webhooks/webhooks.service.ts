@@ -20,7 +20,12 @@ import type {
 import { privateHostReason } from './network-policy.js';
 import { messagePublicId, parseMessageId, WEBHOOK_EVENT_TYPES } from './webhook-event-types.js';
 import { WebhookError, WebhookErrorCode } from './webhooks.errors.js';
-import { WebhooksRepository, type WebhookAttemptRow, type WebhookEndpointRow, type WebhookMessageRow } from './webhooks.repository.js';
+import {
+  WebhooksRepository,
+  type WebhookAttemptRow,
+  type WebhookEndpointRow,
+  type WebhookMessageRow,
+} from './webhooks.repository.js';
 
 function toDto(e: WebhookEndpointRow): WebhookDto {
   return {
@@ -97,7 +102,12 @@ export class WebhooksService {
         secret,
         createdByKeyId: actor.keyId,
       });
-      await this.audit.record(m, actor, { clinicId, action: 'webhook.create', entityType: 'webhook_endpoint', entityId: row.id });
+      await this.audit.record(m, actor, {
+        clinicId,
+        action: 'webhook.create',
+        entityType: 'webhook_endpoint',
+        entityId: row.id,
+      });
       return { ...toDto(row), secret };
     });
   }
@@ -125,7 +135,12 @@ export class WebhooksService {
       const endpoint = await this.repo.findEndpoint(id, actor.clinicId, m, true);
       if (!endpoint) throw notFound();
       await this.repo.deleteEndpoint(m, endpoint.clinicId, id);
-      await this.audit.record(m, actor, { clinicId: endpoint.clinicId, action: 'webhook.delete', entityType: 'webhook_endpoint', entityId: id });
+      await this.audit.record(m, actor, {
+        clinicId: endpoint.clinicId,
+        action: 'webhook.delete',
+        entityType: 'webhook_endpoint',
+        entityId: id,
+      });
     });
   }
 
@@ -139,8 +154,19 @@ export class WebhooksService {
     return this.dataSource.transaction(async (m) => {
       const endpoint = await this.repo.findEndpoint(id, actor.clinicId, m, true);
       if (!endpoint) throw notFound();
-      const { previousSecretExpiresAt } = await this.repo.rotateSecret(m, endpoint.clinicId, id, secret, SECRET_ROTATION_OVERLAP_SECONDS);
-      await this.audit.record(m, actor, { clinicId: endpoint.clinicId, action: 'webhook.rotate_secret', entityType: 'webhook_endpoint', entityId: id });
+      const { previousSecretExpiresAt } = await this.repo.rotateSecret(
+        m,
+        endpoint.clinicId,
+        id,
+        secret,
+        SECRET_ROTATION_OVERLAP_SECONDS,
+      );
+      await this.audit.record(m, actor, {
+        clinicId: endpoint.clinicId,
+        action: 'webhook.rotate_secret',
+        entityType: 'webhook_endpoint',
+        entityId: id,
+      });
       return { ...toDto(endpoint), secret, previousSecretExpiresAt: previousSecretExpiresAt.toISOString() };
     });
   }
@@ -185,21 +211,39 @@ export class WebhooksService {
   /** Manual replay: a failed message goes back in the queue, due now, with the same webhook-id. */
   async retry(actor: Actor, id: string, messageId: string): Promise<WebhookMessageDto> {
     const uuid = parseMessageId(messageId);
-    if (!uuid) throw new ValidationFailedError([{ field: 'messageId', message: 'messageId must be a message id (msg_…)' }], 'A path parameter is invalid.');
+    if (!uuid)
+      throw new ValidationFailedError(
+        [{ field: 'messageId', message: 'messageId must be a message id (msg_…)' }],
+        'A path parameter is invalid.',
+      );
     const row = await this.dataSource.transaction(async (m) => {
       // Locked, so that a concurrent delete either comes first (404) or sees the message pending (cancels it).
       const endpoint = await this.repo.findEndpoint(id, actor.clinicId, m, true);
       if (!endpoint) throw notFound();
       const message = await this.repo.findMessage(endpoint.clinicId, id, uuid, m, true);
-      if (!message) throw new WebhookError(WebhookErrorCode.WEBHOOK_MESSAGE_NOT_FOUND, 'No such message for this endpoint.');
+      if (!message)
+        throw new WebhookError(WebhookErrorCode.WEBHOOK_MESSAGE_NOT_FOUND, 'No such message for this endpoint.');
       if (message.status !== 'failed') {
-        throw new DomainError(CommonErrorCode.CONFLICT, `Only failed messages can be retried; this one is ${message.status}.`, [], { currentStatus: message.status });
+        throw new DomainError(
+          CommonErrorCode.CONFLICT,
+          `Only failed messages can be retried; this one is ${message.status}.`,
+          [],
+          { currentStatus: message.status },
+        );
       }
       if (endpoint.status !== 'active') {
-        throw new DomainError(CommonErrorCode.CONFLICT, 'The endpoint is disabled (its receiver answered 410 Gone); enable it first (POST /v1/webhooks/{webhookId}/enable).');
+        throw new DomainError(
+          CommonErrorCode.CONFLICT,
+          'The endpoint is disabled (its receiver answered 410 Gone); enable it first (POST /v1/webhooks/{webhookId}/enable).',
+        );
       }
       const requeued = await this.repo.requeue(m, endpoint.clinicId, uuid);
-      await this.audit.record(m, actor, { clinicId: endpoint.clinicId, action: 'webhook.retry', entityType: 'webhook_message', entityId: uuid });
+      await this.audit.record(m, actor, {
+        clinicId: endpoint.clinicId,
+        action: 'webhook.retry',
+        entityType: 'webhook_message',
+        entityId: uuid,
+      });
       return requeued;
     });
     const attempts = await this.repo.attemptsOf(row.clinicId, [row.id]);

@@ -1,6 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { makeClinic, makeStaff, persistClinicWithKeys, persistOperatorKey, type ClinicKeys } from '../factories/clinic.factory.js';
+import {
+  makeClinic,
+  makeStaff,
+  persistClinicWithKeys,
+  persistOperatorKey,
+  type ClinicKeys,
+} from '../factories/clinic.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 import { expectProblem } from '../support/problem.js';
 
@@ -8,7 +14,6 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const NOW = '2026-11-25T15:00:00.000Z';
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-
 
 interface KeyItem {
   id: string;
@@ -27,9 +32,12 @@ describe('API keys (/v1/api-keys)', () => {
   let a: ClinicKeys;
   let b: ClinicKeys;
 
-  const keyCount = async (): Promise<number> => Number((await t.dataSource.query('SELECT count(*) AS n FROM api_keys'))[0].n);
+  const keyCount = async (): Promise<number> =>
+    Number((await t.dataSource.query('SELECT count(*) AS n FROM api_keys'))[0].n);
   const idOf = async (key: string): Promise<string> => {
-    const rows: { id: string }[] = await t.dataSource.query('SELECT id FROM api_keys WHERE key_hash = $1', [sha256(key)]);
+    const rows: { id: string }[] = await t.dataSource.query('SELECT id FROM api_keys WHERE key_hash = $1', [
+      sha256(key),
+    ]);
     expect(rows).toHaveLength(1);
     return rows[0].id;
   };
@@ -65,22 +73,33 @@ describe('API keys (/v1/api-keys)', () => {
   afterAll(() => t.close());
 
   describe('who may manage keys', () => {
-    it.each(['frontDesk', 'clinician'] as const)('the %s role gets 403 on every route and creates or revokes nothing', async (role) => {
-      const before = await keyCount();
-      expectProblem(await request(t.http).post('/v1/api-keys').set(bearer(a[role])).send({ name: 'Sneaky', role: 'admin' }), 403, 'FORBIDDEN');
-      expectProblem(await request(t.http).get('/v1/api-keys').set(bearer(a[role])), 403, 'FORBIDDEN');
-      const target = await idOf(a.frontDesk);
-      expectProblem(await request(t.http).delete(`/v1/api-keys/${target}`).set(bearer(a[role])), 403, 'FORBIDDEN');
-      expect(await keyCount()).toBe(before);
-      // The key survived the attempted revocation.
-      await request(t.http).get(`/v1/clinics/${a.clinicId}`).set(bearer(a.frontDesk)).expect(200);
-    });
+    it.each(['frontDesk', 'clinician'] as const)(
+      'the %s role gets 403 on every route and creates or revokes nothing',
+      async (role) => {
+        const before = await keyCount();
+        expectProblem(
+          await request(t.http).post('/v1/api-keys').set(bearer(a[role])).send({ name: 'Sneaky', role: 'admin' }),
+          403,
+          'FORBIDDEN',
+        );
+        expectProblem(await request(t.http).get('/v1/api-keys').set(bearer(a[role])), 403, 'FORBIDDEN');
+        const target = await idOf(a.frontDesk);
+        expectProblem(await request(t.http).delete(`/v1/api-keys/${target}`).set(bearer(a[role])), 403, 'FORBIDDEN');
+        expect(await keyCount()).toBe(before);
+        // The key survived the attempted revocation.
+        await request(t.http).get(`/v1/clinics/${a.clinicId}`).set(bearer(a.frontDesk)).expect(200);
+      },
+    );
 
     it.each([
       ['no key', {}],
       ['a garbage key', { Authorization: 'Bearer nonsense' }],
     ])('%s gets 401 on every route', async (_label, headers) => {
-      expectProblem(await request(t.http).post('/v1/api-keys').set(headers).send({ name: 'x', role: 'admin' }), 401, 'UNAUTHENTICATED');
+      expectProblem(
+        await request(t.http).post('/v1/api-keys').set(headers).send({ name: 'x', role: 'admin' }),
+        401,
+        'UNAUTHENTICATED',
+      );
       expectProblem(await request(t.http).get('/v1/api-keys').set(headers), 401, 'UNAUTHENTICATED');
       expectProblem(await request(t.http).delete(`/v1/api-keys/${randomUUID()}`).set(headers), 401, 'UNAUTHENTICATED');
     });
@@ -88,7 +107,11 @@ describe('API keys (/v1/api-keys)', () => {
 
   describe('POST /v1/api-keys', () => {
     it('a clinic admin creates a key for its clinic: the secret is returned once and works at once for its role', async () => {
-      const res = await request(t.http).post('/v1/api-keys').set(bearer(a.admin)).send({ name: 'Front desk tablet', role: 'front_desk' }).expect(201);
+      const res = await request(t.http)
+        .post('/v1/api-keys')
+        .set(bearer(a.admin))
+        .send({ name: 'Front desk tablet', role: 'front_desk' })
+        .expect(201);
       expect(res.body).toEqual({
         id: expect.stringMatching(UUID_RE),
         clinicId: a.clinicId,
@@ -106,8 +129,16 @@ describe('API keys (/v1/api-keys)', () => {
       // Works immediately, with the front_desk role's rights and no more.
       const clinic = await request(t.http).get(`/v1/clinics/${a.clinicId}`).set(bearer(key)).expect(200);
       expect(clinic.body.id).toBe(a.clinicId);
-      await request(t.http).post('/v1/patients').set(bearer(key)).send({ fullName: 'Via New Key', dateOfBirth: '1980-01-01' }).expect(201);
-      expectProblem(await request(t.http).post(`/v1/clinics/${a.clinicId}/chairs`).set(bearer(key)).send({ name: 'Nope' }), 403, 'FORBIDDEN');
+      await request(t.http)
+        .post('/v1/patients')
+        .set(bearer(key))
+        .send({ fullName: 'Via New Key', dateOfBirth: '1980-01-01' })
+        .expect(201);
+      expectProblem(
+        await request(t.http).post(`/v1/clinics/${a.clinicId}/chairs`).set(bearer(key)).send({ name: 'Nope' }),
+        403,
+        'FORBIDDEN',
+      );
       expectProblem(await request(t.http).get('/v1/api-keys').set(bearer(key)), 403, 'FORBIDDEN');
       // Scoped to its clinic.
       expectProblem(await request(t.http).get(`/v1/clinics/${b.clinicId}`).set(bearer(key)), 404, 'CLINIC_NOT_FOUND');
@@ -116,14 +147,26 @@ describe('API keys (/v1/api-keys)', () => {
     it('a new clinician key may read but not manage the clinic', async () => {
       const { key } = await createKey(a.admin, { name: 'Dr laptop', role: 'clinician' });
       await request(t.http).get(`/v1/clinics/${a.clinicId}/staff`).set(bearer(key)).expect(200);
-      expectProblem(await request(t.http).post(`/v1/clinics/${a.clinicId}/staff`).set(bearer(key)).send(makeStaff()), 403, 'FORBIDDEN');
+      expectProblem(
+        await request(t.http).post(`/v1/clinics/${a.clinicId}/staff`).set(bearer(key)).send(makeStaff()),
+        403,
+        'FORBIDDEN',
+      );
     });
 
     it('a new clinic admin key manages its clinic (even without naming it) but is not an operator key', async () => {
       const created = await createKey(a.admin, { name: 'Second admin', role: 'admin' });
       expect(created.clinicId).toBe(a.clinicId);
-      await request(t.http).post(`/v1/clinics/${a.clinicId}/chairs`).set(bearer(created.key)).send({ name: 'Made by second admin' }).expect(201);
-      expectProblem(await request(t.http).post('/v1/clinics').set(bearer(created.key)).send(makeClinic()), 403, 'FORBIDDEN');
+      await request(t.http)
+        .post(`/v1/clinics/${a.clinicId}/chairs`)
+        .set(bearer(created.key))
+        .send({ name: 'Made by second admin' })
+        .expect(201);
+      expectProblem(
+        await request(t.http).post('/v1/clinics').set(bearer(created.key)).send(makeClinic()),
+        403,
+        'FORBIDDEN',
+      );
     });
 
     it('a clinic admin may name its own clinic', async () => {
@@ -133,9 +176,15 @@ describe('API keys (/v1/api-keys)', () => {
 
     it('a clinic admin creating a key for another clinic gets 404 (as for an unknown clinic) and nothing is created', async () => {
       const before = await keyCount();
-      const res = await request(t.http).post('/v1/api-keys').set(bearer(a.admin)).send({ name: 'Cross clinic', role: 'admin', clinicId: b.clinicId });
+      const res = await request(t.http)
+        .post('/v1/api-keys')
+        .set(bearer(a.admin))
+        .send({ name: 'Cross clinic', role: 'admin', clinicId: b.clinicId });
       expectProblem(res, 404, 'CLINIC_NOT_FOUND');
-      const unknown = await request(t.http).post('/v1/api-keys').set(bearer(a.admin)).send({ name: 'Cross clinic', role: 'admin', clinicId: randomUUID() });
+      const unknown = await request(t.http)
+        .post('/v1/api-keys')
+        .set(bearer(a.admin))
+        .send({ name: 'Cross clinic', role: 'admin', clinicId: randomUUID() });
       expectProblem(unknown, 404, 'CLINIC_NOT_FOUND');
       expect(res.body.detail).toBe(unknown.body.detail);
       expect(await keyCount()).toBe(before);
@@ -145,27 +194,41 @@ describe('API keys (/v1/api-keys)', () => {
       const created = await createKey(operator, { name: 'B clinician', role: 'clinician', clinicId: b.clinicId });
       expect(created).toMatchObject({ clinicId: b.clinicId, role: 'clinician', name: 'B clinician' });
       await request(t.http).get(`/v1/clinics/${b.clinicId}`).set(bearer(created.key)).expect(200);
-      expectProblem(await request(t.http).get(`/v1/clinics/${a.clinicId}`).set(bearer(created.key)), 404, 'CLINIC_NOT_FOUND');
+      expectProblem(
+        await request(t.http).get(`/v1/clinics/${a.clinicId}`).set(bearer(created.key)),
+        404,
+        'CLINIC_NOT_FOUND',
+      );
     });
 
     it('an operator key without clinicId creates another operator key (admin role, no clinic) that can create clinics', async () => {
       const created = await createKey(operator, { name: 'Second operator', role: 'admin' });
       expect(created.clinicId).toBeNull();
       expect(created.role).toBe('admin');
-      const clinic = await request(t.http).post('/v1/clinics').set(bearer(created.key)).send(makeClinic({ name: 'Made by second operator' })).expect(201);
+      const clinic = await request(t.http)
+        .post('/v1/clinics')
+        .set(bearer(created.key))
+        .send(makeClinic({ name: 'Made by second operator' }))
+        .expect(201);
       expect(clinic.body.name).toBe('Made by second operator');
     });
 
-    it.each(['front_desk', 'clinician'])('an operator key without clinicId and role %s gets 400 naming role, and nothing is created', async (role) => {
-      const before = await keyCount();
-      const res = await request(t.http).post('/v1/api-keys').set(bearer(operator)).send({ name: 'Clinicless', role });
-      expectProblem(res, 400, 'VALIDATION_FAILED', 'role');
-      expect(await keyCount()).toBe(before);
-    });
+    it.each(['front_desk', 'clinician'])(
+      'an operator key without clinicId and role %s gets 400 naming role, and nothing is created',
+      async (role) => {
+        const before = await keyCount();
+        const res = await request(t.http).post('/v1/api-keys').set(bearer(operator)).send({ name: 'Clinicless', role });
+        expectProblem(res, 400, 'VALIDATION_FAILED', 'role');
+        expect(await keyCount()).toBe(before);
+      },
+    );
 
     it('an operator key naming an unknown clinic gets 404, and nothing is created', async () => {
       const before = await keyCount();
-      const res = await request(t.http).post('/v1/api-keys').set(bearer(operator)).send({ name: 'Ghost', role: 'front_desk', clinicId: randomUUID() });
+      const res = await request(t.http)
+        .post('/v1/api-keys')
+        .set(bearer(operator))
+        .send({ name: 'Ghost', role: 'front_desk', clinicId: randomUUID() });
       expectProblem(res, 404, 'CLINIC_NOT_FOUND');
       expect(await keyCount()).toBe(before);
     });
@@ -199,7 +262,7 @@ describe('API keys (/v1/api-keys)', () => {
       expect(row.key_prefix).toBe(created.key.slice(0, 10));
       // No column of any key row, nor any audit row, holds the secret.
       const [{ n }] = await t.dataSource.query(
-        "SELECT (SELECT count(*) FROM api_keys k WHERE position($1 in row_to_json(k)::text) > 0) + (SELECT count(*) FROM audit_events e WHERE position($1 in row_to_json(e)::text) > 0) AS n",
+        'SELECT (SELECT count(*) FROM api_keys k WHERE position($1 in row_to_json(k)::text) > 0) + (SELECT count(*) FROM audit_events e WHERE position($1 in row_to_json(e)::text) > 0) AS n',
         [created.key.slice(10)],
       );
       expect(Number(n)).toBe(0);
@@ -214,7 +277,10 @@ describe('API keys (/v1/api-keys)', () => {
 
     it('leaves an api_key.create audit row naming the key that created it', async () => {
       const created = await createKey(a.admin, { name: 'Audited', role: 'clinician' });
-      const rows = await t.dataSource.query("SELECT clinic_id, actor_key_id, actor_role FROM audit_events WHERE action = 'api_key.create' AND entity_id = $1", [created.id]);
+      const rows = await t.dataSource.query(
+        "SELECT clinic_id, actor_key_id, actor_role FROM audit_events WHERE action = 'api_key.create' AND entity_id = $1",
+        [created.id],
+      );
       expect(rows).toEqual([{ clinic_id: a.clinicId, actor_key_id: await idOf(a.admin), actor_role: 'admin' }]);
     });
   });
@@ -227,7 +293,16 @@ describe('API keys (/v1/api-keys)', () => {
       const { key: _secret, ...withoutSecret } = created;
       expect(item).toEqual(withoutSecret);
       for (const k of items) {
-        expect(Object.keys(k).sort()).toEqual(['additionalClinicIds', 'clinicId', 'createdAt', 'id', 'keyPrefix', 'name', 'revokedAt', 'role']);
+        expect(Object.keys(k).sort()).toEqual([
+          'additionalClinicIds',
+          'clinicId',
+          'createdAt',
+          'id',
+          'keyPrefix',
+          'name',
+          'revokedAt',
+          'role',
+        ]);
         expect(k).not.toHaveProperty('key');
         expect(k).not.toHaveProperty('keyHash');
       }
@@ -238,7 +313,9 @@ describe('API keys (/v1/api-keys)', () => {
 
     it("shows a clinic admin exactly its own clinic's keys", async () => {
       const items = await listAll(a.admin);
-      const expected: { id: string }[] = await t.dataSource.query('SELECT id FROM api_keys WHERE clinic_id = $1', [a.clinicId]);
+      const expected: { id: string }[] = await t.dataSource.query('SELECT id FROM api_keys WHERE clinic_id = $1', [
+        a.clinicId,
+      ]);
       expect(items.map((k) => k.id).sort()).toEqual(expected.map((r) => r.id).sort());
       expect(items.every((k) => k.clinicId === a.clinicId)).toBe(true);
       expect(items.map((k) => k.id)).not.toContain(await idOf(b.admin));
@@ -289,12 +366,26 @@ describe('API keys (/v1/api-keys)', () => {
       const { key: _secret, ...withoutSecret } = created;
       expect(res.body).toEqual({ ...withoutSecret, revokedAt: NOW });
 
-      expectProblem(await request(t.http).get(`/v1/clinics/${a.clinicId}`).set(bearer(created.key)), 401, 'UNAUTHENTICATED');
-      expectProblem(await request(t.http).post('/v1/patients').set(bearer(created.key)).send({ fullName: 'x', dateOfBirth: '1980-01-01' }), 401, 'UNAUTHENTICATED');
+      expectProblem(
+        await request(t.http).get(`/v1/clinics/${a.clinicId}`).set(bearer(created.key)),
+        401,
+        'UNAUTHENTICATED',
+      );
+      expectProblem(
+        await request(t.http)
+          .post('/v1/patients')
+          .set(bearer(created.key))
+          .send({ fullName: 'x', dateOfBirth: '1980-01-01' }),
+        401,
+        'UNAUTHENTICATED',
+      );
       const listed = (await listAll(a.admin)).find((k) => k.id === created.id);
       expect(listed).toEqual({ ...withoutSecret, revokedAt: NOW });
 
-      const rows = await t.dataSource.query("SELECT actor_key_id FROM audit_events WHERE action = 'api_key.revoke' AND entity_id = $1", [created.id]);
+      const rows = await t.dataSource.query(
+        "SELECT actor_key_id FROM audit_events WHERE action = 'api_key.revoke' AND entity_id = $1",
+        [created.id],
+      );
       expect(rows).toEqual([{ actor_key_id: await idOf(a.admin) }]);
     });
 
@@ -309,7 +400,10 @@ describe('API keys (/v1/api-keys)', () => {
         t.clock.set(t.clock.now().minus({ hours: 1 }));
       }
       expect(t.clock.now().toUTC().toISO()).toBe(NOW);
-      const rows = await t.dataSource.query("SELECT count(*)::int AS n FROM audit_events WHERE action = 'api_key.revoke' AND entity_id = $1", [created.id]);
+      const rows = await t.dataSource.query(
+        "SELECT count(*)::int AS n FROM audit_events WHERE action = 'api_key.revoke' AND entity_id = $1",
+        [created.id],
+      );
       expect(rows[0].n).toBe(1);
     });
 
@@ -323,24 +417,38 @@ describe('API keys (/v1/api-keys)', () => {
       const unknown = await request(t.http).delete(`/v1/api-keys/${randomUUID()}`).set(bearer(a.admin));
       expectProblem(unknown, 404, 'API_KEY_NOT_FOUND');
       for (const victim of [b.frontDesk, operator]) {
-        const res = await request(t.http).delete(`/v1/api-keys/${await idOf(victim)}`).set(bearer(a.admin));
+        const res = await request(t.http)
+          .delete(`/v1/api-keys/${await idOf(victim)}`)
+          .set(bearer(a.admin));
         expectProblem(res, 404, 'API_KEY_NOT_FOUND');
         expect(res.body.detail).toBe(unknown.body.detail);
       }
       await request(t.http).get(`/v1/clinics/${b.clinicId}`).set(bearer(b.frontDesk)).expect(200);
       await request(t.http).get('/v1/api-keys').set(bearer(operator)).expect(200);
-      const [{ n }] = await t.dataSource.query('SELECT count(*)::int AS n FROM api_keys WHERE key_hash = ANY($1) AND revoked_at IS NOT NULL', [[sha256(b.frontDesk), sha256(operator)]]);
+      const [{ n }] = await t.dataSource.query(
+        'SELECT count(*)::int AS n FROM api_keys WHERE key_hash = ANY($1) AND revoked_at IS NOT NULL',
+        [[sha256(b.frontDesk), sha256(operator)]],
+      );
       expect(n).toBe(0);
     });
 
     it("an operator may revoke any clinic's key", async () => {
       const created = await createKey(b.admin, { name: 'Operator revokes', role: 'front_desk' });
       await request(t.http).delete(`/v1/api-keys/${created.id}`).set(bearer(operator)).expect(200);
-      expectProblem(await request(t.http).get(`/v1/clinics/${b.clinicId}`).set(bearer(created.key)), 401, 'UNAUTHENTICATED');
+      expectProblem(
+        await request(t.http).get(`/v1/clinics/${b.clinicId}`).set(bearer(created.key)),
+        401,
+        'UNAUTHENTICATED',
+      );
     });
 
     it('is 400 naming keyId for a malformed id', async () => {
-      expectProblem(await request(t.http).delete('/v1/api-keys/not-a-uuid').set(bearer(a.admin)), 400, 'VALIDATION_FAILED', 'keyId');
+      expectProblem(
+        await request(t.http).delete('/v1/api-keys/not-a-uuid').set(bearer(a.admin)),
+        400,
+        'VALIDATION_FAILED',
+        'keyId',
+      );
     });
   });
 });

@@ -57,9 +57,13 @@ describe('append-only tables', () => {
     it.each([
       ['SET session_replication_role = replica; UPDATE audit_events SET action = $$rewritten$$'],
       ['ALTER TABLE audit_events DISABLE TRIGGER ALL; UPDATE audit_events SET action = $$rewritten$$'],
-      ['ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change; UPDATE audit_events SET action = $$rewritten$$'],
+      [
+        'ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change; UPDATE audit_events SET action = $$rewritten$$',
+      ],
       ['DROP TRIGGER audit_events_no_change ON audit_events; UPDATE audit_events SET action = $$rewritten$$'],
-      ['CREATE OR REPLACE FUNCTION refuse_append_only_change() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RETURN NEW; END $f$; UPDATE audit_events SET action = $$rewritten$$'],
+      [
+        'CREATE OR REPLACE FUNCTION refuse_append_only_change() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RETURN NEW; END $f$; UPDATE audit_events SET action = $$rewritten$$',
+      ],
       ['ALTER TABLE audit_events OWNER TO CURRENT_USER'],
       ['UPDATE audit_events SET action = $$rewritten$$'],
       ['DELETE FROM audit_events'],
@@ -72,10 +76,14 @@ describe('append-only tables', () => {
       const before = await t.dataSource.query('SELECT id::text, action, occurred_at FROM audit_events ORDER BY id');
       expect(before.length).toBeGreaterThan(0);
       await withClient(t.databaseUrl, async (c) => {
-        await expect(c.query(`BEGIN; ${sql}; COMMIT`)).rejects.toThrow(/permission denied|must be owner|must be superuser|append-only/);
+        await expect(c.query(`BEGIN; ${sql}; COMMIT`)).rejects.toThrow(
+          /permission denied|must be owner|must be superuser|append-only/,
+        );
         await c.query('ROLLBACK');
       });
-      expect(await t.dataSource.query('SELECT id::text, action, occurred_at FROM audit_events ORDER BY id')).toEqual(before);
+      expect(await t.dataSource.query('SELECT id::text, action, occurred_at FROM audit_events ORDER BY id')).toEqual(
+        before,
+      );
     });
 
     it.each(APPEND_ONLY_TABLES)('may only INSERT and SELECT on %s (protocol versions: also retire)', async (table) => {
@@ -86,7 +94,15 @@ describe('append-only tables', () => {
                 has_table_privilege($1, 'REFERENCES') AS "references"`,
         [table],
       );
-      expect(grants).toEqual({ select: true, insert: true, update: false, delete: false, truncate: false, trigger: false, references: false });
+      expect(grants).toEqual({
+        select: true,
+        insert: true,
+        update: false,
+        delete: false,
+        truncate: false,
+        trigger: false,
+        references: false,
+      });
       const [{ columns }] = await t.dataSource.query(
         `SELECT coalesce(array_agg(column_name::text ORDER BY column_name), '{}') AS columns FROM information_schema.columns
           WHERE table_schema = 'public' AND table_name = $1 AND has_column_privilege($1, column_name, 'UPDATE')`,
@@ -100,7 +116,10 @@ describe('append-only tables', () => {
         `SELECT tablename AS table, (SELECT bool_and(has_table_privilege(format('public.%I', tablename), p)) FROM unnest('{SELECT,INSERT,UPDATE,DELETE}'::text[]) p) AS ok
            FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`,
       );
-      const expected = rows.map(({ table }) => ({ table, ok: !APPEND_ONLY_TABLES.includes(table) && table !== 'migrations' }));
+      const expected = rows.map(({ table }) => ({
+        table,
+        ok: !APPEND_ONLY_TABLES.includes(table) && table !== 'migrations',
+      }));
       expect(rows).toEqual(expected);
     });
   });

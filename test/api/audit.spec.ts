@@ -1,5 +1,10 @@
 import request from 'supertest';
-import { makePatient, persistClinicWithKeys, persistOperatorKey, type ClinicKeys } from '../factories/clinic.factory.js';
+import {
+  makePatient,
+  persistClinicWithKeys,
+  persistOperatorKey,
+  type ClinicKeys,
+} from '../factories/clinic.factory.js';
 import { expectProblem } from '../support/problem.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -18,7 +23,8 @@ describe('audit trail (GET /v1/audit)', () => {
   let patientA: string;
   let patientB: string;
   const api = () => request(t.http);
-  const keyIdOf = async (key: string): Promise<string> => (await t.dataSource.query('SELECT id FROM api_keys WHERE key_prefix = $1', [key.slice(0, 10)]))[0].id;
+  const keyIdOf = async (key: string): Promise<string> =>
+    (await t.dataSource.query('SELECT id FROM api_keys WHERE key_prefix = $1', [key.slice(0, 10)]))[0].id;
   const audit = async (key: string, query: Json = {}): Promise<Json> => {
     const res = await api().get('/v1/audit').query(query).set(bearer(key));
     expect({ status: res.status, body: res.body }).toMatchObject({ status: 200 });
@@ -30,14 +36,30 @@ describe('audit trail (GET /v1/audit)', () => {
     A = await persistClinicWithKeys(t.app, { name: 'Clinic A' });
     B = await persistClinicWithKeys(t.app, { name: 'Clinic B' });
     operator = await persistOperatorKey(t.app);
-    patientA = (await api().post('/v1/patients').set(bearer(A.frontDesk)).send(makePatient({ fullName: 'Ada Audit' })).expect(201)).body.id;
-    patientB = (await api().post('/v1/patients').set(bearer(B.frontDesk)).send(makePatient({ fullName: 'Bo Audit' })).expect(201)).body.id;
+    patientA = (
+      await api()
+        .post('/v1/patients')
+        .set(bearer(A.frontDesk))
+        .send(makePatient({ fullName: 'Ada Audit' }))
+        .expect(201)
+    ).body.id;
+    patientB = (
+      await api()
+        .post('/v1/patients')
+        .set(bearer(B.frontDesk))
+        .send(makePatient({ fullName: 'Bo Audit' }))
+        .expect(201)
+    ).body.id;
     await api().get(`/v1/patients/${patientA}`).set(bearer(A.clinician)).expect(200);
-    await api().patch(`/v1/patients/${patientA}`).set(bearer(A.frontDesk)).send({ fullName: 'Ada Audited', weightKg: 70 }).expect(200);
+    await api()
+      .patch(`/v1/patients/${patientA}`)
+      .set(bearer(A.frontDesk))
+      .send({ fullName: 'Ada Audited', weightKg: 70 })
+      .expect(200);
   });
   afterAll(() => t.close());
 
-  it("records who did what to a patient, by which route, newest first, with before/after for the update", async () => {
+  it('records who did what to a patient, by which route, newest first, with before/after for the update', async () => {
     const page = await audit(A.admin, { patientId: patientA });
     const mine = page.items.filter((e: Json) => e.action !== 'audit.read');
     expect(mine.map((e: Json) => e.action)).toEqual(['patient.update', 'patient.read', 'patient.create']);
@@ -51,7 +73,10 @@ describe('audit trail (GET /v1/audit)', () => {
       patientId: patientA,
       route: 'PATCH /v1/patients/:patientId',
       // The front desk's weight waits for a clinician: recorded as pending, not as the weight.
-      changes: { before: { fullName: 'Ada Audit', pendingWeightKg: 72.4 }, after: { fullName: 'Ada Audited', pendingWeightKg: 70 } },
+      changes: {
+        before: { fullName: 'Ada Audit', pendingWeightKg: 72.4 },
+        after: { fullName: 'Ada Audited', pendingWeightKg: 70 },
+      },
     });
     expect(read).toMatchObject({ actorRole: 'clinician', route: 'GET /v1/patients/:patientId', changes: null });
     expect(create).toMatchObject({ actorRole: 'front_desk', route: 'POST /v1/patients' });
@@ -60,7 +85,12 @@ describe('audit trail (GET /v1/audit)', () => {
 
   it('any page of the trail that shows a patient is a read of that patient, audited, filter or not', async () => {
     const count = async () =>
-      (await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'audit.read' AND patient_id = $1`, [patientA]))[0].n as number;
+      (
+        await t.dataSource.query(
+          `SELECT count(*)::int AS n FROM audit_events WHERE action = 'audit.read' AND patient_id = $1`,
+          [patientA],
+        )
+      )[0].n as number;
     const before = await count();
     const page = await audit(A.admin, { action: 'patient.update' });
     expect(page.items.some((e: Json) => e.patientId === patientA && e.changes)).toBe(true);
@@ -68,13 +98,21 @@ describe('audit trail (GET /v1/audit)', () => {
     // A page showing no patient writes nothing.
     const quiet = await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'audit.read'`);
     expect((await audit(A.admin, { action: 'no.such.action' })).items).toEqual([]);
-    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'audit.read'`)).toEqual(quiet);
+    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'audit.read'`)).toEqual(
+      quiet,
+    );
   });
 
   it('reading the trail about a patient is itself audited', async () => {
-    const before = await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'audit.read' AND patient_id = $1`, [patientA]);
+    const before = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM audit_events WHERE action = 'audit.read' AND patient_id = $1`,
+      [patientA],
+    );
     await audit(A.admin, { patientId: patientA });
-    const after = await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'audit.read' AND patient_id = $1`, [patientA]);
+    const after = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM audit_events WHERE action = 'audit.read' AND patient_id = $1`,
+      [patientA],
+    );
     expect(after[0].n).toBe(before[0].n + 1);
   });
 
@@ -99,7 +137,9 @@ describe('audit trail (GET /v1/audit)', () => {
     expect(others(seen)).toEqual(others(all));
     expect(new Set(seen.map((e) => e.id)).size).toBe(seen.length);
 
-    expect(others((await audit(A.admin, { from: '2026-11-25T15:00:00Z', to: '2026-11-25T15:00:01Z', limit: 200 })).items)).toEqual(others(all));
+    expect(
+      others((await audit(A.admin, { from: '2026-11-25T15:00:00Z', to: '2026-11-25T15:00:01Z', limit: 200 })).items),
+    ).toEqual(others(all));
     expect((await audit(A.admin, { to: '2026-11-25T14:59:59Z' })).items).toEqual([]);
   });
 

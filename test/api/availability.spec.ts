@@ -14,7 +14,12 @@ describe('GET /v1/clinics/{id}/availability', () => {
   beforeAll(async () => {
     t = await startTestApp();
     const seeded = await seedDemo(t.app, mkdtempSync(path.join(os.tmpdir(), 'chairside-avail-')));
-    keys = Object.fromEntries(readFileSync(seeded.keysFile, 'utf8').trim().split('\n').map((l) => l.replace(/^export /, '').split('=') as [string, string]));
+    keys = Object.fromEntries(
+      readFileSync(seeded.keysFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/^export /, '').split('=') as [string, string]),
+    );
   });
   afterAll(() => t.close());
 
@@ -29,7 +34,13 @@ describe('GET /v1/clinics/{id}/availability', () => {
     );
     const res = await request(t.http)
       .get(`/v1/clinics/${keys.CHAIRSIDE_CLINIC_ID}/availability`)
-      .query({ from: start.toISODate(), to: start.toISODate(), durationMinutes: 40, recoveryMinutes: 60, needsChair: 'true' })
+      .query({
+        from: start.toISODate(),
+        to: start.toISODate(),
+        durationMinutes: 40,
+        recoveryMinutes: 60,
+        needsChair: 'true',
+      })
       .set(bearer(keys.CHAIRSIDE_FRONT_DESK_KEY))
       .expect(200);
     const slot = res.body.slots.find((s: { localTime: string }) => s.localTime === start.toFormat('HH:mm'));

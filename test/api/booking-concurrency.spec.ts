@@ -37,7 +37,13 @@ describe('booking under concurrency (POST /v1/plans)', () => {
   let t2: TestApp | undefined;
 
   /** A clinic open only on weekday mornings, with few chairs and one nurse, the demo protocol published and patients. */
-  async function crowdedClinic(app: TestApp, name: string, chairs: number, nurseMax: number, patients: number): Promise<Scenario> {
+  async function crowdedClinic(
+    app: TestApp,
+    name: string,
+    chairs: number,
+    nurseMax: number,
+    patients: number,
+  ): Promise<Scenario> {
     const setup = await setupClinic(app.app, app.http, name, {
       chairs,
       nurseMax,
@@ -45,7 +51,8 @@ describe('booking under concurrency (POST /v1/plans)', () => {
       staff: { physician: { maxConcurrentPatients: 1 }, therapist: { maxConcurrentPatients: 1 } },
     });
     const patientIds: string[] = [];
-    for (let i = 0; i < patients; i++) patientIds.push(await newPatient(app.http, setup, { fullName: `Patient ${i}`, weightKg: 60 + i }));
+    for (let i = 0; i < patients; i++)
+      patientIds.push(await newPatient(app.http, setup, { fullName: `Patient ${i}`, weightKg: 60 + i }));
     return { ...setup, patientIds };
   }
 
@@ -64,7 +71,10 @@ describe('booking under concurrency (POST /v1/plans)', () => {
   }
 
   /** Every invariant the database must hold for a clinic after the storm. */
-  async function expectNoDoubleBooking(s: Scenario, outcomes: Outcome[]): Promise<{ booked: number; refused: number; codes: string }> {
+  async function expectNoDoubleBooking(
+    s: Scenario,
+    outcomes: Outcome[],
+  ): Promise<{ booked: number; refused: number; codes: string }> {
     const clinicId = s.keys.clinicId;
     const q = (sql: string) => t.dataSource.query(sql.replaceAll('$clinic', `'${clinicId}'`));
 
@@ -73,9 +83,16 @@ describe('booking under concurrency (POST /v1/plans)', () => {
     const refused = outcomes.filter((o) => o.res.status !== 201);
     for (const { patientId, res } of booked) {
       expect(res.headers['content-type']).toMatch(/^application\/json/);
-      expect(res.body).toMatchObject({ id: expect.stringMatching(UUID_RE), patientId, clinicId, status: 'active', protocolVersion: 1 });
+      expect(res.body).toMatchObject({
+        id: expect.stringMatching(UUID_RE),
+        patientId,
+        clinicId,
+        status: 'active',
+        protocolVersion: 1,
+      });
       expect(res.body.sessions).toHaveLength(SERIES_LENGTH);
-      for (const session of res.body.sessions) expect(session).toMatchObject({ id: expect.stringMatching(UUID_RE), status: 'scheduled' });
+      for (const session of res.body.sessions)
+        expect(session).toMatchObject({ id: expect.stringMatching(UUID_RE), status: 'scheduled' });
     }
     for (const { res } of refused) {
       if (res.status === 409) expectProblem(res, 409, ['SLOT_TAKEN', 'CONFLICT']);
@@ -85,7 +102,10 @@ describe('booking under concurrency (POST /v1/plans)', () => {
         // (A conflict on a staff seat alone is not named today; plans.spec.ts pins that down.)
         expect(res.body).toHaveProperty('conflictingSessionId');
         if (res.body.conflictingSessionId !== null) {
-          const [row] = await t.dataSource.query(`SELECT plan_id, status FROM sessions WHERE clinic_id = $1 AND id = $2`, [s.keys.clinicId, res.body.conflictingSessionId]);
+          const [row] = await t.dataSource.query(
+            `SELECT plan_id, status FROM sessions WHERE clinic_id = $1 AND id = $2`,
+            [s.keys.clinicId, res.body.conflictingSessionId],
+          );
           expect(row).toBeDefined();
           expect(ACTIVE).toContain(`'${row.status}'`);
           expect(booked.map((o) => o.res.body.id)).toContain(row.plan_id);
@@ -101,13 +121,20 @@ describe('booking under concurrency (POST /v1/plans)', () => {
     expect(plans.map((p) => p.id).sort()).toEqual(booked.map((o) => o.res.body.id as string).sort());
     for (const p of plans) expect(p.n).toBe(SERIES_LENGTH);
     const refusedPatients = refused.map((o) => o.patientId);
-    const [{ n: strays }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE patient_id = ANY($1)`, [refusedPatients]);
+    const [{ n: strays }] = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM sessions WHERE patient_id = ANY($1)`,
+      [refusedPatients],
+    );
     expect(strays).toBe(0);
 
     // 3. What the responses promised is what the database holds.
-    const rows: { id: string; starts_at: Date; occupied_until: Date; chair_id: string | null; staff_id: string | null }[] = await q(
-      `SELECT id, starts_at, occupied_until, chair_id, staff_id FROM sessions WHERE clinic_id = $clinic`,
-    );
+    const rows: {
+      id: string;
+      starts_at: Date;
+      occupied_until: Date;
+      chair_id: string | null;
+      staff_id: string | null;
+    }[] = await q(`SELECT id, starts_at, occupied_until, chair_id, staff_id FROM sessions WHERE clinic_id = $clinic`);
     const byId = new Map(rows.map((r) => [r.id, r]));
     for (const { res } of booked) {
       for (const s of res.body.sessions) {
@@ -156,7 +183,11 @@ describe('booking under concurrency (POST /v1/plans)', () => {
     expect(badSeats).toBe(0);
 
     const codes = outcomes.map((o) => (o.res.status === 201 ? '201' : `${o.res.status} ${o.res.body.code}`));
-    return { booked: booked.length, refused: refused.length, codes: [...new Set(codes)].map((c) => `${codes.filter((x) => x === c).length}× ${c}`).join(', ') };
+    return {
+      booked: booked.length,
+      refused: refused.length,
+      codes: [...new Set(codes)].map((c) => `${codes.filter((x) => x === c).length}× ${c}`).join(', '),
+    };
   }
 
   beforeAll(async () => {
@@ -190,14 +221,21 @@ describe('booking under concurrency (POST /v1/plans)', () => {
     const s = await crowdedClinic(t, 'Lost race', 1, 2, 2);
     const [rival, patientId] = s.patientIds;
     const body = { patientId, protocolId: s.protocolId, earliestStart: '2026-11-30' };
-    const planned = await request(t.http).post('/v1/plans/preview').set(bearer(s.keys.frontDesk)).send(body).expect(200);
+    const planned = await request(t.http)
+      .post('/v1/plans/preview')
+      .set(bearer(s.keys.frontDesk))
+      .send(body)
+      .expect(200);
     const first = planned.body.sessions.find((x: { chair: unknown }) => x.chair !== null);
     // Another writer (not this instance) takes the first infusion's chair and time, and has not committed yet.
     const other = new pg.Client({ connectionString: t.databaseUrl });
     await other.connect();
     try {
       await other.query('BEGIN');
-      const [version] = (await t.dataSource.query('SELECT protocol_id, version FROM protocol_versions WHERE clinic_id = $1 AND protocol_id = $2', [s.keys.clinicId, s.protocolId])) as { version: number }[];
+      const [version] = (await t.dataSource.query(
+        'SELECT protocol_id, version FROM protocol_versions WHERE clinic_id = $1 AND protocol_id = $2',
+        [s.keys.clinicId, s.protocolId],
+      )) as { version: number }[];
       const {
         rows: [plan],
       } = await other.query(
@@ -210,7 +248,11 @@ describe('booking under concurrency (POST /v1/plans)', () => {
         [s.keys.clinicId, plan.id, rival, first.start, first.occupiedUntil, first.chair.id],
       );
       // The booking plans without seeing it (uncommitted), and its insert waits on the other's row.
-      const booking = request(t.http).post('/v1/plans').set(bearer(s.keys.frontDesk)).send(body).then((r) => r);
+      const booking = request(t.http)
+        .post('/v1/plans')
+        .set(bearer(s.keys.frontDesk))
+        .send(body)
+        .then((r) => r);
       const deadline = Date.now() + 10_000;
       for (;;) {
         const [{ waiting }] = await t.dataSource.query(
@@ -222,7 +264,10 @@ describe('booking under concurrency (POST /v1/plans)', () => {
       }
       await other.query('COMMIT');
       const res = await booking;
-      expect({ status: res.status, replanned: res.headers['chairside-replanned'] }).toEqual({ status: 201, replanned: 'true' });
+      expect({ status: res.status, replanned: res.headers['chairside-replanned'] }).toEqual({
+        status: 201,
+        replanned: 'true',
+      });
       const moved = res.body.sessions.find((x: { ref: string }) => x.ref === first.ref);
       expect(moved.start === first.start && moved.chair.id === first.chair.id).toBe(false);
     } finally {
@@ -254,7 +299,15 @@ describe('booking under concurrency (POST /v1/plans)', () => {
     let s: Scenario;
     let client: pg.Client;
     /** A booked infusion of the scenario, to collide with. */
-    let infusion: { plan_id: string; patient_id: string; chair_id: string; staff_id: string; staff_seat: number; starts_at: Date; occupied_until: Date };
+    let infusion: {
+      plan_id: string;
+      patient_id: string;
+      chair_id: string;
+      staff_id: string;
+      staff_seat: number;
+      starts_at: Date;
+      occupied_until: Date;
+    };
     let otherPatient: { patientId: string; planId: string };
 
     /** Runs `sql` in a savepoint; returns the SQLSTATE and constraint it failed with, or 'ok'. */
@@ -270,18 +323,47 @@ describe('booking under concurrency (POST /v1/plans)', () => {
         return { code: e.code ?? 'unknown', constraint: e.constraint };
       }
     }
-    const insertSession = (over: Partial<{ plan_id: string; patient_id: string; chair_id: string | null; staff_id: string | null; staff_seat: number | null; starts_at: Date; occupied_until: Date; status: string }>) => {
-      const r = { ...infusion, ...otherPatient && { plan_id: otherPatient.planId, patient_id: otherPatient.patientId }, status: 'scheduled', ...over };
+    const insertSession = (
+      over: Partial<{
+        plan_id: string;
+        patient_id: string;
+        chair_id: string | null;
+        staff_id: string | null;
+        staff_seat: number | null;
+        starts_at: Date;
+        occupied_until: Date;
+        status: string;
+      }>,
+    ) => {
+      const r = {
+        ...infusion,
+        ...(otherPatient && { plan_id: otherPatient.planId, patient_id: otherPatient.patientId }),
+        status: 'scheduled',
+        ...over,
+      };
       return attempt(
         `INSERT INTO sessions (clinic_id, plan_id, patient_id, ref, step_key, occurrence, kind, label, starts_at, ends_at, occupied_until, chair_id, staff_id, staff_seat, status)
          VALUES ($1, $2, $3, 'probe#' || floor(random() * 1e9)::text, 'probe', 1, 'infusion', 'Probe', $4, $4::timestamptz + interval '1 minute', $5, $6, $7, $8, $9)`,
-        [s.keys.clinicId, r.plan_id, r.patient_id, r.starts_at, r.occupied_until, r.chair_id, r.staff_id, r.staff_seat, r.status],
+        [
+          s.keys.clinicId,
+          r.plan_id,
+          r.patient_id,
+          r.starts_at,
+          r.occupied_until,
+          r.chair_id,
+          r.staff_id,
+          r.staff_seat,
+          r.status,
+        ],
       );
     };
 
     beforeAll(async () => {
       s = await crowdedClinic(t, 'Constraint clinic', 2, 1, 2);
-      const booked = await request(t.http).post('/v1/plans').set(bearer(s.keys.frontDesk)).send({ patientId: s.patientIds[0], protocolId: s.protocolId });
+      const booked = await request(t.http)
+        .post('/v1/plans')
+        .set(bearer(s.keys.frontDesk))
+        .send({ patientId: s.patientIds[0], protocolId: s.protocolId });
       expect(booked.status).toBe(201);
       [infusion] = await t.dataSource.query(
         `SELECT plan_id, patient_id, chair_id, staff_id, staff_seat, starts_at, occupied_until FROM sessions
@@ -309,7 +391,13 @@ describe('booking under concurrency (POST /v1/plans)', () => {
     const otherChair = () => s.chairs.find((c) => c.id !== infusion.chair_id)!.id;
 
     it('an overlapping session on the same chair: 23P01 (sessions_no_chair_overlap)', async () => {
-      const r = await insertSession({ chair_id: infusion.chair_id, staff_id: null, staff_seat: null, starts_at: later(infusion.starts_at, 30), occupied_until: later(infusion.occupied_until, 30) });
+      const r = await insertSession({
+        chair_id: infusion.chair_id,
+        staff_id: null,
+        staff_seat: null,
+        starts_at: later(infusion.starts_at, 30),
+        occupied_until: later(infusion.occupied_until, 30),
+      });
       expect(r).toEqual({ code: '23P01', constraint: 'sessions_no_chair_overlap' });
     });
 
@@ -325,30 +413,68 @@ describe('booking under concurrency (POST /v1/plans)', () => {
     });
 
     it('an overlapping session on the same staff seat (another chair and patient): 23P01 (sessions_no_seat_overlap)', async () => {
-      const r = await insertSession({ chair_id: otherChair(), staff_id: infusion.staff_id, staff_seat: infusion.staff_seat, starts_at: later(infusion.starts_at, -30), occupied_until: later(infusion.starts_at, 1) });
+      const r = await insertSession({
+        chair_id: otherChair(),
+        staff_id: infusion.staff_id,
+        staff_seat: infusion.staff_seat,
+        starts_at: later(infusion.starts_at, -30),
+        occupied_until: later(infusion.starts_at, 1),
+      });
       expect(r).toEqual({ code: '23P01', constraint: 'sessions_no_seat_overlap' });
     });
 
     it("a seat above the staff member's limit: 23P01 from the trigger, on insert and on update", async () => {
       // No overlap with anything: a quiet Sunday night; only the seat number is wrong (limit 1).
       const sunday = new Date('2026-11-29T03:00:00Z');
-      expect(await insertSession({ chair_id: null, staff_id: infusion.staff_id, staff_seat: 2, starts_at: sunday, occupied_until: later(sunday, 60) })).toEqual({
+      expect(
+        await insertSession({
+          chair_id: null,
+          staff_id: infusion.staff_id,
+          staff_seat: 2,
+          starts_at: sunday,
+          occupied_until: later(sunday, 60),
+        }),
+      ).toEqual({
         code: '23P01',
         constraint: 'sessions_seat_within_capacity',
       });
       // Seat 1 at the same quiet time is fine, and moving it to seat 2 is refused.
-      expect(await insertSession({ chair_id: null, staff_id: infusion.staff_id, staff_seat: 1, starts_at: sunday, occupied_until: later(sunday, 60) })).toEqual({ code: 'ok' });
-      const moved = await attempt(`UPDATE sessions SET staff_seat = 2 WHERE clinic_id = $1 AND staff_id = $2 AND starts_at = $3`, [s.keys.clinicId, infusion.staff_id, sunday]);
+      expect(
+        await insertSession({
+          chair_id: null,
+          staff_id: infusion.staff_id,
+          staff_seat: 1,
+          starts_at: sunday,
+          occupied_until: later(sunday, 60),
+        }),
+      ).toEqual({ code: 'ok' });
+      const moved = await attempt(
+        `UPDATE sessions SET staff_seat = 2 WHERE clinic_id = $1 AND staff_id = $2 AND starts_at = $3`,
+        [s.keys.clinicId, infusion.staff_id, sunday],
+      );
       expect(moved).toEqual({ code: '23P01', constraint: 'sessions_seat_within_capacity' });
     });
 
     it('only overlaps are refused: touching intervals, cancelled sessions and other chairs pass', async () => {
       // Starts exactly when the booked infusion's recovery ends ([start, end) ranges touch).
       expect(
-        await insertSession({ chair_id: infusion.chair_id, staff_id: infusion.staff_id, staff_seat: 1, starts_at: infusion.occupied_until, occupied_until: later(infusion.occupied_until, 60) }),
+        await insertSession({
+          chair_id: infusion.chair_id,
+          staff_id: infusion.staff_id,
+          staff_seat: 1,
+          starts_at: infusion.occupied_until,
+          occupied_until: later(infusion.occupied_until, 60),
+        }),
       ).toEqual({ code: 'ok' });
       // A cancelled session holds nothing.
-      expect(await insertSession({ chair_id: infusion.chair_id, staff_id: infusion.staff_id, staff_seat: 1, status: 'cancelled' })).toEqual({ code: 'ok' });
+      expect(
+        await insertSession({
+          chair_id: infusion.chair_id,
+          staff_id: infusion.staff_id,
+          staff_seat: 1,
+          status: 'cancelled',
+        }),
+      ).toEqual({ code: 'ok' });
       // The same time on the other chair, with no staff, for another patient.
       expect(await insertSession({ chair_id: otherChair(), staff_id: null, staff_seat: null })).toEqual({ code: 'ok' });
       // ... but reactivating the cancelled one collides again.

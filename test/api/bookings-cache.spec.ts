@@ -34,9 +34,16 @@ describe('bookings cache: the same answer as the database, always', () => {
   const direct = async () => sorted(await repo.bookings(A.keys.clinicId, from, to, ids));
   const cached = async () => sorted(await cache.bookings(A.keys.clinicId, from, to, ids));
   const activeIds = async (): Promise<string[]> =>
-    (await t.dataSource.query(`SELECT id FROM sessions WHERE clinic_id = $1 AND status = 'scheduled' ORDER BY starts_at, id`, [A.keys.clinicId])).map((r: { id: string }) => r.id);
+    (
+      await t.dataSource.query(
+        `SELECT id FROM sessions WHERE clinic_id = $1 AND status = 'scheduled' ORDER BY starts_at, id`,
+        [A.keys.clinicId],
+      )
+    ).map((r: { id: string }) => r.id);
   const cancelBySql = (q: { query: (sql: string, p: unknown[]) => Promise<unknown> }, id: string) =>
-    q.query(`UPDATE sessions SET status = 'cancelled', status_reason = 'test', version = version + 1 WHERE id = $1`, [id]);
+    q.query(`UPDATE sessions SET status = 'cancelled', status_reason = 'test', version = version + 1 WHERE id = $1`, [
+      id,
+    ]);
 
   /** Runs `work` on a connection of its own, in a transaction it ends itself. */
   const onOwnConnection = async (work: (runner: QueryRunner) => Promise<void>) => {
@@ -56,8 +63,13 @@ describe('bookings cache: the same answer as the database, always', () => {
     A = await setupClinic(t.app, t.http, 'Cache', { chairs: 3 });
     cache = t.app.get(BookingsCache);
     repo = t.app.get(PlansRepository);
-    ids = { chairs: A.chairs.map((c) => c.id), staff: [A.nurse.id, A.physician.id, A.therapist.id], patientId: '00000000-0000-0000-0000-000000000000' };
-    for (let i = 0; i < 3; i++) await bookPlan(t.http, A, { protocolId: A.shortProtocolId, earliestStart: '2026-11-30' });
+    ids = {
+      chairs: A.chairs.map((c) => c.id),
+      staff: [A.nurse.id, A.physician.id, A.therapist.id],
+      patientId: '00000000-0000-0000-0000-000000000000',
+    };
+    for (let i = 0; i < 3; i++)
+      await bookPlan(t.http, A, { protocolId: A.shortProtocolId, earliestStart: '2026-11-30' });
   }, 60_000);
   afterAll(() => t.close());
 
@@ -68,7 +80,10 @@ describe('bookings cache: the same answer as the database, always', () => {
     const plan = await bookPlan(t.http, A, { protocolId: A.shortProtocolId, earliestStart: '2026-12-07' });
     expect(await cached()).toEqual(await direct());
     expect((await direct()).length).toBe(12);
-    const res = await request(t.http).post(`/v1/sessions/${plan.sessions[1].id}/cancel`).set(bearer(A.keys.frontDesk)).send({ reason: 'Patient asked' });
+    const res = await request(t.http)
+      .post(`/v1/sessions/${plan.sessions[1].id}/cancel`)
+      .set(bearer(A.keys.frontDesk))
+      .send({ reason: 'Patient asked' });
     expect(res.status).toBe(200);
     expect(await cached()).toEqual(await direct());
     expect((await direct()).length).toBe(11);
@@ -118,10 +133,22 @@ describe('bookings cache: the same answer as the database, always', () => {
   it('two instances of the cache reading at the same time as writers stay equal to the database', async () => {
     const other = new BookingsCache(t.dataSource, repo, t.clock);
     for (let round = 0; round < 6; round++) {
-      const writes = round % 2 === 0
-        ? bookPlan(t.http, A, { protocolId: A.shortProtocolId, earliestStart: DateTime.fromISO('2026-12-14').plus({ days: round * 3 }).toISODate()! })
-        : activeIds().then(([id]) => request(t.http).post(`/v1/sessions/${id}/cancel`).set(bearer(A.keys.frontDesk)).send({ reason: 'x' }));
-      await Promise.all([writes, cache.bookings(A.keys.clinicId, from, to, ids), other.bookings(A.keys.clinicId, from, to, ids)]);
+      const writes =
+        round % 2 === 0
+          ? bookPlan(t.http, A, {
+              protocolId: A.shortProtocolId,
+              earliestStart: DateTime.fromISO('2026-12-14')
+                .plus({ days: round * 3 })
+                .toISODate()!,
+            })
+          : activeIds().then(([id]) =>
+              request(t.http).post(`/v1/sessions/${id}/cancel`).set(bearer(A.keys.frontDesk)).send({ reason: 'x' }),
+            );
+      await Promise.all([
+        writes,
+        cache.bookings(A.keys.clinicId, from, to, ids),
+        other.bookings(A.keys.clinicId, from, to, ids),
+      ]);
       const now = await direct();
       expect(await cached()).toEqual(now);
       expect(sorted(await other.bookings(A.keys.clinicId, from, to, ids))).toEqual(now);
@@ -146,7 +173,9 @@ describe('bookings cache: the same answer as the database, always', () => {
   it('a copy read on another server (or before a restart) is loaded afresh, not brought up to date by snapshot', async () => {
     await cached();
     // As if the copy had missed a change (transaction ids handed out again after a crash): a row gone, and another server's start time.
-    const entry = (cache as unknown as { entries: Map<string, { server: string; rows: Map<string, unknown> }> }).entries.get(A.keys.clinicId)!;
+    const entry = (
+      cache as unknown as { entries: Map<string, { server: string; rows: Map<string, unknown> }> }
+    ).entries.get(A.keys.clinicId)!;
     entry.rows.delete(entry.rows.keys().next().value!);
     expect(await cached()).not.toEqual(await direct());
     entry.server = '2000-01-01 00:00:00+00';
@@ -157,7 +186,10 @@ describe('bookings cache: the same answer as the database, always', () => {
     const plan = await bookPlan(t.http, A, { protocolId: A.shortProtocolId, earliestStart: '2027-01-11' });
     const sessionIds = (plan.sessions as { id: string }[]).map((x) => x.id);
     for (const id of sessionIds) {
-      const res = await request(t.http).post(`/v1/sessions/${id}/cancel`).set(bearer(A.keys.frontDesk)).send({ reason: 'x' });
+      const res = await request(t.http)
+        .post(`/v1/sessions/${id}/cancel`)
+        .set(bearer(A.keys.frontDesk))
+        .send({ reason: 'x' });
       expect(res.status).toBe(200);
     }
     await cached(); // the copy has seen the cancellations
@@ -168,15 +200,26 @@ describe('bookings cache: the same answer as the database, always', () => {
        UPDATE sessions SET status = 'scheduled', status_reason = NULL, version = version + 1 WHERE id = ANY('{${sessionIds.join(',')}}'::uuid[]); COMMIT`,
     );
     const patientId = await newPatient(t.http, A);
-    const res = await request(t.http).post('/v1/plans').set(bearer(A.keys.frontDesk)).send({ patientId, protocolId: A.shortProtocolId, earliestStart: '2027-01-11' });
+    const res = await request(t.http)
+      .post('/v1/plans')
+      .set(bearer(A.keys.frontDesk))
+      .send({ patientId, protocolId: A.shortProtocolId, earliestStart: '2027-01-11' });
     // Planned from the stale copy into the taken times, refused by the database, planned again from a fresh read.
-    expect({ status: res.status, replanned: res.headers['chairside-replanned'] }).toEqual({ status: 201, replanned: 'true' });
+    expect({ status: res.status, replanned: res.headers['chairside-replanned'] }).toEqual({
+      status: 201,
+      replanned: 'true',
+    });
     expect(await cached()).toEqual(await direct());
   });
 
   it('a window beyond what it keeps is read from the database', async () => {
-    const far = { from: DateTime.fromISO('2027-09-01T00:00:00Z').toJSDate(), to: DateTime.fromISO('2027-10-01T00:00:00Z').toJSDate() };
+    const far = {
+      from: DateTime.fromISO('2027-09-01T00:00:00Z').toJSDate(),
+      to: DateTime.fromISO('2027-10-01T00:00:00Z').toJSDate(),
+    };
     await t.dataSource.query(`SELECT 1`);
-    expect(sorted(await cache.bookings(A.keys.clinicId, far.from, far.to, ids))).toEqual(sorted(await repo.bookings(A.keys.clinicId, far.from, far.to, ids)));
+    expect(sorted(await cache.bookings(A.keys.clinicId, far.from, far.to, ids))).toEqual(
+      sorted(await repo.bookings(A.keys.clinicId, far.from, far.to, ids)),
+    );
   });
 });

@@ -49,8 +49,14 @@ function parse(body: string): { cal: ICAL.Component; events: Ev[] } {
       location: String(v.getFirstPropertyValue('location')),
       description: String(v.getFirstPropertyValue('description')),
       status: String(v.getFirstPropertyValue('status')),
-      dtstamp: v.getFirstProperty('dtstamp')!.toICALString().replace(/^[^:]*:/, ''),
-      lastModified: v.getFirstProperty('last-modified')!.toICALString().replace(/^[^:]*:/, ''),
+      dtstamp: v
+        .getFirstProperty('dtstamp')!
+        .toICALString()
+        .replace(/^[^:]*:/, ''),
+      lastModified: v
+        .getFirstProperty('last-modified')!
+        .toICALString()
+        .replace(/^[^:]*:/, ''),
     };
   });
   return { cal, events };
@@ -102,11 +108,18 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
     const now = t.clock.now();
     const rows: { id: string }[] = await t.dataSource.query(
       `SELECT id FROM sessions WHERE clinic_id = $1 AND starts_at >= $2 AND starts_at < $3 AND (status <> 'cancelled' OR updated_at >= $4) ${extra}`,
-      [clinicId, now.minus({ days: 30 }).toJSDate(), now.plus({ days: 365 }).toJSDate(), now.minus({ days: 14 }).toJSDate(), ...params],
+      [
+        clinicId,
+        now.minus({ days: 30 }).toJSDate(),
+        now.plus({ days: 365 }).toJSDate(),
+        now.minus({ days: 14 }).toJSDate(),
+        ...params,
+      ],
     );
     return rows.map((r) => r.id).sort();
   };
-  const etagOfPlan = async (planId: string) => (await api().get(`/v1/plans/${planId}`).set(bearer(A.keys.frontDesk)).expect(200)).headers.etag as string;
+  const etagOfPlan = async (planId: string) =>
+    (await api().get(`/v1/plans/${planId}`).set(bearer(A.keys.frontDesk)).expect(200)).headers.etag as string;
 
   beforeAll(async () => {
     t = await startTestApp({ logLevel: 'info', logDestination: sink });
@@ -132,7 +145,10 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
       const [row] = await t.dataSource.query(`SELECT * FROM calendar_feeds WHERE id = $1`, [feed.id]);
       expect(Buffer.from(row.token_hash).equals(createHash('sha256').update(feed.token).digest())).toBe(true);
       expect(JSON.stringify(row)).not.toContain(feed.token);
-      const audit = await t.dataSource.query(`SELECT actor_role, patient_id FROM audit_events WHERE action = 'calendar_feed.create' AND entity_id = $1`, [feed.id]);
+      const audit = await t.dataSource.query(
+        `SELECT actor_role, patient_id FROM audit_events WHERE action = 'calendar_feed.create' AND entity_id = $1`,
+        [feed.id],
+      );
       expect(audit).toEqual([{ actor_role: 'front_desk', patient_id: null }]);
       // Two feeds never share a token.
       const other = await createFeed(A.keys.clinician, { scope: 'clinic', name: 'Second' });
@@ -145,7 +161,13 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
       expectProblem(await post({ scope: 'staff' }), 400, 'VALIDATION_FAILED', 'staffId');
       expectProblem(await post({ scope: 'patient' }), 400, 'VALIDATION_FAILED', 'patientId');
       expectProblem(await post({ scope: 'clinic', patientId: patientP }), 400, 'VALIDATION_FAILED', 'patientId');
-      expectProblem(await post({ scope: 'chair', chairId: A.chairs[0].id, staffId: A.nurse.id }), 400, 'VALIDATION_FAILED', 'staffId', { exact: true });
+      expectProblem(
+        await post({ scope: 'chair', chairId: A.chairs[0].id, staffId: A.nurse.id }),
+        400,
+        'VALIDATION_FAILED',
+        'staffId',
+        { exact: true },
+      );
       expectProblem(await post({ scope: 'room' }), 400, 'VALIDATION_FAILED', 'scope');
       expectProblem(await post({ scope: 'chair', chairId: 'chair-1' }), 400, 'VALIDATION_FAILED', 'chairId');
       expectProblem(await post({ scope: 'clinic', name: 'x'.repeat(201) }), 400, 'VALIDATION_FAILED', 'name');
@@ -161,15 +183,29 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
       expectProblem(await post(A.keys.frontDesk, { scope: 'chair', chairId: B.chairs[0].id }), 404, 'CHAIR_NOT_FOUND');
       expectProblem(await post(A.keys.frontDesk, { scope: 'staff', staffId: B.nurse.id }), 404, 'STAFF_NOT_FOUND');
       expectProblem(await post(A.keys.frontDesk, { scope: 'patient', patientId: patientB }), 404, 'PATIENT_NOT_FOUND');
-      expectProblem(await post(A.keys.frontDesk, { scope: 'clinic', clinicId: B.keys.clinicId }), 404, 'CLINIC_NOT_FOUND');
-      const count = async () => (await t.dataSource.query(`SELECT count(*)::int AS n FROM calendar_feeds WHERE clinic_id = $1`, [B.keys.clinicId]))[0].n;
+      expectProblem(
+        await post(A.keys.frontDesk, { scope: 'clinic', clinicId: B.keys.clinicId }),
+        404,
+        'CLINIC_NOT_FOUND',
+      );
+      const count = async () =>
+        (
+          await t.dataSource.query(`SELECT count(*)::int AS n FROM calendar_feeds WHERE clinic_id = $1`, [
+            B.keys.clinicId,
+          ])
+        )[0].n;
       expect(await count()).toBe(0);
     });
 
     it('needs a key with a role; an operator key names the clinic', async () => {
       expectProblem(await api().post('/v1/calendar/feeds').send({ scope: 'clinic' }), 401, 'UNAUTHENTICATED');
       expectProblem(await api().get('/v1/calendar/feeds'), 401, 'UNAUTHENTICATED');
-      expectProblem(await api().post('/v1/calendar/feeds').set(bearer(operator)).send({ scope: 'clinic' }), 400, 'VALIDATION_FAILED', 'clinicId');
+      expectProblem(
+        await api().post('/v1/calendar/feeds').set(bearer(operator)).send({ scope: 'clinic' }),
+        400,
+        'VALIDATION_FAILED',
+        'clinicId',
+      );
       const feed = await createFeed(operator, { scope: 'chair', chairId: B.chairs[1].id, clinicId: B.keys.clinicId });
       expect(feed).toMatchObject({ clinicId: B.keys.clinicId, scope: 'chair', scopeId: B.chairs[1].id });
       for (const key of [A.keys.frontDesk, A.keys.clinician, A.keys.admin]) {
@@ -184,21 +220,41 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
       const all: Json[] = [...page1.body.items];
       let cursor = page1.body.nextCursor;
       while (cursor) {
-        const next = await api().get('/v1/calendar/feeds').query({ limit: 2, cursor }).set(bearer(A.keys.frontDesk)).expect(200);
+        const next = await api()
+          .get('/v1/calendar/feeds')
+          .query({ limit: 2, cursor })
+          .set(bearer(A.keys.frontDesk))
+          .expect(200);
         all.push(...next.body.items);
         cursor = next.body.nextCursor;
         expect(all.length).toBeLessThan(50);
       }
-      const inDb = await t.dataSource.query(`SELECT id FROM calendar_feeds WHERE clinic_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`, [A.keys.clinicId]);
+      const inDb = await t.dataSource.query(
+        `SELECT id FROM calendar_feeds WHERE clinic_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`,
+        [A.keys.clinicId],
+      );
       expect(all.map((f) => f.id)).toEqual(inDb.map((r: Json) => r.id));
       expect(all.every((f) => f.clinicId === A.keys.clinicId && !('token' in f) && !('url' in f))).toBe(true);
       for (const token of tokens) expect(JSON.stringify(all)).not.toContain(token);
 
-      const otherClinic = await api().get('/v1/calendar/feeds').query({ clinicId: B.keys.clinicId }).set(bearer(A.keys.frontDesk)).expect(200);
+      const otherClinic = await api()
+        .get('/v1/calendar/feeds')
+        .query({ clinicId: B.keys.clinicId })
+        .set(bearer(A.keys.frontDesk))
+        .expect(200);
       expect(otherClinic.body.items).toEqual([]);
-      const asOperator = await api().get('/v1/calendar/feeds').query({ clinicId: B.keys.clinicId }).set(bearer(operator)).expect(200);
+      const asOperator = await api()
+        .get('/v1/calendar/feeds')
+        .query({ clinicId: B.keys.clinicId })
+        .set(bearer(operator))
+        .expect(200);
       expect(asOperator.body.items.map((f: Json) => f.clinicId)).toEqual([B.keys.clinicId]);
-      expectProblem(await api().get('/v1/calendar/feeds').query({ cursor: 'nope' }).set(bearer(A.keys.frontDesk)), 400, 'VALIDATION_FAILED', 'cursor');
+      expectProblem(
+        await api().get('/v1/calendar/feeds').query({ cursor: 'nope' }).set(bearer(A.keys.frontDesk)),
+        400,
+        'VALIDATION_FAILED',
+        'cursor',
+      );
     });
 
     it('revokes a feed (204, audited): its URL answers 404 at once; unknown, revoked or foreign ids are 404', async () => {
@@ -206,7 +262,11 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
       expect((await fetchFeed(feed.token)).status).toBe(200);
 
       // Another clinic's key cannot see it, let alone revoke it; the feed keeps working.
-      expectProblem(await api().delete(`/v1/calendar/feeds/${feed.id}`).set(bearer(B.keys.admin)), 404, 'FEED_NOT_FOUND');
+      expectProblem(
+        await api().delete(`/v1/calendar/feeds/${feed.id}`).set(bearer(B.keys.admin)),
+        404,
+        'FEED_NOT_FOUND',
+      );
       expect((await fetchFeed(feed.token)).status).toBe(200);
 
       await api().delete(`/v1/calendar/feeds/${feed.id}`).set(bearer(A.keys.frontDesk)).expect(204);
@@ -214,12 +274,32 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
       expect(gone.status).toBe(404);
       expect(gone.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(JSON.parse(gone.body as string)).toMatchObject({ status: 404, code: 'FEED_NOT_FOUND' });
-      expectProblem(await api().delete(`/v1/calendar/feeds/${feed.id}`).set(bearer(A.keys.frontDesk)), 404, 'FEED_NOT_FOUND');
-      expectProblem(await api().delete(`/v1/calendar/feeds/6f1d2c3b-0000-4000-8000-000000000000`).set(bearer(A.keys.frontDesk)), 404, 'FEED_NOT_FOUND');
-      expectProblem(await api().delete(`/v1/calendar/feeds/not-a-uuid`).set(bearer(A.keys.frontDesk)), 400, 'VALIDATION_FAILED', 'feedId');
-      const list = await api().get('/v1/calendar/feeds').query({ limit: 200 }).set(bearer(A.keys.frontDesk)).expect(200);
+      expectProblem(
+        await api().delete(`/v1/calendar/feeds/${feed.id}`).set(bearer(A.keys.frontDesk)),
+        404,
+        'FEED_NOT_FOUND',
+      );
+      expectProblem(
+        await api().delete(`/v1/calendar/feeds/6f1d2c3b-0000-4000-8000-000000000000`).set(bearer(A.keys.frontDesk)),
+        404,
+        'FEED_NOT_FOUND',
+      );
+      expectProblem(
+        await api().delete(`/v1/calendar/feeds/not-a-uuid`).set(bearer(A.keys.frontDesk)),
+        400,
+        'VALIDATION_FAILED',
+        'feedId',
+      );
+      const list = await api()
+        .get('/v1/calendar/feeds')
+        .query({ limit: 200 })
+        .set(bearer(A.keys.frontDesk))
+        .expect(200);
       expect(list.body.items.map((f: Json) => f.id)).not.toContain(feed.id);
-      const audit = await t.dataSource.query(`SELECT actor_role, patient_id FROM audit_events WHERE action = 'calendar_feed.revoke' AND entity_id = $1`, [feed.id]);
+      const audit = await t.dataSource.query(
+        `SELECT actor_role, patient_id FROM audit_events WHERE action = 'calendar_feed.revoke' AND entity_id = $1`,
+        [feed.id],
+      );
       expect(audit).toEqual([{ actor_role: 'front_desk', patient_id: patientP }]);
 
       // An operator may revoke any clinic's feed.
@@ -229,7 +309,13 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
     });
 
     it('answers 404 FEED_NOT_FOUND for garbage and well-formed unknown tokens', async () => {
-      for (const token of ['garbage', 'cfd_short', `cfd_${'A'.repeat(43)}`, `cs_${'A'.repeat(43)}`, 'cfd_' + 'é'.repeat(43)]) {
+      for (const token of [
+        'garbage',
+        'cfd_short',
+        `cfd_${'A'.repeat(43)}`,
+        `cs_${'A'.repeat(43)}`,
+        'cfd_' + 'é'.repeat(43),
+      ]) {
         const res = await fetchFeed(encodeURIComponent(token));
         expect({ token, status: res.status }).toEqual({ token, status: 404 });
         expect(JSON.parse(res.body as string)).toMatchObject({ code: 'FEED_NOT_FOUND' });
@@ -265,12 +351,16 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
       expect(lines).toContain('X-PUBLISHED-TTL:PT1H');
       const firstEvent = lines.indexOf('BEGIN:VEVENT');
       expect(firstEvent).toBeGreaterThan(0);
-      for (const p of [`X-WR-TIMEZONE:${ZONE}`, 'X-PUBLISHED-TTL:PT1H', 'VERSION:2.0']) expect({ p, at: lines.indexOf(p) < firstEvent }).toEqual({ p, at: true });
-      expect(lines.slice(firstEvent).filter((l) => /^(X-WR-|NAME|REFRESH-INTERVAL|X-PUBLISHED-TTL)/.test(l))).toEqual([]);
+      for (const p of [`X-WR-TIMEZONE:${ZONE}`, 'X-PUBLISHED-TTL:PT1H', 'VERSION:2.0'])
+        expect({ p, at: lines.indexOf(p) < firstEvent }).toEqual({ p, at: true });
+      expect(lines.slice(firstEvent).filter((l) => /^(X-WR-|NAME|REFRESH-INTERVAL|X-PUBLISHED-TTL)/.test(l))).toEqual(
+        [],
+      );
       expect(lines.filter((l) => /^(METHOD|RRULE|RDATE|EXDATE|RECURRENCE-ID)[:;]/.test(l))).toEqual([]);
       expect(body).not.toContain('TZID');
       for (const l of lines) expect(Buffer.byteLength(l, 'utf8')).toBeLessThanOrEqual(75);
-      for (const l of lines.filter((x) => /^(DTSTART|DTEND|DTSTAMP|LAST-MODIFIED)[:;]/.test(x))) expect(l).toMatch(/^[A-Z-]+:\d{8}T\d{6}Z$/);
+      for (const l of lines.filter((x) => /^(DTSTART|DTEND|DTSTAMP|LAST-MODIFIED)[:;]/.test(x)))
+        expect(l).toMatch(/^[A-Z-]+:\d{8}T\d{6}Z$/);
       expect(parse(body).cal.getFirstPropertyValue('x-wr-calname')).toBe('Harbor');
     });
 
@@ -280,7 +370,10 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
       expect(expected.length).toBe(planP.sessions.length + planQ.sessions.length);
       expect(events.map((e) => e.uid).sort()).toEqual(expected.map(uidOf).sort());
       expect(new Set(events.map((e) => e.uid)).size).toBe(events.length);
-      const rows: Json[] = await t.dataSource.query(`SELECT id, starts_at, ends_at, updated_at, version FROM sessions WHERE clinic_id = $1`, [A.keys.clinicId]);
+      const rows: Json[] = await t.dataSource.query(
+        `SELECT id, starts_at, ends_at, updated_at, version FROM sessions WHERE clinic_id = $1`,
+        [A.keys.clinicId],
+      );
       for (const r of rows) {
         const e = events.find((x) => x.uid === uidOf(r.id))!;
         expect(e.start.getTime()).toBe(r.starts_at.getTime());
@@ -301,13 +394,33 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
     });
 
     it('carries no patient data in clinic, chair and staff feeds', async () => {
-      const chairFeed = await createFeed(A.keys.frontDesk, { scope: 'chair', chairId: planP.sessions.find((s: Json) => s.chair)!.chair.id });
+      const chairFeed = await createFeed(A.keys.frontDesk, {
+        scope: 'chair',
+        chairId: planP.sessions.find((s: Json) => s.chair)!.chair.id,
+      });
       const staffFeed = await createFeed(A.keys.frontDesk, { scope: 'staff', staffId: A.nurse.id });
       for (const feed of [clinicFeed, chairFeed, staffFeed]) {
         const body = await feedBody(feed.token);
         expect(parse(body).events.length).toBeGreaterThan(0);
-        for (const secret of ['Quentin', 'Feedwell', 'Rosalind', 'Otherby', '1961-07-19', '19610719', '1977-02-28', '19770228', patientP, patientQ, planP.id, planQ.id]) {
-          expect({ scope: feed.scope, secret, found: body.includes(secret) }).toEqual({ scope: feed.scope, secret, found: false });
+        for (const secret of [
+          'Quentin',
+          'Feedwell',
+          'Rosalind',
+          'Otherby',
+          '1961-07-19',
+          '19610719',
+          '1977-02-28',
+          '19770228',
+          patientP,
+          patientQ,
+          planP.id,
+          planQ.id,
+        ]) {
+          expect({ scope: feed.scope, secret, found: body.includes(secret) }).toEqual({
+            scope: feed.scope,
+            secret,
+            found: false,
+          });
         }
       }
     });
@@ -315,13 +428,20 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
     it("a chair feed's events last until the chair is free (recovery included, said in the description); other feeds end with the treatment", async () => {
       const infusion = planP.sessions.find((s: Json) => s.ref === 'infusion#1');
       const chairFeed = await createFeed(A.keys.frontDesk, { scope: 'chair', chairId: infusion.chair.id });
-      const [row] = await t.dataSource.query(`SELECT ends_at, occupied_until FROM sessions WHERE id = $1`, [infusion.id]);
+      const [row] = await t.dataSource.query(`SELECT ends_at, occupied_until FROM sessions WHERE id = $1`, [
+        infusion.id,
+      ]);
       expect(row.occupied_until.getTime()).toBeGreaterThan(row.ends_at.getTime());
       const inChair = parse(await feedBody(chairFeed.token)).events.find((e) => e.uid === uidOf(infusion.id))!;
       expect(inChair.end.getTime()).toBe(row.occupied_until.getTime());
       const local = (d: Date) => DateTime.fromJSDate(d, { zone: ZONE }).toFormat('HH:mm');
-      expect(inChair.description).toContain(`Treatment until ${local(row.ends_at)}, recovery until ${local(row.occupied_until)}`);
-      for (const feed of [clinicFeed, await createFeed(A.keys.frontDesk, { scope: 'staff', staffId: infusion.staff.id })]) {
+      expect(inChair.description).toContain(
+        `Treatment until ${local(row.ends_at)}, recovery until ${local(row.occupied_until)}`,
+      );
+      for (const feed of [
+        clinicFeed,
+        await createFeed(A.keys.frontDesk, { scope: 'staff', staffId: infusion.staff.id }),
+      ]) {
         const e = parse(await feedBody(feed.token)).events.find((x) => x.uid === uidOf(infusion.id))!;
         expect(e.end.getTime()).toBe(row.ends_at.getTime());
         expect(e.description).not.toMatch(/recovery/i);
@@ -353,19 +473,29 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
 
     it("a patient feed holds exactly that patient's sessions, with the name, and reading it is audited", async () => {
       const feed = await createFeed(A.keys.frontDesk, { scope: 'patient', patientId: patientP });
-      const created = await t.dataSource.query(`SELECT patient_id FROM audit_events WHERE action = 'calendar_feed.create' AND entity_id = $1`, [feed.id]);
+      const created = await t.dataSource.query(
+        `SELECT patient_id FROM audit_events WHERE action = 'calendar_feed.create' AND entity_id = $1`,
+        [feed.id],
+      );
       expect(created).toEqual([{ patient_id: patientP }]);
-      const reads = () => t.dataSource.query(`SELECT * FROM audit_events WHERE action = 'calendar_feed.read' AND entity_id = $1 ORDER BY id`, [feed.id]);
+      const reads = () =>
+        t.dataSource.query(
+          `SELECT * FROM audit_events WHERE action = 'calendar_feed.read' AND entity_id = $1 ORDER BY id`,
+          [feed.id],
+        );
       expect(await reads()).toEqual([]);
 
       const res = await fetchFeed(feed.token, { 'x-request-id': 'feed-read-1' });
       expect(res.status).toBe(200);
       const { cal, events } = parse(res.body as string);
-      expect(events.map((e) => e.uid).sort()).toEqual((await expectedIds(A.keys.clinicId, 'AND patient_id = $5', [patientP])).map(uidOf).sort());
+      expect(events.map((e) => e.uid).sort()).toEqual(
+        (await expectedIds(A.keys.clinicId, 'AND patient_id = $5', [patientP])).map(uidOf).sort(),
+      );
       expect(events.map((e) => e.uid).sort()).toEqual(planP.sessions.map((s: Json) => uidOf(s.id)).sort());
       expect(events.every((e) => e.summary.endsWith(' – Quentin Feedwell'))).toBe(true);
       expect(cal.getFirstPropertyValue('x-wr-calname')).toBe('Harbor – Quentin Feedwell');
-      for (const other of ['Rosalind', 'Otherby', patientQ, ...planQ.sessions.map((s: Json) => s.id)]) expect(res.body).not.toContain(other);
+      for (const other of ['Rosalind', 'Otherby', patientQ, ...planQ.sessions.map((s: Json) => s.id)])
+        expect(res.body).not.toContain(other);
       expect(res.body).not.toContain('1961-07-19');
 
       const audit = await reads();
@@ -383,9 +513,14 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
       // Every read counts, a 304 too; other feeds' reads are not patient reads.
       await fetchFeed(feed.token, { 'If-None-Match': res.headers.etag });
       expect(await reads()).toHaveLength(2);
-      const before = (await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'calendar_feed.read'`))[0].n;
+      const before = (
+        await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'calendar_feed.read'`)
+      )[0].n;
       await feedBody(clinicFeed.token);
-      expect((await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'calendar_feed.read'`))[0].n).toBe(before);
+      expect(
+        (await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'calendar_feed.read'`))[0]
+          .n,
+      ).toBe(before);
     });
 
     it('renders byte-identical bodies while nothing changes; a strong ETag of the body; 304 on a matching If-None-Match', async () => {
@@ -393,7 +528,11 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
       const second = await fetchFeed(clinicFeed.token);
       expect(second.body).toBe(first.body);
       const etag = first.headers.etag as string;
-      expect(etag).toBe(`"${createHash('sha256').update(first.body as string).digest('base64url')}"`);
+      expect(etag).toBe(
+        `"${createHash('sha256')
+          .update(first.body as string)
+          .digest('base64url')}"`,
+      );
       expect(second.headers.etag).toBe(etag);
       expect(first.headers['cache-control']).toMatch(/^private\b/);
       const lastModified = first.headers['last-modified'] as string;
@@ -413,7 +552,9 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
       // If-None-Match wins over it.
       const future = new Date(Date.now() + 365 * 86_400_000).toUTCString();
       expect((await fetchFeed(clinicFeed.token, { 'If-Modified-Since': future })).status).toBe(200);
-      expect((await fetchFeed(clinicFeed.token, { 'If-Modified-Since': future, 'If-None-Match': '"nope"' })).status).toBe(200);
+      expect(
+        (await fetchFeed(clinicFeed.token, { 'If-Modified-Since': future, 'If-None-Match': '"nope"' })).status,
+      ).toBe(200);
     });
 
     it('answers HEAD with the same headers and no body', async () => {
@@ -455,7 +596,9 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
       expect(a.dtstamp).not.toBe(b.dtstamp);
       // No SEQUENCE ever goes down; sessions that did not change keep theirs.
       const versions = new Map<string, number>(
-        (await t.dataSource.query(`SELECT id, version FROM sessions WHERE clinic_id = $1`, [A.keys.clinicId])).map((r: Json) => [uidOf(r.id), r.version]),
+        (await t.dataSource.query(`SELECT id, version FROM sessions WHERE clinic_id = $1`, [A.keys.clinicId])).map(
+          (r: Json) => [uidOf(r.id), r.version],
+        ),
       );
       for (const e of evAfter) {
         expect(e.seq).toBeGreaterThanOrEqual(evBefore.find((x) => x.uid === e.uid)!.seq);
@@ -467,7 +610,11 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
       const chair = A.chairs[1];
       const before = await fetchFeed(clinicFeed.token);
       const name = 'Fauteuil été 😀🧘‍♀️ «Zen»; a,b\\c: 日本語の椅子 — the long window seat by the garden door';
-      await api().patch(`/v1/clinics/${A.keys.clinicId}/chairs/${chair.id}`).set(bearer(A.keys.admin)).send({ name }).expect(200);
+      await api()
+        .patch(`/v1/clinics/${A.keys.clinicId}/chairs/${chair.id}`)
+        .set(bearer(A.keys.admin))
+        .send({ name })
+        .expect(200);
       const after = await fetchFeed(clinicFeed.token);
       expect(after.status).toBe(200);
       expect(after.headers.etag).not.toBe(before.headers.etag);
@@ -500,7 +647,11 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
       const target = planQ.sessions.find((s: Json) => s.ref === 'infusion#4');
       const before = parse(await feedBody(clinicFeed.token)).events.find((e) => e.uid === uidOf(target.id))!;
       expect(before.status).toBe('CONFIRMED');
-      await api().post(`/v1/sessions/${target.id}/cancel`).set(bearer(A.keys.frontDesk)).send({ reason: 'patient request' }).expect(200);
+      await api()
+        .post(`/v1/sessions/${target.id}/cancel`)
+        .set(bearer(A.keys.frontDesk))
+        .send({ reason: 'patient request' })
+        .expect(200);
       const body = await feedBody(clinicFeed.token);
       const after = parse(body).events.find((e) => e.uid === uidOf(target.id))!;
       expect(after.status).toBe('CANCELLED');
@@ -511,7 +662,9 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
       expect(body).not.toContain('patient request');
       // The patient's own feed shows it cancelled as well.
       const patientFeed = await createFeed(A.keys.frontDesk, { scope: 'patient', patientId: patientQ });
-      expect(parse(await feedBody(patientFeed.token)).events.find((e) => e.uid === uidOf(target.id))!.status).toBe('CANCELLED');
+      expect(parse(await feedBody(patientFeed.token)).events.find((e) => e.uid === uidOf(target.id))!.status).toBe(
+        'CANCELLED',
+      );
 
       try {
         t.clock.set(NOW.plus({ days: 13, hours: 23 }));
@@ -556,7 +709,10 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
           expect(e.start.getTime()).toBe(Date.parse(s.start));
           expect(e.end.getTime()).toBe(Date.parse(s.end));
           const local = DateTime.fromJSDate(e.start, { zone: ZONE });
-          expect({ date: local.toISODate(), time: local.toFormat('HH:mm') }).toEqual({ date: s.localDate, time: s.localTime });
+          expect({ date: local.toISODate(), time: local.toFormat('HH:mm') }).toEqual({
+            date: s.localDate,
+            time: s.localTime,
+          });
         }
         // Now more than 30 days after the November sessions: they have left the clinic feed.
         const clinicUids = parse(await feedBody(clinicFeed.token)).events.map((e) => e.uid);
@@ -588,7 +744,8 @@ describe('calendar feeds (/v1/calendar/feeds)', () => {
     expect(feedLines.length).toBeGreaterThan(10);
     expect(feedLines.every((l) => l.req.url === '/v1/calendar/feeds/[redacted].ics')).toBe(true);
     const all = logLines.join('\n');
-    for (const token of tokens) expect({ token, found: all.includes(token) || all.includes(token.slice(4)) }).toEqual({ token, found: false });
+    for (const token of tokens)
+      expect({ token, found: all.includes(token) || all.includes(token.slice(4)) }).toEqual({ token, found: false });
     for (const name of ['Quentin', 'Feedwell', 'Rosalind']) expect(all.includes(name)).toBe(false);
   });
 });

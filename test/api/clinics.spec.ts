@@ -1,6 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { makeClinic, makeStaff, persistClinicWithKeys, persistOperatorKey, weekdays, type ClinicKeys } from '../factories/clinic.factory.js';
+import {
+  makeClinic,
+  makeStaff,
+  persistClinicWithKeys,
+  persistOperatorKey,
+  weekdays,
+  type ClinicKeys,
+} from '../factories/clinic.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 import { expectProblem } from '../support/problem.js';
 
@@ -9,7 +16,6 @@ type Method = 'get' | 'post' | 'patch' | 'delete';
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-
 
 describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
   let t: TestApp;
@@ -39,7 +45,10 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
     }
   };
   const auditCount = async (action: string, entityId: string): Promise<number> => {
-    const rows: { n: string }[] = await t.dataSource.query('SELECT count(*) AS n FROM audit_events WHERE action = $1 AND entity_id = $2', [action, entityId]);
+    const rows: { n: string }[] = await t.dataSource.query(
+      'SELECT count(*) AS n FROM audit_events WHERE action = $1 AND entity_id = $2',
+      [action, entityId],
+    );
     return Number(rows[0].n);
   };
 
@@ -118,38 +127,59 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
   describe('roles', () => {
     const writes = (): [Method, string, object | undefined][] => routes().filter(([m]) => m !== 'get');
 
-    it.each(['frontDesk', 'clinician'] as const)('refuses every write to the %s role with 403 and changes nothing', async (role) => {
-      const before = await request(t.http).get(`/v1/clinics/${a.clinicId}`).set(bearer(a.admin)).expect(200);
-      const chairsBefore = await request(t.http).get(`/v1/clinics/${a.clinicId}/chairs`).set(bearer(a.admin)).expect(200);
-      for (const [method, path, body] of writes()) {
-        const req = call(method, path).set(bearer(a[role]));
-        const res = body ? await req.send(body) : await req;
-        expectProblem(res, 403, 'FORBIDDEN');
-      }
-      const after = await request(t.http).get(`/v1/clinics/${a.clinicId}`).set(bearer(a.admin)).expect(200);
-      expect(after.body).toEqual(before.body);
-      const chairsAfter = await request(t.http).get(`/v1/clinics/${a.clinicId}/chairs`).set(bearer(a.admin)).expect(200);
-      expect(chairsAfter.body).toEqual(chairsBefore.body);
-      const closures = await request(t.http).get(`/v1/clinics/${a.clinicId}/closures`).set(bearer(a.admin)).expect(200);
-      expect(closures.body.items.map((c: { id: string }) => c.id)).toContain(closureA);
-    });
+    it.each(['frontDesk', 'clinician'] as const)(
+      'refuses every write to the %s role with 403 and changes nothing',
+      async (role) => {
+        const before = await request(t.http).get(`/v1/clinics/${a.clinicId}`).set(bearer(a.admin)).expect(200);
+        const chairsBefore = await request(t.http)
+          .get(`/v1/clinics/${a.clinicId}/chairs`)
+          .set(bearer(a.admin))
+          .expect(200);
+        for (const [method, path, body] of writes()) {
+          const req = call(method, path).set(bearer(a[role]));
+          const res = body ? await req.send(body) : await req;
+          expectProblem(res, 403, 'FORBIDDEN');
+        }
+        const after = await request(t.http).get(`/v1/clinics/${a.clinicId}`).set(bearer(a.admin)).expect(200);
+        expect(after.body).toEqual(before.body);
+        const chairsAfter = await request(t.http)
+          .get(`/v1/clinics/${a.clinicId}/chairs`)
+          .set(bearer(a.admin))
+          .expect(200);
+        expect(chairsAfter.body).toEqual(chairsBefore.body);
+        const closures = await request(t.http)
+          .get(`/v1/clinics/${a.clinicId}/closures`)
+          .set(bearer(a.admin))
+          .expect(200);
+        expect(closures.body.items.map((c: { id: string }) => c.id)).toContain(closureA);
+      },
+    );
 
-    it.each(['frontDesk', 'clinician', 'admin'] as const)('lets the %s role read its clinic, chairs, staff and closures', async (role) => {
-      const clinic = await request(t.http).get(`/v1/clinics/${a.clinicId}`).set(bearer(a[role])).expect(200);
-      expect(clinic.body.id).toBe(a.clinicId);
-      const chairs = await request(t.http).get(`/v1/clinics/${a.clinicId}/chairs`).set(bearer(a[role])).expect(200);
-      expect(chairs.body.items.map((c: { id: string }) => c.id)).toContain(chairA);
-      const staff = await request(t.http).get(`/v1/clinics/${a.clinicId}/staff`).set(bearer(a[role])).expect(200);
-      expect(staff.body.items.map((s: { id: string }) => s.id)).toContain(staffA);
-      const closures = await request(t.http).get(`/v1/clinics/${a.clinicId}/closures`).set(bearer(a[role])).expect(200);
-      expect(closures.body.items.map((c: { id: string }) => c.id)).toContain(closureA);
-      const list = await request(t.http).get('/v1/clinics').set(bearer(a[role])).expect(200);
-      expect(list.body.items.map((c: { id: string }) => c.id)).toEqual([a.clinicId]);
-    });
+    it.each(['frontDesk', 'clinician', 'admin'] as const)(
+      'lets the %s role read its clinic, chairs, staff and closures',
+      async (role) => {
+        const clinic = await request(t.http).get(`/v1/clinics/${a.clinicId}`).set(bearer(a[role])).expect(200);
+        expect(clinic.body.id).toBe(a.clinicId);
+        const chairs = await request(t.http).get(`/v1/clinics/${a.clinicId}/chairs`).set(bearer(a[role])).expect(200);
+        expect(chairs.body.items.map((c: { id: string }) => c.id)).toContain(chairA);
+        const staff = await request(t.http).get(`/v1/clinics/${a.clinicId}/staff`).set(bearer(a[role])).expect(200);
+        expect(staff.body.items.map((s: { id: string }) => s.id)).toContain(staffA);
+        const closures = await request(t.http)
+          .get(`/v1/clinics/${a.clinicId}/closures`)
+          .set(bearer(a[role]))
+          .expect(200);
+        expect(closures.body.items.map((c: { id: string }) => c.id)).toContain(closureA);
+        const list = await request(t.http).get('/v1/clinics').set(bearer(a[role])).expect(200);
+        expect(list.body.items.map((c: { id: string }) => c.id)).toEqual([a.clinicId]);
+      },
+    );
 
     it('refuses POST /v1/clinics to a clinic admin (only an operator key may create clinics)', async () => {
       const [{ n: before }] = await t.dataSource.query('SELECT count(*) AS n FROM clinics');
-      const res = await request(t.http).post('/v1/clinics').set(bearer(a.admin)).send(makeClinic({ name: 'Sneaky Clinic' }));
+      const res = await request(t.http)
+        .post('/v1/clinics')
+        .set(bearer(a.admin))
+        .send(makeClinic({ name: 'Sneaky Clinic' }));
       expectProblem(res, 403, 'FORBIDDEN');
       const [{ n: after }] = await t.dataSource.query('SELECT count(*) AS n FROM clinics');
       expect(after).toBe(before);
@@ -187,13 +217,24 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
       expect(await auditCount('clinic.create', res.body.id)).toBe(1);
     });
 
-    it.each(['UTC', 'Europe/Berlin', 'Asia/Kolkata', 'Australia/Lord_Howe', 'America/Argentina/Buenos_Aires'])('accepts the IANA zone %s', async (timezone) => {
-      const res = await request(t.http).post('/v1/clinics').set(bearer(operator)).send(makeClinic({ name: `Zone ${timezone}`, timezone })).expect(201);
-      expect(res.body.timezone).toBe(timezone);
-    });
+    it.each(['UTC', 'Europe/Berlin', 'Asia/Kolkata', 'Australia/Lord_Howe', 'America/Argentina/Buenos_Aires'])(
+      'accepts the IANA zone %s',
+      async (timezone) => {
+        const res = await request(t.http)
+          .post('/v1/clinics')
+          .set(bearer(operator))
+          .send(makeClinic({ name: `Zone ${timezone}`, timezone }))
+          .expect(201);
+        expect(res.body.timezone).toBe(timezone);
+      },
+    );
 
     it('accepts a clinic with no opening hours yet', async () => {
-      const res = await request(t.http).post('/v1/clinics').set(bearer(operator)).send(makeClinic({ name: 'Not open yet', openingHours: [] })).expect(201);
+      const res = await request(t.http)
+        .post('/v1/clinics')
+        .set(bearer(operator))
+        .send(makeClinic({ name: 'Not open yet', openingHours: [] }))
+        .expect(201);
       expect(res.body.openingHours).toEqual([]);
     });
 
@@ -213,10 +254,22 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
       ['a missing name', { name: undefined }, 'name'],
       ['opening hours that are not an array', { openingHours: 'Mon-Fri 8-18' }, 'openingHours'],
       ['missing opening hours', { openingHours: undefined }, 'openingHours'],
-      ['overlapping intervals on one weekday', { openingHours: [iv(1, '08:00', '12:00'), iv(1, '11:00', '14:00')] }, 'openingHours'],
-      ['one interval inside another', { openingHours: [iv(3, '08:00', '18:00'), iv(3, '09:00', '10:00')] }, 'openingHours'],
+      [
+        'overlapping intervals on one weekday',
+        { openingHours: [iv(1, '08:00', '12:00'), iv(1, '11:00', '14:00')] },
+        'openingHours',
+      ],
+      [
+        'one interval inside another',
+        { openingHours: [iv(3, '08:00', '18:00'), iv(3, '09:00', '10:00')] },
+        'openingHours',
+      ],
       ['the same interval twice', { openingHours: [iv(5, '08:00', '12:00'), iv(5, '08:00', '12:00')] }, 'openingHours'],
-      ['overlap listed out of order among other days', { openingHours: [iv(2, '13:00', '17:00'), iv(1, '08:00', '12:00'), iv(2, '08:00', '13:30')] }, 'openingHours'],
+      [
+        'overlap listed out of order among other days',
+        { openingHours: [iv(2, '13:00', '17:00'), iv(1, '08:00', '12:00'), iv(2, '08:00', '13:30')] },
+        'openingHours',
+      ],
       ['end before start', { openingHours: [iv(1, '12:00', '08:00')] }, 'openingHours.0.end'],
       ['end equal to start', { openingHours: [iv(1, '08:00', '08:00')] }, 'openingHours.0.end'],
       ['weekday 0', { openingHours: [iv(0, '08:00', '12:00')] }, 'openingHours.0.weekday'],
@@ -229,14 +282,25 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
       ['a time without a leading zero', { openingHours: [iv(1, '8:00', '12:00')] }, 'openingHours.0.start'],
       ['minute 60', { openingHours: [iv(1, '08:00', '18:60')] }, 'openingHours.0.end'],
       ['a time with seconds', { openingHours: [iv(1, '08:00:00', '12:00')] }, 'openingHours.0.start'],
-      ['the error in the second interval', { openingHours: [iv(1, '08:00', '12:00'), iv(2, '08:00', '07:00')] }, 'openingHours.1.end'],
+      [
+        'the error in the second interval',
+        { openingHours: [iv(1, '08:00', '12:00'), iv(2, '08:00', '07:00')] },
+        'openingHours.1.end',
+      ],
       ['an unknown top-level field', { fax: '+1 555' }, 'fax'],
       ['a client-chosen id', { id: randomUUID() }, 'id'],
       ['a client-chosen version', { version: 7 }, 'version'],
-      ['an unknown field inside an interval', { openingHours: [{ weekday: 1, start: '08:00', end: '12:00', note: 'x' }] }, 'openingHours.0.note'],
+      [
+        'an unknown field inside an interval',
+        { openingHours: [{ weekday: 1, start: '08:00', end: '12:00', note: 'x' }] },
+        'openingHours.0.note',
+      ],
     ])('refuses %s with 400 naming the field', async (_label, overrides, field) => {
       const [{ n: before }] = await t.dataSource.query('SELECT count(*) AS n FROM clinics');
-      const res = await request(t.http).post('/v1/clinics').set(bearer(operator)).send({ ...makeClinic({ name: 'Invalid' }), ...overrides });
+      const res = await request(t.http)
+        .post('/v1/clinics')
+        .set(bearer(operator))
+        .send({ ...makeClinic({ name: 'Invalid' }), ...overrides });
       expectProblem(res, 400, 'VALIDATION_FAILED', field);
       const [{ n: after }] = await t.dataSource.query('SELECT count(*) AS n FROM clinics');
       expect(after).toBe(before);
@@ -247,25 +311,40 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
       ['number items', [1, 2]],
       ['string items', ['Mon 08:00-18:00']],
     ])('refuses opening hours with %s with 400, not 500', async (_label, openingHours) => {
-      const res = await request(t.http).post('/v1/clinics').set(bearer(operator)).send({ ...makeClinic(), openingHours });
+      const res = await request(t.http)
+        .post('/v1/clinics')
+        .set(bearer(operator))
+        .send({ ...makeClinic(), openingHours });
       expectProblem(res, 400, 'VALIDATION_FAILED');
       expect((res.body.errors as { field: string }[]).some((e) => e.field.startsWith('openingHours'))).toBe(true);
     });
 
     it('reports every invalid field at once', async () => {
-      const res = await request(t.http).post('/v1/clinics').set(bearer(operator)).send({ name: '', timezone: 'Mars/Base', openingHours: [iv(0, '08:00', '07:00')] });
+      const res = await request(t.http)
+        .post('/v1/clinics')
+        .set(bearer(operator))
+        .send({ name: '', timezone: 'Mars/Base', openingHours: [iv(0, '08:00', '07:00')] });
       expectProblem(res, 400, 'VALIDATION_FAILED');
       const fields = (res.body.errors as { field: string }[]).map((e) => e.field);
-      expect(fields).toEqual(expect.arrayContaining(['name', 'timezone', 'openingHours.0.weekday', 'openingHours.0.end']));
+      expect(fields).toEqual(
+        expect.arrayContaining(['name', 'timezone', 'openingHours.0.weekday', 'openingHours.0.end']),
+      );
     });
 
     it('refuses a body that is not JSON with 400', async () => {
-      const res = await request(t.http).post('/v1/clinics').set(bearer(operator)).set('Content-Type', 'application/json').send('{"name": ');
+      const res = await request(t.http)
+        .post('/v1/clinics')
+        .set(bearer(operator))
+        .set('Content-Type', 'application/json')
+        .send('{"name": ');
       expectProblem(res, 400, 'MALFORMED_REQUEST');
     });
 
     it('refuses a NUL character in the name with 400, not 500', async () => {
-      const res = await request(t.http).post('/v1/clinics').set(bearer(operator)).send(makeClinic({ name: 'Bad\u0000Name' }));
+      const res = await request(t.http)
+        .post('/v1/clinics')
+        .set(bearer(operator))
+        .send(makeClinic({ name: 'Bad\u0000Name' }));
       expectProblem(res, 400, 'VALIDATION_FAILED');
     });
   });
@@ -310,7 +389,10 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
 
     it('shows a clinic key only its own clinic', async () => {
       const res = await request(t.http).get('/v1/clinics').set(bearer(b.clinician)).expect(200);
-      expect(res.body).toEqual({ items: [expect.objectContaining({ id: b.clinicId, name: 'Beta Clinic', timezone: 'Europe/Berlin' })], nextCursor: null });
+      expect(res.body).toEqual({
+        items: [expect.objectContaining({ id: b.clinicId, name: 'Beta Clinic', timezone: 'Europe/Berlin' })],
+        nextCursor: null,
+      });
     });
 
     it.each([
@@ -350,12 +432,26 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
       const before = (await request(t.http).get(`/v1/clinics/${clinicId}`).set(bearer(admin)).expect(200)).body;
       expect(before.version).toBe(1);
 
-      const renamed = await request(t.http).patch(`/v1/clinics/${clinicId}`).set(bearer(admin)).send({ name: 'Patched Clinic' }).expect(200);
+      const renamed = await request(t.http)
+        .patch(`/v1/clinics/${clinicId}`)
+        .set(bearer(admin))
+        .send({ name: 'Patched Clinic' })
+        .expect(200);
       expect(renamed.body).toEqual({ ...before, name: 'Patched Clinic', version: 2, updatedAt: expect.any(String) });
 
       const hours = [{ weekday: 7, start: '10:00', end: '14:00' }];
-      const moved = await request(t.http).patch(`/v1/clinics/${clinicId}`).set(bearer(admin)).send({ timezone: 'America/Chicago', openingHours: hours }).expect(200);
-      expect(moved.body).toMatchObject({ id: clinicId, name: 'Patched Clinic', timezone: 'America/Chicago', openingHours: hours, version: 3 });
+      const moved = await request(t.http)
+        .patch(`/v1/clinics/${clinicId}`)
+        .set(bearer(admin))
+        .send({ timezone: 'America/Chicago', openingHours: hours })
+        .expect(200);
+      expect(moved.body).toMatchObject({
+        id: clinicId,
+        name: 'Patched Clinic',
+        timezone: 'America/Chicago',
+        openingHours: hours,
+        version: 3,
+      });
 
       const got = await request(t.http).get(`/v1/clinics/${clinicId}`).set(bearer(admin)).expect(200);
       expect(got.body).toEqual(moved.body);
@@ -363,9 +459,15 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
     });
 
     it('serialises concurrent patches: each raises version once', async () => {
-      const before = (await request(t.http).get(`/v1/clinics/${clinicId}`).set(bearer(admin)).expect(200)).body.version as number;
+      const before = (await request(t.http).get(`/v1/clinics/${clinicId}`).set(bearer(admin)).expect(200)).body
+        .version as number;
       const results = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => request(t.http).patch(`/v1/clinics/${clinicId}`).set(bearer(admin)).send({ name: `Concurrent ${i}` })),
+        Array.from({ length: 8 }, (_, i) =>
+          request(t.http)
+            .patch(`/v1/clinics/${clinicId}`)
+            .set(bearer(admin))
+            .send({ name: `Concurrent ${i}` }),
+        ),
       );
       expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));
       const versions = results.map((r) => r.body.version as number).sort((x, y) => x - y);
@@ -376,7 +478,11 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
 
     it('lets an operator key patch any clinic', async () => {
       const before = (await request(t.http).get(`/v1/clinics/${clinicId}`).set(bearer(operator)).expect(200)).body;
-      const res = await request(t.http).patch(`/v1/clinics/${clinicId}`).set(bearer(operator)).send({ name: 'Operator Renamed' }).expect(200);
+      const res = await request(t.http)
+        .patch(`/v1/clinics/${clinicId}`)
+        .set(bearer(operator))
+        .send({ name: 'Operator Renamed' })
+        .expect(200);
       expect(res.body.name).toBe('Operator Renamed');
       expect(res.body.version).toBe(before.version + 1);
     });
@@ -388,7 +494,16 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
       ['name: 123', { name: 123 }, 'name'],
       ['an empty name', { name: '' }, 'name'],
       ['timezone Mars/Base', { timezone: 'Mars/Base' }, 'timezone'],
-      ['overlapping opening hours', { openingHours: [{ weekday: 1, start: '08:00', end: '12:00' }, { weekday: 1, start: '09:00', end: '13:00' }] }, 'openingHours'],
+      [
+        'overlapping opening hours',
+        {
+          openingHours: [
+            { weekday: 1, start: '08:00', end: '12:00' },
+            { weekday: 1, start: '09:00', end: '13:00' },
+          ],
+        },
+        'openingHours',
+      ],
       ['end before start', { openingHours: [{ weekday: 1, start: '12:00', end: '11:59' }] }, 'openingHours.0.end'],
       ['weekday 8', { openingHours: [{ weekday: 8, start: '08:00', end: '12:00' }] }, 'openingHours.0.weekday'],
       ['version', { version: 99 }, 'version'],
@@ -426,7 +541,12 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
       ['get', () => `/v1/clinics/${randomUUID()}/staff`, {}, 'CLINIC_NOT_FOUND'],
       ['post', () => `/v1/clinics/${randomUUID()}/staff`, makeStaff(), 'CLINIC_NOT_FOUND'],
       ['get', () => `/v1/clinics/${randomUUID()}/closures`, {}, 'CLINIC_NOT_FOUND'],
-      ['post', () => `/v1/clinics/${randomUUID()}/closures`, { startDate: '2027-01-01', reason: 'x' }, 'CLINIC_NOT_FOUND'],
+      [
+        'post',
+        () => `/v1/clinics/${randomUUID()}/closures`,
+        { startDate: '2027-01-01', reason: 'x' },
+        'CLINIC_NOT_FOUND',
+      ],
       ['patch', () => `/v1/clinics/${a.clinicId}/chairs/${randomUUID()}`, { name: 'x' }, 'CHAIR_NOT_FOUND'],
       ['patch', () => `/v1/clinics/${a.clinicId}/staff/${randomUUID()}`, { name: 'x' }, 'STAFF_NOT_FOUND'],
       ['delete', () => `/v1/clinics/${a.clinicId}/closures/${randomUUID()}`, {}, 'CLOSURE_NOT_FOUND'],
@@ -482,9 +602,17 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
     });
 
     it('creates chairs (active by default), lists them in name order', async () => {
-      const two = await request(t.http).post(`/v1/clinics/${clinicId}/chairs`).set(bearer(admin)).send({ name: 'Chair 2' }).expect(201);
+      const two = await request(t.http)
+        .post(`/v1/clinics/${clinicId}/chairs`)
+        .set(bearer(admin))
+        .send({ name: 'Chair 2' })
+        .expect(201);
       expect(two.body).toEqual({ id: expect.stringMatching(UUID_RE), clinicId, name: 'Chair 2', active: true });
-      const one = await request(t.http).post(`/v1/clinics/${clinicId}/chairs`).set(bearer(admin)).send({ name: 'Chair 1', active: false }).expect(201);
+      const one = await request(t.http)
+        .post(`/v1/clinics/${clinicId}/chairs`)
+        .set(bearer(admin))
+        .send({ name: 'Chair 1', active: false })
+        .expect(201);
       expect(one.body).toEqual({ id: expect.stringMatching(UUID_RE), clinicId, name: 'Chair 1', active: false });
       expect(await auditCount('chair.create', one.body.id)).toBe(1);
 
@@ -493,8 +621,15 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
     });
 
     it('refuses a duplicate chair name in the same clinic with 409 CHAIR_NAME_TAKEN', async () => {
-      await request(t.http).post(`/v1/clinics/${clinicId}/chairs`).set(bearer(admin)).send({ name: 'Recliner' }).expect(201);
-      const res = await request(t.http).post(`/v1/clinics/${clinicId}/chairs`).set(bearer(admin)).send({ name: 'Recliner' });
+      await request(t.http)
+        .post(`/v1/clinics/${clinicId}/chairs`)
+        .set(bearer(admin))
+        .send({ name: 'Recliner' })
+        .expect(201);
+      const res = await request(t.http)
+        .post(`/v1/clinics/${clinicId}/chairs`)
+        .set(bearer(admin))
+        .send({ name: 'Recliner' });
       expectProblem(res, 409, 'CHAIR_NAME_TAKEN');
       const list = await request(t.http).get(`/v1/clinics/${clinicId}/chairs`).set(bearer(admin)).expect(200);
       expect(list.body.items.filter((c: { name: string }) => c.name === 'Recliner')).toHaveLength(1);
@@ -502,7 +637,9 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
 
     it('lets exactly one of several concurrent requests for the same chair name win; the others get 409', async () => {
       const results = await Promise.all(
-        Array.from({ length: 6 }, () => request(t.http).post(`/v1/clinics/${clinicId}/chairs`).set(bearer(admin)).send({ name: 'Race Chair' })),
+        Array.from({ length: 6 }, () =>
+          request(t.http).post(`/v1/clinics/${clinicId}/chairs`).set(bearer(admin)).send({ name: 'Race Chair' }),
+        ),
       );
       expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
       for (const r of results.filter((x) => x.status === 409)) expectProblem(r, 409, 'CHAIR_NAME_TAKEN');
@@ -511,26 +648,63 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
     });
 
     it('allows the same chair name in another clinic', async () => {
-      await request(t.http).post(`/v1/clinics/${clinicId}/chairs`).set(bearer(admin)).send({ name: 'Shared Name' }).expect(201);
-      const res = await request(t.http).post(`/v1/clinics/${a.clinicId}/chairs`).set(bearer(a.admin)).send({ name: 'Shared Name' }).expect(201);
+      await request(t.http)
+        .post(`/v1/clinics/${clinicId}/chairs`)
+        .set(bearer(admin))
+        .send({ name: 'Shared Name' })
+        .expect(201);
+      const res = await request(t.http)
+        .post(`/v1/clinics/${a.clinicId}/chairs`)
+        .set(bearer(a.admin))
+        .send({ name: 'Shared Name' })
+        .expect(201);
       expect(res.body.clinicId).toBe(a.clinicId);
     });
 
     it('renames and deactivates a chair; renaming onto a taken name is 409', async () => {
-      const chair = (await request(t.http).post(`/v1/clinics/${clinicId}/chairs`).set(bearer(admin)).send({ name: 'Bay 7' }).expect(201)).body;
-      await request(t.http).post(`/v1/clinics/${clinicId}/chairs`).set(bearer(admin)).send({ name: 'Bay 8' }).expect(201);
+      const chair = (
+        await request(t.http)
+          .post(`/v1/clinics/${clinicId}/chairs`)
+          .set(bearer(admin))
+          .send({ name: 'Bay 7' })
+          .expect(201)
+      ).body;
+      await request(t.http)
+        .post(`/v1/clinics/${clinicId}/chairs`)
+        .set(bearer(admin))
+        .send({ name: 'Bay 8' })
+        .expect(201);
 
-      const off = await request(t.http).patch(`/v1/clinics/${clinicId}/chairs/${chair.id}`).set(bearer(admin)).send({ active: false }).expect(200);
+      const off = await request(t.http)
+        .patch(`/v1/clinics/${clinicId}/chairs/${chair.id}`)
+        .set(bearer(admin))
+        .send({ active: false })
+        .expect(200);
       expect(off.body).toEqual({ ...chair, active: false });
-      const renamed = await request(t.http).patch(`/v1/clinics/${clinicId}/chairs/${chair.id}`).set(bearer(admin)).send({ name: 'Bay 7A' }).expect(200);
+      const renamed = await request(t.http)
+        .patch(`/v1/clinics/${clinicId}/chairs/${chair.id}`)
+        .set(bearer(admin))
+        .send({ name: 'Bay 7A' })
+        .expect(200);
       expect(renamed.body).toEqual({ ...chair, name: 'Bay 7A', active: false });
       // Keeping its own name is not a clash.
-      await request(t.http).patch(`/v1/clinics/${clinicId}/chairs/${chair.id}`).set(bearer(admin)).send({ name: 'Bay 7A' }).expect(200);
+      await request(t.http)
+        .patch(`/v1/clinics/${clinicId}/chairs/${chair.id}`)
+        .set(bearer(admin))
+        .send({ name: 'Bay 7A' })
+        .expect(200);
 
-      const clash = await request(t.http).patch(`/v1/clinics/${clinicId}/chairs/${chair.id}`).set(bearer(admin)).send({ name: 'Bay 8' });
+      const clash = await request(t.http)
+        .patch(`/v1/clinics/${clinicId}/chairs/${chair.id}`)
+        .set(bearer(admin))
+        .send({ name: 'Bay 8' });
       expectProblem(clash, 409, 'CHAIR_NAME_TAKEN');
       const list = await request(t.http).get(`/v1/clinics/${clinicId}/chairs`).set(bearer(admin)).expect(200);
-      expect(list.body.items.find((c: { id: string }) => c.id === chair.id)).toEqual({ ...chair, name: 'Bay 7A', active: false });
+      expect(list.body.items.find((c: { id: string }) => c.id === chair.id)).toEqual({
+        ...chair,
+        name: 'Bay 7A',
+        active: false,
+      });
     });
 
     it.each<[string, Record<string, unknown>, string]>([
@@ -554,20 +728,35 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
       ['active: 1', { active: 1 }, 'active'],
       ['an unknown field', { seats: 2 }, 'seats'],
     ])('PATCH refuses %s with 400 (not 500) and leaves the chair unchanged', async (_label, body, field) => {
-      const chair = (await request(t.http).post(`/v1/clinics/${clinicId}/chairs`).set(bearer(admin)).send({ name: `Patch ${_label}` }).expect(201)).body;
-      const res = await request(t.http).patch(`/v1/clinics/${clinicId}/chairs/${chair.id}`).set(bearer(admin)).send(body);
+      const chair = (
+        await request(t.http)
+          .post(`/v1/clinics/${clinicId}/chairs`)
+          .set(bearer(admin))
+          .send({ name: `Patch ${_label}` })
+          .expect(201)
+      ).body;
+      const res = await request(t.http)
+        .patch(`/v1/clinics/${clinicId}/chairs/${chair.id}`)
+        .set(bearer(admin))
+        .send(body);
       expectProblem(res, 400, 'VALIDATION_FAILED', field);
       const list = await request(t.http).get(`/v1/clinics/${clinicId}/chairs`).set(bearer(admin)).expect(200);
       expect(list.body.items.find((c: { id: string }) => c.id === chair.id)).toEqual(chair);
     });
 
     it('refuses a NUL character in a chair name with 400, not 500', async () => {
-      const res = await request(t.http).post(`/v1/clinics/${clinicId}/chairs`).set(bearer(admin)).send({ name: 'Chair\u0000' });
+      const res = await request(t.http)
+        .post(`/v1/clinics/${clinicId}/chairs`)
+        .set(bearer(admin))
+        .send({ name: 'Chair\u0000' });
       expectProblem(res, 400, 'VALIDATION_FAILED');
     });
 
     it('refuses a NUL character in a closure reason with 400, not 500', async () => {
-      const res = await request(t.http).post(`/v1/clinics/${clinicId}/closures`).set(bearer(admin)).send({ startDate: '2027-04-01', reason: 'Nul\u0000' });
+      const res = await request(t.http)
+        .post(`/v1/clinics/${clinicId}/closures`)
+        .set(bearer(admin))
+        .send({ startDate: '2027-04-01', reason: 'Nul\u0000' });
       expectProblem(res, 400, 'VALIDATION_FAILED');
     });
   });
@@ -582,8 +771,15 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
     });
 
     it('creates staff members with defaults and lists them in name order', async () => {
-      const body = makeStaff({ name: 'Maria Lopez, RN', availability: [...weekdays([1, 3], '07:00', '12:00'), { weekday: 3, start: '13:00', end: '19:00' }] });
-      const maria = await request(t.http).post(`/v1/clinics/${clinicId}/staff`).set(bearer(admin)).send(body).expect(201);
+      const body = makeStaff({
+        name: 'Maria Lopez, RN',
+        availability: [...weekdays([1, 3], '07:00', '12:00'), { weekday: 3, start: '13:00', end: '19:00' }],
+      });
+      const maria = await request(t.http)
+        .post(`/v1/clinics/${clinicId}/staff`)
+        .set(bearer(admin))
+        .send(body)
+        .expect(201);
       expect(maria.body).toEqual({
         id: expect.stringMatching(UUID_RE),
         clinicId,
@@ -594,8 +790,17 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
         active: true,
       });
       const { maxConcurrentPatients: _omit, ...withoutMax } = makeStaff({ name: 'Dr. Adams', role: 'physician' });
-      const adams = await request(t.http).post(`/v1/clinics/${clinicId}/staff`).set(bearer(admin)).send(withoutMax).expect(201);
-      expect(adams.body).toMatchObject({ name: 'Dr. Adams', role: 'physician', maxConcurrentPatients: 1, active: true });
+      const adams = await request(t.http)
+        .post(`/v1/clinics/${clinicId}/staff`)
+        .set(bearer(admin))
+        .send(withoutMax)
+        .expect(201);
+      expect(adams.body).toMatchObject({
+        name: 'Dr. Adams',
+        role: 'physician',
+        maxConcurrentPatients: 1,
+        active: true,
+      });
       const theo = await request(t.http)
         .post(`/v1/clinics/${clinicId}/staff`)
         .set(bearer(admin))
@@ -609,11 +814,25 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
     });
 
     it('patches availability, limit and active, keeping the other fields', async () => {
-      const s = (await request(t.http).post(`/v1/clinics/${clinicId}/staff`).set(bearer(admin)).send(makeStaff({ name: 'Patch Nurse' })).expect(201)).body;
+      const s = (
+        await request(t.http)
+          .post(`/v1/clinics/${clinicId}/staff`)
+          .set(bearer(admin))
+          .send(makeStaff({ name: 'Patch Nurse' }))
+          .expect(201)
+      ).body;
       const availability = weekdays([6, 7], '09:00', '13:00');
-      const res = await request(t.http).patch(`/v1/clinics/${clinicId}/staff/${s.id}`).set(bearer(admin)).send({ availability, maxConcurrentPatients: 4 }).expect(200);
+      const res = await request(t.http)
+        .patch(`/v1/clinics/${clinicId}/staff/${s.id}`)
+        .set(bearer(admin))
+        .send({ availability, maxConcurrentPatients: 4 })
+        .expect(200);
       expect(res.body).toEqual({ ...s, availability, maxConcurrentPatients: 4 });
-      const off = await request(t.http).patch(`/v1/clinics/${clinicId}/staff/${s.id}`).set(bearer(admin)).send({ active: false, role: 'therapist' }).expect(200);
+      const off = await request(t.http)
+        .patch(`/v1/clinics/${clinicId}/staff/${s.id}`)
+        .set(bearer(admin))
+        .send({ active: false, role: 'therapist' })
+        .expect(200);
       expect(off.body).toEqual({ ...s, availability, maxConcurrentPatients: 4, active: false, role: 'therapist' });
       const list = await request(t.http).get(`/v1/clinics/${clinicId}/staff`).set(bearer(admin)).expect(200);
       expect(list.body.items.find((x: { id: string }) => x.id === s.id)).toEqual(off.body);
@@ -633,13 +852,20 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
       ['active: null', { active: null }, 'active'],
       ['a numeric name', { name: 123 }, 'name'],
       ['missing availability', { availability: undefined }, 'availability'],
-      ['overlapping availability', { availability: [iv(2, '08:00', '12:00'), iv(2, '11:30', '15:00')] }, 'availability'],
+      [
+        'overlapping availability',
+        { availability: [iv(2, '08:00', '12:00'), iv(2, '11:30', '15:00')] },
+        'availability',
+      ],
       ['availability ending before it starts', { availability: [iv(2, '15:00', '08:00')] }, 'availability.0.end'],
       ['availability on weekday 0', { availability: [iv(0, '08:00', '12:00')] }, 'availability.0.weekday'],
       ['availability at 25:00', { availability: [iv(2, '08:00', '25:00')] }, 'availability.0.end'],
       ['an unknown field', { email: 'n@example.org' }, 'email'],
     ])('POST refuses %s with 400', async (_label, overrides, field) => {
-      const res = await request(t.http).post(`/v1/clinics/${clinicId}/staff`).set(bearer(admin)).send({ ...makeStaff(), ...overrides });
+      const res = await request(t.http)
+        .post(`/v1/clinics/${clinicId}/staff`)
+        .set(bearer(admin))
+        .send({ ...makeStaff(), ...overrides });
       expectProblem(res, 400, 'VALIDATION_FAILED', field);
     });
 
@@ -650,16 +876,23 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
       ['maxConcurrentPatients: null', { maxConcurrentPatients: null }, 'maxConcurrentPatients'],
       ['active: null', { active: null }, 'active'],
       ['role surgeon', { role: 'surgeon' }, 'role'],
-      ['overlapping availability', { availability: [iv(4, '08:00', '12:00'), iv(4, '08:00', '09:00')] }, 'availability'],
+      [
+        'overlapping availability',
+        { availability: [iv(4, '08:00', '12:00'), iv(4, '08:00', '09:00')] },
+        'availability',
+      ],
     ])('PATCH refuses %s with 400 (not 500) and leaves the staff member unchanged', async (_label, body, field) => {
-      const before = (await request(t.http).get(`/v1/clinics/${a.clinicId}/staff`).set(bearer(a.admin)).expect(200)).body.items.find(
-        (x: { id: string }) => x.id === staffA,
-      );
-      const res = await request(t.http).patch(`/v1/clinics/${a.clinicId}/staff/${staffA}`).set(bearer(a.admin)).send(body);
+      const before = (
+        await request(t.http).get(`/v1/clinics/${a.clinicId}/staff`).set(bearer(a.admin)).expect(200)
+      ).body.items.find((x: { id: string }) => x.id === staffA);
+      const res = await request(t.http)
+        .patch(`/v1/clinics/${a.clinicId}/staff/${staffA}`)
+        .set(bearer(a.admin))
+        .send(body);
       expectProblem(res, 400, 'VALIDATION_FAILED', field);
-      const after = (await request(t.http).get(`/v1/clinics/${a.clinicId}/staff`).set(bearer(a.admin)).expect(200)).body.items.find(
-        (x: { id: string }) => x.id === staffA,
-      );
+      const after = (
+        await request(t.http).get(`/v1/clinics/${a.clinicId}/staff`).set(bearer(a.admin)).expect(200)
+      ).body.items.find((x: { id: string }) => x.id === staffA);
       expect(after).toEqual(before);
     });
   });
@@ -673,42 +906,92 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
       clinicId = c.clinicId;
       admin = c.admin;
     });
-    const post = (body: object) => request(t.http).post(`/v1/clinics/${clinicId}/closures`).set(bearer(admin)).send(body);
+    const post = (body: object) =>
+      request(t.http).post(`/v1/clinics/${clinicId}/closures`).set(bearer(admin)).send(body);
 
     it('creates a whole-day closure (endDate defaults to startDate, no times)', async () => {
       const res = await post({ startDate: '2026-12-25', reason: 'Christmas Day' }).expect(201);
-      expect(res.body).toEqual({ id: expect.stringMatching(UUID_RE), clinicId, startDate: '2026-12-25', endDate: '2026-12-25', startTime: null, endTime: null, reason: 'Christmas Day' });
+      expect(res.body).toEqual({
+        id: expect.stringMatching(UUID_RE),
+        clinicId,
+        startDate: '2026-12-25',
+        endDate: '2026-12-25',
+        startTime: null,
+        endTime: null,
+        reason: 'Christmas Day',
+      });
       created.xmas = res.body;
       expect(await auditCount('closure.create', res.body.id)).toBe(1);
     });
 
     it('creates a multi-day closure across the new year', async () => {
       const res = await post({ startDate: '2026-12-31', endDate: '2027-01-02', reason: 'New Year' }).expect(201);
-      expect(res.body).toMatchObject({ startDate: '2026-12-31', endDate: '2027-01-02', startTime: null, endTime: null });
+      expect(res.body).toMatchObject({
+        startDate: '2026-12-31',
+        endDate: '2027-01-02',
+        startTime: null,
+        endTime: null,
+      });
       created.newYear = res.body;
     });
 
     it('creates a part-day closure', async () => {
-      const res = await post({ startDate: '2026-12-02', startTime: '12:00', endTime: '17:00', reason: 'Staff meeting' }).expect(201);
-      expect(res.body).toMatchObject({ startDate: '2026-12-02', endDate: '2026-12-02', startTime: '12:00', endTime: '17:00', reason: 'Staff meeting' });
+      const res = await post({
+        startDate: '2026-12-02',
+        startTime: '12:00',
+        endTime: '17:00',
+        reason: 'Staff meeting',
+      }).expect(201);
+      expect(res.body).toMatchObject({
+        startDate: '2026-12-02',
+        endDate: '2026-12-02',
+        startTime: '12:00',
+        endTime: '17:00',
+        reason: 'Staff meeting',
+      });
       created.meeting = res.body;
     });
 
     it('creates a closure from one evening to the next morning (end time earlier than start time on a later day)', async () => {
-      const res = await post({ startDate: '2026-12-10', endDate: '2026-12-11', startTime: '18:00', endTime: '08:00', reason: 'Power work' }).expect(201);
-      expect(res.body).toMatchObject({ startDate: '2026-12-10', endDate: '2026-12-11', startTime: '18:00', endTime: '08:00' });
+      const res = await post({
+        startDate: '2026-12-10',
+        endDate: '2026-12-11',
+        startTime: '18:00',
+        endTime: '08:00',
+        reason: 'Power work',
+      }).expect(201);
+      expect(res.body).toMatchObject({
+        startDate: '2026-12-10',
+        endDate: '2026-12-11',
+        startTime: '18:00',
+        endTime: '08:00',
+      });
       created.power = res.body;
     });
 
     it('accepts 24:00 as the end of a part-day closure', async () => {
-      const res = await post({ startDate: '2026-12-15', startTime: '13:00', endTime: '24:00', reason: 'Afternoon off' }).expect(201);
-      expect(res.body).toMatchObject({ startDate: '2026-12-15', endDate: '2026-12-15', startTime: '13:00', endTime: '24:00' });
+      const res = await post({
+        startDate: '2026-12-15',
+        startTime: '13:00',
+        endTime: '24:00',
+        reason: 'Afternoon off',
+      }).expect(201);
+      expect(res.body).toMatchObject({
+        startDate: '2026-12-15',
+        endDate: '2026-12-15',
+        startTime: '13:00',
+        endTime: '24:00',
+      });
       created.afternoon = res.body;
     });
 
     it('lists closures in date order and filters by from/to (overlap with the range)', async () => {
       const ids = async (query: Record<string, string>) => {
-        const res = await request(t.http).get(`/v1/clinics/${clinicId}/closures`).query(query).set(bearer(admin)).expect(200);
+        const res = await request(t.http)
+          .get(`/v1/clinics/${clinicId}/closures`)
+          .query(query)
+          .set(bearer(admin))
+          .expect(200);
         return res.body.items.map((x: { id: string }) => x.id);
       };
       const { xmas, newYear, meeting, power, afternoon } = created;
@@ -734,9 +1017,21 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
 
     it.each<[string, Record<string, unknown>, string]>([
       ['endDate before startDate', { startDate: '2026-12-10', endDate: '2026-12-09', reason: 'x' }, 'endDate'],
-      ['endTime before startTime on the same day', { startDate: '2026-12-10', startTime: '14:00', endTime: '13:00', reason: 'x' }, 'endTime'],
-      ['endTime equal to startTime on the same day', { startDate: '2026-12-10', startTime: '14:00', endTime: '14:00', reason: 'x' }, 'endTime'],
-      ['endTime before startTime with an explicit equal endDate', { startDate: '2026-12-10', endDate: '2026-12-10', startTime: '14:00', endTime: '09:00', reason: 'x' }, 'endTime'],
+      [
+        'endTime before startTime on the same day',
+        { startDate: '2026-12-10', startTime: '14:00', endTime: '13:00', reason: 'x' },
+        'endTime',
+      ],
+      [
+        'endTime equal to startTime on the same day',
+        { startDate: '2026-12-10', startTime: '14:00', endTime: '14:00', reason: 'x' },
+        'endTime',
+      ],
+      [
+        'endTime before startTime with an explicit equal endDate',
+        { startDate: '2026-12-10', endDate: '2026-12-10', startTime: '14:00', endTime: '09:00', reason: 'x' },
+        'endTime',
+      ],
       ['a startTime without an endTime', { startDate: '2026-12-10', startTime: '14:00', reason: 'x' }, 'endTime'],
       ['an endTime without a startTime', { startDate: '2026-12-10', endTime: '14:00', reason: 'x' }, 'startTime'],
       ['a non-existent date', { startDate: '2026-02-30', reason: 'x' }, 'startDate'],
@@ -750,16 +1045,23 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
       ['a numeric reason', { startDate: '2026-12-10', reason: 42 }, 'reason'],
       ['an unknown field', { startDate: '2026-12-10', reason: 'x', allDay: true }, 'allDay'],
     ])('POST refuses %s with 400 and stores nothing', async (_label, body, field) => {
-      const [{ n: before }] = await t.dataSource.query('SELECT count(*) AS n FROM closures WHERE clinic_id = $1', [clinicId]);
+      const [{ n: before }] = await t.dataSource.query('SELECT count(*) AS n FROM closures WHERE clinic_id = $1', [
+        clinicId,
+      ]);
       const res = await post(body);
       expectProblem(res, 400, 'VALIDATION_FAILED', field);
-      const [{ n: after }] = await t.dataSource.query('SELECT count(*) AS n FROM closures WHERE clinic_id = $1', [clinicId]);
+      const [{ n: after }] = await t.dataSource.query('SELECT count(*) AS n FROM closures WHERE clinic_id = $1', [
+        clinicId,
+      ]);
       expect(after).toBe(before);
     });
 
     it('deletes a closure with 204; it is gone, and deleting it again is 404', async () => {
       const x = (await post({ startDate: '2027-02-14', reason: 'Delete me' }).expect(201)).body;
-      const res = await request(t.http).delete(`/v1/clinics/${clinicId}/closures/${x.id}`).set(bearer(admin)).expect(204);
+      const res = await request(t.http)
+        .delete(`/v1/clinics/${clinicId}/closures/${x.id}`)
+        .set(bearer(admin))
+        .expect(204);
       expect(res.text).toBe('');
       const list = await request(t.http).get(`/v1/clinics/${clinicId}/closures`).set(bearer(admin)).expect(200);
       expect(list.body.items.map((c: { id: string }) => c.id)).not.toContain(x.id);

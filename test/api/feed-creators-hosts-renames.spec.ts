@@ -34,12 +34,16 @@ describe('calendar feeds: creators, hosts and renames', () => {
   let plan: Json;
   const api = () => request(t.http);
   const tokenOf = (url: string) => /\/v1\/calendar\/feeds\/(cfd_[A-Za-z0-9_-]{43})\.ics$/.exec(url)![1];
-  const fetchFeed = (token: string) => api().get(`/v1/calendar/feeds/${token}.ics`).buffer(true).parse((res, cb) => {
-    let data = '';
-    res.setEncoding('utf8');
-    res.on('data', (c: string) => (data += c));
-    res.on('end', () => cb(null, data));
-  });
+  const fetchFeed = (token: string) =>
+    api()
+      .get(`/v1/calendar/feeds/${token}.ics`)
+      .buffer(true)
+      .parse((res, cb) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (data += c));
+        res.on('end', () => cb(null, data));
+      });
   const createFeed = async (key: string, body: Json): Promise<Json> => {
     const res = await api().post('/v1/calendar/feeds').set(bearer(key)).send(body);
     expect({ status: res.status, body: res.body }).toMatchObject({ status: 201 });
@@ -54,7 +58,9 @@ describe('calendar feeds: creators, hosts and renames', () => {
   beforeAll(async () => {
     t = await startTestApp();
     A = await setupClinic(t.app, t.http, 'Harbor');
-    plan = await bookPlan(t.http, A, { patientId: await newPatient(t.http, A, { fullName: 'Ivy Keyholder', dateOfBirth: '1970-03-04' }) });
+    plan = await bookPlan(t.http, A, {
+      patientId: await newPatient(t.http, A, { fullName: 'Ivy Keyholder', dateOfBirth: '1970-03-04' }),
+    });
   });
   afterAll(() => t.close());
 
@@ -75,7 +81,10 @@ describe('calendar feeds: creators, hosts and renames', () => {
     it("revoking a key revokes the feeds it created (each audited), in the key's transaction; other keys' feeds stay", async () => {
       const key = await newKey('front_desk', 'Leaving nurse');
       const patientId = plan.patientId as string;
-      const mine = [await createFeed(key.key, { scope: 'clinic' }), await createFeed(key.key, { scope: 'patient', patientId })];
+      const mine = [
+        await createFeed(key.key, { scope: 'clinic' }),
+        await createFeed(key.key, { scope: 'patient', patientId }),
+      ];
       const other = await createFeed(A.keys.frontDesk, { scope: 'clinic' });
       for (const f of [...mine, other]) expect((await fetchFeed(f.token)).status).toBe(200);
 
@@ -86,12 +95,17 @@ describe('calendar feeds: creators, hosts and renames', () => {
         expect({ feed: f.id, status: res.status }).toEqual({ feed: f.id, status: 404 });
       }
       expect((await fetchFeed(other.token)).status).toBe(200);
-      const listed = (await api().get('/v1/calendar/feeds').query({ limit: 200 }).set(bearer(A.keys.admin)).expect(200)).body.items.map((f: Json) => f.id);
+      const listed = (
+        await api().get('/v1/calendar/feeds').query({ limit: 200 }).set(bearer(A.keys.admin)).expect(200)
+      ).body.items.map((f: Json) => f.id);
       expect(listed).toContain(other.id);
       for (const f of mine) expect(listed).not.toContain(f.id);
 
       const [keyRow] = await t.dataSource.query(`SELECT revoked_at FROM api_keys WHERE id = $1`, [key.id]);
-      const feedRows = await t.dataSource.query(`SELECT id, revoked_at FROM calendar_feeds WHERE created_by_key_id = $1`, [key.id]);
+      const feedRows = await t.dataSource.query(
+        `SELECT id, revoked_at FROM calendar_feeds WHERE created_by_key_id = $1`,
+        [key.id],
+      );
       expect(feedRows).toHaveLength(2);
       for (const r of feedRows) expect(r.revoked_at).toEqual(keyRow.revoked_at);
       const audit = await t.dataSource.query(
@@ -117,7 +131,10 @@ describe('calendar feeds: creators, hosts and renames', () => {
       const orphanFeed = await createFeed(gone.key, { scope: 'clinic' });
       const keptFeed = await createFeed(kept.key, { scope: 'clinic' });
       // A revocation as it was before: the key's row alone.
-      await t.dataSource.query(`UPDATE api_keys SET revoked_at = $2 WHERE id = $1`, [gone.id, NOW.plus({ minutes: 5 }).toJSDate()]);
+      await t.dataSource.query(`UPDATE api_keys SET revoked_at = $2 WHERE id = $1`, [
+        gone.id,
+        NOW.plus({ minutes: 5 }).toJSDate(),
+      ]);
       const migration = new FeedsFollowTheirKey1765065600000();
       // Migrations run as the tables' owner, never as the service's own role.
       const owner = new DataSource(dataSourceOptions(t.ownerUrl, 1));
@@ -134,10 +151,17 @@ describe('calendar feeds: creators, hosts and renames', () => {
       expect((await fetchFeed(keptFeed.token)).status).toBe(200);
       const [row] = await t.dataSource.query(`SELECT revoked_at FROM calendar_feeds WHERE id = $1`, [orphanFeed.id]);
       expect(row.revoked_at).toEqual(NOW.plus({ minutes: 5 }).toJSDate());
-      const audit = await t.dataSource.query(`SELECT actor_key_id, actor_role, changes FROM audit_events WHERE action = 'calendar_feed.revoke' AND entity_id = $1`, [
-        orphanFeed.id,
+      const audit = await t.dataSource.query(
+        `SELECT actor_key_id, actor_role, changes FROM audit_events WHERE action = 'calendar_feed.revoke' AND entity_id = $1`,
+        [orphanFeed.id],
+      );
+      expect(audit).toEqual([
+        {
+          actor_key_id: null,
+          actor_role: 'system',
+          changes: { before: null, after: { reason: 'creator_key_revoked', keyId: gone.id } },
+        },
       ]);
-      expect(audit).toEqual([{ actor_key_id: null, actor_role: 'system', changes: { before: null, after: { reason: 'creator_key_revoked', keyId: gone.id } } }]);
     });
 
     it('a feed being created while its key is revoked either goes with the key or is refused (never outlives it)', async () => {
@@ -164,7 +188,10 @@ describe('calendar feeds: creators, hosts and renames', () => {
           if (done || w.n > 0 || Date.now() > deadline) break;
           await new Promise((r) => setTimeout(r, 20));
         }
-        await revoke.query(`UPDATE calendar_feeds SET revoked_at = $2 WHERE created_by_key_id = $1 AND revoked_at IS NULL`, [key.id, NOW.toJSDate()]);
+        await revoke.query(
+          `UPDATE calendar_feeds SET revoked_at = $2 WHERE created_by_key_id = $1 AND revoked_at IS NULL`,
+          [key.id, NOW.toJSDate()],
+        );
         await revoke.commitTransaction();
         const res = await creating;
         expectProblem(res, 401, 'UNAUTHENTICATED');
@@ -172,7 +199,10 @@ describe('calendar feeds: creators, hosts and renames', () => {
         if (revoke.isTransactionActive) await revoke.rollbackTransaction();
         await revoke.release();
       }
-      const active = await t.dataSource.query(`SELECT id FROM calendar_feeds WHERE created_by_key_id = $1 AND revoked_at IS NULL`, [key.id]);
+      const active = await t.dataSource.query(
+        `SELECT id FROM calendar_feeds WHERE created_by_key_id = $1 AND revoked_at IS NULL`,
+        [key.id],
+      );
       expect(active).toEqual([]);
     });
   });
@@ -186,7 +216,11 @@ describe('calendar feeds: creators, hosts and renames', () => {
       ['one that only starts like an allowed one', 'localhost.evil.example'],
     ])('refuses a Host with %s (400 naming Host), writing nothing', async (_what, host) => {
       const before = (await t.dataSource.query(`SELECT count(*)::int AS n FROM calendar_feeds`))[0].n;
-      const res = await api().post('/v1/calendar/feeds').set(bearer(A.keys.frontDesk)).set('Host', host).send({ scope: 'clinic' });
+      const res = await api()
+        .post('/v1/calendar/feeds')
+        .set(bearer(A.keys.frontDesk))
+        .set('Host', host)
+        .send({ scope: 'clinic' });
       expectProblem(res, 400, 'VALIDATION_FAILED', 'Host');
       expect(JSON.stringify(res.body)).not.toContain('evil');
       expect((await t.dataSource.query(`SELECT count(*)::int AS n FROM calendar_feeds`))[0].n).toBe(before);
@@ -198,7 +232,11 @@ describe('calendar feeds: creators, hosts and renames', () => {
       ['127.0.0.1:8080', 'http://127.0.0.1:8080'],
       ['[::1]:3105', 'http://[::1]:3105'],
     ])('builds the URL from an allowed Host %s', async (host, base) => {
-      const res = await api().post('/v1/calendar/feeds').set(bearer(A.keys.frontDesk)).set('Host', host).send({ scope: 'clinic' });
+      const res = await api()
+        .post('/v1/calendar/feeds')
+        .set(bearer(A.keys.frontDesk))
+        .set('Host', host)
+        .send({ scope: 'clinic' });
       expect(res.status).toBe(201);
       expect(res.body.url).toBe(`${base}/v1/calendar/feeds/${res.body.token}.ics`);
     });
@@ -213,7 +251,12 @@ describe('calendar feeds: creators, hosts and renames', () => {
           return req.send({ scope: 'clinic' });
         };
         expectProblem(await post({ 'X-Forwarded-Host': 'evil.example' }), 400, 'VALIDATION_FAILED', 'Host');
-        expectProblem(await post({ 'X-Forwarded-Host': 'chairside.internal', 'X-Forwarded-Proto': 'javascript' }), 400, 'VALIDATION_FAILED', 'X-Forwarded-Proto');
+        expectProblem(
+          await post({ 'X-Forwarded-Host': 'chairside.internal', 'X-Forwarded-Proto': 'javascript' }),
+          400,
+          'VALIDATION_FAILED',
+          'X-Forwarded-Proto',
+        );
         const ok = await post({ 'X-Forwarded-Host': 'chairside.internal', 'X-Forwarded-Proto': 'https' });
         expect(ok.status).toBe(201);
         expect(ok.body.url).toMatch(/^https:\/\/chairside\.internal\/v1\/calendar\/feeds\/cfd_/);
@@ -223,7 +266,11 @@ describe('calendar feeds: creators, hosts and renames', () => {
       const configured = await startTestApp({ publicUrl: 'https://calendar.example.org' });
       try {
         const C = await setupClinic(configured.app, configured.http, 'Configured');
-        const res = await request(configured.http).post('/v1/calendar/feeds').set(bearer(C.keys.frontDesk)).set('Host', 'evil.example').send({ scope: 'clinic' });
+        const res = await request(configured.http)
+          .post('/v1/calendar/feeds')
+          .set(bearer(C.keys.frontDesk))
+          .set('Host', 'evil.example')
+          .send({ scope: 'clinic' });
         expect(res.status).toBe(201);
         expect(res.body.url).toBe(`https://calendar.example.org/v1/calendar/feeds/${res.body.token}.ics`);
       } finally {
@@ -264,18 +311,31 @@ describe('calendar feeds: creators, hosts and renames', () => {
         const { token } = await sync();
         const versions = async () =>
           new Map<string, Json>(
-            (await t.dataSource.query(`SELECT id, version, chair_id, staff_id, occupied_until, status FROM sessions WHERE clinic_id = $1`, [A.keys.clinicId])).map(
-              (r: Json) => [r.id, r],
-            ),
+            (
+              await t.dataSource.query(
+                `SELECT id, version, chair_id, staff_id, occupied_until, status FROM sessions WHERE clinic_id = $1`,
+                [A.keys.clinicId],
+              )
+            ).map((r: Json) => [r.id, r]),
           );
         const before = await versions();
         const chairSeqBefore = new Map(events((await fetchFeed(chairFeed)).body).map((e) => [e.uid, e.seq]));
-        const messagesBefore = (await t.dataSource.query(`SELECT count(*)::int AS n FROM webhook_messages WHERE endpoint_id = $1`, [endpoint.body.id]))[0].n;
+        const messagesBefore = (
+          await t.dataSource.query(`SELECT count(*)::int AS n FROM webhook_messages WHERE endpoint_id = $1`, [
+            endpoint.body.id,
+          ])
+        )[0].n;
 
-        await api().patch(`/v1/clinics/${A.keys.clinicId}/chairs/${chair.id}`).set(bearer(A.keys.admin)).send({ name: 'Window chair' }).expect(200);
+        await api()
+          .patch(`/v1/clinics/${A.keys.clinicId}/chairs/${chair.id}`)
+          .set(bearer(A.keys.admin))
+          .send({ name: 'Window chair' })
+          .expect(200);
 
         const after = await versions();
-        const upcoming = [...before.values()].filter((r) => r.chair_id === chair.id && r.occupied_until > later.toJSDate() && r.status !== 'cancelled');
+        const upcoming = [...before.values()].filter(
+          (r) => r.chair_id === chair.id && r.occupied_until > later.toJSDate() && r.status !== 'cancelled',
+        );
         expect(upcoming.length).toBeGreaterThan(0);
         for (const [id, r] of before) {
           const raised = upcoming.some((u) => u.id === id);
@@ -300,13 +360,24 @@ describe('calendar feeds: creators, hosts and renames', () => {
           expect(i.revision).toBe(after.get(i.id)!.version);
         }
         // Webhooks: one session.updated each.
-        const messages = (await t.dataSource.query(`SELECT count(*)::int AS n FROM webhook_messages WHERE endpoint_id = $1 AND event_type = 'session.updated'`, [endpoint.body.id]))[0].n;
+        const messages = (
+          await t.dataSource.query(
+            `SELECT count(*)::int AS n FROM webhook_messages WHERE endpoint_id = $1 AND event_type = 'session.updated'`,
+            [endpoint.body.id],
+          )
+        )[0].n;
         expect(messages - messagesBefore).toBe(upcoming.length);
 
         // A staff member's rename: their sessions to come, in their feed and in sync.
         const staffSeqBefore = new Map(events((await fetchFeed(staffFeed)).body).map((e) => [e.uid, e.seq]));
-        await api().patch(`/v1/clinics/${A.keys.clinicId}/staff/${staff.id}`).set(bearer(A.keys.admin)).send({ name: 'Nurse Renamed' }).expect(200);
-        const staffUpcoming = [...after.values()].filter((r) => r.staff_id === staff.id && r.occupied_until > later.toJSDate() && r.status !== 'cancelled');
+        await api()
+          .patch(`/v1/clinics/${A.keys.clinicId}/staff/${staff.id}`)
+          .set(bearer(A.keys.admin))
+          .send({ name: 'Nurse Renamed' })
+          .expect(200);
+        const staffUpcoming = [...after.values()].filter(
+          (r) => r.staff_id === staff.id && r.occupied_until > later.toJSDate() && r.status !== 'cancelled',
+        );
         expect(staffUpcoming.length).toBeGreaterThan(0);
         const staffEvents = events((await fetchFeed(staffFeed)).body);
         for (const u of staffUpcoming) {
@@ -319,8 +390,16 @@ describe('calendar feeds: creators, hosts and renames', () => {
 
         // Same name again, or another field only: nothing changes.
         const third = await versions();
-        await api().patch(`/v1/clinics/${A.keys.clinicId}/chairs/${chair.id}`).set(bearer(A.keys.admin)).send({ name: 'Window chair' }).expect(200);
-        await api().patch(`/v1/clinics/${A.keys.clinicId}/staff/${staff.id}`).set(bearer(A.keys.admin)).send({ maxConcurrentPatients: 3 }).expect(200);
+        await api()
+          .patch(`/v1/clinics/${A.keys.clinicId}/chairs/${chair.id}`)
+          .set(bearer(A.keys.admin))
+          .send({ name: 'Window chair' })
+          .expect(200);
+        await api()
+          .patch(`/v1/clinics/${A.keys.clinicId}/staff/${staff.id}`)
+          .set(bearer(A.keys.admin))
+          .send({ maxConcurrentPatients: 3 })
+          .expect(200);
         expect(await versions()).toEqual(third);
       } finally {
         t.clock.set(NOW);

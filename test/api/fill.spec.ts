@@ -13,7 +13,8 @@ import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 
 const MON_FRI = [1, 2, 3, 4, 5];
 const MONDAY = '2026-12-07';
-const addDays = (date: string, n: number) => new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+const addDays = (date: string, n: number) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
 describe('the demo clinic filled one patient after another (issue 13)', () => {
   let t: TestApp;
@@ -28,20 +29,38 @@ describe('the demo clinic filled one patient after another (issue 13)', () => {
       staff: {
         nurse: { availability: nurseHours, maxConcurrentPatients: 2 },
         physician: { availability: weekdays(MON_FRI, '09:00', '17:00'), maxConcurrentPatients: 1 },
-        therapist: { availability: [...weekdays(MON_FRI, '09:00', '18:00'), ...weekdays([6], '09:00', '13:00')], maxConcurrentPatients: 1 },
+        therapist: {
+          availability: [...weekdays(MON_FRI, '09:00', '18:00'), ...weekdays([6], '09:00', '13:00')],
+          maxConcurrentPatients: 1,
+        },
       },
     });
     for (const body of [
       { name: 'Second nurse', availability: weekdays(MON_FRI, '08:00', '18:00') },
-      { name: 'Third nurse', availability: [...weekdays([2, 3, 4, 5], '10:00', '18:00'), ...weekdays([6], '09:00', '14:00')] },
+      {
+        name: 'Third nurse',
+        availability: [...weekdays([2, 3, 4, 5], '10:00', '18:00'), ...weekdays([6], '09:00', '14:00')],
+      },
     ]) {
-      await request(t.http).post(`/v1/clinics/${c.keys.clinicId}/staff`).set(bearer(c.keys.admin)).send(makeStaff({ ...body, role: 'nurse', maxConcurrentPatients: 2 })).expect(201);
+      await request(t.http)
+        .post(`/v1/clinics/${c.keys.clinicId}/staff`)
+        .set(bearer(c.keys.admin))
+        .send(makeStaff({ ...body, role: 'nurse', maxConcurrentPatients: 2 }))
+        .expect(201);
     }
   });
   afterAll(() => t.close());
 
-  const ask = (path: '/v1/plans' | '/v1/plans/preview', patientId: string, earliestStart: string, startWithinDays: number) =>
-    request(t.http).post(path).set(bearer(c.keys.frontDesk)).send({ patientId, protocolId: c.protocolId, earliestStart, startWithinDays });
+  const ask = (
+    path: '/v1/plans' | '/v1/plans/preview',
+    patientId: string,
+    earliestStart: string,
+    startWithinDays: number,
+  ) =>
+    request(t.http)
+      .post(path)
+      .set(bearer(c.keys.frontDesk))
+      .send({ patientId, protocolId: c.protocolId, earliestStart, startWithinDays });
 
   it('books while a first day in the window admits a plan; then refuses, naming the true earliest start', async () => {
     let booked = 0;

@@ -5,7 +5,14 @@ import request from 'supertest';
 import { API_ROLES } from '../../src/api-keys/entities/api-key.entity.js';
 import { ROLE_MATRIX, type Access } from '../../src/common/auth/role-matrix.js';
 import { encodeCursor } from '../../src/common/paging/cursor.js';
-import { makeClinic, makePatient, makeStaff, persistClinicWithKeys, persistOperatorKey, weekdays } from '../factories/clinic.factory.js';
+import {
+  makeClinic,
+  makePatient,
+  makeStaff,
+  persistClinicWithKeys,
+  persistOperatorKey,
+  weekdays,
+} from '../factories/clinic.factory.js';
 import { publishProtocol } from '../factories/protocol.factory.js';
 import { bookPlan, setupClinic, SHORT_STEPS, type ClinicSetup } from '../factories/series.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
@@ -62,62 +69,236 @@ function nest(depth: number, leaf: unknown, asArray: boolean): unknown {
 /** Values a later mutation of the same body must not descend into (two 2,500-level values stacked overflow JSON.stringify). */
 const OPAQUE = new WeakSet<object>();
 const opaque = <T extends object>(v: T): T => (OPAQUE.add(v), v);
-const deepNest = fc.tuple(fc.constantFrom(33, 50, 500, 2500), fc.boolean()).map(([d, arr]) => opaque(nest(d, 'deep', arr) as object));
+const deepNest = fc
+  .tuple(fc.constantFrom(33, 50, 500, 2500), fc.boolean())
+  .map(([d, arr]) => opaque(nest(d, 'deep', arr) as object));
 const bigArray = fc
   .constantFrom<unknown>(1, 'x', null, {}, { weekday: 1, start: '08:00', end: '09:00' }, '2026-12-24', -1)
   .map((item) => opaque(Array.from({ length: 10_000 }, () => structuredClone(item))));
 
 /** A JSON object whose own keys include `__proto__`/`constructor` (a literal would set the prototype instead). */
 const pollution = fc
-  .constantFrom('{"__proto__": {"isAdmin": true, "role": "admin"}}', '{"constructor": {"prototype": {"polluted": true}}}', '{"__proto__": null}', '{"prototype": {"toString": 1}}')
+  .constantFrom(
+    '{"__proto__": {"isAdmin": true, "role": "admin"}}',
+    '{"constructor": {"prototype": {"polluted": true}}}',
+    '{"__proto__": null}',
+    '{"prototype": {"toString": 1}}',
+  )
   .map((text) => JSON.parse(text) as unknown);
 
 const HOSTILE_CONSTANTS: unknown[] = [
   // numbers of every awkward kind
-  -1, 0, -0.5, 1.5, 0.0001, 1e-7, -1e-7, 1.5e-7, 5e-324, 1e21, 1e308, -1e308, 2 ** 31, -(2 ** 31) - 1, 2 ** 53 + 2, Number.MAX_SAFE_INTEGER, 0.1 + 0.2, 999_999_999_999,
-  'NaN', 'Infinity', '-Infinity', '1e308', '-1', '0', '1', '01', '0x10', ' 1', '1.0', '١٢',
+  -1,
+  0,
+  -0.5,
+  1.5,
+  0.0001,
+  1e-7,
+  -1e-7,
+  1.5e-7,
+  5e-324,
+  1e21,
+  1e308,
+  -1e308,
+  2 ** 31,
+  -(2 ** 31) - 1,
+  2 ** 53 + 2,
+  Number.MAX_SAFE_INTEGER,
+  0.1 + 0.2,
+  999_999_999_999,
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1e308',
+  '-1',
+  '0',
+  '1',
+  '01',
+  '0x10',
+  ' 1',
+  '1.0',
+  '١٢',
   // wrong types
-  null, true, false, 'true', 'false', 'null', 'undefined', [], {}, [null], [[]], [{}], { $gt: '' }, { $ne: null }, ['a', 'b'],
+  null,
+  true,
+  false,
+  'true',
+  'false',
+  'null',
+  'undefined',
+  [],
+  {},
+  [null],
+  [[]],
+  [{}],
+  { $gt: '' },
+  { $ne: null },
+  ['a', 'b'],
   // empty and blank
-  '', ' ', '\t\n', '\u200b', '\ufeff',
+  '',
+  ' ',
+  '\t\n',
+  '\u200b',
+  '\ufeff',
   // injection
-  "'; DROP TABLE sessions; --", "1' OR '1'='1", 'Robert"); DELETE FROM plans; --', '$1', '%s%s%s%n', '{{7*7}}', '${jndi:ldap://x/a}',
-  '<script>alert(1)</script>', '<img src=x onerror=alert(1)>', 'javascript:alert(1)', '../../../../etc/passwd', '..\\..\\windows', '%00', '\u0000',
-  'a\u0000b', '\ud800', '\udfff\ud800', 'e\u0301', '😀', 'Ω≈ç√∫', 'ＡＢＣ', '\u202eevil', 'BEGIN:VEVENT\r\nEND:VEVENT', 'x\r\nSet-Cookie: a=b',
+  "'; DROP TABLE sessions; --",
+  "1' OR '1'='1",
+  'Robert"); DELETE FROM plans; --',
+  '$1',
+  '%s%s%s%n',
+  '{{7*7}}',
+  '${jndi:ldap://x/a}',
+  '<script>alert(1)</script>',
+  '<img src=x onerror=alert(1)>',
+  'javascript:alert(1)',
+  '../../../../etc/passwd',
+  '..\\..\\windows',
+  '%00',
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  '\udfff\ud800',
+  'e\u0301',
+  '😀',
+  'Ω≈ç√∫',
+  'ＡＢＣ',
+  '\u202eevil',
+  'BEGIN:VEVENT\r\nEND:VEVENT',
+  'x\r\nSet-Cookie: a=b',
   // dates, instants and times that are wrong, odd or out of range
-  '2026-02-30', '2026-02-29', '2028-02-29', '9999-99-99', '0000-00-00', '0000-01-01', '0001-01-01', '9999-12-31', '2026-13-01', '2026-1-1',
-  '20261201', '2026-12-01T10:00', '2026-12-01T10:00:00', '2026-12-01T10:00:00Z', '2026-12-01T24:00:00Z', '2026-12-01T10:00:00+99:00',
-  '2026-12-01T10:00:00.123456789-05:00', '+275760-09-13T00:00:00.000Z', '-271821-04-20T00:00:00Z', '+999999-01-01T00:00:00Z',
-  '1969-12-31T23:59:59Z', '1900-01-01T00:00:00-05:00', '9999-12-31T23:59:59.999Z', '2027-03-14T02:30:00', '2026-11-01T01:30:00',
-  '2027-03-14T02:30:00-05:00', '2026-W49-3', '2026-335', 'P1D', 'now', 'today', 'Tuesday',
-  '24:00', '23:60', '7:00', '07:00:00', '-01:00', '99:99', '00:00', '23:59', '12:00 PM',
+  '2026-02-30',
+  '2026-02-29',
+  '2028-02-29',
+  '9999-99-99',
+  '0000-00-00',
+  '0000-01-01',
+  '0001-01-01',
+  '9999-12-31',
+  '2026-13-01',
+  '2026-1-1',
+  '20261201',
+  '2026-12-01T10:00',
+  '2026-12-01T10:00:00',
+  '2026-12-01T10:00:00Z',
+  '2026-12-01T24:00:00Z',
+  '2026-12-01T10:00:00+99:00',
+  '2026-12-01T10:00:00.123456789-05:00',
+  '+275760-09-13T00:00:00.000Z',
+  '-271821-04-20T00:00:00Z',
+  '+999999-01-01T00:00:00Z',
+  '1969-12-31T23:59:59Z',
+  '1900-01-01T00:00:00-05:00',
+  '9999-12-31T23:59:59.999Z',
+  '2027-03-14T02:30:00',
+  '2026-11-01T01:30:00',
+  '2027-03-14T02:30:00-05:00',
+  '2026-W49-3',
+  '2026-335',
+  'P1D',
+  'now',
+  'today',
+  'Tuesday',
+  '24:00',
+  '23:60',
+  '7:00',
+  '07:00:00',
+  '-01:00',
+  '99:99',
+  '00:00',
+  '23:59',
+  '12:00 PM',
   // time zones
-  'Mars/Olympus', 'America/New_York; DROP', 'america/new_york', 'AMERICA/NEW_YORK', 'America/New_York ', 'UTC', 'Etc/GMT+14', 'Etc/GMT-14',
-  'Pacific/Kiritimati', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'EST5EDT', 'Factory', 'localtime', 'US/Pacific-New', '+05:00', 'UTC+3', 'Z',
+  'Mars/Olympus',
+  'America/New_York; DROP',
+  'america/new_york',
+  'AMERICA/NEW_YORK',
+  'America/New_York ',
+  'UTC',
+  'Etc/GMT+14',
+  'Etc/GMT-14',
+  'Pacific/Kiritimati',
+  'Asia/Kathmandu',
+  'Australia/Lord_Howe',
+  'EST5EDT',
+  'Factory',
+  'localtime',
+  'US/Pacific-New',
+  '+05:00',
+  'UTC+3',
+  'Z',
   // uuids that are not quite
-  '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff', '{3fa85f64-5717-4562-b3fc-2c963f66afa6}',
-  '3FA85F64-5717-4562-B3FC-2C963F66AFA6', '3fa85f6457174562b3fc2c963f66afa6', '3fa85f64-5717-4562-b3fc-2c963f66afa6 ', 'msg_', 'msg_zz',
+  '00000000-0000-0000-0000-000000000000',
+  'ffffffff-ffff-ffff-ffff-ffffffffffff',
+  '{3fa85f64-5717-4562-b3fc-2c963f66afa6}',
+  '3FA85F64-5717-4562-B3FC-2C963F66AFA6',
+  '3fa85f6457174562b3fc2c963f66afa6',
+  '3fa85f64-5717-4562-b3fc-2c963f66afa6 ',
+  'msg_',
+  'msg_zz',
   // enum-ish words from elsewhere in the API
-  'admin', 'operator', 'cancelled', 'completed', 'deleted', 'chair', 'clinic', 'patient', 'mg/kg', 'days', 'hours', 'reschedule', 'cancel_remaining',
+  'admin',
+  'operator',
+  'cancelled',
+  'completed',
+  'deleted',
+  'chair',
+  'clinic',
+  'patient',
+  'mg/kg',
+  'days',
+  'hours',
+  'reschedule',
+  'cancel_remaining',
   // urls
-  'http://127.0.0.1:9/hook', 'http://169.254.169.254/latest/meta-data', 'file:///etc/passwd', 'http://user:pw@example.org/', 'http://[::1]/x', 'ftp://x',
-  'https://example.org/#frag', 'http://0x7f000001/', 'http://example.org:99999/',
+  'http://127.0.0.1:9/hook',
+  'http://169.254.169.254/latest/meta-data',
+  'file:///etc/passwd',
+  'http://user:pw@example.org/',
+  'http://[::1]/x',
+  'ftp://x',
+  'https://example.org/#frag',
+  'http://0x7f000001/',
+  'http://example.org:99999/',
 ];
 
 const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   // A fresh copy each time: mutations edit bodies in place, and must not edit the constants.
-  { weight: 10, arbitrary: fc.constantFrom(...HOSTILE_CONSTANTS).map((v) => (v !== null && typeof v === 'object' ? structuredClone(v) : v)) },
+  {
+    weight: 10,
+    arbitrary: fc
+      .constantFrom(...HOSTILE_CONSTANTS)
+      .map((v) => (v !== null && typeof v === 'object' ? structuredClone(v) : v)),
+  },
   { weight: 2, arbitrary: hugeString },
   { weight: 1, arbitrary: deepNest },
   { weight: 1, arbitrary: bigArray },
   { weight: 1, arbitrary: pollution },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
-  { weight: 1, arbitrary: fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.maxSafeInteger()) },
+  {
+    weight: 1,
+    arbitrary: fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.maxSafeInteger()),
+  },
   { weight: 1, arbitrary: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()) },
 );
 
-const HOSTILE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', ' ', 'a.b', '$where', 'id', 'clinicId', 'version', 'status', '0', 'x'.repeat(5000)];
+const HOSTILE_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  '',
+  ' ',
+  'a.b',
+  '$where',
+  'id',
+  'clinicId',
+  'version',
+  'status',
+  '0',
+  'x'.repeat(5000),
+];
 
 // ----------------------------------------------------------------------------- mutations
 
@@ -126,7 +307,8 @@ function pathsOf(v: unknown, prefix: Path = []): Path[] {
   const out: Path[] = [prefix];
   if (prefix.length >= 6 || (v !== null && typeof v === 'object' && OPAQUE.has(v))) return out;
   if (Array.isArray(v)) v.slice(0, 100).forEach((x, i) => out.push(...pathsOf(x, [...prefix, i])));
-  else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) out.push(...pathsOf(x, [...prefix, k]));
+  else if (v !== null && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) out.push(...pathsOf(x, [...prefix, k]));
   return out;
 }
 
@@ -143,7 +325,11 @@ interface Mutation {
 
 const mutationArb: fc.Arbitrary<Mutation> = fc.record({
   path: fc.nat(),
-  op: fc.oneof({ weight: 6, arbitrary: fc.constant('replace' as const) }, { weight: 2, arbitrary: fc.constant('delete' as const) }, { weight: 2, arbitrary: fc.constant('addKey' as const) }),
+  op: fc.oneof(
+    { weight: 6, arbitrary: fc.constant('replace' as const) },
+    { weight: 2, arbitrary: fc.constant('delete' as const) },
+    { weight: 2, arbitrary: fc.constant('addKey' as const) },
+  ),
   key: fc.constantFrom(...HOSTILE_KEYS),
   value: hostileValue,
 });
@@ -188,10 +374,9 @@ function queryText(v: unknown): string {
  * would send it, and ' ( ) * ! are escaped here (the HTTP client would, making the URL longer than counted).
  */
 const encode = (s: string) =>
-  encodeURIComponent(s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
+  encodeURIComponent(
+    s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'),
+  ).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 /**
  * Node's HTTP parser answers a request line plus headers over 16 KB with a bare 431 before the app
@@ -202,7 +387,8 @@ function withinHeaderLimit(path: string, pairs: string[], headers: Record<string
   const headerBytes = () => Object.entries(headers).reduce((n, [k, v]) => n + k.length + v.length + 4, 400);
   const url = () => (pairs.length ? `${path}?${pairs.join('&')}` : path);
   while (pairs.length > 0 && url().length + headerBytes() > HEADER_BUDGET) pairs.pop();
-  if (headers['If-Match'] && url().length + headerBytes() > HEADER_BUDGET) headers['If-Match'] = headers['If-Match'].slice(0, 1000);
+  if (headers['If-Match'] && url().length + headerBytes() > HEADER_BUDGET)
+    headers['If-Match'] = headers['If-Match'].slice(0, 1000);
   return url();
 }
 
@@ -236,12 +422,60 @@ interface FuzzRequest {
 }
 
 /** Path parameters that are URL-safe only when sent as they are (the router must refuse them, not trip on them). */
-const RAW_PARAMS = ['..', '.', '%00', '%zz', '%', '%E0%A4%A', '%2F', '%2e%2e%2f', '%252e', '%C0%AE', '%FF%FE', ';', ',', '*', '~', '$'];
+const RAW_PARAMS = [
+  '..',
+  '.',
+  '%00',
+  '%zz',
+  '%',
+  '%E0%A4%A',
+  '%2F',
+  '%2e%2e%2f',
+  '%252e',
+  '%C0%AE',
+  '%FF%FE',
+  ';',
+  ',',
+  '*',
+  '~',
+  '$',
+];
 const HOSTILE_PARAMS = [
-  '', ' ', 'null', 'undefined', '0', '-1', '1e308', 'NaN', '../../etc/passwd', "1' OR '1'='1", '1; DROP TABLE sessions; --', '<script>alert(1)</script>',
-  '😀', 'Ω', '\u0000', 'x'.repeat(3000), '1'.repeat(400), '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff',
-  '{3fa85f64-5717-4562-b3fc-2c963f66afa6}', '3fa85f6457174562b3fc2c963f66afa6', '3fa85f64-5717-4562-b3fc-2c963f66afa6x', 'msg_', 'msg_' + 'f'.repeat(32),
-  'msg_' + 'F'.repeat(32), 'msg_' + 'g'.repeat(32), 'msg_' + '0'.repeat(31), 'cfd_x.ics', '1.5', '01', '999999999', '1000000000', '2147483648', '0x1', ' 1',
+  '',
+  ' ',
+  'null',
+  'undefined',
+  '0',
+  '-1',
+  '1e308',
+  'NaN',
+  '../../etc/passwd',
+  "1' OR '1'='1",
+  '1; DROP TABLE sessions; --',
+  '<script>alert(1)</script>',
+  '😀',
+  'Ω',
+  '\u0000',
+  'x'.repeat(3000),
+  '1'.repeat(400),
+  '00000000-0000-0000-0000-000000000000',
+  'ffffffff-ffff-ffff-ffff-ffffffffffff',
+  '{3fa85f64-5717-4562-b3fc-2c963f66afa6}',
+  '3fa85f6457174562b3fc2c963f66afa6',
+  '3fa85f64-5717-4562-b3fc-2c963f66afa6x',
+  'msg_',
+  'msg_' + 'f'.repeat(32),
+  'msg_' + 'F'.repeat(32),
+  'msg_' + 'g'.repeat(32),
+  'msg_' + '0'.repeat(31),
+  'cfd_x.ics',
+  '1.5',
+  '01',
+  '999999999',
+  '1000000000',
+  '2147483648',
+  '0x1',
+  ' 1',
 ];
 
 function paramArb(fx: Fixture, name: string): fc.Arbitrary<{ text: string; raw: boolean }> {
@@ -272,17 +506,85 @@ function actorsFor(who: readonly Access[]): fc.Arbitrary<ActorName> {
   return fc.oneof(...options);
 }
 
-const IF_MATCH = ['*', '"p1"', '"p2"', '"d1"', '"d2"', '"v1"', 'W/"p1"', '"p' + 'x'.repeat(10_000) + '"', 'garbage', '""', ',,,', '"p-1"', '"p1e308"', '"p99999999999999999999"', '"p1", *', ' ', '"\x80\xff"'];
-const IDEMPOTENCY_KEYS = ['k'.repeat(10_000), 'k'.repeat(201), 'k'.repeat(200), '', ' ', 'a b', '\x80\xff', '../', "'; DROP TABLE idempotency_keys; --", 'fuzz-key-1', 'fuzz-key-1'];
+const IF_MATCH = [
+  '*',
+  '"p1"',
+  '"p2"',
+  '"d1"',
+  '"d2"',
+  '"v1"',
+  'W/"p1"',
+  '"p' + 'x'.repeat(10_000) + '"',
+  'garbage',
+  '""',
+  ',,,',
+  '"p-1"',
+  '"p1e308"',
+  '"p99999999999999999999"',
+  '"p1", *',
+  ' ',
+  '"\x80\xff"',
+];
+const IDEMPOTENCY_KEYS = [
+  'k'.repeat(10_000),
+  'k'.repeat(201),
+  'k'.repeat(200),
+  '',
+  ' ',
+  'a b',
+  '\x80\xff',
+  '../',
+  "'; DROP TABLE idempotency_keys; --",
+  'fuzz-key-1',
+  'fuzz-key-1',
+];
 const CONTENT_TYPES = [
-  'text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16',
-  'application/json; charset=latin1', 'application/json; charset=iso-8859-1', 'application/json; charset=', 'application/json; charset=utf-8',
-  'application/merge-patch+json', 'application/vnd.api+json', 'application/json', 'garbage', 'application/json;;;', 'text/html; charset=utf-8',
+  'text/plain',
+  'application/xml',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/json; charset=utf-16',
+  'application/json; charset=latin1',
+  'application/json; charset=iso-8859-1',
+  'application/json; charset=',
+  'application/json; charset=utf-8',
+  'application/merge-patch+json',
+  'application/vnd.api+json',
+  'application/json',
+  'garbage',
+  'application/json;;;',
+  'text/html; charset=utf-8',
 ];
 const INVALID_JSON = [
-  '{', '{"a":', "{'a': 1}", '[1,2', 'nul', 'undefined', '{"a":1}}', '\u0000', '\ufeff{}', '   ', '', 'true', '"string"', '42', 'null', '[]', '[{}]',
-  '{"a":1,"a":2}', '{"a": NaN}', '{"a": Infinity}', '{"a": 1e999}', '{"a": -1e999}', '{"a": "\\ud800"}', '{"a": "\\u0000"}', '[' .repeat(100_000),
-  '{"a":'.repeat(20_000), '<?xml version="1.0"?><a/>', 'a=1&b=2', '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--',
+  '{',
+  '{"a":',
+  "{'a': 1}",
+  '[1,2',
+  'nul',
+  'undefined',
+  '{"a":1}}',
+  '\u0000',
+  '\ufeff{}',
+  '   ',
+  '',
+  'true',
+  '"string"',
+  '42',
+  'null',
+  '[]',
+  '[{}]',
+  '{"a":1,"a":2}',
+  '{"a": NaN}',
+  '{"a": Infinity}',
+  '{"a": 1e999}',
+  '{"a": -1e999}',
+  '{"a": "\\ud800"}',
+  '{"a": "\\u0000"}',
+  '['.repeat(100_000),
+  '{"a":'.repeat(20_000),
+  '<?xml version="1.0"?><a/>',
+  'a=1&b=2',
+  '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--',
 ];
 
 interface HeaderChoice {
@@ -309,14 +611,39 @@ function requestArb(fx: Fixture, route: string): fc.Arbitrary<FuzzRequest> {
       }),
     },
     // the valid body as it is (the baseline, and what the hostile headers and queries ride on)
-    { weight: 2, arbitrary: fc.nat().map((tpl) => ({ tpl, body: templates[tpl % templates.length].body === undefined ? undefined : { json: structuredClone(templates[tpl % templates.length].body) } })) },
+    {
+      weight: 2,
+      arbitrary: fc.nat().map((tpl) => ({
+        tpl,
+        body:
+          templates[tpl % templates.length].body === undefined
+            ? undefined
+            : { json: structuredClone(templates[tpl % templates.length].body) },
+      })),
+    },
     // anything at all
     { weight: 2, arbitrary: fc.tuple(fc.nat(), hostileValue).map(([tpl, v]) => ({ tpl, body: { json: v } })) },
     // raw bytes: invalid JSON, the valid body under the wrong Content-Type or charset, numbers JSON.stringify cannot write
     {
       weight: 3,
       arbitrary: fc
-        .tuple(fc.nat(), fc.constantFrom(...CONTENT_TYPES, undefined), fc.oneof(fc.constantFrom(...INVALID_JSON), fc.constant('valid'), fc.constant('latin1'), fc.constantFrom('1e999', '-1e999', '1e-999', '-0', '1.0000000000000000001', '123456789012345678901234567890')))
+        .tuple(
+          fc.nat(),
+          fc.constantFrom(...CONTENT_TYPES, undefined),
+          fc.oneof(
+            fc.constantFrom(...INVALID_JSON),
+            fc.constant('valid'),
+            fc.constant('latin1'),
+            fc.constantFrom(
+              '1e999',
+              '-1e999',
+              '1e-999',
+              '-0',
+              '1.0000000000000000001',
+              '123456789012345678901234567890',
+            ),
+          ),
+        )
         .map(([tpl, contentType, kind]) => {
           const valid = JSON.stringify(templates[tpl % templates.length].body ?? {});
           let raw: string | Buffer = kind;
@@ -336,14 +663,23 @@ function requestArb(fx: Fixture, route: string): fc.Arbitrary<FuzzRequest> {
     },
     { requiredKeys: [] },
   );
-  const extraQuery = fc.array(fc.tuple(fc.constantFrom('preview', ...HOSTILE_KEYS, 'a[b]', 'constructor[prototype][x]'), hostileValue), { maxLength: 3 });
+  const extraQuery = fc.array(
+    fc.tuple(fc.constantFrom('preview', ...HOSTILE_KEYS, 'a[b]', 'constructor[prototype][x]'), hostileValue),
+    { maxLength: 3 },
+  );
   return fc
     .record({
       actor: actorsFor(ROLE_MATRIX[route]),
       params: fc.tuple(...names.map((n) => paramArb(fx, n))),
       body: bodyArb,
-      headers: fc.oneof({ weight: 3, arbitrary: fc.constant({} as HeaderChoice) }, { weight: 2, arbitrary: headerArb as fc.Arbitrary<HeaderChoice> }),
-      query: fc.oneof({ weight: 4, arbitrary: fc.constant([] as [string, unknown][]) }, { weight: 1, arbitrary: extraQuery }),
+      headers: fc.oneof(
+        { weight: 3, arbitrary: fc.constant({} as HeaderChoice) },
+        { weight: 2, arbitrary: headerArb as fc.Arbitrary<HeaderChoice> },
+      ),
+      query: fc.oneof(
+        { weight: 4, arbitrary: fc.constant([] as [string, unknown][]) },
+        { weight: 1, arbitrary: extraQuery },
+      ),
       templateQuery: fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 2, arbitrary: mutationArb }),
     })
     .map(({ actor, params, body, headers, query, templateQuery }) => {
@@ -374,21 +710,50 @@ function getRequestArb(fx: Fixture, route: string): fc.Arbitrary<FuzzRequest> {
     { weight: 4, arbitrary: hostileValue },
     { weight: 2, arbitrary: fc.constantFrom<unknown>(...fx.cursors, ...fx.syncTokens) },
   );
-  const qMutation = fc.record({ path: fc.nat(), op: mutationArb.map((m) => m.op), key: fc.constantFrom(...HOSTILE_KEYS, 'cursor', 'limit', 'syncToken', 'pageToken', 'a[b]'), value: valueArb });
+  const qMutation = fc.record({
+    path: fc.nat(),
+    op: mutationArb.map((m) => m.op),
+    key: fc.constantFrom(...HOSTILE_KEYS, 'cursor', 'limit', 'syncToken', 'pageToken', 'a[b]'),
+    value: valueArb,
+  });
   return fc
     .record({
       actor: actorsFor(ROLE_MATRIX[route]),
       params: fc.tuple(...names.map((n) => paramArb(fx, n))),
       tpl: fc.nat(),
-      ms: fc.oneof({ weight: 1, arbitrary: fc.constant([]) }, { weight: 4, arbitrary: fc.array(qMutation, { minLength: 1, maxLength: 3 }) }),
+      ms: fc.oneof(
+        { weight: 1, arbitrary: fc.constant([]) },
+        { weight: 4, arbitrary: fc.array(qMutation, { minLength: 1, maxLength: 3 }) },
+      ),
       // Mostly the valid query with one to three values changed; sometimes a repeated key (an array) or raw junk.
       repeat: fc.oneof(
         { weight: 4, arbitrary: fc.constant(null) },
-        { weight: 1, arbitrary: fc.tuple(fc.constantFrom('from', 'to', 'limit', 'cursor', 'status', 'q', 'syncToken', 'durationMinutes'), fc.constantFrom('1', '2026-12-01', 'x')) },
+        {
+          weight: 1,
+          arbitrary: fc.tuple(
+            fc.constantFrom('from', 'to', 'limit', 'cursor', 'status', 'q', 'syncToken', 'durationMinutes'),
+            fc.constantFrom('1', '2026-12-01', 'x'),
+          ),
+        },
       ),
       raw: fc.oneof(
         { weight: 4, arbitrary: fc.constant(null) },
-        { weight: 1, arbitrary: fc.constantFrom('a=%zz', '%=%', '&&&', '=', '==1', '?', 'limit=1&limit', '__proto__[x]=1', 'from', 'limit=%00', `q=${'%F0%9F'.repeat(10)}`) },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom(
+            'a=%zz',
+            '%=%',
+            '&&&',
+            '=',
+            '==1',
+            '?',
+            'limit=1&limit',
+            '__proto__[x]=1',
+            'from',
+            'limit=%00',
+            `q=${'%F0%9F'.repeat(10)}`,
+          ),
+        },
       ),
     })
     .map(({ actor, params, tpl, ms, repeat, raw }) => {
@@ -399,7 +764,8 @@ function getRequestArb(fx: Fixture, route: string): fc.Arbitrary<FuzzRequest> {
       });
       let q: unknown = structuredClone(queries[tpl % queries.length]);
       for (const m of ms) q = mutate(q, m);
-      const entries: [string, unknown][] = q !== null && typeof q === 'object' && !Array.isArray(q) ? Object.entries(q) : [['q', q]];
+      const entries: [string, unknown][] =
+        q !== null && typeof q === 'object' && !Array.isArray(q) ? Object.entries(q) : [['q', q]];
       const parts = entries.map(([k, v]) => `${encode(k)}=${encode(queryText(v))}`);
       if (repeat) parts.unshift(`${repeat[0]}=${repeat[1]}`, `${repeat[0]}=${repeat[1]}`);
       if (raw) parts.unshift(raw);
@@ -427,11 +793,17 @@ const clip = (s: string, n = 600) => (s.length > n ? `${s.slice(0, n)}… (${s.l
 function describeRequest(r: FuzzRequest): string {
   let body: string;
   try {
-    body = !r.body ? '(none)' : 'json' in r.body ? clip(JSON.stringify(r.body.json) ?? 'undefined') : `${r.body.contentType}: ${clip(r.body.raw.toString())}`;
+    body = !r.body
+      ? '(none)'
+      : 'json' in r.body
+        ? clip(JSON.stringify(r.body.json) ?? 'undefined')
+        : `${r.body.contentType}: ${clip(r.body.raw.toString())}`;
   } catch (err) {
     body = `(not printable: ${(err as Error).message})`;
   }
-  const headers = Object.entries(r.headers).map(([k, v]) => `${k}: ${clip(v, 80)}`).join('; ');
+  const headers = Object.entries(r.headers)
+    .map(([k, v]) => `${k}: ${clip(v, 80)}`)
+    .join('; ');
   return `${r.method} ${clip(r.url, 300)} as ${r.actor}\n  headers: ${headers || '(none)'}\n  body: ${body}`;
 }
 
@@ -439,7 +811,8 @@ function describeRequest(r: FuzzRequest): string {
 function answerProblem(res: request.Response): string | undefined {
   if (res.status >= 200 && res.status < 300) return undefined;
   if (res.status < 400 || res.status >= 500) return `status ${res.status}`;
-  if (!/^application\/problem\+json/.test(String(res.headers['content-type']))) return `4xx with content-type ${res.headers['content-type']}`;
+  if (!/^application\/problem\+json/.test(String(res.headers['content-type'])))
+    return `4xx with content-type ${res.headers['content-type']}`;
   if (res.body?.status !== res.status) return `problem status ${res.body?.status} ≠ HTTP ${res.status}`;
   if (typeof res.body?.code !== 'string' || res.body.code === '') return 'problem without a code';
   return undefined;
@@ -459,7 +832,10 @@ async function publicTables(t: TestApp): Promise<string[]> {
 /** Row count and a digest of the content of every table: a refused request must leave both alone. */
 async function snapshot(t: TestApp, tables: string[]): Promise<Snapshot> {
   const sql = tables
-    .map((name) => `SELECT '${name}' AS t, count(*)::int AS n, md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) AS h FROM "${name}" x`)
+    .map(
+      (name) =>
+        `SELECT '${name}' AS t, count(*)::int AS n, md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) AS h FROM "${name}" x`,
+    )
     .join(' UNION ALL ');
   const rows: { t: string; n: number; h: string }[] = await t.dataSource.query(sql);
   return new Map(rows.map((r) => [r.t, { n: r.n, h: r.h }]));
@@ -469,7 +845,8 @@ function diff(before: Snapshot, after: Snapshot): string[] {
   const out: string[] = [];
   for (const [name, a] of after) {
     const b = before.get(name);
-    if (!b || b.h !== a.h) out.push(`${name}: ${b?.n ?? 0} → ${a.n} rows${b && b.n === a.n ? ' (content changed)' : ''}`);
+    if (!b || b.h !== a.h)
+      out.push(`${name}: ${b?.n ?? 0} → ${a.n} rows${b && b.n === a.n ? ' (content changed)' : ''}`);
   }
   return out;
 }
@@ -488,7 +865,10 @@ async function buildFixture(t: TestApp): Promise<Fixture> {
   };
 
   // A webhook first, so that the booking below leaves messages to retry.
-  const webhook = await request(http).post('/v1/webhooks').set(admin).send({ url: 'http://127.0.0.1:9/hook', eventTypes: ['session.created', 'plan.booked'] });
+  const webhook = await request(http)
+    .post('/v1/webhooks')
+    .set(admin)
+    .send({ url: 'http://127.0.0.1:9/hook', eventTypes: ['session.created', 'plan.booked'] });
   const webhookIds = webhook.status === 201 ? [webhook.body.id as string] : [];
   const planA = await bookPlan(http, A, { protocolId: A.shortProtocolId, earliestStart: '2026-12-01' });
   const planB = await bookPlan(http, A, { protocolId: A.shortProtocolId, earliestStart: '2026-12-07' });
@@ -504,13 +884,36 @@ async function buildFixture(t: TestApp): Promise<Fixture> {
     const page = ok(await request(http).get(`/v1/webhooks/${id}/messages`).set(admin), 200, 'messages');
     messageIds.push(...(page.items as Json[]).map((m) => m.id as string));
   }
-  const nurse2 = ok(await request(http).post(`/v1/clinics/${A.keys.clinicId}/staff`).set(admin).send(makeStaff({ name: 'Second nurse' })), 201, 'nurse').id as string;
-  const closure = ok(await request(http).post(`/v1/clinics/${A.keys.clinicId}/closures`).set(admin).send({ startDate: '2027-01-01', reason: 'New year' }), 201, 'closure');
+  const nurse2 = ok(
+    await request(http)
+      .post(`/v1/clinics/${A.keys.clinicId}/staff`)
+      .set(admin)
+      .send(makeStaff({ name: 'Second nurse' })),
+    201,
+    'nurse',
+  ).id as string;
+  const closure = ok(
+    await request(http)
+      .post(`/v1/clinics/${A.keys.clinicId}/closures`)
+      .set(admin)
+      .send({ startDate: '2027-01-01', reason: 'New year' }),
+    201,
+    'closure',
+  );
   const feed = await request(http).post('/v1/calendar/feeds').set(admin).send({ scope: 'clinic' });
   const feedIds = feed.status === 201 ? [feed.body.id as string] : [];
   const victimKeys: string[] = [];
   for (const role of ['front_desk', 'clinician', 'admin']) {
-    victimKeys.push(ok(await request(http).post('/v1/api-keys').set(admin).send({ name: `victim ${role}`, role }), 201, 'api key').id as string);
+    victimKeys.push(
+      ok(
+        await request(http)
+          .post('/v1/api-keys')
+          .set(admin)
+          .send({ name: `victim ${role}`, role }),
+        201,
+        'api key',
+      ).id as string,
+    );
   }
   // A protocol of its own for the protocol routes (publishing and retiring it leaves the booking protocols alone).
   const fuzzProtocolId = await publishProtocol(http, A.keys.clinician, { name: 'Fuzz protocol', steps: SHORT_STEPS });
@@ -557,19 +960,39 @@ async function buildFixture(t: TestApp): Promise<Fixture> {
   const interval = weekdays([1, 2, 3, 4, 5], '09:00', '17:00');
 
   const templates: Record<string, Template[]> = {
-    'POST /v1/api-keys': [{ body: { name: 'Fuzz key', role: 'front_desk' } }, { body: { name: 'Fuzz key', role: 'clinician', clinicId } }],
+    'POST /v1/api-keys': [
+      { body: { name: 'Fuzz key', role: 'front_desk' } },
+      { body: { name: 'Fuzz key', role: 'clinician', clinicId } },
+    ],
     'POST /v1/clinics': [{ body: makeClinic({ name: 'Fuzzed clinic' }) }],
     'PATCH /v1/clinics/:clinicId': [
       { body: { name: 'Fuzz (renamed)' } },
       { body: { timezone: 'America/New_York', openingHours: weekdays([1, 2, 3, 4, 5, 6], '08:00', '18:00') } },
     ],
     'POST /v1/clinics/:clinicId/chairs': [{ body: { name: 'Fuzz chair', active: true } }],
-    'PATCH /v1/clinics/:clinicId/chairs/:chairId': [{ body: { name: 'Fuzz chair (renamed)' } }, { body: { active: true } }],
-    'POST /v1/clinics/:clinicId/staff': [{ body: makeStaff({ name: 'Fuzz nurse' }) }, { body: makeStaff({ name: 'Fuzz physician', role: 'physician', availability: interval, active: true }) }],
-    'PATCH /v1/clinics/:clinicId/staff/:staffId': [{ body: { maxConcurrentPatients: 3 } }, { body: { name: 'Renamed', availability: weekdays([1, 2, 3, 4, 5], '08:00', '18:00'), active: true } }],
+    'PATCH /v1/clinics/:clinicId/chairs/:chairId': [
+      { body: { name: 'Fuzz chair (renamed)' } },
+      { body: { active: true } },
+    ],
+    'POST /v1/clinics/:clinicId/staff': [
+      { body: makeStaff({ name: 'Fuzz nurse' }) },
+      { body: makeStaff({ name: 'Fuzz physician', role: 'physician', availability: interval, active: true }) },
+    ],
+    'PATCH /v1/clinics/:clinicId/staff/:staffId': [
+      { body: { maxConcurrentPatients: 3 } },
+      { body: { name: 'Renamed', availability: weekdays([1, 2, 3, 4, 5], '08:00', '18:00'), active: true } },
+    ],
     'POST /v1/clinics/:clinicId/closures': [
       { body: { startDate: '2026-12-24', endDate: '2026-12-26', reason: 'Holidays' } },
-      { body: { startDate: '2026-12-02', endDate: '2026-12-02', startTime: '13:00', endTime: '15:00', reason: 'Staff meeting' } },
+      {
+        body: {
+          startDate: '2026-12-02',
+          endDate: '2026-12-02',
+          startTime: '13:00',
+          endTime: '15:00',
+          reason: 'Staff meeting',
+        },
+      },
     ],
     'POST /v1/patients': [
       { body: makePatient({ fullName: 'Fuzz Patient' }) },
@@ -586,9 +1009,19 @@ async function buildFixture(t: TestApp): Promise<Fixture> {
         }),
       },
     ],
-    'PATCH /v1/patients/:patientId': [{ body: { fullName: 'Fuzz Renamed', weightKg: 80.5 } }, { body: { email: null, phone: '+15550100', unavailableDates: ['2026-12-31'], preferredTimes: interval } }],
-    'POST /v1/protocols': [{ body: { name: 'Fuzz draft', indication: 'Fuzzing', description: 'x', steps: SHORT_STEPS } }],
-    'PUT /v1/protocols/:protocolId/draft': [{ body: { name: 'Fuzz draft', indication: 'Fuzzing', description: null, steps: SHORT_STEPS }, headers: { 'If-Match': '*' } }],
+    'PATCH /v1/patients/:patientId': [
+      { body: { fullName: 'Fuzz Renamed', weightKg: 80.5 } },
+      { body: { email: null, phone: '+15550100', unavailableDates: ['2026-12-31'], preferredTimes: interval } },
+    ],
+    'POST /v1/protocols': [
+      { body: { name: 'Fuzz draft', indication: 'Fuzzing', description: 'x', steps: SHORT_STEPS } },
+    ],
+    'PUT /v1/protocols/:protocolId/draft': [
+      {
+        body: { name: 'Fuzz draft', indication: 'Fuzzing', description: null, steps: SHORT_STEPS },
+        headers: { 'If-Match': '*' },
+      },
+    ],
     'POST /v1/protocols/:protocolId/publish': [{ headers: { 'If-Match': '*' } }, {}],
     'POST /v1/protocols/:protocolId/versions/:version/retire': [{}],
     'POST /v1/plans/preview': [
@@ -598,29 +1031,67 @@ async function buildFixture(t: TestApp): Promise<Fixture> {
           patientId: patientB,
           protocolId: A.shortProtocolId,
           protocolVersion: 1,
-          tailoring: { weightKg: 70, steps: [{ step: 'infusion', amount: 0.6, occurrences: 2, spacing: { min: 1, target: 2, max: 4 } }] },
+          tailoring: {
+            weightKg: 70,
+            steps: [{ step: 'infusion', amount: 0.6, occurrences: 2, spacing: { min: 1, target: 2, max: 4 } }],
+          },
           preferredTimes: [{ weekday: 2, start: '09:00', end: '15:00' }],
         },
       },
     ],
     'POST /v1/plans': [
-      { body: { patientId, protocolId: A.shortProtocolId, earliestStart: '2027-01-11' }, headers: { 'Idempotency-Key': 'fuzz-book-1' } },
-      { body: { patientId: patientB, protocolId: A.shortProtocolId, earliestStart: '2027-02-01', startWithinDays: 5, tailoring: { steps: [{ step: 'infusion', occurrences: 2 }] } } },
+      {
+        body: { patientId, protocolId: A.shortProtocolId, earliestStart: '2027-01-11' },
+        headers: { 'Idempotency-Key': 'fuzz-book-1' },
+      },
+      {
+        body: {
+          patientId: patientB,
+          protocolId: A.shortProtocolId,
+          earliestStart: '2027-02-01',
+          startWithinDays: 5,
+          tailoring: { steps: [{ step: 'infusion', occurrences: 2 }] },
+        },
+      },
     ],
     'POST /v1/plans/:planId/adjustments': [
-      { body: { type: 'reschedule', sessionId: infusion.id, start: moved.toISO(), reason: 'Patient asked' }, headers: { 'If-Match': '*' } },
-      { body: { type: 'reschedule', sessionId: infusion.id, start: moved.toISO(), shift: true }, headers: { 'If-Match': '*' }, query: { preview: 'true' } },
-      { body: { type: 'change_dose', sessionId: infusion.id, amount: 0.6, reason: 'Tolerated well' }, headers: { 'If-Match': '*' } },
-      { body: { type: 'change_dose', stepKey: 'infusion', amount: 0.4, reason: 'Nausea' }, headers: { 'If-Match': '*' }, query: { preview: 'true' } },
+      {
+        body: { type: 'reschedule', sessionId: infusion.id, start: moved.toISO(), reason: 'Patient asked' },
+        headers: { 'If-Match': '*' },
+      },
+      {
+        body: { type: 'reschedule', sessionId: infusion.id, start: moved.toISO(), shift: true },
+        headers: { 'If-Match': '*' },
+        query: { preview: 'true' },
+      },
+      {
+        body: { type: 'change_dose', sessionId: infusion.id, amount: 0.6, reason: 'Tolerated well' },
+        headers: { 'If-Match': '*' },
+      },
+      {
+        body: { type: 'change_dose', stepKey: 'infusion', amount: 0.4, reason: 'Nausea' },
+        headers: { 'If-Match': '*' },
+        query: { preview: 'true' },
+      },
       { body: { type: 'skip', sessionId: infusion.id, reason: 'Ill' }, headers: { 'If-Match': '*' } },
       { body: { type: 'change_chair', sessionId: infusion.id, chairId: A.chairs[1].id }, headers: { 'If-Match': '*' } },
       { body: { type: 'change_staff', sessionId: infusion.id, staffId: nurse2 }, headers: { 'If-Match': '*' } },
       { body: { type: 'add', stepKey: 'infusion', amount: 0.5, reason: 'Booster' }, headers: { 'If-Match': '*' } },
-      { body: { type: 'cancel_remaining', reason: 'Stopped' }, headers: { 'If-Match': '*' }, query: { preview: 'true' } },
+      {
+        body: { type: 'cancel_remaining', reason: 'Stopped' },
+        headers: { 'If-Match': '*' },
+        query: { preview: 'true' },
+      },
     ],
     'POST /v1/sessions/:sessionId/check-in': [{}],
     'POST /v1/sessions/:sessionId/complete': [
-      { body: { doseGiven: { amount: 0.5, unit: 'mg/kg' }, actualStart: '2026-11-25T14:00:00Z', actualEnd: '2026-11-25T14:40:00-00:00' } },
+      {
+        body: {
+          doseGiven: { amount: 0.5, unit: 'mg/kg' },
+          actualStart: '2026-11-25T14:00:00Z',
+          actualEnd: '2026-11-25T14:40:00-00:00',
+        },
+      },
       { body: {} },
     ],
     'POST /v1/sessions/:sessionId/no-show': [{ body: { reason: 'No answer on the phone' } }, { body: {} }],
@@ -628,8 +1099,15 @@ async function buildFixture(t: TestApp): Promise<Fixture> {
     'POST /v1/sessions/:sessionId/observations': [
       {
         body: {
-          craving: 3, cows: 5, phq9: 4, gad7: 3, bloodPressure: { systolic: 128, diastolic: 82 }, heartRate: 70, spo2: 98,
-          adverseEvents: [{ term: 'Nausea', severity: 'mild', action: 'Ondansetron 4 mg given' }], note: 'Calm',
+          craving: 3,
+          cows: 5,
+          phq9: 4,
+          gad7: 3,
+          bloodPressure: { systolic: 128, diastolic: 82 },
+          heartRate: 70,
+          spo2: 98,
+          adverseEvents: [{ term: 'Nausea', severity: 'mild', action: 'Ondansetron 4 mg given' }],
+          note: 'Calm',
         },
       },
     ],
@@ -639,7 +1117,10 @@ async function buildFixture(t: TestApp): Promise<Fixture> {
       { body: { scope: 'staff', staffId: A.nurse.id } },
       { body: { scope: 'patient', patientId, clinicId } },
     ],
-    'POST /v1/webhooks': [{ body: { url: 'http://127.0.0.1:9/hook', eventTypes: ['session.created'], description: 'Fuzz' } }, { body: { url: 'https://example.org/hooks', eventTypes: ['plan.booked', 'session.cancelled'], clinicId } }],
+    'POST /v1/webhooks': [
+      { body: { url: 'http://127.0.0.1:9/hook', eventTypes: ['session.created'], description: 'Fuzz' } },
+      { body: { url: 'https://example.org/hooks', eventTypes: ['plan.booked', 'session.cancelled'], clinicId } },
+    ],
     // No body: the route is the whole request.
     'POST /v1/webhooks/:webhookId/secret': [{}],
     'POST /v1/webhooks/:webhookId/enable': [{}],
@@ -648,22 +1129,59 @@ async function buildFixture(t: TestApp): Promise<Fixture> {
   const queries: Record<string, Record<string, string>[]> = {
     'GET /v1/sessions': [
       { from: '2026-12-01', to: '2026-12-31', limit: '50' },
-      { from: '2026-12-01T00:00:00Z', to: '2026-12-08T00:00:00-05:00', chairId, staffId: A.nurse.id, patientId, status: 'scheduled' },
+      {
+        from: '2026-12-01T00:00:00Z',
+        to: '2026-12-08T00:00:00-05:00',
+        chairId,
+        staffId: A.nurse.id,
+        patientId,
+        status: 'scheduled',
+      },
     ],
-    'GET /v1/patients': [{ q: 'Pat', limit: '10' }, { clinicId, cursor: cursors[0] ?? '' }],
+    'GET /v1/patients': [
+      { q: 'Pat', limit: '10' },
+      { clinicId, cursor: cursors[0] ?? '' },
+    ],
     'GET /v1/audit': [
-      { from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00+01:00', patientId, action: 'patient.read', entityType: 'patient', limit: '20' },
+      {
+        from: '2026-11-01T00:00:00Z',
+        to: '2026-12-01T00:00:00+01:00',
+        patientId,
+        action: 'patient.read',
+        entityType: 'patient',
+        limit: '20',
+      },
       { entityId: planA.id, actorKeyId: victimKeys[0], cursor: cursors[1] ?? '' },
     ],
-    'GET /v1/sync/sessions': [{}, { syncToken: syncTokens[0] ?? '' }, { pageToken: syncTokens[1] ?? '', limit: '1' }, { limit: '2', clinicId }],
-    'GET /v1/clinics/:clinicId/availability': [{ from: '2026-12-01', to: '2026-12-14', durationMinutes: '40', recoveryMinutes: '60', role: 'nurse', needsChair: 'true' }],
+    'GET /v1/sync/sessions': [
+      {},
+      { syncToken: syncTokens[0] ?? '' },
+      { pageToken: syncTokens[1] ?? '', limit: '1' },
+      { limit: '2', clinicId },
+    ],
+    'GET /v1/clinics/:clinicId/availability': [
+      {
+        from: '2026-12-01',
+        to: '2026-12-14',
+        durationMinutes: '40',
+        recoveryMinutes: '60',
+        role: 'nurse',
+        needsChair: 'true',
+      },
+    ],
     'GET /v1/clinics/:clinicId/closures': [{ from: '2026-12-01', to: '2027-12-31' }],
     'GET /v1/webhooks/:webhookId/messages': [{ status: 'pending', limit: '5' }],
   };
 
   return {
     A,
-    keys: { admin: A.keys.admin, clinician: A.keys.clinician, frontDesk: A.keys.frontDesk, operator, otherClinicAdmin: otherKeys.admin },
+    keys: {
+      admin: A.keys.admin,
+      clinician: A.keys.clinician,
+      frontDesk: A.keys.frontDesk,
+      operator,
+      otherClinicAdmin: otherKeys.admin,
+    },
     ids: {
       clinicId: [clinicId],
       chairId: A.chairs.map((c) => c.id),
@@ -702,7 +1220,9 @@ describe('bad input: fuzzing every write route never gives a 5xx nor a half-writ
   }, 60_000);
   afterAll(async () => {
     if (process.env.FUZZ_VERBOSE) {
-      const lines = [...stats].map(([route, s]) => `${route}: ${s.ok} 2xx, ${s.refused} 4xx (${[...s.codes].sort().join(', ')})`);
+      const lines = [...stats].map(
+        ([route, s]) => `${route}: ${s.ok} 2xx, ${s.refused} 4xx (${[...s.codes].sort().join(', ')})`,
+      );
       process.stdout.write(`fuzz seed ${SEED}\n${lines.join('\n')}\n`);
     }
     await t?.close();
@@ -713,9 +1233,18 @@ describe('bad input: fuzzing every write route never gives a 5xx nor a half-writ
    * (a preview that finds no plan, 422, has read the patient's times): its read-audit rows, tagged
    * with the answer's request id, are the one thing it may add.
    */
-  async function unexplained(changed: string[], before: Snapshot, after: Snapshot, res: request.Response): Promise<string[]> {
-    if (changed.length !== 1 || !changed[0].startsWith('audit_events:') || typeof res.body?.requestId !== 'string') return changed;
-    const rows: { action: string }[] = await t.dataSource.query('SELECT action FROM audit_events WHERE request_id = $1', [res.body.requestId]);
+  async function unexplained(
+    changed: string[],
+    before: Snapshot,
+    after: Snapshot,
+    res: request.Response,
+  ): Promise<string[]> {
+    if (changed.length !== 1 || !changed[0].startsWith('audit_events:') || typeof res.body?.requestId !== 'string')
+      return changed;
+    const rows: { action: string }[] = await t.dataSource.query(
+      'SELECT action FROM audit_events WHERE request_id = $1',
+      [res.body.requestId],
+    );
     const added = after.get('audit_events')!.n - before.get('audit_events')!.n;
     const reads = rows.filter((r) => /\.(read|list|preview|sync)$/.test(r.action));
     return added > 0 && reads.length === rows.length && rows.length === added ? [] : changed;
@@ -745,7 +1274,10 @@ describe('bad input: fuzzing every write route never gives a 5xx nor a half-writ
           s.refused++;
           s.codes.add(`${res.status} ${res.body.code}`);
           const changed = await unexplained(diff(before, after), before, after, res);
-          if (changed.length > 0) failures.push(`${describeRequest(r)}\n  → ${res.status} ${res.body.code}, but the database changed: ${changed.join('; ')}`);
+          if (changed.length > 0)
+            failures.push(
+              `${describeRequest(r)}\n  → ${res.status} ${res.body.code}, but the database changed: ${changed.join('; ')}`,
+            );
         } else {
           s.ok++;
           s.codes.add(String(res.status));
@@ -759,7 +1291,12 @@ describe('bad input: fuzzing every write route never gives a 5xx nor a half-writ
 
   it('fuzzes every write route of the role matrix, each one that takes a body starting from a valid example of it', () => {
     expect(WRITE_ROUTES.length).toBeGreaterThanOrEqual(29);
-    for (const route of ['POST /v1/plans', 'POST /v1/plans/:planId/adjustments', 'DELETE /v1/webhooks/:webhookId', 'POST /v1/sessions/:sessionId/cancel']) {
+    for (const route of [
+      'POST /v1/plans',
+      'POST /v1/plans/:planId/adjustments',
+      'DELETE /v1/webhooks/:webhookId',
+      'POST /v1/sessions/:sessionId/cancel',
+    ]) {
       expect(WRITE_ROUTES).toContain(route);
     }
     // A write route without a valid example body is still fuzzed, but only with junk; say which.
@@ -773,27 +1310,119 @@ describe('bad input: fuzzing every write route never gives a 5xx nor a half-writ
     const deep = (n: number) => nest(n, 'x', false);
     const cases: [string, () => request.Test, string][] = [
       // class-validator's IsNumber({ maxDecimalPlaces }) threw a TypeError on numbers printed in exponent form.
-      ['weightKg 1e-7', () => request(t.http).post('/v1/patients').set(admin).send(makePatient({ weightKg: 1e-7 })), 'VALIDATION_FAILED'],
+      [
+        'weightKg 1e-7',
+        () =>
+          request(t.http)
+            .post('/v1/patients')
+            .set(admin)
+            .send(makePatient({ weightKg: 1e-7 })),
+        'VALIDATION_FAILED',
+      ],
       ['limit=1e-7', () => request(t.http).get('/v1/patients?limit=1e-7').set(admin), 'VALIDATION_FAILED'],
-      ['dose 5e-324', () => request(t.http).post(`/v1/plans/${fx.ids.planId[0]}/adjustments`).set(admin).set('If-Match', '*').send({ type: 'change_dose', stepKey: 'infusion', amount: 5e-324, reason: 'x' }), 'VALIDATION_FAILED'],
+      [
+        'dose 5e-324',
+        () =>
+          request(t.http)
+            .post(`/v1/plans/${fx.ids.planId[0]}/adjustments`)
+            .set(admin)
+            .set('If-Match', '*')
+            .send({ type: 'change_dose', stepKey: 'infusion', amount: 5e-324, reason: 'x' }),
+        'VALIDATION_FAILED',
+      ],
       // 10,000 invalid steps gave 160,000 field errors, spread into one push(...) call: a RangeError.
-      ['10,000 steps', () => request(t.http).post('/v1/protocols').set(admin).send({ name: 'x', indication: 'y', steps: Array.from({ length: 10_000 }, () => ({})) }), 'VALIDATION_FAILED'],
+      [
+        '10,000 steps',
+        () =>
+          request(t.http)
+            .post('/v1/protocols')
+            .set(admin)
+            .send({ name: 'x', indication: 'y', steps: Array.from({ length: 10_000 }, () => ({})) }),
+        'VALIDATION_FAILED',
+      ],
       // @ValidateNested() let a missing gap through (`after: { step }`), and the template checks read gap.min of undefined.
-      ['after without gap', () => request(t.http).post('/v1/protocols').set(admin).send({ name: 'x', indication: 'y', steps: [SHORT_STEPS[0], { ...SHORT_STEPS[1], after: { step: SHORT_STEPS[0].key } }] }), 'VALIDATION_FAILED'],
+      [
+        'after without gap',
+        () =>
+          request(t.http)
+            .post('/v1/protocols')
+            .set(admin)
+            .send({
+              name: 'x',
+              indication: 'y',
+              steps: [SHORT_STEPS[0], { ...SHORT_STEPS[1], after: { step: SHORT_STEPS[0].key } }],
+            }),
+        'VALIDATION_FAILED',
+      ],
       // validator.js's isEmail threw a URIError on an unpaired surrogate; such text is refused before validation.
-      ['email \\ud800', () => request(t.http).patch(`/v1/patients/${fx.ids.patientId[0]}`).set(admin).send({ email: '\ud800' }), 'MALFORMED_REQUEST'],
-      ['a key \\udc00', () => request(t.http).post('/v1/patients').set(admin).send({ ...makePatient(), ['x\udc00']: 1 }), 'MALFORMED_REQUEST'],
+      [
+        'email \\ud800',
+        () => request(t.http).patch(`/v1/patients/${fx.ids.patientId[0]}`).set(admin).send({ email: '\ud800' }),
+        'MALFORMED_REQUEST',
+      ],
+      [
+        'a key \\udc00',
+        () =>
+          request(t.http)
+            .post('/v1/patients')
+            .set(admin)
+            .send({ ...makePatient(), ['x\udc00']: 1 }),
+        'MALFORMED_REQUEST',
+      ],
       // …and took an array for an object: `after: []` passed with nothing in it (FUZZ_SEED=242441094).
-      ['after: []', () => request(t.http).post('/v1/protocols').set(admin).send({ name: 'x', indication: 'y', steps: [SHORT_STEPS[0], { ...SHORT_STEPS[1], after: [] }] }), 'VALIDATION_FAILED'],
+      [
+        'after: []',
+        () =>
+          request(t.http)
+            .post('/v1/protocols')
+            .set(admin)
+            .send({ name: 'x', indication: 'y', steps: [SHORT_STEPS[0], { ...SHORT_STEPS[1], after: [] }] }),
+        'VALIDATION_FAILED',
+      ],
       // A reschedule to the year 225243 kept the engine (and the event loop) busy for minutes over every day up to it (FUZZ_SEED=58329575).
-      ['start in the year 225243', () => request(t.http).post(`/v1/plans/${fx.ids.planId[0]}/adjustments?preview=true`).set(admin).set('If-Match', '*').send({ type: 'reschedule', sessionId: fx.ids.sessionId[0], start: '+225243-08-06T12:47:02.532Z', shift: true }), 'VALIDATION_FAILED'],
+      [
+        'start in the year 225243',
+        () =>
+          request(t.http)
+            .post(`/v1/plans/${fx.ids.planId[0]}/adjustments?preview=true`)
+            .set(admin)
+            .set('If-Match', '*')
+            .send({
+              type: 'reschedule',
+              sessionId: fx.ids.sessionId[0],
+              start: '+225243-08-06T12:47:02.532Z',
+              shift: true,
+            }),
+        'VALIDATION_FAILED',
+      ],
       // class-transformer overflowed the stack on a body nested a few thousand levels deep.
-      ['3,000 levels', () => request(t.http).post('/v1/patients').set(admin).send(makePatient({ notes: deep(3000) })), 'MALFORMED_REQUEST'],
-      ['3,000 levels of arrays', () => request(t.http).patch(`/v1/clinics/${fx.A.keys.clinicId}`).set(admin).send({ openingHours: nest(3000, 1, true) }), 'MALFORMED_REQUEST'],
+      [
+        '3,000 levels',
+        () =>
+          request(t.http)
+            .post('/v1/patients')
+            .set(admin)
+            .send(makePatient({ notes: deep(3000) })),
+        'MALFORMED_REQUEST',
+      ],
+      [
+        '3,000 levels of arrays',
+        () =>
+          request(t.http)
+            .patch(`/v1/clinics/${fx.A.keys.clinicId}`)
+            .set(admin)
+            .send({ openingHours: nest(3000, 1, true) }),
+        'MALFORMED_REQUEST',
+      ],
     ];
     for (const [what, go, code] of cases) {
       const res = await go();
-      expect({ what, status: res.status, code: res.body.code, type: res.headers['content-type'] }).toEqual({ what, status: 400, code, type: expect.stringMatching(/^application\/problem\+json/) });
+      expect({ what, status: res.status, code: res.body.code, type: res.headers['content-type'] }).toEqual({
+        what,
+        status: 400,
+        code,
+        type: expect.stringMatching(/^application\/problem\+json/),
+      });
       // However many fields are wrong, the answer lists at most 100 of them and says how many there were.
       if (what === '10,000 steps') {
         expect(res.body.errors).toHaveLength(100);
@@ -801,10 +1430,24 @@ describe('bad input: fuzzing every write route never gives a 5xx nor a half-writ
       }
     }
     // Deep enough for every real body (protocol steps nest 4 levels), refused only past 32.
-    expect((await request(t.http).post('/v1/patients').set(admin).send(makePatient({ notes: deep(31) }))).body.code).toBe('VALIDATION_FAILED');
+    expect(
+      (
+        await request(t.http)
+          .post('/v1/patients')
+          .set(admin)
+          .send(makePatient({ notes: deep(31) }))
+      ).body.code,
+    ).toBe('VALIDATION_FAILED');
     expect(diff(before, await snapshot(t, tables))).toEqual([]);
     // Text with proper surrogate pairs (emoji) is fine.
-    expect((await request(t.http).patch(`/v1/patients/${fx.ids.patientId[0]}`).set(admin).send({ notes: 'Prefers mornings 🙂' })).status).toBe(200);
+    expect(
+      (
+        await request(t.http)
+          .patch(`/v1/patients/${fx.ids.patientId[0]}`)
+          .set(admin)
+          .send({ notes: 'Prefers mornings 🙂' })
+      ).status,
+    ).toBe(200);
   });
 
   it('starts from valid requests: each example body, with real ids, is accepted (or refused only for the state it finds)', async () => {
@@ -816,29 +1459,42 @@ describe('bad input: fuzzing every write route never gives a 5xx nor a half-writ
         // Adjustments are checked as previews, so that the plan the fuzz works on stays as booked.
         const query = tpl.query ?? (route.endsWith('/adjustments') ? { preview: 'true' } : {});
         const qs = new URLSearchParams(query).toString();
-        const base: FuzzRequest = { actor: 'admin', method, url: qs ? `${path}?${qs}` : path, headers: { ...tpl.headers }, body: { json: tpl.body } };
+        const base: FuzzRequest = {
+          actor: 'admin',
+          method,
+          url: qs ? `${path}?${qs}` : path,
+          headers: { ...tpl.headers },
+          body: { json: tpl.body },
+        };
         let res = await send(t, fx, base);
         if (res.status === 403) res = await send(t, fx, { ...base, actor: 'operator' }); // creating a clinic takes an operator key
         // 409/412/422 depend on the state the fuzz left (a session already checked in, a draft unchanged…).
-        if (!(res.status < 300 || [409, 412, 422].includes(res.status))) refused.push(`${describeRequest(base)}\n  → ${res.status} ${clip(res.text, 400)}`);
+        if (!(res.status < 300 || [409, 412, 422].includes(res.status)))
+          refused.push(`${describeRequest(base)}\n  → ${res.status} ${clip(res.text, 400)}`);
       }
     }
     expect(refused).toEqual([]);
   });
 
-  it.each(WRITE_ROUTES.map((route, i) => [route, i] as const))('%s: hostile bodies, params, queries and headers → 2xx or 4xx problem+json, never 5xx; a 4xx writes nothing', async (route, i) => {
-    const failures = await fuzz(route, requestArb(fx, route), RUNS, SEED + i);
-    expect(failures).toEqual([]);
-    // The fuzz reached the route's handler (not only the router's 404 or the guard's 401).
-    const s = stats.get(route)!;
-    expect([...s.codes].some((c) => !/ROUTE_NOT_FOUND|UNAUTHENTICATED/.test(c))).toBe(true);
-  });
+  it.each(WRITE_ROUTES.map((route, i) => [route, i] as const))(
+    '%s: hostile bodies, params, queries and headers → 2xx or 4xx problem+json, never 5xx; a 4xx writes nothing',
+    async (route, i) => {
+      const failures = await fuzz(route, requestArb(fx, route), RUNS, SEED + i);
+      expect(failures).toEqual([]);
+      // The fuzz reached the route's handler (not only the router's 404 or the guard's 401).
+      const s = stats.get(route)!;
+      expect([...s.codes].some((c) => !/ROUTE_NOT_FOUND|UNAUTHENTICATED/.test(c))).toBe(true);
+    },
+  );
 
-  it.each(GET_ROUTES.map((route, i) => [route, i] as const))('%s: hostile query strings → 2xx or 4xx problem+json, never 5xx; a 4xx writes nothing', async (route, i) => {
-    const runs = fx.queries[route] ? RUNS : Math.max(3, Math.round(GET_RUNS / 3));
-    const failures = await fuzz(route, getRequestArb(fx, route), runs, SEED + 1000 + i);
-    expect(failures).toEqual([]);
-  });
+  it.each(GET_ROUTES.map((route, i) => [route, i] as const))(
+    '%s: hostile query strings → 2xx or 4xx problem+json, never 5xx; a 4xx writes nothing',
+    async (route, i) => {
+      const runs = fx.queries[route] ? RUNS : Math.max(3, Math.round(GET_RUNS / 3));
+      const failures = await fuzz(route, getRequestArb(fx, route), runs, SEED + 1000 + i);
+      expect(failures).toEqual([]);
+    },
+  );
 
   it('the schedule is still consistent after all of it', async () => {
     const q = async (sql: string) => (await t.dataSource.query(sql)) as Json[];
@@ -855,10 +1511,20 @@ describe('bad input: fuzzing every write route never gives a 5xx nor a half-writ
       await q(`SELECT s.id FROM sessions s JOIN staff_members m ON m.clinic_id = s.clinic_id AND m.id = s.staff_id
                 WHERE s.status IN ${ACTIVE} AND s.staff_seat > m.max_concurrent_patients`),
     ).toEqual([]);
-    expect(await q(`SELECT id FROM sessions WHERE NOT (starts_at < ends_at AND ends_at <= occupied_until)`)).toEqual([]);
+    expect(await q(`SELECT id FROM sessions WHERE NOT (starts_at < ends_at AND ends_at <= occupied_until)`)).toEqual(
+      [],
+    );
     // Every plan has sessions, all of its own patient; its version counts its adjustments.
-    expect(await q(`SELECT p.id FROM plans p WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.clinic_id = p.clinic_id AND s.plan_id = p.id)`)).toEqual([]);
-    expect(await q(`SELECT s.id FROM sessions s JOIN plans p ON p.clinic_id = s.clinic_id AND p.id = s.plan_id WHERE s.patient_id <> p.patient_id`)).toEqual([]);
+    expect(
+      await q(
+        `SELECT p.id FROM plans p WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.clinic_id = p.clinic_id AND s.plan_id = p.id)`,
+      ),
+    ).toEqual([]);
+    expect(
+      await q(
+        `SELECT s.id FROM sessions s JOIN plans p ON p.clinic_id = s.clinic_id AND p.id = s.plan_id WHERE s.patient_id <> p.patient_id`,
+      ),
+    ).toEqual([]);
     expect(
       await q(`SELECT p.id, p.version, count(a.id)::int AS adjustments FROM plans p
                  LEFT JOIN plan_adjustments a ON a.clinic_id = p.clinic_id AND a.plan_id = p.id
@@ -877,7 +1543,9 @@ describe('bad input: fuzzing every write route never gives a 5xx nor a half-writ
                   AND NOT EXISTS (SELECT 1 FROM session_changes d WHERE d.clinic_id = c.clinic_id AND d.session_id = c.session_id AND d.change = 'deleted')`),
     ).toEqual([]);
     // A cancelled session says why; no replayable Idempotency-Key holds an error.
-    expect(await q(`SELECT id FROM sessions WHERE status IN ('cancelled', 'completed', 'checked_in') AND version < 2`)).toEqual([]);
+    expect(
+      await q(`SELECT id FROM sessions WHERE status IN ('cancelled', 'completed', 'checked_in') AND version < 2`),
+    ).toEqual([]);
     expect(await q(`SELECT key FROM idempotency_keys WHERE status_code >= 300`)).toEqual([]);
     // Every clinic still has a valid zone and no plan lost its patient or pinned version.
     const zones = await q(`SELECT timezone FROM clinics`);

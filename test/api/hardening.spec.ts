@@ -72,7 +72,12 @@ describe('requests Node refuses before any handler', () => {
     });
 
   it.each([
-    ['a head over 16 KB', `GET /v1/patients HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+    [
+      'a head over 16 KB',
+      `GET /v1/patients HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      431,
+      'HEADERS_TOO_LARGE',
+    ],
     ['a broken request line', 'NOT HTTP AT ALL\r\n\r\n', 400, 'MALFORMED_REQUEST'],
   ])('%s gets problem+json', async (_what, text, status, code) => {
     const answer = await raw(text);
@@ -94,7 +99,13 @@ describe('rate limit per API key', () => {
   afterAll(() => t.close());
 
   it('counts one budget across routes, answers 429 problem+json with Retry-After, and leaves other keys alone', async () => {
-    const paths = ['/v1/patients', `/v1/clinics/${keys.clinicId}`, '/v1/protocols', '/v1/patients', `/v1/clinics/${keys.clinicId}/chairs`];
+    const paths = [
+      '/v1/patients',
+      `/v1/clinics/${keys.clinicId}`,
+      '/v1/protocols',
+      '/v1/patients',
+      `/v1/clinics/${keys.clinicId}/chairs`,
+    ];
     for (const [i, p] of paths.entries()) {
       const ok = await request(t.http).get(p).set(bearer(keys.admin));
       expect({ p, status: ok.status }).toEqual({ p, status: 200 });
@@ -114,7 +125,13 @@ describe('rate limit per API key', () => {
   it('limits a flood of unknown keys too — the same one or a new one each time — before any key is looked up', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < LIMIT + 2; i++) {
-      statuses.push((await request(t.http).get('/v1/patients').set(bearer(`cs_made-up-key-${i}`))).status);
+      statuses.push(
+        (
+          await request(t.http)
+            .get('/v1/patients')
+            .set(bearer(`cs_made-up-key-${i}`))
+        ).status,
+      );
     }
     expect(statuses.slice(0, LIMIT)).toEqual(Array(LIMIT).fill(401));
     expect(statuses.slice(LIMIT)).toEqual([429, 429]);
@@ -135,8 +152,12 @@ describe('behind a proxy (TRUST_PROXY)', () => {
   });
   afterAll(() => t.close());
 
-  it("counts failed keys per forwarded client address, not per proxy", async () => {
-    const from = (ip: string, i: number) => request(t.http).get('/v1/patients').set('X-Forwarded-For', ip).set(bearer(`cs_made-up-${ip}-${i}`));
+  it('counts failed keys per forwarded client address, not per proxy', async () => {
+    const from = (ip: string, i: number) =>
+      request(t.http)
+        .get('/v1/patients')
+        .set('X-Forwarded-For', ip)
+        .set(bearer(`cs_made-up-${ip}-${i}`));
     const a = [];
     for (let i = 0; i < 4; i++) a.push((await from('203.0.113.7', i)).status);
     expect(a).toEqual([401, 401, 401, 429]);
@@ -174,12 +195,23 @@ describe('key-less routes (feeds, /health, docs) are limited per client address'
   ])('%s: a made-up Bearer key on each request buys no fresh budget', async (path, ip) => {
     let url = path;
     if (path === 'feed') {
-      const feed = await request(t.http).post('/v1/calendar/feeds').set(bearer(keys.frontDesk)).send({ scope: 'clinic' }).expect(201);
+      const feed = await request(t.http)
+        .post('/v1/calendar/feeds')
+        .set(bearer(keys.frontDesk))
+        .send({ scope: 'clinic' })
+        .expect(201);
       url = new URL(feed.body.url as string).pathname;
     }
     const statuses: number[] = [];
     for (let i = 0; i < LIMIT + 1; i++) {
-      statuses.push((await request(t.http).get(url).set('X-Forwarded-For', ip).set(bearer(`cs_made-up-${i}`))).status);
+      statuses.push(
+        (
+          await request(t.http)
+            .get(url)
+            .set('X-Forwarded-For', ip)
+            .set(bearer(`cs_made-up-${i}`))
+        ).status,
+      );
     }
     expect(statuses.slice(0, LIMIT).every((s) => s === 200)).toBe(true);
     expect(statuses[LIMIT]).toBe(429);
@@ -190,10 +222,22 @@ describe('key-less routes (feeds, /health, docs) are limited per client address'
 
   it('failed logins from an address do not close /health and feeds to it', async () => {
     const ip = '203.0.113.30';
-    const feed = await request(t.http).post('/v1/calendar/feeds').set(bearer(keys.frontDesk)).send({ scope: 'clinic' }).expect(201);
+    const feed = await request(t.http)
+      .post('/v1/calendar/feeds')
+      .set(bearer(keys.frontDesk))
+      .send({ scope: 'clinic' })
+      .expect(201);
     const feedPath = new URL(feed.body.url as string).pathname;
     const logins: number[] = [];
-    for (let i = 0; i < LIMIT + 1; i++) logins.push((await request(t.http).get('/v1/patients').set('X-Forwarded-For', ip).set(bearer(`cs_wrong-${i}`))).status);
+    for (let i = 0; i < LIMIT + 1; i++)
+      logins.push(
+        (
+          await request(t.http)
+            .get('/v1/patients')
+            .set('X-Forwarded-For', ip)
+            .set(bearer(`cs_wrong-${i}`))
+        ).status,
+      );
     expect(logins).toEqual([401, 401, 401, 429]);
     expect((await request(t.http).get('/health').set('X-Forwarded-For', ip)).status).toBe(200);
     expect((await request(t.http).get(feedPath).set('X-Forwarded-For', ip)).status).toBe(200);

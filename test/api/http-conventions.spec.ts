@@ -20,8 +20,8 @@ describe('HTTP conventions', () => {
     t = await startTestApp();
     keys = await persistClinicWithKeys(t.app);
     const spec = await request(t.http).get('/openapi.json').expect(200);
-    operations = Object.entries(spec.body.paths as Record<string, Record<string, Operation['op']>>).flatMap(([path, methods]) =>
-      Object.entries(methods).map(([method, op]) => ({ method, path, op })),
+    operations = Object.entries(spec.body.paths as Record<string, Record<string, Operation['op']>>).flatMap(
+      ([path, methods]) => Object.entries(methods).map(([method, op]) => ({ method, path, op })),
     );
   });
   afterAll(() => t.close());
@@ -51,7 +51,10 @@ describe('HTTP conventions', () => {
   it('documents a success and an error response for every operation, and 401/403 for every protected one', () => {
     for (const { path, method, op } of operations) {
       const codes = Object.keys(op.responses);
-      expect({ route: `${method} ${path}`, hasSuccess: codes.some((c) => /^2\d\d$/.test(c)) }).toEqual({ route: `${method} ${path}`, hasSuccess: true });
+      expect({ route: `${method} ${path}`, hasSuccess: codes.some((c) => /^2\d\d$/.test(c)) }).toEqual({
+        route: `${method} ${path}`,
+        hasSuccess: true,
+      });
       if (!PUBLIC_PATHS.has(path)) {
         expect({ route: `${method} ${path}`, codes: codes.filter((c) => c === '401' || c === '403') }).toEqual({
           route: `${method} ${path}`,
@@ -86,27 +89,130 @@ describe('HTTP conventions', () => {
   describe('malformed input is a 4xx problem+json, never a 500', () => {
     const json = { 'Content-Type': 'application/json' };
     it.each([
-      ['malformed JSON', () => request(t.http).post('/v1/patients').set(bearer(keys.frontDesk)).set(json).send('{"fullName": '), 400, 'MALFORMED_REQUEST'],
-      ['a JSON array', () => request(t.http).post('/v1/patients').set(bearer(keys.frontDesk)).set(json).send('[1,2]'), 400, 'VALIDATION_FAILED'],
-      ['a bare JSON string', () => request(t.http).post('/v1/patients').set(bearer(keys.frontDesk)).set(json).send('"x"'), 400, 'MALFORMED_REQUEST'],
-      ['an empty body', () => request(t.http).post('/v1/patients').set(bearer(keys.frontDesk)).set(json).send(''), 400, 'VALIDATION_FAILED'],
-      ['a body over 1 MB', () => request(t.http).post('/v1/patients').set(bearer(keys.frontDesk)).set(json).send(JSON.stringify({ notes: 'x'.repeat(1_100_000) })), 413, 'PAYLOAD_TOO_LARGE'],
-      ['a form body', () => request(t.http).post('/v1/patients').set(bearer(keys.frontDesk)).type('form').send('fullName=x'), 400, 'VALIDATION_FAILED'],
-      ['wrong types', () => request(t.http).post('/v1/patients').set(bearer(keys.frontDesk)).send({ fullName: 12, dateOfBirth: true, weightKg: '70' }), 400, 'VALIDATION_FAILED'],
-      ['nested wrong types', () => request(t.http).post('/v1/patients').set(bearer(keys.frontDesk)).send({ fullName: 'A', dateOfBirth: '1990-01-01', unavailable: [{ weekday: 'mon' }, 7, null] }), 400, 'VALIDATION_FAILED'],
-      ['an unknown field', () => request(t.http).post('/v1/patients').set(bearer(keys.frontDesk)).send({ fullName: 'A', dateOfBirth: '1990-01-01', isAdmin: true }), 400, 'VALIDATION_FAILED'],
-      ['a bad UUID in the path', () => request(t.http).get('/v1/patients/not-a-uuid').set(bearer(keys.frontDesk)), 400, 'VALIDATION_FAILED'],
-      ['a non-numeric limit', () => request(t.http).get('/v1/patients?limit=ten').set(bearer(keys.frontDesk)), 400, 'VALIDATION_FAILED'],
-      ['a repeated query parameter', () => request(t.http).get('/v1/patients?q=a&q=b').set(bearer(keys.frontDesk)), 400, 'VALIDATION_FAILED'],
-      ['an unknown query parameter', () => request(t.http).get('/v1/patients?sort=name').set(bearer(keys.frontDesk)), 400, 'VALIDATION_FAILED'],
-      ['a forged cursor', () => request(t.http).get('/v1/patients?cursor=abc').set(bearer(keys.frontDesk)), 400, 'VALIDATION_FAILED'],
-      ['an unknown route', () => request(t.http).get('/v1/no-such-thing').set(bearer(keys.frontDesk)), 404, 'ROUTE_NOT_FOUND'],
-      ['an unknown method on a known path', () => request(t.http).put('/v1/patients').set(bearer(keys.frontDesk)).send({}), 404, 'ROUTE_NOT_FOUND'],
+      [
+        'malformed JSON',
+        () => request(t.http).post('/v1/patients').set(bearer(keys.frontDesk)).set(json).send('{"fullName": '),
+        400,
+        'MALFORMED_REQUEST',
+      ],
+      [
+        'a JSON array',
+        () => request(t.http).post('/v1/patients').set(bearer(keys.frontDesk)).set(json).send('[1,2]'),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'a bare JSON string',
+        () => request(t.http).post('/v1/patients').set(bearer(keys.frontDesk)).set(json).send('"x"'),
+        400,
+        'MALFORMED_REQUEST',
+      ],
+      [
+        'an empty body',
+        () => request(t.http).post('/v1/patients').set(bearer(keys.frontDesk)).set(json).send(''),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'a body over 1 MB',
+        () =>
+          request(t.http)
+            .post('/v1/patients')
+            .set(bearer(keys.frontDesk))
+            .set(json)
+            .send(JSON.stringify({ notes: 'x'.repeat(1_100_000) })),
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        'a form body',
+        () => request(t.http).post('/v1/patients').set(bearer(keys.frontDesk)).type('form').send('fullName=x'),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'wrong types',
+        () =>
+          request(t.http)
+            .post('/v1/patients')
+            .set(bearer(keys.frontDesk))
+            .send({ fullName: 12, dateOfBirth: true, weightKg: '70' }),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'nested wrong types',
+        () =>
+          request(t.http)
+            .post('/v1/patients')
+            .set(bearer(keys.frontDesk))
+            .send({ fullName: 'A', dateOfBirth: '1990-01-01', unavailable: [{ weekday: 'mon' }, 7, null] }),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'an unknown field',
+        () =>
+          request(t.http)
+            .post('/v1/patients')
+            .set(bearer(keys.frontDesk))
+            .send({ fullName: 'A', dateOfBirth: '1990-01-01', isAdmin: true }),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'a bad UUID in the path',
+        () => request(t.http).get('/v1/patients/not-a-uuid').set(bearer(keys.frontDesk)),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'a non-numeric limit',
+        () => request(t.http).get('/v1/patients?limit=ten').set(bearer(keys.frontDesk)),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'a repeated query parameter',
+        () => request(t.http).get('/v1/patients?q=a&q=b').set(bearer(keys.frontDesk)),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'an unknown query parameter',
+        () => request(t.http).get('/v1/patients?sort=name').set(bearer(keys.frontDesk)),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'a forged cursor',
+        () => request(t.http).get('/v1/patients?cursor=abc').set(bearer(keys.frontDesk)),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'an unknown route',
+        () => request(t.http).get('/v1/no-such-thing').set(bearer(keys.frontDesk)),
+        404,
+        'ROUTE_NOT_FOUND',
+      ],
+      [
+        'an unknown method on a known path',
+        () => request(t.http).put('/v1/patients').set(bearer(keys.frontDesk)).send({}),
+        404,
+        'ROUTE_NOT_FOUND',
+      ],
     ])('%s', async (_name, send, status, code) => {
       const res = await send();
       expect(res.status).toBe(status);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(res.body).toMatchObject({ status, code, type: expect.stringMatching(/^urn:chairside:problem:/), title: expect.any(String), detail: expect.any(String) });
+      expect(res.body).toMatchObject({
+        status,
+        code,
+        type: expect.stringMatching(/^urn:chairside:problem:/),
+        title: expect.any(String),
+        detail: expect.any(String),
+      });
       if (code === 'VALIDATION_FAILED') {
         expect(res.body.errors.length).toBeGreaterThan(0);
         for (const e of res.body.errors) expect(e).toEqual({ field: expect.any(String), message: expect.any(String) });
@@ -129,14 +235,25 @@ describe('HTTP conventions', () => {
       const res = await request(t.http)
         .post('/v1/patients')
         .set(bearer(keys.frontDesk))
-        .send({ fullName: 'A', dateOfBirth: '1990-13-01', unavailable: [{ weekday: 8, start: '09:00', end: '08:00' }], extra: 1 })
+        .send({
+          fullName: 'A',
+          dateOfBirth: '1990-13-01',
+          unavailable: [{ weekday: 8, start: '09:00', end: '08:00' }],
+          extra: 1,
+        })
         .expect(400);
       const fields = res.body.errors.map((e: { field: string }) => e.field);
-      expect(fields).toEqual(expect.arrayContaining(['dateOfBirth', 'unavailable.0.weekday', 'unavailable.0.end', 'extra']));
+      expect(fields).toEqual(
+        expect.arrayContaining(['dateOfBirth', 'unavailable.0.weekday', 'unavailable.0.end', 'extra']),
+      );
     });
 
     it('writes nothing for a refused request', async () => {
-      await request(t.http).post('/v1/patients').set(bearer(keys.frontDesk)).send({ fullName: 'Nobody', dateOfBirth: '2999-01-01' }).expect(400);
+      await request(t.http)
+        .post('/v1/patients')
+        .set(bearer(keys.frontDesk))
+        .send({ fullName: 'Nobody', dateOfBirth: '2999-01-01' })
+        .expect(400);
       const rows = await t.dataSource.query(`SELECT count(*)::int AS n FROM patients WHERE full_name = 'Nobody'`);
       expect(rows[0].n).toBe(0);
     });

@@ -19,9 +19,14 @@ describe('Idempotency-Key: a duplicate in flight waits for the first answer', ()
   afterAll(() => t.close());
 
   const book = (patientId: string, key: string) =>
-    request(t.http).post('/v1/plans').set(bearer(s.keys.frontDesk)).set('Idempotency-Key', key).send({ protocolId: s.shortProtocolId, patientId });
+    request(t.http)
+      .post('/v1/plans')
+      .set(bearer(s.keys.frontDesk))
+      .set('Idempotency-Key', key)
+      .send({ protocolId: s.shortProtocolId, patientId });
   const plansOf = async (patientId: string) =>
-    (await t.dataSource.query(`SELECT count(*)::int AS n FROM plans WHERE patient_id = $1`, [patientId]))[0].n as number;
+    (await t.dataSource.query(`SELECT count(*)::int AS n FROM plans WHERE patient_id = $1`, [patientId]))[0]
+      .n as number;
 
   /** Another instance's transaction holding the key, as a booking in flight does. */
   async function holdKey(key: string) {
@@ -33,8 +38,11 @@ describe('Idempotency-Key: a duplicate in flight waits for the first answer', ()
     return {
       /** Resolves once `n` requests wait on the key. */
       async waiters(n: number) {
-        for (const deadline = Date.now() + 5000; Date.now() < deadline; ) {
-          const [{ w }] = await t.dataSource.query(`SELECT count(*)::int AS w FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, [pid]);
+        for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
+          const [{ w }] = await t.dataSource.query(
+            `SELECT count(*)::int AS w FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`,
+            [pid],
+          );
           if (w >= n) return;
           await new Promise((r) => setTimeout(r, 10));
         }
@@ -93,6 +101,9 @@ describe('Idempotency-Key: a duplicate in flight waits for the first answer', ()
     }
     // Once the other is gone (it rolled back), the same key books.
     const res = await book(patientId, key);
-    expect({ status: res.status, replayed: res.headers['idempotent-replayed'] }).toEqual({ status: 201, replayed: undefined });
+    expect({ status: res.status, replayed: res.headers['idempotent-replayed'] }).toEqual({
+      status: 201,
+      replayed: undefined,
+    });
   });
 });

@@ -23,21 +23,46 @@ describe('request logs', () => {
       .set('x-request-id', 'log-test-1')
       .send({ fullName: name, dateOfBirth: '1970-02-03', email: 'qzm@example.org', notes: 'prefers mornings' })
       .expect(201);
-    await request(t.http).get(`/v1/patients?q=${encodeURIComponent(name)}`).set(bearer(keys.frontDesk)).expect(200);
+    await request(t.http)
+      .get(`/v1/patients?q=${encodeURIComponent(name)}`)
+      .set(bearer(keys.frontDesk))
+      .expect(200);
     await request(t.http).get(`/v1/patients/${created.body.id}`).set(bearer(keys.clinician)).expect(200);
-    await request(t.http).patch(`/v1/patients/${created.body.id}`).set(bearer(keys.clinician)).send({ fullName: name, weightKg: 'heavy' }).expect(400);
-    await request(t.http).post('/v1/patients').set(bearer(keys.frontDesk)).set('Content-Type', 'application/json').send(`{"fullName":"${name}",`).expect(400);
+    await request(t.http)
+      .patch(`/v1/patients/${created.body.id}`)
+      .set(bearer(keys.clinician))
+      .send({ fullName: name, weightKg: 'heavy' })
+      .expect(400);
+    await request(t.http)
+      .post('/v1/patients')
+      .set(bearer(keys.frontDesk))
+      .set('Content-Type', 'application/json')
+      .send(`{"fullName":"${name}",`)
+      .expect(400);
 
     await new Promise((r) => setTimeout(r, 50)); // pino writes asynchronously
     const requests = lines.map((l) => JSON.parse(l)).filter((l) => l.req);
     expect(requests.length).toBeGreaterThanOrEqual(5);
     // Our own id names the line; the caller's stands beside it.
     const first = requests.find((l) => l.req.clientRequestId === 'log-test-1');
-    expect(first).toMatchObject({ req: { id: created.headers['x-request-id'], method: 'POST', url: '/v1/patients' }, res: { statusCode: 201 } });
+    expect(first).toMatchObject({
+      req: { id: created.headers['x-request-id'], method: 'POST', url: '/v1/patients' },
+      res: { statusCode: 201 },
+    });
     expect(requests.some((l) => l.req.url === '/v1/patients' && l.req.method === 'GET')).toBe(true);
 
     const all = lines.join('\n');
-    for (const secret of [name, 'Zebulon', 'qzm@example.org', '1970-02-03', 'prefers mornings', 'heavy', keys.frontDesk, keys.clinician, 'Bearer']) {
+    for (const secret of [
+      name,
+      'Zebulon',
+      'qzm@example.org',
+      '1970-02-03',
+      'prefers mornings',
+      'heavy',
+      keys.frontDesk,
+      keys.clinician,
+      'Bearer',
+    ]) {
       expect({ secret, found: all.includes(secret) }).toEqual({ secret, found: false });
     }
   });

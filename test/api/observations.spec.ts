@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import request from 'supertest';
 import type { ClinicKeys } from '../factories/clinic.factory.js';
-import { bookPlan, refOf, setupClinic, type ClinicOptions, type ClinicSetup as Setup } from '../factories/series.factory.js';
+import {
+  bookPlan,
+  refOf,
+  setupClinic,
+  type ClinicOptions,
+  type ClinicSetup as Setup,
+} from '../factories/series.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 import { atSessionTime } from '../support/session-clock.js';
 import { expectProblem } from '../support/problem.js';
@@ -21,7 +27,10 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 type Json = Record<string, any>;
 
 /** The physician and the therapist see one patient at a time (the nurse two). */
-const ONE_AT_A_TIME: ClinicOptions['staff'] = { physician: { maxConcurrentPatients: 1 }, therapist: { maxConcurrentPatients: 1 } };
+const ONE_AT_A_TIME: ClinicOptions['staff'] = {
+  physician: { maxConcurrentPatients: 1 },
+  therapist: { maxConcurrentPatients: 1 },
+};
 /** Every plan here starts on the Monday after "now". */
 const FROM_MONDAY: Json = { earliestStart: '2026-11-30' };
 
@@ -42,11 +51,21 @@ const FULL: Json = {
 };
 
 /** The measures an observation carries, all null/empty: what a one-field observation shows for the rest. */
-const NOTHING: Json = { craving: null, cows: null, phq9: null, gad7: null, bloodPressure: null, heartRate: null, spo2: null, adverseEvents: [], note: null };
-
+const NOTHING: Json = {
+  craving: null,
+  cows: null,
+  phq9: null,
+  gad7: null,
+  bloodPressure: null,
+  heartRate: null,
+  spo2: null,
+  adverseEvents: [],
+  note: null,
+};
 
 /** The distinct fields a 400 names. */
-const fieldsOf = (res: request.Response): string[] => [...new Set(((res.body.errors ?? []) as { field: string }[]).map((e) => e.field))].sort();
+const fieldsOf = (res: request.Response): string[] =>
+  [...new Set(((res.body.errors ?? []) as { field: string }[]).map((e) => e.field))].sort();
 
 describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/observations)', () => {
   let t: TestApp;
@@ -55,10 +74,23 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
   let planB: Json;
   const api = () => request(t.http);
 
-  async function act(key: string, id: string, action: 'check-in' | 'complete' | 'no-show' | 'cancel', body: Json = {}): Promise<Json> {
+  async function act(
+    key: string,
+    id: string,
+    action: 'check-in' | 'complete' | 'no-show' | 'cancel',
+    body: Json = {},
+  ): Promise<Json> {
     // At the session's time when it is still ahead: check-in and completion wait for it.
-    const send = () => api().post(`/v1/sessions/${id}/${action}`).set(bearer(key)).send(body).then((r) => r);
-    const res = action === 'check-in' || action === 'complete' ? await atSessionTime(t, id, send, action === 'complete' ? 'end' : 'start') : await send();
+    const send = () =>
+      api()
+        .post(`/v1/sessions/${id}/${action}`)
+        .set(bearer(key))
+        .send(body)
+        .then((r) => r);
+    const res =
+      action === 'check-in' || action === 'complete'
+        ? await atSessionTime(t, id, send, action === 'complete' ? 'end' : 'start')
+        : await send();
     expect({ status: res.status, id: res.body.id }).toEqual({ status: 200, id });
     return res.body as Json;
   }
@@ -71,8 +103,10 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
     const r = api().post(`/v1/sessions/${sessionId}/observations`).set(auth(key, requestId));
     return body === undefined ? r.send() : r.send(body as object);
   };
-  const ofSession = (key: string | null, sessionId: string, requestId?: string) => api().get(`/v1/sessions/${sessionId}/observations`).set(auth(key, requestId));
-  const ofPlan = (key: string | null, planId: string, requestId?: string) => api().get(`/v1/plans/${planId}/observations`).set(auth(key, requestId));
+  const ofSession = (key: string | null, sessionId: string, requestId?: string) =>
+    api().get(`/v1/sessions/${sessionId}/observations`).set(auth(key, requestId));
+  const ofPlan = (key: string | null, planId: string, requestId?: string) =>
+    api().get(`/v1/plans/${planId}/observations`).set(auth(key, requestId));
 
   async function recordOk(key: string, sessionId: string, body: Json): Promise<Json> {
     const res = await record(key, sessionId, body);
@@ -89,7 +123,10 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
   }
 
   const keyId = async (keys: ClinicKeys, role: string): Promise<string> => {
-    const [row] = await t.dataSource.query('SELECT id FROM api_keys WHERE clinic_id = $1 AND role = $2', [keys.clinicId, role]);
+    const [row] = await t.dataSource.query('SELECT id FROM api_keys WHERE clinic_id = $1 AND role = $2', [
+      keys.clinicId,
+      role,
+    ]);
     return row.id;
   };
   /** Row counts that a refused request must leave alone. */
@@ -102,9 +139,10 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
     return row;
   };
   const auditOf = (requestId: string): Promise<Json[]> =>
-    t.dataSource.query('SELECT clinic_id, action, entity_type, entity_id, patient_id, actor_role, actor_key_id FROM audit_events WHERE client_request_id = $1 ORDER BY occurred_at, id', [
-      requestId,
-    ]);
+    t.dataSource.query(
+      'SELECT clinic_id, action, entity_type, entity_id, patient_id, actor_role, actor_key_id FROM audit_events WHERE client_request_id = $1 ORDER BY occurred_at, id',
+      [requestId],
+    );
   const at = (iso: string) => t.clock.set(DateTime.fromISO(iso, { zone: 'utc' }));
 
   beforeAll(async () => {
@@ -197,11 +235,33 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
     it('accepts the ends of every range (and a 5000-character note)', async () => {
       const plan = await bookPlan(t.http, A, FROM_MONDAY);
       const s = refOf(plan, 'infusion#1');
-      const low = { craving: 0, cows: 0, phq9: 0, gad7: 0, bloodPressure: { systolic: 50, diastolic: 30 }, heartRate: 20, spo2: 50, note: 'x' };
-      const high = { craving: 10, cows: 48, phq9: 27, gad7: 21, bloodPressure: { systolic: 260, diastolic: 160 }, heartRate: 250, spo2: 100, note: 'n'.repeat(5000) };
+      const low = {
+        craving: 0,
+        cows: 0,
+        phq9: 0,
+        gad7: 0,
+        bloodPressure: { systolic: 50, diastolic: 30 },
+        heartRate: 20,
+        spo2: 50,
+        note: 'x',
+      };
+      const high = {
+        craving: 10,
+        cows: 48,
+        phq9: 27,
+        gad7: 21,
+        bloodPressure: { systolic: 260, diastolic: 160 },
+        heartRate: 250,
+        spo2: 100,
+        note: 'n'.repeat(5000),
+      };
       expect(await recordOk(A.keys.clinician, s.id, low)).toMatchObject(low);
       expect(await recordOk(A.keys.clinician, s.id, high)).toMatchObject(high);
-      const twenty = Array.from({ length: 20 }, (_, i) => ({ term: `Event ${i + 1}`, severity: 'mild', action: 'a'.repeat(500) }));
+      const twenty = Array.from({ length: 20 }, (_, i) => ({
+        term: `Event ${i + 1}`,
+        severity: 'mild',
+        action: 'a'.repeat(500),
+      }));
       expect((await recordOk(A.keys.clinician, s.id, { adverseEvents: twenty })).adverseEvents).toEqual(twenty);
     });
 
@@ -235,7 +295,11 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
         ['2026-11-30T14:05:00Z', i1, { cows: 9, bloodPressure: { systolic: 131, diastolic: 84 } }],
         ['2026-12-02T15:30:00Z', i2, { craving: 3 }],
         ['2026-12-01T16:00:00Z', th1, { phq9: 11, gad7: 8, note: 'Integration session' }],
-        ['2026-12-02T14:00:00Z', i2, { spo2: 95, adverseEvents: [{ term: 'Dizziness', severity: 'mild', action: 'Observed' }] }],
+        [
+          '2026-12-02T14:00:00Z',
+          i2,
+          { spo2: 95, adverseEvents: [{ term: 'Dizziness', severity: 'mild', action: 'Observed' }] },
+        ],
       ];
       const made: Json[] = [];
       for (const [when, s, body] of posts) {
@@ -278,8 +342,13 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
       expect(after.map((o) => o.id)).toEqual([o2.id, o1.id, o4.id, o5.id, o3.id]);
       expect(after.map((o) => o.doseGiven)).toEqual([done.doseGiven, done.doseGiven, null, null, null]);
       // Nothing else about them changed.
-      expect(after.map(({ doseGiven: _d, ...rest }) => rest)).toEqual(timeline.map(({ doseGiven: _d, ...rest }) => rest));
-      expect((await items(ofSession(A.keys.admin, i1.id))).map((o) => o.doseGiven)).toEqual([done.doseGiven, done.doseGiven]);
+      expect(after.map(({ doseGiven: _d, ...rest }) => rest)).toEqual(
+        timeline.map(({ doseGiven: _d, ...rest }) => rest),
+      );
+      expect((await items(ofSession(A.keys.admin, i1.id))).map((o) => o.doseGiven)).toEqual([
+        done.doseGiven,
+        done.doseGiven,
+      ]);
       // A session completed without a dose (therapy) keeps doseGiven null.
       await act(A.keys.clinician, th1.id, 'complete', {});
       expect((await items(ofSession(A.keys.clinician, th1.id))).map((o) => o.doseGiven)).toEqual([null]);
@@ -322,7 +391,11 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
       ['bloodPressure without diastolic', { bloodPressure: { systolic: 120 } }, 'bloodPressure.diastolic'],
       ['bloodPressure without systolic', { bloodPressure: { diastolic: 80 } }, 'bloodPressure.systolic'],
       ['bloodPressure as a string', { bloodPressure: '120/80' }, 'bloodPressure'],
-      ['an unknown field in bloodPressure', { bloodPressure: { systolic: 120, diastolic: 80, mean: 93 } }, 'bloodPressure.mean'],
+      [
+        'an unknown field in bloodPressure',
+        { bloodPressure: { systolic: 120, diastolic: 80, mean: 93 } },
+        'bloodPressure.mean',
+      ],
       // A list is not a blood pressure: it must not be accepted and then dropped (stored as null).
       ['bloodPressure as a list of one', { bloodPressure: [{ systolic: 120, diastolic: 80 }] }, 'bloodPressure'],
       ['bloodPressure as an empty list', { bloodPressure: [] }, 'bloodPressure'],
@@ -333,15 +406,32 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
       ['adverseEvents[0].term over 200 characters', ev({ term: 't'.repeat(201) }), 'adverseEvents.0.term'],
       ['adverseEvents[0].action over 500 characters', ev({ action: 'a'.repeat(501) }), 'adverseEvents.0.action'],
       ['an unknown field in adverseEvents[0]', ev({ onset: 'during' }), 'adverseEvents.0.onset'],
-      ['the error in adverseEvents[1]', { adverseEvents: [{ term: 'Nausea', severity: 'mild' }, { term: 'Vomiting', severity: 'fatal' }] }, 'adverseEvents.1.severity'],
+      [
+        'the error in adverseEvents[1]',
+        {
+          adverseEvents: [
+            { term: 'Nausea', severity: 'mild' },
+            { term: 'Vomiting', severity: 'fatal' },
+          ],
+        },
+        'adverseEvents.1.severity',
+      ],
       ['adverseEvents not a list', { adverseEvents: { term: 'Nausea', severity: 'mild' } }, 'adverseEvents'],
       ['adverseEvents null', { adverseEvents: null }, 'adverseEvents'],
       ['an adverse event that is null', { adverseEvents: [null] }, /^adverseEvents(\.0)?$/],
       ['an adverse event that is a string', { adverseEvents: ['Nausea'] }, /^adverseEvents(\.0)?$/],
       // An adverse event is an object: a nested list must not be stored as one.
       ['an adverse event that is an empty list', { adverseEvents: [[]] }, /^adverseEvents(\.0)?$/],
-      ['an adverse event that is a list of events', { adverseEvents: [[{ term: 'Nausea', severity: 'mild' }]] }, /^adverseEvents(\.0)?$/],
-      ['21 adverse events', { adverseEvents: Array.from({ length: 21 }, () => ({ term: 'Nausea', severity: 'mild' })) }, 'adverseEvents'],
+      [
+        'an adverse event that is a list of events',
+        { adverseEvents: [[{ term: 'Nausea', severity: 'mild' }]] },
+        /^adverseEvents(\.0)?$/,
+      ],
+      [
+        '21 adverse events',
+        { adverseEvents: Array.from({ length: 21 }, () => ({ term: 'Nausea', severity: 'mild' })) },
+        'adverseEvents',
+      ],
       ['a note over 5000 characters', { note: 'n'.repeat(5001) }, 'note'],
       ['a note that is not a string', { note: 42 }, 'note'],
       ['an unknown field', { mood: 'calm' }, 'mood'],
@@ -365,9 +455,23 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
     });
 
     it('several bad fields are all named', async () => {
-      const res = await record(A.keys.clinician, target.id, { craving: 11, spo2: 101, bloodPressure: { systolic: 300 }, adverseEvents: [{ term: '', severity: 'fatal' }] });
+      const res = await record(A.keys.clinician, target.id, {
+        craving: 11,
+        spo2: 101,
+        bloodPressure: { systolic: 300 },
+        adverseEvents: [{ term: '', severity: 'fatal' }],
+      });
       expectProblem(res, 400, 'VALIDATION_FAILED');
-      expect(fieldsOf(res)).toEqual(['adverseEvents.0.severity', 'adverseEvents.0.term', 'bloodPressure.diastolic', 'bloodPressure.systolic', 'craving', 'spo2'].sort());
+      expect(fieldsOf(res)).toEqual(
+        [
+          'adverseEvents.0.severity',
+          'adverseEvents.0.term',
+          'bloodPressure.diastolic',
+          'bloodPressure.systolic',
+          'craving',
+          'spo2',
+        ].sort(),
+      );
     });
 
     it.each([
@@ -384,7 +488,21 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
 
     it('measures sent as null are no measures: 400 naming `observation`, nothing written', async () => {
       const before = await counts();
-      for (const body of [{ craving: null }, { note: null }, { bloodPressure: null }, { craving: null, cows: null, phq9: null, gad7: null, bloodPressure: null, heartRate: null, spo2: null, note: null }]) {
+      for (const body of [
+        { craving: null },
+        { note: null },
+        { bloodPressure: null },
+        {
+          craving: null,
+          cows: null,
+          phq9: null,
+          gad7: null,
+          bloodPressure: null,
+          heartRate: null,
+          spo2: null,
+          note: null,
+        },
+      ]) {
         const res = await record(A.keys.clinician, target.id, body);
         expectProblem(res, 400, 'VALIDATION_FAILED', ['observation']);
       }
@@ -418,7 +536,11 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
       const arr = await record(A.keys.clinician, target.id, [{ craving: 3 }]);
       expect(arr.status).toBe(400);
       expect(arr.headers['content-type']).toMatch(/^application\/problem\+json/);
-      const broken = await api().post(`/v1/sessions/${target.id}/observations`).set(bearer(A.keys.clinician)).set('Content-Type', 'application/json').send('{"craving": 3');
+      const broken = await api()
+        .post(`/v1/sessions/${target.id}/observations`)
+        .set(bearer(A.keys.clinician))
+        .set('Content-Type', 'application/json')
+        .send('{"craving": 3');
       expectProblem(broken, 400, 'MALFORMED_REQUEST');
       expect(await counts()).toEqual(before);
     });
@@ -426,32 +548,42 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
 
   // ---------------------------------------------------------------------------------------------
   describe('sessions that did not happen', () => {
-    it.each(['cancelled', 'no_show'] as const)('%s: 409 INVALID_TRANSITION with currentStatus; nothing written; earlier observations stay readable', async (status) => {
-      const plan = await bookPlan(t.http, A, FROM_MONDAY);
-      const s = refOf(plan, 'infusion#1');
-      await act(A.keys.frontDesk, s.id, 'check-in');
-      const earlier = await recordOk(A.keys.clinician, s.id, { heartRate: 130, note: 'Tachycardic before the start' });
-      if (status === 'cancelled') await act(A.keys.clinician, s.id, 'cancel', { reason: 'Heart rate too high to infuse' });
-      else await act(A.keys.frontDesk, refOf(plan, 'infusion#2').id, 'no-show', {});
-      const target = status === 'cancelled' ? s.id : refOf(plan, 'infusion#2').id;
+    it.each(['cancelled', 'no_show'] as const)(
+      '%s: 409 INVALID_TRANSITION with currentStatus; nothing written; earlier observations stay readable',
+      async (status) => {
+        const plan = await bookPlan(t.http, A, FROM_MONDAY);
+        const s = refOf(plan, 'infusion#1');
+        await act(A.keys.frontDesk, s.id, 'check-in');
+        const earlier = await recordOk(A.keys.clinician, s.id, {
+          heartRate: 130,
+          note: 'Tachycardic before the start',
+        });
+        if (status === 'cancelled')
+          await act(A.keys.clinician, s.id, 'cancel', { reason: 'Heart rate too high to infuse' });
+        else await act(A.keys.frontDesk, refOf(plan, 'infusion#2').id, 'no-show', {});
+        const target = status === 'cancelled' ? s.id : refOf(plan, 'infusion#2').id;
 
-      const before = await counts();
-      for (const key of [A.keys.clinician, A.keys.admin]) {
-        const res = await record(key, target, { craving: 4 });
-        expectProblem(res, 409, 'INVALID_TRANSITION');
-        expect(res.body.currentStatus).toBe(status);
-      }
-      // Validation still comes first: a bad body is a 400 whatever the status.
-      expectProblem(await record(A.keys.clinician, target, { craving: 11 }), 400, 'VALIDATION_FAILED', ['craving']);
-      expect(await counts()).toEqual(before);
-      const [{ n }] = await t.dataSource.query('SELECT count(*)::int AS n FROM session_observations WHERE session_id = $1', [target]);
-      expect(n).toBe(target === s.id ? 1 : 0);
+        const before = await counts();
+        for (const key of [A.keys.clinician, A.keys.admin]) {
+          const res = await record(key, target, { craving: 4 });
+          expectProblem(res, 409, 'INVALID_TRANSITION');
+          expect(res.body.currentStatus).toBe(status);
+        }
+        // Validation still comes first: a bad body is a 400 whatever the status.
+        expectProblem(await record(A.keys.clinician, target, { craving: 11 }), 400, 'VALIDATION_FAILED', ['craving']);
+        expect(await counts()).toEqual(before);
+        const [{ n }] = await t.dataSource.query(
+          'SELECT count(*)::int AS n FROM session_observations WHERE session_id = $1',
+          [target],
+        );
+        expect(n).toBe(target === s.id ? 1 : 0);
 
-      // What was recorded before stays readable.
-      expect(await items(ofSession(A.keys.clinician, s.id))).toEqual([earlier]);
-      expect(await items(ofPlan(A.keys.clinician, plan.id))).toEqual([earlier]);
-      expect(await items(ofSession(A.keys.clinician, target))).toEqual(target === s.id ? [earlier] : []);
-    });
+        // What was recorded before stays readable.
+        expect(await items(ofSession(A.keys.clinician, s.id))).toEqual([earlier]);
+        expect(await items(ofPlan(A.keys.clinician, plan.id))).toEqual([earlier]);
+        expect(await items(ofSession(A.keys.clinician, target))).toEqual(target === s.id ? [earlier] : []);
+      },
+    );
   });
 
   // ---------------------------------------------------------------------------------------------
@@ -489,7 +621,10 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
 
     it('every route needs a valid key: 401, nothing written', async () => {
       const before = await counts();
-      for (const header of [{}, { Authorization: 'Bearer not-a-key' }, { Authorization: A.keys.clinician }] as Record<string, string>[]) {
+      for (const header of [{}, { Authorization: 'Bearer not-a-key' }, { Authorization: A.keys.clinician }] as Record<
+        string,
+        string
+      >[]) {
         const reqs = [
           api().post(`/v1/sessions/${s.id}/observations`).set(header).send({ craving: 3 }),
           api().get(`/v1/sessions/${s.id}/observations`).set(header),
@@ -547,14 +682,20 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
 
     it.each([
       ['UPDATE session_observations SET craving = 0 WHERE id = $1', 'id'],
-      ["UPDATE session_observations SET note = 'rewritten', adverse_events = '[]'::jsonb WHERE session_id = $1", 'session'],
+      [
+        "UPDATE session_observations SET note = 'rewritten', adverse_events = '[]'::jsonb WHERE session_id = $1",
+        'session',
+      ],
       ["UPDATE session_observations SET recorded_at = recorded_at - interval '1 day' WHERE session_id = $1", 'session'],
       ['DELETE FROM session_observations WHERE id = $1', 'id'],
       ['DELETE FROM session_observations', null],
       ['TRUNCATE session_observations', null],
       ['TRUNCATE session_observations CASCADE', null],
     ] as [string, 'id' | 'session' | null][])('the database refuses %s', async (sql, param) => {
-      const before = { rows: await t.dataSource.query('SELECT * FROM session_observations ORDER BY id'), n: await counts() };
+      const before = {
+        rows: await t.dataSource.query('SELECT * FROM session_observations ORDER BY id'),
+        n: await counts(),
+      };
       expect(before.rows.length).toBeGreaterThan(0);
       const params = param === 'id' ? [first.id] : param === 'session' ? [s.id] : [];
       // As the owner of the table (the service's own role may not even try: test/api/append-only.spec.ts).
@@ -586,20 +727,38 @@ describe('observations API (/v1/sessions/{id}/observations, /v1/plans/{id}/obser
       const sessionReadId = `obs-read-s-${randomUUID()}`;
       await ofSession(A.keys.clinician, s.id, sessionReadId).expect(200);
       expect(await auditOf(sessionReadId)).toEqual([
-        { clinic_id: A.keys.clinicId, action: 'observation.read', entity_type: 'session', entity_id: s.id, patient_id: plan.patientId, actor_role: 'clinician', actor_key_id: clinicianKey },
+        {
+          clinic_id: A.keys.clinicId,
+          action: 'observation.read',
+          entity_type: 'session',
+          entity_id: s.id,
+          patient_id: plan.patientId,
+          actor_role: 'clinician',
+          actor_key_id: clinicianKey,
+        },
       ]);
 
       const planReadId = `obs-read-p-${randomUUID()}`;
       await ofPlan(A.keys.admin, plan.id, planReadId).expect(200);
       expect(await auditOf(planReadId)).toEqual([
-        { clinic_id: A.keys.clinicId, action: 'observation.read', entity_type: 'plan', entity_id: plan.id, patient_id: plan.patientId, actor_role: 'admin', actor_key_id: adminKey },
+        {
+          clinic_id: A.keys.clinicId,
+          action: 'observation.read',
+          entity_type: 'plan',
+          entity_id: plan.id,
+          patient_id: plan.patientId,
+          actor_role: 'admin',
+          actor_key_id: adminKey,
+        },
       ]);
 
       // An empty list is still a read of the patient's record.
       const emptyId = `obs-read-empty-${randomUUID()}`;
       const quiet = refOf(plan, 'infusion#4');
       expect(await items(ofSession(A.keys.clinician, quiet.id, emptyId))).toEqual([]);
-      expect(await auditOf(emptyId)).toEqual([expect.objectContaining({ action: 'observation.read', entity_id: quiet.id, patient_id: plan.patientId })]);
+      expect(await auditOf(emptyId)).toEqual([
+        expect.objectContaining({ action: 'observation.read', entity_id: quiet.id, patient_id: plan.patientId }),
+      ]);
     });
 
     it('refused requests (400, 403, 404, 409) leave no observation and no audit row', async () => {

@@ -12,7 +12,12 @@ import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 
 type Json = Record<string, any>;
 const parseEnv = (text: string) =>
-  Object.fromEntries(text.trim().split('\n').map((l) => l.replace(/^export /, '').split('=') as [string, string]));
+  Object.fromEntries(
+    text
+      .trim()
+      .split('\n')
+      .map((l) => l.replace(/^export /, '').split('=') as [string, string]),
+  );
 
 describe('outcomes on the demo data', () => {
   let t: TestApp;
@@ -25,7 +30,10 @@ describe('outcomes on the demo data', () => {
   afterAll(() => t.close());
 
   it('shows both versions with figures, not suppressed', async () => {
-    const res = await request(t.http).get(`/v1/protocols/${env.CHAIRSIDE_PROTOCOL_ID}/outcomes?versions=1,2`).set(bearer(env.CHAIRSIDE_CLINICIAN_KEY)).expect(200);
+    const res = await request(t.http)
+      .get(`/v1/protocols/${env.CHAIRSIDE_PROTOCOL_ID}/outcomes?versions=1,2`)
+      .set(bearer(env.CHAIRSIDE_CLINICIAN_KEY))
+      .expect(200);
     if (process.env.OUTCOMES_DUMP) writeFileSync(process.env.OUTCOMES_DUMP, JSON.stringify(res.body, null, 1));
     const [v1, v2] = res.body.versions as Json[];
     expect([v1.version, v2.version]).toEqual([1, 2]);
@@ -47,7 +55,9 @@ describe('outcomes on the demo data', () => {
     expect(v2.observations.firstToLast.craving.median).toBeLessThan(v1.observations.firstToLast.craving.median);
     // No patient identifier anywhere in the report.
     const text = JSON.stringify(res.body);
-    const ids: { id: string }[] = await t.dataSource.query('SELECT id FROM patients UNION ALL SELECT id FROM plans UNION ALL SELECT id FROM sessions');
+    const ids: { id: string }[] = await t.dataSource.query(
+      'SELECT id FROM patients UNION ALL SELECT id FROM plans UNION ALL SELECT id FROM sessions',
+    );
     for (const { id } of ids) expect(text.includes(id)).toBe(false);
     expect(text).not.toMatch(/Outcomes demo patient/);
   });

@@ -1,13 +1,18 @@
 import { createHash, randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { makePatient, persistClinicWithKeys, persistOperatorKey, weekdays, type ClinicKeys } from '../factories/clinic.factory.js';
+import {
+  makePatient,
+  persistClinicWithKeys,
+  persistOperatorKey,
+  weekdays,
+  type ClinicKeys,
+} from '../factories/clinic.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 import { expectProblem } from '../support/problem.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-
 
 interface AuditRow {
   clinic_id: string | null;
@@ -28,7 +33,9 @@ describe('patients API (/v1/patients)', () => {
   let patientB: { id: string; fullName: string };
 
   const keyId = async (key: string): Promise<string> => {
-    const rows: { id: string }[] = await t.dataSource.query('SELECT id FROM api_keys WHERE key_hash = $1', [sha256(key)]);
+    const rows: { id: string }[] = await t.dataSource.query('SELECT id FROM api_keys WHERE key_hash = $1', [
+      sha256(key),
+    ]);
     expect(rows).toHaveLength(1);
     return rows[0].id;
   };
@@ -39,7 +46,9 @@ describe('patients API (/v1/patients)', () => {
       action ? [patientId, action] : [patientId],
     );
   const counts = async (): Promise<{ patients: number; audit: number }> => {
-    const [row] = await t.dataSource.query('SELECT (SELECT count(*) FROM patients) AS p, (SELECT count(*) FROM audit_events) AS a');
+    const [row] = await t.dataSource.query(
+      'SELECT (SELECT count(*) FROM patients) AS p, (SELECT count(*) FROM audit_events) AS a',
+    );
     return { patients: Number(row.p), audit: Number(row.a) };
   };
   const create = async (key: string, body: Record<string, unknown>) => {
@@ -64,7 +73,9 @@ describe('patients API (/v1/patients)', () => {
       ['get', `/v1/patients/${randomUUID()}`],
       ['patch', `/v1/patients/${randomUUID()}`],
     ] as const)('%s %s without a key is 401', async (method, path) => {
-      const res = await request(t.http)[method](path).send(method === 'get' ? undefined : makePatient());
+      const res = await request(t.http)
+        [method](path)
+        .send(method === 'get' ? undefined : makePatient());
       expectProblem(res, 401, 'UNAUTHENTICATED');
     });
 
@@ -72,26 +83,45 @@ describe('patients API (/v1/patients)', () => {
       const c = await persistClinicWithKeys(t.app, { name: 'Revoked Clinic' });
       await t.dataSource.query('UPDATE api_keys SET revoked_at = now() WHERE key_hash = $1', [sha256(c.frontDesk)]);
       const before = await counts();
-      expectProblem(await request(t.http).post('/v1/patients').set(bearer(c.frontDesk)).send(makePatient()), 401, 'UNAUTHENTICATED');
+      expectProblem(
+        await request(t.http).post('/v1/patients').set(bearer(c.frontDesk)).send(makePatient()),
+        401,
+        'UNAUTHENTICATED',
+      );
       expectProblem(await request(t.http).get('/v1/patients').set(bearer(c.frontDesk)), 401, 'UNAUTHENTICATED');
       expect(await counts()).toEqual(before);
     });
 
-    it.each(['frontDesk', 'clinician', 'admin'] as const)('the %s role may create, read, search and patch patients', async (role) => {
-      const created = await create(a[role], makePatient({ fullName: `Role Test ${role}` }));
-      expect(created.clinicId).toBe(a.clinicId);
-      const got = await request(t.http).get(`/v1/patients/${created.id}`).set(bearer(a[role])).expect(200);
-      expect(got.body).toEqual(created);
-      const found = await request(t.http).get('/v1/patients').query({ q: `Role Test ${role}` }).set(bearer(a[role])).expect(200);
-      expect(found.body.items.map((p: { id: string }) => p.id)).toEqual([created.id]);
-      const patched = await request(t.http).patch(`/v1/patients/${created.id}`).set(bearer(a[role])).send({ phone: '+1 954 555 0100' }).expect(200);
-      expect(patched.body).toMatchObject({ id: created.id, phone: '+1 954 555 0100', version: 2 });
-    });
+    it.each(['frontDesk', 'clinician', 'admin'] as const)(
+      'the %s role may create, read, search and patch patients',
+      async (role) => {
+        const created = await create(a[role], makePatient({ fullName: `Role Test ${role}` }));
+        expect(created.clinicId).toBe(a.clinicId);
+        const got = await request(t.http).get(`/v1/patients/${created.id}`).set(bearer(a[role])).expect(200);
+        expect(got.body).toEqual(created);
+        const found = await request(t.http)
+          .get('/v1/patients')
+          .query({ q: `Role Test ${role}` })
+          .set(bearer(a[role]))
+          .expect(200);
+        expect(found.body.items.map((p: { id: string }) => p.id)).toEqual([created.id]);
+        const patched = await request(t.http)
+          .patch(`/v1/patients/${created.id}`)
+          .set(bearer(a[role]))
+          .send({ phone: '+1 954 555 0100' })
+          .expect(200);
+        expect(patched.body).toMatchObject({ id: created.id, phone: '+1 954 555 0100', version: 2 });
+      },
+    );
   });
 
   describe('POST /v1/patients', () => {
     it('registers a patient with only the required fields; the optional ones come back empty', async () => {
-      const res = await request(t.http).post('/v1/patients').set(bearer(a.frontDesk)).send({ fullName: 'Minimal Person', dateOfBirth: '1990-07-01' }).expect(201);
+      const res = await request(t.http)
+        .post('/v1/patients')
+        .set(bearer(a.frontDesk))
+        .send({ fullName: 'Minimal Person', dateOfBirth: '1990-07-01' })
+        .expect(201);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect(res.body).toEqual({
         id: expect.stringMatching(UUID_RE),
@@ -124,7 +154,10 @@ describe('patients API (/v1/patients)', () => {
         phone: '+1 (954) 555-0142',
         weightKg: 78.5,
         notes: 'Prefers text messages',
-        unavailable: [{ weekday: 3, start: '08:00', end: '12:00' }, { weekday: 3, start: '12:00', end: '13:00' }],
+        unavailable: [
+          { weekday: 3, start: '08:00', end: '12:00' },
+          { weekday: 3, start: '12:00', end: '13:00' },
+        ],
         unavailableDates: ['2026-12-24', '2026-12-31'],
         preferredTimes: weekdays([1, 2], '14:00', '18:00'),
       };
@@ -145,7 +178,11 @@ describe('patients API (/v1/patients)', () => {
       ['email null', { email: null }],
       ['weightKg null', { weightKg: null }],
     ])('accepts %s', async (_label, overrides) => {
-      const res = await request(t.http).post('/v1/patients').set(bearer(a.admin)).send(makePatient({ fullName: 'Boundary Case', ...overrides })).expect(201);
+      const res = await request(t.http)
+        .post('/v1/patients')
+        .set(bearer(a.admin))
+        .send(makePatient({ fullName: 'Boundary Case', ...overrides }))
+        .expect(201);
       expect(res.body).toMatchObject(overrides);
     });
 
@@ -177,11 +214,19 @@ describe('patients API (/v1/patients)', () => {
       ['a name over 200 characters', { fullName: 'n'.repeat(201) }, 'fullName'],
       ['a missing name', { fullName: undefined }, 'fullName'],
       ['numeric notes', { notes: 42 }, 'notes'],
-      ['overlapping unavailable intervals', { unavailable: [iv(2, '08:00', '12:00'), iv(2, '11:00', '15:00')] }, 'unavailable'],
+      [
+        'overlapping unavailable intervals',
+        { unavailable: [iv(2, '08:00', '12:00'), iv(2, '11:00', '15:00')] },
+        'unavailable',
+      ],
       ['unavailable ending before it starts', { unavailable: [iv(2, '12:00', '08:00')] }, 'unavailable.0.end'],
       ['unavailable on weekday 0', { unavailable: [iv(0, '08:00', '12:00')] }, 'unavailable.0.weekday'],
       ['unavailable: null', { unavailable: null }, 'unavailable'],
-      ['overlapping preferred times', { preferredTimes: [iv(4, '09:00', '11:00'), iv(4, '10:00', '12:00')] }, 'preferredTimes'],
+      [
+        'overlapping preferred times',
+        { preferredTimes: [iv(4, '09:00', '11:00'), iv(4, '10:00', '12:00')] },
+        'preferredTimes',
+      ],
       ['preferred time at 25:00', { preferredTimes: [iv(4, '09:00', '25:00')] }, 'preferredTimes.0.end'],
       ['an impossible unavailable date', { unavailableDates: ['2026-12-24', '2026-02-30'] }, 'unavailableDates'],
       ['a word as an unavailable date', { unavailableDates: ['tomorrow'] }, 'unavailableDates'],
@@ -193,19 +238,29 @@ describe('patients API (/v1/patients)', () => {
       ['a client-chosen version', { version: 9 }, 'version'],
     ])('refuses %s with 400 naming the field, and writes nothing', async (_label, overrides, field) => {
       const before = await counts();
-      const res = await request(t.http).post('/v1/patients').set(bearer(a.frontDesk)).send({ ...makePatient({ fullName: 'Invalid Person' }), ...overrides });
+      const res = await request(t.http)
+        .post('/v1/patients')
+        .set(bearer(a.frontDesk))
+        .send({ ...makePatient({ fullName: 'Invalid Person' }), ...overrides });
       expectProblem(res, 400, 'VALIDATION_FAILED', field);
       expect(await counts()).toEqual(before);
     });
 
     it('refuses a body that is not JSON with 400', async () => {
-      const res = await request(t.http).post('/v1/patients').set(bearer(a.frontDesk)).set('Content-Type', 'application/json').send('{"fullName":');
+      const res = await request(t.http)
+        .post('/v1/patients')
+        .set(bearer(a.frontDesk))
+        .set('Content-Type', 'application/json')
+        .send('{"fullName":');
       expectProblem(res, 400, 'MALFORMED_REQUEST');
     });
 
     it('refuses a NUL character in the name with 400 (not 500) and writes nothing', async () => {
       const before = await counts();
-      const res = await request(t.http).post('/v1/patients').set(bearer(a.frontDesk)).send(makePatient({ fullName: 'Nul\u0000Person' }));
+      const res = await request(t.http)
+        .post('/v1/patients')
+        .set(bearer(a.frontDesk))
+        .send(makePatient({ fullName: 'Nul\u0000Person' }));
       // Checked first: whatever the status, the failed write must leave no patient and no audit row.
       expect(await counts()).toEqual(before);
       expectProblem(res, 400, 'VALIDATION_FAILED');
@@ -219,9 +274,15 @@ describe('patients API (/v1/patients)', () => {
 
       it('a clinic key naming another clinic gets 404 (no leaking) and writes nothing', async () => {
         const before = await counts();
-        const res = await request(t.http).post('/v1/patients').set(bearer(a.admin)).send(makePatient({ clinicId: b.clinicId }));
+        const res = await request(t.http)
+          .post('/v1/patients')
+          .set(bearer(a.admin))
+          .send(makePatient({ clinicId: b.clinicId }));
         expectProblem(res, 404, 'CLINIC_NOT_FOUND');
-        const unknown = await request(t.http).post('/v1/patients').set(bearer(a.admin)).send(makePatient({ clinicId: randomUUID() }));
+        const unknown = await request(t.http)
+          .post('/v1/patients')
+          .set(bearer(a.admin))
+          .send(makePatient({ clinicId: randomUUID() }));
         expectProblem(unknown, 404, 'CLINIC_NOT_FOUND');
         expect(res.body.detail).toBe(unknown.body.detail);
         expect(await counts()).toEqual(before);
@@ -236,7 +297,10 @@ describe('patients API (/v1/patients)', () => {
 
       it('an operator key naming an unknown clinic gets 404, and nothing is written', async () => {
         const before = await counts();
-        const res = await request(t.http).post('/v1/patients').set(bearer(operator)).send(makePatient({ clinicId: randomUUID() }));
+        const res = await request(t.http)
+          .post('/v1/patients')
+          .set(bearer(operator))
+          .send(makePatient({ clinicId: randomUUID() }));
         expectProblem(res, 404, 'CLINIC_NOT_FOUND');
         expect(await counts()).toEqual(before);
       });
@@ -245,20 +309,42 @@ describe('patients API (/v1/patients)', () => {
         const p = await create(operator, makePatient({ clinicId: b.clinicId, fullName: 'Operator Made' }));
         expect(p.clinicId).toBe(b.clinicId);
         await request(t.http).get(`/v1/patients/${p.id}`).set(bearer(operator)).expect(200);
-        const patched = await request(t.http).patch(`/v1/patients/${p.id}`).set(bearer(operator)).send({ notes: 'seen by operator' }).expect(200);
+        const patched = await request(t.http)
+          .patch(`/v1/patients/${p.id}`)
+          .set(bearer(operator))
+          .send({ notes: 'seen by operator' })
+          .expect(200);
         expect(patched.body).toMatchObject({ clinicId: b.clinicId, notes: 'seen by operator', version: 2 });
         // Clinic B sees it; clinic A does not.
         await request(t.http).get(`/v1/patients/${p.id}`).set(bearer(b.frontDesk)).expect(200);
-        expectProblem(await request(t.http).get(`/v1/patients/${p.id}`).set(bearer(a.frontDesk)), 404, 'PATIENT_NOT_FOUND');
+        expectProblem(
+          await request(t.http).get(`/v1/patients/${p.id}`).set(bearer(a.frontDesk)),
+          404,
+          'PATIENT_NOT_FOUND',
+        );
       });
     });
   });
 
   describe('GET /v1/patients/{id}', () => {
     it('is 404 for an unknown id and 400 naming patientId for a malformed one', async () => {
-      expectProblem(await request(t.http).get(`/v1/patients/${randomUUID()}`).set(bearer(a.frontDesk)), 404, 'PATIENT_NOT_FOUND');
-      expectProblem(await request(t.http).get('/v1/patients/not-a-uuid').set(bearer(a.frontDesk)), 400, 'VALIDATION_FAILED', 'patientId');
-      expectProblem(await request(t.http).patch('/v1/patients/1234').set(bearer(a.frontDesk)).send({ notes: 'x' }), 400, 'VALIDATION_FAILED', 'patientId');
+      expectProblem(
+        await request(t.http).get(`/v1/patients/${randomUUID()}`).set(bearer(a.frontDesk)),
+        404,
+        'PATIENT_NOT_FOUND',
+      );
+      expectProblem(
+        await request(t.http).get('/v1/patients/not-a-uuid').set(bearer(a.frontDesk)),
+        400,
+        'VALIDATION_FAILED',
+        'patientId',
+      );
+      expectProblem(
+        await request(t.http).patch('/v1/patients/1234').set(bearer(a.frontDesk)).send({ notes: 'x' }),
+        400,
+        'VALIDATION_FAILED',
+        'patientId',
+      );
     });
 
     it("answers a clinic key asking for another clinic's patient exactly as for an unknown one, and audits no read", async () => {
@@ -273,7 +359,10 @@ describe('patients API (/v1/patients)', () => {
 
     it("refuses a clinic key patching another clinic's patient with 404 and leaves it unchanged", async () => {
       const before = (await request(t.http).get(`/v1/patients/${patientB.id}`).set(bearer(b.admin)).expect(200)).body;
-      const res = await request(t.http).patch(`/v1/patients/${patientB.id}`).set(bearer(a.admin)).send({ fullName: 'Hijacked' });
+      const res = await request(t.http)
+        .patch(`/v1/patients/${patientB.id}`)
+        .set(bearer(a.admin))
+        .send({ fullName: 'Hijacked' });
       expectProblem(res, 404, 'PATIENT_NOT_FOUND');
       const after = (await request(t.http).get(`/v1/patients/${patientB.id}`).set(bearer(b.admin)).expect(200)).body;
       expect(after).toEqual(before);
@@ -283,22 +372,63 @@ describe('patients API (/v1/patients)', () => {
 
   describe('PATCH /v1/patients/{id}', () => {
     it('changes the given fields, keeps the others, and raises version', async () => {
-      const p = await create(a.clinician, makePatient({ fullName: 'Patch Me', email: 'patch@example.org', phone: '555-0100', notes: 'n', weightKg: 80 }));
-      const res = await request(t.http).patch(`/v1/patients/${p.id}`).set(bearer(a.clinician)).send({ weightKg: 81.5, unavailableDates: ['2027-01-04'] }).expect(200);
-      expect(res.body).toEqual({ ...p, weightKg: 81.5, unavailableDates: ['2027-01-04'], version: 2, updatedAt: expect.any(String) });
-      const res2 = await request(t.http).patch(`/v1/patients/${p.id}`).set(bearer(a.frontDesk)).send({ fullName: 'Patched Name' }).expect(200);
+      const p = await create(
+        a.clinician,
+        makePatient({ fullName: 'Patch Me', email: 'patch@example.org', phone: '555-0100', notes: 'n', weightKg: 80 }),
+      );
+      const res = await request(t.http)
+        .patch(`/v1/patients/${p.id}`)
+        .set(bearer(a.clinician))
+        .send({ weightKg: 81.5, unavailableDates: ['2027-01-04'] })
+        .expect(200);
+      expect(res.body).toEqual({
+        ...p,
+        weightKg: 81.5,
+        unavailableDates: ['2027-01-04'],
+        version: 2,
+        updatedAt: expect.any(String),
+      });
+      const res2 = await request(t.http)
+        .patch(`/v1/patients/${p.id}`)
+        .set(bearer(a.frontDesk))
+        .send({ fullName: 'Patched Name' })
+        .expect(200);
       expect(res2.body).toMatchObject({ fullName: 'Patched Name', weightKg: 81.5, version: 3 });
       const got = await request(t.http).get(`/v1/patients/${p.id}`).set(bearer(a.admin)).expect(200);
       expect(got.body).toEqual(res2.body);
     });
 
     it('clears optional fields sent as null', async () => {
-      const p = await create(a.clinician, makePatient({ fullName: 'Clear Me', email: 'clear@example.org', phone: '555-0101', notes: 'note', weightKg: 70 }));
-      const res = await request(t.http).patch(`/v1/patients/${p.id}`).set(bearer(a.frontDesk)).send({ email: null }).expect(200);
+      const p = await create(
+        a.clinician,
+        makePatient({
+          fullName: 'Clear Me',
+          email: 'clear@example.org',
+          phone: '555-0101',
+          notes: 'note',
+          weightKg: 70,
+        }),
+      );
+      const res = await request(t.http)
+        .patch(`/v1/patients/${p.id}`)
+        .set(bearer(a.frontDesk))
+        .send({ email: null })
+        .expect(200);
       expect(res.body).toMatchObject({ email: null, phone: '555-0101', notes: 'note', weightKg: 70, version: 2 });
       // The weight is a clinician's to clear (the front desk's null only withdraws a pending weight).
-      const res2 = await request(t.http).patch(`/v1/patients/${p.id}`).set(bearer(a.clinician)).send({ phone: null, notes: null, weightKg: null }).expect(200);
-      expect(res2.body).toMatchObject({ email: null, phone: null, notes: null, weightKg: null, fullName: 'Clear Me', version: 3 });
+      const res2 = await request(t.http)
+        .patch(`/v1/patients/${p.id}`)
+        .set(bearer(a.clinician))
+        .send({ phone: null, notes: null, weightKg: null })
+        .expect(200);
+      expect(res2.body).toMatchObject({
+        email: null,
+        phone: null,
+        notes: null,
+        weightKg: null,
+        fullName: 'Clear Me',
+        version: 3,
+      });
       const got = await request(t.http).get(`/v1/patients/${p.id}`).set(bearer(a.frontDesk)).expect(200);
       expect(got.body).toMatchObject({ email: null, phone: null, notes: null, weightKg: null });
     });
@@ -315,7 +445,16 @@ describe('patients API (/v1/patients)', () => {
       ['weight 0', { weightKg: 0 }, 'weightKg'],
       ['weight "70"', { weightKg: '70' }, 'weightKg'],
       ['a bad email', { email: 'nope' }, 'email'],
-      ['overlapping unavailable intervals', { unavailable: [{ weekday: 5, start: '08:00', end: '10:00' }, { weekday: 5, start: '09:59', end: '11:00' }] }, 'unavailable'],
+      [
+        'overlapping unavailable intervals',
+        {
+          unavailable: [
+            { weekday: 5, start: '08:00', end: '10:00' },
+            { weekday: 5, start: '09:59', end: '11:00' },
+          ],
+        },
+        'unavailable',
+      ],
       ['a bad unavailable date', { unavailableDates: ['2027-13-01'] }, 'unavailableDates'],
       ['moving the patient to another clinic', { clinicId: randomUUID() }, 'clinicId'],
       ['a client-chosen version', { version: 1 }, 'version'],
@@ -325,7 +464,10 @@ describe('patients API (/v1/patients)', () => {
       const res = await request(t.http).patch(`/v1/patients/${p.id}`).set(bearer(a.admin)).send(body);
       expectProblem(res, 400, 'VALIDATION_FAILED', field);
       expect(await counts()).toEqual(before);
-      const [row] = await t.dataSource.query('SELECT full_name, date_of_birth::text AS dob, email, version FROM patients WHERE id = $1', [p.id]);
+      const [row] = await t.dataSource.query(
+        'SELECT full_name, date_of_birth::text AS dob, email, version FROM patients WHERE id = $1',
+        [p.id],
+      );
       expect(row).toEqual({ full_name: p.fullName, dob: '1985-03-14', email: 'g@example.org', version: 1 });
       expect(await auditFor(p.id, 'patient.update')).toEqual([]);
     });
@@ -333,23 +475,44 @@ describe('patients API (/v1/patients)', () => {
     it('serialises concurrent patches: every one is applied and version counts them all', async () => {
       const p = await create(a.admin, makePatient({ fullName: 'Concurrent Patch' }));
       const results = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => request(t.http).patch(`/v1/patients/${p.id}`).set(bearer(a.admin)).send({ notes: `note ${i}` })),
+        Array.from({ length: 8 }, (_, i) =>
+          request(t.http)
+            .patch(`/v1/patients/${p.id}`)
+            .set(bearer(a.admin))
+            .send({ notes: `note ${i}` }),
+        ),
       );
       expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));
-      expect(results.map((r) => r.body.version).sort((x: number, y: number) => x - y)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(results.map((r) => r.body.version).sort((x: number, y: number) => x - y)).toEqual([
+        2, 3, 4, 5, 6, 7, 8, 9,
+      ]);
       const got = await request(t.http).get(`/v1/patients/${p.id}`).set(bearer(a.admin)).expect(200);
       expect(got.body.version).toBe(9);
       expect(await auditFor(p.id, 'patient.update')).toHaveLength(8);
     });
 
     it('is 404 for an unknown patient', async () => {
-      expectProblem(await request(t.http).patch(`/v1/patients/${randomUUID()}`).set(bearer(a.admin)).send({ notes: 'x' }), 404, 'PATIENT_NOT_FOUND');
+      expectProblem(
+        await request(t.http).patch(`/v1/patients/${randomUUID()}`).set(bearer(a.admin)).send({ notes: 'x' }),
+        404,
+        'PATIENT_NOT_FOUND',
+      );
     });
   });
 
   describe('GET /v1/patients (search)', () => {
     let s: ClinicKeys;
-    const names = ['Anna Smith', 'JOHN SMITHERS', 'smithy Jones', 'Bob Jones', '100% Real', 'Under_score', 'Underscore', 'Back\\slash', 'Plain Name'];
+    const names = [
+      'Anna Smith',
+      'JOHN SMITHERS',
+      'smithy Jones',
+      'Bob Jones',
+      '100% Real',
+      'Under_score',
+      'Underscore',
+      'Back\\slash',
+      'Plain Name',
+    ];
     const byName: Record<string, string> = {};
     beforeAll(async () => {
       s = await persistClinicWithKeys(t.app, { name: 'Search Clinic' });
@@ -385,16 +548,31 @@ describe('patients API (/v1/patients)', () => {
     it('without q lists every patient of the clinic (and only those) in case-insensitive name order', async () => {
       const page = await search({ limit: 200 });
       expect(page.items.map((p) => p.fullName).sort()).toEqual([...names].sort());
-      const ordered: { id: string }[] = await t.dataSource.query('SELECT id FROM patients WHERE clinic_id = $1 ORDER BY lower(full_name), id', [s.clinicId]);
+      const ordered: { id: string }[] = await t.dataSource.query(
+        'SELECT id FROM patients WHERE clinic_id = $1 ORDER BY lower(full_name), id',
+        [s.clinicId],
+      );
       expect(page.items.map((p) => p.id)).toEqual(ordered.map((r) => r.id));
-      const smithIdx = ['Anna Smith', 'JOHN SMITHERS', 'smithy Jones'].map((n) => page.items.findIndex((p) => p.fullName === n));
+      const smithIdx = ['Anna Smith', 'JOHN SMITHERS', 'smithy Jones'].map((n) =>
+        page.items.findIndex((p) => p.fullName === n),
+      );
       expect(smithIdx).toEqual([...smithIdx].sort((x, y) => x - y));
     });
 
     it('pages with limit and cursor through every match exactly once, ties on the name broken by id', async () => {
       const c = await persistClinicWithKeys(t.app, { name: 'Paging Clinic' });
       const made: string[] = [];
-      for (const fullName of ['Page 05', 'page 01', 'PAGE 03', 'Page 02', 'Page 04', 'Page Same', 'page same', 'PAGE SAME', 'Not Listed']) {
+      for (const fullName of [
+        'Page 05',
+        'page 01',
+        'PAGE 03',
+        'Page 02',
+        'Page 04',
+        'Page Same',
+        'page same',
+        'PAGE SAME',
+        'Not Listed',
+      ]) {
         const p = await create(c.frontDesk, makePatient({ fullName }));
         if (fullName !== 'Not Listed') made.push(p.id);
       }
@@ -430,7 +608,8 @@ describe('patients API (/v1/patients)', () => {
     it('pages through names with accented capitals without skipping anyone', async () => {
       const c = await persistClinicWithKeys(t.app, { name: 'Accent Paging Clinic' });
       const ids: string[] = [];
-      for (const fullName of ['Émile Durand', 'Éva Martin', 'Zoë Adams', 'Ana Ñúñez', 'Ülla Berg']) ids.push((await create(c.frontDesk, makePatient({ fullName }))).id);
+      for (const fullName of ['Émile Durand', 'Éva Martin', 'Zoë Adams', 'Ana Ñúñez', 'Ülla Berg'])
+        ids.push((await create(c.frontDesk, makePatient({ fullName }))).id);
       const seen: string[] = [];
       let cursor: string | null = null;
       for (let i = 0; i < 20; i++) {
@@ -489,31 +668,63 @@ describe('patients API (/v1/patients)', () => {
       expect(await auditFor(p.id, 'patient.read')).toEqual([]);
       await request(t.http).get(`/v1/patients/${p.id}`).set(bearer(a.frontDesk)).expect(200);
       expect(await auditFor(p.id, 'patient.read')).toEqual([
-        { clinic_id: a.clinicId, actor_key_id: await keyId(a.frontDesk), actor_role: 'front_desk', action: 'patient.read', entity_type: 'patient', entity_id: p.id, patient_id: p.id },
+        {
+          clinic_id: a.clinicId,
+          actor_key_id: await keyId(a.frontDesk),
+          actor_role: 'front_desk',
+          action: 'patient.read',
+          entity_type: 'patient',
+          entity_id: p.id,
+          patient_id: p.id,
+        },
       ]);
       await request(t.http).get(`/v1/patients/${p.id}`).set(bearer(operator)).expect(200);
       const reads = await auditFor(p.id, 'patient.read');
       expect(reads).toHaveLength(2);
-      expect(reads[1]).toMatchObject({ actor_key_id: await keyId(operator), actor_role: 'admin', clinic_id: a.clinicId });
+      expect(reads[1]).toMatchObject({
+        actor_key_id: await keyId(operator),
+        actor_role: 'admin',
+        clinic_id: a.clinicId,
+      });
     });
 
     it('creating and patching leave patient.create and patient.update rows', async () => {
       const p = await create(a.clinician, makePatient({ fullName: 'Audited Write' }));
       expect(await auditFor(p.id)).toEqual([
-        { clinic_id: a.clinicId, actor_key_id: await keyId(a.clinician), actor_role: 'clinician', action: 'patient.create', entity_type: 'patient', entity_id: p.id, patient_id: p.id },
+        {
+          clinic_id: a.clinicId,
+          actor_key_id: await keyId(a.clinician),
+          actor_role: 'clinician',
+          action: 'patient.create',
+          entity_type: 'patient',
+          entity_id: p.id,
+          patient_id: p.id,
+        },
       ]);
       await request(t.http).patch(`/v1/patients/${p.id}`).set(bearer(a.admin)).send({ notes: 'updated' }).expect(200);
       const rows = await auditFor(p.id);
       expect(rows.map((r) => r.action)).toEqual(['patient.create', 'patient.update']);
-      expect(rows[1]).toMatchObject({ actor_key_id: await keyId(a.admin), actor_role: 'admin', patient_id: p.id, clinic_id: a.clinicId });
+      expect(rows[1]).toMatchObject({
+        actor_key_id: await keyId(a.admin),
+        actor_role: 'admin',
+        patient_id: p.id,
+        clinic_id: a.clinicId,
+      });
     });
 
     it('a search leaves one patient.list row per patient returned, and none for patients not returned', async () => {
       const c = await persistClinicWithKeys(t.app, { name: 'Audit Search Clinic' });
-      const listed = [await create(c.frontDesk, makePatient({ fullName: 'Listed One' })), await create(c.frontDesk, makePatient({ fullName: 'Listed Two' }))];
+      const listed = [
+        await create(c.frontDesk, makePatient({ fullName: 'Listed One' })),
+        await create(c.frontDesk, makePatient({ fullName: 'Listed Two' })),
+      ];
       const beyond = await create(c.frontDesk, makePatient({ fullName: 'Listed Three' }));
       const other = await create(c.frontDesk, makePatient({ fullName: 'Unrelated' }));
-      const page = await request(t.http).get('/v1/patients').query({ q: 'listed', limit: 2 }).set(bearer(c.clinician)).expect(200);
+      const page = await request(t.http)
+        .get('/v1/patients')
+        .query({ q: 'listed', limit: 2 })
+        .set(bearer(c.clinician))
+        .expect(200);
       // "listed one", "listed three", "listed two" in name order: the first two are returned.
       const returned = page.body.items.map((p: { id: string }) => p.id) as string[];
       expect(returned).toEqual([listed[0].id, beyond.id]);
@@ -523,7 +734,15 @@ describe('patients API (/v1/patients)', () => {
       );
       const clinicianId = await keyId(c.clinician);
       expect(rows).toEqual(
-        [...returned].sort().map((id) => ({ clinic_id: c.clinicId, actor_key_id: clinicianId, actor_role: 'clinician', action: 'patient.list', entity_type: 'patient', entity_id: id, patient_id: id })),
+        [...returned].sort().map((id) => ({
+          clinic_id: c.clinicId,
+          actor_key_id: clinicianId,
+          actor_role: 'clinician',
+          action: 'patient.list',
+          entity_type: 'patient',
+          entity_id: id,
+          patient_id: id,
+        })),
       );
       expect(await auditFor(listed[1].id, 'patient.list')).toEqual([]);
       expect(await auditFor(other.id, 'patient.list')).toEqual([]);

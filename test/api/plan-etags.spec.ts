@@ -49,10 +49,17 @@ describe('plan ETags', () => {
     const got = await request(t.http).get(`/v1/plans/${booked.body.id}`).set(bearer(s.keys.frontDesk)).expect(200);
     expect(got.headers.etag).toBe('"p2"');
     expect(got.body.etag).toBe('"p2"');
-    expect((await request(t.http).get(`/v1/plans/${booked.body.id}`).set(bearer(s.keys.frontDesk)).set('If-None-Match', '"p2"')).status).toBe(304);
+    expect(
+      (
+        await request(t.http)
+          .get(`/v1/plans/${booked.body.id}`)
+          .set(bearer(s.keys.frontDesk))
+          .set('If-None-Match', '"p2"')
+      ).status,
+    ).toBe(304);
   });
 
-  it("GET /v1/patients/{id}/plans has no list-wide ETag; each plan carries its own, good as If-Match", async () => {
+  it('GET /v1/patients/{id}/plans has no list-wide ETag; each plan carries its own, good as If-Match', async () => {
     const patientId = await newPatient(t.http, s);
     const first = (await book(patientId).expect(201)).body;
     await request(t.http)
@@ -61,24 +68,48 @@ describe('plan ETags', () => {
       .set('If-Match', '"p1"')
       .send({ type: 'cancel_remaining', reason: 'moved away' })
       .expect(200);
-    const second = (await request(t.http).post('/v1/plans').set(bearer(s.keys.clinician)).send({ protocolId: s.protocolId, patientId }).expect(201)).body;
+    const second = (
+      await request(t.http)
+        .post('/v1/plans')
+        .set(bearer(s.keys.clinician))
+        .send({ protocolId: s.protocolId, patientId })
+        .expect(201)
+    ).body;
 
     const list = await request(t.http).get(`/v1/patients/${patientId}/plans`).set(bearer(s.keys.frontDesk)).expect(200);
     expect(list.headers.etag).toBeUndefined();
-    const tags = Object.fromEntries(list.body.items.map((p: { id: string; etag: string; version: number }) => [p.id, [p.etag, p.version]]));
+    const tags = Object.fromEntries(
+      list.body.items.map((p: { id: string; etag: string; version: number }) => [p.id, [p.etag, p.version]]),
+    );
     expect(tags).toEqual({ [first.id]: ['"p2"', 2], [second.id]: ['"p1"', 1] });
-    const preview = await skip(second.id, lastSessionOf(second), tags[second.id][0], true).set(bearer(s.keys.clinician));
+    const preview = await skip(second.id, lastSessionOf(second), tags[second.id][0], true).set(
+      bearer(s.keys.clinician),
+    );
     expect(preview.status).toBe(200);
   });
 
   it('no other JSON answer carries an automatic weak ETag; protocol versions keep "v<n>" and 304', async () => {
     const patientId = await newPatient(t.http, s);
-    for (const path of [`/v1/patients/${patientId}`, `/v1/clinics/${s.keys.clinicId}/chairs`, '/v1/sessions?from=2026-11-25&to=2026-11-30']) {
+    for (const path of [
+      `/v1/patients/${patientId}`,
+      `/v1/clinics/${s.keys.clinicId}/chairs`,
+      '/v1/sessions?from=2026-11-25&to=2026-11-30',
+    ]) {
       const res = await request(t.http).get(path).set(bearer(s.keys.admin));
       expect({ path, status: res.status, etag: res.headers.etag }).toEqual({ path, status: 200, etag: undefined });
     }
-    const version = await request(t.http).get(`/v1/protocols/${s.shortProtocolId}/versions/1`).set(bearer(s.keys.frontDesk)).expect(200);
+    const version = await request(t.http)
+      .get(`/v1/protocols/${s.shortProtocolId}/versions/1`)
+      .set(bearer(s.keys.frontDesk))
+      .expect(200);
     expect(version.headers.etag).toBe('"v1"');
-    expect((await request(t.http).get(`/v1/protocols/${s.shortProtocolId}/versions/1`).set(bearer(s.keys.frontDesk)).set('If-None-Match', '"v1"')).status).toBe(304);
+    expect(
+      (
+        await request(t.http)
+          .get(`/v1/protocols/${s.shortProtocolId}/versions/1`)
+          .set(bearer(s.keys.frontDesk))
+          .set('If-None-Match', '"v1"')
+      ).status,
+    ).toBe(304);
   });
 });

@@ -3,7 +3,13 @@ import { DateTime } from 'luxon';
 import pg from 'pg';
 import request from 'supertest';
 import { KETAMINE_PROTOCOL } from '../../src/seed/demo-protocol.js';
-import { makePatient, makeStaff, persistClinicWithKeys, weekdays, type ClinicKeys } from '../factories/clinic.factory.js';
+import {
+  makePatient,
+  makeStaff,
+  persistClinicWithKeys,
+  weekdays,
+  type ClinicKeys,
+} from '../factories/clinic.factory.js';
 import { newPatient, setupClinic, type ClinicSetup as Setup } from '../factories/series.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 import { expectProblem } from '../support/problem.js';
@@ -33,7 +39,15 @@ const minutesBetween = (a: string, b: string) => (Date.parse(b) - Date.parse(a))
 const local = (iso: string) => DateTime.fromISO(iso, { zone: ZONE });
 const byRef = (sessions: Json[]) => new Map(sessions.map((s) => [s.ref as string, s]));
 /** What makes a placement: times and resources. */
-const placement = (s: Json) => ({ ref: s.ref, start: s.start, end: s.end, occupiedUntil: s.occupiedUntil, chair: s.chair, staff: s.staff, dose: s.dose });
+const placement = (s: Json) => ({
+  ref: s.ref,
+  start: s.start,
+  end: s.end,
+  occupiedUntil: s.occupiedUntil,
+  chair: s.chair,
+  staff: s.staff,
+  dose: s.dose,
+});
 
 describe('plans API (/v1/plans)', () => {
   let t: TestApp;
@@ -43,7 +57,8 @@ describe('plans API (/v1/plans)', () => {
 
   // ---- setup helpers ----
 
-  const publishProtocol = (keys: ClinicKeys, name = KETAMINE_PROTOCOL.name) => publishVia(t.http, keys.clinician, { name });
+  const publishProtocol = (keys: ClinicKeys, name = KETAMINE_PROTOCOL.name) =>
+    publishVia(t.http, keys.clinician, { name });
 
   const preview = (key: string, body: Json) => api().post('/v1/plans/preview').set(bearer(key)).send(body);
   const book = (key: string, body: Json, idempotencyKey?: string) => {
@@ -92,7 +107,9 @@ describe('plans API (/v1/plans)', () => {
       expect(sessions).toHaveLength(15);
       expect(sessions.map((s) => s.ref).sort()).toEqual(DEMO_REFS);
       // In time order.
-      expect(sessions.map((s) => Date.parse(s.start))).toEqual(sessions.map((s) => Date.parse(s.start)).sort((x, y) => x - y));
+      expect(sessions.map((s) => Date.parse(s.start))).toEqual(
+        sessions.map((s) => Date.parse(s.start)).sort((x, y) => x - y),
+      );
 
       for (const s of sessions) {
         expect(s).not.toHaveProperty('id');
@@ -117,7 +134,13 @@ describe('plans API (/v1/plans)', () => {
             expect(A.chairs).toContainEqual(s.chair);
             expect(s.staff).toEqual(A.nurse);
             // 0.5 mg/kg × 72.4 kg
-            expect(s.dose).toEqual({ drug: 'ketamine', amount: 0.5, unit: 'mg/kg', infusionMinutes: 40, totalMg: 36.2 });
+            expect(s.dose).toEqual({
+              drug: 'ketamine',
+              amount: 0.5,
+              unit: 'mg/kg',
+              infusionMinutes: 40,
+              totalMg: 36.2,
+            });
             break;
           case 'consult':
           case 'follow_up':
@@ -144,13 +167,16 @@ describe('plans API (/v1/plans)', () => {
         expect(minutesBetween(inf.occupiedUntil, therapy.start)).toBeGreaterThanOrEqual(0);
         expect(minutesBetween(inf.occupiedUntil, therapy.start)).toBeLessThanOrEqual(24 * 60);
         if (n > 1) {
-          const days = local(inf.start).startOf('day').diff(local(m.get(`infusion#${n - 1}`)!.start).startOf('day'), 'days').days;
+          const days = local(inf.start)
+            .startOf('day')
+            .diff(local(m.get(`infusion#${n - 1}`)!.start).startOf('day'), 'days').days;
           expect(days).toBeGreaterThanOrEqual(1);
           expect(days).toBeLessThanOrEqual(4);
         }
       }
       // The patient is never in two places at once.
-      for (let i = 1; i < sessions.length; i++) expect(Date.parse(sessions[i].start)).toBeGreaterThanOrEqual(Date.parse(sessions[i - 1].occupiedUntil));
+      for (let i = 1; i < sessions.length; i++)
+        expect(Date.parse(sessions[i].start)).toBeGreaterThanOrEqual(Date.parse(sessions[i - 1].occupiedUntil));
 
       // Nothing written.
       expect(await counts()).toEqual(before);
@@ -187,7 +213,11 @@ describe('plans API (/v1/plans)', () => {
     it('keeps local times across the daylight-saving change, each time with the offset in force then', async () => {
       // US clocks spring forward on Sunday 2027-03-14; the series runs from 2027-03-10 into April.
       const patientId = await newPatient(t.http, B);
-      const res = await preview(B.keys.frontDesk, { patientId, protocolId: B.protocolId, earliestStart: '2027-03-10' }).expect(200);
+      const res = await preview(B.keys.frontDesk, {
+        patientId,
+        protocolId: B.protocolId,
+        earliestStart: '2027-03-10',
+      }).expect(200);
       const sessions: Json[] = res.body.sessions;
       for (const s of sessions) {
         for (const k of ['start', 'end', 'occupiedUntil']) {
@@ -217,11 +247,24 @@ describe('plans API (/v1/plans)', () => {
       const sessions: Json[] = res.body.sessions;
       expect(sessions).toHaveLength(13); // intake + 5 × (infusion + therapy) + follow-up + booster
       const infusions = sessions.filter((s) => s.kind === 'infusion');
-      expect(infusions.map((s) => s.ref).sort()).toEqual(['infusion#1', 'infusion#2', 'infusion#3', 'infusion#4', 'infusion#5']);
-      for (const s of infusions) expect(s.dose).toEqual({ drug: 'ketamine', amount: 0.6, unit: 'mg/kg', infusionMinutes: 40, totalMg: 48 });
+      expect(infusions.map((s) => s.ref).sort()).toEqual([
+        'infusion#1',
+        'infusion#2',
+        'infusion#3',
+        'infusion#4',
+        'infusion#5',
+      ]);
+      for (const s of infusions)
+        expect(s.dose).toEqual({ drug: 'ketamine', amount: 0.6, unit: 'mg/kg', infusionMinutes: 40, totalMg: 48 });
       expect(infusions[0].label).toBe('Ketamine infusion 1/5');
       // The booster keeps the template's amount, on the tailored weight.
-      expect(sessions.find((s) => s.kind === 'booster')!.dose).toEqual({ drug: 'ketamine', amount: 0.5, unit: 'mg/kg', infusionMinutes: 40, totalMg: 40 });
+      expect(sessions.find((s) => s.kind === 'booster')!.dose).toEqual({
+        drug: 'ketamine',
+        amount: 0.5,
+        unit: 'mg/kg',
+        infusionMinutes: 40,
+        totalMg: 40,
+      });
     });
 
     it('refuses tailoring outside the template with 400 naming each field, on preview and on booking', async () => {
@@ -230,13 +273,27 @@ describe('plans API (/v1/plans)', () => {
       const body = {
         patientId,
         protocolId: A.protocolId,
-        tailoring: { steps: [{ step: 'infusion', amount: 1.5, occurrences: 9, spacing: { min: 0 } }, { step: 'no_such_step', amount: 1 }] },
+        tailoring: {
+          steps: [
+            { step: 'infusion', amount: 1.5, occurrences: 9, spacing: { min: 0 } },
+            { step: 'no_such_step', amount: 1 },
+          ],
+        },
       };
-      const fields = ['tailoring.steps.infusion.amount', 'tailoring.steps.infusion.occurrences', 'tailoring.steps.infusion.spacing.min', 'tailoring.steps.no_such_step'];
+      const fields = [
+        'tailoring.steps.infusion.amount',
+        'tailoring.steps.infusion.occurrences',
+        'tailoring.steps.infusion.spacing.min',
+        'tailoring.steps.no_such_step',
+      ];
       expectProblem(await preview(A.keys.clinician, body), 400, 'VALIDATION_FAILED', fields);
       expectProblem(await book(A.keys.clinician, body), 400, 'VALIDATION_FAILED', fields);
       // Only the amount out of range: exactly that field.
-      const one = await preview(A.keys.clinician, { patientId, protocolId: A.protocolId, tailoring: { steps: [{ step: 'infusion', amount: 0.05 }] } });
+      const one = await preview(A.keys.clinician, {
+        patientId,
+        protocolId: A.protocolId,
+        tailoring: { steps: [{ step: 'infusion', amount: 0.05 }] },
+      });
       expectProblem(one, 400, 'VALIDATION_FAILED', ['tailoring.steps.infusion.amount']);
       expect(one.body.errors).toHaveLength(1);
       expect(await counts()).toEqual(before);
@@ -248,14 +305,24 @@ describe('plans API (/v1/plans)', () => {
       const res = await preview(A.keys.frontDesk, { patientId, protocolId: A.protocolId });
       expectProblem(res, 400, 'VALIDATION_FAILED', ['tailoring.weightKg']);
       expect(res.body.errors).toHaveLength(1);
-      expectProblem(await book(A.keys.frontDesk, { patientId, protocolId: A.protocolId }), 400, 'VALIDATION_FAILED', ['tailoring.weightKg']);
+      expectProblem(await book(A.keys.frontDesk, { patientId, protocolId: A.protocolId }), 400, 'VALIDATION_FAILED', [
+        'tailoring.weightKg',
+      ]);
       expect(await counts()).toEqual(before);
 
       // Tailoring is clinical: the front desk may not, a clinician may.
-      const refused = await preview(A.keys.frontDesk, { patientId, protocolId: A.protocolId, tailoring: { weightKg: 70 } });
+      const refused = await preview(A.keys.frontDesk, {
+        patientId,
+        protocolId: A.protocolId,
+        tailoring: { weightKg: 70 },
+      });
       expect(refused.status).toBe(403);
       expect(refused.body.code).toBe('FORBIDDEN');
-      const ok = await preview(A.keys.clinician, { patientId, protocolId: A.protocolId, tailoring: { weightKg: 70 } }).expect(200);
+      const ok = await preview(A.keys.clinician, {
+        patientId,
+        protocolId: A.protocolId,
+        tailoring: { weightKg: 70 },
+      }).expect(200);
       for (const s of ok.body.sessions.filter((x: Json) => x.dose)) expect(s.dose.totalMg).toBe(35);
     });
 
@@ -278,13 +345,27 @@ describe('plans API (/v1/plans)', () => {
 
     it("refuses an earliestStart before today in the clinic's zone (400), judging 'today' in that zone", async () => {
       const patientId = await newPatient(t.http, A);
-      expectProblem(await preview(A.keys.frontDesk, { patientId, protocolId: A.protocolId, earliestStart: '2026-11-24' }), 400, 'VALIDATION_FAILED', ['earliestStart']);
-      expectProblem(await book(A.keys.frontDesk, { patientId, protocolId: A.protocolId, earliestStart: '2026-11-24' }), 400, 'VALIDATION_FAILED', ['earliestStart']);
+      expectProblem(
+        await preview(A.keys.frontDesk, { patientId, protocolId: A.protocolId, earliestStart: '2026-11-24' }),
+        400,
+        'VALIDATION_FAILED',
+        ['earliestStart'],
+      );
+      expectProblem(
+        await book(A.keys.frontDesk, { patientId, protocolId: A.protocolId, earliestStart: '2026-11-24' }),
+        400,
+        'VALIDATION_FAILED',
+        ['earliestStart'],
+      );
       await preview(A.keys.frontDesk, { patientId, protocolId: A.protocolId, earliestStart: '2026-11-25' }).expect(200);
       try {
         // 22:00 on the 25th in New York, already the 26th in UTC: the 25th is still "today".
         t.clock.set(DateTime.fromISO('2026-11-26T03:00:00Z', { zone: 'utc' }));
-        const late = await preview(A.keys.frontDesk, { patientId, protocolId: A.protocolId, earliestStart: '2026-11-25' });
+        const late = await preview(A.keys.frontDesk, {
+          patientId,
+          protocolId: A.protocolId,
+          earliestStart: '2026-11-25',
+        });
         expect(late.status).toBe(200);
         // Nothing is left of the 25th: the series starts the next morning.
         expect(late.body.sessions[0].localDate).toBe('2026-11-26');
@@ -295,8 +376,17 @@ describe('plans API (/v1/plans)', () => {
         // 23:30 on the 24th in New York, already the 25th in UTC: the 24th is still "today".
         t.clock.set(DateTime.fromISO('2026-11-25T04:30:00Z', { zone: 'utc' }));
         const other = await newPatient(t.http, A);
-        await preview(A.keys.frontDesk, { patientId: other, protocolId: A.protocolId, earliestStart: '2026-11-24' }).expect(200);
-        expectProblem(await preview(A.keys.frontDesk, { patientId: other, protocolId: A.protocolId, earliestStart: '2026-11-23' }), 400, 'VALIDATION_FAILED', ['earliestStart']);
+        await preview(A.keys.frontDesk, {
+          patientId: other,
+          protocolId: A.protocolId,
+          earliestStart: '2026-11-24',
+        }).expect(200);
+        expectProblem(
+          await preview(A.keys.frontDesk, { patientId: other, protocolId: A.protocolId, earliestStart: '2026-11-23' }),
+          400,
+          'VALIDATION_FAILED',
+          ['earliestStart'],
+        );
       } finally {
         t.clock.set(DateTime.fromISO(NOW, { zone: 'utc' }));
       }
@@ -324,10 +414,17 @@ describe('plans API (/v1/plans)', () => {
 
     it('a retired version makes no new plans: 422 PROTOCOL_VERSION_RETIRED', async () => {
       const protocolId = await publishProtocol(A.keys, 'Soon retired');
-      await api().post(`/v1/protocols/${protocolId}/versions/1/retire`).set(bearer(A.keys.clinician)).send().expect(200);
+      await api()
+        .post(`/v1/protocols/${protocolId}/versions/1/retire`)
+        .set(bearer(A.keys.clinician))
+        .send()
+        .expect(200);
       const patientId = await newPatient(t.http, A);
       const before = await counts();
-      for (const body of [{ patientId, protocolId, protocolVersion: 1 }, { patientId, protocolId }]) {
+      for (const body of [
+        { patientId, protocolId, protocolVersion: 1 },
+        { patientId, protocolId },
+      ]) {
         expectProblem(await preview(A.keys.frontDesk, body), 422, 'PROTOCOL_VERSION_RETIRED');
         expectProblem(await book(A.keys.frontDesk, body), 422, 'PROTOCOL_VERSION_RETIRED');
       }
@@ -336,10 +433,18 @@ describe('plans API (/v1/plans)', () => {
 
     it('nothing fits because no chair is active: 422 PLAN_INFEASIBLE naming the binding constraint, no start date', async () => {
       const c = await setupClinic(t.app, t.http, 'Chairless');
-      for (const chair of c.chairs) await api().patch(`/v1/clinics/${c.keys.clinicId}/chairs/${chair.id}`).set(bearer(c.keys.admin)).send({ active: false }).expect(200);
+      for (const chair of c.chairs)
+        await api()
+          .patch(`/v1/clinics/${c.keys.clinicId}/chairs/${chair.id}`)
+          .set(bearer(c.keys.admin))
+          .send({ active: false })
+          .expect(200);
       const patientId = await newPatient(t.http, c);
       const before = await counts();
-      for (const res of [await preview(c.keys.frontDesk, { patientId, protocolId: c.protocolId }), await book(c.keys.frontDesk, { patientId, protocolId: c.protocolId })]) {
+      for (const res of [
+        await preview(c.keys.frontDesk, { patientId, protocolId: c.protocolId }),
+        await book(c.keys.frontDesk, { patientId, protocolId: c.protocolId }),
+      ]) {
         expectProblem(res, 422, 'PLAN_INFEASIBLE');
         expect(res.body.binding).toMatchObject({ code: 'NO_CHAIR', ref: 'infusion#1', message: expect.any(String) });
         expect(res.body.binding.message.length).toBeGreaterThan(0);
@@ -347,7 +452,10 @@ describe('plans API (/v1/plans)', () => {
       }
       expect(await counts()).toEqual(before);
       // Both refusals were worked out from the patient's data: each is an audited read, and nothing else is written.
-      const audited = await t.dataSource.query('SELECT action, route FROM audit_events WHERE patient_id = $1 AND action <> $2 ORDER BY id', [patientId, 'patient.create']);
+      const audited = await t.dataSource.query(
+        'SELECT action, route FROM audit_events WHERE patient_id = $1 AND action <> $2 ORDER BY id',
+        [patientId, 'patient.create'],
+      );
       expect(audited).toEqual([
         { action: 'plan.preview', route: 'POST /v1/plans/preview' },
         { action: 'plan.preview', route: 'POST /v1/plans' },
@@ -363,16 +471,27 @@ describe('plans API (/v1/plans)', () => {
         .expect(201);
       const patientId = await newPatient(t.http, c);
       const before = await counts();
-      for (const res of [await preview(c.keys.frontDesk, { patientId, protocolId: c.protocolId }), await book(c.keys.frontDesk, { patientId, protocolId: c.protocolId })]) {
+      for (const res of [
+        await preview(c.keys.frontDesk, { patientId, protocolId: c.protocolId }),
+        await book(c.keys.frontDesk, { patientId, protocolId: c.protocolId }),
+      ]) {
         expectProblem(res, 422, 'PLAN_INFEASIBLE');
-        expect(res.body.binding).toMatchObject({ code: 'CLOSURE', ref: 'intake#1', message: expect.stringContaining('Renovation') });
+        expect(res.body.binding).toMatchObject({
+          code: 'CLOSURE',
+          ref: 'intake#1',
+          message: expect.stringContaining('Renovation'),
+        });
         // Monday 1 February 2027, the first open day.
         expect(res.body.earliestStart).toBe('2027-02-01');
       }
       expect(await counts()).toEqual(before);
 
       // The suggested start is workable.
-      const ok = await preview(c.keys.frontDesk, { patientId, protocolId: c.protocolId, earliestStart: '2027-02-01' }).expect(200);
+      const ok = await preview(c.keys.frontDesk, {
+        patientId,
+        protocolId: c.protocolId,
+        earliestStart: '2027-02-01',
+      }).expect(200);
       expect(ok.body.sessions).toHaveLength(15);
       expect(ok.body.sessions[0].localDate).toBe('2027-02-01');
 
@@ -384,7 +503,11 @@ describe('plans API (/v1/plans)', () => {
         .expect(201);
       const never = await preview(c.keys.frontDesk, { patientId, protocolId: c.protocolId });
       expectProblem(never, 422, 'PLAN_INFEASIBLE');
-      expect(never.body.binding).toMatchObject({ code: 'CLOSURE', ref: expect.any(String), message: expect.any(String) });
+      expect(never.body.binding).toMatchObject({
+        code: 'CLOSURE',
+        ref: expect.any(String),
+        message: expect.any(String),
+      });
       expect(never.body.earliestStart).toBeNull();
     });
   });
@@ -479,7 +602,9 @@ describe('plans API (/v1/plans)', () => {
         });
       }
       // The booking is audited.
-      const [{ n }] = await t.dataSource.query('SELECT count(*)::int AS n FROM audit_events WHERE entity_id = $1', [plan.id]);
+      const [{ n }] = await t.dataSource.query('SELECT count(*)::int AS n FROM audit_events WHERE entity_id = $1', [
+        plan.id,
+      ]);
       expect(n).toBeGreaterThanOrEqual(1);
     });
 
@@ -533,10 +658,17 @@ describe('plans API (/v1/plans)', () => {
 
       const first = await bookOk(A.keys.frontDesk, { patientId, protocolId: A.protocolId });
       // A second active series of the protocol, booked on purpose (see active-series.spec.ts).
-      const second = await bookOk(A.keys.clinician, { patientId, protocolId: A.protocolId, earliestStart: '2027-03-01', allowConcurrentSeries: true });
+      const second = await bookOk(A.keys.clinician, {
+        patientId,
+        protocolId: A.protocolId,
+        earliestStart: '2027-03-01',
+        allowConcurrentSeries: true,
+      });
       // The second series does not overlap the first (the patient cannot be in two places).
       const last = Math.max(...first.sessions.map((s: Json) => Date.parse(s.occupiedUntil)));
-      const intervals = [...first.sessions, ...second.sessions].map((s: Json) => [Date.parse(s.start), Date.parse(s.occupiedUntil)]).sort((x, y) => x[0] - y[0]);
+      const intervals = [...first.sessions, ...second.sessions]
+        .map((s: Json) => [Date.parse(s.start), Date.parse(s.occupiedUntil)])
+        .sort((x, y) => x[0] - y[0]);
       for (let i = 1; i < intervals.length; i++) expect(intervals[i][0]).toBeGreaterThanOrEqual(intervals[i - 1][1]);
       expect(last).toBeGreaterThan(0);
 
@@ -546,8 +678,16 @@ describe('plans API (/v1/plans)', () => {
       expect(list.body.items).toEqual([second, first]);
 
       const patientB = await newPatient(t.http, B);
-      expectProblem(await api().get(`/v1/patients/${patientB}/plans`).set(bearer(A.keys.frontDesk)), 404, 'PATIENT_NOT_FOUND');
-      expectProblem(await api().get(`/v1/patients/${randomUUID()}/plans`).set(bearer(A.keys.frontDesk)), 404, 'PATIENT_NOT_FOUND');
+      expectProblem(
+        await api().get(`/v1/patients/${patientB}/plans`).set(bearer(A.keys.frontDesk)),
+        404,
+        'PATIENT_NOT_FOUND',
+      );
+      expectProblem(
+        await api().get(`/v1/patients/${randomUUID()}/plans`).set(bearer(A.keys.frontDesk)),
+        404,
+        'PATIENT_NOT_FOUND',
+      );
     });
 
     it('a plan stays pinned to v1 after v2 is published; v1 cannot disappear under it', async () => {
@@ -576,10 +716,14 @@ describe('plans API (/v1/plans)', () => {
       expect(got.body).toEqual(booked);
       expect(got.body.protocolVersion).toBe(1);
       for (const s of got.body.sessions.filter((x: Json) => x.dose)) expect(s.dose.amount).toBe(0.5);
-      const [{ protocol_version }] = await t.dataSource.query('SELECT protocol_version FROM plans WHERE id = $1', [booked.id]);
+      const [{ protocol_version }] = await t.dataSource.query('SELECT protocol_version FROM plans WHERE id = $1', [
+        booked.id,
+      ]);
       expect(protocol_version).toBe(1);
       // v1 itself is unchanged.
-      expect((await api().get(`/v1/protocols/${protocolId}/versions/1`).set(bearer(A.keys.frontDesk)).expect(200)).body).toEqual(v1.body);
+      expect(
+        (await api().get(`/v1/protocols/${protocolId}/versions/1`).set(bearer(A.keys.frontDesk)).expect(200)).body,
+      ).toEqual(v1.body);
 
       // New plans use v2 by default; v1 can still be asked for while it is not retired.
       const other = await newPatient(t.http, A);
@@ -595,9 +739,19 @@ describe('plans API (/v1/plans)', () => {
       expect(bookedV1.sessions).toHaveLength(15);
 
       // Retiring v1 stops new plans on it, and leaves the booked plan alone.
-      await api().post(`/v1/protocols/${protocolId}/versions/1/retire`).set(bearer(A.keys.clinician)).send().expect(200);
-      expectProblem(await preview(A.keys.frontDesk, { patientId: other, protocolId, protocolVersion: 1 }), 422, 'PROTOCOL_VERSION_RETIRED');
-      expect((await api().get(`/v1/plans/${booked.id}`).set(bearer(A.keys.clinician)).expect(200)).body).toEqual(booked);
+      await api()
+        .post(`/v1/protocols/${protocolId}/versions/1/retire`)
+        .set(bearer(A.keys.clinician))
+        .send()
+        .expect(200);
+      expectProblem(
+        await preview(A.keys.frontDesk, { patientId: other, protocolId, protocolVersion: 1 }),
+        422,
+        'PROTOCOL_VERSION_RETIRED',
+      );
+      expect((await api().get(`/v1/plans/${booked.id}`).set(bearer(A.keys.clinician)).expect(200)).body).toEqual(
+        booked,
+      );
 
       // The database keeps v1 while a plan points at it: even with the immutability trigger out of
       // the way, the foreign key refuses the delete.
@@ -607,17 +761,21 @@ describe('plans API (/v1/plans)', () => {
       try {
         await c.query('BEGIN');
         await c.query('ALTER TABLE protocol_versions DISABLE TRIGGER protocol_versions_immutable');
-        const err = await c.query('DELETE FROM protocol_versions WHERE protocol_id = $1 AND version = 1', [protocolId]).then(
-          () => undefined,
-          (e: { code?: string; table?: string }) => e,
-        );
+        const err = await c
+          .query('DELETE FROM protocol_versions WHERE protocol_id = $1 AND version = 1', [protocolId])
+          .then(
+            () => undefined,
+            (e: { code?: string; table?: string }) => e,
+          );
         expect(err).toMatchObject({ code: '23503', table: 'plans' });
       } finally {
         await c.query('ROLLBACK');
         await c.end();
       }
       // And without disabling anything, it is refused too.
-      await expect(t.dataSource.query('DELETE FROM protocol_versions WHERE protocol_id = $1 AND version = 1', [protocolId])).rejects.toThrow();
+      await expect(
+        t.dataSource.query('DELETE FROM protocol_versions WHERE protocol_id = $1 AND version = 1', [protocolId]),
+      ).rejects.toThrow();
     });
 
     it("lowering a nurse's limit below what is booked ahead: 409 STAFF_CAPACITY_IN_USE, limit unchanged", async () => {
@@ -626,25 +784,38 @@ describe('plans API (/v1/plans)', () => {
       const first = await bookOk(c.keys.frontDesk, body(await newPatient(t.http, c)));
       const second = await bookOk(c.keys.frontDesk, body(await newPatient(t.http, c)));
       // Precondition: the two series overlap on the nurse (seat 2 is in use).
-      const [{ seat }] = await t.dataSource.query('SELECT max(staff_seat)::int AS seat FROM sessions WHERE staff_id = $1 AND plan_id = ANY($2)', [
-        c.nurse.id,
-        [first.id, second.id],
-      ]);
+      const [{ seat }] = await t.dataSource.query(
+        'SELECT max(staff_seat)::int AS seat FROM sessions WHERE staff_id = $1 AND plan_id = ANY($2)',
+        [c.nurse.id, [first.id, second.id]],
+      );
       expect(seat).toBe(2);
 
       const staffUrl = `/v1/clinics/${c.keys.clinicId}/staff/${c.nurse.id}`;
-      expectProblem(await api().patch(staffUrl).set(bearer(c.keys.admin)).send({ maxConcurrentPatients: 1 }), 409, 'STAFF_CAPACITY_IN_USE');
-      const [{ max }] = await t.dataSource.query('SELECT max_concurrent_patients AS max FROM staff_members WHERE id = $1', [c.nurse.id]);
+      expectProblem(
+        await api().patch(staffUrl).set(bearer(c.keys.admin)).send({ maxConcurrentPatients: 1 }),
+        409,
+        'STAFF_CAPACITY_IN_USE',
+      );
+      const [{ max }] = await t.dataSource.query(
+        'SELECT max_concurrent_patients AS max FROM staff_members WHERE id = $1',
+        [c.nurse.id],
+      );
       expect(max).toBe(2);
       const list = await api().get(`/v1/clinics/${c.keys.clinicId}/staff`).set(bearer(c.keys.admin)).expect(200);
       expect(list.body.items.find((s: Json) => s.id === c.nurse.id).maxConcurrentPatients).toBe(2);
       // Raising it, or changing something else, is fine.
-      expect((await api().patch(staffUrl).set(bearer(c.keys.admin)).send({ maxConcurrentPatients: 3 })).status).toBe(200);
-      expect((await api().patch(staffUrl).set(bearer(c.keys.admin)).send({ maxConcurrentPatients: 2 })).status).toBe(200);
+      expect((await api().patch(staffUrl).set(bearer(c.keys.admin)).send({ maxConcurrentPatients: 3 })).status).toBe(
+        200,
+      );
+      expect((await api().patch(staffUrl).set(bearer(c.keys.admin)).send({ maxConcurrentPatients: 2 })).status).toBe(
+        200,
+      );
       // Once those sessions are in the past, lowering is allowed.
       try {
         t.clock.set(DateTime.fromISO('2027-06-01T12:00:00Z', { zone: 'utc' }));
-        expect((await api().patch(staffUrl).set(bearer(c.keys.admin)).send({ maxConcurrentPatients: 1 })).status).toBe(200);
+        expect((await api().patch(staffUrl).set(bearer(c.keys.admin)).send({ maxConcurrentPatients: 1 })).status).toBe(
+          200,
+        );
       } finally {
         t.clock.set(DateTime.fromISO(NOW, { zone: 'utc' }));
       }
@@ -678,8 +849,16 @@ describe('plans API (/v1/plans)', () => {
       const key = `book-${randomUUID()}`;
       expect((await book(A.keys.frontDesk, { patientId, protocolId: A.protocolId }, key)).status).toBe(201);
       const before = await counts();
-      expectProblem(await book(A.keys.frontDesk, { patientId, protocolId: A.protocolId, earliestStart: '2026-12-14' }, key), 422, 'IDEMPOTENCY_KEY_REUSED');
-      expectProblem(await book(A.keys.frontDesk, { patientId: other, protocolId: A.protocolId }, key), 422, 'IDEMPOTENCY_KEY_REUSED');
+      expectProblem(
+        await book(A.keys.frontDesk, { patientId, protocolId: A.protocolId, earliestStart: '2026-12-14' }, key),
+        422,
+        'IDEMPOTENCY_KEY_REUSED',
+      );
+      expectProblem(
+        await book(A.keys.frontDesk, { patientId: other, protocolId: A.protocolId }, key),
+        422,
+        'IDEMPOTENCY_KEY_REUSED',
+      );
       expect(await counts()).toEqual(before);
       expect(await rowsOfPatient(patientId)).toEqual({ plans: 1, sessions: 15 });
       expect(await rowsOfPatient(other)).toEqual({ plans: 0, sessions: 0 });
@@ -687,8 +866,15 @@ describe('plans API (/v1/plans)', () => {
 
     it('keys belong to their clinic: the same key in another clinic is a new request', async () => {
       const key = `shared-${randomUUID()}`;
-      expect((await book(A.keys.frontDesk, { patientId: await newPatient(t.http, A), protocolId: A.protocolId }, key)).status).toBe(201);
-      const inB = await book(B.keys.frontDesk, { patientId: await newPatient(t.http, B), protocolId: B.protocolId }, key);
+      expect(
+        (await book(A.keys.frontDesk, { patientId: await newPatient(t.http, A), protocolId: A.protocolId }, key))
+          .status,
+      ).toBe(201);
+      const inB = await book(
+        B.keys.frontDesk,
+        { patientId: await newPatient(t.http, B), protocolId: B.protocolId },
+        key,
+      );
       expect(inB.status).toBe(201);
       expect(inB.headers['idempotent-replayed']).toBeUndefined();
       expect(inB.body.clinicId).toBe(B.keys.clinicId);
@@ -716,13 +902,19 @@ describe('plans API (/v1/plans)', () => {
         expect(originals).toHaveLength(1);
         for (const r of results) {
           if (r === originals[0]) continue;
-          expect({ status: r.status, replayed: r.headers['idempotent-replayed'] }).toEqual({ status: 201, replayed: 'true' });
+          expect({ status: r.status, replayed: r.headers['idempotent-replayed'] }).toEqual({
+            status: 201,
+            replayed: 'true',
+          });
           expect(r.body).toEqual(originals[0].body);
         }
         expect(await rowsOfPatient(patientId)).toEqual({ plans: 1, sessions: 15 });
         // And afterwards, a retry replays the one booking.
         const retry = await book(A.keys.frontDesk, body, key);
-        expect({ status: retry.status, replayed: retry.headers['idempotent-replayed'] }).toEqual({ status: 201, replayed: 'true' });
+        expect({ status: retry.status, replayed: retry.headers['idempotent-replayed'] }).toEqual({
+          status: 201,
+          replayed: 'true',
+        });
         expect(retry.body).toEqual(originals[0].body);
       }
     });
@@ -761,12 +953,22 @@ describe('plans API (/v1/plans)', () => {
         await c.connect();
         await c.query('BEGIN');
         const pid: number = (await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-        return { c, pid, release: async () => { await c.query('ROLLBACK').catch(() => undefined); await c.end(); } };
+        return {
+          c,
+          pid,
+          release: async () => {
+            await c.query('ROLLBACK').catch(() => undefined);
+            await c.end();
+          },
+        };
       };
       const waitFor = async (pid: number) => {
         const deadline = Date.now() + 3000;
         while (Date.now() < deadline) {
-          const [{ n }] = await t.dataSource.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid]);
+          const [{ n }] = await t.dataSource.query(
+            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
+            [pid],
+          );
           if (n > 0) return;
           await new Promise((r) => setTimeout(r, 10));
         }
@@ -786,7 +988,11 @@ describe('plans API (/v1/plans)', () => {
         expect(original.status).toBe(201);
         await l2.release();
         const dup = await duplicate;
-        expect({ status: dup.status, code: dup.body.code, replayed: dup.headers['idempotent-replayed'] }).toEqual({ status: 201, code: undefined, replayed: 'true' });
+        expect({ status: dup.status, code: dup.body.code, replayed: dup.headers['idempotent-replayed'] }).toEqual({
+          status: 201,
+          code: undefined,
+          replayed: 'true',
+        });
         expect(dup.body).toEqual(original.body);
         expect(await rowsOfPatient(patient.body.id)).toEqual({ plans: 1, sessions: 1 });
       } finally {
@@ -830,7 +1036,16 @@ describe('plans API (/v1/plans)', () => {
       const { rows } = await c.query(
         `INSERT INTO sessions (clinic_id, plan_id, patient_id, ref, step_key, occurrence, kind, label, starts_at, ends_at, occupied_until, chair_id, staff_id, staff_seat)
          VALUES ($1, $2, $3, 'other#1', 'other', 1, 'infusion', 'Another booking', $4, $5, $5, $6, $7, $8) RETURNING id`,
-        [R.keys.clinicId, owner.planId, owner.patientId, over.start, over.until, over.chairId, over.nurse ? R.nurse.id : null, over.nurse ? 1 : null],
+        [
+          R.keys.clinicId,
+          owner.planId,
+          owner.patientId,
+          over.start,
+          over.until,
+          over.chairId,
+          over.nurse ? R.nurse.id : null,
+          over.nurse ? 1 : null,
+        ],
       );
       let open = true;
       const end = async (sql: string) => {
@@ -846,7 +1061,10 @@ describe('plans API (/v1/plans)', () => {
     async function blockedBy(pid: number): Promise<void> {
       const deadline = Date.now() + 5000;
       for (;;) {
-        const [{ n }] = await t.dataSource.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid]);
+        const [{ n }] = await t.dataSource.query(
+          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
+          [pid],
+        );
         if (n > 0) return;
         if (Date.now() > deadline) throw new Error(`nothing waited for backend ${pid}`);
         await new Promise((r) => setTimeout(r, 10));
@@ -872,7 +1090,12 @@ describe('plans API (/v1/plans)', () => {
       const patientId = await newPatient(t.http, R);
       const body = { patientId, protocolId: R.protocolId };
       const planned = byRef((await preview(R.keys.frontDesk, body).expect(200)).body.sessions).get('infusion#1')!;
-      const winner = await hold({ chairId: R.chairs[0].id, nurse: false, start: planned.start, until: planned.occupiedUntil });
+      const winner = await hold({
+        chairId: R.chairs[0].id,
+        nurse: false,
+        start: planned.start,
+        until: planned.occupiedUntil,
+      });
       try {
         const pending = book(R.keys.frontDesk, body).then((r) => r);
         await blockedBy(winner.pid);
@@ -893,10 +1116,17 @@ describe('plans API (/v1/plans)', () => {
      * Loses twice: the first attempt collides with `first`; the second (planned around `first`)
      * collides with `second`. `kind` decides what the collisions are on.
      */
-    async function loseTwice(kind: 'chair' | 'nurse seat'): Promise<{ res: request.Response; second: Held; patientId: string }> {
+    async function loseTwice(
+      kind: 'chair' | 'nurse seat',
+    ): Promise<{ res: request.Response; second: Held; patientId: string }> {
       const patientId = await newPatient(t.http, R);
       const body = { patientId, protocolId: R.protocolId };
-      const on = (s: Json) => ({ chairId: kind === 'chair' ? R.chairs[0].id : null, nurse: kind === 'nurse seat', start: s.start, until: s.occupiedUntil });
+      const on = (s: Json) => ({
+        chairId: kind === 'chair' ? R.chairs[0].id : null,
+        nurse: kind === 'nurse seat',
+        start: s.start,
+        until: s.occupiedUntil,
+      });
       const attempt1 = byRef((await preview(R.keys.frontDesk, body).expect(200)).body.sessions).get('infusion#1')!;
       // What the second attempt will plan: the same request with `first` in place.
       const probe = await hold(on(attempt1));

@@ -77,7 +77,8 @@ interface AuditRow {
   entity_id: string | null;
 }
 
-const expectProblem = (res: request.Response, status: number, code: string, fields?: string[]) => expectProblemShared(res, status, code, fields, { exact: true });
+const expectProblem = (res: request.Response, status: number, code: string, fields?: string[]) =>
+  expectProblemShared(res, status, code, fields, { exact: true });
 
 describe('protocols API (/v1/protocols)', () => {
   let t: TestApp;
@@ -88,7 +89,9 @@ describe('protocols API (/v1/protocols)', () => {
   const api = () => request(t.http);
 
   const keyId = async (key: string): Promise<string> => {
-    const rows: { id: string }[] = await t.dataSource.query('SELECT id FROM api_keys WHERE key_hash = $1', [sha256(key)]);
+    const rows: { id: string }[] = await t.dataSource.query('SELECT id FROM api_keys WHERE key_hash = $1', [
+      sha256(key),
+    ]);
     expect(rows).toHaveLength(1);
     return rows[0].id;
   };
@@ -105,7 +108,10 @@ describe('protocols API (/v1/protocols)', () => {
       [protocolId],
     );
 
-  const create = async (key: string, body: Record<string, unknown> = makeProtocol()): Promise<{ body: ProtocolBody; etag: string }> => {
+  const create = async (
+    key: string,
+    body: Record<string, unknown> = makeProtocol(),
+  ): Promise<{ body: ProtocolBody; etag: string }> => {
     const res = await api().post('/v1/protocols').set(bearer(key)).send(body);
     expect({ status: res.status, body: res.body }).toMatchObject({ status: 201 });
     return { body: res.body as ProtocolBody, etag: res.headers.etag };
@@ -120,9 +126,11 @@ describe('protocols API (/v1/protocols)', () => {
     if (ifMatch !== undefined) r.set('If-Match', ifMatch);
     return r.send();
   };
-  const retire = (key: string, id: string, version: number | string) => api().post(`/v1/protocols/${id}/versions/${version}/retire`).set(bearer(key)).send();
+  const retire = (key: string, id: string, version: number | string) =>
+    api().post(`/v1/protocols/${id}/versions/${version}/retire`).set(bearer(key)).send();
   const getOne = (key: string, id: string) => api().get(`/v1/protocols/${id}`).set(bearer(key));
-  const getVersion = (key: string, id: string, version: number | string) => api().get(`/v1/protocols/${id}/versions/${version}`).set(bearer(key));
+  const getVersion = (key: string, id: string, version: number | string) =>
+    api().get(`/v1/protocols/${id}/versions/${version}`).set(bearer(key));
 
   /** Creates a protocol and publishes its first draft as version 1. */
   const createPublished = async (key: string, body: Record<string, unknown> = makeProtocol()) => {
@@ -303,8 +311,14 @@ describe('protocols API (/v1/protocols)', () => {
     it('publishes without If-Match (optional there) and records who published', async () => {
       const p = await create(a.clinician, oneStep('Publish without If-Match'));
       const res = await publish(a.clinician, p.body.id);
-      expect({ status: res.status, body: res.body }).toMatchObject({ status: 201, body: { version: 1, steps: p.body.draft.steps } });
-      const [row] = await t.dataSource.query('SELECT published_by FROM protocol_versions WHERE protocol_id = $1 AND version = 1', [p.body.id]);
+      expect({ status: res.status, body: res.body }).toMatchObject({
+        status: 201,
+        body: { version: 1, steps: p.body.draft.steps },
+      });
+      const [row] = await t.dataSource.query(
+        'SELECT published_by FROM protocol_versions WHERE protocol_id = $1 AND version = 1',
+        [p.body.id],
+      );
       expect(row.published_by).toBe(await keyId(a.clinician));
     });
 
@@ -317,7 +331,12 @@ describe('protocols API (/v1/protocols)', () => {
       expect(r2.body.draft).toMatchObject({ revision: 3, changed: false });
       expectProblem(await publish(a.clinician, protocol.id), 409, 'DRAFT_UNCHANGED');
       // A change to the description alone is a change.
-      const r3 = await putDraft(a.clinician, protocol.id, '"d3"', oneStep('Edit back', { description: 'new words' })).expect(200);
+      const r3 = await putDraft(
+        a.clinician,
+        protocol.id,
+        '"d3"',
+        oneStep('Edit back', { description: 'new words' }),
+      ).expect(200);
       expect(r3.body.draft).toMatchObject({ revision: 4, changed: true });
       expect((await publish(a.clinician, protocol.id, '"d4"')).status).toBe(201);
     });
@@ -325,7 +344,9 @@ describe('protocols API (/v1/protocols)', () => {
     it('a draft with the same steps in a different key order is unchanged (compared as data, not text)', async () => {
       const { protocol, v1 } = await createPublished(a.clinician, oneStep('Key order'));
       const reordered = v1.steps.map((s) => Object.fromEntries(Object.entries(s).reverse()));
-      const r = await putDraft(a.clinician, protocol.id, '"d1"', oneStep('Key order', { steps: reordered })).expect(200);
+      const r = await putDraft(a.clinician, protocol.id, '"d1"', oneStep('Key order', { steps: reordered })).expect(
+        200,
+      );
       expect(r.body.draft.changed).toBe(false);
       expectProblem(await publish(a.clinician, protocol.id), 409, 'DRAFT_UNCHANGED');
     });
@@ -335,8 +356,14 @@ describe('protocols API (/v1/protocols)', () => {
         const p = await create(a.clinician, oneStep(`Concurrent publish ${i}`));
         const results = await Promise.all([publish(a.clinician, p.body.id), publish(a.admin, p.body.id)]);
         expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
-        expectProblem(results.find((r) => r.status === 409)!, 409, 'DRAFT_UNCHANGED');
-        const rows = await t.dataSource.query('SELECT version FROM protocol_versions WHERE protocol_id = $1', [p.body.id]);
+        expectProblem(
+          results.find((r) => r.status === 409)!,
+          409,
+          'DRAFT_UNCHANGED',
+        );
+        const rows = await t.dataSource.query('SELECT version FROM protocol_versions WHERE protocol_id = $1', [
+          p.body.id,
+        ]);
         expect(rows).toEqual([{ version: 1 }]);
       }
     });
@@ -394,7 +421,12 @@ describe('protocols API (/v1/protocols)', () => {
       const rev = await revision();
       const r1 = await putDraft(a.clinician, id, '*', oneStep('If-Match protocol', { indication: 'star' })).expect(200);
       expect(r1.headers.etag).toBe(`"d${rev + 1}"`);
-      const r2 = await putDraft(a.clinician, id, `"d0", "d${rev + 1}"`, oneStep('If-Match protocol', { indication: 'list' })).expect(200);
+      const r2 = await putDraft(
+        a.clinician,
+        id,
+        `"d0", "d${rev + 1}"`,
+        oneStep('If-Match protocol', { indication: 'list' }),
+      ).expect(200);
       expect(r2.headers.etag).toBe(`"d${rev + 2}"`);
       expect(r2.body).toMatchObject({ indication: 'list', draft: { revision: rev + 2 } });
     });
@@ -408,7 +440,12 @@ describe('protocols API (/v1/protocols)', () => {
       expect((await getOne(a.clinician, id)).body.versions).toEqual([]);
       const ok = await publish(a.clinician, id, '*');
       expect({ status: ok.status, body: ok.body }).toMatchObject({ status: 201, body: { version: 1 } });
-      const next = await putDraft(a.clinician, id, `"d${rev}"`, oneStep('If-Match protocol', { indication: 'for v2' })).expect(200);
+      const next = await putDraft(
+        a.clinician,
+        id,
+        `"d${rev}"`,
+        oneStep('If-Match protocol', { indication: 'for v2' }),
+      ).expect(200);
       expect((await publish(a.clinician, id, next.headers.etag)).status).toBe(201);
     });
 
@@ -434,7 +471,9 @@ describe('protocols API (/v1/protocols)', () => {
     it('two concurrent PUTs with If-Match: * both apply, one after the other (RFC 9110: * matches any current draft)', async () => {
       for (let round = 0; round < 6; round++) {
         const rev = await revision();
-        const results = await Promise.all([0, 1].map((n) => putDraft(a.clinician, id, '*', oneStep(`Star racer ${round}.${n}`))));
+        const results = await Promise.all(
+          [0, 1].map((n) => putDraft(a.clinician, id, '*', oneStep(`Star racer ${round}.${n}`))),
+        );
         expect(results.map((r) => r.status)).toEqual([200, 200]);
         expect(results.map((r) => r.body.draft.revision).sort()).toEqual([rev + 1, rev + 2]);
         // Each response shows the request's own write.
@@ -448,12 +487,18 @@ describe('protocols API (/v1/protocols)', () => {
     let id: string;
     let v1: VersionBody;
     beforeAll(async () => {
-      ({ protocol: { id }, v1 } = await createPublished(a.clinician, makeProtocol({ name: 'Immutable protocol' })));
+      ({
+        protocol: { id },
+        v1,
+      } = await createPublished(a.clinician, makeProtocol({ name: 'Immutable protocol' })));
     });
 
     it.each([
       ['steps', `UPDATE protocol_versions SET steps = '[]'::jsonb WHERE protocol_id = $1`],
-      ['steps (one field inside)', `UPDATE protocol_versions SET steps = jsonb_set(steps, '{1,repeat}', '9') WHERE protocol_id = $1`],
+      [
+        'steps (one field inside)',
+        `UPDATE protocol_versions SET steps = jsonb_set(steps, '{1,repeat}', '9') WHERE protocol_id = $1`,
+      ],
       ['name', `UPDATE protocol_versions SET name = 'renamed' WHERE protocol_id = $1`],
       ['indication', `UPDATE protocol_versions SET indication = 'other' WHERE protocol_id = $1`],
       ['description', `UPDATE protocol_versions SET description = NULL WHERE protocol_id = $1`],
@@ -467,8 +512,13 @@ describe('protocols API (/v1/protocols)', () => {
     });
 
     it('refuses a direct DELETE', async () => {
-      await expect(t.asOwner('DELETE FROM protocol_versions WHERE protocol_id = $1', [id])).rejects.toThrow(/cannot be deleted/);
-      const [{ n }] = await t.dataSource.query('SELECT count(*)::int AS n FROM protocol_versions WHERE protocol_id = $1', [id]);
+      await expect(t.asOwner('DELETE FROM protocol_versions WHERE protocol_id = $1', [id])).rejects.toThrow(
+        /cannot be deleted/,
+      );
+      const [{ n }] = await t.dataSource.query(
+        'SELECT count(*)::int AS n FROM protocol_versions WHERE protocol_id = $1',
+        [id],
+      );
       expect(n).toBe(1);
       expect((await getVersion(a.frontDesk, id, 1).expect(200)).body).toEqual(v1);
     });
@@ -476,9 +526,14 @@ describe('protocols API (/v1/protocols)', () => {
     it('refuses un-retiring or re-dating a retired version', async () => {
       const { protocol } = await createPublished(a.clinician, oneStep('Unretire me'));
       await retire(a.clinician, protocol.id, 1).expect(200);
-      await expect(t.dataSource.query('UPDATE protocol_versions SET retired_at = NULL WHERE protocol_id = $1', [protocol.id])).rejects.toThrow(/immutable/);
       await expect(
-        t.dataSource.query(`UPDATE protocol_versions SET retired_at = retired_at + interval '1 day' WHERE protocol_id = $1`, [protocol.id]),
+        t.dataSource.query('UPDATE protocol_versions SET retired_at = NULL WHERE protocol_id = $1', [protocol.id]),
+      ).rejects.toThrow(/immutable/);
+      await expect(
+        t.dataSource.query(
+          `UPDATE protocol_versions SET retired_at = retired_at + interval '1 day' WHERE protocol_id = $1`,
+          [protocol.id],
+        ),
       ).rejects.toThrow(/immutable/);
       expect((await getVersion(a.frontDesk, protocol.id, 1).expect(200)).body.retiredAt).toBe(NOW);
     });
@@ -573,47 +628,103 @@ describe('protocols API (/v1/protocols)', () => {
       ['spacing target above max', makeProtocol({}, (s) => (s[1].spacing.target = 5)), ['steps.1.spacing.target']],
       ['spacing target below min', makeProtocol({}, (s) => (s[1].spacing = gap(2, 1, 4))), ['steps.1.spacing.target']],
       ['after gap max below min', makeProtocol({}, (s) => (s[1].after.gap = gap(5, 5, 3))), ['steps.1.after.gap.max']],
-      ['attached gap target outside its range', makeProtocol({}, (s) => (s[2].attachedTo.gap.target = 30)), ['steps.2.attachedTo.gap.target']],
+      [
+        'attached gap target outside its range',
+        makeProtocol({}, (s) => (s[2].attachedTo.gap.target = 30)),
+        ['steps.2.attachedTo.gap.target'],
+      ],
       ['a negative gap', makeProtocol({}, (s) => (s[1].spacing = gap(-1, 2, 4))), ['steps.1.spacing.min']],
       ['an unknown gap unit', makeProtocol({}, (s) => (s[1].spacing.unit = 'weeks')), ['steps.1.spacing.unit']],
-      ['an unknown after-gap unit', makeProtocol({}, (s) => (s[1].after.gap.unit = 'minutes')), ['steps.1.after.gap.unit']],
-      ['sameDay with a gap of at least a day', makeProtocol({}, (s) => (s[2].attachedTo = { ...s[2].attachedTo, gap: gap(1, 1, 2), sameDay: true })), ['steps.2.attachedTo.sameDay']],
+      [
+        'an unknown after-gap unit',
+        makeProtocol({}, (s) => (s[1].after.gap.unit = 'minutes')),
+        ['steps.1.after.gap.unit'],
+      ],
+      [
+        'sameDay with a gap of at least a day',
+        makeProtocol({}, (s) => (s[2].attachedTo = { ...s[2].attachedTo, gap: gap(1, 1, 2), sameDay: true })),
+        ['steps.2.attachedTo.sameDay'],
+      ],
       // Durations
       ['durationMinutes 0', makeProtocol({}, (s) => (s[0].durationMinutes = 0)), ['steps.0.durationMinutes']],
       ['negative durationMinutes', makeProtocol({}, (s) => (s[0].durationMinutes = -30)), ['steps.0.durationMinutes']],
-      ['fractional durationMinutes', makeProtocol({}, (s) => (s[0].durationMinutes = 30.5)), ['steps.0.durationMinutes']],
+      [
+        'fractional durationMinutes',
+        makeProtocol({}, (s) => (s[0].durationMinutes = 30.5)),
+        ['steps.0.durationMinutes'],
+      ],
       ['negative recoveryMinutes', makeProtocol({}, (s) => (s[1].recoveryMinutes = -1)), ['steps.1.recoveryMinutes']],
       // Doses
       ['dose amount above its range', makeProtocol({}, (s) => (s[1].dose.amount = 1.5)), ['steps.1.dose.amount']],
       ['dose amount below its range', makeProtocol({}, (s) => (s[1].dose.amount = 0.05)), ['steps.1.dose.amount']],
-      ['dose max below min', makeProtocol({}, (s) => (s[1].dose = { ...s[1].dose, min: 1, max: 0.5, amount: 0.7 })), ['steps.1.dose.max']],
+      [
+        'dose max below min',
+        makeProtocol({}, (s) => (s[1].dose = { ...s[1].dose, min: 1, max: 0.5, amount: 0.7 })),
+        ['steps.1.dose.max'],
+      ],
       ['a zero dose amount', makeProtocol({}, (s) => (s[1].dose.amount = 0)), ['steps.1.dose.amount']],
       ['a dose with four decimals', makeProtocol({}, (s) => (s[1].dose.amount = 0.5001)), ['steps.1.dose.amount']],
       ['an unknown dose unit', makeProtocol({}, (s) => (s[1].dose.unit = 'ml')), ['steps.1.dose.unit']],
-      ['infusionMinutes longer than durationMinutes', makeProtocol({}, (s) => (s[1].dose.infusionMinutes = 45)), ['steps.1.dose.infusionMinutes']],
-      ['escalation above the range by the last occurrence', makeProtocol({}, (s) => (s[1].dose.escalationPerOccurrence = 0.1)), ['steps.1.dose.escalationPerOccurrence']],
-      ['a taper below the range by the last occurrence', makeProtocol({}, (s) => (s[1].dose.escalationPerOccurrence = -0.1)), ['steps.1.dose.escalationPerOccurrence']],
+      [
+        'infusionMinutes longer than durationMinutes',
+        makeProtocol({}, (s) => (s[1].dose.infusionMinutes = 45)),
+        ['steps.1.dose.infusionMinutes'],
+      ],
+      [
+        'escalation above the range by the last occurrence',
+        makeProtocol({}, (s) => (s[1].dose.escalationPerOccurrence = 0.1)),
+        ['steps.1.dose.escalationPerOccurrence'],
+      ],
+      [
+        'a taper below the range by the last occurrence',
+        makeProtocol({}, (s) => (s[1].dose.escalationPerOccurrence = -0.1)),
+        ['steps.1.dose.escalationPerOccurrence'],
+      ],
       // Kinds, roles, keys
       ['an unknown kind', makeProtocol({}, (s) => (s[0].kind = 'surgery')), ['steps.0.kind']],
       ['an unknown staff role', makeProtocol({}, (s) => (s[0].staffRole = 'surgeon')), ['steps.0.staffRole']],
       ['a key with capitals', makeProtocol({}, (s) => (s[0].key = 'Intake')), ['steps.0.key']],
       ['a duplicate key', makeProtocol({}, (s) => (s[4].key = 'intake')), ['steps.4.key']],
       // References
-      ['a step depending on a later step', makeProtocol({}, (s) => (s[1].after.step = 'follow_up')), ['steps.1.after.step']],
+      [
+        'a step depending on a later step',
+        makeProtocol({}, (s) => (s[1].after.step = 'follow_up')),
+        ['steps.1.after.step'],
+      ],
       ['a step depending on itself', makeProtocol({}, (s) => (s[1].after.step = 'infusion')), ['steps.1.after.step']],
-      ['a step depending on an unknown step', makeProtocol({}, (s) => (s[1].after.step = 'nope')), ['steps.1.after.step']],
-      ['a step attached to a later step', makeProtocol({}, (s) => (s[2].attachedTo.step = 'booster')), ['steps.2.attachedTo.step']],
-      ['a step attached to an unknown step', makeProtocol({}, (s) => (s[2].attachedTo.step = 'ghost')), ['steps.2.attachedTo.step']],
+      [
+        'a step depending on an unknown step',
+        makeProtocol({}, (s) => (s[1].after.step = 'nope')),
+        ['steps.1.after.step'],
+      ],
+      [
+        'a step attached to a later step',
+        makeProtocol({}, (s) => (s[2].attachedTo.step = 'booster')),
+        ['steps.2.attachedTo.step'],
+      ],
+      [
+        'a step attached to an unknown step',
+        makeProtocol({}, (s) => (s[2].attachedTo.step = 'ghost')),
+        ['steps.2.attachedTo.step'],
+      ],
       // Repeats
       ['repeat 0', makeProtocol({}, (s) => (s[1].repeat = 0)), ['steps.1.repeat']],
       ['repeat 53', makeProtocol({}, (s) => (s[1].repeat = 53)), ['steps.1.repeat']],
       ['repeatMin above repeat', makeProtocol({}, (s) => (s[1].repeatMin = 7)), ['steps.1.repeatMin']],
       ['repeatMax below repeat', makeProtocol({}, (s) => (s[1].repeatMax = 5)), ['steps.1.repeatMax']],
       ['a repeating step without spacing', makeProtocol({}, (s) => delete s[1].spacing), ['steps.1.spacing']],
-      ['a step that may repeat (repeatMax 3) without spacing', makeProtocol({}, (s) => (s[3].repeatMax = 3)), ['steps.3.spacing']],
+      [
+        'a step that may repeat (repeatMax 3) without spacing',
+        makeProtocol({}, (s) => (s[3].repeatMax = 3)),
+        ['steps.3.spacing'],
+      ],
       ['an attached step with repeat 2', makeProtocol({}, (s) => (s[2].repeat = 2)), ['steps.2.repeat']],
       // Span
-      ['a span over 365 days (52 infusions 8 days apart)', makeProtocol({}, (s) => Object.assign(s[1], { repeat: 52, repeatMax: 52, spacing: gap(1, 2, 8) })), ['steps']],
+      [
+        'a span over 365 days (52 infusions 8 days apart)',
+        makeProtocol({}, (s) => Object.assign(s[1], { repeat: 52, repeatMax: 52, spacing: gap(1, 2, 8) })),
+        ['steps'],
+      ],
       ['a span of 366 days', makeProtocol({}, (s) => (s[4].after.gap = gap(28, 28, 314))), ['steps']],
       // Shape
       ['an unknown field inside a step', makeProtocol({}, (s) => (s[0].colour = 'blue')), ['steps.0.colour']],
@@ -622,11 +733,19 @@ describe('protocols API (/v1/protocols)', () => {
       ['an empty steps array', makeProtocol({ steps: [] }), ['steps']],
       ['no steps', makeProtocol({ steps: undefined }), ['steps']],
       ['steps as a string', makeProtocol({ steps: 'intake' }), ['steps']],
-      ['31 steps', makeProtocol({ steps: Array.from({ length: 31 }, (_, i) => ({ ...intake, key: `s${i}` })) }), ['steps']],
+      [
+        '31 steps',
+        makeProtocol({ steps: Array.from({ length: 31 }, (_, i) => ({ ...intake, key: `s${i}` })) }),
+        ['steps'],
+      ],
       ['an empty name', makeProtocol({ name: '' }), ['name']],
       ['a missing indication', makeProtocol({ indication: undefined }), ['indication']],
       ['weekday 0', makeProtocol({}, (s) => (s[0].weekdays = [0, 1])), ['steps.0.weekdays']],
-      ['two problems at once', makeProtocol({}, (s) => ((s[1].spacing.max = 0.5), (s[3].after.step = 'booster'))), ['steps.1.spacing.max', 'steps.3.after.step']],
+      [
+        'two problems at once',
+        makeProtocol({}, (s) => ((s[1].spacing.max = 0.5), (s[3].after.step = 'booster'))),
+        ['steps.1.spacing.max', 'steps.3.after.step'],
+      ],
     ];
 
     it.each(cases)('POST refuses %s', async (_label, body, fields) => {
@@ -656,27 +775,44 @@ describe('protocols API (/v1/protocols)', () => {
       });
 
       it('refuses a clinicId in the draft (a protocol cannot move clinics)', async () => {
-        expectProblem(await putDraft(a.clinician, id, '"d1"', makeProtocol({ clinicId: b.clinicId })), 400, 'VALIDATION_FAILED', ['clinicId']);
+        expectProblem(
+          await putDraft(a.clinician, id, '"d1"', makeProtocol({ clinicId: b.clinicId })),
+          400,
+          'VALIDATION_FAILED',
+          ['clinicId'],
+        );
       });
     });
 
     it.each<[string, Record<string, unknown>]>([
       ['a span of exactly 365 days', makeProtocol({}, (s) => (s[4].after.gap = gap(28, 28, 313)))],
-      ['escalation that stays in range (0.5 + 7 × 0.07 = 0.99)', makeProtocol({}, (s) => (s[1].dose.escalationPerOccurrence = 0.07))],
+      [
+        'escalation that stays in range (0.5 + 7 × 0.07 = 0.99)',
+        makeProtocol({}, (s) => (s[1].dose.escalationPerOccurrence = 0.07)),
+      ],
       ['a taper that stays in range', makeProtocol({}, (s) => (s[1].dose.escalationPerOccurrence = -0.05))],
       ['dose amount at the range bounds', makeProtocol({}, (s) => ((s[1].dose.amount = 0.1), (s[4].dose.amount = 1)))],
       ['infusionMinutes equal to durationMinutes', makeProtocol({}, (s) => (s[1].dose.infusionMinutes = 40))],
       ['gaps in hours with min = target = max', makeProtocol({}, (s) => (s[1].spacing = gap(48, 48, 48, 'hours')))],
-      ['52 infusions one day apart', makeProtocol({}, (s) => Object.assign(s[1], { repeat: 52, repeatMax: 52, spacing: gap(1, 1, 1) }))],
+      [
+        '52 infusions one day apart',
+        makeProtocol({}, (s) => Object.assign(s[1], { repeat: 52, repeatMax: 52, spacing: gap(1, 1, 1) })),
+      ],
       ['a single step without description', oneStep('Single step', { description: undefined })],
     ])('accepts %s', async (_label, body) => {
       const res = await api().post('/v1/protocols').set(bearer(a.clinician)).send(body);
-      expect({ status: res.status, body: res.body }).toMatchObject({ status: 201, body: { draft: { steps: body.steps } } });
+      expect({ status: res.status, body: res.body }).toMatchObject({
+        status: 201,
+        body: { draft: { steps: body.steps } },
+      });
     });
 
     it('publish re-validates the draft: an invalid draft (written behind the API) is refused naming the field, no version made', async () => {
       const p = await create(a.clinician, makeProtocol({ name: 'Corrupted draft' }));
-      await t.dataSource.query(`UPDATE protocols SET draft_steps = jsonb_set(draft_steps, '{1,spacing,max}', '0') WHERE id = $1`, [p.body.id]);
+      await t.dataSource.query(
+        `UPDATE protocols SET draft_steps = jsonb_set(draft_steps, '{1,spacing,max}', '0') WHERE id = $1`,
+        [p.body.id],
+      );
       const before = await counts();
       expectProblem(await publish(a.clinician, p.body.id), 400, 'VALIDATION_FAILED', ['steps.1.spacing.max']);
       expect(await counts()).toEqual(before);
@@ -703,7 +839,11 @@ describe('protocols API (/v1/protocols)', () => {
     it('front desk gets 403 on create, draft, publish and retire, and nothing changes', async () => {
       const before = await counts();
       const snapshot = (await getOne(a.clinician, id)).body;
-      expectProblem(await api().post('/v1/protocols').set(bearer(a.frontDesk)).send(oneStep('Front desk made')), 403, 'FORBIDDEN');
+      expectProblem(
+        await api().post('/v1/protocols').set(bearer(a.frontDesk)).send(oneStep('Front desk made')),
+        403,
+        'FORBIDDEN',
+      );
       expectProblem(await putDraft(a.frontDesk, id, '"d1"', oneStep('Front desk edit')), 403, 'FORBIDDEN');
       expectProblem(await publish(a.frontDesk, id, '"d1"'), 403, 'FORBIDDEN');
       expectProblem(await retire(a.frontDesk, id, 1), 403, 'FORBIDDEN');
@@ -770,7 +910,15 @@ describe('protocols API (/v1/protocols)', () => {
 
     it("another clinic's list never shows it, even when asking for that clinic", async () => {
       const ids = async (key: string, query: Record<string, string> = {}) =>
-        ((await api().get('/v1/protocols').query({ limit: 200, ...query }).set(bearer(key)).expect(200)).body.items as ProtocolBody[]).map((p) => p.id);
+        (
+          (
+            await api()
+              .get('/v1/protocols')
+              .query({ limit: 200, ...query })
+              .set(bearer(key))
+              .expect(200)
+          ).body.items as ProtocolBody[]
+        ).map((p) => p.id);
       expect(await ids(b.frontDesk)).not.toContain(id);
       expect(await ids(b.frontDesk, { clinicId: a.clinicId })).toEqual([]);
       expect(await ids(a.frontDesk)).toContain(id);
@@ -778,7 +926,14 @@ describe('protocols API (/v1/protocols)', () => {
 
     it('a clinic key naming another clinic on create gets 404 CLINIC_NOT_FOUND and writes nothing', async () => {
       const before = await counts();
-      expectProblem(await api().post('/v1/protocols').set(bearer(a.clinician)).send(oneStep('Elsewhere', { clinicId: b.clinicId })), 404, 'CLINIC_NOT_FOUND');
+      expectProblem(
+        await api()
+          .post('/v1/protocols')
+          .set(bearer(a.clinician))
+          .send(oneStep('Elsewhere', { clinicId: b.clinicId })),
+        404,
+        'CLINIC_NOT_FOUND',
+      );
       expect(await counts()).toEqual(before);
       const own = await create(a.clinician, oneStep('Own clinic named', { clinicId: a.clinicId }));
       expect(own.body.clinicId).toBe(a.clinicId);
@@ -786,9 +941,29 @@ describe('protocols API (/v1/protocols)', () => {
 
     it('an operator key must name the clinic on create: 400 naming clinicId (or 404 for an unknown one), nothing written', async () => {
       const before = await counts();
-      expectProblem(await api().post('/v1/protocols').set(bearer(operator)).send(oneStep('Operator made')), 400, 'VALIDATION_FAILED', ['clinicId']);
-      expectProblem(await api().post('/v1/protocols').set(bearer(operator)).send(oneStep('Operator made', { clinicId: randomUUID() })), 404, 'CLINIC_NOT_FOUND');
-      expectProblem(await api().post('/v1/protocols').set(bearer(operator)).send(oneStep('Operator made', { clinicId: 'beta' })), 400, 'VALIDATION_FAILED', ['clinicId']);
+      expectProblem(
+        await api().post('/v1/protocols').set(bearer(operator)).send(oneStep('Operator made')),
+        400,
+        'VALIDATION_FAILED',
+        ['clinicId'],
+      );
+      expectProblem(
+        await api()
+          .post('/v1/protocols')
+          .set(bearer(operator))
+          .send(oneStep('Operator made', { clinicId: randomUUID() })),
+        404,
+        'CLINIC_NOT_FOUND',
+      );
+      expectProblem(
+        await api()
+          .post('/v1/protocols')
+          .set(bearer(operator))
+          .send(oneStep('Operator made', { clinicId: 'beta' })),
+        400,
+        'VALIDATION_FAILED',
+        ['clinicId'],
+      );
       expect(await counts()).toEqual(before);
     });
 
@@ -800,13 +975,19 @@ describe('protocols API (/v1/protocols)', () => {
 
       expect((await getOne(operator, id).expect(200)).body.clinicId).toBe(a.clinicId);
       expect((await getVersion(operator, id, 1).expect(200)).body).toMatchObject({ clinicId: a.clinicId, version: 1 });
-      await putDraft(operator, made.body.id, '"d1"', oneStep('Operator made', { indication: 'by operator' })).expect(200);
+      await putDraft(operator, made.body.id, '"d1"', oneStep('Operator made', { indication: 'by operator' })).expect(
+        200,
+      );
       expect((await publish(operator, made.body.id)).status).toBe(201);
 
       const all = await api().get('/v1/protocols').query({ limit: 200 }).set(bearer(operator)).expect(200);
       const clinics = new Set((all.body.items as ProtocolBody[]).map((p) => p.clinicId));
       expect(clinics).toEqual(new Set([a.clinicId, b.clinicId]));
-      const onlyB = await api().get('/v1/protocols').query({ limit: 200, clinicId: b.clinicId }).set(bearer(operator)).expect(200);
+      const onlyB = await api()
+        .get('/v1/protocols')
+        .query({ limit: 200, clinicId: b.clinicId })
+        .set(bearer(operator))
+        .expect(200);
       expect((onlyB.body.items as ProtocolBody[]).map((p) => p.id)).toContain(made.body.id);
       expect((onlyB.body.items as ProtocolBody[]).every((p) => p.clinicId === b.clinicId)).toBe(true);
     });
@@ -817,7 +998,8 @@ describe('protocols API (/v1/protocols)', () => {
     const made: string[] = [];
     beforeAll(async () => {
       c = await persistClinicWithKeys(t.app, { name: 'List Clinic' });
-      for (const name of ['Protocol C', 'Protocol A', 'Protocol B', 'Protocol A', 'protocol a']) made.push((await create(c.clinician, oneStep(name))).body.id);
+      for (const name of ['Protocol C', 'Protocol A', 'Protocol B', 'Protocol A', 'protocol a'])
+        made.push((await create(c.clinician, oneStep(name))).body.id);
     });
     const page = async (query: Record<string, string | number>) => {
       const res = await api().get('/v1/protocols').query(query).set(bearer(c.frontDesk));
@@ -826,7 +1008,10 @@ describe('protocols API (/v1/protocols)', () => {
     };
 
     it('pages with limit=1 (and 2) through every protocol of the clinic exactly once, in name order', async () => {
-      const expected: { id: string }[] = await t.dataSource.query('SELECT id FROM protocols WHERE clinic_id = $1 ORDER BY name, id', [c.clinicId]);
+      const expected: { id: string }[] = await t.dataSource.query(
+        'SELECT id FROM protocols WHERE clinic_id = $1 ORDER BY name, id',
+        [c.clinicId],
+      );
       expect(expected.map((r) => r.id).sort()).toEqual([...made].sort());
       for (const limit of [1, 2]) {
         const seen: string[] = [];
@@ -866,7 +1051,9 @@ describe('protocols API (/v1/protocols)', () => {
       ['a malformed clinicId', { clinicId: 'abc' }, 'clinicId'],
       ['an unknown parameter', { name: 'x' }, 'name'],
     ])('refuses %s with 400 naming it', async (_label, query, field) => {
-      expectProblem(await api().get('/v1/protocols').query(query).set(bearer(c.frontDesk)), 400, 'VALIDATION_FAILED', [field]);
+      expectProblem(await api().get('/v1/protocols').query(query).set(bearer(c.frontDesk)), 400, 'VALIDATION_FAILED', [
+        field,
+      ]);
     });
   });
 
@@ -886,7 +1073,9 @@ describe('protocols API (/v1/protocols)', () => {
       ['post', '/v1/protocols/not-a-uuid/versions/1/retire'],
     ] as const)('%s %s is 400 naming protocolId', async (method, path) => {
       const r = api()[method](path).set(bearer(a.clinician)).set('If-Match', '*');
-      expectProblem(await r.send(method === 'get' ? undefined : oneStep('x')), 400, 'VALIDATION_FAILED', ['protocolId']);
+      expectProblem(await r.send(method === 'get' ? undefined : oneStep('x')), 400, 'VALIDATION_FAILED', [
+        'protocolId',
+      ]);
     });
 
     it.each(['abc', '1.5', '1e2', '0x1'])('version %s is 400 naming version (GET and retire)', async (v) => {
@@ -894,10 +1083,13 @@ describe('protocols API (/v1/protocols)', () => {
       expectProblem(await retire(a.clinician, id, v), 400, 'VALIDATION_FAILED', ['version']);
     });
 
-    it.each(['2147483648', '99999999999999999999'])('version %s (beyond any integer version) is 400 naming version, never 500', async (v) => {
-      expectProblem(await getVersion(a.frontDesk, id, v), 400, 'VALIDATION_FAILED', ['version']);
-      expectProblem(await retire(a.clinician, id, v), 400, 'VALIDATION_FAILED', ['version']);
-    });
+    it.each(['2147483648', '99999999999999999999'])(
+      'version %s (beyond any integer version) is 400 naming version, never 500',
+      async (v) => {
+        expectProblem(await getVersion(a.frontDesk, id, v), 400, 'VALIDATION_FAILED', ['version']);
+        expectProblem(await retire(a.clinician, id, v), 400, 'VALIDATION_FAILED', ['version']);
+      },
+    );
 
     // The controller's own contract: "version must be a positive integer" (and the table has CHECK (version >= 1)).
     it.each(['0', '-1'])('version %s (not positive) is 400 naming version', async (v) => {
@@ -924,10 +1116,38 @@ describe('protocols API (/v1/protocols)', () => {
       await retire(a.admin, id, 1).expect(200);
       const [clinician, admin] = [await keyId(a.clinician), await keyId(a.admin)];
       expect(await auditFor(id)).toEqual([
-        { clinic_id: a.clinicId, actor_key_id: clinician, actor_role: 'clinician', action: 'protocol.create', entity_type: 'protocol', entity_id: id },
-        { clinic_id: a.clinicId, actor_key_id: admin, actor_role: 'admin', action: 'protocol.draft.replace', entity_type: 'protocol', entity_id: id },
-        { clinic_id: a.clinicId, actor_key_id: clinician, actor_role: 'clinician', action: 'protocol.publish', entity_type: 'protocol_version', entity_id: id },
-        { clinic_id: a.clinicId, actor_key_id: admin, actor_role: 'admin', action: 'protocol.retire', entity_type: 'protocol_version', entity_id: id },
+        {
+          clinic_id: a.clinicId,
+          actor_key_id: clinician,
+          actor_role: 'clinician',
+          action: 'protocol.create',
+          entity_type: 'protocol',
+          entity_id: id,
+        },
+        {
+          clinic_id: a.clinicId,
+          actor_key_id: admin,
+          actor_role: 'admin',
+          action: 'protocol.draft.replace',
+          entity_type: 'protocol',
+          entity_id: id,
+        },
+        {
+          clinic_id: a.clinicId,
+          actor_key_id: clinician,
+          actor_role: 'clinician',
+          action: 'protocol.publish',
+          entity_type: 'protocol_version',
+          entity_id: id,
+        },
+        {
+          clinic_id: a.clinicId,
+          actor_key_id: admin,
+          actor_role: 'admin',
+          action: 'protocol.retire',
+          entity_type: 'protocol_version',
+          entity_id: id,
+        },
       ]);
     });
 

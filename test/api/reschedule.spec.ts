@@ -7,7 +7,14 @@ import { seedDemo } from '../../src/seed/demo-seed.js';
 import { expectProblem } from '../support/problem.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 
-type Row = { id: string; ref: string; starts_at: Date; chair_id: string | null; staff_id: string | null; status: string };
+type Row = {
+  id: string;
+  ref: string;
+  starts_at: Date;
+  chair_id: string | null;
+  staff_id: string | null;
+  status: string;
+};
 const ZONE = 'America/New_York';
 
 describe('reschedule with a cascade', () => {
@@ -18,17 +25,32 @@ describe('reschedule with a cascade', () => {
   beforeAll(async () => {
     t = await startTestApp();
     const seeded = await seedDemo(t.app, mkdtempSync(path.join(os.tmpdir(), 'chairside-resched-')));
-    keys = Object.fromEntries(readFileSync(seeded.keysFile, 'utf8').trim().split('\n').map((l) => l.replace(/^export /, '').split('=') as [string, string]));
-    planIds = (await t.dataSource.query(`SELECT id FROM plans WHERE status = 'active' ORDER BY created_at, id`)).map((r: { id: string }) => r.id);
+    keys = Object.fromEntries(
+      readFileSync(seeded.keysFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/^export /, '').split('=') as [string, string]),
+    );
+    planIds = (await t.dataSource.query(`SELECT id FROM plans WHERE status = 'active' ORDER BY created_at, id`)).map(
+      (r: { id: string }) => r.id,
+    );
   });
   afterAll(() => t.close());
 
   const frontDesk = () => bearer(keys.CHAIRSIDE_FRONT_DESK_KEY);
-  const etagOf = async (planId: string) => (await request(t.http).get(`/v1/plans/${planId}`).set(frontDesk()).expect(200)).headers.etag as string;
+  const etagOf = async (planId: string) =>
+    (await request(t.http).get(`/v1/plans/${planId}`).set(frontDesk()).expect(200)).headers.etag as string;
   const rows = (planId: string): Promise<Row[]> =>
-    t.dataSource.query(`SELECT id, ref, starts_at, chair_id, staff_id, status FROM sessions WHERE plan_id = $1 ORDER BY starts_at, ref`, [planId]);
+    t.dataSource.query(
+      `SELECT id, ref, starts_at, chair_id, staff_id, status FROM sessions WHERE plan_id = $1 ORDER BY starts_at, ref`,
+      [planId],
+    );
   const adjust = (planId: string, body: object, ifMatch: string, preview = false) =>
-    request(t.http).post(`/v1/plans/${planId}/adjustments${preview ? '?preview=true' : ''}`).set(frontDesk()).set('If-Match', ifMatch).send(body);
+    request(t.http)
+      .post(`/v1/plans/${planId}/adjustments${preview ? '?preview=true' : ''}`)
+      .set(frontDesk())
+      .set('If-Match', ifMatch)
+      .send(body);
   const overlaps = async () =>
     (
       await t.dataSource.query(`
@@ -45,7 +67,12 @@ describe('reschedule with a cascade', () => {
     // A Sunday is closed: go one more day.
     const newStart = (start.weekday === 7 ? start.plus({ days: 1 }) : start).toISO()!;
     const etag = await etagOf(plan);
-    const preview = await adjust(plan, { type: 'reschedule', sessionId: target.id, start: newStart }, etag, true).expect(200);
+    const preview = await adjust(
+      plan,
+      { type: 'reschedule', sessionId: target.id, start: newStart },
+      etag,
+      true,
+    ).expect(200);
     expect(await rows(plan)).toEqual(before);
     const moved = preview.body.changes.find((c: { sessionId: string }) => c.sessionId === target.id);
     expect(DateTime.fromISO(moved.after.start).toMillis()).toBe(DateTime.fromISO(newStart).toMillis());
@@ -67,33 +94,90 @@ describe('reschedule with a cascade', () => {
     const plan = planIds[0];
     const target = (await rows(plan)).find((r) => r.ref === 'infusion#4')!;
     const evening = DateTime.fromJSDate(target.starts_at, { zone: ZONE }).set({ hour: 20, minute: 0 }).toISO()!;
-    const refused = await adjust(plan, { type: 'reschedule', sessionId: target.id, start: evening }, await etagOf(plan));
+    const refused = await adjust(
+      plan,
+      { type: 'reschedule', sessionId: target.id, start: evening },
+      await etagOf(plan),
+    );
     expectProblem(refused, 422, 'PLAN_INFEASIBLE');
     expect(refused.body.binding.ref).toBe('infusion#4');
-    expectProblem(await adjust(plan, { type: 'reschedule', sessionId: target.id }, await etagOf(plan)), 400, 'VALIDATION_FAILED', 'start');
-    expectProblem(await adjust(plan, { type: 'reschedule', sessionId: target.id, start: '2026-12-10T10:00:00' }, await etagOf(plan)), 400, 'VALIDATION_FAILED', 'start');
-    expectProblem(await adjust(plan, { type: 'reschedule', sessionId: target.id, start: '2020-01-06T10:00:00-05:00' }, await etagOf(plan)), 400, 'VALIDATION_FAILED', 'start');
+    expectProblem(
+      await adjust(plan, { type: 'reschedule', sessionId: target.id }, await etagOf(plan)),
+      400,
+      'VALIDATION_FAILED',
+      'start',
+    );
+    expectProblem(
+      await adjust(
+        plan,
+        { type: 'reschedule', sessionId: target.id, start: '2026-12-10T10:00:00' },
+        await etagOf(plan),
+      ),
+      400,
+      'VALIDATION_FAILED',
+      'start',
+    );
+    expectProblem(
+      await adjust(
+        plan,
+        { type: 'reschedule', sessionId: target.id, start: '2020-01-06T10:00:00-05:00' },
+        await etagOf(plan),
+      ),
+      400,
+      'VALIDATION_FAILED',
+      'start',
+    );
     // At most two years ahead: 2028-11-30 is past it, 2028-11-20 is not (it is refused only as a time nobody can offer).
-    const far = await adjust(plan, { type: 'reschedule', sessionId: target.id, start: '2028-11-30T10:00:00-05:00' }, await etagOf(plan));
+    const far = await adjust(
+      plan,
+      { type: 'reschedule', sessionId: target.id, start: '2028-11-30T10:00:00-05:00' },
+      await etagOf(plan),
+    );
     expectProblem(far, 400, 'VALIDATION_FAILED', 'start');
     expect(far.body.errors[0].message).toMatch(/at most 730 days ahead/);
-    expect((await adjust(plan, { type: 'reschedule', sessionId: target.id, start: '2028-11-20T10:00:00-05:00' }, await etagOf(plan))).status).not.toBe(400);
+    expect(
+      (
+        await adjust(
+          plan,
+          { type: 'reschedule', sessionId: target.id, start: '2028-11-20T10:00:00-05:00' },
+          await etagOf(plan),
+        )
+      ).status,
+    ).not.toBe(400);
   });
 
   it('adds an infusion after the last one, within its spacing; clinicians only, with a reason', async () => {
     const plan = planIds[0];
     const clinician = bearer(keys.CHAIRSIDE_CLINICIAN_KEY);
     const before = await rows(plan);
-    const last = before.filter((r) => r.ref.startsWith('infusion#') && r.status === 'scheduled').sort((x, y) => x.starts_at.getTime() - y.starts_at.getTime()).pop()!;
+    const last = before
+      .filter((r) => r.ref.startsWith('infusion#') && r.status === 'scheduled')
+      .sort((x, y) => x.starts_at.getTime() - y.starts_at.getTime())
+      .pop()!;
     const post = (body: object, key = clinician, preview = false) =>
-      etagOf(plan).then((etag) => request(t.http).post(`/v1/plans/${plan}/adjustments${preview ? '?preview=true' : ''}`).set(key).set('If-Match', etag).send(body));
+      etagOf(plan).then((etag) =>
+        request(t.http)
+          .post(`/v1/plans/${plan}/adjustments${preview ? '?preview=true' : ''}`)
+          .set(key)
+          .set('If-Match', etag)
+          .send(body),
+      );
     expectProblem(await post({ type: 'add', stepKey: 'infusion', reason: 'r' }, frontDesk()), 403, 'FORBIDDEN');
     expectProblem(await post({ type: 'add', stepKey: 'infusion' }), 400, 'VALIDATION_FAILED', 'reason');
-    expectProblem(await post({ type: 'add', stepKey: 'infusion', amount: 2, reason: 'r' }), 400, 'VALIDATION_FAILED', 'amount');
+    expectProblem(
+      await post({ type: 'add', stepKey: 'infusion', amount: 2, reason: 'r' }),
+      400,
+      'VALIDATION_FAILED',
+      'amount',
+    );
     expectProblem(await post({ type: 'add', stepKey: 'nope', reason: 'r' }), 400, 'VALIDATION_FAILED', 'stepKey');
     expectProblem(await post({ type: 'add', stepKey: 'therapy', reason: 'r' }), 400, 'VALIDATION_FAILED', 'stepKey');
 
-    const preview = await post({ type: 'add', stepKey: 'infusion', amount: 0.4, reason: 'Cravings returned' }, clinician, true);
+    const preview = await post(
+      { type: 'add', stepKey: 'infusion', amount: 0.4, reason: 'Cravings returned' },
+      clinician,
+      true,
+    );
     expect(preview.status).toBe(200);
     expect(await rows(plan)).toEqual(before);
     const commit = await post({ type: 'add', stepKey: 'infusion', amount: 0.4, reason: 'Cravings returned' });
@@ -102,7 +186,9 @@ describe('reschedule with a cascade', () => {
     const added = commit.body.changes[0];
     expect(added).toMatchObject({ ref: 'infusion#7', before: null, after: { dose: { amount: 0.4, unit: 'mg/kg' } } });
     expect(added.after).toEqual(preview.body.changes[0].after);
-    const gap = DateTime.fromISO(added.after.start, { zone: ZONE }).startOf('day').diff(DateTime.fromJSDate(last.starts_at, { zone: ZONE }).startOf('day'), 'days').days;
+    const gap = DateTime.fromISO(added.after.start, { zone: ZONE })
+      .startOf('day')
+      .diff(DateTime.fromJSDate(last.starts_at, { zone: ZONE }).startOf('day'), 'days').days;
     expect(gap).toBeGreaterThanOrEqual(1);
     expect(gap).toBeLessThanOrEqual(4);
     const afterRows = await rows(plan);
@@ -117,7 +203,12 @@ describe('reschedule with a cascade', () => {
     const booked = await request(t.http)
       .post('/v1/plans')
       .set(clinician)
-      .send({ patientId: patient.id, protocolId: keys.CHAIRSIDE_PROTOCOL_ID, earliestStart: '2027-03-08', startWithinDays: 3 })
+      .send({
+        patientId: patient.id,
+        protocolId: keys.CHAIRSIDE_PROTOCOL_ID,
+        earliestStart: '2027-03-08',
+        startWithinDays: 3,
+      })
       .expect(201);
     const sessions: { id: string; ref: string; start: string; localTime: string }[] = booked.body.sessions;
     const infusions = sessions.filter((x) => x.ref.startsWith('infusion#'));
@@ -129,11 +220,18 @@ describe('reschedule with a cascade', () => {
       .post(`/v1/plans/${booked.body.id}/adjustments`)
       .set(clinician)
       .set('If-Match', etag)
-      .send({ type: 'reschedule', sessionId: first.id, start: (newStart.weekday === 7 ? newStart.plus({ days: 1 }) : newStart).toISO() })
+      .send({
+        type: 'reschedule',
+        sessionId: first.id,
+        start: (newStart.weekday === 7 ? newStart.plus({ days: 1 }) : newStart).toISO(),
+      })
       .expect(200);
     const moved = res.body.changes.filter((c: { ref: string }) => c.ref.startsWith('infusion#'));
     expect(moved.length).toBeGreaterThan(1);
-    const crossed = moved.filter((c: { before: { start: string }; after: { start: string } }) => c.before.start < '2027-03-14' && c.after.start >= '2027-03-14');
+    const crossed = moved.filter(
+      (c: { before: { start: string }; after: { start: string } }) =>
+        c.before.start < '2027-03-14' && c.after.start >= '2027-03-14',
+    );
     expect(crossed.length).toBeGreaterThan(0);
     // The sessions pushed across the change keep their wall-clock time; only the offset changes.
     for (const c of crossed) {
@@ -147,7 +245,9 @@ describe('reschedule with a cascade', () => {
     const sa = a.filter((r) => r.status === 'scheduled' && r.ref === 'booster#1')[0];
     const sb = b.filter((r) => r.status === 'scheduled' && r.ref === 'booster#1')[0];
     // Both boosters to the same new time on the same chair, a week after the later of the two.
-    const base = DateTime.fromJSDate(sa.starts_at > sb.starts_at ? sa.starts_at : sb.starts_at, { zone: ZONE }).plus({ days: 2 });
+    const base = DateTime.fromJSDate(sa.starts_at > sb.starts_at ? sa.starts_at : sb.starts_at, { zone: ZONE }).plus({
+      days: 2,
+    });
     const day = base.weekday === 7 ? base.plus({ days: 1 }) : base;
     const start = day.set({ hour: 10, minute: 0 }).toISO()!;
     const chairId = (await t.dataSource.query(`SELECT id FROM chairs ORDER BY name LIMIT 1`))[0].id;
@@ -184,7 +284,8 @@ describe('reschedule with a cascade', () => {
     const byRef = new Map(after.map((r) => [r.ref, r]));
     expect(byRef.get('infusion#3')!.status).toBe('cancelled');
     expect(byRef.get('therapy#3')!.status).toBe('cancelled');
-    for (const r of before.filter((x) => x.starts_at < target.starts_at)) expect(byRef.get(r.ref)!.starts_at.getTime()).toBe(r.starts_at.getTime());
+    for (const r of before.filter((x) => x.starts_at < target.starts_at))
+      expect(byRef.get(r.ref)!.starts_at.getTime()).toBe(r.starts_at.getTime());
     const day = (d: Date) => DateTime.fromJSDate(d, { zone: ZONE }).startOf('day');
     const gap = day(byRef.get('infusion#4')!.starts_at).diff(day(byRef.get('infusion#2')!.starts_at), 'days').days;
     expect(gap).toBeGreaterThanOrEqual(1);

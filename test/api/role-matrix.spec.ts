@@ -40,7 +40,10 @@ const ROLES: { role: ApiRole; key: keyof ClinicKeys }[] = [
 
 /** A concrete URL for a route pattern: random ids (the guard answers before any look-up). */
 function urlFor(path: string): string {
-  return path.replace(/:token\.ics/, `cfd_${'x'.repeat(43)}.ics`).replace(/:version\b/, '1').replace(/:(\w+)/g, () => randomUUID());
+  return path
+    .replace(/:token\.ics/, `cfd_${'x'.repeat(43)}.ics`)
+    .replace(/:version\b/, '1')
+    .replace(/:(\w+)/g, () => randomUUID());
 }
 
 describe('role matrix', () => {
@@ -72,13 +75,22 @@ describe('role matrix', () => {
       expect(anonymous.status).not.toBe(403);
       return;
     }
-    expect({ route, status: anonymous.status, code: anonymous.body.code }).toEqual({ route, status: 401, code: 'UNAUTHENTICATED' });
+    expect({ route, status: anonymous.status, code: anonymous.body.code }).toEqual({
+      route,
+      status: 401,
+      code: 'UNAUTHENTICATED',
+    });
     for (const { role, key } of ROLES) {
       const res = await send(method, url, keys[key]);
       if (allowed.includes(role)) {
         expect({ route, role, refused: [401, 403].includes(res.status) }).toEqual({ route, role, refused: false });
       } else {
-        expect({ route, role, status: res.status, code: res.body.code }).toEqual({ route, role, status: 403, code: 'FORBIDDEN' });
+        expect({ route, role, status: res.status, code: res.body.code }).toEqual({
+          route,
+          role,
+          status: 403,
+          code: 'FORBIDDEN',
+        });
       }
     }
   });
@@ -90,7 +102,9 @@ describe('role matrix', () => {
   });
 
   it('is in the OpenAPI description of every operation', async () => {
-    const doc = (await request(t.http).get('/openapi.json').expect(200)).body as { paths: Record<string, Record<string, { description?: string; 'x-access'?: string[] }>> };
+    const doc = (await request(t.http).get('/openapi.json').expect(200)).body as {
+      paths: Record<string, Record<string, { description?: string; 'x-access'?: string[] }>>;
+    };
     for (const [route, allowed] of Object.entries(ROLE_MATRIX)) {
       const [method, path] = route.split(' ');
       const op = doc.paths[path.replace(/:(\w+)/g, '{$1}')]?.[method.toLowerCase()];

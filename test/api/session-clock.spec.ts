@@ -72,9 +72,18 @@ describe('check-in and completion follow the clock', () => {
   it('a clinic may open check-in up to 7 days before (PATCH /v1/clinics/{id}); out of range is 400', async () => {
     const url = `/v1/clinics/${s.keys.clinicId}`;
     for (const bad of [8, -1, 1.5, null, '2']) {
-      expectProblem(await request(t.http).patch(url).set(bearer(s.keys.admin)).send({ checkInOpensDaysBefore: bad }), 400, 'VALIDATION_FAILED', 'checkInOpensDaysBefore');
+      expectProblem(
+        await request(t.http).patch(url).set(bearer(s.keys.admin)).send({ checkInOpensDaysBefore: bad }),
+        400,
+        'VALIDATION_FAILED',
+        'checkInOpensDaysBefore',
+      );
     }
-    const patched = await request(t.http).patch(url).set(bearer(s.keys.admin)).send({ checkInOpensDaysBefore: 2 }).expect(200);
+    const patched = await request(t.http)
+      .patch(url)
+      .set(bearer(s.keys.admin))
+      .send({ checkInOpensDaysBefore: 2 })
+      .expect(200);
     expect(patched.body.checkInOpensDaysBefore).toBe(2);
     expect((await request(t.http).get(url).set(bearer(s.keys.admin)).expect(200)).body.checkInOpensDaysBefore).toBe(2);
 
@@ -96,8 +105,20 @@ describe('check-in and completion follow the clock', () => {
     expectProblem(early, 409, 'SESSION_NOT_STARTED');
     expect(early.body.startsAt).toBe(intake.start);
     const future = start.minus({ minutes: 30 }).toISO({ suppressMilliseconds: true })!;
-    expectProblem(await act(s.keys.clinician, intake.id, 'complete', { actualStart: future }), 400, 'VALIDATION_FAILED', 'actualStart', { exact: true });
-    expectProblem(await act(s.keys.clinician, intake.id, 'complete', { actualEnd: '9999-12-31T10:00:00Z' }), 400, 'VALIDATION_FAILED', 'actualEnd', { exact: true });
+    expectProblem(
+      await act(s.keys.clinician, intake.id, 'complete', { actualStart: future }),
+      400,
+      'VALIDATION_FAILED',
+      'actualStart',
+      { exact: true },
+    );
+    expectProblem(
+      await act(s.keys.clinician, intake.id, 'complete', { actualEnd: '9999-12-31T10:00:00Z' }),
+      400,
+      'VALIDATION_FAILED',
+      'actualEnd',
+      { exact: true },
+    );
     expect(await state(plan.id)).toEqual(before);
 
     // Begun by the clock: done.
@@ -109,7 +130,10 @@ describe('check-in and completion follow the clock', () => {
     at(inf.minus({ minutes: 20 }));
     expect((await act(s.keys.frontDesk, infusion.id, 'check-in')).status).toBe(200);
     at(inf.minus({ minutes: 10 }));
-    const done = await act(s.keys.clinician, infusion.id, 'complete', { doseGiven: { amount: 0.5, unit: 'mg/kg' }, actualStart: inf.minus({ minutes: 15 }).toISO({ suppressMilliseconds: true }) });
+    const done = await act(s.keys.clinician, infusion.id, 'complete', {
+      doseGiven: { amount: 0.5, unit: 'mg/kg' },
+      actualStart: inf.minus({ minutes: 15 }).toISO({ suppressMilliseconds: true }),
+    });
     expect(done.body.errors).toBeUndefined();
     expect({ status: done.status, status2: done.body.status }).toEqual({ status: 200, status2: 'completed' });
   });

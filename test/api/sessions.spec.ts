@@ -23,9 +23,16 @@ type Json = Record<string, any>;
 type Action = 'check-in' | 'complete' | 'no-show' | 'cancel';
 type Status = 'scheduled' | 'checked_in' | 'completed' | 'no_show' | 'cancelled';
 
-const ACTION_TARGET: Record<Action, Status> = { 'check-in': 'checked_in', complete: 'completed', 'no-show': 'no_show', cancel: 'cancelled' };
-const plusMinutes = (iso: string, minutes: number) => DateTime.fromISO(iso, { setZone: true }).plus({ minutes }).toISO({ suppressMilliseconds: true })!;
-const byStartThenId = (a: Json, b: Json) => Date.parse(a.start) - Date.parse(b.start) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const ACTION_TARGET: Record<Action, Status> = {
+  'check-in': 'checked_in',
+  complete: 'completed',
+  'no-show': 'no_show',
+  cancel: 'cancelled',
+};
+const plusMinutes = (iso: string, minutes: number) =>
+  DateTime.fromISO(iso, { setZone: true }).plus({ minutes }).toISO({ suppressMilliseconds: true })!;
+const byStartThenId = (a: Json, b: Json) =>
+  Date.parse(a.start) - Date.parse(b.start) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
   let t: TestApp;
@@ -45,14 +52,29 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       : send(key, id, action, body).then((r) => r);
   /** A body that passes validation for the action (so only the status decides). */
   const validBody = (action: Action): Json | undefined =>
-    action === 'complete' ? { doseGiven: { amount: 0.5, unit: 'mg/kg' } } : action === 'cancel' ? { reason: 'Patient has the flu' } : action === 'no-show' ? {} : undefined;
-  async function actOk(key: string, id: string, action: Action, body: Json | undefined = validBody(action)): Promise<Json> {
+    action === 'complete'
+      ? { doseGiven: { amount: 0.5, unit: 'mg/kg' } }
+      : action === 'cancel'
+        ? { reason: 'Patient has the flu' }
+        : action === 'no-show'
+          ? {}
+          : undefined;
+  async function actOk(
+    key: string,
+    id: string,
+    action: Action,
+    body: Json | undefined = validBody(action),
+  ): Promise<Json> {
     const res = await act(key, id, action, body);
-    expect({ status: res.status, body: res.body }).toMatchObject({ status: 200, body: { id, status: ACTION_TARGET[action] } });
+    expect({ status: res.status, body: res.body }).toMatchObject({
+      status: 200,
+      body: { id, status: ACTION_TARGET[action] },
+    });
     return res.body as Json;
   }
   const getSession = (key: string, id: string) => api().get(`/v1/sessions/${id}`).set(bearer(key));
-  const getPlan = async (key: string, id: string): Promise<Json> => (await api().get(`/v1/plans/${id}`).set(bearer(key)).expect(200)).body;
+  const getPlan = async (key: string, id: string): Promise<Json> =>
+    (await api().get(`/v1/plans/${id}`).set(bearer(key)).expect(200)).body;
   const adjustments = async (key: string, planId: string): Promise<Json[]> => {
     const res = await api().get(`/v1/plans/${planId}/adjustments`).set(bearer(key));
     expect(res.status).toBe(200);
@@ -71,11 +93,16 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
     return row;
   };
   const adjustmentCount = async (planId: string): Promise<number> => {
-    const [{ n }] = await t.dataSource.query('SELECT count(*)::int AS n FROM plan_adjustments WHERE plan_id = $1', [planId]);
+    const [{ n }] = await t.dataSource.query('SELECT count(*)::int AS n FROM plan_adjustments WHERE plan_id = $1', [
+      planId,
+    ]);
     return n;
   };
   const keyId = async (keys: ClinicKeys, role: string): Promise<string> => {
-    const [row] = await t.dataSource.query('SELECT id FROM api_keys WHERE clinic_id = $1 AND role = $2', [keys.clinicId, role]);
+    const [row] = await t.dataSource.query('SELECT id FROM api_keys WHERE clinic_id = $1 AND role = $2', [
+      keys.clinicId,
+      role,
+    ]);
     return row.id;
   };
 
@@ -112,15 +139,36 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
   describe('check-in and completion', () => {
     it('check-in, then completion with the dose given (mg/kg on the plan weight) and the observed times, as GET shows', async () => {
       // The patient weighs 72.4 kg, but the plan was tailored at 81.3 kg: the plan's weight counts.
-      const plan = await bookPlan(t.http, A, { earliestStart: '2026-11-30', tailoring: { weightKg: 81.3 } }, { weightKg: 72.4 });
+      const plan = await bookPlan(
+        t.http,
+        A,
+        { earliestStart: '2026-11-30', tailoring: { weightKg: 81.3 } },
+        { weightKg: 72.4 },
+      );
       const inf = refOf(plan, 'infusion#1');
-      expect(inf).toMatchObject({ status: 'scheduled', version: 1, checkedInAt: null, actualStart: null, actualEnd: null, doseGiven: null });
+      expect(inf).toMatchObject({
+        status: 'scheduled',
+        version: 1,
+        checkedInAt: null,
+        actualStart: null,
+        actualEnd: null,
+        doseGiven: null,
+      });
       expect(inf.dose).toMatchObject({ amount: 0.5, unit: 'mg/kg' });
 
       const checkedIn = await act(A.keys.frontDesk, inf.id, 'check-in');
       expect(checkedIn.status).toBe(200);
       expect(checkedIn.headers['content-type']).toMatch(/^application\/json/);
-      expect(checkedIn.body).toMatchObject({ id: inf.id, planId: plan.id, ref: 'infusion#1', status: 'checked_in', version: 2, start: inf.start, chair: inf.chair, staff: inf.staff });
+      expect(checkedIn.body).toMatchObject({
+        id: inf.id,
+        planId: plan.id,
+        ref: 'infusion#1',
+        status: 'checked_in',
+        version: 2,
+        start: inf.start,
+        chair: inf.chair,
+        staff: inf.staff,
+      });
       expect(Date.parse(checkedIn.body.checkedInAt)).toBe(Date.parse(inf.start)); // checked in at its start (see act)
       expect(checkedIn.body.doseGiven).toBeNull();
       expect((await getSession(A.keys.frontDesk, inf.id).expect(200)).body).toEqual(checkedIn.body);
@@ -128,7 +176,11 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       const actualStart = plusMinutes(inf.start, 5); // with the clinic's offset
       const actualEndLocal = plusMinutes(inf.start, 50);
       const actualEndUtc = new Date(Date.parse(actualEndLocal)).toISOString(); // sent in UTC
-      const done = await act(A.keys.clinician, inf.id, 'complete', { doseGiven: { amount: 0.47, unit: 'mg/kg' }, actualStart, actualEnd: actualEndUtc });
+      const done = await act(A.keys.clinician, inf.id, 'complete', {
+        doseGiven: { amount: 0.47, unit: 'mg/kg' },
+        actualStart,
+        actualEnd: actualEndUtc,
+      });
       expect(done.status).toBe(200);
       expect(done.body).toMatchObject({
         id: inf.id,
@@ -171,7 +223,10 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
         await actOk(A.keys.frontDesk, s.id, 'check-in');
         const done = await actOk(A.keys.clinician, s.id, 'complete', { doseGiven: { amount, unit: 'mg/kg' } });
         expect(done.doseGiven).toEqual({ amount, unit: 'mg/kg', totalMg });
-        expect({ actualStart: done.actualStart, actualEnd: done.actualEnd }).toEqual({ actualStart: null, actualEnd: null });
+        expect({ actualStart: done.actualStart, actualEnd: done.actualEnd }).toEqual({
+          actualStart: null,
+          actualEnd: null,
+        });
       }
     });
 
@@ -186,7 +241,11 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       await actOk(A.keys.frontDesk, therapy.id, 'check-in');
       const end = plusMinutes(therapy.start, 55);
       const t2 = await actOk(A.keys.clinician, therapy.id, 'complete', { actualStart: therapy.start, actualEnd: end });
-      expect({ doseGiven: t2.doseGiven, actualStart: t2.actualStart, actualEnd: t2.actualEnd }).toEqual({ doseGiven: null, actualStart: therapy.start, actualEnd: end });
+      expect({ doseGiven: t2.doseGiven, actualStart: t2.actualStart, actualEnd: t2.actualEnd }).toEqual({
+        doseGiven: null,
+        actualStart: therapy.start,
+        actualEnd: end,
+      });
     });
 
     it('no-show keeps its optional reason; cancel keeps its reason', async () => {
@@ -194,7 +253,9 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       const a = refOf(plan, 'infusion#1');
       const b = refOf(plan, 'infusion#2');
       const c = refOf(plan, 'therapy#2');
-      expect((await actOk(A.keys.frontDesk, a.id, 'no-show', { reason: 'No answer on the phone' })).statusReason).toBe('No answer on the phone');
+      expect((await actOk(A.keys.frontDesk, a.id, 'no-show', { reason: 'No answer on the phone' })).statusReason).toBe(
+        'No answer on the phone',
+      );
       expect((await actOk(A.keys.frontDesk, b.id, 'no-show', {})).statusReason).toBeNull();
       const cancelled = await actOk(A.keys.frontDesk, c.id, 'cancel', { reason: 'Patient has the flu' });
       expect(cancelled).toMatchObject({ status: 'cancelled', statusReason: 'Patient has the flu', version: 2 });
@@ -217,7 +278,9 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       ['scheduled', 'complete'],
       ['checked_in', 'check-in'],
       ['checked_in', 'no-show'],
-      ...(['completed', 'no_show', 'cancelled'] as Status[]).flatMap((s) => (['check-in', 'complete', 'no-show', 'cancel'] as Action[]).map((a): [Status, Action] => [s, a])),
+      ...(['completed', 'no_show', 'cancelled'] as Status[]).flatMap((s) =>
+        (['check-in', 'complete', 'no-show', 'cancel'] as Action[]).map((a): [Status, Action] => [s, a]),
+      ),
     ];
     const sessionIn = new Map<Status, { id: string; planId: string }>();
 
@@ -231,15 +294,26 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       }
     });
 
-    it.each(WRONG)('%s, then %s: 409 INVALID_TRANSITION naming the current status; nothing changes', async (status, action) => {
-      const { id, planId } = sessionIn.get(status)!;
-      const before = { session: await sessionRow(id), plan: await planRow(planId), log: await adjustmentCount(planId) };
-      const res = await act(A.keys.clinician, id, action, validBody(action));
-      expectProblem(res, 409, 'INVALID_TRANSITION');
-      expect(res.body.currentStatus).toBe(status);
-      expect({ session: await sessionRow(id), plan: await planRow(planId), log: await adjustmentCount(planId) }).toEqual(before);
-      expect((await getSession(A.keys.frontDesk, id).expect(200)).body.status).toBe(status);
-    });
+    it.each(WRONG)(
+      '%s, then %s: 409 INVALID_TRANSITION naming the current status; nothing changes',
+      async (status, action) => {
+        const { id, planId } = sessionIn.get(status)!;
+        const before = {
+          session: await sessionRow(id),
+          plan: await planRow(planId),
+          log: await adjustmentCount(planId),
+        };
+        const res = await act(A.keys.clinician, id, action, validBody(action));
+        expectProblem(res, 409, 'INVALID_TRANSITION');
+        expect(res.body.currentStatus).toBe(status);
+        expect({
+          session: await sessionRow(id),
+          plan: await planRow(planId),
+          log: await adjustmentCount(planId),
+        }).toEqual(before);
+        expect((await getSession(A.keys.frontDesk, id).expect(200)).body.status).toBe(status);
+      },
+    );
   });
 
   // ---------------------------------------------------------------------------------------------
@@ -256,9 +330,17 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
     });
 
     async function expectRefused(id: string, action: Action, body: Json | undefined, field: string): Promise<void> {
-      const before = { session: await sessionRow(id), plan: await planRow(plan.id), log: await adjustmentCount(plan.id) };
+      const before = {
+        session: await sessionRow(id),
+        plan: await planRow(plan.id),
+        log: await adjustmentCount(plan.id),
+      };
       expectProblem(await act(A.keys.clinician, id, action, body), 400, 'VALIDATION_FAILED', [field]);
-      expect({ session: await sessionRow(id), plan: await planRow(plan.id), log: await adjustmentCount(plan.id) }).toEqual(before);
+      expect({
+        session: await sessionRow(id),
+        plan: await planRow(plan.id),
+        log: await adjustmentCount(plan.id),
+      }).toEqual(before);
     }
 
     it('cancel needs a reason (missing, empty, not a string, too long)', async () => {
@@ -273,7 +355,12 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
 
     it('complete without doseGiven on a session with a planned dose: 400 naming doseGiven', async () => {
       await expectRefused(checkedIn.id, 'complete', {}, 'doseGiven');
-      await expectRefused(checkedIn.id, 'complete', { actualStart: plusMinutes(checkedIn.start, 2), actualEnd: plusMinutes(checkedIn.start, 45) }, 'doseGiven');
+      await expectRefused(
+        checkedIn.id,
+        'complete',
+        { actualStart: plusMinutes(checkedIn.start, 2), actualEnd: plusMinutes(checkedIn.start, 45) },
+        'doseGiven',
+      );
     });
 
     it('a dose in another unit than planned, or no unit: 400 naming doseGiven.unit', async () => {
@@ -284,17 +371,37 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
 
     it('a malformed amount: 400 naming doseGiven.amount', async () => {
       await expectRefused(checkedIn.id, 'complete', { doseGiven: { amount: -0.5, unit: 'mg/kg' } }, 'doseGiven.amount');
-      await expectRefused(checkedIn.id, 'complete', { doseGiven: { amount: '0.5', unit: 'mg/kg' } }, 'doseGiven.amount');
+      await expectRefused(
+        checkedIn.id,
+        'complete',
+        { doseGiven: { amount: '0.5', unit: 'mg/kg' } },
+        'doseGiven.amount',
+      );
       await expectRefused(checkedIn.id, 'complete', { doseGiven: { unit: 'mg/kg' } }, 'doseGiven.amount');
     });
 
     it('actualEnd not after actualStart: 400 naming actualEnd', async () => {
       const dose = { amount: 0.5, unit: 'mg/kg' };
       const start = plusMinutes(checkedIn.start, 10);
-      await expectRefused(checkedIn.id, 'complete', { doseGiven: dose, actualStart: start, actualEnd: start }, 'actualEnd');
-      await expectRefused(checkedIn.id, 'complete', { doseGiven: dose, actualStart: start, actualEnd: plusMinutes(checkedIn.start, 9) }, 'actualEnd');
+      await expectRefused(
+        checkedIn.id,
+        'complete',
+        { doseGiven: dose, actualStart: start, actualEnd: start },
+        'actualEnd',
+      );
+      await expectRefused(
+        checkedIn.id,
+        'complete',
+        { doseGiven: dose, actualStart: start, actualEnd: plusMinutes(checkedIn.start, 9) },
+        'actualEnd',
+      );
       // The same instant written with another offset is still not after.
-      await expectRefused(checkedIn.id, 'complete', { doseGiven: dose, actualStart: start, actualEnd: new Date(Date.parse(start)).toISOString() }, 'actualEnd');
+      await expectRefused(
+        checkedIn.id,
+        'complete',
+        { doseGiven: dose, actualStart: start, actualEnd: new Date(Date.parse(start)).toISOString() },
+        'actualEnd',
+      );
     });
 
     it('observed times must be ISO 8601 instants with an offset: 400 naming the field', async () => {
@@ -303,15 +410,27 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       const checkedIn = refOf(plan, 'infusion#3');
       await actOk(A.keys.frontDesk, checkedIn.id, 'check-in');
       await expectRefused(checkedIn.id, 'complete', { doseGiven: dose, actualStart: 'this morning' }, 'actualStart');
-      await expectRefused(checkedIn.id, 'complete', { doseGiven: dose, actualEnd: '2026-13-40T10:00:00-05:00' }, 'actualEnd');
+      await expectRefused(
+        checkedIn.id,
+        'complete',
+        { doseGiven: dose, actualEnd: '2026-13-40T10:00:00-05:00' },
+        'actualEnd',
+      );
       // Without an offset the instant is ambiguous (it would be read in the server's zone, not the clinic's).
-      const local = DateTime.fromISO(checkedIn.start, { zone: ZONE }).plus({ minutes: 5 }).toFormat("yyyy-MM-dd'T'HH:mm:ss");
+      const local = DateTime.fromISO(checkedIn.start, { zone: ZONE })
+        .plus({ minutes: 5 })
+        .toFormat("yyyy-MM-dd'T'HH:mm:ss");
       await expectRefused(checkedIn.id, 'complete', { doseGiven: dose, actualStart: local }, 'actualStart');
       await expectRefused(checkedIn.id, 'complete', { doseGiven: dose, actualEnd: local }, 'actualEnd');
     });
 
     it('unknown fields are refused', async () => {
-      await expectRefused(checkedIn.id, 'complete', { doseGiven: { amount: 0.5, unit: 'mg/kg' }, craving: 3 }, 'craving');
+      await expectRefused(
+        checkedIn.id,
+        'complete',
+        { doseGiven: { amount: 0.5, unit: 'mg/kg' }, craving: 3 },
+        'craving',
+      );
       await expectRefused(scheduled.id, 'cancel', { reason: 'Flu', status: 'scheduled' }, 'status');
     });
 
@@ -319,10 +438,17 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       for (const bad of ['not-a-uuid', '123', `${randomUUID()}x`]) {
         expectProblem(await getSession(A.keys.frontDesk, bad), 400, 'VALIDATION_FAILED', ['sessionId']);
         for (const action of ['check-in', 'complete', 'no-show', 'cancel'] as Action[]) {
-          expectProblem(await act(A.keys.clinician, bad, action, validBody(action)), 400, 'VALIDATION_FAILED', ['sessionId']);
+          expectProblem(await act(A.keys.clinician, bad, action, validBody(action)), 400, 'VALIDATION_FAILED', [
+            'sessionId',
+          ]);
         }
       }
-      expectProblem(await api().get('/v1/plans/nope/adjustments').set(bearer(A.keys.frontDesk)), 400, 'VALIDATION_FAILED', ['planId']);
+      expectProblem(
+        await api().get('/v1/plans/nope/adjustments').set(bearer(A.keys.frontDesk)),
+        400,
+        'VALIDATION_FAILED',
+        ['planId'],
+      );
     });
   });
 
@@ -335,9 +461,17 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       await actOk(A.keys.frontDesk, s2.id, 'no-show', { reason: 'Did not come' });
       await actOk(A.keys.frontDesk, s3.id, 'cancel', { reason: 'Called in sick' });
 
-      const before = { session: await sessionRow(s1.id), plan: await planRow(plan.id), log: await adjustmentCount(plan.id) };
+      const before = {
+        session: await sessionRow(s1.id),
+        plan: await planRow(plan.id),
+        log: await adjustmentCount(plan.id),
+      };
       expectProblem(await act(A.keys.frontDesk, s1.id, 'complete', validBody('complete')), 403, 'FORBIDDEN');
-      expect({ session: await sessionRow(s1.id), plan: await planRow(plan.id), log: await adjustmentCount(plan.id) }).toEqual(before);
+      expect({
+        session: await sessionRow(s1.id),
+        plan: await planRow(plan.id),
+        log: await adjustmentCount(plan.id),
+      }).toEqual(before);
 
       await actOk(A.keys.clinician, s1.id, 'complete');
       await actOk(A.keys.clinician, s4.id, 'check-in');
@@ -353,9 +487,17 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
         api().get('/v1/sessions').query({ from: '2026-11-30', to: '2026-12-04' }).set(auth),
         api().get(`/v1/sessions/${s.id}`).set(auth),
         api().get(`/v1/plans/${plan.id}/adjustments`).set(auth),
-        ...(['check-in', 'complete', 'no-show', 'cancel'] as Action[]).map((a) => api().post(`/v1/sessions/${s.id}/${a}`).set(auth).send(validBody(a) ?? {})),
+        ...(['check-in', 'complete', 'no-show', 'cancel'] as Action[]).map((a) =>
+          api()
+            .post(`/v1/sessions/${s.id}/${a}`)
+            .set(auth)
+            .send(validBody(a) ?? {}),
+        ),
       ];
-      for (const auth of [{}, { Authorization: 'Bearer not-a-key' }, { Authorization: A.keys.frontDesk }] as Record<string, string>[]) {
+      for (const auth of [{}, { Authorization: 'Bearer not-a-key' }, { Authorization: A.keys.frontDesk }] as Record<
+        string,
+        string
+      >[]) {
         for (const r of reqs(auth)) expectProblem(await r, 401, 'UNAUTHENTICATED');
       }
       expect(await sessionRow(s.id)).toMatchObject({ status: 'scheduled', version: 1 });
@@ -372,8 +514,16 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
         }
       }
       expect(await sessionRow(other.id)).toEqual(before);
-      expectProblem(await api().get(`/v1/plans/${planB.id}/adjustments`).set(bearer(A.keys.admin)), 404, 'PLAN_NOT_FOUND');
-      expectProblem(await api().get(`/v1/plans/${randomUUID()}/adjustments`).set(bearer(A.keys.admin)), 404, 'PLAN_NOT_FOUND');
+      expectProblem(
+        await api().get(`/v1/plans/${planB.id}/adjustments`).set(bearer(A.keys.admin)),
+        404,
+        'PLAN_NOT_FOUND',
+      );
+      expectProblem(
+        await api().get(`/v1/plans/${randomUUID()}/adjustments`).set(bearer(A.keys.admin)),
+        404,
+        'PLAN_NOT_FOUND',
+      );
       // Its own clinic sees it.
       expect((await getSession(B.keys.frontDesk, other.id)).status).toBe(200);
     });
@@ -397,8 +547,31 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       // Each step at a time it is allowed: a check-in on the session's day, a completion after its start.
       const utcAt = (iso: string, minutes: number) => DateTime.fromISO(iso).plus({ minutes }).toUTC().toISO()!;
 
-      const steps: { key: string; keyId: string; role: string; id: string; ref: string; action: Action; body?: Json; type: string; reason: string | null; from: Status; at: string }[] = [
-        { key: L.keys.frontDesk, keyId: frontDeskKey, role: 'front_desk', id: s1.id, ref: 'infusion#1', action: 'check-in', type: 'check_in', reason: null, from: 'scheduled', at: utcAt(s1.start, -10) },
+      const steps: {
+        key: string;
+        keyId: string;
+        role: string;
+        id: string;
+        ref: string;
+        action: Action;
+        body?: Json;
+        type: string;
+        reason: string | null;
+        from: Status;
+        at: string;
+      }[] = [
+        {
+          key: L.keys.frontDesk,
+          keyId: frontDeskKey,
+          role: 'front_desk',
+          id: s1.id,
+          ref: 'infusion#1',
+          action: 'check-in',
+          type: 'check_in',
+          reason: null,
+          from: 'scheduled',
+          at: utcAt(s1.start, -10),
+        },
         {
           key: L.keys.clinician,
           keyId: clinicianKey,
@@ -412,17 +585,67 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
           from: 'checked_in',
           at: utcAt(s1.start, 90),
         },
-        { key: L.keys.frontDesk, keyId: frontDeskKey, role: 'front_desk', id: s2.id, ref: 'infusion#2', action: 'no-show', body: { reason: 'No answer' }, type: 'no_show', reason: 'No answer', from: 'scheduled', at: utcAt(s2.start, 60) },
-        { key: L.keys.admin, keyId: adminKey, role: 'admin', id: s3.id, ref: 'infusion#3', action: 'cancel', body: { reason: 'Patient travelling' }, type: 'cancel_session', reason: 'Patient travelling', from: 'scheduled', at: utcAt(s2.start, 120) },
-        { key: L.keys.frontDesk, keyId: frontDeskKey, role: 'front_desk', id: s4.id, ref: 'infusion#4', action: 'check-in', type: 'check_in', reason: null, from: 'scheduled', at: utcAt(s4.start, -5) },
-        { key: L.keys.frontDesk, keyId: frontDeskKey, role: 'front_desk', id: s4.id, ref: 'infusion#4', action: 'cancel', body: { reason: 'Felt unwell' }, type: 'cancel_session', reason: 'Felt unwell', from: 'checked_in', at: utcAt(s4.start, 15) },
+        {
+          key: L.keys.frontDesk,
+          keyId: frontDeskKey,
+          role: 'front_desk',
+          id: s2.id,
+          ref: 'infusion#2',
+          action: 'no-show',
+          body: { reason: 'No answer' },
+          type: 'no_show',
+          reason: 'No answer',
+          from: 'scheduled',
+          at: utcAt(s2.start, 60),
+        },
+        {
+          key: L.keys.admin,
+          keyId: adminKey,
+          role: 'admin',
+          id: s3.id,
+          ref: 'infusion#3',
+          action: 'cancel',
+          body: { reason: 'Patient travelling' },
+          type: 'cancel_session',
+          reason: 'Patient travelling',
+          from: 'scheduled',
+          at: utcAt(s2.start, 120),
+        },
+        {
+          key: L.keys.frontDesk,
+          keyId: frontDeskKey,
+          role: 'front_desk',
+          id: s4.id,
+          ref: 'infusion#4',
+          action: 'check-in',
+          type: 'check_in',
+          reason: null,
+          from: 'scheduled',
+          at: utcAt(s4.start, -5),
+        },
+        {
+          key: L.keys.frontDesk,
+          keyId: frontDeskKey,
+          role: 'front_desk',
+          id: s4.id,
+          ref: 'infusion#4',
+          action: 'cancel',
+          body: { reason: 'Felt unwell' },
+          type: 'cancel_session',
+          reason: 'Felt unwell',
+          from: 'checked_in',
+          at: utcAt(s4.start, 15),
+        },
       ];
       let prev: Json[] = [];
       try {
         for (const [i, step] of steps.entries()) {
           t.clock.set(DateTime.fromISO(step.at, { zone: 'utc' }));
           const res = await send(step.key, step.id, step.action, step.body ?? validBody(step.action));
-          expect({ status: res.status, body: res.body }).toMatchObject({ status: 200, body: { id: step.id, status: ACTION_TARGET[step.action] } });
+          expect({ status: res.status, body: res.body }).toMatchObject({
+            status: 200,
+            body: { id: step.id, status: ACTION_TARGET[step.action] },
+          });
           // The plan's version went up by exactly one, as GET /v1/plans shows.
           const got = await getPlan(L.keys.frontDesk, plan.id);
           expect(got.version).toBe(2 + i);
@@ -457,7 +680,10 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       expect(log.map((e) => e.planVersion)).toEqual([2, 3, 4, 5, 6, 7]);
       expect(new Set(log.map((e) => e.id)).size).toBe(6);
       // The completion records the dose given in its `after`.
-      expect(log[1].changes[0].after).toMatchObject({ status: 'completed', doseGiven: { amount: 0.5, unit: 'mg/kg', totalMg: 36.2 } });
+      expect(log[1].changes[0].after).toMatchObject({
+        status: 'completed',
+        doseGiven: { amount: 0.5, unit: 'mg/kg', totalMg: 36.2 },
+      });
       expect(await planRow(plan.id)).toMatchObject({ version: 7, status: 'active' });
     });
 
@@ -512,7 +738,13 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       const done = await getPlan(L.keys.frontDesk, plan.id);
       expect(done).toMatchObject({ status: 'completed', version: 6 });
       expect(await planRow(plan.id)).toEqual({ status: 'completed', version: 6 });
-      expect((await adjustments(L.keys.frontDesk, plan.id)).map((e) => e.type)).toEqual(['check_in', 'complete', 'no_show', 'check_in', 'complete']);
+      expect((await adjustments(L.keys.frontDesk, plan.id)).map((e) => e.type)).toEqual([
+        'check_in',
+        'complete',
+        'no_show',
+        'check_in',
+        'complete',
+      ]);
 
       // Every session cancelled also leaves nothing to happen.
       const other = await bookPlan(t.http, L, { protocolId: L.shortProtocolId });
@@ -549,7 +781,16 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
         await c.query(
           `INSERT INTO sessions (clinic_id, plan_id, patient_id, ref, step_key, occurrence, kind, label, starts_at, ends_at, occupied_until, chair_id, staff_id, staff_seat)
            VALUES ($1, $2, $3, 'other#1', 'other', 1, 'infusion', 'Another booking', $4, $5, $5, $6, $7, $8)`,
-          [F.keys.clinicId, plan.id, patientId, plusMinutes(s.start, 10), s.end, on.chair ? s.chair.id : null, on.seat ? s.staff.id : null, on.seat ? seat : null],
+          [
+            F.keys.clinicId,
+            plan.id,
+            patientId,
+            plusMinutes(s.start, 10),
+            s.end,
+            on.chair ? s.chair.id : null,
+            on.seat ? s.staff.id : null,
+            on.seat ? seat : null,
+          ],
         );
         return null;
       } catch (e) {
@@ -582,7 +823,11 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       await actOk(F.keys.frontDesk, s.id, 'cancel', { reason: 'Rescheduling' });
 
       const free = await slotStarts(s.localDate);
-      expect(free.find((x) => x.start === s.start)).toMatchObject({ start: s.start, chair: F.chairs[0], staff: F.nurse });
+      expect(free.find((x) => x.start === s.start)).toMatchObject({
+        start: s.start,
+        chair: F.chairs[0],
+        staff: F.nurse,
+      });
       expect(await tryOverlap(s, { chair: true, seat: false })).toBeNull();
       expect(await tryOverlap(s, { chair: false, seat: true })).toBeNull();
       expect(await tryOverlap(s, { chair: true, seat: true })).toBeNull();
@@ -633,7 +878,10 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
         await c.query('BEGIN');
         const pid: number = (await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
         await c.query('SELECT id FROM sessions WHERE id = $1 FOR UPDATE', [s.id]);
-        const pending = [act(R.keys.frontDesk, s.id, 'check-in').then((r) => r), act(R.keys.clinician, s.id, 'check-in').then((r) => r)];
+        const pending = [
+          act(R.keys.frontDesk, s.id, 'check-in').then((r) => r),
+          act(R.keys.clinician, s.id, 'check-in').then((r) => r),
+        ];
         await blockedBy(pid, 2);
         await c.query('ROLLBACK');
         open = false;
@@ -669,7 +917,14 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
         // check-in then cancel may both succeed (checked_in → cancelled is allowed); nothing else may.
         const bad = results.filter((r) => r.status !== 200);
         for (const r of bad) expectProblem(r, 409, 'INVALID_TRANSITION');
-        expect(ok.length === 1 || (ok.length === 2 && ok.map((r) => r.body.status).sort().join() === 'cancelled,checked_in')).toBe(true);
+        expect(
+          ok.length === 1 ||
+            (ok.length === 2 &&
+              ok
+                .map((r) => r.body.status)
+                .sort()
+                .join() === 'cancelled,checked_in'),
+        ).toBe(true);
         expect(ok.filter((r) => r.body.status === 'checked_in').length).toBeLessThanOrEqual(1);
         expect(winner).toBeDefined();
         expectedVersion += ok.length;
@@ -689,7 +944,8 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       if (requestId) r.set('x-request-id', requestId);
       return r;
     };
-    const inDates = (from: string, to: string) => all.filter((s) => s.localDate >= from && s.localDate <= to).sort(byStartThenId);
+    const inDates = (from: string, to: string) =>
+      all.filter((s) => s.localDate >= from && s.localDate <= to).sort(byStartThenId);
 
     beforeAll(async () => {
       D = await setupClinic(t.app, t.http, 'Sheet');
@@ -731,7 +987,11 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       expect(single.body.items.map((s: Json) => s.id)).toEqual(inDates(lastDay, lastDay).map((s) => s.id));
       expect(single.body.items.length).toBeGreaterThan(0);
       // A day with nothing (a Sunday).
-      expect((await sheet(D.keys.frontDesk, { from: '2026-12-06', to: '2026-12-06' }).expect(200)).body).toEqual({ timezone: ZONE, items: [], nextCursor: null });
+      expect((await sheet(D.keys.frontDesk, { from: '2026-12-06', to: '2026-12-06' }).expect(200)).body).toEqual({
+        timezone: ZONE,
+        items: [],
+        nextCursor: null,
+      });
     });
 
     it('ISO instants: from inclusive, to exclusive, any offset', async () => {
@@ -739,7 +999,9 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       const a = sorted[3];
       const b = sorted.find((s) => Date.parse(s.start) > Date.parse(a.start) + 3 * 86_400_000)!;
       expect(b).toBeDefined();
-      const expected = sorted.filter((s) => Date.parse(s.start) >= Date.parse(a.start) && Date.parse(s.start) < Date.parse(b.start));
+      const expected = sorted.filter(
+        (s) => Date.parse(s.start) >= Date.parse(a.start) && Date.parse(s.start) < Date.parse(b.start),
+      );
       const utcFrom = new Date(Date.parse(a.start)).toISOString();
       const res = await sheet(D.keys.frontDesk, { from: utcFrom, to: b.start }).expect(200);
       expect(res.body.items.map((s: Json) => s.id)).toEqual(expected.map((s) => s.id));
@@ -747,17 +1009,22 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       expect(res.body.items.map((s: Json) => s.id)).not.toContain(b.id);
       // One minute later, a is out.
       const later = await sheet(D.keys.frontDesk, { from: plusMinutes(a.start, 1), to: b.start }).expect(200);
-      expect(later.body.items.map((s: Json) => s.id)).toEqual(expected.filter((s) => Date.parse(s.start) > Date.parse(a.start)).map((s) => s.id));
+      expect(later.body.items.map((s: Json) => s.id)).toEqual(
+        expected.filter((s) => Date.parse(s.start) > Date.parse(a.start)).map((s) => s.id),
+      );
       // A local date and an instant can be mixed.
       const mixed = await sheet(D.keys.frontDesk, { from: a.localDate, to: b.start }).expect(200);
-      expect(mixed.body.items.map((s: Json) => s.id)).toEqual(sorted.filter((s) => s.localDate >= a.localDate && Date.parse(s.start) < Date.parse(b.start)).map((s) => s.id));
+      expect(mixed.body.items.map((s: Json) => s.id)).toEqual(
+        sorted.filter((s) => s.localDate >= a.localDate && Date.parse(s.start) < Date.parse(b.start)).map((s) => s.id),
+      );
     });
 
     it('filters: chairId, staffId, patientId, status', async () => {
       const from = '2026-11-30';
       const to = '2026-12-30';
       const window = inDates(from, to);
-      const ids = async (q: Json) => (await sheet(D.keys.frontDesk, { from, to, limit: 200, ...q }).expect(200)).body.items.map((s: Json) => s.id);
+      const ids = async (q: Json) =>
+        (await sheet(D.keys.frontDesk, { from, to, limit: 200, ...q }).expect(200)).body.items.map((s: Json) => s.id);
 
       const byChair = await ids({ chairId: D.chairs[0].id });
       expect(byChair).toEqual(window.filter((s) => s.chair?.id === D.chairs[0].id).map((s) => s.id));
@@ -779,11 +1046,16 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       await actOk(D.keys.frontDesk, gone.id, 'cancel', { reason: 'Moved away' });
       expect(await ids({ status: 'checked_in' })).toEqual([target.id]);
       expect(await ids({ status: 'cancelled' })).toEqual([gone.id]);
-      expect(await ids({ status: 'scheduled' })).toEqual(window.filter((s) => s.id !== target.id && s.id !== gone.id).map((s) => s.id));
+      expect(await ids({ status: 'scheduled' })).toEqual(
+        window.filter((s) => s.id !== target.id && s.id !== gone.id).map((s) => s.id),
+      );
       expect(await ids({ status: 'completed' })).toEqual([]);
       // The cancelled session stays on the sheet (unfiltered), with its status.
       const everything = (await sheet(D.keys.frontDesk, { from, to, limit: 200 }).expect(200)).body.items;
-      expect(everything.find((s: Json) => s.id === gone.id)).toMatchObject({ status: 'cancelled', statusReason: 'Moved away' });
+      expect(everything.find((s: Json) => s.id === gone.id)).toMatchObject({
+        status: 'cancelled',
+        statusReason: 'Moved away',
+      });
       expect(everything.map((s: Json) => s.id)).toEqual(window.map((s) => s.id));
     });
 
@@ -808,7 +1080,8 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
         } while (cursor);
         expect(seen.map((s) => s.id)).toEqual(expected);
         expect(new Set(seen.map((s) => s.id)).size).toBe(seen.length);
-        for (let i = 1; i < seen.length; i++) expect(Date.parse(seen[i].start)).toBeGreaterThanOrEqual(Date.parse(seen[i - 1].start));
+        for (let i = 1; i < seen.length; i++)
+          expect(Date.parse(seen[i].start)).toBeGreaterThanOrEqual(Date.parse(seen[i - 1].start));
         expect(pages).toBe(Math.ceil(expected.length / limit));
       }
       // Exactly a page's worth: one full page that says there is no more.
@@ -820,11 +1093,21 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
       const chairIds: string[] = [];
       let cursor: string | undefined;
       do {
-        const res = await sheet(D.keys.frontDesk, { from, to, limit: 2, chairId: D.chairs[1].id, ...(cursor ? { cursor } : {}) }).expect(200);
+        const res = await sheet(D.keys.frontDesk, {
+          from,
+          to,
+          limit: 2,
+          chairId: D.chairs[1].id,
+          ...(cursor ? { cursor } : {}),
+        }).expect(200);
         chairIds.push(...res.body.items.map((s: Json) => s.id));
         cursor = res.body.nextCursor ?? undefined;
       } while (cursor);
-      expect(chairIds).toEqual(inDates(from, to).filter((s) => s.chair?.id === D.chairs[1].id).map((s) => s.id));
+      expect(chairIds).toEqual(
+        inDates(from, to)
+          .filter((s) => s.chair?.id === D.chairs[1].id)
+          .map((s) => s.id),
+      );
     });
 
     it('sessions of another clinic never appear', async () => {
@@ -875,7 +1158,16 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
         [{ from: '2026-12-01', to: '2026-12-04', limit: 201 }, 'limit'],
         [{ from: '2026-12-01', to: '2026-12-04', limit: 'ten' }, 'limit'],
         [{ from: '2026-12-01', to: '2026-12-04', cursor: 'bogus' }, 'cursor'],
-        [{ from: '2026-12-01', to: '2026-12-04', cursor: Buffer.from(JSON.stringify(["2026-12-01'; DROP TABLE sessions", randomUUID()])).toString('base64url') }, 'cursor'],
+        [
+          {
+            from: '2026-12-01',
+            to: '2026-12-04',
+            cursor: Buffer.from(JSON.stringify(["2026-12-01'; DROP TABLE sessions", randomUUID()])).toString(
+              'base64url',
+            ),
+          },
+          'cursor',
+        ],
       ];
       for (const [q, field] of cases) {
         const res = await sheet(k, q);
@@ -888,7 +1180,9 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
 
     it('every listed item leaves one session.list audit event; GET one leaves session.read', async () => {
       const requestId = `sheet-${randomUUID()}`;
-      const res = await sheet(D.keys.frontDesk, { from: '2026-11-30', to: '2026-12-02', limit: 5 }, requestId).expect(200);
+      const res = await sheet(D.keys.frontDesk, { from: '2026-11-30', to: '2026-12-02', limit: 5 }, requestId).expect(
+        200,
+      );
       expect(res.headers['x-request-id']).not.toBe(requestId); // ours; the caller's is stored beside it
       const items: Json[] = res.body.items;
       expect(items.length).toBeGreaterThan(0);
@@ -914,18 +1208,34 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
 
       const readId = `read-${randomUUID()}`;
       const one = await getSession(D.keys.clinician, items[0].id).set('x-request-id', readId).expect(200);
-      const readRows: Json[] = await t.dataSource.query('SELECT clinic_id, action, entity_type, entity_id, patient_id, actor_role FROM audit_events WHERE client_request_id = $1', [
-        readId,
-      ]);
+      const readRows: Json[] = await t.dataSource.query(
+        'SELECT clinic_id, action, entity_type, entity_id, patient_id, actor_role FROM audit_events WHERE client_request_id = $1',
+        [readId],
+      );
       expect(readRows).toEqual([
-        { clinic_id: D.keys.clinicId, action: 'session.read', entity_type: 'session', entity_id: items[0].id, patient_id: one.body.patientId, actor_role: 'clinician' },
+        {
+          clinic_id: D.keys.clinicId,
+          action: 'session.read',
+          entity_type: 'session',
+          entity_id: items[0].id,
+          patient_id: one.body.patientId,
+          actor_role: 'clinician',
+        },
       ]);
 
       // A status change is audited too, in its transaction.
       const changeId = `change-${randomUUID()}`;
       const target = items.find((s) => s.status === 'scheduled')!;
-      await api().post(`/v1/sessions/${target.id}/no-show`).set(bearer(D.keys.frontDesk)).set('x-request-id', changeId).send({}).expect(200);
-      const changeRows: Json[] = await t.dataSource.query('SELECT action, entity_id FROM audit_events WHERE client_request_id = $1', [changeId]);
+      await api()
+        .post(`/v1/sessions/${target.id}/no-show`)
+        .set(bearer(D.keys.frontDesk))
+        .set('x-request-id', changeId)
+        .send({})
+        .expect(200);
+      const changeRows: Json[] = await t.dataSource.query(
+        'SELECT action, entity_id FROM audit_events WHERE client_request_id = $1',
+        [changeId],
+      );
       expect(changeRows).toEqual([{ action: 'session.no_show', entity_id: target.id }]);
     });
 
@@ -938,7 +1248,10 @@ describe('sessions API (/v1/sessions) and the plan adjustment log', () => {
         const res = await sheet(K.keys.frontDesk, { from: s.localDate, to: s.localDate }).expect(200);
         expect(res.body.timezone).toBe('Pacific/Auckland');
         expect(res.body.items.map((x: Json) => x.id)).toEqual(
-          (plan.sessions as Json[]).filter((x) => x.localDate === s.localDate).sort(byStartThenId).map((x) => x.id),
+          (plan.sessions as Json[])
+            .filter((x) => x.localDate === s.localDate)
+            .sort(byStartThenId)
+            .map((x) => x.id),
         );
         // The UTC date of an Auckland morning is the day before: asking for that day does not list it.
         const utcDate = new Date(Date.parse(s.start)).toISOString().slice(0, 10);

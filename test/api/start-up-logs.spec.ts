@@ -27,7 +27,9 @@ describe('start-up and request logs', () => {
     await request(t.http).get('/v1/nowhere').set('x-request-id', 'missing-once').expect(404);
     await new Promise((r) => setTimeout(r, 50)); // pino writes asynchronously
     // The log's req.id is the service's own; the caller's X-Request-Id is kept beside it.
-    const requests = lines.map((l) => JSON.parse(l) as { req?: { id: string; clientRequestId?: string; url: string } }).filter((l) => l.req);
+    const requests = lines
+      .map((l) => JSON.parse(l) as { req?: { id: string; clientRequestId?: string; url: string } })
+      .filter((l) => l.req);
     for (const id of ['health-once', 'api-once', 'missing-once']) {
       expect({ id, lines: requests.filter((l) => l.req!.clientRequestId === id).length }).toEqual({ id, lines: 1 });
     }

@@ -58,10 +58,19 @@ describe('sync API (/v1/sync/sessions)', () => {
 
   const ids = (items: Json[]) => items.map((i) => i.id as string);
   const once = (items: Json[]) => expect(new Set(ids(items)).size).toBe(items.length);
-  const dbSessions = (clinicId: string): Promise<{ id: string; status: string; version: number; patient_id: string }[]> =>
-    t.dataSource.query(`SELECT id, status, version, patient_id FROM sessions WHERE clinic_id = $1 ORDER BY id`, [clinicId]);
-  const cancel = (s: ClinicSetup, id: string) => request(t.http).post(`/v1/sessions/${id}/cancel`).set(bearer(s.keys.frontDesk)).send({ reason: 'Patient has the flu' });
-  const checkIn = (s: ClinicSetup, id: string) => request(t.http).post(`/v1/sessions/${id}/check-in`).set(bearer(s.keys.frontDesk)).send();
+  const dbSessions = (
+    clinicId: string,
+  ): Promise<{ id: string; status: string; version: number; patient_id: string }[]> =>
+    t.dataSource.query(`SELECT id, status, version, patient_id FROM sessions WHERE clinic_id = $1 ORDER BY id`, [
+      clinicId,
+    ]);
+  const cancel = (s: ClinicSetup, id: string) =>
+    request(t.http)
+      .post(`/v1/sessions/${id}/cancel`)
+      .set(bearer(s.keys.frontDesk))
+      .send({ reason: 'Patient has the flu' });
+  const checkIn = (s: ClinicSetup, id: string) =>
+    request(t.http).post(`/v1/sessions/${id}/check-in`).set(bearer(s.keys.frontDesk)).send();
   const payloadOf = (token: string): Json => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'));
   const expectGone = (res: request.Response) => {
     expectProblem(res, 410, 'FULL_SYNC_REQUIRED');
@@ -86,7 +95,13 @@ describe('sync API (/v1/sync/sessions)', () => {
       expect(ids(items)).toEqual([...ids(items)].sort());
       for (const item of items) {
         const row = live.find((r) => r.id === item.id)!;
-        expect(item).toMatchObject({ revision: row.version, version: row.version, status: row.status, patientId: row.patient_id, deleted: false });
+        expect(item).toMatchObject({
+          revision: row.version,
+          version: row.version,
+          status: row.status,
+          patientId: row.patient_id,
+          deleted: false,
+        });
         expect(DateTime.fromISO(item.updatedAt).isValid).toBe(true);
         expect(item.start).toMatch(/-05:00$/);
       }
@@ -140,11 +155,13 @@ describe('sync API (/v1/sync/sessions)', () => {
       const booked = await syncAll(s.keys.frontDesk, { syncToken: full.token });
       once(booked.items);
       expect(ids(booked.items).sort()).toEqual(ids(plan.sessions).sort());
-      for (const item of booked.items) expect(item).toMatchObject({ status: 'scheduled', revision: 1, planId: plan.id });
+      for (const item of booked.items)
+        expect(item).toMatchObject({ status: 'scheduled', revision: 1, planId: plan.id });
 
       // Rescheduled an hour later (the last infusion, so nothing cascades).
       const target = plan.sessions.find((x: Json) => x.ref === 'infusion#2');
-      const etag = (await request(t.http).get(`/v1/plans/${plan.id}`).set(bearer(s.keys.frontDesk)).expect(200)).headers.etag;
+      const etag = (await request(t.http).get(`/v1/plans/${plan.id}`).set(bearer(s.keys.frontDesk)).expect(200)).headers
+        .etag;
       const newStart = DateTime.fromISO(target.start, { setZone: true }).plus({ hours: 1 }).toISO()!;
       const adj = await request(t.http)
         .post(`/v1/plans/${plan.id}/adjustments`)
@@ -162,7 +179,12 @@ describe('sync API (/v1/sync/sessions)', () => {
       expect((await cancel(s, target.id)).status).toBe(200);
       const cancelled = await syncAll(s.keys.frontDesk, { syncToken: moved.token });
       expect(cancelled.items).toHaveLength(1);
-      expect(cancelled.items[0]).toMatchObject({ id: target.id, status: 'cancelled', statusReason: 'Patient has the flu', deleted: false });
+      expect(cancelled.items[0]).toMatchObject({
+        id: target.id,
+        status: 'cancelled',
+        statusReason: 'Patient has the flu',
+        deleted: false,
+      });
       expect(cancelled.items[0].revision).toBeGreaterThan(m.revision);
 
       // Nothing changed: no items, a valid token; and again from that one.
@@ -177,7 +199,10 @@ describe('sync API (/v1/sync/sessions)', () => {
         const replay = await syncAll(s.keys.frontDesk, { syncToken: full.token, limit: 2 });
         once(replay.items);
         expect(ids(replay.items).sort()).toEqual(ids(plan.sessions).sort());
-        expect(replay.items.find((x) => x.id === target.id)).toMatchObject({ status: 'cancelled', revision: cancelled.items[0].revision });
+        expect(replay.items.find((x) => x.id === target.id)).toMatchObject({
+          status: 'cancelled',
+          revision: cancelled.items[0].revision,
+        });
       }
     });
 
@@ -192,15 +217,22 @@ describe('sync API (/v1/sync/sessions)', () => {
 
       await t.dataSource.transaction(async (m) => {
         // Observations reference sessions (and are append-only); this session has none.
-        const [{ n }] = await m.query(`SELECT count(*)::int AS n FROM session_observations WHERE session_id = $1`, [victim.id]);
+        const [{ n }] = await m.query(`SELECT count(*)::int AS n FROM session_observations WHERE session_id = $1`, [
+          victim.id,
+        ]);
         expect(n).toBe(0);
         await m.query(`DELETE FROM sessions WHERE id = $1`, [victim.id]);
       });
 
       const delta = await syncAll(s.keys.frontDesk, { syncToken: full.token });
-      expect(delta.items).toEqual([{ id: victim.id, planId: plan.id, status: 'cancelled', revision: 3, deleted: true }]);
+      expect(delta.items).toEqual([
+        { id: victim.id, planId: plan.id, status: 'cancelled', revision: 3, deleted: true },
+      ]);
       // The tombstone is audited too (no patient data in it).
-      const audit = await t.dataSource.query(`SELECT patient_id FROM audit_events WHERE action = 'session.sync' AND entity_id = $1`, [victim.id]);
+      const audit = await t.dataSource.query(
+        `SELECT patient_id FROM audit_events WHERE action = 'session.sync' AND entity_id = $1`,
+        [victim.id],
+      );
       expect(audit.map((r: Json) => r.patient_id)).toContain(null);
       // A full sync no longer has it.
       expect(ids((await syncAll(s.keys.frontDesk)).items)).not.toContain(victim.id);
@@ -231,7 +263,10 @@ describe('sync API (/v1/sync/sessions)', () => {
         await client.query('BEGIN');
         open = true;
         // T1 takes its txid first...
-        const upd = await client.query(`UPDATE sessions SET version = version + 1, label = label || ' (edited)' WHERE id = $1 RETURNING version`, [s1.id]);
+        const upd = await client.query(
+          `UPDATE sessions SET version = version + 1, label = label || ' (edited)' WHERE id = $1 RETURNING version`,
+          [s1.id],
+        );
         const late = (await client.query(`SELECT pg_current_xact_id()::text AS x`)).rows[0].x as string;
         // ...T2 commits through the API.
         expect((await cancel(s, s2.id)).status).toBe(200);
@@ -250,7 +285,11 @@ describe('sync API (/v1/sync/sessions)', () => {
         const after = await syncAll(s.keys.frontDesk, { syncToken: held.token });
         // T1 now, exactly once; T2 not again.
         expect(after.items).toHaveLength(1);
-        expect(after.items[0]).toMatchObject({ id: s1.id, revision: upd.rows[0].version, label: expect.stringMatching(/\(edited\)$/) });
+        expect(after.items[0]).toMatchObject({
+          id: s1.id,
+          revision: upd.rows[0].version,
+          label: expect.stringMatching(/\(edited\)$/),
+        });
         expect(String(payloadOf(after.token).w).split(':')[2].split(',')).not.toContain(late);
       } finally {
         if (open) await client.query('ROLLBACK');
@@ -277,7 +316,11 @@ describe('sync API (/v1/sync/sessions)', () => {
     it('a burst of parallel check-ins and cancellations, synced while it runs: the client copy ends equal to the database', async () => {
       const s = await freshClinic();
       // Check-in opens a week ahead here, so that every session of the burst may be checked in now.
-      await request(t.http).patch(`/v1/clinics/${s.keys.clinicId}`).set(bearer(s.keys.admin)).send({ checkInOpensDaysBefore: 7 }).expect(200);
+      await request(t.http)
+        .patch(`/v1/clinics/${s.keys.clinicId}`)
+        .set(bearer(s.keys.admin))
+        .send({ checkInOpensDaysBefore: 7 })
+        .expect(200);
       for (let i = 0; i < 4; i++) await bookShort(s);
       const mirror = new Map<string, Json>();
       const apply = (items: Json[]) => {
@@ -318,7 +361,8 @@ describe('sync API (/v1/sync/sessions)', () => {
       expect(new Map([...mirror].map(([id, v]) => [id, { status: v.status, revision: v.revision }]))).toEqual(
         new Map(now.map((r) => [r.id, { status: r.status, revision: r.version }])),
       );
-      for (const [i, r] of targets.entries()) expect(mirror.get(r.id)!.status).toBe(i % 2 === 0 ? 'cancelled' : 'checked_in');
+      for (const [i, r] of targets.entries())
+        expect(mirror.get(r.id)!.status).toBe(i % 2 === 0 ? 'cancelled' : 'checked_in');
       // Settled: the next sync is empty.
       expect((await get(s.keys.frontDesk, { syncToken: last.token }).expect(200)).body.items).toEqual([]);
     });
@@ -383,36 +427,57 @@ describe('sync API (/v1/sync/sessions)', () => {
     });
 
     it('both tokens, a bad limit, or a filter → 400 naming the field', async () => {
-      expectProblem(await get(A.keys.frontDesk, { syncToken: token, pageToken }), 400, 'VALIDATION_FAILED', ['syncToken', 'pageToken']);
-      for (const limit of ['0', '501', 'abc', '1.5', '-1']) expectProblem(await get(A.keys.frontDesk, { limit }), 400, 'VALIDATION_FAILED', 'limit');
+      expectProblem(await get(A.keys.frontDesk, { syncToken: token, pageToken }), 400, 'VALIDATION_FAILED', [
+        'syncToken',
+        'pageToken',
+      ]);
+      for (const limit of ['0', '501', 'abc', '1.5', '-1'])
+        expectProblem(await get(A.keys.frontDesk, { limit }), 400, 'VALIDATION_FAILED', 'limit');
       expect((await get(A.keys.frontDesk, { limit: 500 })).status).toBe(200);
       // Like Google's syncTokenWithRequestRestrictions: no filter goes with a token (nor any unknown one at all).
-      expectProblem(await get(A.keys.frontDesk, { syncToken: token, from: '2026-12-01' }), 400, 'VALIDATION_FAILED', 'from');
+      expectProblem(
+        await get(A.keys.frontDesk, { syncToken: token, from: '2026-12-01' }),
+        400,
+        'VALIDATION_FAILED',
+        'from',
+      );
       expectProblem(await get(A.keys.frontDesk, { syncToken: '' }), 400, 'VALIDATION_FAILED', 'syncToken');
     });
   });
 
   describe('scope, roles and audit', () => {
-    it("a clinic key asking for another clinic gets 404; an operator key must name the clinic (400), an unknown one is 404", async () => {
+    it('a clinic key asking for another clinic gets 404; an operator key must name the clinic (400), an unknown one is 404', async () => {
       expectProblem(await get(A.keys.frontDesk, { clinicId: B.keys.clinicId }), 404, 'CLINIC_NOT_FOUND');
       expectProblem(await get(operator, {}), 400, 'VALIDATION_FAILED', 'clinicId');
       expectProblem(await get(operator, { clinicId: '00000000-0000-4000-8000-000000000000' }), 404, 'CLINIC_NOT_FOUND');
       expectProblem(await get(operator, { clinicId: 'nope' }), 400, 'VALIDATION_FAILED', 'clinicId');
       const viaOperator = await syncAll(operator, { clinicId: B.keys.clinicId });
-      expect(ids(viaOperator.items).sort()).toEqual((await dbSessions(B.keys.clinicId)).filter((r) => r.status !== 'cancelled').map((r) => r.id).sort());
+      expect(ids(viaOperator.items).sort()).toEqual(
+        (await dbSessions(B.keys.clinicId))
+          .filter((r) => r.status !== 'cancelled')
+          .map((r) => r.id)
+          .sort(),
+      );
       // The clinic key naming its own clinic is fine.
       expect((await get(A.keys.frontDesk, { clinicId: A.keys.clinicId })).status).toBe(200);
     });
 
     it('every role may sync; no key is 401', async () => {
-      for (const key of [A.keys.frontDesk, A.keys.clinician, A.keys.admin]) expect((await get(key, { limit: 1 })).status).toBe(200);
+      for (const key of [A.keys.frontDesk, A.keys.clinician, A.keys.admin])
+        expect((await get(key, { limit: 1 })).status).toBe(200);
       expectProblem(await request(t.http).get('/v1/sync/sessions'), 401, 'UNAUTHENTICATED');
     });
 
     it('each session handed out is audited as a read (session.sync), with its patient', async () => {
       const s = await freshClinic();
       await bookShort(s);
-      const count = async () => (await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE clinic_id = $1 AND action = 'session.sync'`, [s.keys.clinicId]))[0].n as number;
+      const count = async () =>
+        (
+          await t.dataSource.query(
+            `SELECT count(*)::int AS n FROM audit_events WHERE clinic_id = $1 AND action = 'session.sync'`,
+            [s.keys.clinicId],
+          )
+        )[0].n as number;
       expect(await count()).toBe(0);
       const full = await syncAll(s.keys.clinician, { limit: 2 });
       const rows: Json[] = await t.dataSource.query(
@@ -420,7 +485,9 @@ describe('sync API (/v1/sync/sessions)', () => {
         [s.keys.clinicId],
       );
       expect(rows).toEqual(
-        [...full.items].sort((a, b) => (a.id < b.id ? -1 : 1)).map((i) => ({ entity_type: 'session', entity_id: i.id, patient_id: i.patientId, actor_role: 'clinician' })),
+        [...full.items]
+          .sort((a, b) => (a.id < b.id ? -1 : 1))
+          .map((i) => ({ entity_type: 'session', entity_id: i.id, patient_id: i.patientId, actor_role: 'clinician' })),
       );
       // An empty sync reads nothing and records nothing.
       await get(s.keys.clinician, { syncToken: full.token }).expect(200);
@@ -432,7 +499,12 @@ describe('sync API (/v1/sync/sessions)', () => {
       const op = doc.paths['/v1/sync/sessions'].get;
       expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '400', '404', '410']));
       expect(op.description).toMatch(/nextSyncToken/);
-      expect(op.parameters.filter((p: Json) => p.in === 'query').map((p: Json) => p.name).sort()).toEqual(['clinicId', 'limit', 'pageToken', 'syncToken']);
+      expect(
+        op.parameters
+          .filter((p: Json) => p.in === 'query')
+          .map((p: Json) => p.name)
+          .sort(),
+      ).toEqual(['clinicId', 'limit', 'pageToken', 'syncToken']);
     });
   });
 
@@ -442,18 +514,32 @@ describe('sync API (/v1/sync/sessions)', () => {
       const plan = await bookShort(s);
       const [a, b] = plan.sessions;
       const clock = t.clock.now();
-      await t.dataSource.query(`UPDATE session_changes SET changed_at = $2 WHERE session_id = $1`, [a.id, clock.minus({ days: 40 }).toJSDate()]);
-      await t.dataSource.query(`UPDATE session_changes SET changed_at = $2 WHERE session_id = $1`, [b.id, clock.minus({ days: 20 }).toJSDate()]);
+      await t.dataSource.query(`UPDATE session_changes SET changed_at = $2 WHERE session_id = $1`, [
+        a.id,
+        clock.minus({ days: 40 }).toJSDate(),
+      ]);
+      await t.dataSource.query(`UPDATE session_changes SET changed_at = $2 WHERE session_id = $1`, [
+        b.id,
+        clock.minus({ days: 20 }).toJSDate(),
+      ]);
       const cutoff = clock.minus({ days: 31 }).toJSDate();
-      const [{ n: old }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM session_changes WHERE changed_at < $1`, [cutoff]);
+      const [{ n: old }] = await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM session_changes WHERE changed_at < $1`,
+        [cutoff],
+      );
       expect(old).toBeGreaterThanOrEqual(1);
 
       // Asked for too much, it still keeps the last 31 days.
       const deleted = await t.app.get(SyncService).pruneChanges(clock);
       expect(deleted).toBe(old);
-      const left = await t.dataSource.query(`SELECT session_id FROM session_changes WHERE session_id = ANY($1)`, [[a.id, b.id]]);
+      const left = await t.dataSource.query(`SELECT session_id FROM session_changes WHERE session_id = ANY($1)`, [
+        [a.id, b.id],
+      ]);
       expect(left.map((r: Json) => r.session_id)).toEqual([b.id]);
-      expect((await t.dataSource.query(`SELECT count(*)::int AS n FROM session_changes WHERE changed_at < $1`, [cutoff]))[0].n).toBe(0);
+      expect(
+        (await t.dataSource.query(`SELECT count(*)::int AS n FROM session_changes WHERE changed_at < $1`, [cutoff]))[0]
+          .n,
+      ).toBe(0);
     });
   });
 });

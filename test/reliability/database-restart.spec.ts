@@ -58,7 +58,9 @@ describe('the database restarted under load', () => {
   it('answers 503 problem+json while it is down, reports it on /health, recovers by itself, and writes nothing by halves', async () => {
     const plans: string[] = [];
     for (let i = 0; i < 4; i++) plans.push((await bookPlan(t.http, s)).id as string);
-    const patients = await Promise.all(Array.from({ length: 40 }, (_, i) => newPatient(t.http, s, { fullName: `Under load ${i}` })));
+    const patients = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => newPatient(t.http, s, { fullName: `Under load ${i}` })),
+    );
 
     let phase: Phase = 'before';
     let running = true;
@@ -81,13 +83,19 @@ describe('the database restarted under load', () => {
           const patientId = patients.shift();
           if (!patientId) continue;
           const o = await timed('book', () =>
-            send(url, 'POST', '/v1/plans', { headers: auth(s.keys.frontDesk), body: { patientId, protocolId: s.protocolId }, timeoutMs: TIMEOUT }),
+            send(url, 'POST', '/v1/plans', {
+              headers: auth(s.keys.frontDesk),
+              body: { patientId, protocolId: s.protocolId },
+              timeoutMs: TIMEOUT,
+            }),
           );
           // The front desk tries again later for a patient the service could not book just now.
           if (o.kind === 'response' && o.status === 503) patients.push(patientId);
         } else if (op === 'adjust') {
           const planId = plans[(w + i) % plans.length];
-          const got = await timed('read', () => send(url, 'GET', `/v1/plans/${planId}`, { headers: auth(s.keys.clinician), timeoutMs: TIMEOUT }));
+          const got = await timed('read', () =>
+            send(url, 'GET', `/v1/plans/${planId}`, { headers: auth(s.keys.clinician), timeoutMs: TIMEOUT }),
+          );
           if (got.kind === 'response' && got.status === 200) {
             const amount = Math.round((0.2 + ((w * 7 + i) % 7) / 10) * 100) / 100;
             await timed(
@@ -102,7 +110,9 @@ describe('the database restarted under load', () => {
             );
           }
         } else {
-          await timed('read', () => send(url, 'GET', `/v1/clinics/${s.keys.clinicId}`, { headers: auth(s.keys.admin), timeoutMs: TIMEOUT }));
+          await timed('read', () =>
+            send(url, 'GET', `/v1/clinics/${s.keys.clinicId}`, { headers: auth(s.keys.admin), timeoutMs: TIMEOUT }),
+          );
         }
         await sleep(10);
       }
@@ -112,7 +122,15 @@ describe('the database restarted under load', () => {
       const until = Date.now() + withinMs;
       while (!(await cond())) {
         if (Date.now() > until) {
-          console.log(records.filter((r) => r.op !== 'read' || (r.outcome.kind === 'response' && r.outcome.status >= 500)).map((r) => `${r.op} ${r.from}->${r.to} ${label(r.outcome)} ${r.outcome.ms}ms ${r.outcome.kind === 'response' && r.outcome.status === 500 ? JSON.stringify(r.outcome.body) : ''}`).join('\n'));
+          console.log(
+            records
+              .filter((r) => r.op !== 'read' || (r.outcome.kind === 'response' && r.outcome.status >= 500))
+              .map(
+                (r) =>
+                  `${r.op} ${r.from}->${r.to} ${label(r.outcome)} ${r.outcome.ms}ms ${r.outcome.kind === 'response' && r.outcome.status === 500 ? JSON.stringify(r.outcome.body) : ''}`,
+              )
+              .join('\n'),
+          );
           throw new Error(`gave up waiting for ${what} after ${withinMs} ms: ${tally(records.map((r) => r.outcome))}`);
         }
         await sleep(20);
@@ -121,7 +139,11 @@ describe('the database restarted under load', () => {
 
     const workers = [0, 1, 2, 3].map(worker);
     try {
-      await waitFor('successes before the stop', () => records.filter((r) => ok(r) && r.op !== 'read').length >= 4, 20_000);
+      await waitFor(
+        'successes before the stop',
+        () => records.filter((r) => ok(r) && r.op !== 'read').length >= 4,
+        20_000,
+      );
 
       // Stop the server (fast shutdown: it ends every session) with requests in flight.
       phase = 'stopping';
@@ -131,19 +153,36 @@ describe('the database restarted under load', () => {
       const downSince = Date.now();
 
       const health = await send(url, 'GET', '/health', { timeoutMs: TIMEOUT });
-      expect(health).toMatchObject({ kind: 'response', status: 503, headers: { 'content-type': expect.stringMatching(/^application\/problem\+json/) } });
-      expect((health as Extract<Outcome, { kind: 'response' }>).body).toMatchObject({ status: 503, code: 'DATABASE_UNAVAILABLE', checks: { database: { status: 'down' } } });
-      await waitFor('load while down', () => records.filter((r) => r.from === 'down' && r.to === 'down').length >= 20 && Date.now() - downSince >= 1000, 10_000);
+      expect(health).toMatchObject({
+        kind: 'response',
+        status: 503,
+        headers: { 'content-type': expect.stringMatching(/^application\/problem\+json/) },
+      });
+      expect((health as Extract<Outcome, { kind: 'response' }>).body).toMatchObject({
+        status: 503,
+        code: 'DATABASE_UNAVAILABLE',
+        checks: { database: { status: 'down' } },
+      });
+      await waitFor(
+        'load while down',
+        () =>
+          records.filter((r) => r.from === 'down' && r.to === 'down').length >= 20 && Date.now() - downSince >= 1000,
+        10_000,
+      );
 
       // The same server comes back on the same port; the service is not touched.
       phase = 'starting';
       await cluster.start();
       phase = 'after';
       const backSince = Date.now();
-      await waitFor('/health to say 200', async () => {
-        const h = await send(url, 'GET', '/health', { timeoutMs: TIMEOUT });
-        return h.kind === 'response' && h.status === 200;
-      }, 15_000);
+      await waitFor(
+        '/health to say 200',
+        async () => {
+          const h = await send(url, 'GET', '/health', { timeoutMs: TIMEOUT });
+          return h.kind === 'response' && h.status === 200;
+        },
+        15_000,
+      );
       const recoveredMs = Date.now() - backSince;
       await waitFor(
         'a booking and an adjustment after the restart',
@@ -164,7 +203,9 @@ describe('the database restarted under load', () => {
 
       // Every request was answered (no hang, no dropped connection), and only as the contract allows.
       const allowed = [200, 201, 409, 412, 422, 503];
-      const bad = records.filter((r) => r.outcome.kind !== 'response' || !allowed.includes(r.outcome.status)).map((r) => `${r.op} (${r.from}→${r.to}): ${label(r.outcome)}`);
+      const bad = records
+        .filter((r) => r.outcome.kind !== 'response' || !allowed.includes(r.outcome.status))
+        .map((r) => `${r.op} (${r.from}→${r.to}): ${label(r.outcome)}`);
       expect({ bad, unhandled }).toEqual({ bad: [], unhandled: [] });
       for (const r of records) {
         const o = r.outcome as Extract<Outcome, { kind: 'response' }>;
@@ -175,16 +216,23 @@ describe('the database restarted under load', () => {
         }
       }
       // While the server was down, everything was 503.
-      expect(new Set(records.filter((r) => r.from === 'down' && r.to === 'down').map((r) => label(r.outcome)))).toEqual(new Set(['503 DATABASE_UNAVAILABLE']));
+      expect(new Set(records.filter((r) => r.from === 'down' && r.to === 'down').map((r) => label(r.outcome)))).toEqual(
+        new Set(['503 DATABASE_UNAVAILABLE']),
+      );
 
       // Nothing acknowledged was lost: every booked plan and every adjustment answered 200 is there.
       for (const r of records.filter((x) => ok(x) && x.op === 'book')) {
-        const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE plan_id = $1`, [(r.outcome as { body: { id: string } }).body.id]);
+        const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE plan_id = $1`, [
+          (r.outcome as { body: { id: string } }).body.id,
+        ]);
         expect(n).toBe(SERIES_LENGTH);
       }
       for (const r of records.filter((x) => ok(x) && x.op === 'adjust')) {
         const { planVersion } = (r.outcome as { body: { planVersion: number } }).body;
-        const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM plan_adjustments WHERE plan_id = $1 AND plan_version = $2 AND type = 'change_dose'`, [r.subject, planVersion]);
+        const [{ n }] = await t.dataSource.query(
+          `SELECT count(*)::int AS n FROM plan_adjustments WHERE plan_id = $1 AND plan_version = $2 AND type = 'change_dose'`,
+          [r.subject, planVersion],
+        );
         expect(n).toBe(1);
       }
       // Nothing half-written: whole series, and change log, adjustment log and outbox agree.
@@ -204,7 +252,12 @@ describe('the database restarted under load', () => {
         ),
       );
       expect(new Set(settings.map((x) => x.pid)).size).toBeGreaterThan(1);
-      for (const x of settings) expect({ statement: x.statement, idle_in_transaction: x.idle_in_transaction, lock: x.lock }).toEqual({ statement: '15s', idle_in_transaction: '15s', lock: '10s' });
+      for (const x of settings)
+        expect({ statement: x.statement, idle_in_transaction: x.idle_in_transaction, lock: x.lock }).toEqual({
+          statement: '15s',
+          idle_in_transaction: '15s',
+          lock: '10s',
+        });
     } finally {
       running = false;
       await Promise.all(workers);

@@ -37,7 +37,9 @@ describe('retried bookings with one Idempotency-Key (two instances, one database
     );
 
   it('gives up 5 ms after sending, retries on the other instance with more patience until answered: one series, and the answer names it', async () => {
-    const patients = await Promise.all(Array.from({ length: 8 }, (_, i) => newPatient(a.http, s, { fullName: `Retrying ${i}` })));
+    const patients = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => newPatient(a.http, s, { fullName: `Retrying ${i}` })),
+    );
 
     const client = async (patientId: string) => {
       const key = `retry-${randomUUID()}`;
@@ -47,12 +49,20 @@ describe('retried bookings with one Idempotency-Key (two instances, one database
       for (let i = 0; Date.now() < deadline; i++) {
         // 5 ms, then 20, 80, 320, 1280, 5000 ms; alternating instances as a load balancer would.
         const timeoutMs = Math.min(5 * 4 ** i, 5000);
-        const o = await send(urls[i % 2], 'POST', '/v1/plans', { headers: { ...auth(s.keys.frontDesk), 'Idempotency-Key': key }, body, timeoutMs });
+        const o = await send(urls[i % 2], 'POST', '/v1/plans', {
+          headers: { ...auth(s.keys.frontDesk), 'Idempotency-Key': key },
+          body,
+          timeoutMs,
+        });
         attempts.push(o);
         // 409 IDEMPOTENCY_IN_FLIGHT: an earlier attempt is still running. 409 SLOT_TAKEN: other
         // patients' bookings took the times twice over; nothing was stored for the key, so the client
         // asks again, with the same key.
-        if (o.kind === 'response' && !(o.status === 409 && ['IDEMPOTENCY_IN_FLIGHT', 'SLOT_TAKEN'].includes(o.body.code))) break;
+        if (
+          o.kind === 'response' &&
+          !(o.status === 409 && ['IDEMPOTENCY_IN_FLIGHT', 'SLOT_TAKEN'].includes(o.body.code))
+        )
+          break;
         await sleep(10 * (i + 1));
       }
       return { patientId, key, attempts, final: attempts.at(-1)! };
@@ -65,7 +75,11 @@ describe('retried bookings with one Idempotency-Key (two instances, one database
       expect(r.attempts[0].kind).toBe('timeout');
       // Every attempt before the last was abandoned or a 409 to try again (never a 5xx or a 422).
       for (const o of r.attempts.slice(0, -1)) {
-        if (o.kind === 'response') expect({ status: o.status, code: o.body.code }).toEqual({ status: 409, code: expect.stringMatching(/^(IDEMPOTENCY_IN_FLIGHT|SLOT_TAKEN)$/) });
+        if (o.kind === 'response')
+          expect({ status: o.status, code: o.body.code }).toEqual({
+            status: 409,
+            code: expect.stringMatching(/^(IDEMPOTENCY_IN_FLIGHT|SLOT_TAKEN)$/),
+          });
         else expect(o.kind).toBe('timeout');
       }
       expect(r.final).toMatchObject({ kind: 'response', status: 201, body: {} });
@@ -73,16 +87,25 @@ describe('retried bookings with one Idempotency-Key (two instances, one database
       expect(r.final.body.sessions).toHaveLength(SERIES_LENGTH);
       // Exactly one series for the patient, and it is the one the answer names.
       expect(await plansOf(r.patientId)).toEqual([{ id: r.final.body.id, n: SERIES_LENGTH }]);
-      const stored = await a.dataSource.query(`SELECT response->>'id' AS id FROM idempotency_keys WHERE clinic_id = $1 AND key = $2`, [s.keys.clinicId, r.key]);
+      const stored = await a.dataSource.query(
+        `SELECT response->>'id' AS id FROM idempotency_keys WHERE clinic_id = $1 AND key = $2`,
+        [s.keys.clinicId, r.key],
+      );
       expect(stored).toEqual([{ id: r.final.body.id }]);
-      const sessionIds = (await a.dataSource.query(`SELECT id FROM sessions WHERE plan_id = $1`, [r.final.body.id])).map((x: { id: string }) => x.id).sort();
+      const sessionIds = (await a.dataSource.query(`SELECT id FROM sessions WHERE plan_id = $1`, [r.final.body.id]))
+        .map((x: { id: string }) => x.id)
+        .sort();
       expect(r.final.body.sessions.map((x: { id: string }) => x.id).sort()).toEqual(sessionIds);
     }
     // At least one abandoned attempt had committed by the time its retry came: that retry got the
     // stored answer (Idempotent-Replayed), not a second booking.
-    const replays = results.filter((r) => r.final.kind === 'response' && r.final.headers['idempotent-replayed'] === 'true');
+    const replays = results.filter(
+      (r) => r.final.kind === 'response' && r.final.headers['idempotent-replayed'] === 'true',
+    );
     expect(replays.length).toBeGreaterThan(0);
-    console.info(`retrying clients: ${results.map((r) => r.attempts.length).join(', ')} attempts; ${replays.length} of ${results.length} ended in a replay; all: ${tally(results.flatMap((r) => r.attempts))}`);
+    console.info(
+      `retrying clients: ${results.map((r) => r.attempts.length).join(', ')} attempts; ${replays.length} of ${results.length} ended in a replay; all: ${tally(results.flatMap((r) => r.attempts))}`,
+    );
 
     expect(await allProblems(a.dataSource, s.keys.clinicId, SERIES_LENGTH)).toEqual([]);
   });
@@ -93,7 +116,15 @@ describe('retried bookings with one Idempotency-Key (two instances, one database
       const patientId = await newPatient(a.http, s, { fullName: `Doubled ${round}` });
       const key = `double-${randomUUID()}`;
       const body = { patientId, protocolId: s.protocolId };
-      const both = await Promise.all(urls.map((u) => send(u, 'POST', '/v1/plans', { headers: { ...auth(s.keys.frontDesk), 'Idempotency-Key': key }, body, timeoutMs: 20_000 })));
+      const both = await Promise.all(
+        urls.map((u) =>
+          send(u, 'POST', '/v1/plans', {
+            headers: { ...auth(s.keys.frontDesk), 'Idempotency-Key': key },
+            body,
+            timeoutMs: 20_000,
+          }),
+        ),
+      );
       const responses = both.filter((o): o is Extract<Outcome, { kind: 'response' }> => o.kind === 'response');
       expect(responses).toHaveLength(2);
       const originals = responses.filter((o) => o.status === 201 && o.headers['idempotent-replayed'] === undefined);
@@ -112,8 +143,16 @@ describe('retried bookings with one Idempotency-Key (two instances, one database
       seen.push(other.status === 201 ? 'replay' : '409');
       expect(await plansOf(patientId)).toEqual([{ id: originals[0].body.id, n: SERIES_LENGTH }]);
       // A later retry, on either instance, replays the one booking.
-      const retry = await send(urls[round % 2], 'POST', '/v1/plans', { headers: { ...auth(s.keys.frontDesk), 'Idempotency-Key': key }, body });
-      expect(retry).toMatchObject({ kind: 'response', status: 201, headers: { 'idempotent-replayed': 'true' }, body: originals[0].body });
+      const retry = await send(urls[round % 2], 'POST', '/v1/plans', {
+        headers: { ...auth(s.keys.frontDesk), 'Idempotency-Key': key },
+        body,
+      });
+      expect(retry).toMatchObject({
+        kind: 'response',
+        status: 201,
+        headers: { 'idempotent-replayed': 'true' },
+        body: originals[0].body,
+      });
     }
     console.info(`same key at once on two instances: the second request got ${seen.join(', ')}`);
     expect(await allProblems(a.dataSource, s.keys.clinicId, SERIES_LENGTH)).toEqual([]);

@@ -1,6 +1,12 @@
 import { DateTime } from 'luxon';
 import { KETAMINE_PROTOCOL } from '../../src/seed/demo-protocol.js';
-import { makePatient, makeStaff, persistClinicWithKeys, weekdays, type ClinicKeys } from '../factories/clinic.factory.js';
+import {
+  makePatient,
+  makeStaff,
+  persistClinicWithKeys,
+  weekdays,
+  type ClinicKeys,
+} from '../factories/clinic.factory.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { addWebhookEndpoint, allProblems } from './support/invariants.js';
 import { auth, label, listen, quiesce, send, tally, type Outcome } from './support/http-client.js';
@@ -54,10 +60,19 @@ describe('two instances on one database under concurrent bookings, reschedules a
     await addWebhookEndpoint(t1.dataSource, keys.clinicId, ['session.cancelled', 'plan.adjusted']);
     const admin = { headers: auth(keys.admin) };
     for (const name of ['Chair A', 'Chair B']) {
-      expect((await send(urls[0], 'POST', `/v1/clinics/${keys.clinicId}/chairs`, { ...admin, body: { name } })).kind).toBe('response');
+      expect(
+        (await send(urls[0], 'POST', `/v1/clinics/${keys.clinicId}/chairs`, { ...admin, body: { name } })).kind,
+      ).toBe('response');
     }
-    for (const [name, role, max] of [['Nurse', 'nurse', 2], ['Doctor', 'physician', 1], ['Therapist', 'therapist', 1]] as const) {
-      const r = await send(urls[1], 'POST', `/v1/clinics/${keys.clinicId}/staff`, { ...admin, body: makeStaff({ name, role, availability: MORNINGS, maxConcurrentPatients: max }) });
+    for (const [name, role, max] of [
+      ['Nurse', 'nurse', 2],
+      ['Doctor', 'physician', 1],
+      ['Therapist', 'therapist', 1],
+    ] as const) {
+      const r = await send(urls[1], 'POST', `/v1/clinics/${keys.clinicId}/staff`, {
+        ...admin,
+        body: makeStaff({ name, role, availability: MORNINGS, maxConcurrentPatients: max }),
+      });
       expect(r).toMatchObject({ status: 201 });
     }
     const created = await send(urls[0], 'POST', '/v1/protocols', {
@@ -66,7 +81,9 @@ describe('two instances on one database under concurrent bookings, reschedules a
     });
     expect(created).toMatchObject({ status: 201 });
     protocolId = (created as Response).body.id;
-    expect(await send(urls[1], 'POST', `/v1/protocols/${protocolId}/publish`, { headers: auth(keys.clinician) })).toMatchObject({ status: 201 });
+    expect(
+      await send(urls[1], 'POST', `/v1/protocols/${protocolId}/publish`, { headers: auth(keys.clinician) }),
+    ).toMatchObject({ status: 201 });
   });
   afterAll(async () => {
     await t2?.close();
@@ -74,12 +91,19 @@ describe('two instances on one database under concurrent bookings, reschedules a
   });
 
   const newPatient = async (name: string): Promise<string> => {
-    const r = await send(urls[0], 'POST', '/v1/patients', { headers: auth(keys.clinician), body: makePatient({ fullName: name }) });
+    const r = await send(urls[0], 'POST', '/v1/patients', {
+      headers: auth(keys.clinician),
+      body: makePatient({ fullName: name }),
+    });
     expect(r).toMatchObject({ status: 201 });
     return (r as Response).body.id;
   };
   const book = (via: number, patientId: string) => () =>
-    send(urls[via], 'POST', '/v1/plans', { headers: auth(keys.frontDesk), body: { patientId, protocolId, startWithinDays: 5 }, timeoutMs: 60_000 });
+    send(urls[via], 'POST', '/v1/plans', {
+      headers: auth(keys.frontDesk),
+      body: { patientId, protocolId, startWithinDays: 5 },
+      timeoutMs: 60_000,
+    });
   const etagOf = async (planId: string): Promise<string> => {
     const r = await send(urls[0], 'GET', `/v1/plans/${planId}`, { headers: auth(keys.frontDesk) });
     expect(r).toMatchObject({ status: 200 });
@@ -92,9 +116,16 @@ describe('two instances on one database under concurrent bookings, reschedules a
       timeoutMs: 60_000,
     });
   const cancel = (via: number, sessionId: string) => () =>
-    send(urls[via], 'POST', `/v1/sessions/${sessionId}/cancel`, { headers: auth(keys.frontDesk), body: { reason: 'Called off' }, timeoutMs: 60_000 });
+    send(urls[via], 'POST', `/v1/sessions/${sessionId}/cancel`, {
+      headers: auth(keys.frontDesk),
+      body: { reason: 'Called off' },
+      timeoutMs: 60_000,
+    });
   const sessionsOf = (planIds: string[]): Promise<SessionRow[]> =>
-    t1.dataSource.query(`SELECT id, plan_id, ref, starts_at, status FROM sessions WHERE plan_id = ANY($1) ORDER BY starts_at, ref`, [planIds]);
+    t1.dataSource.query(
+      `SELECT id, plan_id, ref, starts_at, status FROM sessions WHERE plan_id = ANY($1) ORDER BY starts_at, ref`,
+      [planIds],
+    );
 
   it('keeps every chair, staff seat and patient free of overlaps, answers every request 2xx/409/412/422, and logs exactly what committed', async () => {
     // Four series booked beforehand, one at a time, through alternating instances.
@@ -120,27 +151,65 @@ describe('two instances on one database under concurrent bookings, reschedules a
         ops.push({ kind: 'book', subject: p, via: i % 2, run: book(i % 2, p) });
       }
       const twice = await newPatient(`Round ${round} twice`);
-      ops.push({ kind: 'book', subject: twice, via: 0, run: book(0, twice) }, { kind: 'book', subject: twice, via: 1, run: book(1, twice) });
-      const [{ patient_id: again }] = await t1.dataSource.query(`SELECT patient_id FROM plans WHERE id = $1`, [planIds[round % planIds.length]]);
+      ops.push(
+        { kind: 'book', subject: twice, via: 0, run: book(0, twice) },
+        { kind: 'book', subject: twice, via: 1, run: book(1, twice) },
+      );
+      const [{ patient_id: again }] = await t1.dataSource.query(`SELECT patient_id FROM plans WHERE id = $1`, [
+        planIds[round % planIds.length],
+      ]);
       ops.push({ kind: 'book', subject: again, via: round % 2, run: book(round % 2, again) });
 
       planIds.forEach((planId, i) => {
-        const infusions = sessions.filter((x) => x.plan_id === planId && x.status === 'scheduled' && x.ref.startsWith('infusion#'));
+        const infusions = sessions.filter(
+          (x) => x.plan_id === planId && x.status === 'scheduled' && x.ref.startsWith('infusion#'),
+        );
         const target = infusions[Math.min(round + 1, infusions.length - 1)];
         if (!target) return;
         // The same reschedule (a day later, a weekday) through both instances with the same If-Match…
         let later = DateTime.fromJSDate(target.starts_at, { zone: ZONE }).plus({ days: 1 });
         while (later.weekday > 5) later = later.plus({ days: 1 });
-        ops.push({ kind: 'reschedule', subject: planId, via: 0, run: reschedule(0, planId, etags[i], target.id, later) });
-        ops.push({ kind: 'reschedule', subject: planId, via: 1, run: reschedule(1, planId, etags[i], target.id, later) });
+        ops.push({
+          kind: 'reschedule',
+          subject: planId,
+          via: 0,
+          run: reschedule(0, planId, etags[i], target.id, later),
+        });
+        ops.push({
+          kind: 'reschedule',
+          subject: planId,
+          via: 1,
+          run: reschedule(1, planId, etags[i], target.id, later),
+        });
         // …a competing one onto the time of the next plan's session with the same ref (its chair and nurse)…
-        const next = sessions.find((x) => x.plan_id === planIds[(i + 1) % planIds.length] && x.ref === target.ref && x.status === 'scheduled');
-        if (next) ops.push({ kind: 'reschedule', subject: planId, via: (i + 1) % 2, run: reschedule((i + 1) % 2, planId, etags[i], target.id, DateTime.fromJSDate(next.starts_at, { zone: ZONE })) });
+        const next = sessions.find(
+          (x) => x.plan_id === planIds[(i + 1) % planIds.length] && x.ref === target.ref && x.status === 'scheduled',
+        );
+        if (next)
+          ops.push({
+            kind: 'reschedule',
+            subject: planId,
+            via: (i + 1) % 2,
+            run: reschedule(
+              (i + 1) % 2,
+              planId,
+              etags[i],
+              target.id,
+              DateTime.fromJSDate(next.starts_at, { zone: ZONE }),
+            ),
+          });
         // …and the session's therapy cancelled twice at once, once per instance; every other round
         // the moved infusion itself is cancelled too, racing its reschedule.
-        const therapy = sessions.find((x) => x.plan_id === planId && x.status === 'scheduled' && x.ref === `therapy#${target.ref.split('#')[1]}`);
-        if (therapy) ops.push({ kind: 'cancel', subject: therapy.id, via: 0, run: cancel(0, therapy.id) }, { kind: 'cancel', subject: therapy.id, via: 1, run: cancel(1, therapy.id) });
-        if ((round + i) % 2 === 0) ops.push({ kind: 'cancel', subject: target.id, via: i % 2, run: cancel(i % 2, target.id) });
+        const therapy = sessions.find(
+          (x) => x.plan_id === planId && x.status === 'scheduled' && x.ref === `therapy#${target.ref.split('#')[1]}`,
+        );
+        if (therapy)
+          ops.push(
+            { kind: 'cancel', subject: therapy.id, via: 0, run: cancel(0, therapy.id) },
+            { kind: 'cancel', subject: therapy.id, via: 1, run: cancel(1, therapy.id) },
+          );
+        if ((round + i) % 2 === 0)
+          ops.push({ kind: 'cancel', subject: target.id, via: i % 2, run: cancel(i % 2, target.id) });
       });
 
       const outcomes = await Promise.all(ops.map((op) => op.run()));
@@ -195,20 +264,29 @@ describe('two instances on one database under concurrent bookings, reschedules a
     }
     for (const d of of('reschedule').filter(ok)) {
       const body = (d.outcome as Response).body;
-      const [entry] = await t1.dataSource.query(`SELECT type, jsonb_array_length(changes) AS n FROM plan_adjustments WHERE plan_id = $1 AND plan_version = $2`, [d.subject, body.planVersion]);
+      const [entry] = await t1.dataSource.query(
+        `SELECT type, jsonb_array_length(changes) AS n FROM plan_adjustments WHERE plan_id = $1 AND plan_version = $2`,
+        [d.subject, body.planVersion],
+      );
       expect(entry).toEqual({ type: 'reschedule', n: body.changes.length });
     }
 
     // 3. Every booking answered 201 is in the database whole; a refused new patient has nothing.
     for (const d of of('book').filter(ok)) {
-      const [{ n }] = await t1.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE plan_id = $1`, [(d.outcome as Response).body.id]);
+      const [{ n }] = await t1.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE plan_id = $1`, [
+        (d.outcome as Response).body.id,
+      ]);
       expect(n).toBe(SERIES_LENGTH);
     }
-    const bookedPlans = new Set(of('book').filter(ok).map((d) => (d.outcome as Response).body.id as string));
-    const [{ n: unexplained }] = await t1.dataSource.query(`SELECT count(*)::int AS n FROM plans WHERE clinic_id = $1 AND NOT (id = ANY($2))`, [
-      keys.clinicId,
-      [...bookedPlans, ...planIds],
-    ]);
+    const bookedPlans = new Set(
+      of('book')
+        .filter(ok)
+        .map((d) => (d.outcome as Response).body.id as string),
+    );
+    const [{ n: unexplained }] = await t1.dataSource.query(
+      `SELECT count(*)::int AS n FROM plans WHERE clinic_id = $1 AND NOT (id = ANY($2))`,
+      [keys.clinicId, [...bookedPlans, ...planIds]],
+    );
     expect(unexplained).toBe(0);
     for (const p of fresh) {
       const [{ n }] = await t1.dataSource.query(`SELECT count(*)::int AS n FROM plans WHERE patient_id = $1`, [p]);

@@ -25,7 +25,9 @@ export default async function globalSetup(): Promise<void> {
     process.env.CHAIRSIDE_TEST_ADMIN_URL = process.env.DATABASE_URL;
     return;
   }
-  const { startEmbeddedPostgres } = createRequire(import.meta.url)('../../src/database/embedded-postgres.ts') as EmbeddedPostgresModule;
+  const { startEmbeddedPostgres } = createRequire(import.meta.url)(
+    '../../src/database/embedded-postgres.ts',
+  ) as EmbeddedPostgresModule;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'chairside-test-'));
   try {
     const cluster = await startEmbeddedPostgres(path.join(dir, 'pg'), {

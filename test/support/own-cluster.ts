@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runMigrations } from '../../src/database/database-bootstrap.js';
-import { ensureDatabase, startEmbeddedPostgres, withDatabase, type EmbeddedCluster } from '../../src/database/embedded-postgres.js';
+import {
+  ensureDatabase,
+  startEmbeddedPostgres,
+  withDatabase,
+  type EmbeddedCluster,
+} from '../../src/database/embedded-postgres.js';
 import { asRole, ensureRuntimeLogin, RUNTIME_LOGIN } from '../../src/database/runtime-role.js';
 
 /** A PostgreSQL server of a test file's own, with a migrated database, that the test may stop and start. */

@@ -4,7 +4,13 @@ import type request from 'supertest';
  * Asserts an RFC 9457 problem response with this status and code. With `fields`, `errors[].field`
  * must name each of them; with `exact`, exactly them (in any order).
  */
-export function expectProblem(res: request.Response, status: number, code: string, fields?: string | string[], opts: { exact?: boolean } = {}): void {
+export function expectProblem(
+  res: request.Response,
+  status: number,
+  code: string,
+  fields?: string | string[],
+  opts: { exact?: boolean } = {},
+): void {
   expect({ status: res.status, body: res.body }).toMatchObject({ status, body: { status, code } });
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(typeof res.body.type).toBe('string');

@@ -64,10 +64,20 @@ export async function call<T>(method: string, path: string, opts: CallOptions = 
   }
   let res: Response;
   try {
-    res = await fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: opts.signal, cache: 'no-store', credentials: 'omit' });
+    res = await fetch(url, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      signal: opts.signal,
+      cache: 'no-store',
+      credentials: 'omit',
+    });
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
-    throw new ApiError(0, { title: 'The server cannot be reached', detail: 'Check that Chairside is running, then try again.' });
+    throw new ApiError(0, {
+      title: 'The server cannot be reached',
+      detail: 'Check that Chairside is running, then try again.',
+    });
   }
   const text = await res.text();
   let data: unknown = null;
@@ -82,7 +92,8 @@ export async function call<T>(method: string, path: string, opts: CallOptions = 
   return { data: data as T, etag: res.headers.get('ETag'), status: res.status, headers: res.headers };
 }
 
-export const get = <T>(path: string, query?: CallOptions['query'], signal?: AbortSignal) => call<T>('GET', path, { query, signal }).then((r) => r.data);
+export const get = <T>(path: string, query?: CallOptions['query'], signal?: AbortSignal) =>
+  call<T>('GET', path, { query, signal }).then((r) => r.data);
 
 /** A fresh Idempotency-Key for one user intent (kept across retries and double clicks of it). */
 export function newIdempotencyKey(): string {

@@ -39,7 +39,11 @@ async function loadClinicSetup(clinicId: string): Promise<{ chairs: Chair[]; sta
     get<Page<Staff>>(`/clinics/${clinicId}/staff`),
     get<Page<Closure>>(`/clinics/${clinicId}/closures`),
   ]);
-  return { chairs: chairs.items.filter((c) => c.active), staff: staff.items.filter((s) => s.active), closures: closures.items };
+  return {
+    chairs: chairs.items.filter((c) => c.active),
+    staff: staff.items.filter((s) => s.active),
+    closures: closures.items,
+  };
 }
 
 async function signIn(): Promise<Omit<Me, 'clinic' | 'chairs' | 'staff' | 'closures'>> {
@@ -67,13 +71,16 @@ export function App() {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
-  const enterClinic = useCallback(async (base: Omit<Me, 'clinic' | 'chairs' | 'staff' | 'closures'>, clinic: Clinic) => {
-    setClinic(clinic.id);
-    const setup = await loadClinicSetup(clinic.id);
-    setMe({ ...base, clinic, ...setup });
-    setPending(null);
-    setScreen({ name: 'day' });
-  }, []);
+  const enterClinic = useCallback(
+    async (base: Omit<Me, 'clinic' | 'chairs' | 'staff' | 'closures'>, clinic: Clinic) => {
+      setClinic(clinic.id);
+      const setup = await loadClinicSetup(clinic.id);
+      setMe({ ...base, clinic, ...setup });
+      setPending(null);
+      setScreen({ name: 'day' });
+    },
+    [],
+  );
 
   const start = useCallback(
     async (key: string) => {
@@ -89,7 +96,11 @@ export function App() {
       } catch (e) {
         setKey(null);
         setClinic(null);
-        setError(e instanceof ApiError && e.status === 401 ? new Error('This key is not recognised (or has been revoked).') : e);
+        setError(
+          e instanceof ApiError && e.status === 401
+            ? new Error('This key is not recognised (or has been revoked).')
+            : e,
+        );
       } finally {
         setBusy(false);
       }
@@ -146,7 +157,13 @@ export function App() {
           {nav
             .filter((n) => n.show)
             .map((n) => (
-              <button type="button" key={n.name} class={active === n.name ? 'tab active' : 'tab'} aria-current={active === n.name ? 'page' : undefined} onClick={() => setScreen({ name: n.name } as Screen)}>
+              <button
+                type="button"
+                key={n.name}
+                class={active === n.name ? 'tab active' : 'tab'}
+                aria-current={active === n.name ? 'page' : undefined}
+                onClick={() => setScreen({ name: n.name } as Screen)}
+              >
                 {n.label}
               </button>
             ))}
@@ -155,7 +172,15 @@ export function App() {
           {me.clinics.length > 1 ? (
             <label>
               <span class="sr-only">Clinic</span>
-              <select value={me.clinic.id} onChange={(e) => void enterClinic(me, me.clinics.find((c) => c.id === (e.target as HTMLSelectElement).value)!).catch(setError)}>
+              <select
+                value={me.clinic.id}
+                onChange={(e) =>
+                  void enterClinic(
+                    me,
+                    me.clinics.find((c) => c.id === (e.target as HTMLSelectElement).value)!,
+                  ).catch(setError)
+                }
+              >
                 {me.clinics.map((c) => (
                   <option key={c.id} value={c.id}>
                     {c.name}
@@ -181,7 +206,9 @@ export function App() {
         {screen.name === 'patients' && <Patients />}
         {screen.name === 'patient' && <PatientPage key={screen.patientId} patientId={screen.patientId} />}
         {screen.name === 'book' && <BookSeries initialPatientId={screen.patientId} />}
-        {screen.name === 'adjust' && <AdjustPlan key={screen.planId} planId={screen.planId} sessionId={screen.sessionId} />}
+        {screen.name === 'adjust' && (
+          <AdjustPlan key={screen.planId} planId={screen.planId} sessionId={screen.sessionId} />
+        )}
         {screen.name === 'protocols' && <Protocols initialId={screen.protocolId} />}
         {screen.name === 'admin' && can.admin(me.role) && <Admin />}
       </main>
@@ -201,7 +228,19 @@ function SignIn({ onKey, busy }: { onKey: (key: string) => void; busy: boolean }
     >
       <h2>Sign in</h2>
       <p class="muted">Paste your API key. It is kept for this browser tab only and forgotten when you close it.</p>
-      <Field label="API key">{(id) => <input id={id} type="password" autoComplete="off" spellcheck={false} value={key} onInput={(e) => setValue((e.target as HTMLInputElement).value)} required />}</Field>
+      <Field label="API key">
+        {(id) => (
+          <input
+            id={id}
+            type="password"
+            autoComplete="off"
+            spellcheck={false}
+            value={key}
+            onInput={(e) => setValue((e.target as HTMLInputElement).value)}
+            required
+          />
+        )}
+      </Field>
       <button type="submit" class="primary" disabled={busy}>
         {busy ? 'Signing in…' : 'Sign in'}
       </button>

@@ -107,7 +107,15 @@ export interface Step {
   recoveryMinutes: number;
   needsChair: boolean;
   staffRole: string;
-  dose?: { drug: string; unit: string; amount: number; min?: number; max?: number; infusionMinutes?: number; escalationPerOccurrence?: number };
+  dose?: {
+    drug: string;
+    unit: string;
+    amount: number;
+    min?: number;
+    max?: number;
+    infusionMinutes?: number;
+    escalationPerOccurrence?: number;
+  };
   repeat: number;
   repeatMin?: number;
   repeatMax?: number;

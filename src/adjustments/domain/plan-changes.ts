@@ -55,7 +55,8 @@ export function planChanges(
   current: PlanStatus = 'active',
 ): ChangeOutcome {
   const target = (id: string | undefined): SessionState | ChangeOutcome => {
-    if (!id) return { ok: false, kind: 'invalid', field: 'sessionId', message: `sessionId is required for ${req.type}` };
+    if (!id)
+      return { ok: false, kind: 'invalid', field: 'sessionId', message: `sessionId is required for ${req.type}` };
     const s = sessions.find((x) => x.id === id);
     return s ?? { ok: false, kind: 'not_found', message: 'No such session in this plan.' };
   };
@@ -64,41 +65,88 @@ export function planChanges(
 
   switch (req.type) {
     case 'change_dose': {
-      if (req.amount === undefined) return { ok: false, kind: 'invalid', field: 'amount', message: 'amount is required for change_dose' };
+      if (req.amount === undefined)
+        return { ok: false, kind: 'invalid', field: 'amount', message: 'amount is required for change_dose' };
       let targets: SessionState[];
       if (req.sessionId) {
         const s = target(req.sessionId);
         if (isOutcome(s)) return s;
-        if (!OPEN.has(s.status)) return { ok: false, kind: 'conflict', message: `The session is ${s.status}; its dose can no longer change.`, currentStatus: s.status };
+        if (!OPEN.has(s.status))
+          return {
+            ok: false,
+            kind: 'conflict',
+            message: `The session is ${s.status}; its dose can no longer change.`,
+            currentStatus: s.status,
+          };
         if (!s.plannedDose) return { ok: false, kind: 'invalid', field: 'sessionId', message: `${s.ref} has no dose` };
         targets = [s];
       } else {
         // One amount fits one step (its unit, its range): "all remaining" means all remaining of a step.
-        if (!req.stepKey) return { ok: false, kind: 'invalid', field: 'stepKey', message: 'stepKey is required to change the dose of all remaining sessions of a step' };
-        if (!steps.some((x) => x.key === req.stepKey && x.dose)) return { ok: false, kind: 'invalid', field: 'stepKey', message: `the protocol has no dosed step '${req.stepKey}'` };
+        if (!req.stepKey)
+          return {
+            ok: false,
+            kind: 'invalid',
+            field: 'stepKey',
+            message: 'stepKey is required to change the dose of all remaining sessions of a step',
+          };
+        if (!steps.some((x) => x.key === req.stepKey && x.dose))
+          return {
+            ok: false,
+            kind: 'invalid',
+            field: 'stepKey',
+            message: `the protocol has no dosed step '${req.stepKey}'`,
+          };
         targets = sessions.filter((s) => OPEN.has(s.status) && s.plannedDose && s.stepKey === req.stepKey);
-        if (targets.length === 0) return { ok: false, kind: 'conflict', message: `No remaining ${req.stepKey} session has a dose to change.` };
+        if (targets.length === 0)
+          return { ok: false, kind: 'conflict', message: `No remaining ${req.stepKey} session has a dose to change.` };
       }
       const changes: PlannedChange[] = [];
       for (const s of targets) {
         const range = steps.find((x) => x.key === s.stepKey)?.dose;
         const dose = s.plannedDose!;
         if (range && (req.amount < range.min || req.amount > range.max)) {
-          return { ok: false, kind: 'invalid', field: 'amount', message: `amount (${req.amount} ${dose.unit}) must lie within [${range.min}, ${range.max}] for ${s.stepKey}` };
+          return {
+            ok: false,
+            kind: 'invalid',
+            field: 'amount',
+            message: `amount (${req.amount} ${dose.unit}) must lie within [${range.min}, ${range.max}] for ${s.stepKey}`,
+          };
         }
-        const next: PlannedDose = { ...dose, amount: req.amount, totalMg: dose.unit === 'mg/kg' ? round1(req.amount * (weightKg ?? 0)) : req.amount };
-        changes.push({ session: s, before: { dose: dose }, after: { dose: next }, effect: { kind: 'dose', dose: next } });
+        const next: PlannedDose = {
+          ...dose,
+          amount: req.amount,
+          totalMg: dose.unit === 'mg/kg' ? round1(req.amount * (weightKg ?? 0)) : req.amount,
+        };
+        changes.push({
+          session: s,
+          before: { dose: dose },
+          after: { dose: next },
+          effect: { kind: 'dose', dose: next },
+        });
       }
       return { ok: true, changes, planStatus: current };
     }
     case 'skip': {
       const s = target(req.sessionId);
       if (isOutcome(s)) return s;
-      if (s.status !== 'scheduled') return { ok: false, kind: 'conflict', message: `The session is ${s.status}; only a scheduled session can be skipped.`, currentStatus: s.status };
+      if (s.status !== 'scheduled')
+        return {
+          ok: false,
+          kind: 'conflict',
+          message: `The session is ${s.status}; only a scheduled session can be skipped.`,
+          currentStatus: s.status,
+        };
       const reason = `skipped: ${req.reason}`;
       return {
         ok: true,
-        changes: [{ session: s, before: { status: s.status }, after: { status: 'cancelled', statusReason: reason }, effect: { kind: 'cancel', reason } }],
+        changes: [
+          {
+            session: s,
+            before: { status: s.status },
+            after: { status: 'cancelled', statusReason: reason },
+            effect: { kind: 'cancel', reason },
+          },
+        ],
         planStatus: current !== 'active' || remainingAfter(new Set([s.id])) ? current : 'completed',
       };
     }
@@ -109,10 +157,28 @@ export function planChanges(
       if (!to) return { ok: false, kind: 'invalid', field, message: `${field} is required for ${req.type}` };
       const s = target(req.sessionId);
       if (isOutcome(s)) return s;
-      if (s.status !== 'scheduled') return { ok: false, kind: 'conflict', message: `The session is ${s.status}; only a scheduled session can change.`, currentStatus: s.status };
+      if (s.status !== 'scheduled')
+        return {
+          ok: false,
+          kind: 'conflict',
+          message: `The session is ${s.status}; only a scheduled session can change.`,
+          currentStatus: s.status,
+        };
       const from = req.type === 'change_chair' ? s.chairId : s.staffId;
-      if (from === null) return { ok: false, kind: 'invalid', field, message: `${s.ref} has no ${req.type === 'change_chair' ? 'chair' : 'staff member'} to change` };
-      if (from === to) return { ok: false, kind: 'invalid', field, message: `${s.ref} already has that ${req.type === 'change_chair' ? 'chair' : 'staff member'}` };
+      if (from === null)
+        return {
+          ok: false,
+          kind: 'invalid',
+          field,
+          message: `${s.ref} has no ${req.type === 'change_chair' ? 'chair' : 'staff member'} to change`,
+        };
+      if (from === to)
+        return {
+          ok: false,
+          kind: 'invalid',
+          field,
+          message: `${s.ref} already has that ${req.type === 'change_chair' ? 'chair' : 'staff member'}`,
+        };
       return {
         ok: true,
         changes: [
@@ -132,7 +198,12 @@ export function planChanges(
       const reason = `plan ended early: ${req.reason}`;
       return {
         ok: true,
-        changes: open.map((s) => ({ session: s, before: { status: s.status }, after: { status: 'cancelled', statusReason: reason }, effect: { kind: 'cancel', reason } })),
+        changes: open.map((s) => ({
+          session: s,
+          before: { status: s.status },
+          after: { status: 'cancelled', statusReason: reason },
+          effect: { kind: 'cancel', reason },
+        })),
         planStatus: 'ended_early',
       };
     }

@@ -7,7 +7,8 @@ export const MAX_ADDITIONAL_CLINICS = 50;
 
 export class CreateApiKeyDto {
   @ApiProperty({ description: 'What the key is for, e.g. "Front desk tablet"', example: 'Front desk tablet' })
-  @IsString() @Length(1, 100)
+  @IsString()
+  @Length(1, 100)
   name: string;
 
   @ApiProperty({ enum: API_ROLES, example: 'front_desk' })
@@ -16,9 +17,11 @@ export class CreateApiKeyDto {
 
   @ApiPropertyOptional({
     format: 'uuid',
-    description: "The clinic the key belongs to. A clinic admin may omit it (their own clinic). An operator key omitting it creates another operator key (admin role only).",
+    description:
+      'The clinic the key belongs to. A clinic admin may omit it (their own clinic). An operator key omitting it creates another operator key (admin role only).',
   })
-  @IsOptional() @IsUUID()
+  @IsOptional()
+  @IsUUID()
   clinicId?: string;
 
   @ApiPropertyOptional({
@@ -29,22 +32,34 @@ export class CreateApiKeyDto {
       'Further clinics an admin key may act in (operator keys only; the key still belongs to `clinicId`). ' +
       'A request picks one with the `Chairside-Clinic` header; without the header the key acts in `clinicId`.',
   })
-  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(MAX_ADDITIONAL_CLINICS) @ArrayUnique() @IsUUID('all', { each: true })
+  @IsOptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(MAX_ADDITIONAL_CLINICS)
+  @ArrayUnique()
+  @IsUUID('all', { each: true })
   additionalClinicIds?: string[];
 }
 
 export class ApiKeyDto {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'null for an operator key spanning every clinic' }) clinicId: string | null;
+  @ApiProperty({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description: 'null for an operator key spanning every clinic',
+  })
+  clinicId: string | null;
   @ApiProperty({
     type: [String],
     format: 'uuid',
-    description: "Further clinics this admin key may act in (with the `Chairside-Clinic` header); a clinic's admin sees only those they share",
+    description:
+      "Further clinics this admin key may act in (with the `Chairside-Clinic` header); a clinic's admin sees only those they share",
   })
   additionalClinicIds: string[];
   @ApiProperty() name: string;
   @ApiProperty({ enum: API_ROLES }) role: ApiRole;
-  @ApiProperty({ description: 'First characters of the key, to tell keys apart', example: 'cs_Hx2f9aQ' }) keyPrefix: string;
+  @ApiProperty({ description: 'First characters of the key, to tell keys apart', example: 'cs_Hx2f9aQ' })
+  keyPrefix: string;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) revokedAt: string | null;
 }

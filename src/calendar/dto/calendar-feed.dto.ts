@@ -16,33 +16,51 @@ export class CreateCalendarFeedDto {
   scope: FeedScope;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'The chair; required with scope `chair`, refused otherwise' })
-  @IsOptionalNotNull() @IsUUID()
+  @IsOptionalNotNull()
+  @IsUUID()
   chairId?: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'The staff member; required with scope `staff`, refused otherwise' })
-  @IsOptionalNotNull() @IsUUID()
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'The staff member; required with scope `staff`, refused otherwise',
+  })
+  @IsOptionalNotNull()
+  @IsUUID()
   staffId?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'The patient; required with scope `patient`, refused otherwise' })
-  @IsOptionalNotNull() @IsUUID()
+  @IsOptionalNotNull()
+  @IsUUID()
   patientId?: string;
 
   @ApiPropertyOptional({
-    description: "The calendar's name in subscribers' apps (X-WR-CALNAME); by default the clinic's name, with the chair, staff member or patient",
+    description:
+      "The calendar's name in subscribers' apps (X-WR-CALNAME); by default the clinic's name, with the chair, staff member or patient",
     maxLength: 200,
     example: 'Chair 1 – infusions',
   })
-  @IsOptionalNotNull() @IsString() @MaxChars(200) @Matches(/\S/, { message: 'name must not be blank' })
+  @IsOptionalNotNull()
+  @IsString()
+  @MaxChars(200)
+  @Matches(/\S/, { message: 'name must not be blank' })
   name?: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: "Required with an operator key; a clinic key's own clinic by default" })
-  @IsOptional() @IsUUID()
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: "Required with an operator key; a clinic key's own clinic by default",
+  })
+  @IsOptional()
+  @IsUUID()
   clinicId?: string;
 }
 
 export class CalendarFeedQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ format: 'uuid', description: "The clinic (operator keys; a clinic key sees only its own clinic's feeds)" })
-  @IsOptional() @IsUUID()
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: "The clinic (operator keys; a clinic key sees only its own clinic's feeds)",
+  })
+  @IsOptional()
+  @IsUUID()
   clinicId?: string;
 }
 
@@ -50,37 +68,50 @@ export class CalendarFeedCreatorDto {
   @ApiProperty({ format: 'uuid', description: 'The API key that created the feed' }) keyId: string;
   @ApiProperty({ description: "The key's name" }) name: string;
   @ApiProperty({ description: "The key's role", example: 'front_desk' }) role: string;
-  @ApiProperty({ description: "The key's first characters, as in the key listing", example: 'cs_Hx2f9aQ' }) keyPrefix: string;
+  @ApiProperty({ description: "The key's first characters, as in the key listing", example: 'cs_Hx2f9aQ' })
+  keyPrefix: string;
 }
 
 export class CalendarFeedDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) clinicId: string;
   @ApiProperty({ enum: FEED_SCOPES }) scope: FeedScope;
-  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The chair, staff member or patient; null for a clinic feed' })
+  @ApiProperty({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description: 'The chair, staff member or patient; null for a clinic feed',
+  })
   scopeId: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'The name given at creation, if any' }) name: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({
     type: CalendarFeedCreatorDto,
     nullable: true,
-    description: 'The API key that created the feed. Revoking that key revokes the feed. Null when the creator is not known.',
+    description:
+      'The API key that created the feed. Revoking that key revokes the feed. Null when the creator is not known.',
   })
   createdBy: CalendarFeedCreatorDto | null;
 }
 
 export class CreatedCalendarFeedDto extends CalendarFeedDto {
   @ApiProperty({
-    description: 'The subscription URL (webcal clients: replace https:// by webcal://). It embeds the token: shown once, treat it as a secret.',
+    description:
+      'The subscription URL (webcal clients: replace https:// by webcal://). It embeds the token: shown once, treat it as a secret.',
     example: 'https://chairside.example.org/v1/calendar/feeds/cfd_Hx2f9aQ….ics',
   })
   url: string;
 
-  @ApiProperty({ description: 'The feed token (256 random bits). Shown once; only its SHA-256 is stored. Revoke the feed to stop it.', example: 'cfd_Hx2f9aQ…' })
+  @ApiProperty({
+    description:
+      'The feed token (256 random bits). Shown once; only its SHA-256 is stored. Revoke the feed to stop it.',
+    example: 'cfd_Hx2f9aQ…',
+  })
   token: string;
 }
 
 export class CalendarFeedPageDto {
-  @ApiProperty({ type: [CalendarFeedDto], description: 'Active (not revoked) feeds, newest first' }) items: CalendarFeedDto[];
+  @ApiProperty({ type: [CalendarFeedDto], description: 'Active (not revoked) feeds, newest first' })
+  items: CalendarFeedDto[];
   @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
 }

@@ -4,11 +4,13 @@ import { IsOptionalNotNull } from '../../common/validation/validators.js';
 
 export class CreateChairDto {
   @ApiProperty({ description: 'Unique within the clinic', example: 'Chair 1' })
-  @IsString() @Length(1, 100)
+  @IsString()
+  @Length(1, 100)
   name: string;
 
   @ApiPropertyOptional({ description: 'Inactive chairs are never scheduled', default: true })
-  @IsOptionalNotNull() @IsBoolean()
+  @IsOptionalNotNull()
+  @IsBoolean()
   active?: boolean;
 }
 

@@ -1,23 +1,34 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsInt, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
-import { canonicalTimeZone, IsIanaTimeZone, IsOptionalNotNull, NoOverlappingIntervals } from '../../common/validation/validators.js';
+import {
+  canonicalTimeZone,
+  IsIanaTimeZone,
+  IsOptionalNotNull,
+  NoOverlappingIntervals,
+} from '../../common/validation/validators.js';
 import { WeeklyIntervalDto } from '../../common/validation/weekly-interval.dto.js';
 
 export class CreateClinicDto {
   @ApiProperty({ example: 'Chairside Fort Lauderdale' })
-  @IsString() @Length(1, 200)
+  @IsString()
+  @Length(1, 200)
   name: string;
 
   @ApiProperty({ description: 'IANA time zone; every scheduling rule is evaluated in it', example: 'America/New_York' })
-  @Transform(({ value }) => canonicalTimeZone(value)) @IsIanaTimeZone()
+  @Transform(({ value }) => canonicalTimeZone(value))
+  @IsIanaTimeZone()
   timezone: string;
 
   @ApiProperty({
     type: [WeeklyIntervalDto],
     description: 'Weekly opening hours in local time; several intervals per weekday allowed, none overlapping',
   })
-  @IsArray() @ArrayMaxSize(70) @ValidateNested({ each: true }) @Type(() => WeeklyIntervalDto) @NoOverlappingIntervals()
+  @IsArray()
+  @ArrayMaxSize(70)
+  @ValidateNested({ each: true })
+  @Type(() => WeeklyIntervalDto)
+  @NoOverlappingIntervals()
   openingHours: WeeklyIntervalDto[];
 
   @ApiPropertyOptional({
@@ -26,7 +37,10 @@ export class CreateClinicDto {
     default: 0,
     description: "How many local days before a session's day check-in opens; 0: on the session's own day only",
   })
-  @IsOptionalNotNull() @IsInt() @Min(0) @Max(7)
+  @IsOptionalNotNull()
+  @IsInt()
+  @Min(0)
+  @Max(7)
   checkInOpensDaysBefore?: number;
 }
 
@@ -37,7 +51,8 @@ export class ClinicDto {
   @ApiProperty() name: string;
   @ApiProperty({ example: 'America/New_York' }) timezone: string;
   @ApiProperty({ type: [WeeklyIntervalDto] }) openingHours: WeeklyIntervalDto[];
-  @ApiProperty({ description: "How many local days before a session's day check-in opens (0: that day only)" }) checkInOpensDaysBefore: number;
+  @ApiProperty({ description: "How many local days before a session's day check-in opens (0: that day only)" })
+  checkInOpensDaysBefore: number;
   @ApiProperty({ description: 'Raised on every change' }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;

@@ -12,29 +12,35 @@ export class CreateClosureDto {
   startDate: string;
 
   @ApiPropertyOptional({ description: 'Last day of the closure (defaults to startDate)', example: '2026-12-26' })
-  @IsOptional() @IsLocalDate()
+  @IsOptional()
+  @IsLocalDate()
   endDate?: string;
 
   @ApiPropertyOptional({ description: 'Local start time; with endTime makes a part-day closure', example: '12:00' })
-  @ValidateIf((o: CreateClosureDto) => o.startTime !== undefined || o.endTime !== undefined) @IsLocalTime()
+  @ValidateIf((o: CreateClosureDto) => o.startTime !== undefined || o.endTime !== undefined)
+  @IsLocalTime()
   startTime?: string;
 
   @ApiPropertyOptional({ description: 'Local end time (24:00 allowed)', example: '17:00' })
-  @ValidateIf((o: CreateClosureDto) => o.startTime !== undefined || o.endTime !== undefined) @IsLocalEndTime()
+  @ValidateIf((o: CreateClosureDto) => o.startTime !== undefined || o.endTime !== undefined)
+  @IsLocalEndTime()
   endTime?: string;
 
   @ApiProperty({ example: 'Christmas Day' })
-  @IsString() @Length(1, 500)
+  @IsString()
+  @Length(1, 500)
   reason: string;
 }
 
 export class ClosureQueryDto {
   @ApiPropertyOptional({ description: 'Only closures ending on or after this local date', example: '2026-12-01' })
-  @IsOptional() @IsLocalDate()
+  @IsOptional()
+  @IsLocalDate()
   from?: string;
 
   @ApiPropertyOptional({ description: 'Only closures starting on or before this local date', example: '2026-12-31' })
-  @IsOptional() @IsLocalDate()
+  @IsOptional()
+  @IsLocalDate()
   to?: string;
 }
 

@@ -1,29 +1,54 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsString,
+  Length,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { IsOptionalNotNull, NoOverlappingIntervals } from '../../common/validation/validators.js';
 import { WeeklyIntervalDto } from '../../common/validation/weekly-interval.dto.js';
 import { STAFF_ROLES, type StaffRole } from '../entities/staff-member.entity.js';
 
 export class CreateStaffDto {
   @ApiProperty({ example: 'Maria Lopez, RN' })
-  @IsString() @Length(1, 200)
+  @IsString()
+  @Length(1, 200)
   name: string;
 
   @ApiProperty({ enum: STAFF_ROLES, example: 'nurse' })
   @IsIn(STAFF_ROLES)
   role: StaffRole;
 
-  @ApiProperty({ type: [WeeklyIntervalDto], description: 'Weekly availability in the clinic\'s local time' })
-  @IsArray() @ArrayMaxSize(70) @ValidateNested({ each: true }) @Type(() => WeeklyIntervalDto) @NoOverlappingIntervals()
+  @ApiProperty({ type: [WeeklyIntervalDto], description: "Weekly availability in the clinic's local time" })
+  @IsArray()
+  @ArrayMaxSize(70)
+  @ValidateNested({ each: true })
+  @Type(() => WeeklyIntervalDto)
+  @NoOverlappingIntervals()
   availability: WeeklyIntervalDto[];
 
-  @ApiPropertyOptional({ description: 'How many patients this person can look after at once', minimum: 1, maximum: 50, default: 1 })
-  @IsOptionalNotNull() @IsInt() @Min(1) @Max(50)
+  @ApiPropertyOptional({
+    description: 'How many patients this person can look after at once',
+    minimum: 1,
+    maximum: 50,
+    default: 1,
+  })
+  @IsOptionalNotNull()
+  @IsInt()
+  @Min(1)
+  @Max(50)
   maxConcurrentPatients?: number;
 
   @ApiPropertyOptional({ default: true })
-  @IsOptionalNotNull() @IsBoolean()
+  @IsOptionalNotNull()
+  @IsBoolean()
   active?: boolean;
 }
 

@@ -33,7 +33,8 @@ export class ApiKeyGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<Request>();
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) throw new DomainError(CommonErrorCode.UNAUTHENTICATED, 'An API key is required: Authorization: Bearer <key>.');
+    if (!match)
+      throw new DomainError(CommonErrorCode.UNAUTHENTICATED, 'An API key is required: Authorization: Bearer <key>.');
     const actor = await this.keys.authenticate(match[1]);
     if (!actor) {
       await this.limits.failedAuth(req);

@@ -7,9 +7,14 @@ import type { Actor } from './actor.js';
  * The clinic a new record belongs to: the key's own clinic (a different `requested` one looks
  * unknown), or for an operator key the `requested` clinic, which must exist.
  */
-export async function resolveClinicForWrite(m: EntityManager, actor: Actor, requested: string | undefined): Promise<string> {
+export async function resolveClinicForWrite(
+  m: EntityManager,
+  actor: Actor,
+  requested: string | undefined,
+): Promise<string> {
   if (actor.clinicId !== null) {
-    if (requested !== undefined && requested !== actor.clinicId) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
+    if (requested !== undefined && requested !== actor.clinicId)
+      throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
     return actor.clinicId;
   }
   if (requested === undefined) {

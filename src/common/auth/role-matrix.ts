@@ -100,13 +100,21 @@ export const ROLE_MATRIX: Readonly<Record<string, readonly Access[]>> = {
   'GET /v1/audit': ADMIN,
 };
 
-const MARK: Record<Access, string> = { front_desk: 'front desk', clinician: 'clinician', admin: 'admin', feed_token: 'feed token', none: 'no key' };
+const MARK: Record<Access, string> = {
+  front_desk: 'front desk',
+  clinician: 'clinician',
+  admin: 'admin',
+  feed_token: 'feed token',
+  none: 'no key',
+};
 
 /** The matrix as a Markdown table (for the README). */
 export function renderRoleMatrix(matrix: Readonly<Record<string, readonly Access[]>> = ROLE_MATRIX): string {
   const head = `| route | ${ACCESS_COLUMNS.map((a) => MARK[a]).join(' | ')} |`;
   const rule = `| --- | ${ACCESS_COLUMNS.map(() => ':---:').join(' | ')} |`;
-  const rows = Object.entries(matrix).map(([route, who]) => `| \`${route}\` | ${ACCESS_COLUMNS.map((a) => (who.includes(a) ? '✓' : '')).join(' | ')} |`);
+  const rows = Object.entries(matrix).map(
+    ([route, who]) => `| \`${route}\` | ${ACCESS_COLUMNS.map((a) => (who.includes(a) ? '✓' : '')).join(' | ')} |`,
+  );
   return [head, rule, ...rows].join('\n');
 }
 

@@ -21,14 +21,19 @@ describe('translateDatabaseError', () => {
   });
 
   it('names the column of a not-null violation in camelCase', () => {
-    expect(translateDatabaseError(pgError('23502', { column: 'weight_kg' }))?.errors).toEqual([{ field: 'weightKg', message: 'weightKg must not be null' }]);
+    expect(translateDatabaseError(pgError('23502', { column: 'weight_kg' }))?.errors).toEqual([
+      { field: 'weightKg', message: 'weightKg must not be null' },
+    ]);
   });
 
   it('recognises a refused connection', () => {
-    expect(translateDatabaseError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))?.code).toBe(
+    expect(
+      translateDatabaseError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))
+        ?.code,
+    ).toBe(CommonErrorCode.DATABASE_UNAVAILABLE);
+    expect(translateDatabaseError(new Error('Connection terminated unexpectedly'))?.code).toBe(
       CommonErrorCode.DATABASE_UNAVAILABLE,
     );
-    expect(translateDatabaseError(new Error('Connection terminated unexpectedly'))?.code).toBe(CommonErrorCode.DATABASE_UNAVAILABLE);
   });
 
   it('leaves bugs alone (they become a 500)', () => {

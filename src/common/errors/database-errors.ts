@@ -5,8 +5,28 @@ import { DomainError } from './domain-error.js';
 /** SQLSTATEs that mean "try the transaction again": serialization failure, deadlock. */
 export const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
 
-const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
-const CONNECTION_MESSAGES = [/Connection terminated/i, /timeout exceeded when trying to connect/i, /connect ECONNREFUSED/i, /Client has encountered a connection error/i, /the database system is (starting up|shutting down)/i];
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+]);
+const CONNECTION_MESSAGES = [
+  /Connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /connect ECONNREFUSED/i,
+  /Client has encountered a connection error/i,
+  /the database system is (starting up|shutting down)/i,
+];
 
 export function sqlState(err: unknown): string | undefined {
   const e = err as { driverError?: { code?: string }; code?: string };
@@ -18,7 +38,8 @@ const camelCase = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUp
 export function isConnectionError(err: unknown): boolean {
   // TypeORM releases a transaction's query runner when its connection dies between statements;
   // the next statement (or COMMIT) then meets a released runner.
-  if (err instanceof QueryRunnerAlreadyReleasedError || err instanceof QueryRunnerProviderAlreadyReleasedError) return true;
+  if (err instanceof QueryRunnerAlreadyReleasedError || err instanceof QueryRunnerProviderAlreadyReleasedError)
+    return true;
   const code = sqlState(err);
   if (code && CONNECTION_ERROR_CODES.has(code)) return true;
   const message = err instanceof Error ? err.message : '';
@@ -41,14 +62,21 @@ export function translateDatabaseError(err: unknown): DomainError | undefined {
     // lock_timeout (a lock held too long by someone else) or statement_timeout: busy, not broken.
     case '55P03':
     case '57014':
-      return new DomainError(CommonErrorCode.DATABASE_UNAVAILABLE, 'The database is busy with other work on the same records; try again shortly.');
+      return new DomainError(
+        CommonErrorCode.DATABASE_UNAVAILABLE,
+        'The database is busy with other work on the same records; try again shortly.',
+      );
     // Input the DTOs should have refused; a safety net so that it is still a 400, never a 500.
     case '23502':
       return new DomainError(CommonErrorCode.VALIDATION_FAILED, 'A required value is missing.', [
         { field: camelCase(column ?? 'unknown'), message: `${camelCase(column ?? 'value')} must not be null` },
       ]);
     case '23514':
-      return new DomainError(CommonErrorCode.VALIDATION_FAILED, `The values break the rule ${constraint ?? ''}.`.trim(), []);
+      return new DomainError(
+        CommonErrorCode.VALIDATION_FAILED,
+        `The values break the rule ${constraint ?? ''}.`.trim(),
+        [],
+      );
     case '22021': // NUL or invalid byte sequence in text
     case '22P05': // untranslatable character (e.g. \u0000 in jsonb)
     case '22P02':
@@ -57,11 +85,18 @@ export function translateDatabaseError(err: unknown): DomainError | undefined {
     case '22008':
       return new DomainError(CommonErrorCode.VALIDATION_FAILED, 'A value is malformed or out of range.', []);
     case '23503':
-      return new DomainError(CommonErrorCode.CONFLICT, 'The change refers to a record that does not exist or is still referenced.', [], { constraint });
+      return new DomainError(
+        CommonErrorCode.CONFLICT,
+        'The change refers to a record that does not exist or is still referenced.',
+        [],
+        { constraint },
+      );
     case '23P01':
       return new DomainError(CommonErrorCode.SLOT_TAKEN, 'The time slot is already taken.', [], { constraint });
     case '23505':
-      return new DomainError(CommonErrorCode.CONFLICT, 'A record with the same unique values already exists.', [], { constraint });
+      return new DomainError(CommonErrorCode.CONFLICT, 'A record with the same unique values already exists.', [], {
+        constraint,
+      });
     case '40001':
     case '40P01':
       return new DomainError(CommonErrorCode.CONFLICT, 'The request conflicted with a concurrent change; retry it.');

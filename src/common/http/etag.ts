@@ -10,7 +10,10 @@ export const etag = (value: string) => `"${value}"`;
  */
 export function requireIfMatch(header: string | undefined, current: string): void {
   if (header === undefined || header.trim() === '') {
-    throw new DomainError(CommonErrorCode.PRECONDITION_REQUIRED, `This change needs If-Match with the current ETag (${current}).`);
+    throw new DomainError(
+      CommonErrorCode.PRECONDITION_REQUIRED,
+      `This change needs If-Match with the current ETag (${current}).`,
+    );
   }
   const tags = header.split(',').map((t) => t.trim());
   if (!tags.includes('*') && !tags.includes(current)) throw staleResource(current);
@@ -20,7 +23,9 @@ export function requireIfMatch(header: string | undefined, current: string): voi
 export function staleResource(current?: string): DomainError {
   return new DomainError(
     CommonErrorCode.PRECONDITION_FAILED,
-    current ? `The resource has changed: its ETag is now ${current}. Read it again, then retry.` : 'The resource was changed by someone else meanwhile. Read it again, then retry.',
+    current
+      ? `The resource has changed: its ETag is now ${current}. Read it again, then retry.`
+      : 'The resource was changed by someone else meanwhile. Read it again, then retry.',
     [],
     current ? { currentEtag: current } : {},
   );

@@ -22,7 +22,8 @@ export function bodyProblem(value: unknown, max: number): string | undefined {
   while (stack.length > 0) {
     const [v, depth] = stack.pop()!;
     if (typeof v === 'string') {
-      if (LONE_SURROGATE.test(v)) return 'The request body contains text that is not valid Unicode (an unpaired surrogate such as "\\ud800").';
+      if (LONE_SURROGATE.test(v))
+        return 'The request body contains text that is not valid Unicode (an unpaired surrogate such as "\\ud800").';
       continue;
     }
     if (v === null || typeof v !== 'object') continue;

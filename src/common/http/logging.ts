@@ -14,7 +14,9 @@ export function loggableUrl(url: string | undefined): string {
   const path = (url ?? '').split('?')[0];
   // Any feed-token-like segment after /calendar/feeds/, wherever it sits (Express also routes
   // `/….ics/` with a trailing slash), and anything shaped like a token anywhere in the path.
-  return path.replace(/(\/calendar\/feeds\/)[^/]+?(\.ics)?(?=\/|$)/g, '$1[redacted]$2').replace(/cfd_[A-Za-z0-9_-]+/g, '[redacted]');
+  return path
+    .replace(/(\/calendar\/feeds\/)[^/]+?(\.ics)?(?=\/|$)/g, '$1[redacted]$2')
+    .replace(/cfd_[A-Za-z0-9_-]+/g, '[redacted]');
 }
 
 /** What a client's `X-Request-Id` may be to be kept (beside ours, never instead of it). */
@@ -45,7 +47,12 @@ export function loggerParams(level: LogLevel, destination?: NodeJS.WritableStrea
       return id;
     },
     serializers: {
-      req: (req: { id?: unknown; method?: string; url?: string; headers?: Record<string, string | string[] | undefined> }) => ({
+      req: (req: {
+        id?: unknown;
+        method?: string;
+        url?: string;
+        headers?: Record<string, string | string[] | undefined>;
+      }) => ({
         id: req.id,
         clientRequestId: clientRequestIdOf(req.headers?.['x-request-id']),
         method: req.method,
@@ -55,8 +62,12 @@ export function loggerParams(level: LogLevel, destination?: NodeJS.WritableStrea
       res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     },
     // Belt and braces: should a header ever be logged, the secrets are not.
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: '[redacted]' },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'],
+      censor: '[redacted]',
+    },
+    customLogLevel: (_req, res, err) =>
+      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     quietReqLogger: true,
   };
   return {

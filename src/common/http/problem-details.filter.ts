@@ -43,7 +43,12 @@ const TITLES: Record<number, string> = {
 function fromHttpException(ex: HttpException): DomainError {
   const status = ex.getStatus();
   const body = ex.getResponse() as { message?: unknown; details?: unknown } | string;
-  const message = typeof body === 'string' ? body : Array.isArray(body.message) ? body.message.join('; ') : String(body.message ?? ex.message);
+  const message =
+    typeof body === 'string'
+      ? body
+      : Array.isArray(body.message)
+        ? body.message.join('; ')
+        : String(body.message ?? ex.message);
   switch (status) {
     case 400:
       return new DomainError(CommonErrorCode.MALFORMED_REQUEST, message);
@@ -59,7 +64,12 @@ function fromHttpException(ex: HttpException): DomainError {
       return new DomainError(CommonErrorCode.UNSUPPORTED_MEDIA_TYPE, message);
     case 503:
       // @nestjs/terminus reports a failed health check as 503 with the check details.
-      return new DomainError(CommonErrorCode.DATABASE_UNAVAILABLE, 'A dependency of the service is down.', [], typeof body === 'object' && body.details ? { checks: body.details } : {});
+      return new DomainError(
+        CommonErrorCode.DATABASE_UNAVAILABLE,
+        'A dependency of the service is down.',
+        [],
+        typeof body === 'object' && body.details ? { checks: body.details } : {},
+      );
     default:
       return status >= 500
         ? new DomainError(CommonErrorCode.INTERNAL, 'An unexpected error occurred.')
@@ -120,7 +130,10 @@ export function answerClientErrors(server: Server): void {
     }
     const error =
       err.code === 'HPE_HEADER_OVERFLOW'
-        ? new DomainError(CommonErrorCode.HEADERS_TOO_LARGE, 'The request line and headers are too large (16 KB at most).')
+        ? new DomainError(
+            CommonErrorCode.HEADERS_TOO_LARGE,
+            'The request line and headers are too large (16 KB at most).',
+          )
         : new DomainError(CommonErrorCode.MALFORMED_REQUEST, 'The request could not be parsed as HTTP.');
     const body = JSON.stringify(problemBody(error));
     const status = statusForCode(error.code);
@@ -144,7 +157,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       // Log the error's class, SQLSTATE and call stack, never its message: database messages quote
       // the offending values, which may be patient data.
       const e = exception as { name?: string; stack?: string; driverError?: { code?: string } };
-      const frames = (e?.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)).join('\n');
+      const frames = (e?.stack ?? '')
+        .split('\n')
+        .filter((line) => /^\s+at /.test(line))
+        .join('\n');
       this.logger.error({ err: { type: e?.name, code: e?.driverError?.code, stack: frames } }, 'unhandled error');
     } else if (statusForCode(known.code) >= 500) {
       this.logger.warn({ code: known.code }, known.message);

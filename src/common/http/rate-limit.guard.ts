@@ -23,7 +23,10 @@ export class RateLimits {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.limit = config.rateLimitPerMinute;
     this.perKey = this.limit > 0 ? new RateLimiterMemory({ points: this.limit, duration: 60 }) : null;
-    this.failures = this.limit > 0 ? new RateLimiterMemory({ points: Math.min(this.limit, FAILED_AUTH_PER_MINUTE), duration: 60 }) : null;
+    this.failures =
+      this.limit > 0
+        ? new RateLimiterMemory({ points: Math.min(this.limit, FAILED_AUTH_PER_MINUTE), duration: 60 })
+        : null;
   }
 
   /** Keys that authenticated lately (by hash): they pass even when their address is flooding. */
@@ -81,7 +84,8 @@ export class RateLimitGuard implements CanActivate {
     // authenticated lately still pass (a shared address need not lock out its honest clients).
     const tracker = trackerOf(req);
     const failed = await failures.get(`ip:${req.ip ?? 'unknown'}`);
-    if (failed && failed.consumedPoints >= failures.points && !this.limits.knownGood(tracker)) return this.refuse(res, failed, failures.points);
+    if (failed && failed.consumedPoints >= failures.points && !this.limits.knownGood(tracker))
+      return this.refuse(res, failed, failures.points);
     return this.consume(res, tracker);
   }
 
@@ -98,7 +102,10 @@ export class RateLimitGuard implements CanActivate {
   private refuse(res: Response, state: RateLimiterRes, limit: number): never {
     this.headers(res, state, limit);
     res.setHeader('Retry-After', String(Math.max(1, Math.ceil(state.msBeforeNext / 1000))));
-    throw new DomainError(CommonErrorCode.RATE_LIMITED, 'Too many requests; retry after the number of seconds in Retry-After.');
+    throw new DomainError(
+      CommonErrorCode.RATE_LIMITED,
+      'Too many requests; retry after the number of seconds in Retry-After.',
+    );
   }
 
   private headers(res: Response, state: RateLimiterRes, limit = this.limits.limit): void {
@@ -112,7 +119,9 @@ export class RateLimitGuard implements CanActivate {
  * The per-address budget as an Express middleware, for key-less routes served outside Nest's
  * guards (the OpenAPI document and /docs, which SwaggerModule mounts on Express directly).
  */
-export function addressRateLimit(limits: RateLimits): (req: Request, res: Response, next: (err?: unknown) => void) => void {
+export function addressRateLimit(
+  limits: RateLimits,
+): (req: Request, res: Response, next: (err?: unknown) => void) => void {
   return (req, res, next) => {
     const perKey = limits.perKey;
     if (!perKey) return next();
@@ -129,7 +138,16 @@ export function addressRateLimit(limits: RateLimits): (req: Request, res: Respon
         res.setHeader('RateLimit-Remaining', '0');
         res.setHeader('RateLimit-Reset', String(Math.ceil(rejection.msBeforeNext / 1000)));
         res.setHeader('Retry-After', String(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000))));
-        sendProblem(res, problemBody(new DomainError(CommonErrorCode.RATE_LIMITED, 'Too many requests; retry after the number of seconds in Retry-After.'), req));
+        sendProblem(
+          res,
+          problemBody(
+            new DomainError(
+              CommonErrorCode.RATE_LIMITED,
+              'Too many requests; retry after the number of seconds in Retry-After.',
+            ),
+            req,
+          ),
+        );
       },
     );
   };

@@ -42,7 +42,10 @@ const KEY_RE = /^[\x21-\x7e]{1,200}$/;
 export function parseIdempotencyKey(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   if (!KEY_RE.test(header)) {
-    throw new ValidationFailedError([{ field: 'Idempotency-Key', message: 'Idempotency-Key must be 1–200 visible ASCII characters' }], 'A header is invalid.');
+    throw new ValidationFailedError(
+      [{ field: 'Idempotency-Key', message: 'Idempotency-Key must be 1–200 visible ASCII characters' }],
+      'A header is invalid.',
+    );
   }
   return header;
 }
@@ -66,14 +69,22 @@ export class IdempotencyService {
     return this.clock.now().minus({ hours: IDEMPOTENCY_TTL_HOURS }).toJSDate();
   }
 
-  private async find<T>(m: EntityManager, clinicId: string, key: string, hash: string): Promise<StoredResponse<T> | undefined> {
+  private async find<T>(
+    m: EntityManager,
+    clinicId: string,
+    key: string,
+    hash: string,
+  ): Promise<StoredResponse<T> | undefined> {
     const [row] = await m.query(
       `SELECT request_hash, status_code, response FROM idempotency_keys WHERE clinic_id = $1 AND key = $2 AND created_at > $3`,
       [clinicId, key, this.cutoff()],
     );
     if (!row) return undefined;
     if (row.request_hash !== hash) {
-      throw new PlanError(PlanErrorCode.IDEMPOTENCY_KEY_REUSED, 'This Idempotency-Key was already used with a different request.');
+      throw new PlanError(
+        PlanErrorCode.IDEMPOTENCY_KEY_REUSED,
+        'This Idempotency-Key was already used with a different request.',
+      );
     }
     return { status: row.status_code, body: row.response as T };
   }
@@ -87,7 +98,13 @@ export class IdempotencyService {
    * Claims the key for this transaction, waiting (bounded) for a request with the same key still in
    * flight; returns the stored response when it was used before (also when that one just committed).
    */
-  async claim<T>(m: EntityManager, clinicId: string, key: string, hash: string, waitMs = IDEMPOTENCY_WAIT_MS): Promise<StoredResponse<T> | undefined> {
+  async claim<T>(
+    m: EntityManager,
+    clinicId: string,
+    key: string,
+    hash: string,
+    waitMs = IDEMPOTENCY_WAIT_MS,
+  ): Promise<StoredResponse<T> | undefined> {
     // The wait is bounded by lock_timeout for this one statement; the pool's own is restored after it.
     const [{ previous }] = await m.query(`SELECT current_setting('lock_timeout') AS previous`);
     await m.query(`SELECT set_config('lock_timeout', $1, true)`, [`${waitMs}ms`]);
@@ -95,18 +112,45 @@ export class IdempotencyService {
       await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${clinicId}|${key}`]);
     } catch (err) {
       if (sqlState(err) !== '55P03') throw err;
-      throw new PlanError(PlanErrorCode.IDEMPOTENCY_IN_FLIGHT, `A request with this Idempotency-Key has been in flight for over ${waitMs / 1000} s; retry shortly.`);
+      throw new PlanError(
+        PlanErrorCode.IDEMPOTENCY_IN_FLIGHT,
+        `A request with this Idempotency-Key has been in flight for over ${waitMs / 1000} s; retry shortly.`,
+      );
     }
     await m.query(`SELECT set_config('lock_timeout', $1, true)`, [previous]);
-    await m.query(`DELETE FROM idempotency_keys WHERE clinic_id = $1 AND key = $2 AND created_at <= $3`, [clinicId, key, this.cutoff()]);
+    await m.query(`DELETE FROM idempotency_keys WHERE clinic_id = $1 AND key = $2 AND created_at <= $3`, [
+      clinicId,
+      key,
+      this.cutoff(),
+    ]);
     return this.find<T>(m, clinicId, key, hash);
   }
 
-  async store(m: EntityManager, row: { clinicId: string; key: string; actorKeyId: string; methodPath: string; hash: string; status: number; body: unknown }): Promise<void> {
+  async store(
+    m: EntityManager,
+    row: {
+      clinicId: string;
+      key: string;
+      actorKeyId: string;
+      methodPath: string;
+      hash: string;
+      status: number;
+      body: unknown;
+    },
+  ): Promise<void> {
     await m.query(
       `INSERT INTO idempotency_keys (clinic_id, key, actor_key_id, method_path, request_hash, status_code, response, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)`,
-      [row.clinicId, row.key, row.actorKeyId, row.methodPath, row.hash, row.status, JSON.stringify(row.body), this.clock.now().toJSDate()],
+      [
+        row.clinicId,
+        row.key,
+        row.actorKeyId,
+        row.methodPath,
+        row.hash,
+        row.status,
+        JSON.stringify(row.body),
+        this.clock.now().toJSDate(),
+      ],
     );
   }
 }

@@ -18,7 +18,10 @@ const PART_OK: Record<CursorPart, (v: string) => boolean> = {
  * Decodes a cursor into parts of the given kinds; anything this service did not issue is a 400
  * naming `cursor` (checked here so that no forged value reaches a query).
  */
-export function decodeCursor<const K extends readonly CursorPart[]>(cursor: string | undefined, kinds: K): { -readonly [I in keyof K]: string } | undefined {
+export function decodeCursor<const K extends readonly CursorPart[]>(
+  cursor: string | undefined,
+  kinds: K,
+): { -readonly [I in keyof K]: string } | undefined {
   if (cursor === undefined) return undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));

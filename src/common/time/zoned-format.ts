@@ -77,5 +77,9 @@ export function zonedInstant(epochMs: number, zone: string): ZonedInstant {
   const ms = wall.getUTCMilliseconds();
   const abs = Math.abs(offset);
   const off = `${offset < 0 ? '-' : '+'}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
-  return { iso: `${date}T${time}:${pad2(wall.getUTCSeconds())}${ms ? `.${String(ms).padStart(3, '0')}` : ''}${off}`, date, time };
+  return {
+    iso: `${date}T${time}:${pad2(wall.getUTCSeconds())}${ms ? `.${String(ms).padStart(3, '0')}` : ''}${off}`,
+    date,
+    time,
+  };
 }

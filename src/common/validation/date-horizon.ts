@@ -16,10 +16,14 @@ export function lastAllowedDate(now: DateTime, zone: string): string {
 /** A local date (`YYYY-MM-DD`, already well-formed) at most {@link MAX_DAYS_AHEAD} days after today in the zone; else 400 naming `field`. */
 export function requireLocalDateWithinHorizon(field: string, value: string, now: DateTime, zone: string): void {
   const last = lastAllowedDate(now, zone);
-  if (value > last) throw new ValidationFailedError([{ field, message: `${field} must be at most ${MAX_DAYS_AHEAD} days ahead (on or before ${last})` }]);
+  if (value > last)
+    throw new ValidationFailedError([
+      { field, message: `${field} must be at most ${MAX_DAYS_AHEAD} days ahead (on or before ${last})` },
+    ]);
 }
 
 /** An instant at most {@link MAX_DAYS_AHEAD} days after now; else 400 naming `field`. */
 export function requireInstantWithinHorizon(field: string, value: DateTime, now: DateTime): void {
-  if (value > now.plus({ days: MAX_DAYS_AHEAD })) throw new ValidationFailedError([{ field, message: `${field} must be at most ${MAX_DAYS_AHEAD} days ahead` }]);
+  if (value > now.plus({ days: MAX_DAYS_AHEAD }))
+    throw new ValidationFailedError([{ field, message: `${field} must be at most ${MAX_DAYS_AHEAD} days ahead` }]);
 }

@@ -50,7 +50,8 @@ class DtoValidationPipe extends ValidationPipe {
     const dto = metadata.metatype;
     if ((metadata.type === 'body' || metadata.type === 'query') && dto && this.toValidate(metadata)) {
       const fields = forbiddenKeyPaths(value);
-      if (fields.length > 0) throw new ValidationFailedError(fields.map((field) => ({ field, message: 'is not a known field' })));
+      if (fields.length > 0)
+        throw new ValidationFailedError(fields.map((field) => ({ field, message: 'is not a known field' })));
     }
     return super.transform(value, metadata);
   }
@@ -69,7 +70,10 @@ export function createValidationPipe(): ValidationPipe {
       const all = flattenValidationErrors(errors);
       return all.length <= MAX_REPORTED_ERRORS
         ? new ValidationFailedError(all)
-        : new ValidationFailedError(all.slice(0, MAX_REPORTED_ERRORS), `The request has ${all.length} invalid fields; the first ${MAX_REPORTED_ERRORS} are listed.`);
+        : new ValidationFailedError(
+            all.slice(0, MAX_REPORTED_ERRORS),
+            `The request has ${all.length} invalid fields; the first ${MAX_REPORTED_ERRORS} are listed.`,
+          );
     },
   });
 }
@@ -79,7 +83,8 @@ export function UuidParam(name: string): ParameterDecorator {
   return Param(
     name,
     new ParseUUIDPipe({
-      exceptionFactory: () => new ValidationFailedError([{ field: name, message: `${name} must be a UUID` }], 'A path parameter is invalid.'),
+      exceptionFactory: () =>
+        new ValidationFailedError([{ field: name, message: `${name} must be a UUID` }], 'A path parameter is invalid.'),
     }),
   );
 }

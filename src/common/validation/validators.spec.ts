@@ -1,12 +1,18 @@
 import { canonicalTimeZone, findOverlap, isIanaTimeZone, isLocalDate, minutesOfDay } from './validators.js';
 
 describe('isIanaTimeZone', () => {
-  it.each(['America/New_York', 'Europe/Berlin', 'Asia/Kolkata', 'UTC', 'America/Argentina/Buenos_Aires'])('accepts %s', (z) => {
-    expect(isIanaTimeZone(z)).toBe(true);
-  });
-  it.each(['Mars/Base', 'America/Springfield', '', 'new york', '+05:00', 'UTC+3', 'America/New_York ', 42, null])('refuses %p', (z) => {
-    expect(isIanaTimeZone(z)).toBe(false);
-  });
+  it.each(['America/New_York', 'Europe/Berlin', 'Asia/Kolkata', 'UTC', 'America/Argentina/Buenos_Aires'])(
+    'accepts %s',
+    (z) => {
+      expect(isIanaTimeZone(z)).toBe(true);
+    },
+  );
+  it.each(['Mars/Base', 'America/Springfield', '', 'new york', '+05:00', 'UTC+3', 'America/New_York ', 42, null])(
+    'refuses %p',
+    (z) => {
+      expect(isIanaTimeZone(z)).toBe(false);
+    },
+  );
 });
 
 describe('isLocalDate', () => {
@@ -50,7 +56,12 @@ describe('findOverlap', () => {
     ).toBe('intervals overlap on Wednesday: 09:00–13:30 and 13:00–17:00');
   });
   it('catches an interval contained in another', () => {
-    expect(findOverlap([{ weekday: 7, start: '08:00', end: '18:00' }, { weekday: 7, start: '10:00', end: '11:00' }])).toMatch(/Sunday/);
+    expect(
+      findOverlap([
+        { weekday: 7, start: '08:00', end: '18:00' },
+        { weekday: 7, start: '10:00', end: '11:00' },
+      ]),
+    ).toMatch(/Sunday/);
   });
   it('leaves malformed entries to the per-field rules', () => {
     expect(findOverlap([null as never, { weekday: 'x' } as never])).toBeUndefined();

@@ -1,4 +1,11 @@
-import { isNumber, registerDecorator, ValidateIf, type IsNumberOptions, type ValidationArguments, type ValidationOptions } from 'class-validator';
+import {
+  isNumber,
+  registerDecorator,
+  ValidateIf,
+  type IsNumberOptions,
+  type ValidationArguments,
+  type ValidationOptions,
+} from 'class-validator';
 import { DateTime, IANAZone } from 'luxon';
 import { ValidationFailedError } from '../errors/common.errors.js';
 import type { WeeklyInterval } from '../weekly-interval.js';
@@ -32,7 +39,11 @@ export function isIanaTimeZone(value: unknown): boolean {
 export const INSTANT_WITH_OFFSET = /T.*([zZ]|[+-]\d{2}:?\d{2})$/;
 
 /** An ISO 8601 instant that carries its UTC offset (or Z); anything else is a 400 naming the field. */
-export function parseInstant(field: string, value: string, message = `${field} must be an ISO 8601 instant with an offset, e.g. 2026-12-03T09:05:00-05:00`): DateTime {
+export function parseInstant(
+  field: string,
+  value: string,
+  message = `${field} must be an ISO 8601 instant with an offset, e.g. 2026-12-03T09:05:00-05:00`,
+): DateTime {
   const t = DateTime.fromISO(value, { setZone: true });
   if (!t.isValid || !INSTANT_WITH_OFFSET.test(value)) throw new ValidationFailedError([{ field, message }]);
   return t;
@@ -55,13 +66,25 @@ function decorator(name: string, message: string, validate: (value: unknown, arg
 }
 
 /** An IANA time zone name such as America/New_York (validated against the runtime's tz database). */
-export const IsIanaTimeZone = decorator('isIanaTimeZone', '$property must be an IANA time zone such as America/New_York', isIanaTimeZone);
+export const IsIanaTimeZone = decorator(
+  'isIanaTimeZone',
+  '$property must be an IANA time zone such as America/New_York',
+  isIanaTimeZone,
+);
 
 /** A local wall-clock time "HH:mm" (00:00–23:59). */
-export const IsLocalTime = decorator('isLocalTime', '$property must be a local time HH:mm', (v) => typeof v === 'string' && TIME_RE.test(v));
+export const IsLocalTime = decorator(
+  'isLocalTime',
+  '$property must be a local time HH:mm',
+  (v) => typeof v === 'string' && TIME_RE.test(v),
+);
 
 /** An end-of-interval time "HH:mm", where "24:00" means midnight at the end of the day. */
-export const IsLocalEndTime = decorator('isLocalEndTime', '$property must be a local time HH:mm (24:00 allowed)', (v) => typeof v === 'string' && (TIME_RE.test(v) || v === '24:00'));
+export const IsLocalEndTime = decorator(
+  'isLocalEndTime',
+  '$property must be a local time HH:mm (24:00 allowed)',
+  (v) => typeof v === 'string' && (TIME_RE.test(v) || v === '24:00'),
+);
 
 /** A calendar date "YYYY-MM-DD" that exists. */
 export const IsLocalDate = decorator('isLocalDate', '$property must be a date YYYY-MM-DD', isLocalDate);
@@ -112,7 +135,11 @@ export function NoOverlappingIntervals(options?: ValidationOptions): PropertyDec
  * database can never refuse what validation let through (validator.js skips variation selectors).
  */
 export function MaxChars(n: number, options?: ValidationOptions): PropertyDecorator {
-  return decorator('maxChars', `$property must be at most ${n} characters`, (v) => typeof v !== 'string' || Array.from(v).length <= n)(options);
+  return decorator(
+    'maxChars',
+    `$property must be at most ${n} characters`,
+    (v) => typeof v !== 'string' || Array.from(v).length <= n,
+  )(options);
 }
 
 /** Optional, but when present must not be null (for fields stored NOT NULL). */
@@ -132,7 +159,9 @@ export function decimalPlaces(n: number): number {
  */
 export function IsNumber(options: IsNumberOptions = {}, validationOptions?: ValidationOptions): PropertyDecorator {
   const { maxDecimalPlaces, ...rest } = options;
-  return decorator('isNumber', '$property must be a number conforming to the specified constraints', (v) =>
-    isNumber(v, rest) && (maxDecimalPlaces === undefined || decimalPlaces(v as number) <= maxDecimalPlaces),
+  return decorator(
+    'isNumber',
+    '$property must be a number conforming to the specified constraints',
+    (v) => isNumber(v, rest) && (maxDecimalPlaces === undefined || decimalPlaces(v as number) <= maxDecimalPlaces),
   )(validationOptions);
 }

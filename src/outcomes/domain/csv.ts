@@ -3,7 +3,24 @@ import type { VersionOutcomes } from './report.js';
 import type { Cell } from './stats.js';
 
 /** One CSV row: a version, what is measured, for which breakdown, and the cell's figures. */
-export const CSV_COLUMNS = ['version', 'section', 'measure', 'breakdown', 'suppressed', 'n', 'patients', 'count', 'value', 'mean', 'median', 'q1', 'q3', 'p90', 'min', 'max'] as const;
+export const CSV_COLUMNS = [
+  'version',
+  'section',
+  'measure',
+  'breakdown',
+  'suppressed',
+  'n',
+  'patients',
+  'count',
+  'value',
+  'mean',
+  'median',
+  'q1',
+  'q3',
+  'p90',
+  'min',
+  'max',
+] as const;
 
 type Row = Record<(typeof CSV_COLUMNS)[number], string | number | boolean | null>;
 
@@ -16,7 +33,24 @@ export function csvField(v: string | number | boolean | null): string {
 }
 
 function cellRow(version: number | string, section: string, measure: string, breakdown: string, c: Cell<object>): Row {
-  const r: Row = { version, section, measure, breakdown, suppressed: 'suppressed' in c, n: null, patients: null, count: null, value: null, mean: null, median: null, q1: null, q3: null, p90: null, min: null, max: null };
+  const r: Row = {
+    version,
+    section,
+    measure,
+    breakdown,
+    suppressed: 'suppressed' in c,
+    n: null,
+    patients: null,
+    count: null,
+    value: null,
+    mean: null,
+    median: null,
+    q1: null,
+    q3: null,
+    p90: null,
+    min: null,
+    max: null,
+  };
   if ('suppressed' in c) return r;
   const x = c as Record<string, number>;
   r.n = x.n ?? x.denominator ?? null;
@@ -30,7 +64,8 @@ function cellRow(version: number | string, section: string, measure: string, bre
 export function outcomesRows(versions: VersionOutcomes[]): Row[] {
   const rows: Row[] = [];
   for (const v of versions) {
-    const at = (section: string, measure: string, breakdown: string, c: Cell<object>) => rows.push(cellRow(v.version, section, measure, breakdown, c));
+    const at = (section: string, measure: string, breakdown: string, c: Cell<object>) =>
+      rows.push(cellRow(v.version, section, measure, breakdown, c));
     at('plans', 'started', '', v.plans.started);
     at('plans', 'completed', '', v.plans.completed);
     at('plans', 'ended_early', '', v.plans.endedEarly);
@@ -55,9 +90,11 @@ export function outcomesRows(versions: VersionOutcomes[]): Row[] {
       at('observations', 'phq9', `infusion ${o.infusion}`, o.phq9);
       at('observations', 'gad7', `infusion ${o.infusion}`, o.gad7);
     }
-    for (const m of ['craving', 'cows', 'phq9', 'gad7'] as const) at('observations', `${m}_change_first_to_last`, '', v.observations.firstToLast[m]);
+    for (const m of ['craving', 'cows', 'phq9', 'gad7'] as const)
+      at('observations', `${m}_change_first_to_last`, '', v.observations.firstToLast[m]);
     at('observations', 'craving_halved', '', v.observations.cravingHalved);
-    for (const e of v.adverseEvents.events) at('adverse_events', 'per_100_infusions', `${e.term} (${e.severity})`, e.rate);
+    for (const e of v.adverseEvents.events)
+      at('adverse_events', 'per_100_infusions', `${e.term} (${e.severity})`, e.rate);
   }
   return rows;
 }
@@ -75,5 +112,7 @@ export function operationsRows(rows: OperationsRow[]): Row[] {
 }
 
 export function toCsv(rows: Row[]): string {
-  return [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => csvField(r[c])).join(','))].join('\r\n') + '\r\n';
+  return (
+    [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => csvField(r[c])).join(','))].join('\r\n') + '\r\n'
+  );
 }

@@ -37,18 +37,33 @@ export function measureReport(ctx: FhirContext, v: VersionOutcomes): Json {
     const strata = groups.get(code) ?? [];
     groups.set(code, strata);
     const breakdown = r.breakdown === '' ? 'all' : String(r.breakdown);
-    const stratum = (statistic: string, extra: Json): Json => ({ component: [component('breakdown', breakdown), component('statistic', statistic)], ...extra });
+    const stratum = (statistic: string, extra: Json): Json => ({
+      component: [component('breakdown', breakdown), component('statistic', statistic)],
+      ...extra,
+    });
     if (r.suppressed) {
       strata.push(stratum('suppressed', { extension: [{ url: DATA_ABSENT_REASON, valueCode: 'masked' }] }));
     } else if (r.section === 'plans' || r.section === 'sessions') {
       strata.push(stratum('count', { population: [population('initial-population', Number(r.count))] }));
     } else if (r.measure === 'craving_halved') {
-      strata.push(stratum('share', { population: [population('denominator', Number(r.n)), population('numerator', Number(r.count))], measureScore: { value: r.value } }));
+      strata.push(
+        stratum('share', {
+          population: [population('denominator', Number(r.n)), population('numerator', Number(r.count))],
+          measureScore: { value: r.value },
+        }),
+      );
     } else if (r.section === 'adverse_events') {
-      strata.push(stratum('per100', { population: [population('denominator', Number(r.n)), population('numerator', Number(r.count))], measureScore: { value: r.value } }));
+      strata.push(
+        stratum('per100', {
+          population: [population('denominator', Number(r.n)), population('numerator', Number(r.count))],
+          measureScore: { value: r.value },
+        }),
+      );
     } else {
       for (const s of ['mean', 'median', 'q1', 'q3', 'p90', 'min', 'max'] as const) {
-        strata.push(stratum(s, { population: [population('initial-population', Number(r.n))], measureScore: { value: r[s] } }));
+        strata.push(
+          stratum(s, { population: [population('initial-population', Number(r.n))], measureScore: { value: r[s] } }),
+        );
       }
     }
   }

@@ -35,9 +35,24 @@ describe('operations', () => {
     // Sessions due: 30 (3 per plan), 5 missed.
     expect(all.noShowRate).toEqual({ n: 30, patients: 10, count: 5, share: 0.167 });
     // Completed plans p0…p5: 300 min (even k) or 200 min (odd k) of chair time → 5, 3.33, 5, 3.33, 5, 3.33 h.
-    expect(all.chairHoursPerCompletedSeries).toMatchObject({ n: 6, patients: 6, mean: 4.167, median: 4.167, min: 3.333, max: 5 });
+    expect(all.chairHoursPerCompletedSeries).toMatchObject({
+      n: 6,
+      patients: 6,
+      mean: 4.167,
+      median: 4.167,
+      min: 3.333,
+      max: 5,
+    });
     // 0…9 days.
-    expect(all.daysBookingToFirstSession).toMatchObject({ n: 10, median: 4.5, q1: 2.25, q3: 6.75, p90: 8.1, min: 0, max: 9 });
+    expect(all.daysBookingToFirstSession).toMatchObject({
+      n: 10,
+      median: 4.5,
+      q1: 2.25,
+      q3: 6.75,
+      p90: 8.1,
+      min: 0,
+      max: 9,
+    });
     // June has two plans: suppressed.
     expect(rows[1].plansStarted).toEqual({ suppressed: true });
   });

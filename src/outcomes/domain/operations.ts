@@ -22,7 +22,13 @@ export interface ProtocolPlans {
   plans: PlanFact[];
 }
 
-function row(protocolId: string, protocolName: string, version: number, month: string, plans: PlanFact[]): OperationsRow {
+function row(
+  protocolId: string,
+  protocolName: string,
+  version: number,
+  month: string,
+  plans: PlanFact[],
+): OperationsRow {
   const due: { patient: string; hit: boolean }[] = [];
   for (const p of plans) {
     for (const c of p.statusCounts) {
@@ -32,7 +38,10 @@ function row(protocolId: string, protocolName: string, version: number, month: s
   }
   const chair = plans
     .filter((p) => p.status === 'completed')
-    .map((p) => ({ patient: p.patient, value: p.statusCounts.reduce((sum, c) => sum + (c.status === 'completed' ? c.chairMinutes : 0), 0) / 60 }));
+    .map((p) => ({
+      patient: p.patient,
+      value: p.statusCounts.reduce((sum, c) => sum + (c.status === 'completed' ? c.chairMinutes : 0), 0) / 60,
+    }));
   return {
     protocolId,
     protocolName,
@@ -53,7 +62,16 @@ export function operations(protocols: ProtocolPlans[]): OperationsRow[] {
     for (const v of versions) {
       const plans = pr.plans.filter((p) => p.version === v);
       const months = [...new Set(plans.map((p) => p.month))].sort();
-      for (const m of months) out.push(row(pr.protocolId, pr.protocolName, v, m, plans.filter((p) => p.month === m)));
+      for (const m of months)
+        out.push(
+          row(
+            pr.protocolId,
+            pr.protocolName,
+            v,
+            m,
+            plans.filter((p) => p.month === m),
+          ),
+        );
       out.push(row(pr.protocolId, pr.protocolName, v, 'all', plans));
     }
   }

@@ -49,7 +49,10 @@ export interface VersionOutcomes {
 const OTHER_REASON = 'other';
 
 /** The spacing target of each repeating step for one plan: the template's, or the plan's tailored one. */
-export function spacingTargets(steps: ProtocolStep[], overrides: Record<string, number> | null): Record<string, GapTarget> {
+export function spacingTargets(
+  steps: ProtocolStep[],
+  overrides: Record<string, number> | null,
+): Record<string, GapTarget> {
   const out: Record<string, GapTarget> = {};
   for (const s of steps) {
     if (!s.spacing) continue;
@@ -99,7 +102,8 @@ function endReasons(plans: PlanFact[]): { reason: string; plans: Cell<CountCell>
   const named: { reason: string; plans: Cell<CountCell> }[] = [];
   const other: PlanFact[] = [];
   for (const [reason, ps] of [...by.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    if (reason !== OTHER_REASON && new Set(ps.map((p) => p.patient)).size >= SUPPRESSION_THRESHOLD) named.push({ reason, plans: countOf(ps) });
+    if (reason !== OTHER_REASON && new Set(ps.map((p) => p.patient)).size >= SUPPRESSION_THRESHOLD)
+      named.push({ reason, plans: countOf(ps) });
     else other.push(...ps);
   }
   if (other.length > 0) named.push({ reason: OTHER_REASON, plans: countOf(other) });
@@ -122,7 +126,10 @@ function sessionsByKind(plans: PlanFact[]): VersionOutcomes['sessions'] {
   return [...by.keys()].sort().map((kind) => {
     const of = (...statuses: string[]) => {
       const cells = statuses.map((st) => by.get(kind)!.get(st)).filter((c) => c !== undefined);
-      return countCell(cells.reduce((n, c) => n + c.count, 0), new Set(cells.flatMap((c) => [...c.patients])).size);
+      return countCell(
+        cells.reduce((n, c) => n + c.count, 0),
+        new Set(cells.flatMap((c) => [...c.patients])).size,
+      );
     };
     return {
       kind,
@@ -138,7 +145,13 @@ function sessionsByKind(plans: PlanFact[]): VersionOutcomes['sessions'] {
 
 function doses(plans: PlanFact[]): VersionOutcomes['dose'] {
   const groups = new Map<string, { infusion: number | 'all'; unit: string; planned: Obs[]; given: Obs[] }>();
-  const add = (infusion: number | 'all', unit: string, planned: number | null, given: number | null, patient: string) => {
+  const add = (
+    infusion: number | 'all',
+    unit: string,
+    planned: number | null,
+    given: number | null,
+    patient: string,
+  ) => {
     const key = `${infusion}|${unit}`;
     const g = groups.get(key) ?? { infusion, unit, planned: [], given: [] };
     groups.set(key, g);
@@ -156,7 +169,15 @@ function doses(plans: PlanFact[]): VersionOutcomes['dose'] {
     });
   }
   return [...groups.values()]
-    .sort((a, b) => (a.unit === b.unit ? (a.infusion === 'all' ? 1 : b.infusion === 'all' ? -1 : a.infusion - b.infusion) : a.unit.localeCompare(b.unit)))
+    .sort((a, b) =>
+      a.unit === b.unit
+        ? a.infusion === 'all'
+          ? 1
+          : b.infusion === 'all'
+            ? -1
+            : a.infusion - b.infusion
+        : a.unit.localeCompare(b.unit),
+    )
     .map((g) => ({ infusion: g.infusion, unit: g.unit, planned: summarize(g.planned), given: summarize(g.given) }));
 }
 
@@ -187,7 +208,9 @@ function observations(plans: PlanFact[]): VersionOutcomes['observations'] {
   const summarise = (r: Record<Measure, Obs[]>) =>
     Object.fromEntries(MEASURES.map((m) => [m, summarize(r[m])])) as Record<Measure, Cell<SummaryCell>>;
   return {
-    byInfusion: [...byIndex.entries()].sort(([a], [b]) => a - b).map(([infusion, r]) => ({ infusion, ...summarise(r) })),
+    byInfusion: [...byIndex.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([infusion, r]) => ({ infusion, ...summarise(r) })),
     firstToLast: summarise(firstLast),
     cravingHalved: shareCell(halved),
   };
@@ -213,7 +236,15 @@ function adverseEvents(plans: PlanFact[]): VersionOutcomes['adverseEvents'] {
     // A term seen in fewer than 5 patients is named nowhere: free text could itself identify someone.
     .filter((e) => !('suppressed' in e.rate));
   const rare = [...by.values()].filter((g) => new Set(g.events.map((e) => e.patient)).size < SUPPRESSION_THRESHOLD);
-  if (rare.length > 0) events.push({ term: OTHER_REASON, severity: 'any', rate: rateCell(rare.flatMap((g) => g.events), infusions) });
+  if (rare.length > 0)
+    events.push({
+      term: OTHER_REASON,
+      severity: 'any',
+      rate: rateCell(
+        rare.flatMap((g) => g.events),
+        infusions,
+      ),
+    });
   return { completedInfusions: infusions, events };
 }
 
@@ -228,7 +259,10 @@ export function versionOutcomes(version: number, plans: PlanFact[]): VersionOutc
   ]);
   const endedTotal = endedEarly;
   const reasons = endReasons(ended);
-  const protectedReasons = protectPartition(endedTotal, reasons.map((r) => r.plans));
+  const protectedReasons = protectPartition(
+    endedTotal,
+    reasons.map((r) => r.plans),
+  );
 
   const deviations = new Map<string, { kind: string; obs: Obs[] }>();
   for (const p of plans) {
@@ -256,4 +290,3 @@ export function versionOutcomes(version: number, plans: PlanFact[]): VersionOutc
     adverseEvents: adverseEvents(plans),
   };
 }
-

@@ -1,7 +1,17 @@
 import fc from 'fast-check';
-import { countCell, protectPartition, quantileSorted, rateCell, shareCell, summarize, SUPPRESSION_THRESHOLD, type Obs } from './stats.js';
+import {
+  countCell,
+  protectPartition,
+  quantileSorted,
+  rateCell,
+  shareCell,
+  summarize,
+  SUPPRESSION_THRESHOLD,
+  type Obs,
+} from './stats.js';
 
-const obs = (values: number[], patients = values.map((_, i) => `p${i}`)): Obs[] => values.map((value, i) => ({ value, patient: patients[i] }));
+const obs = (values: number[], patients = values.map((_, i) => `p${i}`)): Obs[] =>
+  values.map((value, i) => ({ value, patient: patients[i] }));
 
 describe('quantileSorted (type 7)', () => {
   // Expected values from R: quantile(x, p, type = 7).
@@ -24,19 +34,27 @@ describe('quantileSorted (type 7)', () => {
     expect(() => quantileSorted([1], 1.5)).toThrow(RangeError);
   });
 
-  const sortedArray = fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: 1, maxLength: 60 }).map((xs) => xs.sort((a, b) => a - b));
+  const sortedArray = fc
+    .array(fc.integer({ min: -1000, max: 1000 }), { minLength: 1, maxLength: 60 })
+    .map((xs) => xs.sort((a, b) => a - b));
 
   it('lies within the range, rises with p, and hits the order statistics at the ranks', () => {
     fc.assert(
-      fc.property(sortedArray, fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (xs, a, b) => {
-        const [lo, hi] = a <= b ? [a, b] : [b, a];
-        const qa = quantileSorted(xs, lo);
-        const qb = quantileSorted(xs, hi);
-        expect(qa).toBeGreaterThanOrEqual(xs[0]);
-        expect(qb).toBeLessThanOrEqual(xs[xs.length - 1]);
-        expect(qa).toBeLessThanOrEqual(qb + 1e-9);
-        for (let k = 0; k < xs.length; k++) expect(quantileSorted(xs, xs.length === 1 ? 0 : k / (xs.length - 1))).toBeCloseTo(xs[k], 9);
-      }),
+      fc.property(
+        sortedArray,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (xs, a, b) => {
+          const [lo, hi] = a <= b ? [a, b] : [b, a];
+          const qa = quantileSorted(xs, lo);
+          const qb = quantileSorted(xs, hi);
+          expect(qa).toBeGreaterThanOrEqual(xs[0]);
+          expect(qb).toBeLessThanOrEqual(xs[xs.length - 1]);
+          expect(qa).toBeLessThanOrEqual(qb + 1e-9);
+          for (let k = 0; k < xs.length; k++)
+            expect(quantileSorted(xs, xs.length === 1 ? 0 : k / (xs.length - 1))).toBeCloseTo(xs[k], 9);
+        },
+      ),
     );
   });
 
@@ -55,7 +73,17 @@ describe('suppression', () => {
     expect(summarize(obs([1, 2, 3, 4]))).toEqual({ suppressed: true });
     expect(summarize(obs([1, 2, 3, 4, 5, 6], ['a', 'a', 'b', 'c', 'd', 'd']))).toEqual({ suppressed: true });
     expect(summarize([])).toEqual({ suppressed: true });
-    expect(summarize(obs([4, 1, 3, 2, 5]))).toEqual({ n: 5, patients: 5, mean: 3, median: 3, q1: 2, q3: 4, p90: 4.6, min: 1, max: 5 });
+    expect(summarize(obs([4, 1, 3, 2, 5]))).toEqual({
+      n: 5,
+      patients: 5,
+      mean: 3,
+      median: 3,
+      q1: 2,
+      q3: 4,
+      p90: 4.6,
+      min: 1,
+      max: 5,
+    });
   });
 
   it('counts: 0 shown, 1–4 patients suppressed', () => {
@@ -65,7 +93,10 @@ describe('suppression', () => {
   });
 
   it('shares: suppressed when the outcome, or its absence, is 1–4 patients', () => {
-    const e = (hits: number, misses: number) => [...Array(hits)].map((_, i) => ({ patient: `h${i}`, hit: true })).concat([...Array(misses)].map((_, i) => ({ patient: `m${i}`, hit: false })));
+    const e = (hits: number, misses: number) =>
+      [...Array(hits)]
+        .map((_, i) => ({ patient: `h${i}`, hit: true }))
+        .concat([...Array(misses)].map((_, i) => ({ patient: `m${i}`, hit: false })));
     expect(shareCell(e(5, 5))).toEqual({ n: 10, patients: 10, count: 5, share: 0.5 });
     expect(shareCell(e(0, 6))).toEqual({ n: 6, patients: 6, count: 0, share: 0 });
     expect(shareCell(e(6, 0))).toEqual({ n: 6, patients: 6, count: 6, share: 1 });
@@ -74,33 +105,55 @@ describe('suppression', () => {
   });
 
   it('rates: per 100 of the denominator; suppressed for 1–4 patients', () => {
-    expect(rateCell([...Array(6)].map((_, i) => ({ patient: `p${i % 5}` })), 14)).toEqual({ count: 6, denominator: 14, patients: 5, per100: 42.86 });
+    expect(
+      rateCell(
+        [...Array(6)].map((_, i) => ({ patient: `p${i % 5}` })),
+        14,
+      ),
+    ).toEqual({ count: 6, denominator: 14, patients: 5, per100: 42.86 });
     expect(rateCell([{ patient: 'a' }], 14)).toEqual({ suppressed: true });
     expect(rateCell([], 0)).toEqual({ count: 0, denominator: 0, patients: 0, per100: 0 });
   });
 
   it('no cell ever shows a figure drawn from fewer than 5 patients (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ value: fc.integer({ min: 0, max: 10 }), patient: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g') }), { maxLength: 40 }), (xs) => {
-        const patients = new Set(xs.map((x) => x.patient)).size;
-        const s = summarize(xs);
-        expect('suppressed' in s).toBe(patients < SUPPRESSION_THRESHOLD);
-        const c = countCell(xs.length, patients);
-        expect('suppressed' in c).toBe(xs.length > 0 && patients < SUPPRESSION_THRESHOLD);
-      }),
+      fc.property(
+        fc.array(
+          fc.record({
+            value: fc.integer({ min: 0, max: 10 }),
+            patient: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g'),
+          }),
+          { maxLength: 40 },
+        ),
+        (xs) => {
+          const patients = new Set(xs.map((x) => x.patient)).size;
+          const s = summarize(xs);
+          expect('suppressed' in s).toBe(patients < SUPPRESSION_THRESHOLD);
+          const c = countCell(xs.length, patients);
+          expect('suppressed' in c).toBe(xs.length > 0 && patients < SUPPRESSION_THRESHOLD);
+        },
+      ),
     );
   });
 
   it('a partition shown with its total never has exactly one part hidden (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 12 }), { minLength: 2, maxLength: 5 }), (counts) => {
-        const total = countCell(counts.reduce((a, b) => a + b, 0), counts.reduce((a, b) => a + b, 0));
-        const parts = protectPartition(total, counts.map((n) => countCell(n, n)));
+        const total = countCell(
+          counts.reduce((a, b) => a + b, 0),
+          counts.reduce((a, b) => a + b, 0),
+        );
+        const parts = protectPartition(
+          total,
+          counts.map((n) => countCell(n, n)),
+        );
         const hidden = parts.filter((p) => 'suppressed' in p);
         const hiddenNonZero = counts.filter((n, i) => 'suppressed' in parts[i] && n > 0);
         // Either nothing is hidden, or at least two parts are, or the one hidden part is the only non-zero one left to subtract from.
         const visibleNonZero = parts.filter((p) => !('suppressed' in p) && p.count > 0).length;
-        expect(hidden.length !== 1 || 'suppressed' in total || (hiddenNonZero.length === 1 && visibleNonZero === 0)).toBe(true);
+        expect(
+          hidden.length !== 1 || 'suppressed' in total || (hiddenNonZero.length === 1 && visibleNonZero === 0),
+        ).toBe(true);
       }),
     );
   });

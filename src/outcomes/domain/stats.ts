@@ -10,7 +10,8 @@
 /** Cells describing fewer patients than this are suppressed. */
 export const SUPPRESSION_THRESHOLD = 5;
 
-export const QUANTILE_METHOD = 'Hyndman & Fan type 7 (linear interpolation between closest ranks; R default, PostgreSQL percentile_cont)';
+export const QUANTILE_METHOD =
+  'Hyndman & Fan type 7 (linear interpolation between closest ranks; R default, PostgreSQL percentile_cont)';
 
 export interface Suppressed {
   suppressed: true;
@@ -138,7 +139,12 @@ export function shareCell(eligible: readonly { patient: string; hit: boolean }[]
 export function rateCell(events: readonly { patient: string }[], denominator: number): Cell<RateCell> {
   const patients = patientsOf(events);
   if (events.length > 0 && patients < SUPPRESSION_THRESHOLD) return SUPPRESSED;
-  return { count: events.length, denominator, patients, per100: denominator === 0 ? 0 : round((100 * events.length) / denominator, 2) };
+  return {
+    count: events.length,
+    denominator,
+    patients,
+    per100: denominator === 0 ? 0 : round((100 * events.length) / denominator, 2),
+  };
 }
 
 /**

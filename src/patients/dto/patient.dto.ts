@@ -14,16 +14,26 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IsLocalDate, IsNumber, IsOptionalNotNull, NoOverlappingIntervals } from '../../common/validation/validators.js';
+import {
+  IsLocalDate,
+  IsNumber,
+  IsOptionalNotNull,
+  NoOverlappingIntervals,
+} from '../../common/validation/validators.js';
 import { WeeklyIntervalDto } from '../../common/validation/weekly-interval.dto.js';
 
 export class CreatePatientDto {
-  @ApiPropertyOptional({ format: 'uuid', description: "The patient's clinic; defaults to the key's clinic (required with an operator key)" })
-  @IsOptional() @IsUUID()
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: "The patient's clinic; defaults to the key's clinic (required with an operator key)",
+  })
+  @IsOptional()
+  @IsUUID()
   clinicId?: string;
 
   @ApiProperty({ example: 'Jordan Rivera' })
-  @IsString() @Length(1, 200)
+  @IsString()
+  @Length(1, 200)
   fullName: string;
 
   @ApiProperty({ example: '1986-04-12', description: 'YYYY-MM-DD, not in the future' })
@@ -31,11 +41,15 @@ export class CreatePatientDto {
   dateOfBirth: string;
 
   @ApiPropertyOptional({ nullable: true, type: String, example: 'jordan@example.org' })
-  @IsOptional() @IsEmail() @MaxLength(254)
+  @IsOptional()
+  @IsEmail()
+  @MaxLength(254)
   email?: string | null;
 
   @ApiPropertyOptional({ nullable: true, type: String, example: '+1 954 555 0142' })
-  @IsOptional() @IsString() @Matches(/^\+?[0-9 ().-]{5,30}$/, { message: 'phone must be a phone number' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^\+?[0-9 ().-]{5,30}$/, { message: 'phone must be a phone number' })
   phone?: string | null;
 
   @ApiPropertyOptional({
@@ -49,43 +63,80 @@ export class CreatePatientDto {
     minimum: 1,
     maximum: 400,
   })
-  @IsOptional() @IsNumber({ maxDecimalPlaces: 1, allowNaN: false, allowInfinity: false }) @Min(1) @Max(400)
+  @IsOptional()
+  @IsNumber({ maxDecimalPlaces: 1, allowNaN: false, allowInfinity: false })
+  @Min(1)
+  @Max(400)
   weightKg?: number | null;
 
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'Administrative notes (not clinical observations)' })
-  @IsOptional() @IsString() @MaxLength(5000)
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: 'Administrative notes (not clinical observations)',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(5000)
   notes?: string | null;
 
   @ApiPropertyOptional({ type: [WeeklyIntervalDto], description: 'Weekly local times the patient cannot attend' })
-  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(70) @ValidateNested({ each: true }) @Type(() => WeeklyIntervalDto) @NoOverlappingIntervals()
+  @IsOptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(70)
+  @ValidateNested({ each: true })
+  @Type(() => WeeklyIntervalDto)
+  @NoOverlappingIntervals()
   unavailable?: WeeklyIntervalDto[];
 
-  @ApiPropertyOptional({ type: [String], description: 'Local dates (YYYY-MM-DD) the patient cannot attend at all', example: ['2026-12-24'] })
-  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(366) @IsLocalDate({ each: true })
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Local dates (YYYY-MM-DD) the patient cannot attend at all',
+    example: ['2026-12-24'],
+  })
+  @IsOptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(366)
+  @IsLocalDate({ each: true })
   unavailableDates?: string[];
 
   @ApiPropertyOptional({ type: [WeeklyIntervalDto], description: 'Weekly local times the patient prefers' })
-  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(70) @ValidateNested({ each: true }) @Type(() => WeeklyIntervalDto) @NoOverlappingIntervals()
+  @IsOptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(70)
+  @ValidateNested({ each: true })
+  @Type(() => WeeklyIntervalDto)
+  @NoOverlappingIntervals()
   preferredTimes?: WeeklyIntervalDto[];
 }
 
-export class UpdatePatientDto extends PartialType(OmitType(CreatePatientDto, ['clinicId'] as const), { skipNullProperties: false }) {}
+export class UpdatePatientDto extends PartialType(OmitType(CreatePatientDto, ['clinicId'] as const), {
+  skipNullProperties: false,
+}) {}
 
 export class PatientQueryDto {
   @ApiPropertyOptional({ description: 'Search by name (case-insensitive, any part)', example: 'rivera' })
-  @IsOptional() @IsString() @Length(1, 100)
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
   q?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Operator keys: limit to one clinic' })
-  @IsOptional() @IsUUID()
+  @IsOptional()
+  @IsUUID()
   clinicId?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional() @Type(() => Number) @IsNumber({ maxDecimalPlaces: 0 }) @Min(1) @Max(200)
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber({ maxDecimalPlaces: 0 })
+  @Min(1)
+  @Max(200)
   limit?: number;
 
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
-  @IsOptional() @IsString() @MaxLength(1000)
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
   cursor?: string;
 }
 
@@ -96,11 +147,21 @@ export class PatientDto {
   @ApiProperty({ example: '1986-04-12' }) dateOfBirth: string;
   @ApiProperty({ nullable: true, type: String }) email: string | null;
   @ApiProperty({ nullable: true, type: String }) phone: string | null;
-  @ApiProperty({ nullable: true, type: Number, description: 'The clinician-confirmed weight: the one mg/kg doses use' }) weightKg: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'The clinician-confirmed weight: the one mg/kg doses use' })
+  weightKg: number | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) weightConfirmedAt: string | null;
-  @ApiProperty({ nullable: true, type: String, format: 'uuid', description: 'The key that confirmed the weight (null: seeded or stored before confirmations were kept)' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'uuid',
+    description: 'The key that confirmed the weight (null: seeded or stored before confirmations were kept)',
+  })
   weightConfirmedBy: string | null;
-  @ApiProperty({ nullable: true, type: Number, description: 'A weight entered by the front desk, not used for doses until a clinician confirms it' })
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'A weight entered by the front desk, not used for doses until a clinician confirms it',
+  })
   pendingWeightKg: number | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) pendingWeightAt: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) pendingWeightBy: string | null;

@@ -14,47 +14,89 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IsLocalDate, IsNumber, IsOptionalNotNull, NoOverlappingIntervals } from '../../common/validation/validators.js';
+import {
+  IsLocalDate,
+  IsNumber,
+  IsOptionalNotNull,
+  NoOverlappingIntervals,
+} from '../../common/validation/validators.js';
 import { WeeklyIntervalDto } from '../../common/validation/weekly-interval.dto.js';
 import { MAX_REPEAT } from '../../protocols/domain/protocol-step.js';
 
 const amount = { maxDecimalPlaces: 3, allowNaN: false, allowInfinity: false };
 
 export class GapOverrideDto {
-  @ApiPropertyOptional({ description: "Not below the template's min" }) @IsOptional() @IsNumber(amount) @Min(0) @Max(8760) min?: number;
+  @ApiPropertyOptional({ description: "Not below the template's min" })
+  @IsOptional()
+  @IsNumber(amount)
+  @Min(0)
+  @Max(8760)
+  min?: number;
   @ApiPropertyOptional() @IsOptional() @IsNumber(amount) @Min(0) @Max(8760) target?: number;
-  @ApiPropertyOptional({ description: "Not above the template's max" }) @IsOptional() @IsNumber(amount) @Min(0) @Max(8760) max?: number;
+  @ApiPropertyOptional({ description: "Not above the template's max" })
+  @IsOptional()
+  @IsNumber(amount)
+  @Min(0)
+  @Max(8760)
+  max?: number;
 }
 
 export class StepTailoringDto {
   @ApiProperty({ description: 'The template step this tailors', example: 'infusion' })
-  @IsString() @Matches(/^[a-z][a-z0-9_-]{0,39}$/, { message: 'step must be a step key' })
+  @IsString()
+  @Matches(/^[a-z][a-z0-9_-]{0,39}$/, { message: 'step must be a step key' })
   step: string;
 
-  @ApiPropertyOptional({ description: "Dose of the first occurrence, in the step's unit, within its range", example: 0.6 })
-  @IsOptional() @IsNumber(amount) @Min(0) @Max(10000)
+  @ApiPropertyOptional({
+    description: "Dose of the first occurrence, in the step's unit, within its range",
+    example: 0.6,
+  })
+  @IsOptional()
+  @IsNumber(amount)
+  @Min(0)
+  @Max(10000)
   amount?: number;
 
   @ApiPropertyOptional({ description: 'Number of occurrences, within repeatMin…repeatMax', example: 6 })
-  @IsOptional() @IsInt() @Min(1) @Max(MAX_REPEAT)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_REPEAT)
   occurrences?: number;
 
   @ApiPropertyOptional({ type: GapOverrideDto, description: 'Narrow the gap between occurrences' })
-  @IsOptional() @IsObject() @ValidateNested() @Type(() => GapOverrideDto)
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => GapOverrideDto)
   spacing?: GapOverrideDto;
 
   @ApiPropertyOptional({ type: GapOverrideDto, description: 'Narrow the gap after the earlier step' })
-  @IsOptional() @IsObject() @ValidateNested() @Type(() => GapOverrideDto)
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => GapOverrideDto)
   after?: GapOverrideDto;
 }
 
 export class TailoringDto {
-  @ApiPropertyOptional({ description: "Weight for mg/kg doses (clinicians and admins); defaults to the patient's clinician-confirmed weight. While a front-desk weight awaits confirmation, a plan with mg/kg doses needs this or is refused (409 WEIGHT_UNCONFIRMED)", example: 78.5 })
-  @IsOptional() @IsNumber({ maxDecimalPlaces: 1, allowNaN: false, allowInfinity: false }) @Min(1) @Max(400)
+  @ApiPropertyOptional({
+    description:
+      "Weight for mg/kg doses (clinicians and admins); defaults to the patient's clinician-confirmed weight. While a front-desk weight awaits confirmation, a plan with mg/kg doses needs this or is refused (409 WEIGHT_UNCONFIRMED)",
+    example: 78.5,
+  })
+  @IsOptional()
+  @IsNumber({ maxDecimalPlaces: 1, allowNaN: false, allowInfinity: false })
+  @Min(1)
+  @Max(400)
   weightKg?: number;
 
   @ApiPropertyOptional({ type: [StepTailoringDto] })
-  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(30) @ValidateNested({ each: true }) @Type(() => StepTailoringDto)
+  @IsOptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(30)
+  @ValidateNested({ each: true })
+  @Type(() => StepTailoringDto)
   steps?: StepTailoringDto[];
 }
 
@@ -63,19 +105,37 @@ export class PlanRequestDto {
   @ApiProperty({ format: 'uuid' }) @IsUUID() protocolId: string;
 
   @ApiPropertyOptional({ description: 'Published version to pin; defaults to the newest one not retired', example: 1 })
-  @IsOptional() @IsInt() @Min(1) @Max(999_999_999)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(999_999_999)
   protocolVersion?: number;
 
-  @ApiPropertyOptional({ description: "First local date the plan may use; defaults to today in the clinic's zone; at most 730 days ahead", example: '2026-12-01' })
-  @IsOptional() @IsLocalDate()
+  @ApiPropertyOptional({
+    description: "First local date the plan may use; defaults to today in the clinic's zone; at most 730 days ahead",
+    example: '2026-12-01',
+  })
+  @IsOptional()
+  @IsLocalDate()
   earliestStart?: string;
 
-  @ApiPropertyOptional({ description: 'The first session must start within this many days of earliestStart', minimum: 1, maximum: 60, default: 14 })
-  @IsOptional() @IsInt() @Min(1) @Max(60)
+  @ApiPropertyOptional({
+    description: 'The first session must start within this many days of earliestStart',
+    minimum: 1,
+    maximum: 60,
+    default: 14,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(60)
   startWithinDays?: number;
 
   @ApiPropertyOptional({ type: TailoringDto })
-  @IsOptional() @IsObject() @ValidateNested() @Type(() => TailoringDto)
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => TailoringDto)
   tailoring?: TailoringDto;
 
   @ApiPropertyOptional({
@@ -83,11 +143,20 @@ export class PlanRequestDto {
       'true: book this series although the patient already has an active series of the same protocol (a clinical decision: clinicians and admins only, 403 for the front desk). Without it such a request is 409 ACTIVE_SERIES_EXISTS naming activePlanId.',
     default: false,
   })
-  @IsOptional() @IsBoolean()
+  @IsOptional()
+  @IsBoolean()
   allowConcurrentSeries?: boolean;
 
-  @ApiPropertyOptional({ type: [WeeklyIntervalDto], description: "Preferred times for this plan; defaults to the patient's" })
-  @IsOptional() @IsArray() @ArrayMaxSize(70) @ValidateNested({ each: true }) @Type(() => WeeklyIntervalDto) @NoOverlappingIntervals()
+  @ApiPropertyOptional({
+    type: [WeeklyIntervalDto],
+    description: "Preferred times for this plan; defaults to the patient's",
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(70)
+  @ValidateNested({ each: true })
+  @Type(() => WeeklyIntervalDto)
+  @NoOverlappingIntervals()
   preferredTimes?: WeeklyIntervalDto[];
 }
 
@@ -111,9 +180,14 @@ export class SessionViewDto {
   @ApiProperty() occurrence: number;
   @ApiProperty({ example: 'infusion' }) kind: string;
   @ApiProperty({ example: 'Ketamine infusion 3/6' }) label: string;
-  @ApiProperty({ example: '2026-12-07T08:00:00-05:00', description: "Start, with the clinic's UTC offset" }) start: string;
+  @ApiProperty({ example: '2026-12-07T08:00:00-05:00', description: "Start, with the clinic's UTC offset" })
+  start: string;
   @ApiProperty({ example: '2026-12-07T08:40:00-05:00' }) end: string;
-  @ApiProperty({ example: '2026-12-07T09:40:00-05:00', description: 'End of recovery: until then the chair, staff seat and patient are held' }) occupiedUntil: string;
+  @ApiProperty({
+    example: '2026-12-07T09:40:00-05:00',
+    description: 'End of recovery: until then the chair, staff seat and patient are held',
+  })
+  occupiedUntil: string;
   @ApiProperty({ example: '2026-12-07' }) localDate: string;
   @ApiProperty({ example: '08:00' }) localTime: string;
   @ApiProperty({ type: ResourceRefDto, nullable: true }) chair: ResourceRefDto | null;
@@ -124,10 +198,14 @@ export class SessionViewDto {
   @ApiPropertyOptional({ enum: ['scheduled', 'checked_in', 'completed', 'no_show', 'cancelled'] }) status?: string;
   @ApiPropertyOptional({ description: 'Raised on every change of the session' }) version?: number;
   @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String }) checkedInAt?: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'Observed start (completion)' }) actualStart?: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'Observed end (completion)' }) actualEnd?: string | null;
-  @ApiPropertyOptional({ nullable: true, type: Object, description: 'The dose actually given: amount, unit, totalMg' }) doseGiven?: { amount: number; unit: string; totalMg: number | null } | null;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'Why it was cancelled or missed' }) statusReason?: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Observed start (completion)' }) actualStart?:
+    string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Observed end (completion)' }) actualEnd?:
+    string | null;
+  @ApiPropertyOptional({ nullable: true, type: Object, description: 'The dose actually given: amount, unit, totalMg' })
+  doseGiven?: { amount: number; unit: string; totalMg: number | null } | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Why it was cancelled or missed' }) statusReason?:
+    string | null;
 }
 
 export class PlanPreviewDto {
@@ -143,10 +221,17 @@ export class PlanDto extends PlanPreviewDto {
   @ApiProperty({ format: 'uuid' }) clinicId: string;
   @ApiProperty({ enum: ['active', 'completed', 'ended_early'] }) status: string;
   @ApiProperty({ description: 'Raised on every adjustment; the ETag is "p<version>"' }) version: number;
-  @ApiProperty({ example: '"p1"', description: 'This plan\'s ETag ("p<version>", quotes included): the If-Match for its adjustments (in a list, each plan carries its own)' })
+  @ApiProperty({
+    example: '"p1"',
+    description:
+      'This plan\'s ETag ("p<version>", quotes included): the If-Match for its adjustments (in a list, each plan carries its own)',
+  })
   etag: string;
   @ApiProperty({ example: '2026-12-01' }) earliestStart: string;
-  @ApiProperty({ description: 'The tailoring the plan was made with', type: Object }) tailoring: Record<string, unknown>;
+  @ApiProperty({ description: 'The tailoring the plan was made with', type: Object }) tailoring: Record<
+    string,
+    unknown
+  >;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 

@@ -85,8 +85,22 @@ export function gapDays(value: number, unit: GapUnit): number {
 }
 
 const STEP_FIELD_ORDER: (keyof ProtocolStep)[] = [
-  'key', 'kind', 'label', 'durationMinutes', 'recoveryMinutes', 'needsChair', 'staffRole', 'dose',
-  'repeat', 'repeatMin', 'repeatMax', 'after', 'spacing', 'sameTimeOfDay', 'weekdays', 'attachedTo',
+  'key',
+  'kind',
+  'label',
+  'durationMinutes',
+  'recoveryMinutes',
+  'needsChair',
+  'staffRole',
+  'dose',
+  'repeat',
+  'repeatMin',
+  'repeatMax',
+  'after',
+  'spacing',
+  'sameTimeOfDay',
+  'weekdays',
+  'attachedTo',
 ];
 
 /** A step with its fields in the documented order (jsonb does not keep key order). */

@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { KETAMINE_PROTOCOL } from '../../seed/demo-protocol.js';
 import type { Gap, ProtocolStep, StepDose } from './protocol-step.js';
-import { tailor, type GapOverride, type SessionToPlace, type StepTailoring, type Tailoring, type TailorResult } from './tailor.js';
+import {
+  tailor,
+  type GapOverride,
+  type SessionToPlace,
+  type StepTailoring,
+  type Tailoring,
+  type TailorResult,
+} from './tailor.js';
 import { validateProtocolSteps, type Issue } from './validate-steps.js';
 
 /** A fresh, mutable copy of the demo protocol's steps. */
@@ -30,13 +37,24 @@ const byRef = (sessions: SessionToPlace[], ref: string): SessionToPlace => {
 const days = (min: number, target: number, max: number): Gap => ({ min, target, max, unit: 'days' });
 const hours = (min: number, target: number, max: number): Gap => ({ min, target, max, unit: 'hours' });
 const series = (key: string, n: number) => Array.from({ length: n }, (_, i) => `${key}#${i + 1}`);
-const expectedRefs = (n: number) => ['intake#1', ...series('infusion', n), ...series('therapy', n), 'follow_up#1', 'booster#1'];
+const expectedRefs = (n: number) => [
+  'intake#1',
+  ...series('infusion', n),
+  ...series('therapy', n),
+  'follow_up#1',
+  'booster#1',
+];
 
 /** Every constraint points at a session listed before it; refs are unique. */
 function expectDependencyOrder(sessions: SessionToPlace[]): void {
   const seen = new Set<string>();
   for (const s of sessions) {
-    for (const c of s.constraints) expect({ ref: s.ref, dependsOn: c.ref, listedEarlier: seen.has(c.ref) }).toEqual({ ref: s.ref, dependsOn: c.ref, listedEarlier: true });
+    for (const c of s.constraints)
+      expect({ ref: s.ref, dependsOn: c.ref, listedEarlier: seen.has(c.ref) }).toEqual({
+        ref: s.ref,
+        dependsOn: c.ref,
+        listedEarlier: true,
+      });
     expect(seen.has(s.ref)).toBe(false);
     seen.add(s.ref);
   }
@@ -63,23 +81,33 @@ describe('tailor: the demo protocol as published', () => {
   });
 
   it('times the first infusion after the intake with the after gap', () => {
-    expect(byRef(sessions, 'infusion#1').constraints).toEqual([{ ref: 'intake#1', relation: 'after', gap: INTAKE_GAP, sameDay: false }]);
+    expect(byRef(sessions, 'infusion#1').constraints).toEqual([
+      { ref: 'intake#1', relation: 'after', gap: INTAKE_GAP, sameDay: false },
+    ]);
   });
 
   it.each([2, 3, 4, 5, 6])('times infusion #%i after the previous infusion with the spacing', (n) => {
-    expect(byRef(sessions, `infusion#${n}`).constraints).toEqual([{ ref: `infusion#${n - 1}`, relation: 'after', gap: SPACING, sameDay: false }]);
+    expect(byRef(sessions, `infusion#${n}`).constraints).toEqual([
+      { ref: `infusion#${n - 1}`, relation: 'after', gap: SPACING, sameDay: false },
+    ]);
   });
 
   it.each([1, 2, 3, 4, 5, 6])('attaches therapy #%i after infusion #%i with the hours gap', (n) => {
-    expect(byRef(sessions, `therapy#${n}`).constraints).toEqual([{ ref: `infusion#${n}`, relation: 'after', gap: THERAPY_GAP, sameDay: false }]);
+    expect(byRef(sessions, `therapy#${n}`).constraints).toEqual([
+      { ref: `infusion#${n}`, relation: 'after', gap: THERAPY_GAP, sameDay: false },
+    ]);
   });
 
   it('times the follow-up after the LAST infusion', () => {
-    expect(byRef(sessions, 'follow_up#1').constraints).toEqual([{ ref: 'infusion#6', relation: 'after', gap: FOLLOW_UP_GAP, sameDay: false }]);
+    expect(byRef(sessions, 'follow_up#1').constraints).toEqual([
+      { ref: 'infusion#6', relation: 'after', gap: FOLLOW_UP_GAP, sameDay: false },
+    ]);
   });
 
   it('times the booster after the follow-up', () => {
-    expect(byRef(sessions, 'booster#1').constraints).toEqual([{ ref: 'follow_up#1', relation: 'after', gap: BOOSTER_GAP, sameDay: false }]);
+    expect(byRef(sessions, 'booster#1').constraints).toEqual([
+      { ref: 'follow_up#1', relation: 'after', gap: BOOSTER_GAP, sameDay: false },
+    ]);
   });
 
   it('copies what each session needs from its step', () => {
@@ -134,7 +162,10 @@ describe('tailor: the demo protocol as published', () => {
   });
 
   it('does not change the template', () => {
-    tailor(steps, { weightKg: 70, steps: { infusion: { occurrences: 8, amount: 0.7, spacing: { min: 2, max: 3 }, after: { max: 7 } } } });
+    tailor(steps, {
+      weightKg: 70,
+      steps: { infusion: { occurrences: 8, amount: 0.7, spacing: { min: 2, max: 3 }, after: { max: 7 } } },
+    });
     expect(steps).toEqual(KETAMINE_PROTOCOL.steps);
   });
 });
@@ -154,7 +185,8 @@ describe('tailor: doses', () => {
     const sessions = sessionsOf(tailor(demo(), { weightKg, steps: { infusion: { amount }, booster: { amount } } }));
     const dosed = sessions.filter((s) => s.dose);
     expect(dosed.map((s) => s.ref)).toEqual([...series('infusion', 6), 'booster#1']);
-    for (const s of dosed) expect(s.dose).toEqual({ drug: 'ketamine', amount, unit: 'mg/kg', infusionMinutes: 40, totalMg });
+    for (const s of dosed)
+      expect(s.dose).toEqual({ drug: 'ketamine', amount, unit: 'mg/kg', infusionMinutes: 40, totalMg });
   });
 
   // 0.15 × 31 is 4.6499999999999995 in floating point, so Math.round(x * 10) / 10 gives 4.6, while
@@ -185,7 +217,9 @@ describe('tailor: doses', () => {
     ['a null weight', { weightKg: null }],
   ])('keeps mg doses unchanged and needs no weight (%s)', (_name, t) => {
     const sessions = sessionsOf(tailor(mgStep(), t));
-    expect(sessions.map((s) => s.dose)).toEqual([1, 2, 3].map(() => ({ drug: 'iron', amount: 25, unit: 'mg', infusionMinutes: 30, totalMg: 25 })));
+    expect(sessions.map((s) => s.dose)).toEqual(
+      [1, 2, 3].map(() => ({ drug: 'iron', amount: 25, unit: 'mg', infusionMinutes: 30, totalMg: 25 })),
+    );
   });
 
   it('applies escalation to mg doses too', () => {
@@ -235,9 +269,18 @@ describe('tailor: occurrences', () => {
     expect(sessions).toHaveLength(1 + 2 * n + 2);
     expect(refs(sessions)).toEqual(expectedRefs(n));
     expectDependencyOrder(sessions);
-    expect(byRef(sessions, `infusion#${n}`)).toMatchObject({ occurrence: n, occurrences: n, label: `Ketamine infusion ${n}/${n}` });
-    expect(byRef(sessions, `therapy#${n}`)).toMatchObject({ occurrences: n, constraints: [{ ref: `infusion#${n}`, relation: 'after', gap: THERAPY_GAP, sameDay: false }] });
-    expect(byRef(sessions, 'follow_up#1').constraints).toEqual([{ ref: `infusion#${n}`, relation: 'after', gap: FOLLOW_UP_GAP, sameDay: false }]);
+    expect(byRef(sessions, `infusion#${n}`)).toMatchObject({
+      occurrence: n,
+      occurrences: n,
+      label: `Ketamine infusion ${n}/${n}`,
+    });
+    expect(byRef(sessions, `therapy#${n}`)).toMatchObject({
+      occurrences: n,
+      constraints: [{ ref: `infusion#${n}`, relation: 'after', gap: THERAPY_GAP, sameDay: false }],
+    });
+    expect(byRef(sessions, 'follow_up#1').constraints).toEqual([
+      { ref: `infusion#${n}`, relation: 'after', gap: FOLLOW_UP_GAP, sameDay: false },
+    ]);
   });
 
   it.each([3, 9, 0, -1, 4.5, 52, 53, NaN])('refuses %p infusions, naming steps.infusion.occurrences', (n) => {
@@ -266,7 +309,18 @@ describe('tailor: occurrences', () => {
 
   it(`caps occurrences at MAX_REPEAT even if the template allows more`, () => {
     const steps: ProtocolStep[] = [
-      { key: 'a', kind: 'consult', label: 'A', durationMinutes: 30, recoveryMinutes: 0, needsChair: false, staffRole: null, repeat: 2, repeatMax: 60, spacing: days(1, 1, 1) },
+      {
+        key: 'a',
+        kind: 'consult',
+        label: 'A',
+        durationMinutes: 30,
+        recoveryMinutes: 0,
+        needsChair: false,
+        staffRole: null,
+        repeat: 2,
+        repeatMax: 60,
+        spacing: days(1, 1, 1),
+      },
     ];
     expect(sessionsOf(tailor(steps, { steps: { a: { occurrences: 52 } } }))).toHaveLength(52);
     expect(fieldsOf(tailor(steps, { steps: { a: { occurrences: 53 } } }))).toEqual(['steps.a.occurrences']);
@@ -289,11 +343,15 @@ describe('tailor: dose overrides', () => {
 
   it.each([0.09, 1.01, 0, -0.5, 5])('refuses %p mg/kg, naming steps.infusion.amount', (amount) => {
     const errors = errorsOf(tailor(demo(), { weightKg: 80, steps: { infusion: { amount } } }));
-    expect(errors).toEqual([{ field: 'steps.infusion.amount', message: `amount (${amount} mg/kg) must lie within [0.1, 1]` }]);
+    expect(errors).toEqual([
+      { field: 'steps.infusion.amount', message: `amount (${amount} mg/kg) must lie within [0.1, 1]` },
+    ]);
   });
 
   it('refuses a dose for a step without one', () => {
-    expect(fieldsOf(tailor(demo(), { weightKg: 80, steps: { intake: { amount: 0.5 } } }))).toEqual(['steps.intake.amount']);
+    expect(fieldsOf(tailor(demo(), { weightKg: 80, steps: { intake: { amount: 0.5 } } }))).toEqual([
+      'steps.intake.amount',
+    ]);
   });
 
   describe('with escalation', () => {
@@ -313,7 +371,12 @@ describe('tailor: dose overrides', () => {
       ['as published', {}, [0.5, 0.6, 0.7, 0.8], [40, 48, 56, 64]],
       ['6 occurrences', { occurrences: 6 }, [0.5, 0.6, 0.7, 0.8, 0.9, 1], [40, 48, 56, 64, 72, 80]],
       ['2 occurrences', { occurrences: 2 }, [0.5, 0.6], [40, 48]],
-      ['starting at 0.6, 5 occurrences', { amount: 0.6, occurrences: 5 }, [0.6, 0.7, 0.8, 0.9, 1], [48, 56, 64, 72, 80]],
+      [
+        'starting at 0.6, 5 occurrences',
+        { amount: 0.6, occurrences: 5 },
+        [0.6, 0.7, 0.8, 0.9, 1],
+        [48, 56, 64, 72, 80],
+      ],
       ['starting at 0.1', { amount: 0.1 }, [0.1, 0.2, 0.3, 0.4], [8, 16, 24, 32]],
     ])('doses each occurrence: %s', (_name, t, amounts, totals) => {
       const sessions = sessionsOf(tailor(escalating(), { weightKg: 80, steps: { infusion: t } }));
@@ -324,8 +387,15 @@ describe('tailor: dose overrides', () => {
     });
 
     it('refuses a tailored count whose escalation leaves the range, naming occurrences', () => {
-      const errors = errorsOf(tailor(escalating(), { weightKg: 80, steps: { infusion: { amount: 0.6, occurrences: 6 } } }));
-      expect(errors).toEqual([{ field: 'steps.infusion.occurrences', message: 'escalation reaches 1.1 mg/kg at occurrence 6, outside [0.1, 1]' }]);
+      const errors = errorsOf(
+        tailor(escalating(), { weightKg: 80, steps: { infusion: { amount: 0.6, occurrences: 6 } } }),
+      );
+      expect(errors).toEqual([
+        {
+          field: 'steps.infusion.occurrences',
+          message: 'escalation reaches 1.1 mg/kg at occurrence 6, outside [0.1, 1]',
+        },
+      ]);
     });
 
     it('refuses a tapering that reaches 0', () => {
@@ -333,21 +403,33 @@ describe('tailor: dose overrides', () => {
       steps[1].dose!.escalationPerOccurrence = -0.1; // 0.5 → 0.1 at the 5th
       steps[1].repeatMax = 5;
       expect(validateProtocolSteps(steps)).toEqual([]);
-      expect(sessionsOf(tailor(steps, { weightKg: 80, steps: { infusion: { occurrences: 5 } } })).filter((s) => s.stepKey === 'infusion').map((s) => s.dose!.amount)).toEqual([
-        0.5, 0.4, 0.3, 0.2, 0.1,
-      ]);
+      expect(
+        sessionsOf(tailor(steps, { weightKg: 80, steps: { infusion: { occurrences: 5 } } }))
+          .filter((s) => s.stepKey === 'infusion')
+          .map((s) => s.dose!.amount),
+      ).toEqual([0.5, 0.4, 0.3, 0.2, 0.1]);
       const errors = errorsOf(tailor(steps, { weightKg: 80, steps: { infusion: { amount: 0.4, occurrences: 5 } } }));
-      expect(errors).toEqual([{ field: 'steps.infusion.occurrences', message: 'escalation reaches 0 mg/kg at occurrence 5, outside [0.1, 1]' }]);
+      expect(errors).toEqual([
+        {
+          field: 'steps.infusion.occurrences',
+          message: 'escalation reaches 0 mg/kg at occurrence 5, outside [0.1, 1]',
+        },
+      ]);
     });
 
     it('refuses a count beyond what the escalation allows even on an unvalidated template', () => {
       const steps = demo();
       steps[1].dose!.escalationPerOccurrence = 0.1; // 1.0 at the 6th, 1.1 at the 7th
       expect(sessionsOf(tailor(steps, { weightKg: 80, steps: { infusion: { occurrences: 6 } } }))).toHaveLength(15);
-      expect(fieldsOf(tailor(steps, { weightKg: 80, steps: { infusion: { occurrences: 7 } } }))).toEqual(['steps.infusion.occurrences']);
+      expect(fieldsOf(tailor(steps, { weightKg: 80, steps: { infusion: { occurrences: 7 } } }))).toEqual([
+        'steps.infusion.occurrences',
+      ]);
       // With 8, both the 7th and 8th leave the range: the first one is reported.
       expect(errorsOf(tailor(steps, { weightKg: 80, steps: { infusion: { occurrences: 8 } } }))).toEqual([
-        { field: 'steps.infusion.occurrences', message: 'escalation reaches 1.1 mg/kg at occurrence 7, outside [0.1, 1]' },
+        {
+          field: 'steps.infusion.occurrences',
+          message: 'escalation reaches 1.1 mg/kg at occurrence 7, outside [0.1, 1]',
+        },
       ]);
     });
   });
@@ -458,11 +540,22 @@ describe('tailor: properties', () => {
   const weight = fc.double({ min: 30, max: 200, noNaN: true, noDefaultInfinity: true });
   const amount = fc.integer({ min: 100, max: 1000 }).map((m) => m / 1000); // 0.1–1.0, ≤ 3 decimals
   const narrowedSpacing = fc
-    .tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 3 }), fc.boolean(), fc.boolean(), fc.boolean())
+    .tuple(
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 0, max: 3 }),
+      fc.boolean(),
+      fc.boolean(),
+      fc.boolean(),
+    )
     .map(([a, b, pick, withMin, withMax, withTarget]): GapOverride => {
       const [min, max] = a <= b ? [a, b] : [b, a];
       const target = Math.min(min + pick, max);
-      return { ...(withMin ? { min } : {}), ...(withMax ? { max } : {}), ...(withTarget && withMin && withMax ? { target } : {}) };
+      return {
+        ...(withMin ? { min } : {}),
+        ...(withMax ? { max } : {}),
+        ...(withTarget && withMin && withMax ? { target } : {}),
+      };
     });
   const validTailoring = fc.record({
     weightKg: weight,
@@ -471,10 +564,20 @@ describe('tailor: properties', () => {
     boosterAmount: fc.option(amount, { nil: undefined }),
     spacing: fc.option(narrowedSpacing, { nil: undefined }),
   });
-  const toTailoring = (v: { weightKg: number; occurrences: number; amount?: number; boosterAmount?: number; spacing?: GapOverride }): Tailoring => ({
+  const toTailoring = (v: {
+    weightKg: number;
+    occurrences: number;
+    amount?: number;
+    boosterAmount?: number;
+    spacing?: GapOverride;
+  }): Tailoring => ({
     weightKg: v.weightKg,
     steps: {
-      infusion: { occurrences: v.occurrences, ...(v.amount !== undefined ? { amount: v.amount } : {}), ...(v.spacing ? { spacing: v.spacing } : {}) },
+      infusion: {
+        occurrences: v.occurrences,
+        ...(v.amount !== undefined ? { amount: v.amount } : {}),
+        ...(v.spacing ? { spacing: v.spacing } : {}),
+      },
       ...(v.boosterAmount !== undefined ? { booster: { amount: v.boosterAmount } } : {}),
     },
   });
@@ -510,7 +613,9 @@ describe('tailor: properties', () => {
   });
 
   // Each slot, when present, breaks one bound and names one field.
-  const badMilli = fc.oneof(fc.integer({ min: -1000, max: 99 }), fc.integer({ min: 1001, max: 100_000 })).map((m) => m / 1000);
+  const badMilli = fc
+    .oneof(fc.integer({ min: -1000, max: 99 }), fc.integer({ min: 1001, max: 100_000 }))
+    .map((m) => m / 1000);
   const breakers = fc
     .record(
       {
@@ -543,13 +648,23 @@ describe('tailor: properties', () => {
         if (has('occurrences')) breakWith('steps.infusion.occurrences', () => (s.infusion.occurrences = b.occurrences));
         if (has('amount')) breakWith('steps.infusion.amount', () => (s.infusion.amount = b.amount));
         if (has('boosterAmount')) breakWith('steps.booster.amount', () => (s.booster = { amount: b.boosterAmount }));
-        if (has('spacingMin')) breakWith('steps.infusion.spacing.min', () => (s.infusion.spacing = { ...s.infusion.spacing, min: b.spacingMin }));
-        if (has('spacingMax')) breakWith('steps.infusion.spacing.max', () => (s.infusion.spacing = { ...s.infusion.spacing, max: b.spacingMax }));
+        if (has('spacingMin'))
+          breakWith(
+            'steps.infusion.spacing.min',
+            () => (s.infusion.spacing = { ...s.infusion.spacing, min: b.spacingMin }),
+          );
+        if (has('spacingMax'))
+          breakWith(
+            'steps.infusion.spacing.max',
+            () => (s.infusion.spacing = { ...s.infusion.spacing, max: b.spacingMax }),
+          );
         if (has('afterMax')) breakWith('steps.infusion.after.max', () => (s.infusion.after = { max: b.afterMax }));
-        if (has('followUpMin')) breakWith('steps.follow_up.after.min', () => (s.follow_up = { after: { min: b.followUpMin } }));
+        if (has('followUpMin'))
+          breakWith('steps.follow_up.after.min', () => (s.follow_up = { after: { min: b.followUpMin } }));
         if (has('weight')) breakWith('weightKg', () => (t.weightKg = b.weight));
         if (has('unknownKey')) breakWith(`steps.${b.unknownKey}`, () => (s[b.unknownKey!] = {}));
-        if (has('therapyOccurrences')) breakWith('steps.therapy.occurrences', () => (s.therapy = { occurrences: b.therapyOccurrences }));
+        if (has('therapyOccurrences'))
+          breakWith('steps.therapy.occurrences', () => (s.therapy = { occurrences: b.therapyOccurrences }));
 
         const result = tailor(demo(), t);
         expect(result.ok).toBe(false);

@@ -81,14 +81,26 @@ function narrow(base: Gap, override: GapOverride | undefined, field: string, err
     target: override.target ?? base.target,
     unit: base.unit,
   };
-  if (gap.min < base.min) errors.push({ field: `${field}.min`, message: `min (${gap.min}) is below the template's ${base.min} ${base.unit}` });
-  if (gap.max > base.max) errors.push({ field: `${field}.max`, message: `max (${gap.max}) is above the template's ${base.max} ${base.unit}` });
-  if (gap.max < gap.min) errors.push({ field: `${field}.max`, message: `max (${gap.max}) must not be below min (${gap.min})` });
+  if (gap.min < base.min)
+    errors.push({
+      field: `${field}.min`,
+      message: `min (${gap.min}) is below the template's ${base.min} ${base.unit}`,
+    });
+  if (gap.max > base.max)
+    errors.push({
+      field: `${field}.max`,
+      message: `max (${gap.max}) is above the template's ${base.max} ${base.unit}`,
+    });
+  if (gap.max < gap.min)
+    errors.push({ field: `${field}.max`, message: `max (${gap.max}) must not be below min (${gap.min})` });
   else if (override.target === undefined && (gap.target < gap.min || gap.target > gap.max)) {
     // The template's target no longer fits the narrowed range: move it to the nearest bound.
     gap.target = Math.min(Math.max(gap.target, gap.min), gap.max);
   } else if (gap.target < gap.min || gap.target > gap.max) {
-    errors.push({ field: `${field}.target`, message: `target (${gap.target}) must lie within [${gap.min}, ${gap.max}]` });
+    errors.push({
+      field: `${field}.target`,
+      message: `target (${gap.target}) must lie within [${gap.min}, ${gap.max}]`,
+    });
   }
   return gap;
 }
@@ -105,7 +117,11 @@ export function tailor(steps: ProtocolStep[], tailoring: Tailoring = {}): Tailor
   const errors: Issue[] = [];
   const needWeight: string[] = [];
   const byKey = new Map(steps.map((s) => [s.key, s]));
-  if (tailoring.weightKg !== undefined && tailoring.weightKg !== null && !(Number.isFinite(tailoring.weightKg) && tailoring.weightKg > 0 && tailoring.weightKg < 500)) {
+  if (
+    tailoring.weightKg !== undefined &&
+    tailoring.weightKg !== null &&
+    !(Number.isFinite(tailoring.weightKg) && tailoring.weightKg > 0 && tailoring.weightKg < 500)
+  ) {
     errors.push({ field: 'weightKg', message: 'weightKg must be a number of kilograms above 0 and below 500' });
   }
   for (const key of Object.keys(tailoring.steps ?? {})) {
@@ -121,8 +137,13 @@ export function tailor(steps: ProtocolStep[], tailoring: Tailoring = {}): Tailor
 
     let count: number;
     if (step.attachedTo) {
-      if (t.occurrences !== undefined) errors.push({ field: `${f}.occurrences`, message: `occurs once per '${step.attachedTo.step}'; tailor that step instead` });
-      if (t.spacing || t.after) errors.push({ field: f, message: 'an attached step has no spacing or after gap to tailor' });
+      if (t.occurrences !== undefined)
+        errors.push({
+          field: `${f}.occurrences`,
+          message: `occurs once per '${step.attachedTo.step}'; tailor that step instead`,
+        });
+      if (t.spacing || t.after)
+        errors.push({ field: f, message: 'an attached step has no spacing or after gap to tailor' });
       count = counts.get(step.attachedTo.step) ?? 0;
     } else {
       const lo = step.repeatMin ?? step.repeat;
@@ -139,22 +160,32 @@ export function tailor(steps: ProtocolStep[], tailoring: Tailoring = {}): Tailor
     if (t.amount !== undefined) {
       if (!step.dose) errors.push({ field: `${f}.amount`, message: `step '${step.key}' has no dose` });
       else if (!Number.isFinite(t.amount) || t.amount < step.dose.min || t.amount > step.dose.max) {
-        errors.push({ field: `${f}.amount`, message: `amount (${t.amount} ${step.dose.unit}) must lie within [${step.dose.min}, ${step.dose.max}]` });
+        errors.push({
+          field: `${f}.amount`,
+          message: `amount (${t.amount} ${step.dose.unit}) must lie within [${step.dose.min}, ${step.dose.max}]`,
+        });
       } else dose = { ...step.dose, amount: t.amount };
     }
     if (dose?.unit === 'mg/kg' && !(tailoring.weightKg && tailoring.weightKg > 0)) needWeight.push(step.key);
 
     const spacing = step.spacing ? narrow(step.spacing, t.spacing, `${f}.spacing`, errors) : undefined;
-    if (t.spacing && !step.spacing) errors.push({ field: `${f}.spacing`, message: `step '${step.key}' has no spacing to tailor` });
-    const after = step.after ? { step: step.after.step, gap: narrow(step.after.gap, t.after, `${f}.after`, errors) } : undefined;
-    if (t.after && !step.after) errors.push({ field: `${f}.after`, message: `step '${step.key}' has no after gap to tailor` });
+    if (t.spacing && !step.spacing)
+      errors.push({ field: `${f}.spacing`, message: `step '${step.key}' has no spacing to tailor` });
+    const after = step.after
+      ? { step: step.after.step, gap: narrow(step.after.gap, t.after, `${f}.after`, errors) }
+      : undefined;
+    if (t.after && !step.after)
+      errors.push({ field: `${f}.after`, message: `step '${step.key}' has no after gap to tailor` });
 
     for (let n = 1; n <= count; n++) {
       let planned: PlannedDose | null = null;
       if (dose) {
         const amount = doseAt(dose.amount, dose.escalationPerOccurrence, n);
         if (amount < dose.min || amount > dose.max) {
-          errors.push({ field: `${f}.occurrences`, message: `escalation reaches ${amount} ${dose.unit} at occurrence ${n}, outside [${dose.min}, ${dose.max}]` });
+          errors.push({
+            field: `${f}.occurrences`,
+            message: `escalation reaches ${amount} ${dose.unit} at occurrence ${n}, outside [${dose.min}, ${dose.max}]`,
+          });
           break;
         }
         const weight = tailoring.weightKg ?? 0;
@@ -168,10 +199,16 @@ export function tailor(steps: ProtocolStep[], tailoring: Tailoring = {}): Tailor
       }
       const constraints: SessionConstraint[] = [];
       if (step.attachedTo) {
-        constraints.push({ ref: `${step.attachedTo.step}#${n}`, relation: step.attachedTo.position, gap: step.attachedTo.gap, sameDay: step.attachedTo.sameDay ?? false });
+        constraints.push({
+          ref: `${step.attachedTo.step}#${n}`,
+          relation: step.attachedTo.position,
+          gap: step.attachedTo.gap,
+          sameDay: step.attachedTo.sameDay ?? false,
+        });
       } else if (n === 1 && after) {
         const anchorCount = counts.get(after.step) ?? 0;
-        if (anchorCount > 0) constraints.push({ ref: `${after.step}#${anchorCount}`, relation: 'after', gap: after.gap, sameDay: false });
+        if (anchorCount > 0)
+          constraints.push({ ref: `${after.step}#${anchorCount}`, relation: 'after', gap: after.gap, sameDay: false });
       } else if (n > 1 && spacing) {
         constraints.push({ ref: `${step.key}#${n - 1}`, relation: 'after', gap: spacing, sameDay: false });
       }
@@ -195,7 +232,10 @@ export function tailor(steps: ProtocolStep[], tailoring: Tailoring = {}): Tailor
   }
   // Several steps may need the weight; say it once, naming them all.
   if (needWeight.length) {
-    errors.push({ field: 'weightKg', message: `the patient's weight is needed for the mg/kg doses of ${needWeight.map((k) => `'${k}'`).join(', ')}` });
+    errors.push({
+      field: 'weightKg',
+      message: `the patient's weight is needed for the mg/kg doses of ${needWeight.map((k) => `'${k}'`).join(', ')}`,
+    });
   }
   return errors.length ? { ok: false, errors } : { ok: true, sessions };
 }

@@ -58,7 +58,10 @@ describe('validateProtocolSteps', () => {
       ['a gap with min = target = max', [step('a'), step('b', { after: { step: 'a', gap: days(3, 3, 3) } })]],
       ['a gap of zero days', [step('a'), step('b', { after: { step: 'a', gap: days(0, 0, 0) } })]],
       ['a repeating step with spacing', [step('a', { repeat: 3, spacing: hours(12, 24, 48) })]],
-      ['repeatMin = repeat = repeatMax', [step('a', { repeat: 2, repeatMin: 2, repeatMax: 2, spacing: days(1, 1, 1) })]],
+      [
+        'repeatMin = repeat = repeatMax',
+        [step('a', { repeat: 2, repeatMin: 2, repeatMax: 2, spacing: days(1, 1, 1) })],
+      ],
       ['repeatMax > 1 with repeat 1 and spacing', [step('a', { repeat: 1, repeatMax: 3, spacing: days(1, 2, 3) })]],
       ['independent steps (no after)', [step('a'), step('b'), step('c')]],
       [
@@ -69,18 +72,33 @@ describe('validateProtocolSteps', () => {
           step('c', { after: { step: 'b', gap: days(1, 1, 1) } }),
         ],
       ],
-      ['sameDay with an hours gap', [step('a'), step('b', { attachedTo: { step: 'a', position: 'after', gap: hours(0, 2, 8), sameDay: true } })]],
-      ['sameDay with a 0-day min', [step('a'), step('b', { attachedTo: { step: 'a', position: 'after', gap: days(0, 0, 1), sameDay: true } })]],
+      [
+        'sameDay with an hours gap',
+        [step('a'), step('b', { attachedTo: { step: 'a', position: 'after', gap: hours(0, 2, 8), sameDay: true } })],
+      ],
+      [
+        'sameDay with a 0-day min',
+        [step('a'), step('b', { attachedTo: { step: 'a', position: 'after', gap: days(0, 0, 1), sameDay: true } })],
+      ],
       ['dose amount at its min', demoWith((s) => (s[1].dose!.amount = 0.1))],
       ['dose amount at its max', demoWith((s) => (s[1].dose!.amount = 1.0))],
-      ['dose with min = max = amount', demoWith((s) => (s[1].dose = { ...s[1].dose!, amount: 0.5, min: 0.5, max: 0.5 }))],
+      [
+        'dose with min = max = amount',
+        demoWith((s) => (s[1].dose = { ...s[1].dose!, amount: 0.5, min: 0.5, max: 0.5 })),
+      ],
       ['infusionMinutes = durationMinutes', demoWith((s) => (s[1].dose!.infusionMinutes = 40))],
       ['escalation staying in range at repeatMax', demoWith((s) => (s[1].dose!.escalationPerOccurrence = 0.05))],
       // 0.3 + 7 × 0.1 is 0.9999999999999999 in floating point; doseAt rounds it to 1.
-      ['escalation reaching max exactly at repeatMax', demoWith((s) => Object.assign(s[1].dose!, { amount: 0.3, escalationPerOccurrence: 0.1 }))],
+      [
+        'escalation reaching max exactly at repeatMax',
+        demoWith((s) => Object.assign(s[1].dose!, { amount: 0.3, escalationPerOccurrence: 0.1 })),
+      ],
       ['tapering staying in range', demoWith((s) => (s[1].dose!.escalationPerOccurrence = -0.05))],
       ['escalation of 0', demoWith((s) => (s[1].dose!.escalationPerOccurrence = 0))],
-      ['mg doses', demoWith((s) => (s[1].dose = { drug: 'x', amount: 25, unit: 'mg', infusionMinutes: 30, min: 10, max: 50 }))],
+      [
+        'mg doses',
+        demoWith((s) => (s[1].dose = { drug: 'x', amount: 25, unit: 'mg', infusionMinutes: 30, min: 10, max: 50 })),
+      ],
     ])('accepts %s', (_name, steps) => {
       expect(validateProtocolSteps(steps)).toEqual([]);
     });
@@ -94,25 +112,49 @@ describe('validateProtocolSteps', () => {
       ['spacing target above max', (s) => (s[1].spacing = days(1, 5, 4)), ['steps.1.spacing.target']],
       ['after gap max below min', (s) => (s[1].after!.gap = days(5, 5, 4)), ['steps.1.after.gap.max']],
       ['after gap target outside', (s) => (s[3].after!.gap = days(7, 11, 10)), ['steps.3.after.gap.target']],
-      ['attachment gap max below min', (s) => (s[2].attachedTo!.gap = hours(24, 24, 0)), ['steps.2.attachedTo.gap.max']],
-      ['attachment gap target outside', (s) => (s[2].attachedTo!.gap = hours(2, 1, 24)), ['steps.2.attachedTo.gap.target']],
+      [
+        'attachment gap max below min',
+        (s) => (s[2].attachedTo!.gap = hours(24, 24, 0)),
+        ['steps.2.attachedTo.gap.max'],
+      ],
+      [
+        'attachment gap target outside',
+        (s) => (s[2].attachedTo!.gap = hours(2, 1, 24)),
+        ['steps.2.attachedTo.gap.target'],
+      ],
       // doses
       ['dose max below min', (s) => Object.assign(s[1].dose!, { min: 1.0, max: 0.1 }), ['steps.1.dose.max']],
       ['dose amount below its range', (s) => (s[1].dose!.amount = 0.05), ['steps.1.dose.amount']],
       ['dose amount above its range', (s) => (s[4].dose!.amount = 1.5), ['steps.4.dose.amount']],
-      ['escalation leaving the range at repeatMax', (s) => (s[1].dose!.escalationPerOccurrence = 0.1), ['steps.1.dose.escalationPerOccurrence']],
-      ['tapering leaving the range at repeatMax', (s) => (s[1].dose!.escalationPerOccurrence = -0.1), ['steps.1.dose.escalationPerOccurrence']],
+      [
+        'escalation leaving the range at repeatMax',
+        (s) => (s[1].dose!.escalationPerOccurrence = 0.1),
+        ['steps.1.dose.escalationPerOccurrence'],
+      ],
+      [
+        'tapering leaving the range at repeatMax',
+        (s) => (s[1].dose!.escalationPerOccurrence = -0.1),
+        ['steps.1.dose.escalationPerOccurrence'],
+      ],
       [
         'escalation that fits at repeat but not at repeatMax',
         (s) => Object.assign(s[1].dose!, { amount: 0.5, escalationPerOccurrence: 0.09 }), // 0.95 at 6, 1.13 at 8
         ['steps.1.dose.escalationPerOccurrence'],
       ],
-      ['infusionMinutes beyond durationMinutes', (s) => (s[1].dose!.infusionMinutes = 41), ['steps.1.dose.infusionMinutes']],
+      [
+        'infusionMinutes beyond durationMinutes',
+        (s) => (s[1].dose!.infusionMinutes = 41),
+        ['steps.1.dose.infusionMinutes'],
+      ],
       // keys and references
       ['a duplicate key', (s) => s.push({ ...s[4] }), ['steps.5.key']],
       ['a step after itself', (s) => (s[1].after!.step = 'infusion'), ['steps.1.after.step']],
       ['a step attached to itself', (s) => (s[2].attachedTo!.step = 'therapy'), ['steps.2.attachedTo.step']],
-      ['a step after a later step', (s) => (s[0].after = { step: 'booster', gap: days(1, 1, 1) }), ['steps.0.after.step']],
+      [
+        'a step after a later step',
+        (s) => (s[0].after = { step: 'booster', gap: days(1, 1, 1) }),
+        ['steps.0.after.step'],
+      ],
       ['a step attached to a later step', (s) => (s[2].attachedTo!.step = 'booster'), ['steps.2.attachedTo.step']],
       ['a step after an unknown step', (s) => (s[3].after!.step = 'nope'), ['steps.3.after.step']],
       ['a step attached to an unknown step', (s) => (s[2].attachedTo!.step = 'nope'), ['steps.2.attachedTo.step']],
@@ -122,7 +164,11 @@ describe('validateProtocolSteps', () => {
         ['steps.5.attachedTo.step'],
       ],
       // attachments
-      ['sameDay with a gap of at least one day', (s) => Object.assign(s[2].attachedTo!, { gap: days(1, 1, 2), sameDay: true }), ['steps.2.attachedTo.sameDay']],
+      [
+        'sameDay with a gap of at least one day',
+        (s) => Object.assign(s[2].attachedTo!, { gap: days(1, 1, 2), sameDay: true }),
+        ['steps.2.attachedTo.sameDay'],
+      ],
       ['an attached step with repeat 2', (s) => (s[2].repeat = 2), ['steps.2.repeat']],
       ['an attached step with repeatMin', (s) => (s[2].repeatMin = 1), ['steps.2.repeat']],
       ['an attached step with repeatMax', (s) => (s[2].repeatMax = 2), ['steps.2.repeat']],
@@ -145,7 +191,11 @@ describe('validateProtocolSteps', () => {
       ['escalation', (s) => (s[1].dose!.escalationPerOccurrence = 0.1), /1\.2 mg\/kg at occurrence 8/],
       ['duplicate key', (s) => s.push({ ...s[4] }), /duplicate key 'booster' \(also step 4\)/],
       ['self dependency', (s) => (s[1].after!.step = 'infusion'), /itself/],
-      ['later dependency', (s) => (s[0].after = { step: 'booster', gap: days(1, 1, 1) }), /'booster', which comes later/],
+      [
+        'later dependency',
+        (s) => (s[0].after = { step: 'booster', gap: days(1, 1, 1) }),
+        /'booster', which comes later/,
+      ],
       ['unknown step', (s) => (s[3].after!.step = 'nope'), /unknown step 'nope'/],
     ])('says what is wrong: %s', (_name, change, message) => {
       const issues = validateProtocolSteps(demoWith(change));
@@ -197,7 +247,13 @@ describe('validateProtocolSteps', () => {
     const afterGap = (gap: Gap) => [step('a'), step('b', { after: { step: 'a', gap } })];
     const repeating = (afterMax: number) => [
       step('a'),
-      step('b', { after: { step: 'a', gap: days(0, 0, afterMax) }, repeat: 2, repeatMin: 1, repeatMax: 13, spacing: days(7, 14, 30) }),
+      step('b', {
+        after: { step: 'a', gap: days(0, 0, afterMax) },
+        repeat: 2,
+        repeatMin: 1,
+        repeatMax: 13,
+        spacing: days(7, 14, 30),
+      }),
     ];
 
     it.each<[string, ProtocolStep[], number]>([
@@ -235,8 +291,16 @@ describe('templateSpanDays', () => {
     ['no steps', [], 0],
     ['a single one-off step', [step('a')], 0],
     ['a step after another, days', [step('a'), step('b', { after: { step: 'a', gap: days(1, 2, 9) } })], 9],
-    ['a step after another, 36 hours (rounded up to 2 days)', [step('a'), step('b', { after: { step: 'a', gap: hours(1, 2, 36) } })], 2],
-    ['a step after another, 24 hours (1 day)', [step('a'), step('b', { after: { step: 'a', gap: hours(1, 2, 24) } })], 1],
+    [
+      'a step after another, 36 hours (rounded up to 2 days)',
+      [step('a'), step('b', { after: { step: 'a', gap: hours(1, 2, 36) } })],
+      2,
+    ],
+    [
+      'a step after another, 24 hours (1 day)',
+      [step('a'), step('b', { after: { step: 'a', gap: hours(1, 2, 24) } })],
+      1,
+    ],
     ['repeat uses spacing max: 5 × 3 days', [step('a', { repeat: 6, spacing: days(1, 2, 3) })], 15],
     ['repeatMax wins over repeat: 9 × 3 days', [step('a', { repeat: 6, repeatMax: 10, spacing: days(1, 2, 3) })], 27],
     ['repeat with hours spacing: 2 × ceil(30/24)', [step('a', { repeat: 3, spacing: hours(10, 20, 30) })], 4],
@@ -251,12 +315,18 @@ describe('templateSpanDays', () => {
     ],
     [
       'an attachment after, in hours: 3 × 2 + ceil(25/24)',
-      [step('a', { repeat: 4, spacing: days(1, 1, 2) }), step('b', { attachedTo: { step: 'a', position: 'after', gap: hours(0, 1, 25) } })],
+      [
+        step('a', { repeat: 4, spacing: days(1, 1, 2) }),
+        step('b', { attachedTo: { step: 'a', position: 'after', gap: hours(0, 1, 25) } }),
+      ],
       8,
     ],
     [
       'an attachment before ends with its anchor',
-      [step('a', { repeat: 4, spacing: days(1, 1, 2) }), step('b', { attachedTo: { step: 'a', position: 'before', gap: days(0, 1, 5) } })],
+      [
+        step('a', { repeat: 4, spacing: days(1, 1, 2) }),
+        step('b', { attachedTo: { step: 'a', position: 'before', gap: days(0, 1, 5) } }),
+      ],
       6,
     ],
     [
@@ -270,7 +340,11 @@ describe('templateSpanDays', () => {
     ],
     [
       'the longest of independent chains',
-      [step('a'), step('b', { after: { step: 'a', gap: days(1, 1, 20) } }), step('c', { repeat: 3, spacing: days(1, 1, 15) })],
+      [
+        step('a'),
+        step('b', { after: { step: 'a', gap: days(1, 1, 20) } }),
+        step('c', { repeat: 3, spacing: days(1, 1, 15) }),
+      ],
       30,
     ],
     // intake 0; infusion 14 + 7 × 4 = 42; therapy 43; follow-up 42 + 10 = 52; booster 52 + 35 = 87.
@@ -334,7 +408,8 @@ describe('ProtocolStepDto shape rules (class-validator)', () => {
     return out;
   }
 
-  const plainDemo = (i: number): Record<string, any> => structuredClone(KETAMINE_PROTOCOL.steps[i]) as Record<string, any>;
+  const plainDemo = (i: number): Record<string, any> =>
+    structuredClone(KETAMINE_PROTOCOL.steps[i]) as Record<string, any>;
 
   it.each([0, 1, 2, 3, 4])('accepts demo step %i', (i) => {
     expect(invalidPaths(plainDemo(i))).toEqual([]);
@@ -365,7 +440,11 @@ describe('ProtocolStepDto shape rules (class-validator)', () => {
     ['an unknown dose unit', (s) => (s.dose.unit = 'mcg'), 'dose.unit'],
     ['an unknown spacing unit', (s) => (s.spacing.unit = 'weeks'), 'spacing.unit'],
     ['an unknown after gap unit', (s) => (s.after.gap.unit = 'minutes'), 'after.gap.unit'],
-    ['an unknown attachment position', (s) => (s.attachedTo = { step: 'intake', position: 'during', gap: { min: 0, target: 0, max: 1, unit: 'hours' } }), 'attachedTo.position'],
+    [
+      'an unknown attachment position',
+      (s) => (s.attachedTo = { step: 'intake', position: 'during', gap: { min: 0, target: 0, max: 1, unit: 'hours' } }),
+      'attachedTo.position',
+    ],
     ['durationMinutes 0', (s) => (s.durationMinutes = 0), 'durationMinutes'],
     ['negative durationMinutes', (s) => (s.durationMinutes = -40), 'durationMinutes'],
     ['durationMinutes 4 (below 5)', (s) => (s.durationMinutes = 4), 'durationMinutes'],

@@ -1,6 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, IsUUID, Length, MaxLength, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
 import { PageQueryDto } from '../../common/paging/page-query.dto.js';
 import type { ProtocolStep } from '../domain/protocol-step.js';
 import { ProtocolStepDto } from './protocol-step.dto.js';
@@ -8,16 +18,25 @@ import { ProtocolStepDto } from './protocol-step.dto.js';
 export class DraftDto {
   @ApiProperty({ example: 'Ketamine infusion series for opioid withdrawal' }) @IsString() @Length(1, 200) name: string;
   @ApiProperty({ example: 'Opioid withdrawal' }) @IsString() @Length(1, 200) indication: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) @IsOptional() @IsString() @MaxLength(5000) description?: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) @IsOptional() @IsString() @MaxLength(5000) description?:
+    string | null;
 
-  @ApiProperty({ type: [ProtocolStepDto], description: 'Steps in dependency order: each may refer only to earlier steps' })
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(30) @ValidateNested({ each: true }) @Type(() => ProtocolStepDto)
+  @ApiProperty({
+    type: [ProtocolStepDto],
+    description: 'Steps in dependency order: each may refer only to earlier steps',
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(30)
+  @ValidateNested({ each: true })
+  @Type(() => ProtocolStepDto)
   steps: ProtocolStepDto[];
 }
 
 export class CreateProtocolDto extends DraftDto {
   @ApiPropertyOptional({ format: 'uuid', description: "Defaults to the key's clinic; required with an operator key" })
-  @IsOptional() @IsUUID()
+  @IsOptional()
+  @IsUUID()
   clinicId?: string;
 }
 
@@ -42,7 +61,8 @@ export class ProtocolDto {
   @ApiProperty({ nullable: true, type: String }) description: string | null;
   @ApiProperty({ type: ProtocolDraftViewDto }) draft: ProtocolDraftViewDto;
   @ApiProperty({ type: [ProtocolVersionSummaryDto] }) versions: ProtocolVersionSummaryDto[];
-  @ApiProperty({ nullable: true, type: Number, description: 'Highest published version still in use for new plans' }) currentVersion: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Highest published version still in use for new plans' })
+  currentVersion: number | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
@@ -64,5 +84,8 @@ export class ProtocolPageDto {
 }
 
 export class ProtocolQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'Operator keys: limit to one clinic' }) @IsOptional() @IsUUID() clinicId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'Operator keys: limit to one clinic' })
+  @IsOptional()
+  @IsUUID()
+  clinicId?: string;
 }

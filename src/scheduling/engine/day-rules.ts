@@ -7,7 +7,22 @@
 import { Capacity } from './capacity.js';
 import type { FreeSlot } from './free-slots.js';
 import type { Span } from './intervals.js';
-import { byWeekday, CODES, DEFAULT_GRANULARITY, hhmm, R_CLOSURE, R_IN_THE_PAST, R_NO_CHAIR, R_NO_STAFF, R_PATIENT_BUSY, R_PATIENT_UNAVAILABLE, R_STAFF_AT_CAPACITY, toMinutes, type DayEval, type Slot } from './shape.js';
+import {
+  byWeekday,
+  CODES,
+  DEFAULT_GRANULARITY,
+  hhmm,
+  R_CLOSURE,
+  R_IN_THE_PAST,
+  R_NO_CHAIR,
+  R_NO_STAFF,
+  R_PATIENT_BUSY,
+  R_PATIENT_UNAVAILABLE,
+  R_STAFF_AT_CAPACITY,
+  toMinutes,
+  type DayEval,
+  type Slot,
+} from './shape.js';
 import type { EngineClosure, ScheduleRequest } from './types.js';
 
 export class DayRules extends Capacity {
@@ -45,7 +60,7 @@ export class DayRules extends Capacity {
 
   /** Local minute pairs of the i-th staff member's availability on a weekday. */
   protected availabilityOn(i: number, weekday: number): number[] {
-    return ((this.availabilityByWeekday[i] ??= byWeekday(this.req.staff[i].availability))[weekday] ?? []);
+    return (this.availabilityByWeekday[i] ??= byWeekday(this.req.staff[i].availability))[weekday] ?? [];
   }
 
   /** The i-th staff member's hours on a day, in epoch minutes. */
@@ -55,7 +70,8 @@ export class DayRules extends Capacity {
     if (!hours) {
       const m = this.availabilityOn(i, this.cal.days[day].weekday);
       hours = [];
-      for (let k = 0; k < m.length; k += 2) hours.push({ start: this.epochOf(day, m[k]), end: this.epochOf(day, m[k + 1]) });
+      for (let k = 0; k < m.length; k += 2)
+        hours.push({ start: this.epochOf(day, m[k]), end: this.epochOf(day, m[k + 1]) });
       row[day] = hours;
     }
     return hours;
@@ -93,7 +109,8 @@ export class DayRules extends Capacity {
     if (!off) {
       const m = this.unavailableByWeekday[this.cal.days[day].weekday];
       off = [];
-      for (let k = 0; k < m.length; k += 2) off.push({ start: this.epochOf(day, m[k]), end: this.epochOf(day, m[k + 1]) });
+      for (let k = 0; k < m.length; k += 2)
+        off.push({ start: this.epochOf(day, m[k]), end: this.epochOf(day, m[k + 1]) });
       this.patientOffByDay[day] = off;
     }
     return off;
@@ -115,9 +132,9 @@ export class DayRules extends Capacity {
 
     const d = this.cal.days[day];
     const opening = this.openingByWeekday[d.weekday];
-    if (opening.length === 0) return ev.reasons.set('CLOSED', 1), ev;
-    if (s.weekdays && !s.weekdays.includes(d.weekday)) return ev.reasons.set('WEEKDAY_NOT_ALLOWED', 1), ev;
-    if (this.unavailableDates.has(d.date)) return ev.reasons.set('PATIENT_UNAVAILABLE', 1), ev;
+    if (opening.length === 0) return (ev.reasons.set('CLOSED', 1), ev);
+    if (s.weekdays && !s.weekdays.includes(d.weekday)) return (ev.reasons.set('WEEKDAY_NOT_ALLOWED', 1), ev);
+    if (this.unavailableDates.has(d.date)) return (ev.reasons.set('PATIENT_UNAVAILABLE', 1), ev);
 
     const closures = this.closuresOn(day);
     const patientOff = this.patientOffOn(day);
@@ -141,17 +158,37 @@ export class DayRules extends Capacity {
         if (start === null) continue; // skipped by a clock change: not a time anyone can be there
         const end = start + occupy;
         if (end > closeAt) break;
-        if (start < now) { refuse(R_IN_THE_PAST); continue; }
+        if (start < now) {
+          refuse(R_IN_THE_PAST);
+          continue;
+        }
         let closure: { span: Span; reason: string } | undefined;
         for (let c = 0; c < closures.length; c++) {
-          if (closures[c].span.start < end && start < closures[c].span.end) { closure = closures[c]; break; }
+          if (closures[c].span.start < end && start < closures[c].span.end) {
+            closure = closures[c];
+            break;
+          }
         }
-        if (closure) { refuse(R_CLOSURE); ev.closure = closure.reason; continue; }
+        if (closure) {
+          refuse(R_CLOSURE);
+          ev.closure = closure.reason;
+          continue;
+        }
         let off = false;
-        for (let p = 0; p < patientOff.length && !off; p++) off = patientOff[p].start < end && start < patientOff[p].end;
-        if (off) { refuse(R_PATIENT_UNAVAILABLE); continue; }
-        if (this.patientBusy.overlaps(start, end)) { refuse(R_PATIENT_BUSY); continue; }
-        if (s.needsChair && !this.anyChairFree(start, end)) { refuse(R_NO_CHAIR); continue; }
+        for (let p = 0; p < patientOff.length && !off; p++)
+          off = patientOff[p].start < end && start < patientOff[p].end;
+        if (off) {
+          refuse(R_PATIENT_UNAVAILABLE);
+          continue;
+        }
+        if (this.patientBusy.overlaps(start, end)) {
+          refuse(R_PATIENT_BUSY);
+          continue;
+        }
+        if (s.needsChair && !this.anyChairFree(start, end)) {
+          refuse(R_NO_CHAIR);
+          continue;
+        }
         if (s.staffRole) {
           let anyPresent = false;
           let free = false;
@@ -161,8 +198,14 @@ export class DayRules extends Capacity {
             anyPresent = true;
             free = this.freeSeat(i, start, end, false) !== null;
           }
-          if (!anyPresent) { refuse(R_NO_STAFF); continue; }
-          if (!free) { refuse(R_STAFF_AT_CAPACITY); continue; }
+          if (!anyPresent) {
+            refuse(R_NO_STAFF);
+            continue;
+          }
+          if (!free) {
+            refuse(R_STAFF_AT_CAPACITY);
+            continue;
+          }
         }
         ev.slots.push({ start, wall });
       }
@@ -178,11 +221,14 @@ export class DayRules extends Capacity {
       const start = slot.start;
       const end = start + s.durationMinutes + s.recoveryMinutes;
       const chairs: string[] = [];
-      if (s.needsChair) for (let i = 0; i < this.chairSlot.length; i++) if (!this.chairIndex(i).overlaps(start, end)) chairs.push(this.req.chairs[i].id);
+      if (s.needsChair)
+        for (let i = 0; i < this.chairSlot.length; i++)
+          if (!this.chairIndex(i).overlaps(start, end)) chairs.push(this.req.chairs[i].id);
       const staff: string[] = [];
       if (s.staffRole) {
         for (const i of this.staffOfRole.get(s.staffRole) ?? []) {
-          if (this.present(i, day, start, end) && this.freeSeat(i, start, end, false) !== null) staff.push(this.req.staff[i].id);
+          if (this.present(i, day, start, end) && this.freeSeat(i, start, end, false) !== null)
+            staff.push(this.req.staff[i].id);
         }
       }
       slot.chairs = chairs;
@@ -197,7 +243,13 @@ export class DayRules extends Capacity {
     for (let day = 0; day < days; day++) {
       for (const slot of this.evalDay(0, day).slots) {
         const free = this.resourcesOf(0, day, slot);
-        out.push({ start: slot.start, localDate: this.cal.days[day].date, localTime: hhmm(slot.wall), chairIds: free.chairs, staffIds: free.staff });
+        out.push({
+          start: slot.start,
+          localDate: this.cal.days[day].date,
+          localTime: hhmm(slot.wall),
+          chairIds: free.chairs,
+          staffIds: free.staff,
+        });
       }
     }
     return out;

@@ -40,7 +40,10 @@ export abstract class Explainer extends Preferences {
    * When the look-ahead refused every day for a session, the cause lies with a dependent: follow
    * the dependents that could not find a day, down to one that has no usable day at all.
    */
-  protected explainLookahead(si: number, days: number[]): { si: number; reasons: Map<BindingCode, number>; closure?: { date: string; reason: string } } {
+  protected explainLookahead(
+    si: number,
+    days: number[],
+  ): { si: number; reasons: Map<BindingCode, number>; closure?: { date: string; reason: string } } {
     if (this.hasHourChild[si]) {
       // Times that no dependent timed in hours could follow: that dependent binds.
       const occupy = this.req.sessions[si].durationMinutes + this.req.sessions[si].recoveryMinutes;
@@ -59,7 +62,8 @@ export abstract class Explainer extends Preferences {
         // It has times, just none near enough (else the reasons it has none are the answer, below).
         const hasTimes = days.some((d) => {
           const [lo, hi] = dayWindow(c, d);
-          for (let d2 = Math.max(lo, 0); d2 <= Math.min(hi, this.cal.days.length - 1); d2++) if (this.evalDay(ci, d2).slots.length > 0) return true;
+          for (let d2 = Math.max(lo, 0); d2 <= Math.min(hi, this.cal.days.length - 1); d2++)
+            if (this.evalDay(ci, d2).slots.length > 0) return true;
           return false;
         });
         if (hasTimes) return { si: ci, reasons: new Map([['GAP', 1]]) };
@@ -92,7 +96,11 @@ export abstract class Explainer extends Preferences {
   protected binding(): BindingConstraint {
     if (this.limitHit) {
       const s = this.req.sessions[this.order[Math.max(this.deepest, 0)]];
-      return { code: 'SEARCH_LIMIT', ref: s.ref, message: `the search gave up after ${this.maxNodes} attempts while placing ${s.label}; try a later start or fewer constraints` };
+      return {
+        code: 'SEARCH_LIMIT',
+        ref: s.ref,
+        message: `the search gave up after ${this.maxNodes} attempts while placing ${s.label}; try a later start or fewer constraints`,
+      };
     }
     const pos = Math.max(this.deepest, 0);
     let s = this.req.sessions[this.order[pos]];
@@ -111,7 +119,9 @@ export abstract class Explainer extends Preferences {
       this.deepestClosure = explained.closure;
     }
     // The reason met most often where the search got stuck; GAP only when nothing more specific.
-    const ranked = [...reasons.entries()].sort((a, b) => (a[0] === 'GAP' ? 1 : 0) - (b[0] === 'GAP' ? 1 : 0) || b[1] - a[1]);
+    const ranked = [...reasons.entries()].sort(
+      (a, b) => (a[0] === 'GAP' ? 1 : 0) - (b[0] === 'GAP' ? 1 : 0) || b[1] - a[1],
+    );
     const code: BindingCode = ranked[0]?.[0] ?? 'GAP';
     const c = s.constraints[0];
     const within = c

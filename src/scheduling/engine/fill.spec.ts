@@ -11,17 +11,48 @@ import type { BookedSession, ScheduleRequest, ScheduleResult } from './types.js'
 
 const MON_FRI = [1, 2, 3, 4, 5];
 const DAY_MS = 86_400_000;
-const addDays = (date: string, n: number) => new Date(Date.parse(`${date}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
+const addDays = (date: string, n: number) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 
 /** The demo clinic's shape (src/seed/demo-seed.ts): 4 chairs, 3 nurses with 2 seats, a physician, a therapist, the holiday closures. */
 function demoRequest(booked: BookedSession[], patientId: string, over: Partial<ScheduleRequest> = {}): ScheduleRequest {
   return makeRequest({
     staff: [
-      { id: 'nurse-1', name: 'N1', role: 'nurse', availability: [...weekly(MON_FRI, '08:00', '18:00'), ...weekly([6], '09:00', '14:00')], maxConcurrentPatients: 2 },
-      { id: 'nurse-2', name: 'N2', role: 'nurse', availability: weekly(MON_FRI, '08:00', '18:00'), maxConcurrentPatients: 2 },
-      { id: 'nurse-3', name: 'N3', role: 'nurse', availability: [...weekly([2, 3, 4, 5], '10:00', '18:00'), ...weekly([6], '09:00', '14:00')], maxConcurrentPatients: 2 },
-      { id: 'doc', name: 'Dr', role: 'physician', availability: weekly(MON_FRI, '09:00', '17:00'), maxConcurrentPatients: 1 },
-      { id: 'ther', name: 'T', role: 'therapist', availability: [...weekly(MON_FRI, '09:00', '18:00'), ...weekly([6], '09:00', '13:00')], maxConcurrentPatients: 1 },
+      {
+        id: 'nurse-1',
+        name: 'N1',
+        role: 'nurse',
+        availability: [...weekly(MON_FRI, '08:00', '18:00'), ...weekly([6], '09:00', '14:00')],
+        maxConcurrentPatients: 2,
+      },
+      {
+        id: 'nurse-2',
+        name: 'N2',
+        role: 'nurse',
+        availability: weekly(MON_FRI, '08:00', '18:00'),
+        maxConcurrentPatients: 2,
+      },
+      {
+        id: 'nurse-3',
+        name: 'N3',
+        role: 'nurse',
+        availability: [...weekly([2, 3, 4, 5], '10:00', '18:00'), ...weekly([6], '09:00', '14:00')],
+        maxConcurrentPatients: 2,
+      },
+      {
+        id: 'doc',
+        name: 'Dr',
+        role: 'physician',
+        availability: weekly(MON_FRI, '09:00', '17:00'),
+        maxConcurrentPatients: 1,
+      },
+      {
+        id: 'ther',
+        name: 'T',
+        role: 'therapist',
+        availability: [...weekly(MON_FRI, '09:00', '18:00'), ...weekly([6], '09:00', '13:00')],
+        maxConcurrentPatients: 1,
+      },
     ],
     closures: [
       { startDate: '2026-12-24', endDate: '2026-12-24', startTime: null, endTime: null, reason: 'Christmas Eve' },
@@ -37,7 +68,8 @@ function demoRequest(booked: BookedSession[], patientId: string, over: Partial<S
   });
 }
 
-const oneDay = (booked: BookedSession[], patientId: string, date: string) => schedule(demoRequest(booked, patientId, { earliestStart: date, startWindowDays: 1 }));
+const oneDay = (booked: BookedSession[], patientId: string, date: string) =>
+  schedule(demoRequest(booked, patientId, { earliestStart: date, startWindowDays: 1 }));
 
 describe('the demo clinic filled one patient after another (issue 13)', () => {
   it('plans every request a single first day of its window admits, and every refusal names the true earliest start', () => {
@@ -51,19 +83,32 @@ describe('the demo clinic filled one patient after another (issue 13)', () => {
       maxNodes = Math.max(maxNodes, result.nodes);
       if (result.kind === 'planned') {
         planned++;
-        for (const s of result.sessions) booked.push({ start: s.start, end: s.occupiedUntil, chairId: s.chairId, staffId: s.staffId, patientId: patient, staffSeat: s.staffSeat });
+        for (const s of result.sessions)
+          booked.push({
+            start: s.start,
+            end: s.occupiedUntil,
+            chairId: s.chairId,
+            staffId: s.staffId,
+            patientId: patient,
+            staffSeat: s.staffSeat,
+          });
         booked.sort((a, b) => a.start - b.start);
         continue;
       }
       refused++;
       expect(result.binding.code).not.toBe('SEARCH_LIMIT');
       // No first day in the window admits a plan...
-      for (let d = 0; d < 14; d++) expect([addDays('2026-12-07', d), oneDay(booked, patient, addDays('2026-12-07', d)).kind]).toEqual([addDays('2026-12-07', d), 'infeasible']);
+      for (let d = 0; d < 14; d++)
+        expect([addDays('2026-12-07', d), oneDay(booked, patient, addDays('2026-12-07', d)).kind]).toEqual([
+          addDays('2026-12-07', d),
+          'infeasible',
+        ]);
       // ...the earliest start named does, and no day before it does.
       expect(result.earliestStart).not.toBeNull();
       const earliest = result.earliestStart!;
       expect(oneDay(booked, patient, earliest).kind).toBe('planned');
-      for (let date = addDays('2026-12-07', 14); date < earliest; date = addDays(date, 1)) expect([date, oneDay(booked, patient, date).kind]).toEqual([date, 'infeasible']);
+      for (let date = addDays('2026-12-07', 14); date < earliest; date = addDays(date, 1))
+        expect([date, oneDay(booked, patient, date).kind]).toEqual([date, 'infeasible']);
     }
     // Today's engine gave up (SEARCH_LIMIT) from the 13th patient on; the clinic takes 20 (the Christmas closures included).
     expect(planned).toBeGreaterThanOrEqual(18);

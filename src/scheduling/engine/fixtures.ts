@@ -7,9 +7,11 @@ import { horizonDaysFor } from './schedule.js';
 import type { ScheduleRequest } from './types.js';
 
 /** Test helpers for the engine: plain objects with overrides. */
-export const weekly = (days: number[], start: string, end: string): WeeklyInterval[] => days.map((weekday) => ({ weekday, start, end }));
+export const weekly = (days: number[], start: string, end: string): WeeklyInterval[] =>
+  days.map((weekday) => ({ weekday, start, end }));
 
-export const epochMinute = (iso: string, zone = 'America/New_York') => DateTime.fromISO(iso, { zone }).toMillis() / 60000;
+export const epochMinute = (iso: string, zone = 'America/New_York') =>
+  DateTime.fromISO(iso, { zone }).toMillis() / 60000;
 
 export function makeRequest(
   overrides: Partial<ScheduleRequest> & { steps?: ProtocolStep[]; tailoring?: Tailoring } = {},
@@ -25,10 +27,34 @@ export function makeRequest(
     closures: [],
     chairs: [1, 2, 3, 4].map((n) => ({ id: `chair-${n}`, name: `Chair ${n}` })),
     staff: [
-      { id: 'nurse-a', name: 'Nurse A', role: 'nurse', availability: [...weekly(mon_fri, '08:00', '18:00'), ...weekly([6], '09:00', '14:00')], maxConcurrentPatients: 2 },
-      { id: 'nurse-b', name: 'Nurse B', role: 'nurse', availability: weekly(mon_fri, '08:00', '18:00'), maxConcurrentPatients: 2 },
-      { id: 'doc', name: 'Dr. D', role: 'physician', availability: weekly(mon_fri, '09:00', '17:00'), maxConcurrentPatients: 1 },
-      { id: 'ther', name: 'Therapist T', role: 'therapist', availability: [...weekly(mon_fri, '09:00', '18:00'), ...weekly([6], '09:00', '13:00')], maxConcurrentPatients: 1 },
+      {
+        id: 'nurse-a',
+        name: 'Nurse A',
+        role: 'nurse',
+        availability: [...weekly(mon_fri, '08:00', '18:00'), ...weekly([6], '09:00', '14:00')],
+        maxConcurrentPatients: 2,
+      },
+      {
+        id: 'nurse-b',
+        name: 'Nurse B',
+        role: 'nurse',
+        availability: weekly(mon_fri, '08:00', '18:00'),
+        maxConcurrentPatients: 2,
+      },
+      {
+        id: 'doc',
+        name: 'Dr. D',
+        role: 'physician',
+        availability: weekly(mon_fri, '09:00', '17:00'),
+        maxConcurrentPatients: 1,
+      },
+      {
+        id: 'ther',
+        name: 'Therapist T',
+        role: 'therapist',
+        availability: [...weekly(mon_fri, '09:00', '18:00'), ...weekly([6], '09:00', '13:00')],
+        maxConcurrentPatients: 1,
+      },
     ],
     booked: [],
     patient: { id: 'patient-1', unavailable: [], unavailableDates: [], preferredTimes: [] },

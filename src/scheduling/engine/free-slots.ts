@@ -7,7 +7,10 @@ import type { SessionToPlace } from '../../protocols/domain/tailor.js';
 import { DayRules } from './day-rules.js';
 import type { ScheduleRequest } from './types.js';
 
-export interface AvailabilityRequest extends Omit<ScheduleRequest, 'sessions' | 'patient' | 'earliestStart' | 'horizonDays'> {
+export interface AvailabilityRequest extends Omit<
+  ScheduleRequest,
+  'sessions' | 'patient' | 'earliestStart' | 'horizonDays'
+> {
   /** First and last local dates (inclusive). */
   from: string;
   to: string;

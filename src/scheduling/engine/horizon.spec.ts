@@ -4,10 +4,29 @@ import { beforeReachDays, horizonDaysFor, schedule } from './schedule.js';
 
 // A session attached 2–5 days *before* its anchor: the anchor may fall up to 5 days after the
 // plan's start, so the calendar must reach that far (found by the property tests, seed 806617380).
-const base = { occurrence: 1, occurrences: 1, durationMinutes: 30, recoveryMinutes: 0, needsChair: false, staffRole: null, dose: null, sameTimeOfDay: false };
+const base = {
+  occurrence: 1,
+  occurrences: 1,
+  durationMinutes: 30,
+  recoveryMinutes: 0,
+  needsChair: false,
+  staffRole: null,
+  dose: null,
+  sameTimeOfDay: false,
+};
 const sessions: SessionToPlace[] = [
   { ...base, ref: 's0#1', stepKey: 's0', kind: 'consult', label: 'Consult', weekdays: [1, 2, 3], constraints: [] },
-  { ...base, ref: 's1#1', stepKey: 's1', kind: 'assessment', label: 'Prep', weekdays: null, constraints: [{ ref: 's0#1', relation: 'before', gap: { min: 2, max: 5, target: 2, unit: 'days' }, sameDay: false }] },
+  {
+    ...base,
+    ref: 's1#1',
+    stepKey: 's1',
+    kind: 'assessment',
+    label: 'Prep',
+    weekdays: null,
+    constraints: [
+      { ref: 's0#1', relation: 'before', gap: { min: 2, max: 5, target: 2, unit: 'days' }, sameDay: false },
+    ],
+  },
 ];
 
 describe('the calendar a request needs', () => {

@@ -45,7 +45,8 @@ export class Lookahead extends DayRules {
     req.sessions.forEach((s, i) => {
       for (const c of s.constraints) {
         const a = index.get(c.ref);
-        if (a === undefined || a >= i) throw new Error(`session ${s.ref} depends on ${c.ref}, which is not listed before it`);
+        if (a === undefined || a >= i)
+          throw new Error(`session ${s.ref} depends on ${c.ref}, which is not listed before it`);
         this.children[a].push(i);
       }
     });
@@ -61,10 +62,18 @@ export class Lookahead extends DayRules {
       return [...anchors.entries()].sort((x, y) => x[0] - y[0]).map(([i, exact]) => ({ i, exact }));
     });
     this.hasHourChild = this.children.map((kids, si) =>
-      kids.some((ci) => !req.fixed?.[req.sessions[ci].ref] && req.sessions[ci].constraints.some((x) => x.ref === req.sessions[si].ref && x.gap.unit === 'hours')),
+      kids.some(
+        (ci) =>
+          !req.fixed?.[req.sessions[ci].ref] &&
+          req.sessions[ci].constraints.some((x) => x.ref === req.sessions[si].ref && x.gap.unit === 'hours'),
+      ),
     );
-    this.childConstraint = this.children.map((kids, si) => kids.map((ci) => req.sessions[ci].constraints.find((x) => x.ref === req.sessions[si].ref)!));
-    this.rootsFrom = this.order.map((_, pos) => this.order.slice(pos).some((i) => req.sessions[i].constraints.length === 0));
+    this.childConstraint = this.children.map((kids, si) =>
+      kids.map((ci) => req.sessions[ci].constraints.find((x) => x.ref === req.sessions[si].ref)!),
+    );
+    this.rootsFrom = this.order.map((_, pos) =>
+      this.order.slice(pos).some((i) => req.sessions[i].constraints.length === 0),
+    );
   }
 
   /**
@@ -83,13 +92,15 @@ export class Lookahead extends DayRules {
     }
     const fixed = this.fixedOf(si);
     let ok = fixed
-      ? day === this.cal.dayIndexOf(fixed.start) && (!fixed.check || this.evalDay(si, day).slots.some((x) => x.start === fixed.start))
+      ? day === this.cal.dayIndexOf(fixed.start) &&
+        (!fixed.check || this.evalDay(si, day).slots.some((x) => x.start === fixed.start))
       : this.hasSlotWithHourChildren(si, day);
     const kids = this.children[si];
     for (let k = 0; k < kids.length && ok; k++) {
       const [lo, hi] = dayWindow(this.childConstraint[si][k], day);
       let any = false;
-      for (let d2 = Math.max(lo, 0); d2 <= Math.min(hi, this.cal.days.length - 1) && !any; d2++) any = this.feasibleFrom(kids[k], d2);
+      for (let d2 = Math.max(lo, 0); d2 <= Math.min(hi, this.cal.days.length - 1) && !any; d2++)
+        any = this.feasibleFrom(kids[k], d2);
       ok = any;
     }
     if (inside) this.feasible[si][day] = ok ? 1 : 2;
@@ -103,7 +114,8 @@ export class Lookahead extends DayRules {
     if (!this.hasHourChild[si]) return slots.length > 0;
     const s = this.req.sessions[si];
     const occupy = s.durationMinutes + s.recoveryMinutes;
-    for (let k = 0; k < slots.length; k++) if (this.hourChildrenFit(si, slots[k].start, slots[k].start + occupy) < 0) return true;
+    for (let k = 0; k < slots.length; k++)
+      if (this.hourChildrenFit(si, slots[k].start, slots[k].start + occupy) < 0) return true;
     return false;
   }
 

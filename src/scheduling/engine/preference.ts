@@ -64,11 +64,16 @@ export abstract class Preferences extends Lookahead {
   /** Slots of a day ordered: nearest the gap target, same time of day, patient's preferred times, earliest. */
   protected orderedSlots(si: number, day: number, slots: Slot[]): Slot[] {
     const s = this.req.sessions[si];
-    const hourGap = s.constraints.find((c) => c.gap.unit === 'hours' && !c.sameDay) ?? s.constraints.find((c) => c.gap.unit === 'hours');
+    const hourGap =
+      s.constraints.find((c) => c.gap.unit === 'hours' && !c.sameDay) ??
+      s.constraints.find((c) => c.gap.unit === 'hours');
     let targetStart: number | undefined;
     if (hourGap) {
       const a = this.anchorOf(hourGap);
-      targetStart = hourGap.relation === 'after' ? a.occupiedUntil + hourGap.gap.target * 60 : a.start - hourGap.gap.target * 60 - (s.durationMinutes + s.recoveryMinutes);
+      targetStart =
+        hourGap.relation === 'after'
+          ? a.occupiedUntil + hourGap.gap.target * 60
+          : a.start - hourGap.gap.target * 60 - (s.durationMinutes + s.recoveryMinutes);
     }
     let refWall: number | undefined;
     if (s.sameTimeOfDay) {
@@ -80,7 +85,8 @@ export abstract class Preferences extends Lookahead {
     const occupy = s.durationMinutes + s.recoveryMinutes;
     const prefPenalty = (wall: number) => {
       if (preferred.length === 0) return 0;
-      for (let k = 0; k < preferred.length; k += 2) if (preferred[k] <= wall && wall + occupy <= preferred[k + 1]) return 0;
+      for (let k = 0; k < preferred.length; k += 2)
+        if (preferred[k] <= wall && wall + occupy <= preferred[k + 1]) return 0;
       return 1;
     };
     // A preferred start is a local time of day: across a clock change it stays 10:00, not the same instant.

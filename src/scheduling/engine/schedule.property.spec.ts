@@ -5,7 +5,15 @@ import type { Gap, ProtocolStep, StepAttachment, StepStaffRole } from '../../pro
 import { tailor, type SessionToPlace } from '../../protocols/domain/tailor.js';
 import { schedule as scheduleV1 } from '../../../test/engine-frozen/schedule-v1.js';
 import { horizonDaysFor, schedule } from './schedule.js';
-import type { BookedSession, EngineChair, EngineClosure, EngineStaff, PlacedSession, ScheduleRequest, ScheduleResult } from './types.js';
+import type {
+  BookedSession,
+  EngineChair,
+  EngineClosure,
+  EngineStaff,
+  PlacedSession,
+  ScheduleRequest,
+  ScheduleResult,
+} from './types.js';
 
 /*
  * Property tests of the scheduling engine against an independent checker.
@@ -38,8 +46,10 @@ const toMinutes = (hhmm: string) => {
   const [h, m] = hhmm.split(':').map(Number);
   return h * 60 + m;
 };
-const addDays = (date: string, n: number) => new Date(Date.parse(`${date}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
-const daysBetween = (from: string, to: string) => Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
+const addDays = (date: string, n: number) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
+const daysBetween = (from: string, to: string) =>
+  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
 const isoUtc = (m: number) => new Date(m * 60000).toISOString();
 
 const zones = new Map<string, IANAZone>();
@@ -126,7 +136,11 @@ const overlaps = (a0: number, a1: number, b0: number, b1: number) => a0 < b1 && 
  * The start window bounds the plan's start, its first session; `rootDate`, when given, replaces
  * it: the plan must start on exactly that date (checked on complete plans only).
  */
-function violations(req: ScheduleRequest, plan: PlacedSession[], opts: { partial?: boolean; rootDate?: string } = {}): string[] {
+function violations(
+  req: ScheduleRequest,
+  plan: PlacedSession[],
+  opts: { partial?: boolean; rootDate?: string } = {},
+): string[] {
   const out: string[] = [];
   const zone = req.timezone;
   const g = req.granularityMinutes ?? 15;
@@ -145,7 +159,8 @@ function violations(req: ScheduleRequest, plan: PlacedSession[], opts: { partial
     const date = localOf(zone, first.start).date;
     if (opts.rootDate !== undefined) {
       if (date !== opts.rootDate) out.push(`${first.ref}: the plan starts ${date}, not on ${opts.rootDate}`);
-    } else if (daysBetween(req.earliestStart, date) >= window) out.push(`${first.ref}: ${date} is outside the ${window}-day start window`);
+    } else if (daysBetween(req.earliestStart, date) >= window)
+      out.push(`${first.ref}: ${date} is outside the ${window}-day start window`);
   }
 
   const chairIds = new Set(req.chairs.map((c) => c.id));
@@ -157,29 +172,44 @@ function violations(req: ScheduleRequest, plan: PlacedSession[], opts: { partial
     const at = localOf(zone, p.start);
     const r = s.ref;
     // What the session is
-    if (p.stepKey !== s.stepKey || p.occurrence !== s.occurrence || p.occurrences !== s.occurrences || p.kind !== s.kind || p.label !== s.label) {
+    if (
+      p.stepKey !== s.stepKey ||
+      p.occurrence !== s.occurrence ||
+      p.occurrences !== s.occurrences ||
+      p.kind !== s.kind ||
+      p.label !== s.label
+    ) {
       out.push(`${r}: identity fields differ from the request`);
     }
     if (JSON.stringify(p.dose) !== JSON.stringify(s.dose)) out.push(`${r}: dose differs from the request`);
     if (p.end !== p.start + s.durationMinutes) out.push(`${r}: end ${p.end} ≠ start + ${s.durationMinutes}`);
-    if (p.occupiedUntil !== p.end + s.recoveryMinutes) out.push(`${r}: occupiedUntil ≠ end + ${s.recoveryMinutes} recovery`);
+    if (p.occupiedUntil !== p.end + s.recoveryMinutes)
+      out.push(`${r}: occupiedUntil ≠ end + ${s.recoveryMinutes} recovery`);
     const occ: [number, number] = [p.start, p.start + s.durationMinutes + s.recoveryMinutes];
     // Reported local time, candidate grid, existing and first occurrence
     const hhmm = `${String(Math.floor(at.minute / 60)).padStart(2, '0')}:${String(at.minute % 60).padStart(2, '0')}`;
-    if (p.localDate !== at.date || p.localTime !== hhmm) out.push(`${r}: reported ${p.localDate} ${p.localTime} but starts ${at.date} ${hhmm} local (${isoUtc(p.start)})`);
+    if (p.localDate !== at.date || p.localTime !== hhmm)
+      out.push(`${r}: reported ${p.localDate} ${p.localTime} but starts ${at.date} ${hhmm} local (${isoUtc(p.start)})`);
     if (at.minute % g !== 0) out.push(`${r}: ${hhmm} is not a multiple of ${g} minutes`);
-    if (localToEpoch(zone, at.date, at.minute).at !== p.start) out.push(`${r}: ${isoUtc(p.start)} is the second occurrence of ${at.date} ${hhmm}`);
+    if (localToEpoch(zone, at.date, at.minute).at !== p.start)
+      out.push(`${r}: ${isoUtc(p.start)} is the second occurrence of ${at.date} ${hhmm}`);
     // Time
     if (p.start < req.now) out.push(`${r}: starts before now`);
     if (at.date < req.earliestStart) out.push(`${r}: ${at.date} is before earliestStart ${req.earliestStart}`);
 
     // Opening hours and closures
-    const open = req.openingHours.filter((w) => w.weekday === at.weekday).map((w) => spanOn(zone, at.date, w.start, w.end));
-    if (!open.some(([a, b]) => a <= occ[0] && occ[1] <= b)) out.push(`${r}: ${at.date} ${hhmm}+${occ[1] - occ[0]}min is not inside one opening interval`);
+    const open = req.openingHours
+      .filter((w) => w.weekday === at.weekday)
+      .map((w) => spanOn(zone, at.date, w.start, w.end));
+    if (!open.some(([a, b]) => a <= occ[0] && occ[1] <= b))
+      out.push(`${r}: ${at.date} ${hhmm}+${occ[1] - occ[0]}min is not inside one opening interval`);
     for (const c of req.closures) {
       const a = localToEpoch(zone, c.startDate, c.startTime ? toMinutes(c.startTime) : 0).after;
       const endMin = c.endTime ? toMinutes(c.endTime) : 1440;
-      const b = endMin >= 1440 ? localToEpoch(zone, addDays(c.endDate, 1), endMin - 1440).after : localToEpoch(zone, c.endDate, endMin).after;
+      const b =
+        endMin >= 1440
+          ? localToEpoch(zone, addDays(c.endDate, 1), endMin - 1440).after
+          : localToEpoch(zone, c.endDate, endMin).after;
       if (overlaps(occ[0], occ[1], a, b)) out.push(`${r}: overlaps closure '${c.reason}'`);
     }
     if (s.weekdays && !s.weekdays.includes(at.weekday)) out.push(`${r}: weekday ${at.weekday} not allowed`);
@@ -189,19 +219,27 @@ function violations(req: ScheduleRequest, plan: PlacedSession[], opts: { partial
       const [a, b] = spanOn(zone, at.date, w.start, w.end);
       if (overlaps(occ[0], occ[1], a, b)) out.push(`${r}: patient unavailable ${w.start}–${w.end}`);
     }
-    for (const b of req.booked) if (b.patientId === req.patient.id && overlaps(occ[0], occ[1], b.start, b.end)) out.push(`${r}: patient already booked ${isoUtc(b.start)}`);
+    for (const b of req.booked)
+      if (b.patientId === req.patient.id && overlaps(occ[0], occ[1], b.start, b.end))
+        out.push(`${r}: patient already booked ${isoUtc(b.start)}`);
     // Chair
     if (s.needsChair) {
       if (!p.chairId || !chairIds.has(p.chairId)) out.push(`${r}: needs a chair, got ${p.chairId}`);
-      else for (const b of req.booked) if (b.chairId === p.chairId && overlaps(occ[0], occ[1], b.start, b.end)) out.push(`${r}: ${p.chairId} booked ${isoUtc(b.start)}`);
+      else
+        for (const b of req.booked)
+          if (b.chairId === p.chairId && overlaps(occ[0], occ[1], b.start, b.end))
+            out.push(`${r}: ${p.chairId} booked ${isoUtc(b.start)}`);
     } else if (p.chairId !== null) out.push(`${r}: needs no chair, got ${p.chairId}`);
     // Staff
     if (s.staffRole) {
       const st = p.staffId ? staffById.get(p.staffId) : undefined;
       if (!st || st.role !== s.staffRole) out.push(`${r}: needs a ${s.staffRole}, got ${p.staffId}`);
       else {
-        const hours = st.availability.filter((w) => w.weekday === at.weekday).map((w) => spanOn(zone, at.date, w.start, w.end));
-        if (!hours.some(([a, b]) => a <= occ[0] && occ[1] <= b)) out.push(`${r}: ${st.id} is not available for all of it`);
+        const hours = st.availability
+          .filter((w) => w.weekday === at.weekday)
+          .map((w) => spanOn(zone, at.date, w.start, w.end));
+        if (!hours.some(([a, b]) => a <= occ[0] && occ[1] <= b))
+          out.push(`${r}: ${st.id} is not available for all of it`);
         const spans = [
           ...req.booked.filter((b) => b.staffId === st.id).map((b) => [b.start, b.end]),
           ...plan.filter((q) => q.staffId === st.id && q.ref !== p.ref).map((q) => [q.start, q.occupiedUntil]),
@@ -230,7 +268,10 @@ function violations(req: ScheduleRequest, plan: PlacedSession[], opts: { partial
             ? p.start - a.occupiedUntil
             : a.start - p.occupiedUntil;
       const [lo, hi] = c.gap.unit === 'days' ? [c.gap.min, c.gap.max] : [c.gap.min * 60, c.gap.max * 60];
-      if (diff < lo || diff > hi) out.push(`${r}: gap ${c.relation} ${c.ref} is ${diff} ${c.gap.unit === 'days' ? 'days' : 'minutes'}, outside [${lo}, ${hi}]`);
+      if (diff < lo || diff > hi)
+        out.push(
+          `${r}: gap ${c.relation} ${c.ref} is ${diff} ${c.gap.unit === 'days' ? 'days' : 'minutes'}, outside [${lo}, ${hi}]`,
+        );
     }
   }
   // The patient is never in two places; a chair never holds two of the plan's sessions
@@ -239,7 +280,8 @@ function violations(req: ScheduleRequest, plan: PlacedSession[], opts: { partial
     for (let j = i + 1; j < sorted.length; j++) {
       const x = sorted[i];
       const y = sorted[j];
-      if (overlaps(x.start, x.occupiedUntil, y.start, y.occupiedUntil)) out.push(`${x.ref} and ${y.ref} overlap (patient in two places)`);
+      if (overlaps(x.start, x.occupiedUntil, y.start, y.occupiedUntil))
+        out.push(`${x.ref} and ${y.ref} overlap (patient in two places)`);
     }
   }
   return out;
@@ -323,25 +365,35 @@ function bruteForce(req: ScheduleRequest, opts: { rootDate?: string } = {}): Pla
 
 /** Zones whose clocks change by a whole hour away from midnight (or never), and dates next to those changes. */
 const ZONES_WHOLE_HOUR: [string, string[]][] = [
-  ['America/New_York', ['2026-03-06', '2026-03-07', '2026-03-08', '2026-10-30', '2026-10-31', '2026-11-01', '2026-06-10']],
+  [
+    'America/New_York',
+    ['2026-03-06', '2026-03-07', '2026-03-08', '2026-10-30', '2026-10-31', '2026-11-01', '2026-06-10'],
+  ],
   ['Europe/London', ['2026-03-27', '2026-03-29', '2026-10-24', '2026-10-25']],
   ['Asia/Kolkata', ['2026-03-07', '2026-12-30']],
   ['UTC', ['2026-02-26', '2026-07-01']],
 ];
 /** A zone whose clocks change by 30 minutes (at 02:00). */
-const ZONES_HALF_HOUR: [string, string[]][] = [['Australia/Lord_Howe', ['2026-04-03', '2026-04-04', '2026-04-05', '2026-10-02', '2026-10-03', '2026-10-04']]];
+const ZONES_HALF_HOUR: [string, string[]][] = [
+  ['Australia/Lord_Howe', ['2026-04-03', '2026-04-04', '2026-04-05', '2026-10-02', '2026-10-03', '2026-10-04']],
+];
 /** Zones whose clocks change at local midnight. */
 const ZONES_AT_MIDNIGHT: [string, string[]][] = [
   ['America/Havana', ['2026-03-06', '2026-03-07', '2026-03-08', '2026-10-30', '2026-10-31', '2026-11-01']],
   ['America/Santiago', ['2026-04-02', '2026-04-03', '2026-04-04', '2026-09-04', '2026-09-05', '2026-09-06']],
 ];
-const zoneAndDate = (table: [string, string[]][]) => fc.constantFrom(...table.flatMap(([z, ds]) => ds.map((d) => [z, d] as const)));
+const zoneAndDate = (table: [string, string[]][]) =>
+  fc.constantFrom(...table.flatMap(([z, ds]) => ds.map((d) => [z, d] as const)));
 
 /** `arb` with probability `p`, else null. */
 const maybe = <T>(arb: fc.Arbitrary<T>, p: number): fc.Arbitrary<T | null> =>
-  fc.oneof({ weight: Math.round(p * 100), arbitrary: arb }, { weight: Math.round((1 - p) * 100), arbitrary: fc.constant(null) });
+  fc.oneof(
+    { weight: Math.round(p * 100), arbitrary: arb },
+    { weight: Math.round((1 - p) * 100), arbitrary: fc.constant(null) },
+  );
 
-const hhmmOf = (m: number) => (m === 1440 ? '24:00' : `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`);
+const hhmmOf = (m: number) =>
+  m === 1440 ? '24:00' : `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 /** An interval [start, end) on a quarter-hour grid, ending by 24:00 (longer ones likelier); sometimes the whole day. */
 const interval = (minStart = 0, maxStart = 22 * 60, maxLen = 14 * 60) =>
   fc.oneof(
@@ -349,7 +401,11 @@ const interval = (minStart = 0, maxStart = 22 * 60, maxLen = 14 * 60) =>
     {
       weight: 5,
       arbitrary: fc
-        .tuple(fc.integer({ min: minStart / 15, max: maxStart / 15 }), fc.integer({ min: 1, max: maxLen / 15 }), fc.integer({ min: 1, max: maxLen / 15 }))
+        .tuple(
+          fc.integer({ min: minStart / 15, max: maxStart / 15 }),
+          fc.integer({ min: 1, max: maxLen / 15 }),
+          fc.integer({ min: 1, max: maxLen / 15 }),
+        )
         .map(([a, l1, l2]) => [hhmmOf(a * 15), hhmmOf(Math.min(1440, (a + Math.max(l1, l2)) * 15))] as const),
     },
   );
@@ -362,7 +418,9 @@ const openingArb = (iv = interval()) =>
   fc
     .array(maybe(fc.tuple(iv, maybe(iv, 0.25)), 0.8), { minLength: 7, maxLength: 7 })
     .map((days): WeeklyInterval[] =>
-      days.flatMap((d, i) => (d === null ? [] : [d[0], ...(d[1] ? [d[1]] : [])].map(([start, end]) => ({ weekday: i + 1, start, end })))),
+      days.flatMap((d, i) =>
+        d === null ? [] : [d[0], ...(d[1] ? [d[1]] : [])].map(([start, end]) => ({ weekday: i + 1, start, end })),
+      ),
     );
 
 const ROLES: StepStaffRole[] = ['nurse', 'physician', 'therapist'];
@@ -383,7 +441,10 @@ interface StepSpec {
   sameTimeOfDay: boolean;
   weekdays: number[] | null;
   /** For steps after the first: none, `after` an earlier step, or attached to one. */
-  link: { type: 'none' } | { type: 'after'; to: number; gap: Gap } | { type: 'attached'; to: number; position: 'after' | 'before'; gap: Gap; sameDay: boolean };
+  link:
+    | { type: 'none' }
+    | { type: 'after'; to: number; gap: Gap }
+    | { type: 'attached'; to: number; position: 'after' | 'before'; gap: Gap; sameDay: boolean };
 }
 
 const stepArb = (opts: { maxRepeat: number; durations: number[] }): fc.Arbitrary<StepSpec> =>
@@ -431,7 +492,12 @@ function toSteps(specs: StepSpec[], singleRoot: boolean): ProtocolStep[] {
     if (i > 0 && singleRoot && link.type === 'none') link = { type: 'after', to: 0, gap: sp.spacing };
     if (i > 0 && link.type === 'after') step.after = { step: roots[link.to % roots.length].key, gap: link.gap };
     if (i > 0 && link.type === 'attached') {
-      const attachedTo: StepAttachment = { step: roots[link.to % roots.length].key, position: link.position, gap: link.gap, sameDay: link.sameDay };
+      const attachedTo: StepAttachment = {
+        step: roots[link.to % roots.length].key,
+        position: link.position,
+        gap: link.gap,
+        sameDay: link.sameDay,
+      };
       step.attachedTo = attachedTo;
       step.repeat = 1;
       delete step.spacing;
@@ -494,82 +560,100 @@ const clinicArb = (o: {
   maxBooked: number;
   iv?: fc.Arbitrary<readonly [string, string]>;
 }): fc.Arbitrary<Clinic> =>
-  fc.tuple(zoneAndDate(o.zones), o.granularity, o.window, o.extraProbe).chain(([[zone, earliestStart], granularity, window, extra]) => {
-    const probe = window + extra;
-    const days = probe + 3;
-    const base = localToEpoch(zone, earliestStart, 0).after;
-    const chairs = fc.integer({ min: 1, max: o.maxChairs }).map((n) => Array.from({ length: n }, (_, i) => ({ id: `chair-${i + 1}`, name: `Chair ${i + 1}` })));
-    return fc
-      .record({
-        opening: openingArb(o.iv),
-        closures: fc.array(closureArb(earliestStart, days), { maxLength: 2 }),
-        chairs,
-        staffSpecs: fc.array(
-          fc.record({
-            role: fc.constantFrom(...ROLES),
-            // Mostly staff-1 a nurse, staff-2 a physician, staff-3 a therapist
-            sameAsIndex: fc.constantFrom(true, true, false),
-            max: fc.integer({ min: 1, max: 3 }),
-            // Whenever the clinic is open; or those hours, some days off and some starting later; or hours of their own
-            availability: fc.oneof(
-              { weight: 3, arbitrary: fc.constant({ kind: 'opening' as const }) },
-              { weight: 3, arbitrary: fc.record({ kind: fc.constant('trimmed' as const), off: fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }), later: fc.integer({ min: 0, max: 8 }) }) },
-              { weight: 1, arbitrary: fc.record({ kind: fc.constant('own' as const), hours: openingArb(o.iv) }) },
-            ),
-          }),
-          { minLength: Math.min(2, o.maxStaff), maxLength: o.maxStaff },
-        ),
-        bookedSpecs: fc.array(
-          fc.record({
-            at: fc.integer({ min: 0, max: (days * 1440) / 15 }),
-            len: fc.integer({ min: 1, max: 16 }),
-            chair: maybe(fc.nat(), 0.6),
-            staff: maybe(fc.nat(), 0.6),
-            own: fc.boolean(),
-          }),
-          { maxLength: o.maxBooked },
-        ),
-        unavailable: weeklyArb(2, interval(0, 22 * 60, 4 * 60)),
-        unavailableDates: fc.uniqueArray(fc.integer({ min: 0, max: days - 1 }), { maxLength: 1 }).map((l) => l.map((k) => addDays(earliestStart, k))),
-        preferredTimes: weeklyArb(3, interval(6 * 60, 18 * 60, 4 * 60)),
-        nowOffset: fc.oneof(fc.constant(-1440), fc.integer({ min: -120, max: 1440 + 720 })),
-      })
-      .map((r): Clinic => {
-        const staff: EngineStaff[] = r.staffSpecs.map((s, i) => ({
-          id: `staff-${i + 1}`,
-          name: `Staff ${i + 1}`,
-          role: s.sameAsIndex ? ROLES[i] : s.role,
-          availability:
-            s.availability.kind === 'opening'
-              ? r.opening
-              : s.availability.kind === 'own'
-                ? s.availability.hours
-                : trimmed(r.opening, s.availability.off, s.availability.later),
-          maxConcurrentPatients: s.max,
-        }));
-        const booked: BookedSession[] = r.bookedSpecs.map((b) => ({
-          start: base + b.at * 15,
-          end: base + b.at * 15 + b.len * 15,
-          chairId: b.chair === null ? null : r.chairs[b.chair % r.chairs.length].id,
-          staffId: b.staff === null ? null : staff[b.staff % staff.length].id,
-          patientId: b.own ? 'patient-1' : 'patient-2',
-        }));
-        return {
-          zone,
-          earliestStart,
-          granularity,
-          opening: r.opening,
-          closures: r.closures,
-          chairs: r.chairs,
-          staff,
-          booked,
-          patient: { id: 'patient-1', unavailable: r.unavailable, unavailableDates: r.unavailableDates, preferredTimes: r.preferredTimes },
-          now: base + r.nowOffset,
-          window,
-          probe,
-        };
-      });
-  });
+  fc
+    .tuple(zoneAndDate(o.zones), o.granularity, o.window, o.extraProbe)
+    .chain(([[zone, earliestStart], granularity, window, extra]) => {
+      const probe = window + extra;
+      const days = probe + 3;
+      const base = localToEpoch(zone, earliestStart, 0).after;
+      const chairs = fc
+        .integer({ min: 1, max: o.maxChairs })
+        .map((n) => Array.from({ length: n }, (_, i) => ({ id: `chair-${i + 1}`, name: `Chair ${i + 1}` })));
+      return fc
+        .record({
+          opening: openingArb(o.iv),
+          closures: fc.array(closureArb(earliestStart, days), { maxLength: 2 }),
+          chairs,
+          staffSpecs: fc.array(
+            fc.record({
+              role: fc.constantFrom(...ROLES),
+              // Mostly staff-1 a nurse, staff-2 a physician, staff-3 a therapist
+              sameAsIndex: fc.constantFrom(true, true, false),
+              max: fc.integer({ min: 1, max: 3 }),
+              // Whenever the clinic is open; or those hours, some days off and some starting later; or hours of their own
+              availability: fc.oneof(
+                { weight: 3, arbitrary: fc.constant({ kind: 'opening' as const }) },
+                {
+                  weight: 3,
+                  arbitrary: fc.record({
+                    kind: fc.constant('trimmed' as const),
+                    off: fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }),
+                    later: fc.integer({ min: 0, max: 8 }),
+                  }),
+                },
+                { weight: 1, arbitrary: fc.record({ kind: fc.constant('own' as const), hours: openingArb(o.iv) }) },
+              ),
+            }),
+            { minLength: Math.min(2, o.maxStaff), maxLength: o.maxStaff },
+          ),
+          bookedSpecs: fc.array(
+            fc.record({
+              at: fc.integer({ min: 0, max: (days * 1440) / 15 }),
+              len: fc.integer({ min: 1, max: 16 }),
+              chair: maybe(fc.nat(), 0.6),
+              staff: maybe(fc.nat(), 0.6),
+              own: fc.boolean(),
+            }),
+            { maxLength: o.maxBooked },
+          ),
+          unavailable: weeklyArb(2, interval(0, 22 * 60, 4 * 60)),
+          unavailableDates: fc
+            .uniqueArray(fc.integer({ min: 0, max: days - 1 }), { maxLength: 1 })
+            .map((l) => l.map((k) => addDays(earliestStart, k))),
+          preferredTimes: weeklyArb(3, interval(6 * 60, 18 * 60, 4 * 60)),
+          nowOffset: fc.oneof(fc.constant(-1440), fc.integer({ min: -120, max: 1440 + 720 })),
+        })
+        .map((r): Clinic => {
+          const staff: EngineStaff[] = r.staffSpecs.map((s, i) => ({
+            id: `staff-${i + 1}`,
+            name: `Staff ${i + 1}`,
+            role: s.sameAsIndex ? ROLES[i] : s.role,
+            availability:
+              s.availability.kind === 'opening'
+                ? r.opening
+                : s.availability.kind === 'own'
+                  ? s.availability.hours
+                  : trimmed(r.opening, s.availability.off, s.availability.later),
+            maxConcurrentPatients: s.max,
+          }));
+          const booked: BookedSession[] = r.bookedSpecs.map((b) => ({
+            start: base + b.at * 15,
+            end: base + b.at * 15 + b.len * 15,
+            chairId: b.chair === null ? null : r.chairs[b.chair % r.chairs.length].id,
+            staffId: b.staff === null ? null : staff[b.staff % staff.length].id,
+            patientId: b.own ? 'patient-1' : 'patient-2',
+          }));
+          return {
+            zone,
+            earliestStart,
+            granularity,
+            opening: r.opening,
+            closures: r.closures,
+            chairs: r.chairs,
+            staff,
+            booked,
+            patient: {
+              id: 'patient-1',
+              unavailable: r.unavailable,
+              unavailableDates: r.unavailableDates,
+              preferredTimes: r.preferredTimes,
+            },
+            now: base + r.nowOffset,
+            window,
+            probe,
+          };
+        });
+    });
 
 /** Opening hours with some weekdays off and every interval starting `later` quarter-hours later. */
 function trimmed(opening: WeeklyInterval[], off: boolean[], later: number): WeeklyInterval[] {
@@ -600,7 +684,11 @@ function requestOf(c: Clinic, sessions: SessionToPlace[], maxNodes = 20_000): Sc
 
 const describePlan = (r: ScheduleResult) =>
   r.kind === 'planned'
-    ? r.sessions.map((s) => `${s.ref} ${s.localDate} ${s.localTime} (${isoUtc(s.start)}) ${s.chairId ?? '-'} ${s.staffId ?? '-'}`).join('; ')
+    ? r.sessions
+        .map(
+          (s) => `${s.ref} ${s.localDate} ${s.localTime} (${isoUtc(s.start)}) ${s.chairId ?? '-'} ${s.staffId ?? '-'}`,
+        )
+        .join('; ')
     : `infeasible ${JSON.stringify(r.binding)} earliestStart=${r.earliestStart}`;
 
 // ---------------------------------------------------------------------------------------------
@@ -609,7 +697,17 @@ const describePlan = (r: ScheduleResult) =>
 
 describe('the independent checker', () => {
   const steps: ProtocolStep[] = [
-    { key: 'inf', kind: 'infusion', label: 'Infusion', durationMinutes: 60, recoveryMinutes: 30, needsChair: true, staffRole: 'nurse', repeat: 2, spacing: { min: 1, target: 2, max: 3, unit: 'days' } },
+    {
+      key: 'inf',
+      kind: 'infusion',
+      label: 'Infusion',
+      durationMinutes: 60,
+      recoveryMinutes: 30,
+      needsChair: true,
+      staffRole: 'nurse',
+      repeat: 2,
+      spacing: { min: 1, target: 2, max: 3, unit: 'days' },
+    },
   ];
   const sessions = sessionsOf(steps);
   const clinic: Clinic = {
@@ -619,7 +717,15 @@ describe('the independent checker', () => {
     opening: [1, 2, 3, 4, 5].map((weekday) => ({ weekday, start: '08:00', end: '18:00' })),
     closures: [],
     chairs: [{ id: 'chair-1', name: 'Chair 1' }],
-    staff: [{ id: 'n', name: 'N', role: 'nurse', availability: [1, 2, 3, 4, 5].map((weekday) => ({ weekday, start: '08:00', end: '18:00' })), maxConcurrentPatients: 1 }],
+    staff: [
+      {
+        id: 'n',
+        name: 'N',
+        role: 'nurse',
+        availability: [1, 2, 3, 4, 5].map((weekday) => ({ weekday, start: '08:00', end: '18:00' })),
+        maxConcurrentPatients: 1,
+      },
+    ],
     booked: [],
     patient: { id: 'patient-1', unavailable: [], unavailableDates: [], preferredTimes: [] },
     now: 0,
@@ -631,9 +737,21 @@ describe('the independent checker', () => {
   const place = (s: SessionToPlace, date: string, time: string, extra: Partial<PlacedSession> = {}): PlacedSession => {
     const start = at(date, time);
     return {
-      ref: s.ref, stepKey: s.stepKey, occurrence: s.occurrence, occurrences: s.occurrences, kind: s.kind, label: s.label,
-      start, end: start + s.durationMinutes, occupiedUntil: start + s.durationMinutes + s.recoveryMinutes,
-      localDate: date, localTime: time, chairId: 'chair-1', staffId: 'n', dose: s.dose, ...extra,
+      ref: s.ref,
+      stepKey: s.stepKey,
+      occurrence: s.occurrence,
+      occurrences: s.occurrences,
+      kind: s.kind,
+      label: s.label,
+      start,
+      end: start + s.durationMinutes,
+      occupiedUntil: start + s.durationMinutes + s.recoveryMinutes,
+      localDate: date,
+      localTime: time,
+      chairId: 'chair-1',
+      staffId: 'n',
+      dose: s.dose,
+      ...extra,
     };
   };
   const good = [place(sessions[0], '2026-11-02', '10:00'), place(sessions[1], '2026-11-04', '10:00')];
@@ -650,16 +768,120 @@ describe('the independent checker', () => {
     ['an off-grid start', req, [good[0], place(sessions[1], '2026-11-04', '10:05')], /multiple of 15/],
     ['a wrong local time', req, [good[0], { ...good[1], localTime: '11:00' }], /reported/],
     ['a start before now', { ...req, now: at('2026-11-03', '00:00') }, good, /before now/],
-    ['a root outside the window', { ...req, startWindowDays: 1 }, [place(sessions[0], '2026-11-03', '10:00'), place(sessions[1], '2026-11-05', '10:00')], /start window/],
-    ['a closure', { ...req, closures: [{ startDate: '2026-11-04', endDate: '2026-11-04', startTime: '11:00', endTime: '12:00', reason: 'x' }] }, good, /closure/],
-    ['a booked chair', { ...req, booked: [{ start: at('2026-11-04', '11:00'), end: at('2026-11-04', '11:15'), chairId: 'chair-1', staffId: null, patientId: 'p2' }] }, good, /chair-1 booked/],
-    ['a staff member at capacity', { ...req, booked: [{ start: at('2026-11-04', '11:15'), end: at('2026-11-04', '12:00'), chairId: null, staffId: 'n', patientId: 'p2' }] }, good, /2 patients/],
-    ['the patient booked elsewhere', { ...req, booked: [{ start: at('2026-11-04', '09:00'), end: at('2026-11-04', '10:15'), chairId: null, staffId: null, patientId: 'patient-1' }] }, good, /patient already booked/],
-    ['a patient unavailable date', { ...req, patient: { ...req.patient, unavailableDates: ['2026-11-04'] } }, good, /unavailable on/],
-    ['a patient unavailable time', { ...req, patient: { ...req.patient, unavailable: [{ weekday: 3, start: '11:00', end: '11:30' }] } }, good, /patient unavailable 11:00/],
-    ['a staff member not working', { ...req, staff: [{ ...req.staff[0], availability: [{ weekday: 3, start: '10:30', end: '18:00' }, { weekday: 1, start: '08:00', end: '18:00' }] }] }, good, /not available/],
+    [
+      'a root outside the window',
+      { ...req, startWindowDays: 1 },
+      [place(sessions[0], '2026-11-03', '10:00'), place(sessions[1], '2026-11-05', '10:00')],
+      /start window/,
+    ],
+    [
+      'a closure',
+      {
+        ...req,
+        closures: [
+          { startDate: '2026-11-04', endDate: '2026-11-04', startTime: '11:00', endTime: '12:00', reason: 'x' },
+        ],
+      },
+      good,
+      /closure/,
+    ],
+    [
+      'a booked chair',
+      {
+        ...req,
+        booked: [
+          {
+            start: at('2026-11-04', '11:00'),
+            end: at('2026-11-04', '11:15'),
+            chairId: 'chair-1',
+            staffId: null,
+            patientId: 'p2',
+          },
+        ],
+      },
+      good,
+      /chair-1 booked/,
+    ],
+    [
+      'a staff member at capacity',
+      {
+        ...req,
+        booked: [
+          {
+            start: at('2026-11-04', '11:15'),
+            end: at('2026-11-04', '12:00'),
+            chairId: null,
+            staffId: 'n',
+            patientId: 'p2',
+          },
+        ],
+      },
+      good,
+      /2 patients/,
+    ],
+    [
+      'the patient booked elsewhere',
+      {
+        ...req,
+        booked: [
+          {
+            start: at('2026-11-04', '09:00'),
+            end: at('2026-11-04', '10:15'),
+            chairId: null,
+            staffId: null,
+            patientId: 'patient-1',
+          },
+        ],
+      },
+      good,
+      /patient already booked/,
+    ],
+    [
+      'a patient unavailable date',
+      { ...req, patient: { ...req.patient, unavailableDates: ['2026-11-04'] } },
+      good,
+      /unavailable on/,
+    ],
+    [
+      'a patient unavailable time',
+      { ...req, patient: { ...req.patient, unavailable: [{ weekday: 3, start: '11:00', end: '11:30' }] } },
+      good,
+      /patient unavailable 11:00/,
+    ],
+    [
+      'a staff member not working',
+      {
+        ...req,
+        staff: [
+          {
+            ...req.staff[0],
+            availability: [
+              { weekday: 3, start: '10:30', end: '18:00' },
+              { weekday: 1, start: '08:00', end: '18:00' },
+            ],
+          },
+        ],
+      },
+      good,
+      /not available/,
+    ],
     ['recovery ignored', req, [good[0], { ...good[1], occupiedUntil: good[1].end }], /occupiedUntil/],
-    ['the patient in two places', req, [good[0], { ...good[1], start: good[0].start + 60, end: good[0].start + 120, occupiedUntil: good[0].start + 150, localDate: '2026-11-02', localTime: '11:00' }], /overlap/],
+    [
+      'the patient in two places',
+      req,
+      [
+        good[0],
+        {
+          ...good[1],
+          start: good[0].start + 60,
+          end: good[0].start + 120,
+          occupiedUntil: good[0].start + 150,
+          localDate: '2026-11-02',
+          localTime: '11:00',
+        },
+      ],
+      /overlap/,
+    ],
   ])('finds %s', (_name, request, plan, pattern) => {
     const found = violations(request, plan);
     expect(found.some((v) => pattern.test(v))).toBe(true);
@@ -681,7 +903,10 @@ describe('the independent checker', () => {
   it('finds a plan by brute force when one exists, and none when the gap cannot be kept', () => {
     const tiny = { ...req, granularityMinutes: 60, startWindowDays: 2 };
     expect(bruteForce(tiny)).not.toBeNull();
-    const closedAfter = { ...tiny, closures: [{ startDate: '2026-11-04', endDate: '2026-11-06', startTime: null, endTime: null, reason: 'x' }] };
+    const closedAfter = {
+      ...tiny,
+      closures: [{ startDate: '2026-11-04', endDate: '2026-11-06', startTime: null, endTime: null, reason: 'x' }],
+    };
     // inf#1 on 11-02 or 11-03, inf#2 1–3 days later but 11-04…11-06 are closed: only 11-03 → none, 11-02 → 11-03
     const plan = bruteForce(closedAfter);
     expect(plan?.map((p) => p.localDate)).toEqual(['2026-11-02', '2026-11-03']);
@@ -696,7 +921,9 @@ describe('the independent checker', () => {
 const runs = (n: number) => Math.round((n * Number(process.env.ENGINE_PROPERTY_RUNS ?? 200)) / 200);
 
 const templateArb = (o: { maxSteps: number; maxRepeat: number; durations: number[]; singleRoot: boolean }) =>
-  fc.array(stepArb(o), { minLength: 1, maxLength: o.maxSteps }).map((specs) => sessionsOf(toSteps(specs, o.singleRoot)));
+  fc
+    .array(stepArb(o), { minLength: 1, maxLength: o.maxSteps })
+    .map((specs) => sessionsOf(toSteps(specs, o.singleRoot)));
 
 function checkPlanned(req: ScheduleRequest, result: ScheduleResult): void {
   if (result.kind !== 'planned') return;
@@ -704,7 +931,8 @@ function checkPlanned(req: ScheduleRequest, result: ScheduleResult): void {
   if (found.length) throw new Error(`plan breaks rules: ${found.join(' | ')}\nplan: ${describePlan(result)}`);
   expect(result.sessions).toHaveLength(req.sessions.length);
   // Sorted by start
-  for (let i = 1; i < result.sessions.length; i++) expect(result.sessions[i].start).toBeGreaterThanOrEqual(result.sessions[i - 1].start);
+  for (let i = 1; i < result.sessions.length; i++)
+    expect(result.sessions[i].start).toBeGreaterThanOrEqual(result.sessions[i - 1].start);
 }
 
 /** A refusal names a session of the request; an earliest start it reports lies past the window and does give a plan. */
@@ -718,7 +946,11 @@ function checkRefusal(req: ScheduleRequest, result: ScheduleResult): void {
     // up to its gap's reach earlier, so the reported (first-session) date may precede the window's end.
     const beforeReach = Math.max(
       0,
-      ...req.sessions.flatMap((s) => s.constraints.filter((c) => c.relation === 'before').map((c) => (c.gap.unit === 'days' ? c.gap.max : Math.ceil((c.gap.max * 60 + 1440) / 1440)))),
+      ...req.sessions.flatMap((s) =>
+        s.constraints
+          .filter((c) => c.relation === 'before')
+          .map((c) => (c.gap.unit === 'days' ? c.gap.max : Math.ceil((c.gap.max * 60 + 1440) / 1440))),
+      ),
     );
     expect(k).toBeGreaterThanOrEqual((req.startWindowDays ?? 14) - beforeReach);
     expect(k).toBeLessThan(req.probeDays ?? 120);
@@ -745,10 +977,20 @@ const mainClinic = (zones: [string, string[]][]) =>
     maxStaff: 3,
     maxBooked: 8,
   });
-const mainTemplate = templateArb({ maxSteps: 3, maxRepeat: 3, durations: [15, 30, 45, 50, 60, 90, 120], singleRoot: false });
+const mainTemplate = templateArb({
+  maxSteps: 3,
+  maxRepeat: 3,
+  durations: [15, 30, 45, 50, 60, 90, 120],
+  singleRoot: false,
+});
 
 /** A clinic for a pinned example: open `opening`, one nurse there all that time, nothing booked. */
-function exampleClinic(zone: string, earliestStart: string, opening: WeeklyInterval[], o: Partial<Clinic> = {}): Clinic {
+function exampleClinic(
+  zone: string,
+  earliestStart: string,
+  opening: WeeklyInterval[],
+  o: Partial<Clinic> = {},
+): Clinic {
   return {
     zone,
     earliestStart,
@@ -765,7 +1007,17 @@ function exampleClinic(zone: string, earliestStart: string, opening: WeeklyInter
     ...o,
   };
 }
-const plainStep = (o: Partial<ProtocolStep>): ProtocolStep => ({ key: 's0', kind: 'consult', label: 'Step 0', durationMinutes: 15, recoveryMinutes: 0, needsChair: false, staffRole: null, repeat: 1, ...o });
+const plainStep = (o: Partial<ProtocolStep>): ProtocolStep => ({
+  key: 's0',
+  kind: 'consult',
+  label: 'Step 0',
+  durationMinutes: 15,
+  recoveryMinutes: 0,
+  needsChair: false,
+  staffRole: null,
+  repeat: 1,
+  ...o,
+});
 
 /*
  * Counterexamples fast-check found, pinned so that they are checked on every run (they fail
@@ -779,7 +1031,10 @@ const plainStep = (o: Partial<ProtocolStep>): ProtocolStep => ({ key: 's0', kind
  *   90-minute session run from 01:00 (14:30Z) until 03:00 (16:00Z), past closing (02:30 = 15:30Z).
  */
 const MIDNIGHT_EXAMPLE_A: [Clinic, SessionToPlace[]] = [
-  exampleClinic('America/Havana', '2026-03-08', [{ weekday: 7, start: '00:00', end: '00:15' }], { window: 5, probe: 8 }),
+  exampleClinic('America/Havana', '2026-03-08', [{ weekday: 7, start: '00:00', end: '00:15' }], {
+    window: 5,
+    probe: 8,
+  }),
   sessionsOf([plainStep({})]),
 ];
 const MIDNIGHT_EXAMPLE_B: [Clinic, SessionToPlace[]] = [
@@ -819,7 +1074,9 @@ const tinyClinic = (zones: [string, string[]][]) =>
       },
     ),
   });
-const tinyTemplate = templateArb({ maxSteps: 2, maxRepeat: 2, durations: [30, 60, 90, 120], singleRoot: true }).filter((s) => s.length <= 2);
+const tinyTemplate = templateArb({ maxSteps: 2, maxRepeat: 2, durations: [30, 60, 90, 120], singleRoot: true }).filter(
+  (s) => s.length <= 2,
+);
 
 /** Engine vs brute force on one tiny instance: same feasibility, same earliest workable start. */
 function compareWithBruteForce(clinic: Clinic, sessions: SessionToPlace[]): 'planned' | 'infeasible' {
@@ -828,7 +1085,9 @@ function compareWithBruteForce(clinic: Clinic, sessions: SessionToPlace[]): 'pla
   checkPlanned(req, result);
   const witness = bruteForce(req);
   if (result.kind === 'infeasible' && witness) {
-    throw new Error(`engine refused (${describePlan(result)}) but this plan satisfies every rule: ${witness.map((p) => `${p.ref} ${p.localDate} ${p.localTime} (${isoUtc(p.start)}) ${p.chairId ?? '-'} ${p.staffId ?? '-'}`).join('; ')}`);
+    throw new Error(
+      `engine refused (${describePlan(result)}) but this plan satisfies every rule: ${witness.map((p) => `${p.ref} ${p.localDate} ${p.localTime} (${isoUtc(p.start)}) ${p.chairId ?? '-'} ${p.staffId ?? '-'}`).join('; ')}`,
+    );
   }
   if (result.kind === 'planned') expect(witness).not.toBeNull();
   if (result.kind === 'infeasible') {
@@ -918,20 +1177,34 @@ describe('schedule: (b) on tiny instances, a refusal only when brute force finds
 describe('schedule: (c) determinism', () => {
   it('the same request, a deep copy of it, or its bookings and unavailable dates in another order give the same result', () => {
     fc.assert(
-      fc.property(mainClinic([...ZONES_WHOLE_HOUR, ...ZONES_HALF_HOUR, ...ZONES_AT_MIDNIGHT]), mainTemplate, fc.nat(), (clinic, sessions, seed) => {
-        const req = requestOf(clinic, sessions);
-        const first = schedule(req);
-        expect(schedule(req)).toEqual(first);
-        expect(schedule(structuredClone(req))).toEqual(first);
-        const rot = <T>(xs: T[]) => xs.map((_, i) => xs[(i + seed) % xs.length]);
-        const shuffled = { ...req, booked: rot([...req.booked].reverse()), patient: { ...req.patient, unavailableDates: [...req.patient.unavailableDates].reverse() } };
-        const again = schedule(shuffled);
-        if (first.kind === 'planned') expect(again).toEqual(first);
-        else {
-          expect(again.kind).toBe('infeasible');
-          if (again.kind === 'infeasible') expect([again.binding.code, again.binding.ref, again.earliestStart]).toEqual([first.binding.code, first.binding.ref, first.earliestStart]);
-        }
-      }),
+      fc.property(
+        mainClinic([...ZONES_WHOLE_HOUR, ...ZONES_HALF_HOUR, ...ZONES_AT_MIDNIGHT]),
+        mainTemplate,
+        fc.nat(),
+        (clinic, sessions, seed) => {
+          const req = requestOf(clinic, sessions);
+          const first = schedule(req);
+          expect(schedule(req)).toEqual(first);
+          expect(schedule(structuredClone(req))).toEqual(first);
+          const rot = <T>(xs: T[]) => xs.map((_, i) => xs[(i + seed) % xs.length]);
+          const shuffled = {
+            ...req,
+            booked: rot([...req.booked].reverse()),
+            patient: { ...req.patient, unavailableDates: [...req.patient.unavailableDates].reverse() },
+          };
+          const again = schedule(shuffled);
+          if (first.kind === 'planned') expect(again).toEqual(first);
+          else {
+            expect(again.kind).toBe('infeasible');
+            if (again.kind === 'infeasible')
+              expect([again.binding.code, again.binding.ref, again.earliestStart]).toEqual([
+                first.binding.code,
+                first.binding.ref,
+                first.earliestStart,
+              ]);
+          }
+        },
+      ),
       { numRuns: runs(100) },
     );
   });
@@ -955,7 +1228,13 @@ const linkedTemplate = templateArb({ maxSteps: 3, maxRepeat: 3, durations: [30, 
 
 /** The same request asked for one first day only: `k` days after its earliest start. */
 function oneDayOf(req: ScheduleRequest, k: number): ScheduleRequest {
-  return { ...req, earliestStart: addDays(req.earliestStart, k), startWindowDays: 1, probeDays: 1, horizonDays: horizonDaysFor(req.sessions, 1) };
+  return {
+    ...req,
+    earliestStart: addDays(req.earliestStart, k),
+    startWindowDays: 1,
+    probeDays: 1,
+    horizonDays: horizonDaysFor(req.sessions, 1),
+  };
 }
 
 /** A refusal is true day by day, and its earliest start is the first day that admits a plan. */
@@ -972,17 +1251,24 @@ function refusalIsTrue(clinic: Clinic, sessions: SessionToPlace[]): 'planned' | 
   const window = req.startWindowDays!;
   for (let k = 0; k < window; k++) {
     const one = schedule(oneDayOf(req, k));
-    if (one.kind === 'planned') throw new Error(`refused (${describePlan(result)}), but a first day ${addDays(req.earliestStart, k)} gives ${describePlan(one)}`);
+    if (one.kind === 'planned')
+      throw new Error(
+        `refused (${describePlan(result)}), but a first day ${addDays(req.earliestStart, k)} gives ${describePlan(one)}`,
+      );
   }
   const e = result.earliestStart === null ? req.probeDays! : daysBetween(req.earliestStart, result.earliestStart);
   for (let k = window; k < e; k++) {
     const one = schedule(oneDayOf(req, k));
-    if (one.kind === 'planned') throw new Error(`earliest start ${result.earliestStart}, but ${addDays(req.earliestStart, k)} gives ${describePlan(one)}`);
+    if (one.kind === 'planned')
+      throw new Error(
+        `earliest start ${result.earliestStart}, but ${addDays(req.earliestStart, k)} gives ${describePlan(one)}`,
+      );
   }
   if (result.earliestStart !== null) {
     const atIt = oneDayOf(req, e);
     const again = schedule(atIt);
-    if (again.kind !== 'planned') throw new Error(`earliest start ${result.earliestStart} named, but asked from it: ${describePlan(again)}`);
+    if (again.kind !== 'planned')
+      throw new Error(`earliest start ${result.earliestStart} named, but asked from it: ${describePlan(again)}`);
     checkPlanned(atIt, again);
   }
   return 'infeasible';
@@ -1012,7 +1298,9 @@ describe('schedule: (d) on clinics with heavy existing bookings, a refusal only 
       maxChairs: 2,
       maxStaff: 2,
       maxBooked: 16,
-      iv: fc.tuple(fc.integer({ min: 6, max: 14 }), fc.integer({ min: 2, max: 6 })).map(([a, len]) => [hhmmOf(a * 60), hhmmOf((a + len) * 60)] as const),
+      iv: fc
+        .tuple(fc.integer({ min: 6, max: 14 }), fc.integer({ min: 2, max: 6 }))
+        .map(([a, len]) => [hhmmOf(a * 60), hhmmOf((a + len) * 60)] as const),
     });
     fc.assert(
       fc.property(tinyBusy, tinyTemplate, (clinic, sessions) => {
@@ -1028,15 +1316,22 @@ describe('schedule: (e) the same plans as the engine before issue 13 wherever it
   it('random clinics, templates and bookings (light and heavy)', () => {
     let compared = 0;
     fc.assert(
-      fc.property(fc.oneof(mainClinic([...ZONES_WHOLE_HOUR, ...ZONES_HALF_HOUR, ...ZONES_AT_MIDNIGHT]), busyClinic(ZONES_WHOLE_HOUR, 30)), mainTemplate, (clinic, sessions) => {
-        const req = requestOf(clinic, sessions);
-        const before = scheduleV1(req);
-        if (before.kind !== 'planned') return;
-        compared++;
-        const now = schedule(req);
-        expect(now.kind).toBe('planned');
-        if (now.kind === 'planned') expect(now.sessions).toEqual(before.sessions);
-      }),
+      fc.property(
+        fc.oneof(
+          mainClinic([...ZONES_WHOLE_HOUR, ...ZONES_HALF_HOUR, ...ZONES_AT_MIDNIGHT]),
+          busyClinic(ZONES_WHOLE_HOUR, 30),
+        ),
+        mainTemplate,
+        (clinic, sessions) => {
+          const req = requestOf(clinic, sessions);
+          const before = scheduleV1(req);
+          if (before.kind !== 'planned') return;
+          compared++;
+          const now = schedule(req);
+          expect(now.kind).toBe('planned');
+          if (now.kind === 'planned') expect(now.sessions).toEqual(before.sessions);
+        },
+      ),
       { numRuns: runs(150) },
     );
     expect(compared).toBeGreaterThan(runs(150) / 4);

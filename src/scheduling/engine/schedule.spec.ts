@@ -21,7 +21,10 @@ function planOf(result: ScheduleResult): PlacedSession[] {
 }
 
 function refusalOf(result: ScheduleResult): Extract<ScheduleResult, { kind: 'infeasible' }> {
-  if (result.kind !== 'infeasible') throw new Error(`expected a refusal, got ${JSON.stringify(result.sessions.map((s) => `${s.ref} ${s.localDate} ${s.localTime}`))}`);
+  if (result.kind !== 'infeasible')
+    throw new Error(
+      `expected a refusal, got ${JSON.stringify(result.sessions.map((s) => `${s.ref} ${s.localDate} ${s.localTime}`))}`,
+    );
   return result;
 }
 
@@ -30,21 +33,35 @@ const byRef = (plan: PlacedSession[], ref: string): PlacedSession => {
   if (!s) throw new Error(`no ${ref} in ${plan.map((p) => p.ref).join(', ')}`);
   return s;
 };
-const ofStep = (plan: PlacedSession[], key: string) => plan.filter((p) => p.stepKey === key).sort((a, b) => a.occurrence - b.occurrence);
+const ofStep = (plan: PlacedSession[], key: string) =>
+  plan.filter((p) => p.stepKey === key).sort((a, b) => a.occurrence - b.occurrence);
 const utc = (m: number) => new Date(m * 60000).toISOString().slice(0, 16) + 'Z';
 /** The local date and time of an instant, computed here rather than trusted from the plan. */
 const localOf = (m: number, zone = NY) => DateTime.fromMillis(m * 60000, { zone }).toFormat('yyyy-MM-dd HH:mm');
 const at = (p: PlacedSession) => `${p.localDate} ${p.localTime}`;
-const daysBetween = (a: string, b: string) => Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
+const daysBetween = (a: string, b: string) =>
+  Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
 const weekdayOf = (date: string) => DateTime.fromISO(date, { zone: 'utc' }).weekday;
 
 /** A one-step template; everything overridable. */
 function step(o: Partial<ProtocolStep> & { key: string }): ProtocolStep {
-  return { kind: 'infusion', label: o.key, durationMinutes: 60, recoveryMinutes: 0, needsChair: true, staffRole: 'nurse', repeat: 1, ...o };
+  return {
+    kind: 'infusion',
+    label: o.key,
+    durationMinutes: 60,
+    recoveryMinutes: 0,
+    needsChair: true,
+    staffRole: 'nurse',
+    repeat: 1,
+    ...o,
+  };
 }
 
 /** A request for `steps` in a simple clinic: open `days` from `open` to `close`, two nurses there all that time. */
-function clinic(steps: ProtocolStep[], o: Partial<ScheduleRequest> & { days?: number[]; open?: string; close?: string } = {}): ScheduleRequest {
+function clinic(
+  steps: ProtocolStep[],
+  o: Partial<ScheduleRequest> & { days?: number[]; open?: string; close?: string } = {},
+): ScheduleRequest {
   const { days = MON_FRI, open = '08:00', close = '18:00', ...rest } = o;
   const hours = weekly(days, open, close);
   return makeRequest({
@@ -67,9 +84,20 @@ function expectBasicRules(req: ScheduleRequest, plan: PlacedSession[]): void {
     const startWall = DateTime.fromMillis(p.start * 60000, { zone: req.timezone });
     const endWall = DateTime.fromMillis(p.occupiedUntil * 60000, { zone: req.timezone });
     const within = (list: { weekday: number; start: string; end: string }[]) =>
-      list.some((w) => w.weekday === weekday && w.start <= startWall.toFormat('HH:mm') && (endWall.toISODate() === p.localDate ? endWall.toFormat('HH:mm') <= w.end : w.end === '24:00' && endWall.toFormat('HH:mm') === '00:00'));
+      list.some(
+        (w) =>
+          w.weekday === weekday &&
+          w.start <= startWall.toFormat('HH:mm') &&
+          (endWall.toISODate() === p.localDate
+            ? endWall.toFormat('HH:mm') <= w.end
+            : w.end === '24:00' && endWall.toFormat('HH:mm') === '00:00'),
+      );
     expect({ ref: p.ref, insideOpening: within(req.openingHours) }).toEqual({ ref: p.ref, insideOpening: true });
-    if (p.staffId) expect({ ref: p.ref, staffPresent: within(req.staff.find((s) => s.id === p.staffId)!.availability) }).toEqual({ ref: p.ref, staffPresent: true });
+    if (p.staffId)
+      expect({ ref: p.ref, staffPresent: within(req.staff.find((s) => s.id === p.staffId)!.availability) }).toEqual({
+        ref: p.ref,
+        staffPresent: true,
+      });
   }
   const sorted = [...plan].sort((a, b) => a.start - b.start);
   for (let i = 1; i < sorted.length; i++) expect(sorted[i].start).toBeGreaterThanOrEqual(sorted[i - 1].occupiedUntil);
@@ -155,12 +183,32 @@ describe('schedule: the demo protocol', () => {
 });
 
 describe('schedule: a series across a daylight-saving change keeps its local time', () => {
-  const series = step({ key: 'infusion', durationMinutes: 40, recoveryMinutes: 60, repeat: 6, sameTimeOfDay: true, spacing: { min: 1, target: 2, max: 3, unit: 'days' } });
+  const series = step({
+    key: 'infusion',
+    durationMinutes: 40,
+    recoveryMinutes: 60,
+    repeat: 6,
+    sameTimeOfDay: true,
+    spacing: { min: 1, target: 2, max: 3, unit: 'days' },
+  });
 
   it('a clinic opening at 10:00 every day: 10:00 local on both sides of 2026-11-01, 14:00Z before and 15:00Z after', () => {
-    const req = clinic([series], { days: ALL_WEEK, open: '10:00', close: '18:00', earliestStart: '2026-10-26', now: epochMinute('2026-10-20T00:00') });
+    const req = clinic([series], {
+      days: ALL_WEEK,
+      open: '10:00',
+      close: '18:00',
+      earliestStart: '2026-10-26',
+      now: epochMinute('2026-10-20T00:00'),
+    });
     const plan = planOf(schedule(req));
-    expect(plan.map(at)).toEqual(['2026-10-26 10:00', '2026-10-28 10:00', '2026-10-30 10:00', '2026-11-01 10:00', '2026-11-03 10:00', '2026-11-05 10:00']);
+    expect(plan.map(at)).toEqual([
+      '2026-10-26 10:00',
+      '2026-10-28 10:00',
+      '2026-10-30 10:00',
+      '2026-11-01 10:00',
+      '2026-11-03 10:00',
+      '2026-11-05 10:00',
+    ]);
     expect(plan.map((p) => utc(p.start))).toEqual([
       '2026-10-26T14:00Z',
       '2026-10-28T14:00Z',
@@ -177,7 +225,12 @@ describe('schedule: a series across a daylight-saving change keeps its local tim
       days: MON_SAT,
       earliestStart: '2026-10-26',
       now: epochMinute('2026-10-20T00:00'),
-      patient: { id: 'patient-1', unavailable: [], unavailableDates: [], preferredTimes: weekly(ALL_WEEK, '10:00', '12:00') },
+      patient: {
+        id: 'patient-1',
+        unavailable: [],
+        unavailableDates: [],
+        preferredTimes: weekly(ALL_WEEK, '10:00', '12:00'),
+      },
     });
     const plan = planOf(schedule(req));
     expect(plan.map((p) => p.localTime)).toEqual(Array(6).fill('10:00'));
@@ -191,7 +244,13 @@ describe('schedule: a series across a daylight-saving change keeps its local tim
   });
 
   it('spring forward too: 10:00 local across 2026-03-08 (15:00Z before, 14:00Z after)', () => {
-    const req = clinic([series], { days: ALL_WEEK, open: '10:00', close: '18:00', earliestStart: '2026-03-04', now: epochMinute('2026-03-01T00:00') });
+    const req = clinic([series], {
+      days: ALL_WEEK,
+      open: '10:00',
+      close: '18:00',
+      earliestStart: '2026-03-04',
+      now: epochMinute('2026-03-01T00:00'),
+    });
     const plan = planOf(schedule(req));
     expect(plan.map((p) => p.localTime)).toEqual(Array(6).fill('10:00'));
     for (const p of plan) expect(utc(p.start).slice(11)).toBe(p.localDate < '2026-03-08' ? '15:00Z' : '14:00Z');
@@ -212,7 +271,9 @@ describe('schedule: opening hours, weekends and closures', () => {
     const req = clinic([daily], {
       earliestStart: '2026-12-07',
       now: epochMinute('2026-12-01T00:00'),
-      closures: [{ startDate: '2026-12-08', endDate: '2026-12-08', startTime: null, endTime: null, reason: 'staff training' }],
+      closures: [
+        { startDate: '2026-12-08', endDate: '2026-12-08', startTime: null, endTime: null, reason: 'staff training' },
+      ],
     });
     const plan = planOf(schedule(req));
     expect(plan.map((p) => p.localDate)).toEqual(['2026-12-07', '2026-12-09', '2026-12-10']);
@@ -222,7 +283,9 @@ describe('schedule: opening hours, weekends and closures', () => {
     const req = clinic([step({ key: 'c' })], {
       earliestStart: '2026-12-07',
       now: epochMinute('2026-12-01T00:00'),
-      closures: [{ startDate: '2026-12-07', endDate: '2026-12-09', startTime: '07:00', endTime: '13:30', reason: 'move' }],
+      closures: [
+        { startDate: '2026-12-07', endDate: '2026-12-09', startTime: '07:00', endTime: '13:30', reason: 'move' },
+      ],
     });
     expect(planOf(schedule(req)).map(at)).toEqual(['2026-12-09 13:30']);
   });
@@ -231,18 +294,26 @@ describe('schedule: opening hours, weekends and closures', () => {
     const req = clinic([step({ key: 'c' })], {
       earliestStart: '2026-12-07',
       now: epochMinute('2026-12-01T00:00'),
-      closures: [{ startDate: '2026-12-07', endDate: '2026-12-07', startTime: '08:00', endTime: '12:00', reason: 'maintenance' }],
+      closures: [
+        { startDate: '2026-12-07', endDate: '2026-12-07', startTime: '08:00', endTime: '12:00', reason: 'maintenance' },
+      ],
     });
     expect(planOf(schedule(req)).map(at)).toEqual(['2026-12-07 12:00']);
   });
 
   it('counts recovery: a session whose recovery would run into a closure moves', () => {
     const long = step({ key: 'inf', durationMinutes: 40, recoveryMinutes: 60 });
-    const closures = [{ startDate: '2026-12-07', endDate: '2026-12-07', startTime: '09:30', endTime: '18:00', reason: 'afternoon off' }];
+    const closures = [
+      { startDate: '2026-12-07', endDate: '2026-12-07', startTime: '09:30', endTime: '18:00', reason: 'afternoon off' },
+    ];
     // 08:00 + 40 min fits before 09:30, but not with its 60 minutes of recovery.
     const req = clinic([long], { earliestStart: '2026-12-07', now: epochMinute('2026-12-01T00:00'), closures });
     expect(planOf(schedule(req)).map(at)).toEqual(['2026-12-08 08:00']);
-    const short = clinic([step({ key: 'inf', durationMinutes: 40, recoveryMinutes: 30 })], { earliestStart: '2026-12-07', now: epochMinute('2026-12-01T00:00'), closures });
+    const short = clinic([step({ key: 'inf', durationMinutes: 40, recoveryMinutes: 30 })], {
+      earliestStart: '2026-12-07',
+      now: epochMinute('2026-12-01T00:00'),
+      closures,
+    });
     expect(planOf(schedule(short)).map(at)).toEqual(['2026-12-07 08:00']);
   });
 
@@ -256,7 +327,10 @@ describe('schedule: opening hours, weekends and closures', () => {
   });
 
   it('keeps to the step’s allowed weekdays', () => {
-    const req = clinic([step({ key: 'c', weekdays: [3] })], { earliestStart: '2026-12-07', now: epochMinute('2026-12-01T00:00') });
+    const req = clinic([step({ key: 'c', weekdays: [3] })], {
+      earliestStart: '2026-12-07',
+      now: epochMinute('2026-12-01T00:00'),
+    });
     expect(planOf(schedule(req)).map(at)).toEqual(['2026-12-09 08:00']);
   });
 });
@@ -279,15 +353,34 @@ describe('schedule: refusals name the binding constraint', () => {
   it('an hours gap that can never be kept: the follow-up must come 0–2 hours after, but the physician comes in only in the afternoon', () => {
     const steps = [
       step({ key: 'infusion', staffRole: 'nurse' }),
-      step({ key: 'check', kind: 'assessment', needsChair: false, staffRole: 'physician', durationMinutes: 30, attachedTo: { step: 'infusion', position: 'after', gap: { min: 0, target: 0, max: 2, unit: 'hours' } } }),
+      step({
+        key: 'check',
+        kind: 'assessment',
+        needsChair: false,
+        staffRole: 'physician',
+        durationMinutes: 30,
+        attachedTo: { step: 'infusion', position: 'after', gap: { min: 0, target: 0, max: 2, unit: 'hours' } },
+      }),
     ];
     const hours = weekly(MON_FRI, '08:00', '18:00');
     const req = makeRequest({
       steps,
       openingHours: hours,
       staff: [
-        { id: 'nurse-a', name: 'Nurse A', role: 'nurse', availability: weekly(MON_FRI, '08:00', '11:00'), maxConcurrentPatients: 1 },
-        { id: 'doc', name: 'Dr. D', role: 'physician', availability: weekly(MON_FRI, '14:00', '18:00'), maxConcurrentPatients: 1 },
+        {
+          id: 'nurse-a',
+          name: 'Nurse A',
+          role: 'nurse',
+          availability: weekly(MON_FRI, '08:00', '11:00'),
+          maxConcurrentPatients: 1,
+        },
+        {
+          id: 'doc',
+          name: 'Dr. D',
+          role: 'physician',
+          availability: weekly(MON_FRI, '14:00', '18:00'),
+          maxConcurrentPatients: 1,
+        },
       ],
       earliestStart: '2026-12-07',
       now: epochMinute('2026-12-01T00:00'),
@@ -304,7 +397,9 @@ describe('schedule: refusals name the binding constraint', () => {
     const req = clinic([step({ key: 'c' })], {
       earliestStart: '2026-12-01',
       now: epochMinute('2026-11-25T10:00'),
-      closures: [{ startDate: '2026-12-01', endDate: '2026-12-20', startTime: null, endTime: null, reason: 'renovation' }],
+      closures: [
+        { startDate: '2026-12-01', endDate: '2026-12-20', startTime: null, endTime: null, reason: 'renovation' },
+      ],
     });
     const refusal = refusalOf(schedule(req));
     expect(refusal.binding.code).toBe('CLOSURE');
@@ -335,10 +430,23 @@ describe('schedule: refusals name the binding constraint', () => {
     // An evening prep session up to 16 hours before a morning infusion: Wed evening → Thu morning.
     const steps = [
       step({ key: 'infusion', weekdays: [4] }),
-      step({ key: 'prep', kind: 'assessment', needsChair: false, staffRole: null, durationMinutes: 30, attachedTo: { step: 'infusion', position: 'before', gap: { min: 12, target: 12, max: 16, unit: 'hours' } } }),
+      step({
+        key: 'prep',
+        kind: 'assessment',
+        needsChair: false,
+        staffRole: null,
+        durationMinutes: 30,
+        attachedTo: { step: 'infusion', position: 'before', gap: { min: 12, target: 12, max: 16, unit: 'hours' } },
+      }),
     ];
     // The window bounds the plan's start, i.e. its first session: the prep on Wednesday 12-09.
-    const req = clinic(steps, { days: ALL_WEEK, earliestStart: '2026-12-07', startWindowDays: 2, probeDays: 10, now: epochMinute('2026-12-01T00:00') });
+    const req = clinic(steps, {
+      days: ALL_WEEK,
+      earliestStart: '2026-12-07',
+      startWindowDays: 2,
+      probeDays: 10,
+      now: epochMinute('2026-12-01T00:00'),
+    });
     req.horizonDays = horizonDaysFor(req.sessions, 10);
     const refusal = refusalOf(schedule(req)); // the plan could start Wednesday 12-09 at the earliest, outside 12-07…12-08
     expect(refusal.earliestStart).toBe('2026-12-09');
@@ -351,7 +459,8 @@ describe('schedule: refusals name the binding constraint', () => {
   it('reports an earliest start for a template with two independent first steps that cannot share a day', () => {
     // Two 8-hour sessions with no constraint between them; the clinic is open 10 hours a day and
     // closed for the whole 2-day start window. From 2026-12-09 they fit: one on the 9th, one on the 10th.
-    const eightHours = (key: string) => step({ key, kind: 'consult', durationMinutes: 480, needsChair: false, staffRole: null });
+    const eightHours = (key: string) =>
+      step({ key, kind: 'consult', durationMinutes: 480, needsChair: false, staffRole: null });
     const req = clinic([eightHours('a'), eightHours('b')], {
       days: ALL_WEEK,
       earliestStart: '2026-12-07',
@@ -361,7 +470,10 @@ describe('schedule: refusals name the binding constraint', () => {
       closures: [{ startDate: '2026-12-07', endDate: '2026-12-08', startTime: null, endTime: null, reason: 'holiday' }],
     });
     req.horizonDays = horizonDaysFor(req.sessions, 6);
-    expect(planOf(schedule({ ...req, earliestStart: '2026-12-09' })).map((p) => p.localDate)).toEqual(['2026-12-09', '2026-12-10']);
+    expect(planOf(schedule({ ...req, earliestStart: '2026-12-09' })).map((p) => p.localDate)).toEqual([
+      '2026-12-09',
+      '2026-12-10',
+    ]);
     const refusal = refusalOf(schedule(req));
     expect(refusal.binding.code).toBe('CLOSURE');
     expect(refusal.earliestStart).toBe('2026-12-09');
@@ -374,8 +486,20 @@ describe('schedule: resources and the patient', () => {
 
   it('honours a staff limit: a nurse at capacity from bookings is not given more patients', () => {
     const booked: BookedSession[] = [
-      { start: epochMinute('2026-12-07T08:00'), end: epochMinute('2026-12-07T12:00'), chairId: null, staffId: 'nurse-a', patientId: 'p2' },
-      { start: epochMinute('2026-12-07T08:00'), end: epochMinute('2026-12-07T10:00'), chairId: null, staffId: 'nurse-a', patientId: 'p3' },
+      {
+        start: epochMinute('2026-12-07T08:00'),
+        end: epochMinute('2026-12-07T12:00'),
+        chairId: null,
+        staffId: 'nurse-a',
+        patientId: 'p2',
+      },
+      {
+        start: epochMinute('2026-12-07T08:00'),
+        end: epochMinute('2026-12-07T10:00'),
+        chairId: null,
+        staffId: 'nurse-a',
+        patientId: 'p3',
+      },
     ];
     const onlyA = clinic([one], { ...base, booked });
     onlyA.staff = onlyA.staff.filter((s) => s.id === 'nurse-a'); // limit 2
@@ -401,10 +525,22 @@ describe('schedule: resources and the patient', () => {
     for (let d = 7; d <= 31; d++) {
       const date = `2026-12-${String(d).padStart(2, '0')}`;
       for (const nurse of ['nurse-a', 'nurse-b']) {
-        for (const p of ['p2', 'p3']) booked.push({ start: epochMinute(`${date}T08:00`), end: epochMinute(`${date}T18:00`), chairId: null, staffId: nurse, patientId: p });
+        for (const p of ['p2', 'p3'])
+          booked.push({
+            start: epochMinute(`${date}T08:00`),
+            end: epochMinute(`${date}T18:00`),
+            chairId: null,
+            staffId: nurse,
+            patientId: p,
+          });
       }
     }
-    const req = clinic([one], { ...base, booked, probeDays: 20, horizonDays: horizonDaysFor(makeRequest({ steps: [one] }).sessions, 20) });
+    const req = clinic([one], {
+      ...base,
+      booked,
+      probeDays: 20,
+      horizonDays: horizonDaysFor(makeRequest({ steps: [one] }).sessions, 20),
+    });
     const refusal = refusalOf(schedule(req));
     expect(refusal.binding.code).toBe('STAFF_AT_CAPACITY');
     expect(refusal.binding.message).toMatch(/limit/);
@@ -414,8 +550,18 @@ describe('schedule: resources and the patient', () => {
   it('never gives the plan’s own sessions beyond the limit: a series at a nurse with room for one more', () => {
     // nurse-a (limit 2) has one patient all day every day; the plan's sessions add one at a time.
     const booked: BookedSession[] = [];
-    for (let d = 7; d <= 18; d++) booked.push({ start: epochMinute(`2026-12-${String(d).padStart(2, '0')}T08:00`), end: epochMinute(`2026-12-${String(d).padStart(2, '0')}T18:00`), chairId: null, staffId: 'nurse-a', patientId: 'p2' });
-    const req = clinic([step({ key: 'inf', repeat: 4, spacing: { min: 1, target: 1, max: 2, unit: 'days' } })], { ...base, booked });
+    for (let d = 7; d <= 18; d++)
+      booked.push({
+        start: epochMinute(`2026-12-${String(d).padStart(2, '0')}T08:00`),
+        end: epochMinute(`2026-12-${String(d).padStart(2, '0')}T18:00`),
+        chairId: null,
+        staffId: 'nurse-a',
+        patientId: 'p2',
+      });
+    const req = clinic([step({ key: 'inf', repeat: 4, spacing: { min: 1, target: 1, max: 2, unit: 'days' } })], {
+      ...base,
+      booked,
+    });
     req.staff = req.staff.filter((s) => s.id === 'nurse-a');
     const plan = planOf(schedule(req));
     expect(plan).toHaveLength(4);
@@ -423,8 +569,23 @@ describe('schedule: resources and the patient', () => {
   });
 
   it('does not use a chair taken by a booking', () => {
-    const booked: BookedSession[] = [{ start: epochMinute('2026-12-07T08:00'), end: epochMinute('2026-12-07T12:00'), chairId: 'chair-1', staffId: null, patientId: 'p2' }];
-    const twoChairs = clinic([one], { ...base, booked, chairs: [{ id: 'chair-1', name: 'Chair 1' }, { id: 'chair-2', name: 'Chair 2' }] });
+    const booked: BookedSession[] = [
+      {
+        start: epochMinute('2026-12-07T08:00'),
+        end: epochMinute('2026-12-07T12:00'),
+        chairId: 'chair-1',
+        staffId: null,
+        patientId: 'p2',
+      },
+    ];
+    const twoChairs = clinic([one], {
+      ...base,
+      booked,
+      chairs: [
+        { id: 'chair-1', name: 'Chair 1' },
+        { id: 'chair-2', name: 'Chair 2' },
+      ],
+    });
     const plan = planOf(schedule(twoChairs));
     expect([at(plan[0]), plan[0].chairId]).toEqual(['2026-12-07 08:00', 'chair-2']);
     const oneChair = clinic([one], { ...base, booked, chairs: [{ id: 'chair-1', name: 'Chair 1' }] });
@@ -433,13 +594,29 @@ describe('schedule: resources and the patient', () => {
   });
 
   it('treats a booking that ends when the session starts as no conflict (half-open intervals)', () => {
-    const booked: BookedSession[] = [{ start: epochMinute('2026-12-07T07:00'), end: epochMinute('2026-12-07T08:00'), chairId: 'chair-1', staffId: null, patientId: 'patient-1' }];
+    const booked: BookedSession[] = [
+      {
+        start: epochMinute('2026-12-07T07:00'),
+        end: epochMinute('2026-12-07T08:00'),
+        chairId: 'chair-1',
+        staffId: null,
+        patientId: 'patient-1',
+      },
+    ];
     const plan = planOf(schedule(clinic([one], { ...base, booked, chairs: [{ id: 'chair-1', name: 'Chair 1' }] })));
     expect(at(plan[0])).toBe('2026-12-07 08:00');
   });
 
   it("avoids the patient's own existing booking elsewhere (no chair, no staff of ours)", () => {
-    const booked: BookedSession[] = [{ start: epochMinute('2026-12-07T07:30'), end: epochMinute('2026-12-07T10:10'), chairId: null, staffId: null, patientId: 'patient-1' }];
+    const booked: BookedSession[] = [
+      {
+        start: epochMinute('2026-12-07T07:30'),
+        end: epochMinute('2026-12-07T10:10'),
+        chairId: null,
+        staffId: null,
+        patientId: 'patient-1',
+      },
+    ];
     const plan = planOf(schedule(clinic([one], { ...base, booked })));
     expect(at(plan[0])).toBe('2026-12-07 10:15');
   });
@@ -447,39 +624,90 @@ describe('schedule: resources and the patient', () => {
   it('keeps the plan’s own sessions apart: the patient is never in two places', () => {
     const steps = [
       step({ key: 'a', durationMinutes: 120 }),
-      step({ key: 'b', needsChair: false, staffRole: null, durationMinutes: 30, attachedTo: { step: 'a', position: 'after', gap: { min: 0, target: 0, max: 4, unit: 'hours' } } }),
+      step({
+        key: 'b',
+        needsChair: false,
+        staffRole: null,
+        durationMinutes: 30,
+        attachedTo: { step: 'a', position: 'after', gap: { min: 0, target: 0, max: 4, unit: 'hours' } },
+      }),
     ];
     const plan = planOf(schedule(clinic(steps, base)));
     expect(plan.map(at)).toEqual(['2026-12-07 08:00', '2026-12-07 10:00']);
   });
 
   it("respects the patient's weekly unavailable hours", () => {
-    const patient = { id: 'patient-1', unavailable: [{ weekday: 1, start: '07:00', end: '12:00' }], unavailableDates: [], preferredTimes: [] };
+    const patient = {
+      id: 'patient-1',
+      unavailable: [{ weekday: 1, start: '07:00', end: '12:00' }],
+      unavailableDates: [],
+      preferredTimes: [],
+    };
     const plan = planOf(schedule(clinic([one], { ...base, patient })));
     expect(at(plan[0])).toBe('2026-12-07 12:00');
     // An interval that ends during the session counts too (11:30 + 60 min overlaps 12:00–12:15).
-    const patient2 = { ...patient, unavailable: [{ weekday: 1, start: '08:30', end: '09:00' }, { weekday: 1, start: '09:30', end: '18:00' }] };
+    const patient2 = {
+      ...patient,
+      unavailable: [
+        { weekday: 1, start: '08:30', end: '09:00' },
+        { weekday: 1, start: '09:30', end: '18:00' },
+      ],
+    };
     expect(planOf(schedule(clinic([one], { ...base, patient: patient2 })))[0].localDate).toBe('2026-12-08');
   });
 
   it("respects the patient's unavailable dates", () => {
-    const patient = { id: 'patient-1', unavailable: [], unavailableDates: ['2026-12-07', '2026-12-08'], preferredTimes: [] };
+    const patient = {
+      id: 'patient-1',
+      unavailable: [],
+      unavailableDates: ['2026-12-07', '2026-12-08'],
+      preferredTimes: [],
+    };
     expect(planOf(schedule(clinic([one], { ...base, patient })))[0].localDate).toBe('2026-12-09');
   });
 
   it("honours the patient's preferred times when possible, and falls back to the earliest time when not", () => {
-    const prefers = (preferredTimes: { weekday: number; start: string; end: string }[]) => ({ id: 'patient-1', unavailable: [], unavailableDates: [], preferredTimes });
-    expect(at(planOf(schedule(clinic([one], { ...base, patient: prefers(weekly(MON_FRI, '14:00', '16:00')) })))[0])).toBe('2026-12-07 14:00');
+    const prefers = (preferredTimes: { weekday: number; start: string; end: string }[]) => ({
+      id: 'patient-1',
+      unavailable: [],
+      unavailableDates: [],
+      preferredTimes,
+    });
+    expect(
+      at(planOf(schedule(clinic([one], { ...base, patient: prefers(weekly(MON_FRI, '14:00', '16:00')) })))[0]),
+    ).toBe('2026-12-07 14:00');
     // A 60-minute session must fit in the preferred interval: 15:00–16:00 only.
-    expect(at(planOf(schedule(clinic([one], { ...base, patient: prefers(weekly(MON_FRI, '14:30', '16:00')) })))[0])).toBe('2026-12-07 14:30');
+    expect(
+      at(planOf(schedule(clinic([one], { ...base, patient: prefers(weekly(MON_FRI, '14:30', '16:00')) })))[0]),
+    ).toBe('2026-12-07 14:30');
     // Preferred on Sunday only, when the clinic is closed: earliest completion wins.
-    expect(at(planOf(schedule(clinic([one], { ...base, patient: prefers(weekly([7], '10:00', '12:00')) })))[0])).toBe('2026-12-07 08:00');
+    expect(at(planOf(schedule(clinic([one], { ...base, patient: prefers(weekly([7], '10:00', '12:00')) })))[0])).toBe(
+      '2026-12-07 08:00',
+    );
   });
 
   it("places a 'before' attachment before its infusion on the same day, within 0–2 hours", () => {
     const steps = [
-      step({ key: 'infusion', repeat: 3, durationMinutes: 40, recoveryMinutes: 60, spacing: { min: 1, target: 2, max: 4, unit: 'days' } }),
-      step({ key: 'assessment', kind: 'assessment', needsChair: false, staffRole: null, durationMinutes: 30, attachedTo: { step: 'infusion', position: 'before', gap: { min: 0, target: 0, max: 2, unit: 'hours' }, sameDay: true } }),
+      step({
+        key: 'infusion',
+        repeat: 3,
+        durationMinutes: 40,
+        recoveryMinutes: 60,
+        spacing: { min: 1, target: 2, max: 4, unit: 'days' },
+      }),
+      step({
+        key: 'assessment',
+        kind: 'assessment',
+        needsChair: false,
+        staffRole: null,
+        durationMinutes: 30,
+        attachedTo: {
+          step: 'infusion',
+          position: 'before',
+          gap: { min: 0, target: 0, max: 2, unit: 'hours' },
+          sameDay: true,
+        },
+      }),
     ];
     const req = clinic(steps, base);
     const plan = planOf(schedule(req));
@@ -507,7 +735,12 @@ describe('schedule: time', () => {
   });
 
   it('refuses with IN_THE_PAST when now is after the whole start window', () => {
-    const req = clinic([step({ key: 'c' })], { earliestStart: '2026-12-07', now: epochMinute('2027-06-01T00:00'), startWindowDays: 3, probeDays: 5 });
+    const req = clinic([step({ key: 'c' })], {
+      earliestStart: '2026-12-07',
+      now: epochMinute('2027-06-01T00:00'),
+      startWindowDays: 3,
+      probeDays: 5,
+    });
     req.horizonDays = horizonDaysFor(req.sessions, 5);
     const refusal = refusalOf(schedule(req));
     expect(refusal.binding.code).toBe('IN_THE_PAST');
@@ -518,7 +751,15 @@ describe('schedule: time', () => {
     const one = step({ key: 'c', durationMinutes: 15, needsChair: false, staffRole: null });
     const seen: string[] = [];
     for (let now = epochMinute('2026-03-08T00:00'); now <= epochMinute('2026-03-08T04:00'); now += 5) {
-      const req = clinic([one], { days: ALL_WEEK, open: '00:00', close: '24:00', earliestStart: '2026-03-08', now, startWindowDays: 1, probeDays: 1 });
+      const req = clinic([one], {
+        days: ALL_WEEK,
+        open: '00:00',
+        close: '24:00',
+        earliestStart: '2026-03-08',
+        now,
+        startWindowDays: 1,
+        probeDays: 1,
+      });
       req.horizonDays = horizonDaysFor(req.sessions, 1);
       const [p] = planOf(schedule(req));
       expect(p.localTime.startsWith('02:')).toBe(false);
@@ -571,7 +812,11 @@ describe('schedule: time', () => {
     });
     req.horizonDays = horizonDaysFor(req.sessions, 1);
     const [p] = planOf(schedule(req));
-    expect([at(p), utc(p.start), localOf(p.start, zone)]).toEqual(['2026-03-08 01:00', '2026-03-08T05:00Z', '2026-03-08 01:00']);
+    expect([at(p), utc(p.start), localOf(p.start, zone)]).toEqual([
+      '2026-03-08 01:00',
+      '2026-03-08T05:00Z',
+      '2026-03-08 01:00',
+    ]);
   });
 
   it('Lord Howe, where clocks go forward by 30 minutes at 02:00: a closing time of 02:15 (which does not exist) means 02:30 +11:00', () => {

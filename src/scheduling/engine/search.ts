@@ -6,7 +6,15 @@
  * workable start past the window, each day searched on its own.
  */
 import { Explainer } from './explain.js';
-import { beforeReachDays, DEFAULT_MAX_NODES, DEFAULT_PROBE_DAYS, DEFAULT_START_WINDOW, hhmm, signature, TOTAL_BUDGET_FACTOR } from './shape.js';
+import {
+  beforeReachDays,
+  DEFAULT_MAX_NODES,
+  DEFAULT_PROBE_DAYS,
+  DEFAULT_START_WINDOW,
+  hhmm,
+  signature,
+  TOTAL_BUDGET_FACTOR,
+} from './shape.js';
 import type { PlacedSession, ScheduleRequest, ScheduleResult } from './types.js';
 
 export class Search extends Explainer {
@@ -41,7 +49,9 @@ export class Search extends Explainer {
     }
     const started = first !== Infinity && this.cal.dayIndexOf(first) < this.startDays[1] ? 's' : '';
     const roots = `${this.startDays[0]}-${this.startDays[1]}${started}${this.rootsFrom[pos] ? `-${rootDays[0]}-${rootDays[1]}` : ''}`;
-    const anchors = this.frontier[pos].map(({ i, exact }) => (exact ? this.placed[i]!.start : `d${this.cal.dayIndexOf(this.placed[i]!.start)}`));
+    const anchors = this.frontier[pos].map(({ i, exact }) =>
+      exact ? this.placed[i]!.start : `d${this.cal.dayIndexOf(this.placed[i]!.start)}`,
+    );
     const memoKey = `${pos}|${roots}|${anchors.join(',')}`;
     const known = this.nogoods.get(memoKey);
     if (known) {
@@ -58,7 +68,8 @@ export class Search extends Explainer {
     // The sessions placed before this position that rejected something below it: the failure
     // holds for any prefix with the same anchors and these sessions where they are now.
     const outside = new Set<number>();
-    for (let k = mark; k < this.culprits.length; k++) if (this.posOf[this.culprits[k]] < pos) outside.add(this.culprits[k]);
+    for (let k = mark; k < this.culprits.length; k++)
+      if (this.posOf[this.culprits[k]] < pos) outside.add(this.culprits[k]);
     this.culprits.length = mark;
     for (const k of outside) this.culprits.push(k);
     if (!this.aborted) {
@@ -112,7 +123,12 @@ export class Search extends Explainer {
         const ev = this.evalDay(si, day);
         if (ev.slots.length === 0) {
           for (const [code, n] of ev.reasons) {
-            for (let k = 0; k < n; k++) this.note(pos, code, code === 'CLOSURE' && ev.closure ? { date: this.cal.days[day]?.date, reason: ev.closure } : undefined);
+            for (let k = 0; k < n; k++)
+              this.note(
+                pos,
+                code,
+                code === 'CLOSURE' && ev.closure ? { date: this.cal.days[day]?.date, reason: ev.closure } : undefined,
+              );
           }
         } else {
           this.note(pos, 'GAP');
@@ -121,7 +137,11 @@ export class Search extends Explainer {
         continue;
       }
       const daySlots = this.evalDay(si, day).slots;
-      for (const slot of this.orderedSlots(si, day, fixed ? daySlots.filter((x) => x.start === fixed.start) : daySlots)) {
+      for (const slot of this.orderedSlots(
+        si,
+        day,
+        fixed ? daySlots.filter((x) => x.start === fixed.start) : daySlots,
+      )) {
         this.nodes++;
         if (++this.dayNodes > this.maxNodes || this.nodes > this.maxNodes * TOTAL_BUDGET_FACTOR) {
           this.aborted = true;
@@ -130,8 +150,12 @@ export class Search extends Explainer {
         const start = slot.start;
         const end = start + occupy;
         let meets = true;
-        for (let k = 0; k < s.constraints.length && meets; k++) meets = this.meets(s.constraints[k], start, start + occupy, day);
-        if (!meets) { this.note(pos, 'GAP'); continue; }
+        for (let k = 0; k < s.constraints.length && meets; k++)
+          meets = this.meets(s.constraints[k], start, start + occupy, day);
+        if (!meets) {
+          this.note(pos, 'GAP');
+          continue;
+        }
         const stuck = this.hourChildrenFit(si, start, end);
         if (stuck >= 0) {
           this.note(pos, 'GAP');
@@ -146,15 +170,24 @@ export class Search extends Explainer {
             this.culprits.push(k);
           }
         }
-        if (busy) { this.note(pos, 'PATIENT_BUSY'); continue; }
+        if (busy) {
+          this.note(pos, 'PATIENT_BUSY');
+          continue;
+        }
         const all = this.resourcesOf(si, day, slot);
         // A forced chair or staff member is the only one considered.
         const free = {
           chairs: fixed?.chairId ? all.chairs.filter((c) => c === fixed.chairId) : all.chairs,
           staff: fixed?.staffId ? all.staff.filter((x) => x === fixed.staffId) : all.staff,
         };
-        if (s.needsChair && free.chairs.length === 0) { this.note(pos, 'NO_CHAIR'); continue; }
-        if (s.staffRole && free.staff.length === 0) { this.note(pos, 'STAFF_AT_CAPACITY'); continue; }
+        if (s.needsChair && free.chairs.length === 0) {
+          this.note(pos, 'NO_CHAIR');
+          continue;
+        }
+        if (s.staffRole && free.staff.length === 0) {
+          this.note(pos, 'STAFF_AT_CAPACITY');
+          continue;
+        }
         let chairId: string | null = null;
         if (s.needsChair) {
           // The previous session's chair first, then the others in order.
@@ -164,12 +197,18 @@ export class Search extends Explainer {
             const c = free.chairs[k];
             if (c !== first && !this.chairTakenByPlan(c, start, end)) chairId = c;
           }
-          if (!chairId) { this.note(pos, 'NO_CHAIR'); continue; }
+          if (!chairId) {
+            this.note(pos, 'NO_CHAIR');
+            continue;
+          }
         }
         let staffId: string | null = null;
         let staffSeat: number | null = null;
         if (s.staffRole) {
-          const ordered = previous?.staffId && free.staff.includes(previous.staffId) ? [previous.staffId, ...free.staff.filter((x) => x !== previous.staffId)] : free.staff;
+          const ordered =
+            previous?.staffId && free.staff.includes(previous.staffId)
+              ? [previous.staffId, ...free.staff.filter((x) => x !== previous.staffId)]
+              : free.staff;
           for (const id of ordered) {
             const seat = this.freeSeat(this.staffById.get(id)!, start, end, true);
             if (seat !== null) {
@@ -178,7 +217,10 @@ export class Search extends Explainer {
               break;
             }
           }
-          if (!staffId) { this.note(pos, 'STAFF_AT_CAPACITY'); continue; }
+          if (!staffId) {
+            this.note(pos, 'STAFF_AT_CAPACITY');
+            continue;
+          }
         }
         this.placed[si] = {
           ref: s.ref,

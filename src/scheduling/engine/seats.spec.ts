@@ -6,7 +6,16 @@ import type { BookedSession } from './types.js';
 
 // A nurse who sees two patients at once, and bookings whose seats have fragmented: at 10:00–10:30
 // only one other patient is ever there, yet seats 1 and 2 are each held for part of it.
-const STEP: ProtocolStep = { key: 'check', kind: 'assessment', label: 'Check', durationMinutes: 30, recoveryMinutes: 0, needsChair: false, staffRole: 'nurse', repeat: 1 };
+const STEP: ProtocolStep = {
+  key: 'check',
+  kind: 'assessment',
+  label: 'Check',
+  durationMinutes: 30,
+  recoveryMinutes: 0,
+  needsChair: false,
+  staffRole: 'nurse',
+  repeat: 1,
+};
 const at = (hhmm: string) => epochMinute(`2026-12-07T${hhmm}`);
 const booking = (from: string, to: string, seat?: number): BookedSession => ({
   start: at(from),
@@ -24,8 +33,20 @@ function plan(withSeats: boolean) {
     makeRequest({
       sessions: tailored.sessions,
       openingHours: weekly([1], '09:00', '11:00'),
-      staff: [{ id: 'nurse', name: 'Nurse', role: 'nurse', availability: weekly([1], '09:00', '11:00'), maxConcurrentPatients: 2 }],
-      booked: [booking('09:00', '10:00', withSeats ? 1 : undefined), booking('09:00', '10:15', withSeats ? 2 : undefined), booking('10:15', '11:00', withSeats ? 1 : undefined)],
+      staff: [
+        {
+          id: 'nurse',
+          name: 'Nurse',
+          role: 'nurse',
+          availability: weekly([1], '09:00', '11:00'),
+          maxConcurrentPatients: 2,
+        },
+      ],
+      booked: [
+        booking('09:00', '10:00', withSeats ? 1 : undefined),
+        booking('09:00', '10:15', withSeats ? 2 : undefined),
+        booking('10:15', '11:00', withSeats ? 1 : undefined),
+      ],
       earliestStart: '2026-12-07',
       startWindowDays: 1,
       probeDays: 1,

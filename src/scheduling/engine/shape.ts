@@ -22,7 +22,8 @@ export const toMinutes = (hhmm: string) => {
     const h2 = hhmm.charCodeAt(1) - 48;
     const m1 = hhmm.charCodeAt(3) - 48;
     const m2 = hhmm.charCodeAt(4) - 48;
-    if (h1 >= 0 && h1 <= 9 && h2 >= 0 && h2 <= 9 && m1 >= 0 && m1 <= 9 && m2 >= 0 && m2 <= 9) return (h1 * 10 + h2) * 60 + m1 * 10 + m2;
+    if (h1 >= 0 && h1 <= 9 && h2 >= 0 && h2 <= 9 && m1 >= 0 && m1 <= 9 && m2 >= 0 && m2 <= 9)
+      return (h1 * 10 + h2) * 60 + m1 * 10 + m2;
   }
   const [h, m] = hhmm.split(':').map(Number);
   return h * 60 + m;
@@ -39,13 +40,36 @@ export function byWeekday(list: WeeklyInterval[]): number[][] {
 }
 
 /** Reason codes in a fixed order, for counting refusals in an array. */
-export const CODES: BindingCode[] = ['CLOSED', 'CLOSURE', 'WEEKDAY_NOT_ALLOWED', 'PATIENT_UNAVAILABLE', 'PATIENT_BUSY', 'NO_CHAIR', 'NO_STAFF', 'STAFF_AT_CAPACITY', 'IN_THE_PAST', 'GAP', 'SEARCH_LIMIT'];
-export const [, R_CLOSURE, , R_PATIENT_UNAVAILABLE, R_PATIENT_BUSY, R_NO_CHAIR, R_NO_STAFF, R_STAFF_AT_CAPACITY, R_IN_THE_PAST] = CODES.map((_, i) => i);
+export const CODES: BindingCode[] = [
+  'CLOSED',
+  'CLOSURE',
+  'WEEKDAY_NOT_ALLOWED',
+  'PATIENT_UNAVAILABLE',
+  'PATIENT_BUSY',
+  'NO_CHAIR',
+  'NO_STAFF',
+  'STAFF_AT_CAPACITY',
+  'IN_THE_PAST',
+  'GAP',
+  'SEARCH_LIMIT',
+];
+export const [
+  ,
+  R_CLOSURE,
+  ,
+  R_PATIENT_UNAVAILABLE,
+  R_PATIENT_BUSY,
+  R_NO_CHAIR,
+  R_NO_STAFF,
+  R_STAFF_AT_CAPACITY,
+  R_IN_THE_PAST,
+] = CODES.map((_, i) => i);
 
 /** A booking as the staff index holds it. */
 export type SeatSpan = Span & { staffSeat?: number | null };
 /** A placed session's time and resources, as a dead end remembers it. */
-export const signature = (p: PlacedSession | null) => (p === null ? '' : `${p.start}|${p.chairId}|${p.staffId}|${p.staffSeat ?? ''}`);
+export const signature = (p: PlacedSession | null) =>
+  p === null ? '' : `${p.start}|${p.chairId}|${p.staffId}|${p.staffSeat ?? ''}`;
 export const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 
 /**
@@ -71,7 +95,9 @@ export interface DayEval {
 export function dayWindow(c: SessionConstraint, anchorDay: number): [number, number] {
   if (c.sameDay) return [anchorDay, anchorDay];
   if (c.gap.unit === 'days') {
-    return c.relation === 'after' ? [anchorDay + c.gap.min, anchorDay + c.gap.max] : [anchorDay - c.gap.max, anchorDay - c.gap.min];
+    return c.relation === 'after'
+      ? [anchorDay + c.gap.min, anchorDay + c.gap.max]
+      : [anchorDay - c.gap.max, anchorDay - c.gap.min];
   }
   const spread = Math.ceil((c.gap.max * 60 + 2 * 1440) / 1440);
   return c.relation === 'after' ? [anchorDay, anchorDay + spread] : [anchorDay - spread, anchorDay];

@@ -21,7 +21,8 @@ const minuteOf = (hhmm: string) => {
   const [h, m] = hhmm.split(':').map(Number);
   return h * 60 + m;
 };
-const isoOf = (epochMinute: number | null) => (epochMinute === null ? null : new Date(epochMinute * 60000).toISOString().replace(':00.000Z', 'Z'));
+const isoOf = (epochMinute: number | null) =>
+  epochMinute === null ? null : new Date(epochMinute * 60000).toISOString().replace(':00.000Z', 'Z');
 
 /** A calendar of a few days around `date`, and the index of `date` in it. */
 function around(zone: string, date: string, before = 2, after = 2): { cal: ZoneCalendar; i: number } {
@@ -249,7 +250,15 @@ describe('ZoneCalendar against an Intl brute force around every 2026 transition'
   const local = (zone: string, u: number): [string, number] => {
     let f = formatters.get(zone);
     if (!f) {
-      f = new Intl.DateTimeFormat('en-CA', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+      f = new Intl.DateTimeFormat('en-CA', {
+        timeZone: zone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+      });
       formatters.set(zone, f);
     }
     const p = Object.fromEntries(f.formatToParts(new Date(u * 60000)).map((x) => [x.type, x.value]));
@@ -268,29 +277,34 @@ describe('ZoneCalendar against an Intl brute force around every 2026 transition'
     ['America/Havana', '2026-11-01'],
   ];
 
-  it.each(transitionDays)('%s around %s: toEpoch gives the first occurrence or null, wallMinute and dayIndexOf invert it', (zone, date) => {
-    const { cal } = around(zone, date, 1, 1);
-    const mismatches: string[] = [];
-    for (let i = 0; i < cal.days.length; i++) {
-      const d = cal.days[i];
-      const wallOrigin = Date.parse(`${d.date}T00:00:00Z`) / 60000;
-      for (let m = 0; m < 1440; m += 15) {
-        const occurrences: number[] = [];
-        for (let u = wallOrigin + m - 15 * 60; u <= wallOrigin + m + 15 * 60; u += 15) {
-          const [ld, lm] = local(zone, u);
-          if (ld === d.date && lm === m) occurrences.push(u);
-        }
-        const expected = occurrences.length ? Math.min(...occurrences) : null;
-        const got = cal.toEpoch(i, m);
-        if (got !== expected) mismatches.push(`toEpoch ${d.date} ${m}: ${isoOf(got)} ≠ ${isoOf(expected)}`);
-        for (const u of occurrences) {
-          const j = cal.dayIndexOf(u);
-          if (cal.days[j]?.date !== d.date || cal.wallMinute(j, u) !== m) {
-            mismatches.push(`${isoOf(u)}: day ${cal.days[j]?.date} minute ${j >= 0 ? cal.wallMinute(j, u) : '-'} ≠ ${d.date} ${m}`);
+  it.each(transitionDays)(
+    '%s around %s: toEpoch gives the first occurrence or null, wallMinute and dayIndexOf invert it',
+    (zone, date) => {
+      const { cal } = around(zone, date, 1, 1);
+      const mismatches: string[] = [];
+      for (let i = 0; i < cal.days.length; i++) {
+        const d = cal.days[i];
+        const wallOrigin = Date.parse(`${d.date}T00:00:00Z`) / 60000;
+        for (let m = 0; m < 1440; m += 15) {
+          const occurrences: number[] = [];
+          for (let u = wallOrigin + m - 15 * 60; u <= wallOrigin + m + 15 * 60; u += 15) {
+            const [ld, lm] = local(zone, u);
+            if (ld === d.date && lm === m) occurrences.push(u);
+          }
+          const expected = occurrences.length ? Math.min(...occurrences) : null;
+          const got = cal.toEpoch(i, m);
+          if (got !== expected) mismatches.push(`toEpoch ${d.date} ${m}: ${isoOf(got)} ≠ ${isoOf(expected)}`);
+          for (const u of occurrences) {
+            const j = cal.dayIndexOf(u);
+            if (cal.days[j]?.date !== d.date || cal.wallMinute(j, u) !== m) {
+              mismatches.push(
+                `${isoOf(u)}: day ${cal.days[j]?.date} minute ${j >= 0 ? cal.wallMinute(j, u) : '-'} ≠ ${d.date} ${m}`,
+              );
+            }
           }
         }
       }
-    }
-    expect(mismatches).toEqual([]);
-  });
+      expect(mismatches).toEqual([]);
+    },
+  );
 });

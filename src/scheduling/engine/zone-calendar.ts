@@ -47,7 +47,9 @@ function computeDay(zone: IANAZone, date: string): LocalDay {
   const weekday = ((new Date(wallOrigin * 60000).getUTCDay() + 6) % 7) + 1;
   // The first instant at which the clock reads this date's 00:00; if clocks skip midnight, the
   // instant they jump (when they go back at midnight, 00:00 is read under the new offset).
-  const readsMidnight = [wallOrigin - offStart, wallOrigin - offEnd].filter((u) => wallOrigin - u === zone.offset(u * 60000));
+  const readsMidnight = [wallOrigin - offStart, wallOrigin - offEnd].filter(
+    (u) => wallOrigin - u === zone.offset(u * 60000),
+  );
   let startMinute: number;
   if (readsMidnight.length) startMinute = Math.min(...readsMidnight);
   else {

@@ -30,7 +30,11 @@ export class SessionEntity {
   @Column('timestamptz', { name: 'checked_in_at', nullable: true }) checkedInAt: Date | null;
   @Column('timestamptz', { name: 'actual_start', nullable: true }) actualStart: Date | null;
   @Column('timestamptz', { name: 'actual_end', nullable: true }) actualEnd: Date | null;
-  @Column('jsonb', { name: 'dose_given', nullable: true }) doseGiven: { amount: number; unit: string; totalMg: number | null } | null;
+  @Column('jsonb', { name: 'dose_given', nullable: true }) doseGiven: {
+    amount: number;
+    unit: string;
+    totalMg: number | null;
+  } | null;
   @Column('text', { name: 'status_reason', nullable: true }) statusReason: string | null;
   @Column('int') version: number;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

@@ -7,28 +7,59 @@ export const SYNC_DEFAULT_LIMIT = 100;
 export const SYNC_MAX_LIMIT = 500;
 
 export class SyncQueryDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'The clinic: required with an operator key; a clinic key reads its own clinic (another clinic answers 404)' })
-  @IsOptional() @IsUUID()
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'The clinic: required with an operator key; a clinic key reads its own clinic (another clinic answers 404)',
+  })
+  @IsOptional()
+  @IsUUID()
   clinicId?: string;
 
-  @ApiPropertyOptional({ description: 'The `nextSyncToken` of the previous sync: return only what changed since. Omit for a full sync. Not together with pageToken.' })
-  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(16_000)
+  @ApiPropertyOptional({
+    description:
+      'The `nextSyncToken` of the previous sync: return only what changed since. Omit for a full sync. Not together with pageToken.',
+  })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(16_000)
   syncToken?: string;
 
-  @ApiPropertyOptional({ description: 'The `nextPageToken` of the previous page of this sync. Not together with syncToken.' })
-  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(16_000)
+  @ApiPropertyOptional({
+    description: 'The `nextPageToken` of the previous page of this sync. Not together with syncToken.',
+  })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(16_000)
   pageToken?: string;
 
-  @ApiPropertyOptional({ description: 'Items per page', minimum: 1, maximum: SYNC_MAX_LIMIT, default: SYNC_DEFAULT_LIMIT })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(SYNC_MAX_LIMIT)
+  @ApiPropertyOptional({
+    description: 'Items per page',
+    minimum: 1,
+    maximum: SYNC_MAX_LIMIT,
+    default: SYNC_DEFAULT_LIMIT,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(SYNC_MAX_LIMIT)
   limit?: number;
 }
 
 /** A session as it is now. */
 export class SyncSessionDto extends SessionViewDto {
-  @ApiProperty({ description: 'The session’s revision (its version): it rises on every change; keep the highest you have seen', example: 3 })
+  @ApiProperty({
+    description: 'The session’s revision (its version): it rises on every change; keep the highest you have seen',
+    example: 3,
+  })
   revision: number;
-  @ApiProperty({ description: 'When the session last changed, with the clinic’s offset', example: '2026-11-25T10:00:00.000-05:00' })
+  @ApiProperty({
+    description: 'When the session last changed, with the clinic’s offset',
+    example: '2026-11-25T10:00:00.000-05:00',
+  })
   updatedAt: string;
   @ApiProperty({ enum: [false], description: 'Always false for a session that still exists' })
   deleted: false;

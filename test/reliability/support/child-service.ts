@@ -34,7 +34,8 @@ let snapshot: string | undefined;
 function snapshotOfBuild(): string {
   if (snapshot) return snapshot;
   const main = path.join(ROOT, 'dist', 'src', 'main.js');
-  if (!existsSync(main)) throw new Error('dist/src/main.js is missing: run `npm run build` (npm run test:reliability does)');
+  if (!existsSync(main))
+    throw new Error('dist/src/main.js is missing: run `npm run build` (npm run test:reliability does)');
   mkdirSync(path.join(ROOT, 'node_modules', '.cache'), { recursive: true });
   const dir = mkdtempSync(path.join(ROOT, 'node_modules', '.cache', 'chairside-reliability-'));
   cpSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true });
@@ -44,7 +45,10 @@ function snapshotOfBuild(): string {
 }
 
 /** Starts `node dist/src/main.js` on DATABASE_URL and waits (bounded) until /health answers 200. */
-export async function startChildService(databaseUrl: string, opts: { port?: number; poolSize?: number } = {}): Promise<ChildService> {
+export async function startChildService(
+  databaseUrl: string,
+  opts: { port?: number; poolSize?: number } = {},
+): Promise<ChildService> {
   const dir = snapshotOfBuild();
   const port = opts.port ?? (await freePort());
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chairside-child-'));
@@ -61,7 +65,11 @@ export async function startChildService(databaseUrl: string, opts: { port?: numb
     CHAIRSIDE_DATA_DIR: dataDir,
   };
   delete env.NODE_OPTIONS;
-  const proc = spawn(process.execPath, [path.join(dir, 'dist', 'src', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [path.join(dir, 'dist', 'src', 'main.js')], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(proc);
   let out = '';
   const keep = (chunk: Buffer) => {
@@ -97,11 +105,14 @@ export async function startChildService(databaseUrl: string, opts: { port?: numb
 
 /** Kills every child still running (afterAll, also after a failure) and removes the build copy. */
 export async function stopAllChildServices(): Promise<void> {
-  const waits = [...running].map((p) => new Promise<void>((resolve) => {
-    if (p.exitCode !== null || p.signalCode !== null) return resolve();
-    p.once('exit', () => resolve());
-    p.kill('SIGKILL');
-  }));
+  const waits = [...running].map(
+    (p) =>
+      new Promise<void>((resolve) => {
+        if (p.exitCode !== null || p.signalCode !== null) return resolve();
+        p.once('exit', () => resolve());
+        p.kill('SIGKILL');
+      }),
+  );
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([Promise.all(waits), new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
   clearTimeout(timer);

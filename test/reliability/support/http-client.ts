@@ -38,7 +38,10 @@ export function send(baseUrl: string, method: string, path: string, opts: SendOp
     const req = http.request(new URL(path, baseUrl), {
       method,
       agent: false,
-      headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}), ...opts.headers },
+      headers: {
+        ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
+        ...opts.headers,
+      },
     });
     req.on('finish', () => {
       if (opts.timeoutMs === undefined) return;
@@ -51,7 +54,9 @@ export function send(baseUrl: string, method: string, path: string, opts: SendOp
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', (err: NodeJS.ErrnoException) => finish({ kind: 'error', code: err.code ?? err.message, ms: ms() }));
+      res.on('error', (err: NodeJS.ErrnoException) =>
+        finish({ kind: 'error', code: err.code ?? err.message, ms: ms() }),
+      );
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         let body: unknown = text;
@@ -83,14 +88,19 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function label(o: Outcome): string {
   if (o.kind === 'timeout') return 'timeout';
   if (o.kind === 'error') return `error ${o.code}`;
-  return o.status >= 400 && o.body && typeof o.body === 'object' && 'code' in o.body ? `${o.status} ${o.body.code}` : String(o.status);
+  return o.status >= 400 && o.body && typeof o.body === 'object' && 'code' in o.body
+    ? `${o.status} ${o.body.code}`
+    : String(o.status);
 }
 
 /** "3× 201, 2× 409 SLOT_TAKEN" */
 export function tally(outcomes: Outcome[]): string {
   const counts = new Map<string, number>();
   for (const o of outcomes) counts.set(label(o), (counts.get(label(o)) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n}× ${k}`).join(', ');
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${n}× ${k}`)
+    .join(', ');
 }
 
 /** Waits until no other connection to this database is running a statement or sits in a transaction. */

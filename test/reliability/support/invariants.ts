@@ -9,7 +9,13 @@ import type { DataSource } from 'typeorm';
 export const ACTIVE_STATUSES = `('scheduled', 'checked_in', 'completed')`;
 
 /** Every event type the triggers write. */
-export const ALL_EVENT_TYPES = ['session.created', 'session.updated', 'session.cancelled', 'plan.booked', 'plan.adjusted'];
+export const ALL_EVENT_TYPES = [
+  'session.created',
+  'session.updated',
+  'session.cancelled',
+  'plan.booked',
+  'plan.adjusted',
+];
 
 type Query = Pick<DataSource, 'query'>;
 
@@ -17,7 +23,11 @@ type Query = Pick<DataSource, 'query'>;
  * A webhook endpoint written directly (the webhook API is not needed for the outbox to fill: the
  * triggers write one message per active, subscribed endpoint). Delivery stays off in these tests.
  */
-export async function addWebhookEndpoint(db: Query, clinicId: string, eventTypes: string[] = ALL_EVENT_TYPES): Promise<string> {
+export async function addWebhookEndpoint(
+  db: Query,
+  clinicId: string,
+  eventTypes: string[] = ALL_EVENT_TYPES,
+): Promise<string> {
   const [row] = await db.query(
     `INSERT INTO webhook_endpoints (clinic_id, url, event_types, secret) VALUES ($1, 'http://127.0.0.1:9/x', $2, 'whsec_test') RETURNING id`,
     [clinicId, eventTypes],
@@ -52,7 +62,9 @@ export async function incompletePlans(db: Query, clinicId: string, expected: num
   );
   const problems = rows
     .filter((r) => r.n !== expected || r.refs !== expected || r.txids !== 1)
-    .map((r) => `plan ${r.id} has ${r.n} sessions (${r.refs} refs, created in ${r.txids} transactions), not ${expected}`);
+    .map(
+      (r) => `plan ${r.id} has ${r.n} sessions (${r.refs} refs, created in ${r.txids} transactions), not ${expected}`,
+    );
   const [{ n: orphans }] = await db.query(
     `SELECT count(*)::int AS n FROM sessions s WHERE s.clinic_id = $1 AND NOT EXISTS (SELECT 1 FROM plans p WHERE p.clinic_id = s.clinic_id AND p.id = s.plan_id)`,
     [clinicId],
@@ -66,20 +78,24 @@ export async function incompletePlans(db: Query, clinicId: string, expected: num
  * in order, the first one `created`; and no row for a change that is not in `sessions`.
  */
 export async function changeLogProblems(db: Query, clinicId: string): Promise<string[]> {
-  const rows: { id: string; version: number; status: string; revs: (number | null)[]; kinds: (string | null)[] }[] = await db.query(
-    `SELECT s.id, s.version, s.status, array_agg(c.revision ORDER BY c.seq) AS revs, array_agg(c.change ORDER BY c.seq) AS kinds
+  const rows: { id: string; version: number; status: string; revs: (number | null)[]; kinds: (string | null)[] }[] =
+    await db.query(
+      `SELECT s.id, s.version, s.status, array_agg(c.revision ORDER BY c.seq) AS revs, array_agg(c.change ORDER BY c.seq) AS kinds
        FROM sessions s LEFT JOIN session_changes c ON c.clinic_id = s.clinic_id AND c.session_id = s.id
       WHERE s.clinic_id = $1 GROUP BY s.id, s.version, s.status`,
-    [clinicId],
-  );
+      [clinicId],
+    );
   const problems: string[] = [];
   for (const r of rows) {
     const want = Array.from({ length: r.version }, (_, i) => i + 1);
-    if (JSON.stringify(r.revs) !== JSON.stringify(want)) problems.push(`session ${r.id} (version ${r.version}) has change revisions ${JSON.stringify(r.revs)}`);
+    if (JSON.stringify(r.revs) !== JSON.stringify(want))
+      problems.push(`session ${r.id} (version ${r.version}) has change revisions ${JSON.stringify(r.revs)}`);
     else if (r.kinds[0] !== 'created') problems.push(`session ${r.id}: first change is ${r.kinds[0]}`);
     else if (r.kinds.slice(1).includes('created')) problems.push(`session ${r.id}: created twice`);
-    else if (r.status === 'cancelled' && !r.kinds.includes('cancelled')) problems.push(`session ${r.id} is cancelled but no change says so`);
-    else if (r.status !== 'cancelled' && r.kinds.includes('cancelled')) problems.push(`session ${r.id} is ${r.status} but a change says cancelled`);
+    else if (r.status === 'cancelled' && !r.kinds.includes('cancelled'))
+      problems.push(`session ${r.id} is cancelled but no change says so`);
+    else if (r.status !== 'cancelled' && r.kinds.includes('cancelled'))
+      problems.push(`session ${r.id} is ${r.status} but a change says cancelled`);
   }
   const [{ n: strays }] = await db.query(
     `SELECT count(*)::int AS n FROM session_changes c
@@ -138,7 +154,8 @@ export async function adjustmentLogProblems(db: Query, clinicId: string): Promis
   for (const p of plans) {
     const want = Array.from({ length: p.version - 1 }, (_, i) => i + 2);
     const got = p.versions.filter((v) => v !== null);
-    if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`plan ${p.id} (version ${p.version}) has adjustment versions ${JSON.stringify(got)}`);
+    if (JSON.stringify(got) !== JSON.stringify(want))
+      problems.push(`plan ${p.id} (version ${p.version}) has adjustment versions ${JSON.stringify(got)}`);
   }
   const sessions: { id: string; version: number; entries: number }[] = await db.query(
     `SELECT s.id, s.version,
@@ -148,7 +165,8 @@ export async function adjustmentLogProblems(db: Query, clinicId: string): Promis
     [clinicId],
   );
   for (const s of sessions) {
-    if (s.version !== 1 + s.entries) problems.push(`session ${s.id} is at revision ${s.version} but ${s.entries} adjustment entries list it`);
+    if (s.version !== 1 + s.entries)
+      problems.push(`session ${s.id} is at revision ${s.version} but ${s.entries} adjustment entries list it`);
   }
   return problems;
 }

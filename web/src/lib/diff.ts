@@ -16,19 +16,40 @@ export interface DiffRow {
   fields: { field: string; before: string; after: string }[];
 }
 
-const LABELS: Record<string, string> = { start: 'start', chairId: 'chair', staffId: 'staff', dose: 'dose', status: 'status', statusReason: 'reason' };
+const LABELS: Record<string, string> = {
+  start: 'start',
+  chairId: 'chair',
+  staffId: 'staff',
+  dose: 'dose',
+  status: 'status',
+  statusReason: 'reason',
+};
 
 /**
  * A preview's changes as before/after rows: moved sessions first (in their new order), only the
  * fields that differ, times in the clinic's zone, chairs and staff by name.
  */
-export function diffRows(changes: readonly SessionChange[], zone: string, names: Record<string, string> = {}): DiffRow[] {
+export function diffRows(
+  changes: readonly SessionChange[],
+  zone: string,
+  names: Record<string, string> = {},
+): DiffRow[] {
   const rows = changes.map((c): DiffRow => {
     const keys = [...new Set([...Object.keys(c.before ?? {}), ...Object.keys(c.after)])];
     const fields = keys
       .filter((k) => JSON.stringify(c.before?.[k] ?? null) !== JSON.stringify(c.after[k] ?? null))
-      .map((k) => ({ field: LABELS[k] ?? k, before: c.before ? show(k, c.before[k], zone, names) : '—', after: show(k, c.after[k], zone, names) }));
-    const kind: DiffRow['kind'] = !c.before ? 'added' : c.after.status === 'cancelled' ? 'cancelled' : fields.some((f) => f.field === 'start') ? 'moved' : 'changed';
+      .map((k) => ({
+        field: LABELS[k] ?? k,
+        before: c.before ? show(k, c.before[k], zone, names) : '—',
+        after: show(k, c.after[k], zone, names),
+      }));
+    const kind: DiffRow['kind'] = !c.before
+      ? 'added'
+      : c.after.status === 'cancelled'
+        ? 'cancelled'
+        : fields.some((f) => f.field === 'start')
+          ? 'moved'
+          : 'changed';
     return { ref: c.ref, sessionId: c.sessionId, kind, fields };
   });
   const order = { moved: 0, added: 1, changed: 2, cancelled: 3 };

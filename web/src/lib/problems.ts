@@ -32,7 +32,10 @@ export function problemMessage(p: Problem | undefined, status?: number): string 
  * several messages on one field joined. `prefix` strips a wrapper the form does not show
  * (`tailoring.` on the booking form), `aliases` maps server names to the form's own.
  */
-export function fieldErrors(p: Problem | undefined, opts: { prefix?: string; aliases?: Record<string, string> } = {}): Record<string, string> {
+export function fieldErrors(
+  p: Problem | undefined,
+  opts: { prefix?: string; aliases?: Record<string, string> } = {},
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const e of p?.errors ?? []) {
     if (!e || typeof e.field !== 'string') continue;
@@ -48,7 +51,11 @@ export function fieldErrors(p: Problem | undefined, opts: { prefix?: string; ali
 /** class-validator repeats the property name at the start of each message: say it once, readably. */
 function humanize(field: string, message: string): string {
   const leaf = field.split('.').pop() ?? field;
-  const rest = message.startsWith(leaf + ' ') ? message.slice(leaf.length + 1) : message.startsWith(field + ' ') ? message.slice(field.length + 1) : message;
+  const rest = message.startsWith(leaf + ' ')
+    ? message.slice(leaf.length + 1)
+    : message.startsWith(field + ' ')
+      ? message.slice(field.length + 1)
+      : message;
   return rest.charAt(0).toUpperCase() + rest.slice(1);
 }
 
@@ -79,7 +86,11 @@ export function pendingWeightText(kg: number): string {
  * plain words for who is looking: the server's detail names an API call, which helps nobody at the
  * front desk. Null for any other problem.
  */
-export function weightRefusal(p: Problem | undefined, frontDesk: boolean, patient?: { fullName: string; pendingWeightKg?: number | null }): { title: string; message: string } | null {
+export function weightRefusal(
+  p: Problem | undefined,
+  frontDesk: boolean,
+  patient?: { fullName: string; pendingWeightKg?: number | null },
+): { title: string; message: string } | null {
   if (p?.code !== 'WEIGHT_UNCONFIRMED') return null;
   const who = patient ? `${patient.fullName}'s weight` : "The patient's weight";
   const kg = patient?.pendingWeightKg != null ? ` (${patient.pendingWeightKg} kg)` : '';

@@ -54,8 +54,18 @@ export function dayAxis(
   const dayEnd = dayStart.plus({ days: 1 });
   const dayMinutes = Math.round(dayEnd.diff(dayStart, 'minutes').minutes);
   const dstChange = dayStart.offset !== dayEnd.offset;
-  const openIntervals = hours.map((h) => ({ from: localInstant(date, h.start, zone).toMillis(), to: h.end === '24:00' ? dayEnd.toMillis() : localInstant(date, h.end, zone).toMillis() }));
-  const bounds = openIntervals.length ? openIntervals : [{ from: localInstant(date, fallback.start, zone).toMillis(), to: localInstant(date, fallback.end, zone).toMillis() }];
+  const openIntervals = hours.map((h) => ({
+    from: localInstant(date, h.start, zone).toMillis(),
+    to: h.end === '24:00' ? dayEnd.toMillis() : localInstant(date, h.end, zone).toMillis(),
+  }));
+  const bounds = openIntervals.length
+    ? openIntervals
+    : [
+        {
+          from: localInstant(date, fallback.start, zone).toMillis(),
+          to: localInstant(date, fallback.end, zone).toMillis(),
+        },
+      ];
   let from = Math.min(...bounds.map((b) => b.from));
   let to = Math.max(...bounds.map((b) => b.to));
   for (const s of sessions) {
@@ -74,7 +84,10 @@ export function dayAxis(
   const toMs = Math.min(lastHour.toMillis(), dayEnd.toMillis());
   const ticks: Tick[] = [];
   for (let t = first; t.toMillis() <= toMs; t = t.plus({ hours: 1 })) {
-    ticks.push({ at: (t.toMillis() - fromMs) / MIN, label: dstChange ? `${t.toFormat('HH:mm')} ${t.offsetNameShort}` : t.toFormat('HH:mm') });
+    ticks.push({
+      at: (t.toMillis() - fromMs) / MIN,
+      label: dstChange ? `${t.toFormat('HH:mm')} ${t.offsetNameShort}` : t.toFormat('HH:mm'),
+    });
   }
   return {
     zone,
@@ -86,7 +99,9 @@ export function dayAxis(
     dayMinutes,
     dstChange,
     ticks,
-    open: openIntervals.map((o) => ({ from: (Math.max(o.from, fromMs) - fromMs) / MIN, to: (Math.min(o.to, toMs) - fromMs) / MIN })).filter((o) => o.to > o.from),
+    open: openIntervals
+      .map((o) => ({ from: (Math.max(o.from, fromMs) - fromMs) / MIN, to: (Math.min(o.to, toMs) - fromMs) / MIN }))
+      .filter((o) => o.to > o.from),
   };
 }
 

@@ -88,7 +88,11 @@ export function AdjustPlan({ planId, sessionId }: { planId: string; sessionId?: 
     setError(null);
     setCommitted(null);
     try {
-      const r = await call<Result>('POST', `/plans/${planId}/adjustments`, { body: body(), ifMatch: plan.etag, query: preview ? { preview: true } : undefined });
+      const r = await call<Result>('POST', `/plans/${planId}/adjustments`, {
+        body: body(),
+        ifMatch: plan.etag,
+        query: preview ? { preview: true } : undefined,
+      });
       if (preview) setResult(r.data);
       else {
         setCommitted(r.data);
@@ -103,7 +107,10 @@ export function AdjustPlan({ planId, sessionId }: { planId: string; sessionId?: 
   };
 
   if (!plan) return error ? <ErrorBox error={error} /> : <Spinner />;
-  const names: Record<string, string> = Object.fromEntries([...me.chairs.map((c) => [c.id, c.name]), ...me.staff.map((s) => [s.id, s.name])]);
+  const names: Record<string, string> = Object.fromEntries([
+    ...me.chairs.map((c) => [c.id, c.name]),
+    ...me.staff.map((s) => [s.id, s.name]),
+  ]);
   const stale = error instanceof ApiError && error.status === 412;
   const errs = error instanceof ApiError ? fieldErrors(error.problem) : {};
   const open = plan.p.sessions.filter((s) => s.status === 'scheduled' || s.status === 'checked_in');
@@ -141,7 +148,8 @@ export function AdjustPlan({ planId, sessionId }: { planId: string; sessionId?: 
                   <option value="">Choose…</option>
                   {open.map((s) => (
                     <option key={s.id} value={s.id}>
-                      {s.label} — {DateTime.fromISO(s.start).setZone(zone).toFormat('ccc d LLL, HH:mm')} ({STATUS_LABEL[s.status]})
+                      {s.label} — {DateTime.fromISO(s.start).setZone(zone).toFormat('ccc d LLL, HH:mm')} (
+                      {STATUS_LABEL[s.status]})
                     </option>
                   ))}
                 </select>
@@ -150,8 +158,28 @@ export function AdjustPlan({ planId, sessionId }: { planId: string; sessionId?: 
           ) : null}
           {kind === 'reschedule' ? (
             <div class="row">
-              <Field label="New date" error={errs.start}>{(id) => <input id={id} type="date" value={date} onInput={(e) => setDate((e.target as HTMLInputElement).value)} required />}</Field>
-              <Field label={`New time (${zone})`}>{(id) => <input id={id} type="time" value={time} onInput={(e) => setTime((e.target as HTMLInputElement).value)} required />}</Field>
+              <Field label="New date" error={errs.start}>
+                {(id) => (
+                  <input
+                    id={id}
+                    type="date"
+                    value={date}
+                    onInput={(e) => setDate((e.target as HTMLInputElement).value)}
+                    required
+                  />
+                )}
+              </Field>
+              <Field label={`New time (${zone})`}>
+                {(id) => (
+                  <input
+                    id={id}
+                    type="time"
+                    value={time}
+                    onInput={(e) => setTime((e.target as HTMLInputElement).value)}
+                    required
+                  />
+                )}
+              </Field>
             </div>
           ) : null}
           {kind === 'reschedule' || kind === 'change_chair' ? (
@@ -182,14 +210,33 @@ export function AdjustPlan({ planId, sessionId }: { planId: string; sessionId?: 
             </Field>
           ) : null}
           {kind === 'change_dose' ? (
-            <Field label={`New dose${session?.dose ? ` (${session.dose.unit})` : ''}`} error={errs.amount}>{(id) => <input id={id} type="number" step="0.001" value={amount} onInput={(e) => setAmount((e.target as HTMLInputElement).value)} required />}</Field>
+            <Field label={`New dose${session?.dose ? ` (${session.dose.unit})` : ''}`} error={errs.amount}>
+              {(id) => (
+                <input
+                  id={id}
+                  type="number"
+                  step="0.001"
+                  value={amount}
+                  onInput={(e) => setAmount((e.target as HTMLInputElement).value)}
+                  required
+                />
+              )}
+            </Field>
           ) : null}
           {kind === 'skip' ? (
             <label class="check">
-              <input type="checkbox" checked={shift} onChange={(e) => setShift((e.target as HTMLInputElement).checked)} /> Move the later sessions up (shift)
+              <input
+                type="checkbox"
+                checked={shift}
+                onChange={(e) => setShift((e.target as HTMLInputElement).checked)}
+              />{' '}
+              Move the later sessions up (shift)
             </label>
           ) : null}
-          <Field label={kinds.find((k) => k.kind === kind)?.clinical ? 'Reason (required)' : 'Reason (optional)'} error={errs.reason}>
+          <Field
+            label={kinds.find((k) => k.kind === kind)?.clinical ? 'Reason (required)' : 'Reason (optional)'}
+            error={errs.reason}
+          >
             {(id) => <input id={id} value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} />}
           </Field>
           <div class="actions">
@@ -205,7 +252,8 @@ export function AdjustPlan({ planId, sessionId }: { planId: string; sessionId?: 
           {stale ? (
             <div class="error" role="alert" data-testid="stale">
               <p>
-                <strong>Someone changed this plan</strong> since you opened it (412). Reload it to see the current sessions, then preview again.
+                <strong>Someone changed this plan</strong> since you opened it (412). Reload it to see the current
+                sessions, then preview again.
               </p>
               <button
                 type="button"
@@ -226,7 +274,9 @@ export function AdjustPlan({ planId, sessionId }: { planId: string; sessionId?: 
           {busy ? <Spinner label="Working…" /> : null}
           {result ? (
             <>
-              <h2>Preview: {result.changes.length} session{result.changes.length === 1 ? '' : 's'} change</h2>
+              <h2>
+                Preview: {result.changes.length} session{result.changes.length === 1 ? '' : 's'} change
+              </h2>
               <table class="list compact" data-testid="diff">
                 <thead>
                   <tr>
@@ -264,7 +314,8 @@ export function AdjustPlan({ planId, sessionId }: { planId: string; sessionId?: 
           ) : null}
           {committed ? (
             <p class="success" role="status" data-testid="committed">
-              Done: {committed.changes.length} session{committed.changes.length === 1 ? '' : 's'} changed; the plan is now at version {committed.planVersion}.
+              Done: {committed.changes.length} session{committed.changes.length === 1 ? '' : 's'} changed; the plan is
+              now at version {committed.planVersion}.
             </p>
           ) : null}
         </div>

@@ -94,7 +94,11 @@ function Feeds() {
       <form class="row" onSubmit={create}>
         <Field label="Feed of">
           {(id) => (
-            <select id={id} value={scope} onChange={(e) => (setScope((e.target as HTMLSelectElement).value), setTarget(''))}>
+            <select
+              id={id}
+              value={scope}
+              onChange={(e) => (setScope((e.target as HTMLSelectElement).value), setTarget(''))}
+            >
               <option value="clinic">the whole clinic</option>
               <option value="chair">a chair</option>
               <option value="staff">a staff member</option>
@@ -105,7 +109,12 @@ function Feeds() {
         {scope === 'chair' || scope === 'staff' ? (
           <Field label={scope === 'chair' ? 'Chair' : 'Staff member'}>
             {(id) => (
-              <select id={id} value={target} onChange={(e) => setTarget((e.target as HTMLSelectElement).value)} required>
+              <select
+                id={id}
+                value={target}
+                onChange={(e) => setTarget((e.target as HTMLSelectElement).value)}
+                required
+              >
                 <option value="">Choose…</option>
                 {(scope === 'chair' ? me.chairs : me.staff).map((x) => (
                   <option key={x.id} value={x.id}>
@@ -126,7 +135,11 @@ function Feeds() {
             </p>
           ) : (
             <div>
-              <Field label="Patient">{(id) => <input id={id} type="search" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} />}</Field>
+              <Field label="Patient">
+                {(id) => (
+                  <input id={id} type="search" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} />
+                )}
+              </Field>
               <ul class="plain picks">
                 {search.items?.slice(0, 5).map((p) => (
                   <li key={p.id}>
@@ -145,7 +158,8 @@ function Feeds() {
       </form>
       {created ? (
         <p class="success" role="status">
-          Feed URL (shown once; subscribe to it in a calendar app): <code data-testid="feed-url">{created}</code> <CopyButton text={created} />
+          Feed URL (shown once; subscribe to it in a calendar app): <code data-testid="feed-url">{created}</code>{' '}
+          <CopyButton text={created} />
         </p>
       ) : null}
       <ErrorBox error={error} />
@@ -170,7 +184,10 @@ function Feeds() {
                 {f.revokedAt ? (
                   'revoked'
                 ) : (
-                  <button type="button" onClick={() => void call('DELETE', `/calendar/feeds/${f.id}`).then(load, setError)}>
+                  <button
+                    type="button"
+                    onClick={() => void call('DELETE', `/calendar/feeds/${f.id}`).then(load, setError)}
+                  >
                     Revoke
                   </button>
                 )}
@@ -206,7 +223,17 @@ function Keys() {
           }, setError);
         }}
       >
-        <Field label="Name">{(id) => <input id={id} value={name} required onInput={(e) => setName((e.target as HTMLInputElement).value)} placeholder="Front desk tablet" />}</Field>
+        <Field label="Name">
+          {(id) => (
+            <input
+              id={id}
+              value={name}
+              required
+              onInput={(e) => setName((e.target as HTMLInputElement).value)}
+              placeholder="Front desk tablet"
+            />
+          )}
+        </Field>
         <Field label="Role">
           {(id) => (
             <select id={id} value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value)}>
@@ -222,7 +249,8 @@ function Keys() {
       </form>
       {secret ? (
         <p class="success" role="status">
-          The new key (shown once — copy it now): <code data-testid="new-key">{secret}</code> <CopyButton text={secret} />
+          The new key (shown once — copy it now): <code data-testid="new-key">{secret}</code>{' '}
+          <CopyButton text={secret} />
         </p>
       ) : null}
       <ErrorBox error={error} />
@@ -247,7 +275,13 @@ function Keys() {
                 {k.revokedAt ? (
                   'revoked'
                 ) : (
-                  <button type="button" onClick={() => confirm(`Revoke "${k.name}"? It stops working at once.`) && void call('DELETE', `/api-keys/${k.id}`).then(load, setError)}>
+                  <button
+                    type="button"
+                    onClick={() =>
+                      confirm(`Revoke "${k.name}"? It stops working at once.`) &&
+                      void call('DELETE', `/api-keys/${k.id}`).then(load, setError)
+                    }
+                  >
                     Revoke
                   </button>
                 )}
@@ -268,7 +302,9 @@ function Webhooks() {
     <article class="card">
       <h2>Webhooks</h2>
       <ErrorBox error={error} />
-      {hooks && !hooks.length ? <p class="muted">No webhook endpoints. Create them through the API (POST /v1/webhooks).</p> : null}
+      {hooks && !hooks.length ? (
+        <p class="muted">No webhook endpoints. Create them through the API (POST /v1/webhooks).</p>
+      ) : null}
       <ul>
         {hooks?.map((h) => (
           <li key={h.id}>

@@ -62,7 +62,12 @@ export function BookSeries({ initialPatientId }: { initialPatientId?: string }) 
   const steps = protocol?.draft.steps ?? [];
 
   const request = useMemo(() => {
-    const body: Record<string, unknown> = { patientId: patient?.id, protocolId, earliestStart: earliest, startWithinDays: Number(within) };
+    const body: Record<string, unknown> = {
+      patientId: patient?.id,
+      protocolId,
+      earliestStart: earliest,
+      startWithinDays: Number(within),
+    };
     if (version) body.protocolVersion = Number(version);
     if (days.length) body.preferredTimes = days.map((d) => ({ weekday: d, start: from, end: to }));
     if (can.tailor(me.role)) {
@@ -71,11 +76,20 @@ export function BookSeries({ initialPatientId }: { initialPatientId?: string }) 
           const o: Record<string, unknown> = { step };
           if (t.amount) o.amount = Number(t.amount);
           if (t.occurrences) o.occurrences = Number(t.occurrences);
-          if (t.min || t.target || t.max) o.spacing = { ...(t.min ? { min: Number(t.min) } : {}), ...(t.target ? { target: Number(t.target) } : {}), ...(t.max ? { max: Number(t.max) } : {}) };
+          if (t.min || t.target || t.max)
+            o.spacing = {
+              ...(t.min ? { min: Number(t.min) } : {}),
+              ...(t.target ? { target: Number(t.target) } : {}),
+              ...(t.max ? { max: Number(t.max) } : {}),
+            };
           return o;
         })
         .filter((o) => Object.keys(o).length > 1);
-      if (stepsT.length || weight) body.tailoring = { ...(weight ? { weightKg: Number(weight) } : {}), ...(stepsT.length ? { steps: stepsT } : {}) };
+      if (stepsT.length || weight)
+        body.tailoring = {
+          ...(weight ? { weightKg: Number(weight) } : {}),
+          ...(stepsT.length ? { steps: stepsT } : {}),
+        };
     }
     return body;
   }, [patient, protocolId, version, earliest, within, days, from, to, tail, weight, me.role]);
@@ -134,14 +148,26 @@ export function BookSeries({ initialPatientId }: { initialPatientId?: string }) 
           <h2>1. Patient</h2>
           {patient ? (
             <p>
-              <strong data-testid="book-patient">{patient.fullName}</strong> <span class="muted">born {patient.dateOfBirth}</span>{' '}
+              <strong data-testid="book-patient">{patient.fullName}</strong>{' '}
+              <span class="muted">born {patient.dateOfBirth}</span>{' '}
               <button type="button" class="ghost" onClick={() => setPatient(null)}>
                 Change
               </button>
             </p>
           ) : (
             <>
-              <Field label="Find the patient">{(id) => <input id={id} type="search" value={q} autoComplete="off" onInput={(e) => setQ((e.target as HTMLInputElement).value)} placeholder="Type a name…" />}</Field>
+              <Field label="Find the patient">
+                {(id) => (
+                  <input
+                    id={id}
+                    type="search"
+                    value={q}
+                    autoComplete="off"
+                    onInput={(e) => setQ((e.target as HTMLInputElement).value)}
+                    placeholder="Type a name…"
+                  />
+                )}
+              </Field>
               <ul class="plain picks">
                 {search.items?.slice(0, 8).map((p) => (
                   <li key={p.id}>
@@ -158,7 +184,12 @@ export function BookSeries({ initialPatientId }: { initialPatientId?: string }) 
           <div class="row">
             <Field label="Protocol" error={errs.protocolId}>
               {(id) => (
-                <select id={id} value={protocolId} onChange={(e) => (setProtocolId((e.target as HTMLSelectElement).value), setVersion(''))} required>
+                <select
+                  id={id}
+                  value={protocolId}
+                  onChange={(e) => (setProtocolId((e.target as HTMLSelectElement).value), setVersion(''))}
+                  required
+                >
                   <option value="">Choose…</option>
                   {protocols?.map((p) => (
                     <option key={p.id} value={p.id}>
@@ -185,28 +216,85 @@ export function BookSeries({ initialPatientId }: { initialPatientId?: string }) 
           </div>
           <h2>3. When</h2>
           <div class="row">
-            <Field label="Earliest start" error={errs.earliestStart}>{(id, d) => <input id={id} aria-describedby={d} type="date" value={earliest} onInput={(e) => setEarliest((e.target as HTMLInputElement).value)} required />}</Field>
-            <Field label="Start within (days)" error={errs.startWithinDays}>{(id, d) => <input id={id} aria-describedby={d} type="number" min="1" max="60" value={within} onInput={(e) => setWithin((e.target as HTMLInputElement).value)} />}</Field>
+            <Field label="Earliest start" error={errs.earliestStart}>
+              {(id, d) => (
+                <input
+                  id={id}
+                  aria-describedby={d}
+                  type="date"
+                  value={earliest}
+                  onInput={(e) => setEarliest((e.target as HTMLInputElement).value)}
+                  required
+                />
+              )}
+            </Field>
+            <Field label="Start within (days)" error={errs.startWithinDays}>
+              {(id, d) => (
+                <input
+                  id={id}
+                  aria-describedby={d}
+                  type="number"
+                  min="1"
+                  max="60"
+                  value={within}
+                  onInput={(e) => setWithin((e.target as HTMLInputElement).value)}
+                />
+              )}
+            </Field>
           </div>
           <fieldset class="days">
             <legend>Preferred days (optional; none = any time the clinic is open)</legend>
             {WEEKDAYS.map((w, i) => (
               <label key={w}>
-                <input type="checkbox" checked={days.includes(i + 1)} onChange={(e) => setDays((e.target as HTMLInputElement).checked ? [...days, i + 1].sort() : days.filter((d) => d !== i + 1))} /> {w}
+                <input
+                  type="checkbox"
+                  checked={days.includes(i + 1)}
+                  onChange={(e) =>
+                    setDays(
+                      (e.target as HTMLInputElement).checked
+                        ? [...days, i + 1].sort()
+                        : days.filter((d) => d !== i + 1),
+                    )
+                  }
+                />{' '}
+                {w}
               </label>
             ))}
           </fieldset>
           {days.length ? (
             <div class="row">
-              <Field label={`Preferred from (${zone})`}>{(id) => <input id={id} type="time" value={from} onInput={(e) => setFrom((e.target as HTMLInputElement).value)} />}</Field>
-              <Field label="to">{(id) => <input id={id} type="time" value={to} onInput={(e) => setTo((e.target as HTMLInputElement).value)} />}</Field>
+              <Field label={`Preferred from (${zone})`}>
+                {(id) => (
+                  <input
+                    id={id}
+                    type="time"
+                    value={from}
+                    onInput={(e) => setFrom((e.target as HTMLInputElement).value)}
+                  />
+                )}
+              </Field>
+              <Field label="to">
+                {(id) => (
+                  <input id={id} type="time" value={to} onInput={(e) => setTo((e.target as HTMLInputElement).value)} />
+                )}
+              </Field>
             </div>
           ) : null}
           {errs.preferredTimes ? <p class="field-error">{errs.preferredTimes}</p> : null}
           {can.tailor(me.role) && protocol ? (
             <details class="tailoring">
               <summary>Tailoring (clinicians)</summary>
-              <Field label="Weight for this plan (kg)" error={errs['tailoring.weightKg']}>{(id) => <input id={id} type="number" step="0.1" value={weight} onInput={(e) => setWeight((e.target as HTMLInputElement).value)} />}</Field>
+              <Field label="Weight for this plan (kg)" error={errs['tailoring.weightKg']}>
+                {(id) => (
+                  <input
+                    id={id}
+                    type="number"
+                    step="0.1"
+                    value={weight}
+                    onInput={(e) => setWeight((e.target as HTMLInputElement).value)}
+                  />
+                )}
+              </Field>
               <table class="list compact">
                 <thead>
                   <tr>
@@ -221,14 +309,54 @@ export function BookSeries({ initialPatientId }: { initialPatientId?: string }) 
                 <tbody>
                   {steps.map((s) => {
                     const t = tail[s.key] ?? { amount: '', occurrences: '', min: '', target: '', max: '' };
-                    const set = (k: keyof Tail) => (e: Event) => setTail({ ...tail, [s.key]: { ...t, [k]: (e.target as HTMLInputElement).value } });
+                    const set = (k: keyof Tail) => (e: Event) =>
+                      setTail({ ...tail, [s.key]: { ...t, [k]: (e.target as HTMLInputElement).value } });
                     return (
                       <tr key={s.key}>
                         <th scope="row">{s.label}</th>
-                        <td>{s.dose ? <input aria-label={`${s.label} dose (${s.dose.unit}, ${s.dose.min ?? ''}–${s.dose.max ?? ''})`} type="number" step="0.01" placeholder={String(s.dose.amount)} value={t.amount} onInput={set('amount')} /> : '—'}</td>
-                        <td>{s.repeat > 1 || s.repeatMax ? <input aria-label={`${s.label} occurrences`} type="number" min={s.repeatMin ?? 1} max={s.repeatMax ?? s.repeat} placeholder={String(s.repeat)} value={t.occurrences} onInput={set('occurrences')} /> : '—'}</td>
+                        <td>
+                          {s.dose ? (
+                            <input
+                              aria-label={`${s.label} dose (${s.dose.unit}, ${s.dose.min ?? ''}–${s.dose.max ?? ''})`}
+                              type="number"
+                              step="0.01"
+                              placeholder={String(s.dose.amount)}
+                              value={t.amount}
+                              onInput={set('amount')}
+                            />
+                          ) : (
+                            '—'
+                          )}
+                        </td>
+                        <td>
+                          {s.repeat > 1 || s.repeatMax ? (
+                            <input
+                              aria-label={`${s.label} occurrences`}
+                              type="number"
+                              min={s.repeatMin ?? 1}
+                              max={s.repeatMax ?? s.repeat}
+                              placeholder={String(s.repeat)}
+                              value={t.occurrences}
+                              onInput={set('occurrences')}
+                            />
+                          ) : (
+                            '—'
+                          )}
+                        </td>
                         {(['min', 'target', 'max'] as const).map((k) => (
-                          <td key={k}>{s.spacing ? <input aria-label={`${s.label} spacing ${k} (${s.spacing.unit})`} type="number" placeholder={String(s.spacing[k])} value={t[k]} onInput={set(k)} /> : '—'}</td>
+                          <td key={k}>
+                            {s.spacing ? (
+                              <input
+                                aria-label={`${s.label} spacing ${k} (${s.spacing.unit})`}
+                                type="number"
+                                placeholder={String(s.spacing[k])}
+                                value={t[k]}
+                                onInput={set(k)}
+                              />
+                            ) : (
+                              '—'
+                            )}
+                          </td>
                         ))}
                       </tr>
                     );
@@ -256,7 +384,8 @@ export function BookSeries({ initialPatientId }: { initialPatientId?: string }) 
               {binding?.message ? <p data-testid="binding">Binding constraint: {binding.message}.</p> : null}
               {earliestWorkable ? (
                 <p>
-                  The earliest workable start is <strong>{DateTime.fromISO(earliestWorkable).toFormat('cccc d LLLL yyyy')}</strong>.{' '}
+                  The earliest workable start is{' '}
+                  <strong>{DateTime.fromISO(earliestWorkable).toFormat('cccc d LLLL yyyy')}</strong>.{' '}
                   <button
                     type="button"
                     class="primary"
@@ -310,7 +439,9 @@ export function BookSeries({ initialPatientId }: { initialPatientId?: string }) 
               </button>
             </div>
           ) : null}
-          {!preview && !error && !booked && !busy ? <p class="muted">Choose a patient and a protocol, then Preview.</p> : null}
+          {!preview && !error && !booked && !busy ? (
+            <p class="muted">Choose a patient and a protocol, then Preview.</p>
+          ) : null}
         </div>
       </div>
     </section>

@@ -39,7 +39,10 @@ function useSessionChanges(onChange: () => void): void {
       let pageToken: string | undefined;
       let changed = false;
       for (let i = 0; i < 200; i++) {
-        const r = await get<{ items: unknown[]; nextPageToken?: string; nextSyncToken?: string }>('/sync/sessions', { limit: 500, ...(pageToken ? { pageToken } : syncToken ? { syncToken } : {}) });
+        const r = await get<{ items: unknown[]; nextPageToken?: string; nextSyncToken?: string }>('/sync/sessions', {
+          limit: 500,
+          ...(pageToken ? { pageToken } : syncToken ? { syncToken } : {}),
+        });
         if (r.items.length) changed = true;
         if (r.nextSyncToken) return { token: r.nextSyncToken, changed };
         if (!r.nextPageToken) break;
@@ -133,20 +136,29 @@ export function DayBoard({ initialDate }: { initialDate?: string }) {
       axis,
       me.chairs.map((c) => ({ id: c.id, label: c.name })),
       list,
-      (s) => (s.chair ? { id: s.chair.id, label: s.chair.name } : s.staff ? { id: `staff:${s.staff.id}`, label: `${s.staff.name} (no chair)` } : { id: 'none', label: 'No chair' }),
+      (s) =>
+        s.chair
+          ? { id: s.chair.id, label: s.chair.name }
+          : s.staff
+            ? { id: `staff:${s.staff.id}`, label: `${s.staff.name} (no chair)` }
+            : { id: 'none', label: 'No chair' },
     );
   }, [axis, sessions, view, me.chairs, me.staff]);
 
   const shift = (days: number) => setDate(DateTime.fromISO(date).plus({ days }).toISODate()!);
   const pct = (m: number) => `${(m / axis.span) * 100}%`;
-  const counts = (sessions ?? []).reduce<Record<string, number>>((acc, s) => ((acc[s.status] = (acc[s.status] ?? 0) + 1), acc), {});
+  const counts = (sessions ?? []).reduce<Record<string, number>>(
+    (acc, s) => ((acc[s.status] = (acc[s.status] ?? 0) + 1), acc),
+    {},
+  );
   const partial = closures.filter((c) => c.startTime && c.endTime);
 
   return (
     <section aria-labelledby="board-title">
       <div class="toolbar">
         <h1 id="board-title">
-          {DateTime.fromISO(date, { zone }).toFormat('cccc d LLLL yyyy')} <span class="muted small">times in {zone}</span>
+          {DateTime.fromISO(date, { zone }).toFormat('cccc d LLLL yyyy')}{' '}
+          <span class="muted small">times in {zone}</span>
         </h1>
         <div class="controls">
           <button type="button" onClick={() => shift(-1)} aria-label="Previous day">
@@ -154,7 +166,12 @@ export function DayBoard({ initialDate }: { initialDate?: string }) {
           </button>
           <label>
             <span class="sr-only">Date</span>
-            <input type="date" value={date} data-testid="board-date" onChange={(e) => (e.target as HTMLInputElement).value && setDate((e.target as HTMLInputElement).value)} />
+            <input
+              type="date"
+              value={date}
+              data-testid="board-date"
+              onChange={(e) => (e.target as HTMLInputElement).value && setDate((e.target as HTMLInputElement).value)}
+            />
           </label>
           <button type="button" onClick={() => shift(1)} aria-label="Next day">
             Next ▶
@@ -190,7 +207,9 @@ export function DayBoard({ initialDate }: { initialDate?: string }) {
           Closed all day: {fullClosure.reason ?? 'closure'}
         </p>
       ) : null}
-      {!hours.length && !fullClosure ? <p class="closure-banner">The clinic has no opening hours on {DateTime.fromISO(date).toFormat('cccc')}s.</p> : null}
+      {!hours.length && !fullClosure ? (
+        <p class="closure-banner">The clinic has no opening hours on {DateTime.fromISO(date).toFormat('cccc')}s.</p>
+      ) : null}
       <ErrorBox error={error} />
       {!sessions && !error ? <p class="muted">Loading the day…</p> : null}
       <div class="board" data-testid="day-board" role="table" aria-label={`Sessions by ${view}`}>
@@ -207,56 +226,71 @@ export function DayBoard({ initialDate }: { initialDate?: string }) {
           </div>
         </div>
         <div class="board-body">
-        <div class="underlay" aria-hidden="true">
-          {axis.ticks.map((t) => (
-            <span key={t.at} class="gridline" style={{ left: pct(t.at) }} />
-          ))}
-          {closedBands(axis, hours.length ? axis.open : []).map((b, i) => (
-            <span key={`c${i}`} class="shut" style={{ left: pct(b.from), width: pct(b.to - b.from) }} />
-          ))}
-          {partial.map((c) => {
-            const a = minutesOn(axis, localInstant(date, c.startTime!, zone).toISO()!);
-            const b = minutesOn(axis, localInstant(date, c.endTime!, zone).toISO()!);
-            return <span key={c.id} class="shut closure" title={c.reason ?? 'Closed'} style={{ left: pct(Math.max(0, a)), width: pct(Math.min(axis.span, b) - Math.max(0, a)) }} />;
-          })}
-        </div>
-        {rows.map((row) => (
-          <div class="board-row" role="row" key={row.id}>
-            <div class="row-label" role="rowheader">
-              {row.label}
-            </div>
-            <div class="track" role="cell" style={{ height: `${row.lanes * PX_PER_LANE + 4}px` }}>
-              {row.blocks.map((b) => {
-                const s = b.session;
-                const time = `${hhmm(s.start, zone)}–${hhmm(s.end, zone)}`;
-                const who = s.patient?.fullName ?? 'Patient';
-                return (
-                  <button
-                    type="button"
-                    key={s.id}
-                    class={`block st-${s.status}`}
-                    data-session={s.id}
-                    style={{ left: pct(b.from), width: pct(b.until - b.from), top: `${b.lane * PX_PER_LANE + 2}px`, height: `${PX_PER_LANE - 4}px` }}
-                    aria-label={`${who}, ${s.label}, ${time}, ${STATUS_LABEL[s.status]}${s.dose ? `, dose ${formatDose(s.dose)}` : ''}${view === 'chair' && s.staff ? `, with ${s.staff.name}` : ''}${view === 'staff' && s.chair ? `, ${s.chair.name}` : ''}`}
-                    onClick={() => setOpen(s)}
-                  >
-                    <span class="treat" style={{ width: `${((b.end - b.from) / Math.max(1, b.until - b.from)) * 100}%` }} />
-                    <span class="text">
-                      <strong>{who}</strong> {s.label}
-                      <br />
-                      <span class="small">
-                        {time}
-                        {s.dose ? ` · ${formatDose(s.dose)}` : ''}
-                        {view === 'chair' && s.staff ? ` · ${s.staff.name}` : ''}
-                        {view === 'staff' && s.chair ? ` · ${s.chair.name}` : ''}
-                      </span>
-                    </span>
-                  </button>
-                );
-              })}
-            </div>
+          <div class="underlay" aria-hidden="true">
+            {axis.ticks.map((t) => (
+              <span key={t.at} class="gridline" style={{ left: pct(t.at) }} />
+            ))}
+            {closedBands(axis, hours.length ? axis.open : []).map((b, i) => (
+              <span key={`c${i}`} class="shut" style={{ left: pct(b.from), width: pct(b.to - b.from) }} />
+            ))}
+            {partial.map((c) => {
+              const a = minutesOn(axis, localInstant(date, c.startTime!, zone).toISO()!);
+              const b = minutesOn(axis, localInstant(date, c.endTime!, zone).toISO()!);
+              return (
+                <span
+                  key={c.id}
+                  class="shut closure"
+                  title={c.reason ?? 'Closed'}
+                  style={{ left: pct(Math.max(0, a)), width: pct(Math.min(axis.span, b) - Math.max(0, a)) }}
+                />
+              );
+            })}
           </div>
-        ))}
+          {rows.map((row) => (
+            <div class="board-row" role="row" key={row.id}>
+              <div class="row-label" role="rowheader">
+                {row.label}
+              </div>
+              <div class="track" role="cell" style={{ height: `${row.lanes * PX_PER_LANE + 4}px` }}>
+                {row.blocks.map((b) => {
+                  const s = b.session;
+                  const time = `${hhmm(s.start, zone)}–${hhmm(s.end, zone)}`;
+                  const who = s.patient?.fullName ?? 'Patient';
+                  return (
+                    <button
+                      type="button"
+                      key={s.id}
+                      class={`block st-${s.status}`}
+                      data-session={s.id}
+                      style={{
+                        left: pct(b.from),
+                        width: pct(b.until - b.from),
+                        top: `${b.lane * PX_PER_LANE + 2}px`,
+                        height: `${PX_PER_LANE - 4}px`,
+                      }}
+                      aria-label={`${who}, ${s.label}, ${time}, ${STATUS_LABEL[s.status]}${s.dose ? `, dose ${formatDose(s.dose)}` : ''}${view === 'chair' && s.staff ? `, with ${s.staff.name}` : ''}${view === 'staff' && s.chair ? `, ${s.chair.name}` : ''}`}
+                      onClick={() => setOpen(s)}
+                    >
+                      <span
+                        class="treat"
+                        style={{ width: `${((b.end - b.from) / Math.max(1, b.until - b.from)) * 100}%` }}
+                      />
+                      <span class="text">
+                        <strong>{who}</strong> {s.label}
+                        <br />
+                        <span class="small">
+                          {time}
+                          {s.dose ? ` · ${formatDose(s.dose)}` : ''}
+                          {view === 'chair' && s.staff ? ` · ${s.staff.name}` : ''}
+                          {view === 'staff' && s.chair ? ` · ${s.chair.name}` : ''}
+                        </span>
+                      </span>
+                    </button>
+                  );
+                })}
+              </div>
+            </div>
+          ))}
         </div>
       </div>
       {sessions && !sessions.length ? <p class="muted">No sessions on this day.</p> : null}
@@ -276,7 +310,10 @@ export function DayBoard({ initialDate }: { initialDate?: string }) {
   );
 }
 
-function closedBands(axis: ReturnType<typeof dayAxis>, open: { from: number; to: number }[]): { from: number; to: number }[] {
+function closedBands(
+  axis: ReturnType<typeof dayAxis>,
+  open: { from: number; to: number }[],
+): { from: number; to: number }[] {
   if (!open.length) return [{ from: 0, to: axis.span }];
   const sorted = [...open].sort((a, b) => a.from - b.from);
   const out: { from: number; to: number }[] = [];
@@ -289,7 +326,19 @@ function closedBands(axis: ReturnType<typeof dayAxis>, open: { from: number; to:
   return out;
 }
 
-function SessionDialog({ session, onClose, onChanged, onAdjust, onPatient }: { session: DaySession; onClose: () => void; onChanged: (s: DaySession) => void; onAdjust: () => void; onPatient: () => void }) {
+function SessionDialog({
+  session,
+  onClose,
+  onChanged,
+  onAdjust,
+  onPatient,
+}: {
+  session: DaySession;
+  onClose: () => void;
+  onChanged: (s: DaySession) => void;
+  onAdjust: () => void;
+  onPatient: () => void;
+}) {
   const { me } = useApp();
   const zone = me.clinic.timezone;
   const [error, setError] = useState<unknown>(null);
@@ -322,7 +371,9 @@ function SessionDialog({ session, onClose, onChanged, onAdjust, onPatient }: { s
         <dt>When</dt>
         <dd>
           {day.toFormat('ccc d LLL, HH:mm')}–{DateTime.fromISO(s.end).setZone(zone).toFormat('HH:mm ZZZZ')}
-          {s.occupiedUntil !== s.end ? `, recovery until ${DateTime.fromISO(s.occupiedUntil).setZone(zone).toFormat('HH:mm')}` : ''}
+          {s.occupiedUntil !== s.end
+            ? `, recovery until ${DateTime.fromISO(s.occupiedUntil).setZone(zone).toFormat('HH:mm')}`
+            : ''}
         </dd>
         <dt>Status</dt>
         <dd>
@@ -336,7 +387,10 @@ function SessionDialog({ session, onClose, onChanged, onAdjust, onPatient }: { s
         <dt>Staff</dt>
         <dd>{s.staff?.name ?? '—'}</dd>
         <dt>Dose</dt>
-        <dd>{formatDose(s.dose)}{s.doseGiven ? ` (given ${s.doseGiven.amount} ${s.doseGiven.unit})` : ''}</dd>
+        <dd>
+          {formatDose(s.dose)}
+          {s.doseGiven ? ` (given ${s.doseGiven.amount} ${s.doseGiven.unit})` : ''}
+        </dd>
       </dl>
       <ErrorBox error={error} />
       <div class="actions">
@@ -372,14 +426,50 @@ function SessionDialog({ session, onClose, onChanged, onAdjust, onPatient }: { s
           class="inline-form"
           onSubmit={(e) => {
             e.preventDefault();
-            void act('complete', { ...(s.dose ? { doseGiven: { amount: Number(amount), unit: s.dose.unit } } : {}), actualStart: iso(startT), actualEnd: iso(endT) });
+            void act('complete', {
+              ...(s.dose ? { doseGiven: { amount: Number(amount), unit: s.dose.unit } } : {}),
+              actualStart: iso(startT),
+              actualEnd: iso(endT),
+            });
           }}
         >
           {s.dose ? (
-            <Field label={`Dose given (${s.dose.unit})`}>{(id) => <input id={id} type="number" step="0.001" min="0" required value={amount} onInput={(e) => setAmount((e.target as HTMLInputElement).value)} />}</Field>
+            <Field label={`Dose given (${s.dose.unit})`}>
+              {(id) => (
+                <input
+                  id={id}
+                  type="number"
+                  step="0.001"
+                  min="0"
+                  required
+                  value={amount}
+                  onInput={(e) => setAmount((e.target as HTMLInputElement).value)}
+                />
+              )}
+            </Field>
           ) : null}
-          <Field label={`Started (${day.toFormat('ZZZZ')})`}>{(id) => <input id={id} type="time" required value={startT} onInput={(e) => setStartT((e.target as HTMLInputElement).value)} />}</Field>
-          <Field label={`Ended (${day.toFormat('ZZZZ')})`}>{(id) => <input id={id} type="time" required value={endT} onInput={(e) => setEndT((e.target as HTMLInputElement).value)} />}</Field>
+          <Field label={`Started (${day.toFormat('ZZZZ')})`}>
+            {(id) => (
+              <input
+                id={id}
+                type="time"
+                required
+                value={startT}
+                onInput={(e) => setStartT((e.target as HTMLInputElement).value)}
+              />
+            )}
+          </Field>
+          <Field label={`Ended (${day.toFormat('ZZZZ')})`}>
+            {(id) => (
+              <input
+                id={id}
+                type="time"
+                required
+                value={endT}
+                onInput={(e) => setEndT((e.target as HTMLInputElement).value)}
+              />
+            )}
+          </Field>
           <button type="submit" class="primary" disabled={busy}>
             Mark completed
           </button>
@@ -394,7 +484,14 @@ function SessionDialog({ session, onClose, onChanged, onAdjust, onPatient }: { s
           }}
         >
           <Field label={mode === 'cancel' ? 'Reason (required)' : 'Note (optional)'}>
-            {(id) => <input id={id} value={reason} required={mode === 'cancel'} onInput={(e) => setReason((e.target as HTMLInputElement).value)} />}
+            {(id) => (
+              <input
+                id={id}
+                value={reason}
+                required={mode === 'cancel'}
+                onInput={(e) => setReason((e.target as HTMLInputElement).value)}
+              />
+            )}
           </Field>
           <button type="submit" class="primary" disabled={busy}>
             {mode === 'cancel' ? 'Cancel the session' : 'Record no-show'}
@@ -404,4 +501,3 @@ function SessionDialog({ session, onClose, onChanged, onAdjust, onPatient }: { s
     </Dialog>
   );
 }
-

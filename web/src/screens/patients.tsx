@@ -27,7 +27,15 @@ export function usePatientSearch(q: string): { items: Patient[] | null; error: u
  * The confirmed weight and, when the front desk entered one that waits, that one too; clinicians
  * and admins get a button confirming it (PATCH `weightKg` = the pending value, with If-Match).
  */
-export function WeightView({ patient, etag, onConfirmed }: { patient: Patient; etag?: string | null; onConfirmed: (p: Patient, etag: string | null) => void }) {
+export function WeightView({
+  patient,
+  etag,
+  onConfirmed,
+}: {
+  patient: Patient;
+  etag?: string | null;
+  onConfirmed: (p: Patient, etag: string | null) => void;
+}) {
   const { me } = useApp();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -56,7 +64,13 @@ export function WeightView({ patient, etag, onConfirmed }: { patient: Patient; e
           {can.confirmWeight(me.role) ? (
             <>
               {' '}
-              <button type="button" class="small" disabled={busy} aria-label={`Confirm weight ${pending} kg for ${patient.fullName}`} onClick={() => void confirm()}>
+              <button
+                type="button"
+                class="small"
+                disabled={busy}
+                aria-label={`Confirm weight ${pending} kg for ${patient.fullName}`}
+                onClick={() => void confirm()}
+              >
                 Confirm weight
               </button>
             </>
@@ -83,7 +97,18 @@ export function Patients() {
           Register a patient
         </button>
       </div>
-      <Field label="Search by name">{(id) => <input id={id} type="search" value={q} autoComplete="off" onInput={(e) => setQ((e.target as HTMLInputElement).value)} placeholder="Type a name…" />}</Field>
+      <Field label="Search by name">
+        {(id) => (
+          <input
+            id={id}
+            type="search"
+            value={q}
+            autoComplete="off"
+            onInput={(e) => setQ((e.target as HTMLInputElement).value)}
+            placeholder="Type a name…"
+          />
+        )}
+      </Field>
       <ErrorBox error={error} />
       {!items ? <Spinner /> : null}
       {items ? (
@@ -139,7 +164,17 @@ export function Patients() {
 type Field = 'fullName' | 'dateOfBirth' | 'phone' | 'email' | 'weightKg' | 'notes';
 
 /** Register (POST) or edit (PATCH with If-Match) a patient; server field errors beside their fields. */
-export function PatientForm({ patient, etag, onClose, onSaved }: { patient?: Patient; etag?: string | null; onClose: () => void; onSaved: (p: Patient, etag: string | null) => void }) {
+export function PatientForm({
+  patient,
+  etag,
+  onClose,
+  onSaved,
+}: {
+  patient?: Patient;
+  etag?: string | null;
+  onClose: () => void;
+  onSaved: (p: Patient, etag: string | null) => void;
+}) {
   const { me } = useApp();
   const frontDesk = !can.confirmWeight(me.role);
   // The front desk sees (and edits) the weight it entered that waits; a clinician the confirmed one.
@@ -171,7 +206,9 @@ export function PatientForm({ patient, etag, onClose, onSaved }: { patient?: Pat
     if (!patient) body.weightKg = weight ?? undefined;
     else if (weight !== (shownWeight ?? null)) body.weightKg = weight;
     try {
-      const r = patient ? await call<Patient>('PATCH', `/patients/${patient.id}`, { body, ifMatch: etag }) : await call<Patient>('POST', '/patients', { body });
+      const r = patient
+        ? await call<Patient>('PATCH', `/patients/${patient.id}`, { body, ifMatch: etag })
+        : await call<Patient>('POST', '/patients', { body });
       onSaved(r.data, r.etag);
     } catch (err) {
       setError(err);
@@ -182,14 +219,47 @@ export function PatientForm({ patient, etag, onClose, onSaved }: { patient?: Pat
   return (
     <Dialog title={patient ? `Edit ${patient.fullName}` : 'Register a patient'} onClose={onClose}>
       <form onSubmit={submit} class="grid-form" noValidate>
-        <Field label="Full name" error={errs.fullName}>{(id, d) => <input id={id} aria-describedby={d} value={v.fullName} onInput={set('fullName')} required />}</Field>
-        <Field label="Date of birth" error={errs.dateOfBirth}>{(id, d) => <input id={id} aria-describedby={d} type="date" value={v.dateOfBirth} onInput={set('dateOfBirth')} required />}</Field>
-        <Field label="Phone" error={errs.phone}>{(id, d) => <input id={id} aria-describedby={d} type="tel" value={v.phone} onInput={set('phone')} />}</Field>
-        <Field label="Email" error={errs.email}>{(id, d) => <input id={id} aria-describedby={d} type="email" value={v.email} onInput={set('email')} />}</Field>
-        <Field label="Weight (kg)" error={errs.weightKg} hint={frontDesk ? 'A weight you enter waits for a clinician to confirm it; doses use only the confirmed weight.' : undefined}>{(id, d) => <input id={id} aria-describedby={d} type="number" step="0.1" value={v.weightKg} onInput={set('weightKg')} />}</Field>
-        <Field label="Notes" error={errs.notes}>{(id, d) => <textarea id={id} aria-describedby={d} value={v.notes} onInput={set('notes')} />}</Field>
+        <Field label="Full name" error={errs.fullName}>
+          {(id, d) => <input id={id} aria-describedby={d} value={v.fullName} onInput={set('fullName')} required />}
+        </Field>
+        <Field label="Date of birth" error={errs.dateOfBirth}>
+          {(id, d) => (
+            <input
+              id={id}
+              aria-describedby={d}
+              type="date"
+              value={v.dateOfBirth}
+              onInput={set('dateOfBirth')}
+              required
+            />
+          )}
+        </Field>
+        <Field label="Phone" error={errs.phone}>
+          {(id, d) => <input id={id} aria-describedby={d} type="tel" value={v.phone} onInput={set('phone')} />}
+        </Field>
+        <Field label="Email" error={errs.email}>
+          {(id, d) => <input id={id} aria-describedby={d} type="email" value={v.email} onInput={set('email')} />}
+        </Field>
+        <Field
+          label="Weight (kg)"
+          error={errs.weightKg}
+          hint={
+            frontDesk
+              ? 'A weight you enter waits for a clinician to confirm it; doses use only the confirmed weight.'
+              : undefined
+          }
+        >
+          {(id, d) => (
+            <input id={id} aria-describedby={d} type="number" step="0.1" value={v.weightKg} onInput={set('weightKg')} />
+          )}
+        </Field>
+        <Field label="Notes" error={errs.notes}>
+          {(id, d) => <textarea id={id} aria-describedby={d} value={v.notes} onInput={set('notes')} />}
+        </Field>
         <ErrorBox error={error && !Object.keys(errs).length ? error : null} />
-        {error instanceof ApiError && error.status === 412 ? <p class="error">Someone else changed this patient meanwhile: close and reopen to see their changes.</p> : null}
+        {error instanceof ApiError && error.status === 412 ? (
+          <p class="error">Someone else changed this patient meanwhile: close and reopen to see their changes.</p>
+        ) : null}
         <div class="actions">
           <button type="submit" class="primary" disabled={busy}>
             {patient ? 'Save changes' : 'Register'}
@@ -262,13 +332,19 @@ export function PatientPage({ patientId }: { patientId: string }) {
           <WeightView patient={p} etag={patient.etag} onConfirmed={(np, etag) => setPatient({ p: np, etag })} />
         </dd>
         <dt>Preferred times</dt>
-        <dd>{p.preferredTimes.length ? p.preferredTimes.map((t) => `${WEEKDAYS[t.weekday - 1]} ${t.start}–${t.end}`).join(', ') : '—'}</dd>
+        <dd>
+          {p.preferredTimes.length
+            ? p.preferredTimes.map((t) => `${WEEKDAYS[t.weekday - 1]} ${t.start}–${t.end}`).join(', ')
+            : '—'}
+        </dd>
       </dl>
       <ErrorBox error={error} />
       <h2>Plans</h2>
       {!plans ? <Spinner /> : null}
       {plans && !plans.length ? <p class="muted">No plans yet.</p> : null}
-      {plans?.map((plan) => <PlanCard key={plan.id} plan={plan} zone={zone} />)}
+      {plans?.map((plan) => (
+        <PlanCard key={plan.id} plan={plan} zone={zone} />
+      ))}
       {editing ? (
         <PatientForm
           patient={p}
@@ -291,8 +367,15 @@ function PlanCard({ plan, zone }: { plan: Plan; zone: string }) {
   const [log, setLog] = useState<Adjustment[] | null>(null);
   const [obs, setObs] = useState<Observation[] | null>(null);
   useEffect(() => {
-    get<{ items: Adjustment[] }>(`/plans/${plan.id}/adjustments`).then((r) => setLog(r.items), () => setLog([]));
-    if (can.observe(me.role)) get<{ items: Observation[] }>(`/plans/${plan.id}/observations`).then((r) => setObs(r.items), () => setObs([]));
+    get<{ items: Adjustment[] }>(`/plans/${plan.id}/adjustments`).then(
+      (r) => setLog(r.items),
+      () => setLog([]),
+    );
+    if (can.observe(me.role))
+      get<{ items: Observation[] }>(`/plans/${plan.id}/observations`).then(
+        (r) => setObs(r.items),
+        () => setObs([]),
+      );
   }, [plan.id]);
   return (
     <article class="card plan" data-plan={plan.id}>
@@ -342,7 +425,11 @@ function PlanCard({ plan, zone }: { plan: Plan; zone: string }) {
       <ul>
         {log?.map((a, i) => (
           <li key={i}>
-            {a.createdAt || a.at ? DateTime.fromISO(String(a.createdAt ?? a.at)).setZone(zone).toFormat('d LLL yyyy HH:mm') + ' · ' : ''}
+            {a.createdAt || a.at
+              ? DateTime.fromISO(String(a.createdAt ?? a.at))
+                  .setZone(zone)
+                  .toFormat('d LLL yyyy HH:mm') + ' · '
+              : ''}
             <strong>{String(a.type).replace(/_/g, ' ')}</strong>
             {a.reason ? ` — ${a.reason}` : ''}
             {a.planVersion ? <span class="muted"> (plan version {a.planVersion})</span> : null}
@@ -363,7 +450,12 @@ function PlanCard({ plan, zone }: { plan: Plan; zone: string }) {
                   ['gad7', 'GAD-7 (0–21)', 21],
                 ] as const
               ).map(([k, label, max]) => (
-                <Sparkline key={k} label={label} max={max} points={obs.filter((o) => o[k] != null).map((o) => ({ x: o.sessionRef, y: o[k] as number }))} />
+                <Sparkline
+                  key={k}
+                  label={label}
+                  max={max}
+                  points={obs.filter((o) => o[k] != null).map((o) => ({ x: o.sessionRef, y: o[k] as number }))}
+                />
               ))}
             </div>
           ) : null}
@@ -382,7 +474,12 @@ export function Sparkline({ label, max, points }: { label: string; max: number; 
   return (
     <figure class="spark">
       <figcaption>{label}</figcaption>
-      <svg width={w} height={h} role="img" aria-label={`${label}: ${points.map((p) => `${p.x} ${p.y}`).join(', ') || 'no values'}`}>
+      <svg
+        width={w}
+        height={h}
+        role="img"
+        aria-label={`${label}: ${points.map((p) => `${p.x} ${p.y}`).join(', ') || 'no values'}`}
+      >
         <line x1="10" y1={h - 10} x2={w - 10} y2={h - 10} class="axis" />
         {xy.length > 1 ? <polyline points={xy.map(([x, y]) => `${x},${y}`).join(' ')} class="line" /> : null}
         {xy.map(([x, y], i) => (

@@ -24,7 +24,9 @@ function setPath(step: Step, path: string, value: unknown): Step {
   return next as Step;
 }
 function getPath(step: Step, path: string): unknown {
-  return path.split('.').reduce<unknown>((o, p) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[p] : undefined), step);
+  return path
+    .split('.')
+    .reduce<unknown>((o, p) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[p] : undefined), step);
 }
 
 export function Protocols({ initialId }: { initialId?: string }) {
@@ -47,7 +49,12 @@ export function Protocols({ initialId }: { initialId?: string }) {
           <ul class="plain">
             {list?.map((p) => (
               <li key={p.id}>
-                <button type="button" class={p.id === id ? 'tab active' : 'tab'} aria-current={p.id === id ? 'true' : undefined} onClick={() => setId(p.id)}>
+                <button
+                  type="button"
+                  class={p.id === id ? 'tab active' : 'tab'}
+                  aria-current={p.id === id ? 'true' : undefined}
+                  onClick={() => setId(p.id)}
+                >
                   {p.name}
                 </button>
               </li>
@@ -97,7 +104,10 @@ function ProtocolEditor({ id }: { id: string }) {
   };
   const save = () =>
     run('Draft saved.', async () => {
-      const r = await call<Protocol>('PUT', `/protocols/${id}/draft`, { body: { name, indication, description: proto.p.description ?? null, steps }, ifMatch: proto.etag });
+      const r = await call<Protocol>('PUT', `/protocols/${id}/draft`, {
+        body: { name, indication, description: proto.p.description ?? null, steps },
+        ifMatch: proto.etag,
+      });
       setProto({ p: r.data, etag: r.etag });
       setSteps(r.data.draft.steps);
     });
@@ -111,8 +121,12 @@ function ProtocolEditor({ id }: { id: string }) {
       await call('POST', `/protocols/${id}/versions/${v}/retire`);
       await load();
     });
-  const dirty = JSON.stringify(steps) !== JSON.stringify(proto.p.draft.steps) || name !== proto.p.name || indication !== String(proto.p.indication ?? '');
-  const edit = (i: number, path: string, value: unknown) => setSteps(steps.map((s, j) => (j === i ? setPath(s, path, value) : s)));
+  const dirty =
+    JSON.stringify(steps) !== JSON.stringify(proto.p.draft.steps) ||
+    name !== proto.p.name ||
+    indication !== String(proto.p.indication ?? '');
+  const edit = (i: number, path: string, value: unknown) =>
+    setSteps(steps.map((s, j) => (j === i ? setPath(s, path, value) : s)));
   const num = (i: number, path: string) => (e: Event) => {
     const v = (e.target as HTMLInputElement).value;
     edit(i, path, v === '' ? '' : Number(v));
@@ -142,7 +156,12 @@ function ProtocolEditor({ id }: { id: string }) {
           <Fragment key={k}>{cell(i, `${base}.${k}`, `${base} ${k}`)}</Fragment>
         ))}
         <td>
-          <select aria-label={`Step ${i + 1} ${base} unit`} disabled={!editable} value={g?.unit ?? ''} onChange={(e) => edit(i, `${base}.unit`, (e.target as HTMLSelectElement).value)}>
+          <select
+            aria-label={`Step ${i + 1} ${base} unit`}
+            disabled={!editable}
+            value={g?.unit ?? ''}
+            onChange={(e) => edit(i, `${base}.unit`, (e.target as HTMLSelectElement).value)}
+          >
             <option value="">—</option>
             <option value="days">days</option>
             <option value="hours">hours</option>
@@ -155,7 +174,12 @@ function ProtocolEditor({ id }: { id: string }) {
     const err = byRow.get(i)?.[path];
     return (
       <td class={err ? 'invalid' : ''}>
-        <select aria-label={`Step ${i + 1} ${label}`} disabled={!editable} value={String(getPath(steps[i], path) ?? '')} onChange={(e) => edit(i, path, (e.target as HTMLSelectElement).value)}>
+        <select
+          aria-label={`Step ${i + 1} ${label}`}
+          disabled={!editable}
+          value={String(getPath(steps[i], path) ?? '')}
+          onChange={(e) => edit(i, path, (e.target as HTMLSelectElement).value)}
+        >
           {allowEmpty ? <option value="">—</option> : null}
           {options.map((o) => (
             <option key={o} value={o}>
@@ -168,7 +192,14 @@ function ProtocolEditor({ id }: { id: string }) {
     );
   };
   const others = (i: number) => steps.slice(0, i).map((s) => s.key);
-  const rowLevel = (i: number) => Object.entries(byRow.get(i) ?? {}).filter(([k]) => !k || !/^(key|label|durationMinutes|recoveryMinutes|dose\.(amount|min|max)|repeat|spacing\.\w+|after\.\w+(\.\w+)?|attachedTo\.\w+(\.\w+)?|kind|staffRole)$/.test(k));
+  const rowLevel = (i: number) =>
+    Object.entries(byRow.get(i) ?? {}).filter(
+      ([k]) =>
+        !k ||
+        !/^(key|label|durationMinutes|recoveryMinutes|dose\.(amount|min|max)|repeat|spacing\.\w+|after\.\w+(\.\w+)?|attachedTo\.\w+(\.\w+)?|kind|staffRole)$/.test(
+          k,
+        ),
+    );
   const latest = proto.p.versions.length ? Math.max(...proto.p.versions.map((v) => v.version)) : null;
 
   return (
@@ -182,8 +213,26 @@ function ProtocolEditor({ id }: { id: string }) {
       </div>
       {!editable ? <p class="muted">Only clinicians and admins edit protocols.</p> : null}
       <div class="row">
-        <Field label="Name" error={errs.name}>{(fid) => <input id={fid} value={name} disabled={!editable} onInput={(e) => setName((e.target as HTMLInputElement).value)} />}</Field>
-        <Field label="Indication" error={errs.indication}>{(fid) => <input id={fid} value={indication} disabled={!editable} onInput={(e) => setIndication((e.target as HTMLInputElement).value)} />}</Field>
+        <Field label="Name" error={errs.name}>
+          {(fid) => (
+            <input
+              id={fid}
+              value={name}
+              disabled={!editable}
+              onInput={(e) => setName((e.target as HTMLInputElement).value)}
+            />
+          )}
+        </Field>
+        <Field label="Indication" error={errs.indication}>
+          {(fid) => (
+            <input
+              id={fid}
+              value={indication}
+              disabled={!editable}
+              onInput={(e) => setIndication((e.target as HTMLInputElement).value)}
+            />
+          )}
+        </Field>
       </div>
       <div class="table-scroll" role="region" aria-label="Steps of the draft" tabIndex={0}>
         <table class="list steps" data-testid="steps">
@@ -223,7 +272,13 @@ function ProtocolEditor({ id }: { id: string }) {
                   {cell(i, 'durationMinutes', 'duration minutes')}
                   {cell(i, 'recoveryMinutes', 'recovery minutes')}
                   <td>
-                    <input type="checkbox" aria-label={`Step ${i + 1} needs a chair`} disabled={!editable} checked={s.needsChair} onChange={(e) => edit(i, 'needsChair', (e.target as HTMLInputElement).checked)} />
+                    <input
+                      type="checkbox"
+                      aria-label={`Step ${i + 1} needs a chair`}
+                      disabled={!editable}
+                      checked={s.needsChair}
+                      onChange={(e) => edit(i, 'needsChair', (e.target as HTMLInputElement).checked)}
+                    />
                   </td>
                   {selectCell(i, 'staffRole', 'staff role', ROLES)}
                   {cell(i, 'dose.amount', 'dose amount')}
@@ -236,7 +291,12 @@ function ProtocolEditor({ id }: { id: string }) {
                   {selectCell(i, 'attachedTo.step', 'attached to step', others(i), true)}
                   <td>
                     {editable ? (
-                      <button type="button" class="ghost" aria-label={`Remove step ${i + 1}`} onClick={() => setSteps(steps.filter((_, j) => j !== i))}>
+                      <button
+                        type="button"
+                        class="ghost"
+                        aria-label={`Remove step ${i + 1}`}
+                        onClick={() => setSteps(steps.filter((_, j) => j !== i))}
+                      >
                         ✕
                       </button>
                     ) : null}
@@ -245,7 +305,9 @@ function ProtocolEditor({ id }: { id: string }) {
                 {rowLevel(i).length ? (
                   <tr key={`e${i}`} class="row-errors">
                     <td colSpan={24} class="field-error">
-                      {rowLevel(i).map(([k, m]) => `${k || 'step'}: ${m}`).join(' · ')}
+                      {rowLevel(i)
+                        .map(([k, m]) => `${k || 'step'}: ${m}`)
+                        .join(' · ')}
                     </td>
                   </tr>
                 ) : null}
@@ -264,7 +326,21 @@ function ProtocolEditor({ id }: { id: string }) {
         <div class="actions">
           <button
             type="button"
-            onClick={() => setSteps([...steps, { key: `step${steps.length + 1}`, kind: 'consult', label: 'New step', durationMinutes: 30, recoveryMinutes: 0, needsChair: false, staffRole: 'nurse', repeat: 1 }])}
+            onClick={() =>
+              setSteps([
+                ...steps,
+                {
+                  key: `step${steps.length + 1}`,
+                  kind: 'consult',
+                  label: 'New step',
+                  durationMinutes: 30,
+                  recoveryMinutes: 0,
+                  needsChair: false,
+                  staffRole: 'nurse',
+                  repeat: 1,
+                },
+              ])
+            }
           >
             Add a step
           </button>
@@ -284,7 +360,14 @@ function ProtocolEditor({ id }: { id: string }) {
             Version {v.version} · published {v.publishedAt.slice(0, 10)}
             {v.retiredAt ? ` · retired ${v.retiredAt.slice(0, 10)}` : ''}{' '}
             {editable && !v.retiredAt ? (
-              <button type="button" class="ghost" disabled={busy} onClick={() => confirm(`Retire version ${v.version}? No new plans will use it.`) && void retire(v.version)}>
+              <button
+                type="button"
+                class="ghost"
+                disabled={busy}
+                onClick={() =>
+                  confirm(`Retire version ${v.version}? No new plans will use it.`) && void retire(v.version)
+                }
+              >
                 Retire
               </button>
             ) : null}
