@@ -34,6 +34,7 @@ import { mulberry32 } from './seed.js';
 import { PROJECT_ROOT, startService, type RunningService } from './service.js';
 
 const ZONE = 'America/New_York';
+// FILL_SEED, FILL_ONLY (0: demo shape, 1: 20 chairs) and FILL_CAP (requests per clinic) narrow a run.
 const SEED = Number(process.env.FILL_SEED ?? 13);
 const WINDOW = 14;
 const SPREAD_DAYS = 70;
@@ -136,7 +137,7 @@ class Api {
     p: string,
     key: string,
     body?: unknown,
-  ): Promise<{ status: number; body: Json; ms: number }> {
+  ): Promise<{ status: number; body: Json; ms: number; server: Record<string, number> }> {
     const t0 = performance.now();
     const res = await fetch(`${this.base}${p}`, {
       method,
@@ -148,7 +149,12 @@ class Api {
     });
     const text = await res.text();
     const elapsed = performance.now() - t0;
-    return { status: res.status, body: text ? (JSON.parse(text) as Json) : {}, ms: elapsed };
+    const server: Record<string, number> = {};
+    for (const part of (res.headers.get('server-timing') ?? '').split(',')) {
+      const m = /^\s*([\w-]+);dur=([\d.]+)/.exec(part);
+      if (m) server[m[1]] = Number(m[2]);
+    }
+    return { status: res.status, body: text ? (JSON.parse(text) as Json) : {}, ms: elapsed, server };
   }
   async ok(method: string, p: string, key: string, body?: unknown): Promise<Json> {
     const r = await this.call(method, p, key, body);
@@ -249,6 +255,8 @@ interface Sample {
   before: number;
   kind: 'preview' | 'booking' | 'refusal';
   ms: number;
+  /** The service's own Server-Timing entries (ms by name, `total` included). */
+  server: Record<string, number>;
 }
 
 interface Outcome {
@@ -280,8 +288,9 @@ async function fill(db: pg.Client, api: Api, shape: Shape, start: string): Promi
   let requests = 0;
   let stoppedBy = `${STOP_AFTER_REFUSALS} refusals in a row`;
   for (; inARow < STOP_AFTER_REFUSALS; requests++) {
-    if (requests >= shape.cap) {
-      stoppedBy = `the cap of ${shape.cap} requests`;
+    const cap = Number(process.env.FILL_CAP ?? shape.cap);
+    if (requests >= cap) {
+      stoppedBy = `the cap of ${cap} requests`;
       break;
     }
     if ((performance.now() - t0) / 1000 > SECONDS_PER_CLINIC) {
@@ -310,10 +319,10 @@ async function fill(db: pg.Client, api: Api, shape: Shape, start: string): Promi
     const body = { patientId, protocolId, earliestStart, startWithinDays: WINDOW };
     const preview = await api.call('POST', '/v1/plans/preview', c.frontDesk, body);
     if (preview.status === 200) {
-      samples.push({ before: booked, kind: 'preview', ms: preview.ms });
+      samples.push({ before: booked, kind: 'preview', ms: preview.ms, server: preview.server });
       const book = await api.call('POST', '/v1/plans', c.frontDesk, body);
       if (book.status === 201) {
-        samples.push({ before: booked, kind: 'booking', ms: book.ms });
+        samples.push({ before: booked, kind: 'booking', ms: book.ms, server: book.server });
         booked++;
         inARow = 0;
         continue;
@@ -322,7 +331,7 @@ async function fill(db: pg.Client, api: Api, shape: Shape, start: string): Promi
         throw new Error(`booking answered ${book.status}: ${JSON.stringify(book.body).slice(0, 300)}`);
     } else if (preview.status !== 422)
       throw new Error(`preview answered ${preview.status}: ${JSON.stringify(preview.body).slice(0, 300)}`);
-    samples.push({ before: booked, kind: 'refusal', ms: preview.ms });
+    samples.push({ before: booked, kind: 'refusal', ms: preview.ms, server: preview.server });
     refused++;
     inARow++;
     if (preview.body.binding?.code === 'SEARCH_LIMIT') searchLimit++;
@@ -443,6 +452,21 @@ function latencyRows(o: Outcome): string[] {
   return rows;
 }
 
+const PHASES = ['auth', 'reads', 'cache', 'bookings', 'engine', 'bookings-ahead', 'earliest', 'audit', 'total'];
+
+/** Where the time goes: per kind, the p50 (p95) of each Server-Timing entry the service reported. */
+function phaseRows(o: Outcome): string[] {
+  return (['preview', 'booking', 'refusal'] as const).flatMap((kind) => {
+    const of = o.samples.filter((s) => s.kind === kind);
+    if (of.length === 0) return [];
+    const cell = (xs: number[]) => (xs.length ? `${ms(percentile(xs, 50))} (${ms(percentile(xs, 95))})` : '–');
+    const phase = (name: string) => of.map((s) => s.server[name]).filter((x): x is number => x !== undefined);
+    return [
+      `| ${o.shape.name} | ${kind} | ${cell(of.map((s) => s.ms))} | ${PHASES.map((p) => cell(phase(p))).join(' | ')} |`,
+    ];
+  });
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'chairside-fill-'));
@@ -507,6 +531,12 @@ async function main(): Promise<void> {
       '| clinic | fill | preview p50 / p95 | booking p50 / p95 | refusal p50 / p95 |',
       '| --- | --- | --- | --- | --- |',
       ...outcomes.flatMap(latencyRows),
+      '',
+      "Where the time goes (the service's Server-Timing, p50 (p95) in ms; `audit` overlaps the engine, `total` is the service's own):",
+      '',
+      `| clinic | kind | client | ${PHASES.join(' | ')} |`,
+      `| --- | --- | --- | ${PHASES.map(() => '---').join(' | ')} |`,
+      ...outcomes.flatMap(phaseRows),
       '',
       `Targets: preview p95 ≤ ${TARGET.previewP95} ms (${ms(p95('preview'))} ms: ${p95('preview') <= TARGET.previewP95 ? 'met' : '**not met**'}), refusal p95 ≤ ${TARGET.refusalP95} ms (${ms(p95('refusal'))} ms: ${p95('refusal') <= TARGET.refusalP95 ? 'met' : '**not met**'}); false refusals 0 (${outcomes.reduce((a, o) => a + o.falseRefusals, 0)}).`,
       '',

@@ -28,13 +28,21 @@ export async function startService(databaseUrl: string, timeoutSeconds = 60): Pr
     // The per-key budget would turn a load test into a test of the limiter.
     RATE_LIMIT_PER_MINUTE: '0',
     DB_POOL_SIZE: '10',
+    // Where each planning answer's time went, read by bench:fill.
+    SERVER_TIMING: 'true',
   };
   delete env.PUBLIC_URL;
-  const child: ChildProcess = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'main.js')], {
-    cwd: PROJECT_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // BENCH_SERVICE_NODE_ARGS: extra flags for the service's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArgs, path.join(PROJECT_ROOT, 'dist', 'src', 'main.js')],
+    {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const output: string[] = [];
   const keep = (chunk: Buffer) => {
     output.push(chunk.toString());

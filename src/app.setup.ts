@@ -8,6 +8,7 @@ import { AppModule, type AppModuleOptions } from './app.module.js';
 import { describeAccess, ROLE_MATRIX } from './common/auth/role-matrix.js';
 import { answerClientErrors } from './common/http/problem-details.filter.js';
 import { addressRateLimit, RateLimits } from './common/http/rate-limit.guard.js';
+import { serverTimingMiddleware } from './common/http/server-timing.js';
 import { createValidationPipe } from './common/validation/validation.js';
 import { webAppMiddleware } from './web/web-app.js';
 
@@ -68,6 +69,7 @@ export async function createApp(
   app.useLogger(app.get(Logger));
   answerClientErrors(app.getHttpServer());
   app.disable('x-powered-by');
+  if (options.config.serverTiming) app.use(serverTimingMiddleware());
   app.set('trust proxy', options.config.trustProxy);
   // Security headers (HSTS, nosniff, frame-ancestors, CSP…). The CSP does not ask browsers to
   // upgrade to https: the service itself speaks plain HTTP (TLS ends at a proxy), and /docs over

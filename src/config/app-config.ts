@@ -60,6 +60,11 @@ class EnvironmentVariables {
   SEED_DEMO?: boolean;
 
   @IsOptional()
+  @Transform(toBool)
+  @IsBoolean({ message: 'SERVER_TIMING must be true or false' })
+  SERVER_TIMING?: boolean;
+
+  @IsOptional()
   @Transform(toInt)
   @IsInt({ message: 'DB_POOL_SIZE must be an integer' })
   @Min(1)
@@ -140,6 +145,8 @@ export interface AppConfig {
    * outside production (`SEED_DEMO` decides either way when set).
    */
   seedDemo: boolean;
+  /** A `Server-Timing` header on planning answers (database reads, engine, audit); off by default. */
+  serverTiming: boolean;
   dbPoolSize: number;
   /** Requests per minute per API key (per client address without a key); 0 turns the limit off. */
   rateLimitPerMinute: number;
@@ -209,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = p
     logLevel: vars.LOG_LEVEL ?? 'info',
     dataDir: path.resolve(projectRoot, vars.CHAIRSIDE_DATA_DIR ?? '.data'),
     seedDemo: vars.SEED_DEMO ?? (vars.DATABASE_URL === undefined && vars.NODE_ENV !== 'production'),
+    serverTiming: vars.SERVER_TIMING ?? false,
     dbPoolSize: vars.DB_POOL_SIZE ?? 10,
     rateLimitPerMinute: vars.RATE_LIMIT_PER_MINUTE ?? 600,
     trustProxy: parseTrustProxy(vars.TRUST_PROXY),

@@ -2,12 +2,19 @@ import { Injectable } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../common/clock/clock.js';
+import { BookingIndex } from '../scheduling/engine/booking-index.js';
 import type { BookedSession } from '../scheduling/engine/types.js';
 import { ACTIVE, PlansRepository } from './plans.repository.js';
 
 const DAY = 1440;
-/** What one load covers: from two days back to this far ahead of now (minutes). */
-const AHEAD = 200 * DAY;
+/**
+ * What one load covers: from two days back to this far ahead of now (minutes). Far enough for a
+ * refusal's look for the earliest workable start (120 days past a window that may open months
+ * ahead, plus the plan's span) to be answered from memory rather than by a query of its own.
+ */
+const AHEAD = 400 * DAY;
+/** A prefetch asks for this much less than a load covers, so that a copy is not reloaded every minute as "now" moves. */
+const SLACK = 7 * DAY;
 /** Older than this, an entry is loaded afresh rather than brought up to date (the change log is pruned after 31 days). */
 const MAX_AGE_MS = 5 * 60_000;
 const MAX_CLINICS = 200;
@@ -31,6 +38,8 @@ interface Entry {
   from: number;
   to: number;
   rows: Map<string, Row>;
+  /** The same rows indexed for the engine, made when first asked for and kept up to date with `rows`. */
+  index?: BookingIndex;
   loadedAt: number;
 }
 
@@ -40,19 +49,32 @@ const PACK = `string_agg(concat_ws(',', s.id, (date_part('epoch', s.starts_at) /
 const IN_WINDOW = `s.clinic_id = $1 AND s.starts_at >= to_timestamp($2::bigint * 60) - interval '1 day' AND s.starts_at < to_timestamp($3::bigint * 60)
                    AND s.occupied_until > to_timestamp($2::bigint * 60) AND s.${ACTIVE}`;
 
-function unpack(packed: string | null, into: Map<string, Row>): void {
+function unpack(packed: string | null, into: Map<string, Row>, index?: BookingIndex): void {
   if (!packed) return;
   for (const line of packed.split(';')) {
     const f = line.split(',');
     const seat = Number(f[6]);
-    into.set(f[0], {
+    const row: Row = {
       start: Number(f[1]),
       end: Number(f[2]),
       chairId: f[3] || null,
       staffId: f[4] || null,
       patientId: f[5],
       staffSeat: seat === 0 ? null : seat,
-    });
+    };
+    into.set(f[0], row);
+    index?.add(row);
+  }
+}
+
+/** Removes the changed sessions (ids separated by ',') from the rows and from their index. */
+function drop(changed: string | null, rows: Map<string, Row>, index?: BookingIndex): void {
+  if (!changed) return;
+  for (const id of changed.split(',')) {
+    const old = rows.get(id);
+    if (old === undefined) continue;
+    rows.delete(id);
+    index?.remove(old);
   }
 }
 
@@ -103,6 +125,24 @@ export class BookingsCache {
   }
 
   /**
+   * The clinic's bookings as the engine's index, for a plan made outside any lock (see
+   * {@link prefetch}): the kept copy, brought up to date unless `ticket` says it is; undefined when
+   * the copy does not cover [from, to) (the caller then asks {@link bookings}). Only until the
+   * caller's next await: the index changes in place as the copy is brought up to date.
+   */
+  async index(clinicId: string, from: Date, to: Date, ticket?: string): Promise<BookingIndex | undefined> {
+    const fromMin = Math.floor(from.getTime() / 60_000);
+    const toMin = Math.ceil(to.getTime() / 60_000);
+    let entry = this.entries.get(clinicId);
+    if (ticket === undefined || !entry || entry.snapshot !== ticket) {
+      await this.current(clinicId, fromMin, toMin, undefined, () => undefined);
+      entry = this.entries.get(clinicId);
+    }
+    if (!entry || entry.from > fromMin || entry.to < toMin) return undefined;
+    return (entry.index ??= BookingIndex.of(entry.rows.values()));
+  }
+
+  /**
    * Brings the clinic's copy up to date now, alongside a request's other reads; returns a ticket for
    * {@link bookings}. Only for plans made outside any lock, where a copy a few milliseconds old is
    * as good as a fresh one (a lost race is planned again under the clinic's schedule lock).
@@ -111,8 +151,8 @@ export class BookingsCache {
     const nowMin = Math.floor(this.clock.now().toMillis() / 60_000);
     return this.current(
       clinicId,
-      nowMin - 2 * DAY,
-      nowMin + AHEAD,
+      nowMin - DAY,
+      nowMin + AHEAD - SLACK,
       undefined,
       () => this.entries.get(clinicId)?.snapshot,
     );
@@ -182,13 +222,13 @@ export class BookingsCache {
         // running list, so that snapshot would count this transaction's later writes as already
         // seen. Use the answer for this caller only, on a copy.
         const rows = new Map(entry.rows);
-        if (delta.changed) for (const id of delta.changed.split(',')) rows.delete(id);
+        drop(delta.changed, rows);
         unpack(delta.packed, rows);
         return pick(rows);
       }
       if (entry.snapshot !== base) continue; // another caller applied meanwhile: ask again from theirs
-      if (delta.changed) for (const id of delta.changed.split(',')) entry.rows.delete(id);
-      unpack(delta.packed, entry.rows);
+      drop(delta.changed, entry.rows, entry.index);
+      unpack(delta.packed, entry.rows, entry.index);
       entry.snapshot = delta.snap;
       this.remember(clinicId, entry);
       return pick(entry.rows);
@@ -227,7 +267,12 @@ export class BookingsCache {
     return { entry, own: row.own !== null };
   }
 
-  /** The sessions changed by transactions not visible in the entry's snapshot, read as of a new one. */
+  /**
+   * The sessions changed by transactions not visible in the entry's snapshot, read as of a new one.
+   * Each changed session is looked up by its key (the `OFFSET 0` keeps the planner from turning the
+   * lookup into a scan of the clinic's whole window: on a clinic that filled faster than its
+   * statistics were renewed, it estimated one row there and scanned 6,500 sessions, 30–700 ms).
+   */
   private async changedSince(
     clinicId: string,
     e: Entry,
@@ -240,7 +285,8 @@ export class BookingsCache {
           WHERE clinic_id = $1 AND txid >= pg_snapshot_xmin($4::pg_snapshot) AND NOT pg_visible_in_snapshot(txid, $4::pg_snapshot))
        SELECT pg_current_snapshot()::text AS snap, pg_postmaster_start_time()::text AS server, pg_current_xact_id_if_assigned()::text AS own,
               (SELECT string_agg(session_id::text, ',') FROM ch) AS changed,
-              (SELECT ${PACK} FROM sessions s JOIN ch ON ch.session_id = s.id WHERE ${IN_WINDOW}) AS packed`,
+              (SELECT ${PACK} FROM ch CROSS JOIN LATERAL (SELECT x.* FROM sessions x WHERE x.clinic_id = $1 AND x.id = ch.session_id OFFSET 0) s
+                WHERE ${IN_WINDOW}) AS packed`,
         [clinicId, e.from, e.to, e.snapshot],
       );
     return { ...row, own: row.own !== null };

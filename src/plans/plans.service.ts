@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
+import { timed, timedSync } from '../common/http/server-timing.js';
 import type { Actor } from '../common/auth/actor.js';
 import { Clock } from '../common/clock/clock.js';
 import { KeyedMutex } from '../common/concurrency/keyed-mutex.js';
@@ -18,7 +19,7 @@ import { tailor, type SessionToPlace, type Tailoring } from '../protocols/domain
 import type { ProtocolVersionEntity } from '../protocols/entities/protocol-version.entity.js';
 import { ProtocolsService } from '../protocols/protocols.service.js';
 import { earliestWorkableStart, horizonDaysFor, schedule } from '../scheduling/engine/schedule.js';
-import type { PlacedSession, ScheduleRequest } from '../scheduling/engine/types.js';
+import type { BindingConstraint, PlacedSession, ScheduleRequest } from '../scheduling/engine/types.js';
 import type { SessionEntity } from '../sessions/entities/session.entity.js';
 import type { PlanDto, PlanPreviewDto, PlanRequestDto, SessionViewDto } from './dto/plan.dto.js';
 import type { PatientEntity } from '../patients/entities/patient.entity.js';
@@ -68,6 +69,11 @@ function settled<T>(r: PromiseSettledResult<T>): T {
 }
 
 /** Preview and booking of whole series. */
+/** The refusal when nothing fits: the binding constraint at the requested start and the earliest that works. */
+function infeasible(binding: BindingConstraint, earliestStart: string | null): PlanError {
+  return new PlanError(PlanErrorCode.PLAN_INFEASIBLE, `No plan fits: ${binding.message}.`, { binding, earliestStart });
+}
+
 @Injectable()
 export class PlansService {
   constructor(
@@ -128,16 +134,20 @@ export class PlansService {
     const patientRead = found ? Promise.resolve(found) : this.repo.findPatient(dto.patientId, actor.clinicId);
     const clinicId = found?.clinicId ?? actor.clinicId ?? (await patientRead)?.clinicId;
     // The clinic's bookings are brought up to date at the same time (planning here is optimistic).
-    const ticket = clinicId ? this.cache.prefetch(clinicId).catch(() => undefined) : Promise.resolve(undefined);
-    const [patientR, versionR, setupR, activeR] = await Promise.allSettled([
-      patientRead,
-      clinicId ? this.resolveVersion(dto.protocolId, dto.protocolVersion, clinicId) : Promise.resolve(null),
-      clinicId ? this.repo.clinicSetupOrNull(clinicId) : Promise.resolve(null),
-      // One active series of a protocol per patient (the database's own rule; this names the plan early).
-      clinicId && !concurrentSeries
-        ? this.repo.activeSeries(clinicId, dto.patientId, dto.protocolId)
-        : Promise.resolve(null),
-    ]);
+    const ticket = clinicId
+      ? timed('cache', () => this.cache.prefetch(clinicId)).catch(() => undefined)
+      : Promise.resolve(undefined);
+    const [patientR, versionR, setupR, activeR] = await timed('reads', () =>
+      Promise.allSettled([
+        patientRead,
+        clinicId ? this.resolveVersion(dto.protocolId, dto.protocolVersion, clinicId) : Promise.resolve(null),
+        clinicId ? this.repo.clinicSetupOrNull(clinicId) : Promise.resolve(null),
+        // One active series of a protocol per patient (the database's own rule; this names the plan early).
+        clinicId && !concurrentSeries
+          ? this.repo.activeSeries(clinicId, dto.patientId, dto.protocolId)
+          : Promise.resolve(null),
+      ]),
+    );
     const patient = settled(patientR);
     if (!patient) throw new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
     const version = settled(versionR)!;
@@ -215,6 +225,12 @@ export class PlansService {
     };
   }
 
+  /** The bookings a plan from `earliestStart` within `days` can meet: from the day before to the day after. */
+  private static span(setup: ClinicSetup, earliestStart: string, days: number): [Date, Date] {
+    const from = DateTime.fromISO(earliestStart, { zone: setup.clinic.timezone }).startOf('day');
+    return [from.minus({ days: 1 }).toJSDate(), from.plus({ days: days + 1 }).toJSDate()];
+  }
+
   /** The clinic's bookings the engine must respect (through the caller's transaction when given one). */
   private async bookings(
     setup: ClinicSetup,
@@ -222,17 +238,10 @@ export class PlansService {
     earliestStart: string,
     days: number,
     m?: EntityManager,
-    ticket?: string,
   ) {
-    const from = DateTime.fromISO(earliestStart, { zone: setup.clinic.timezone }).startOf('day');
-    return this.cache.bookings(
-      setup.clinic.id,
-      from.minus({ days: 1 }).toJSDate(),
-      from.plus({ days: days + 1 }).toJSDate(),
-      { chairs: setup.chairs.map((c) => c.id), staff: setup.staff.map((s) => s.id), patientId },
-      m,
-      ticket,
-    );
+    const [from, to] = PlansService.span(setup, earliestStart, days);
+    const ids = { chairs: setup.chairs.map((c) => c.id), staff: setup.staff.map((s) => s.id), patientId };
+    return this.cache.bookings(setup.clinic.id, from, to, ids, m);
   }
 
   /**
@@ -240,30 +249,36 @@ export class PlansService {
    * given one (under the schedule lock), else from the copy brought up to date by `prepare`.
    */
   private async plan(prepared: Prepared, m?: EntityManager): Promise<PlacedSession[]> {
-    const ticket = m ? undefined : await prepared.ticket;
-    const booked = await this.bookings(
-      prepared.setup,
-      prepared.patientId,
-      prepared.earliestStart,
-      prepared.request.horizonDays,
-      m,
-      ticket,
+    const probeHorizon = horizonDaysFor(prepared.sessions, PROBE_DAYS);
+    if (!m) {
+      // Outside any lock: the clinic's kept index of bookings, for the window and the look ahead
+      // alike. Used before the next await (it changes in place as the copy is brought up to date).
+      const ticket = await prepared.ticket;
+      const [from, to] = PlansService.span(prepared.setup, prepared.earliestStart, probeHorizon);
+      const index = await timed('bookings', () => this.cache.index(prepared.setup.clinic.id, from, to, ticket));
+      if (index) {
+        const request = { ...prepared.request, booked: [], bookedIndex: index };
+        const result = timedSync('engine', () => schedule(request));
+        if (result.kind === 'planned') return result.sessions;
+        const earliestStart = timedSync('earliest', () =>
+          earliestWorkableStart({ ...request, horizonDays: probeHorizon, probeDays: PROBE_DAYS }),
+        );
+        throw infeasible(result.binding, earliestStart);
+      }
+    }
+    const booked = await timed('bookings', () =>
+      this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, prepared.request.horizonDays, m),
     );
-    const result = schedule({ ...prepared.request, booked });
+    const result = timedSync('engine', () => schedule({ ...prepared.request, booked }));
     if (result.kind === 'planned') return result.sessions;
     // Nothing in the window: look further ahead for the first start that would work.
-    const horizonDays = horizonDaysFor(prepared.sessions, PROBE_DAYS);
-    const further = await this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, horizonDays, m);
-    const earliestStart = earliestWorkableStart({
-      ...prepared.request,
-      booked: further,
-      horizonDays,
-      probeDays: PROBE_DAYS,
-    });
-    throw new PlanError(PlanErrorCode.PLAN_INFEASIBLE, `No plan fits: ${result.binding.message}.`, {
-      binding: result.binding,
-      earliestStart,
-    });
+    const further = await timed('bookings-ahead', () =>
+      this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, probeHorizon, m),
+    );
+    const earliestStart = timedSync('earliest', () =>
+      earliestWorkableStart({ ...prepared.request, booked: further, horizonDays: probeHorizon, probeDays: PROBE_DAYS }),
+    );
+    throw infeasible(result.binding, earliestStart);
   }
 
   // ---- views ----
@@ -307,7 +322,7 @@ export class PlansService {
     const prepared = await this.prepare(actor, dto);
     // The patient's data has been read: the audit row is written while the engine plans, and
     // nothing is answered before it is in.
-    const audited = this.audit.recordRead(actor, this.previewAudit(prepared));
+    const audited = timed('audit', () => this.audit.recordRead(actor, this.previewAudit(prepared)));
     let placed: PlacedSession[];
     try {
       // Let the audit statement get a connection and go out before the engine takes the CPU.

@@ -212,10 +212,50 @@ describe('bookings cache: the same answer as the database, always', () => {
     expect(await cached()).toEqual(await direct());
   });
 
+  it("the engine's index it keeps holds, per chair, staff member and patient, what the database holds", async () => {
+    const fromMin = from.getTime() / 60_000;
+    const toMin = to.getTime() / 60_000;
+    const inWindow = (b: BookedSession) => b.start >= fromMin - 1440 && b.start < toMin && b.end > fromMin;
+    const byResource = (rows: BookedSession[], pick: (b: BookedSession) => string | null, id: string) =>
+      sorted(rows.filter((b) => pick(b) === id && inWindow(b)));
+    const patientId = await newPatient(t.http, A);
+    const check = async () => {
+      const ticket = await cache.prefetch(A.keys.clinicId);
+      const index = (await cache.index(A.keys.clinicId, from, to, ticket))!;
+      expect(index).toBeDefined();
+      const rows = await repo.bookings(A.keys.clinicId, from, to, ids);
+      for (const c of ids.chairs)
+        expect(sorted((index.chair(c).items as BookedSession[]).filter(inWindow))).toEqual(
+          byResource(rows, (b) => b.chairId, c),
+        );
+      for (const x of ids.staff)
+        expect(sorted((index.staff(x).items as BookedSession[]).filter(inWindow))).toEqual(
+          byResource(rows, (b) => b.staffId, x),
+        );
+      const span = (b: BookedSession) => `${b.start}-${b.end}`;
+      const theirs = (await repo.bookings(A.keys.clinicId, from, to, { ...ids, patientId })).filter(
+        (b) => b.patientId === patientId && inWindow(b),
+      );
+      expect((index.patient(patientId).items as BookedSession[]).filter(inWindow).map(span).sort()).toEqual(
+        theirs.map(span).sort(),
+      );
+      return theirs.length;
+    };
+    expect(await check()).toBe(0);
+    // Bookings, a cancellation by SQL and a booking of this very patient, each seen through the kept index.
+    await bookPlan(t.http, A, { protocolId: A.shortProtocolId, earliestStart: '2027-01-18' });
+    await check();
+    const [victim] = await activeIds();
+    await cancelBySql(t.dataSource, victim);
+    await check();
+    await bookPlan(t.http, A, { protocolId: A.shortProtocolId, earliestStart: '2027-01-25', patientId });
+    expect(await check()).toBeGreaterThan(0);
+  });
+
   it('a window beyond what it keeps is read from the database', async () => {
     const far = {
-      from: DateTime.fromISO('2027-09-01T00:00:00Z').toJSDate(),
-      to: DateTime.fromISO('2027-10-01T00:00:00Z').toJSDate(),
+      from: DateTime.fromISO('2028-03-01T00:00:00Z').toJSDate(),
+      to: DateTime.fromISO('2028-04-01T00:00:00Z').toJSDate(),
     };
     await t.dataSource.query(`SELECT 1`);
     expect(sorted(await cache.bookings(A.keys.clinicId, far.from, far.to, ids))).toEqual(

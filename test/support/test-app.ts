@@ -39,6 +39,8 @@ export async function startTestApp(
     /** Feed URLs: PUBLIC_URL, and the hosts a request may name without it. */
     publicUrl?: string;
     allowedHosts?: string[];
+    /** A Server-Timing header on planning answers (off, as by default). */
+    serverTiming?: boolean;
   } = {},
 ): Promise<TestApp> {
   const db = opts.databaseUrl
@@ -55,6 +57,7 @@ export async function startTestApp(
     webhooks: { ...base.webhooks, pollMs: 0, allowPrivateNetworks: true, ...opts.webhooks },
     publicUrl: opts.publicUrl ?? base.publicUrl,
     allowedHosts: opts.allowedHosts ?? base.allowedHosts,
+    serverTiming: opts.serverTiming ?? false,
   };
   const app = await createApp({ config, databaseUrl: db.url, clock, logDestination: opts.logDestination });
   await app.init();

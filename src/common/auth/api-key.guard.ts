@@ -7,6 +7,7 @@ import { CommonErrorCode, ForbiddenError } from '../errors/common.errors.js';
 import { DomainError } from '../errors/domain-error.js';
 import { RateLimits } from '../http/rate-limit.guard.js';
 import { PUBLIC_KEY, ROLES_KEY } from './roles.decorator.js';
+import { timed } from '../http/server-timing.js';
 
 /** `METHOD /route/:pattern`: the route, never the URL (ids and query strings stay out of the audit). */
 export function routeOf(req: Request): string {
@@ -35,7 +36,7 @@ export class ApiKeyGuard implements CanActivate {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match)
       throw new DomainError(CommonErrorCode.UNAUTHENTICATED, 'An API key is required: Authorization: Bearer <key>.');
-    const actor = await this.keys.authenticate(match[1]);
+    const actor = await timed('auth', () => this.keys.authenticate(match[1]));
     if (!actor) {
       await this.limits.failedAuth(req);
       throw new DomainError(CommonErrorCode.UNAUTHENTICATED, 'The API key is unknown or revoked.');

@@ -60,6 +60,15 @@ export class Capacity {
       ofRole.push(i);
       return slot;
     });
+    const index = req.bookedIndex;
+    if (index) {
+      // Indexed by the caller: each chair's and staff member's spans as they are kept there.
+      this.chairSlot.forEach((slot, i) => (this.chairBusy[slot] ??= index.chair(req.chairs[i].id)));
+      this.staffSlot.forEach((slot, i) => (this.staffBusy[slot] ??= index.staff(req.staff[i].id)));
+      this.patientBusy = index.patient(req.patient.id);
+      this.placed = req.sessions.map(() => null);
+      return;
+    }
     const mine: Span[] = [];
     const patientId = req.patient.id;
     for (const b of req.booked) {

@@ -12,7 +12,8 @@ export interface Span {
 export class SpanIndex {
   /** The spans by start: `items[j]` is the j-th. */
   readonly items: Span[];
-  readonly longest: number;
+  /** At least the longest span's length (it only grows: a removal leaves it as it was). */
+  longest: number;
 
   constructor(spans: Span[]) {
     let sorted = true;
@@ -37,6 +38,32 @@ export class SpanIndex {
       else hi = mid;
     }
     return lo;
+  }
+
+  /** Adds a span in its place by start (the index then owns `items`: see BookingIndex). */
+  insert(span: Span): void {
+    const items = this.items;
+    let lo = 0;
+    let hi = items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (items[mid].start <= span.start) lo = mid + 1;
+      else hi = mid;
+    }
+    items.splice(lo, 0, span);
+    if (span.end - span.start > this.longest) this.longest = span.end - span.start;
+  }
+
+  /** Removes this span (the same object); false when it is not there. */
+  remove(span: Span): boolean {
+    const items = this.items;
+    for (let j = this.firstStartingFrom(span.start); j < items.length && items[j].start === span.start; j++) {
+      if (items[j] === span) {
+        items.splice(j, 1);
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Every span overlapping [start, end). */

@@ -5,6 +5,7 @@ import type { Gap, ProtocolStep, StepAttachment, StepStaffRole } from '../../pro
 import { tailor, type SessionToPlace } from '../../protocols/domain/tailor.js';
 import { schedule as scheduleV1 } from '../../../test/engine-frozen/schedule-v1.js';
 import { horizonDaysFor, schedule } from './schedule.js';
+import { BookingIndex } from './booking-index.js';
 import type {
   BookedSession,
   EngineChair,
@@ -1335,5 +1336,39 @@ describe('schedule: (e) the same plans as the engine before issue 13 wherever it
       { numRuns: runs(150) },
     );
     expect(compared).toBeGreaterThan(runs(150) / 4);
+  });
+});
+
+describe('schedule: (f) bookings given as a kept BookingIndex give the same answer as the list', () => {
+  it('random clinics, templates and bookings; the index built at once, or by additions and removals', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          mainClinic([...ZONES_WHOLE_HOUR, ...ZONES_HALF_HOUR, ...ZONES_AT_MIDNIGHT]),
+          busyClinic(ZONES_WHOLE_HOUR, 30),
+        ),
+        mainTemplate,
+        fc.nat(),
+        (clinic, sessions, seed) => {
+          const req = requestOf(clinic, sessions);
+          const expected = schedule(req);
+          // At once, in another order.
+          const atOnce = BookingIndex.of([...req.booked].reverse());
+          expect(schedule({ ...req, booked: [], bookedIndex: atOnce })).toEqual(expected);
+          // Kept up to date: every booking added, with strangers added and removed again in between
+          // (a stranger overlapping everything would change the answer if it stayed).
+          const kept = new BookingIndex();
+          const strangers = req.booked.map((b, i) => ({ ...b, start: b.start - i, end: b.end + 1 }));
+          req.booked.forEach((b, i) => {
+            if ((seed >> (i % 30)) & 1) kept.add(strangers[i]);
+            kept.add(b);
+          });
+          for (const s of strangers) kept.remove(s);
+          expect(kept.size).toBe(req.booked.length);
+          expect(schedule({ ...req, booked: [], bookedIndex: kept })).toEqual(expected);
+        },
+      ),
+      { numRuns: runs(100) },
+    );
   });
 });

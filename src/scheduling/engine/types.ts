@@ -1,6 +1,8 @@
 import type { WeeklyInterval } from '../../common/weekly-interval.js';
 import type { PlannedDose, SessionToPlace } from '../../protocols/domain/tailor.js';
 
+import type { BookingIndex } from './booking-index.js';
+
 /** A closure in the clinic's local terms (whole days, or start date+time to end date+time). */
 export interface EngineClosure {
   startDate: string;
@@ -71,6 +73,11 @@ export interface ScheduleRequest {
   staff: EngineStaff[];
   /** Sessions already booked in the horizon (any patient). */
   booked: BookedSession[];
+  /**
+   * The same bookings already indexed (a caller planning many requests keeps one up to date);
+   * when given, `booked` is not read. It may hold bookings outside the horizon too.
+   */
+  bookedIndex?: BookingIndex;
   patient: EnginePatient;
   /** From `tailor`: dependency order, every constraint pointing at an earlier session. */
   sessions: SessionToPlace[];
