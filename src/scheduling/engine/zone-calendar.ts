@@ -16,6 +16,11 @@ export interface LocalDay {
   offEnd: number;
   /** The day's first instant, in epoch minutes. */
   startMinute: number;
+  /**
+   * On a transition day, the first instant (epoch minutes) under `offEnd`: before it the offset is
+   * `offStart`. One look-up per transition day instead of one luxon (Intl) call per time asked.
+   */
+  switchMinute: number;
 }
 
 /** Local days per zone, keyed by the day number of the local date (days since 1970-01-01). */
@@ -62,7 +67,19 @@ function computeDay(zone: IANAZone, date: string): LocalDay {
     }
     startMinute = lo;
   }
-  return { date, weekday, wallOrigin, offStart, offEnd, startMinute };
+  // Between noon the day before and noon the day after, the offset changes at most once.
+  let switchMinute = wallOrigin - offStart - 720;
+  if (offStart !== offEnd) {
+    let lo = wallOrigin - 720 - offStart;
+    let hi = wallOrigin + 2160 - offEnd;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (zone.offset(mid * 60000) === offEnd) hi = mid;
+      else lo = mid + 1;
+    }
+    switchMinute = lo;
+  }
+  return { date, weekday, wallOrigin, offStart, offEnd, startMinute, switchMinute };
 }
 
 /**
@@ -109,8 +126,9 @@ export class ZoneCalendar {
     this.days = all.slice(0, dayCount);
   }
 
-  private offsetAt(epochMinute: number): number {
-    return this.zone.offset(epochMinute * 60000);
+  /** The offset at an instant near day `day` (from noon the day before to noon the day after). */
+  private static offsetOn(day: LocalDay, epochMinute: number): number {
+    return epochMinute < day.switchMinute ? day.offStart : day.offEnd;
   }
 
   /** The instant (epoch minutes) of local wall time `minuteOfDay` on day `i`; null if it does not exist. */
@@ -123,7 +141,7 @@ export class ZoneCalendar {
     let best: number | null = null;
     for (const off of [day.offStart, day.offEnd]) {
       const u = wall - off;
-      if (this.offsetAt(u) === off && (best === null || u < best)) best = u;
+      if (ZoneCalendar.offsetOn(day, u) === off && (best === null || u < best)) best = u;
     }
     return best;
   }
@@ -142,7 +160,7 @@ export class ZoneCalendar {
     let hi = wall - Math.min(day.offStart, day.offEnd);
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
-      if (this.offsetAt(mid) === day.offEnd) hi = mid;
+      if (ZoneCalendar.offsetOn(day, mid) === day.offEnd) hi = mid;
       else lo = mid + 1;
     }
     return lo;
@@ -164,7 +182,7 @@ export class ZoneCalendar {
   /** Local wall-clock minute of the day (0–1439) of an instant on day `i`. */
   wallMinute(i: number, epochMinute: number): number {
     const day = this.days[i];
-    const off = day.offStart === day.offEnd ? day.offStart : this.offsetAt(epochMinute);
+    const off = day.offStart === day.offEnd ? day.offStart : ZoneCalendar.offsetOn(day, epochMinute);
     return epochMinute + off - day.wallOrigin;
   }
 
