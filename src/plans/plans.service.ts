@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { timed, timedSync } from '../common/http/server-timing.js';
 import type { Actor } from '../common/auth/actor.js';
@@ -10,7 +10,7 @@ import { KeyedMutex } from '../common/concurrency/keyed-mutex.js';
 import { lockClinicSchedule } from '../common/database/schedule-lock.js';
 import { withRetries } from '../common/database/transactions.js';
 import { CommonErrorCode, ForbiddenError, ValidationFailedError } from '../common/errors/common.errors.js';
-import { isUniqueViolation, sqlState } from '../common/errors/database-errors.js';
+import { isUniqueViolation } from '../common/errors/database-errors.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { requireLocalDateWithinHorizon } from '../common/validation/date-horizon.js';
 import { IdempotencyService, requestHash, type StoredResponse } from '../common/idempotency/idempotency.service.js';
@@ -29,6 +29,7 @@ import { activeSeriesExists, PlanError, PlanErrorCode } from './plans.errors.js'
 import { sessionView } from '../sessions/session-view.js';
 import { clinicForEngine } from './engine-input.js';
 import { BookingsCache } from './bookings-cache.js';
+import { runBooking } from './booking/booking-flow.js';
 import { PlansRepository, type ClinicSetup, type SeatUse } from './plans.repository.js';
 
 const PROBE_DAYS = 120;
@@ -68,12 +69,12 @@ function settled<T>(r: PromiseSettledResult<T>): T {
   return r.value;
 }
 
-/** Preview and booking of whole series. */
 /** The refusal when nothing fits: the binding constraint at the requested start and the earliest that works. */
 function infeasible(binding: BindingConstraint, earliestStart: string | null): PlanError {
   return new PlanError(PlanErrorCode.PLAN_INFEASIBLE, `No plan fits: ${binding.message}.`, { binding, earliestStart });
 }
 
+/** Preview and booking of whole series. */
 @Injectable()
 export class PlansService {
   constructor(
@@ -508,11 +509,10 @@ export class PlansService {
    * Planned optimistically, outside any lock: bookings of other clinics, and of this one, run side
    * by side. If another booking takes a needed slot first (the exclusion constraints refuse ours),
    * the series is planned again inside the clinic's schedule lock, against what is there now; no
-   * other writer of this clinic's schedule can commit until we do. When another booking of the
-   * same clinic is already on its way through this instance (`queued`), this one would most likely
-   * lose that race: it plans once, under the lock, instead.
+   * other writer of this clinic's schedule can commit until we do. The order of it all is the
+   * state machine in booking/booking-flow.ts; here are its steps.
    */
-  private async bookPrepared(
+  private bookPrepared(
     actor: Actor,
     prepared: Prepared,
     queued: boolean,
@@ -520,35 +520,24 @@ export class PlansService {
     hash: string,
   ): Promise<BookResult> {
     const clinicId = prepared.setup.clinic.id;
-    let placed: PlacedSession[] | undefined = queued ? undefined : await this.plan(prepared);
-    let attempt = 1;
-    // Nothing to claim and nothing to plan under the lock: the write is one statement, its own transaction.
-    if (placed && !idempotencyKey && PlansService.seatsKnown(placed)) {
-      const ready = placed;
-      try {
-        const body = await withRetries(() => this.write(this.dataSource.manager, actor, prepared, ready, true));
+    return runBooking({
+      queued,
+      keyed: idempotencyKey !== undefined,
+      plan: (m) => this.plan(prepared, m),
+      seatsKnown: (placed) => PlansService.seatsKnown(placed),
+      writeAlone: async (placed) => {
+        const body = await withRetries(() => this.write(this.dataSource.manager, actor, prepared, placed, true));
         return { body, status: 201, replayed: false, replanned: false };
-      } catch (err) {
-        if (!(err instanceof QueryFailedError) || sqlState(err) !== '23P01') throw err;
-        attempt = 2; // someone booked first: plan again, under the lock, from a fresh read (see below)
-        this.cache.forget(clinicId);
-      }
-    }
-    for (; ; attempt++) {
-      try {
-        // At most two booking transactions per clinic from this instance: the others wait here, not
-        // on the schedule lock with a pooled connection each (a burst for one clinic would
-        // otherwise take the pool from every other clinic).
-        return await this.perClinic.run(clinicId, () =>
+      },
+      // At most two booking transactions per clinic from this instance: the others wait here, not
+      // on the schedule lock with a pooled connection each (a burst for one clinic would
+      // otherwise take the pool from every other clinic).
+      underLock: (work, replanned) =>
+        this.perClinic.run(clinicId, () =>
           withRetries(() =>
             this.dataSource.transaction(async (m): Promise<BookResult> => {
               if (idempotencyKey) {
-                const prior: StoredResponse<PlanDto> | undefined = await this.idempotency.claim<PlanDto>(
-                  m,
-                  clinicId,
-                  idempotencyKey,
-                  hash,
-                );
+                const prior = await this.idempotency.claim<PlanDto>(m, clinicId, idempotencyKey, hash);
                 if (prior) {
                   await this.audit.record(m, actor, {
                     clinicId,
@@ -561,10 +550,7 @@ export class PlansService {
                 }
               }
               await lockClinicSchedule(m, clinicId);
-              if (attempt > 1 || !placed) {
-                placed = await this.plan(prepared, m);
-              }
-              const body = await this.write(m, actor, prepared, placed);
+              const body = await this.write(m, actor, prepared, await work(m));
               if (idempotencyKey) {
                 await this.idempotency.store(m, {
                   clinicId,
@@ -576,17 +562,12 @@ export class PlansService {
                   body,
                 });
               }
-              return { body, status: 201, replayed: false, replanned: attempt > 1 };
+              return { body, status: 201, replayed: false, replanned };
             }),
           ),
-        );
-      } catch (err) {
-        if (!(err instanceof QueryFailedError) || sqlState(err) !== '23P01') throw err;
-        // Someone booked first: plan again, under the lock. The clinic's copy of its bookings is read
-        // afresh: if it had missed a change, planning from it again would only lose again.
-        this.cache.forget(clinicId);
-        if (attempt < 2) continue;
-        // Even under the lock (a staff member's limit lowered meanwhile, say): name what is in the way.
+        ),
+      forgetCopy: () => this.cache.forget(clinicId),
+      slotTaken: async (placed) => {
         const staffMax = new Map(prepared.setup.staff.map((s) => [s.id, s.maxConcurrentPatients]));
         const conflictingSessionId = await this.repo.firstConflict(
           clinicId,
@@ -607,8 +588,8 @@ export class PlansService {
             conflictingSessionId: conflictingSessionId ?? null,
           },
         );
-      }
-    }
+      },
+    });
   }
 
   async get(actor: Actor, id: string): Promise<PlanDto> {

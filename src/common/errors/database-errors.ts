@@ -33,6 +33,11 @@ export function sqlState(err: unknown): string | undefined {
   return e?.driverError?.code ?? (typeof e?.code === 'string' ? e.code : undefined);
 }
 
+/** An exclusion constraint refused the row (23P01): on sessions, someone else holds that time. */
+export function isExclusionViolation(err: unknown): boolean {
+  return err instanceof QueryFailedError && sqlState(err) === '23P01';
+}
+
 const camelCase = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 export function isConnectionError(err: unknown): boolean {
