@@ -43,6 +43,22 @@ interface Entry {
   loadedAt: number;
 }
 
+/** A clinic's bookings as a prefetch left them: what a plan made outside any lock reads. */
+export interface BookingsCopy {
+  /** The bookings over [from, to) as a list (see {@link BookingsCache.bookings}). */
+  bookings(
+    from: Date,
+    to: Date,
+    ids: { chairs: string[]; staff: string[]; patientId: string },
+  ): Promise<BookedSession[]>;
+  /**
+   * The same as the engine's index (with bookings outside the window too), or undefined when the
+   * copy does not cover it (then ask for the list). Valid until the caller's next await: the index
+   * changes in place as the copy is brought up to date.
+   */
+  index(from: Date, to: Date): Promise<BookingIndex | undefined>;
+}
+
 // id, start, occupied until, chair, staff, patient, seat: one text value, ';' between sessions.
 const PACK = `string_agg(concat_ws(',', s.id, (date_part('epoch', s.starts_at) / 60)::int, (date_part('epoch', s.occupied_until) / 60)::int,
                                    coalesce(s.chair_id::text, ''), coalesce(s.staff_id::text, ''), s.patient_id, coalesce(s.staff_seat, 0)), ';')`;
@@ -102,9 +118,8 @@ export class BookingsCache {
 
   /**
    * What {@link PlansRepository.bookings} answers without exclusions (as the engine reads it: see
-   * {@link select}), from memory when the window is covered. With `ticket` (from {@link prefetch}
-   * during the same request) and nothing applied since, the copy is used as it is, without asking
-   * the database again.
+   * {@link select}), from memory when the window is covered, brought up to date first (through `m`
+   * when given).
    */
   async bookings(
     clinicId: string,
@@ -112,50 +127,60 @@ export class BookingsCache {
     to: Date,
     ids: { chairs: string[]; staff: string[]; patientId: string },
     m?: EntityManager,
-    ticket?: string,
   ): Promise<BookedSession[]> {
-    const fromMin = Math.floor(from.getTime() / 60_000);
-    const toMin = Math.ceil(to.getTime() / 60_000);
-    const entry = this.entries.get(clinicId);
-    if (ticket !== undefined && entry && entry.snapshot === ticket && entry.from <= fromMin && entry.to >= toMin) {
-      return this.select(entry.rows, fromMin, toMin);
-    }
-    const found = await this.current(clinicId, fromMin, toMin, m, (rows) => this.select(rows, fromMin, toMin));
-    return found ?? this.repo.bookings(clinicId, from, to, ids, {}, m);
+    return this.bookingsAt(clinicId, from, to, ids, m);
   }
 
   /**
-   * The clinic's bookings as the engine's index, for a plan made outside any lock (see
-   * {@link prefetch}): the kept copy, brought up to date unless `ticket` says it is; undefined when
-   * the copy does not cover [from, to) (the caller then asks {@link bookings}). Only until the
-   * caller's next await: the index changes in place as the copy is brought up to date.
-   */
-  async index(clinicId: string, from: Date, to: Date, ticket?: string): Promise<BookingIndex | undefined> {
-    const fromMin = Math.floor(from.getTime() / 60_000);
-    const toMin = Math.ceil(to.getTime() / 60_000);
-    let entry = this.entries.get(clinicId);
-    if (ticket === undefined || !entry || entry.snapshot !== ticket) {
-      await this.current(clinicId, fromMin, toMin, undefined, () => undefined);
-      entry = this.entries.get(clinicId);
-    }
-    if (!entry || entry.from > fromMin || entry.to < toMin) return undefined;
-    return (entry.index ??= BookingIndex.of(entry.rows.values()));
-  }
-
-  /**
-   * Brings the clinic's copy up to date now, alongside a request's other reads; returns a ticket for
-   * {@link bookings}. Only for plans made outside any lock, where a copy a few milliseconds old is
+   * Brings the clinic's copy up to date now, alongside a request's other reads, and hands out the
+   * copy as of then. Only for plans made outside any lock, where a copy a few milliseconds old is
    * as good as a fresh one (a lost race is planned again under the clinic's schedule lock).
    */
-  async prefetch(clinicId: string): Promise<string | undefined> {
+  async prefetch(clinicId: string): Promise<BookingsCopy> {
     const nowMin = Math.floor(this.clock.now().toMillis() / 60_000);
-    return this.current(
+    const snapshot = await this.current(
       clinicId,
       nowMin - DAY,
       nowMin + AHEAD - SLACK,
       undefined,
       () => this.entries.get(clinicId)?.snapshot,
     );
+    return {
+      bookings: (from, to, ids) => this.bookingsAt(clinicId, from, to, ids, undefined, snapshot),
+      index: (from, to) => this.indexAt(clinicId, from, to, snapshot),
+    };
+  }
+
+  /** {@link bookings}; with `snapshot` and nothing applied since, the copy as it is, without asking the database. */
+  private async bookingsAt(
+    clinicId: string,
+    from: Date,
+    to: Date,
+    ids: { chairs: string[]; staff: string[]; patientId: string },
+    m?: EntityManager,
+    snapshot?: string,
+  ): Promise<BookedSession[]> {
+    const fromMin = Math.floor(from.getTime() / 60_000);
+    const toMin = Math.ceil(to.getTime() / 60_000);
+    const entry = this.entries.get(clinicId);
+    if (snapshot !== undefined && entry && entry.snapshot === snapshot && entry.from <= fromMin && entry.to >= toMin) {
+      return this.select(entry.rows, fromMin, toMin);
+    }
+    const found = await this.current(clinicId, fromMin, toMin, m, (rows) => this.select(rows, fromMin, toMin));
+    return found ?? this.repo.bookings(clinicId, from, to, ids, {}, m);
+  }
+
+  /** {@link BookingsCopy.index}: brought up to date first unless nothing was applied since `snapshot`. */
+  private async indexAt(clinicId: string, from: Date, to: Date, snapshot?: string): Promise<BookingIndex | undefined> {
+    const fromMin = Math.floor(from.getTime() / 60_000);
+    const toMin = Math.ceil(to.getTime() / 60_000);
+    let entry = this.entries.get(clinicId);
+    if (snapshot === undefined || !entry || entry.snapshot !== snapshot) {
+      await this.current(clinicId, fromMin, toMin, undefined, () => undefined);
+      entry = this.entries.get(clinicId);
+    }
+    if (!entry || entry.from > fromMin || entry.to < toMin) return undefined;
+    return (entry.index ??= BookingIndex.of(entry.rows.values()));
   }
 
   /** Forgets every clinic (tests; a clinic's next read loads it again). */

@@ -28,7 +28,7 @@ import { planEtag } from './plan-etag.js';
 import { activeSeriesExists, PlanError, PlanErrorCode } from './plans.errors.js';
 import { sessionView } from '../sessions/session-view.js';
 import { clinicForEngine } from './engine-input.js';
-import { BookingsCache } from './bookings-cache.js';
+import { BookingsCache, type BookingsCopy } from './bookings-cache.js';
 import { runBooking } from './booking/booking-flow.js';
 import { PlansRepository, type ClinicSetup, type SeatUse } from './plans.repository.js';
 
@@ -46,8 +46,12 @@ interface Prepared {
   earliestStart: string;
   /** The engine's input but for the bookings, which are read when the series is planned ({@link plan}). */
   request: Omit<ScheduleRequest, 'booked'>;
-  /** The clinic's bookings copy, brought up to date alongside the other reads (for a plan made outside any lock). */
-  ticket: Promise<string | undefined>;
+  /**
+   * The clinic's bookings copy, brought up to date alongside the other reads (for a plan made
+   * outside any lock). Settled, not thrown: a request refused before planning must not leave a
+   * rejection unhandled; a failed prefetch only means the plan reads the copy itself.
+   */
+  copy: Promise<PromiseSettledResult<BookingsCopy>>;
   /** Booked on purpose beside an active series of the same protocol. */
   concurrentSeries: boolean;
 }
@@ -62,6 +66,14 @@ export interface BookResult {
 
 const toMinute = (d: Date) => Math.round(d.getTime() / 60000);
 const fromMinute = (m: number) => new Date(m * 60000);
+
+/** The promise's outcome, never rejected. */
+function settle<T>(p: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return p.then(
+    (value) => ({ status: 'fulfilled', value }),
+    (reason: unknown) => ({ status: 'rejected', reason }),
+  );
+}
 
 /** The value of a settled promise, or its error thrown. */
 function settled<T>(r: PromiseSettledResult<T>): T {
@@ -135,9 +147,9 @@ export class PlansService {
     const patientRead = found ? Promise.resolve(found) : this.repo.findPatient(dto.patientId, actor.clinicId);
     const clinicId = found?.clinicId ?? actor.clinicId ?? (await patientRead)?.clinicId;
     // The clinic's bookings are brought up to date at the same time (planning here is optimistic).
-    const ticket = clinicId
-      ? timed('cache', () => this.cache.prefetch(clinicId)).catch(() => undefined)
-      : Promise.resolve(undefined);
+    const copy = settle(
+      clinicId ? timed('cache', () => this.cache.prefetch(clinicId)) : Promise.reject(new Error('no clinic')),
+    );
     const [patientR, versionR, setupR, activeR] = await timed('reads', () =>
       Promise.allSettled([
         patientRead,
@@ -206,7 +218,7 @@ export class PlansService {
       tailoring,
       sessions: tailored.sessions,
       earliestStart,
-      ticket,
+      copy,
       concurrentSeries,
       request: {
         ...clinicForEngine(setup),
@@ -254,9 +266,9 @@ export class PlansService {
     if (!m) {
       // Outside any lock: the clinic's kept index of bookings, for the window and the look ahead
       // alike. Used before the next await (it changes in place as the copy is brought up to date).
-      const ticket = await prepared.ticket;
+      const copy = await prepared.copy;
       const [from, to] = PlansService.span(prepared.setup, prepared.earliestStart, probeHorizon);
-      const index = await timed('bookings', () => this.cache.index(prepared.setup.clinic.id, from, to, ticket));
+      const index = copy.status === 'fulfilled' ? await timed('bookings', () => copy.value.index(from, to)) : undefined;
       if (index) {
         const request = { ...prepared.request, booked: [], bookedIndex: index };
         const result = timedSync('engine', () => schedule(request));

@@ -155,19 +155,17 @@ describe('bookings cache: the same answer as the database, always', () => {
     }
   });
 
-  it('a prefetch ticket reuses the copy as of the prefetch, and only while nothing has been applied since', async () => {
-    const ticket = await cache.prefetch(A.keys.clinicId);
-    expect(typeof ticket).toBe('string');
+  it("a prefetch's copy is the copy as of the prefetch, and only while nothing has been applied since", async () => {
+    const copy = await cache.prefetch(A.keys.clinicId);
     const atPrefetch = await direct();
     const [victim] = await activeIds();
     await cancelBySql(t.dataSource, victim); // committed, but no read of the cache since
-    const withTicket = sorted(await cache.bookings(A.keys.clinicId, from, to, ids, undefined, ticket));
-    expect(withTicket).toEqual(atPrefetch);
-    // Without the ticket the copy is brought up to date; after that, the old ticket is no longer honoured.
+    expect(sorted(await copy.bookings(from, to, ids))).toEqual(atPrefetch);
+    // Read without it, the copy is brought up to date; after that, the prefetch's copy is too.
     const now = await direct();
     expect(now).not.toEqual(atPrefetch);
     expect(await cached()).toEqual(now);
-    expect(sorted(await cache.bookings(A.keys.clinicId, from, to, ids, undefined, ticket))).toEqual(now);
+    expect(sorted(await copy.bookings(from, to, ids))).toEqual(now);
   });
 
   it('a copy read on another server (or before a restart) is loaded afresh, not brought up to date by snapshot', async () => {
@@ -220,8 +218,7 @@ describe('bookings cache: the same answer as the database, always', () => {
       sorted(rows.filter((b) => pick(b) === id && inWindow(b)));
     const patientId = await newPatient(t.http, A);
     const check = async () => {
-      const ticket = await cache.prefetch(A.keys.clinicId);
-      const index = (await cache.index(A.keys.clinicId, from, to, ticket))!;
+      const index = (await (await cache.prefetch(A.keys.clinicId)).index(from, to))!;
       expect(index).toBeDefined();
       const rows = await repo.bookings(A.keys.clinicId, from, to, ids);
       for (const c of ids.chairs)
