@@ -6,11 +6,21 @@ import { PlansRepository } from './plans.repository.js';
 import { PlansService } from './plans.service.js';
 import { AvailabilityService } from './availability.service.js';
 import { BookingsCache } from './bookings-cache.js';
+import { BookingService } from './booking/booking.service.js';
+import { PlanningService } from './planning.service.js';
 
 @Module({
   imports: [ProtocolsModule],
   controllers: [PlansController],
-  providers: [PlansRepository, BookingsCache, PlansService, AvailabilityService, IdempotencyService],
+  providers: [
+    PlansRepository,
+    BookingsCache,
+    PlanningService,
+    BookingService,
+    PlansService,
+    AvailabilityService,
+    IdempotencyService,
+  ],
   exports: [PlansService],
 })
 export class PlansModule {}

@@ -1,7 +1,6 @@
 import { QueryFailedError, type EntityManager } from 'typeorm';
 import type { PlacedSession } from '../../scheduling/engine/types.js';
-import type { BookResult } from '../plans.service.js';
-import { BOOKING_TRANSITIONS, runBooking, type BookingSteps } from './booking-flow.js';
+import { BOOKING_TRANSITIONS, runBooking, type BookResult, type BookingSteps } from './booking-flow.js';
 
 // The order of a booking's steps, every path through the table, with steps that record what was
 // asked of them (the steps themselves are tested against PostgreSQL in test/api/booking-concurrency

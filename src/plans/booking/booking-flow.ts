@@ -18,7 +18,16 @@
 import type { EntityManager } from 'typeorm';
 import { isExclusionViolation } from '../../common/errors/database-errors.js';
 import type { PlacedSession } from '../../scheduling/engine/types.js';
-import type { BookResult } from '../plans.service.js';
+import type { PlanDto } from '../dto/plan.dto.js';
+
+/** A booking's answer. */
+export interface BookResult {
+  body: PlanDto;
+  status: number;
+  replayed: boolean;
+  /** Another booking took a slot first, and the series was planned again against what is there now. */
+  replanned: boolean;
+}
 
 export type BookingStateName =
   'prepared' | 'planned' | 'writing-alone' | 'under-lock' | 'lost-race' | 'slot-taken' | 'booked' | 'replayed';
