@@ -249,7 +249,11 @@ function adverseEvents(plans: PlanFact[]): VersionOutcomes['adverseEvents'] {
   return { completedInfusions: infusions, events };
 }
 
-/** The outcomes of one version's plans (those that started in the period). */
+/**
+ * The outcomes of one version's plans (those that started in the period), computed plan by plan.
+ * The service reads the report aggregated by PostgreSQL (aggregates.ts); this is the reference it is
+ * held to (test/api/outcomes-aggregates.spec.ts), kept simple and checked against hand-computed figures.
+ */
 export function versionOutcomes(version: number, plans: PlanFact[]): VersionOutcomes {
   const started = countOf(plans);
   const ended = plans.filter((p) => p.status === 'ended_early');
