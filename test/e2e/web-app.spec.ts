@@ -501,24 +501,28 @@ describe('web app (headless Chromium)', () => {
           .allTextContents()
       ).map((x) => x.trim());
     const v = (n: number) => report.versions.find((x: { version: number }) => x.version === n);
-    expect(await row('Plans started')).toEqual([String(v(1).plans.started.count), String(v(2).plans.started.count)]);
-    expect(await row('Completed')).toEqual([String(v(1).plans.completed.count), String(v(2).plans.completed.count)]);
-    expect(await row('Ended early')).toEqual([
-      String(v(1).plans.endedEarly.count),
-      String(v(2).plans.endedEarly.count),
-    ]);
+    // Earlier tests book and end series on the demo protocol: the figures are read from the API.
+    type C = { suppressed?: true; count: number; n: number; share: number };
+    const few = 'fewer than 5 patients';
+    const count = (c: C) => (c.suppressed ? few : String(c.count));
     const pct = (x: number) => `${Math.round(x * 1000) / 10} %`;
-    const halved = await row('Craving fell');
+    const share = (c: C) => (c.suppressed ? few : `${pct(c.share)} (${c.count} of ${c.n})`);
+    for (const [label, of] of [
+      ['Plans started', (n: number) => v(n).plans.started],
+      ['Completed', (n: number) => v(n).plans.completed],
+      ['Ended early', (n: number) => v(n).plans.endedEarly],
+    ] as const)
+      expect(await row(label)).toEqual([count(of(1)), count(of(2))]);
     for (const [k, n] of [1, 2].entries()) {
-      const c = v(n).observations.cravingHalved;
-      expect(halved[k]).toBe(`${pct(c.share)} (${c.count} of ${c.n})`);
+      expect((await row('Craving fell'))[k]).toBe(share(v(n).observations.cravingHalved));
       const noShow = ops.rows.find(
         (r: { protocolId: string; version: number; month: string }) =>
           r.protocolId === id && r.version === n && r.month === 'all',
       ).noShowRate;
-      expect((await row('No-show rate'))[k]).toBe(`${pct(noShow.share)} (${noShow.count} of ${noShow.n})`);
+      expect((await row('No-show rate'))[k]).toBe(share(noShow));
       expect((await row('Adherence'))[k]).toMatch(/^\d+(\.\d+)? days off target \(mean, \d+ gaps\)$/);
     }
+    expect(v(1).plans.started.count).toBeGreaterThanOrEqual(16);
     // One point per figure shown (suppressed ones are gaps), one line per version, in both charts.
     for (const measure of ['craving', 'cows'] as const) {
       const chartEl = page.getByTestId(`chart-${measure}`);
