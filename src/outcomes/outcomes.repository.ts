@@ -68,25 +68,30 @@ spacing AS MATERIALIZED (
    WHERE v.clinic_id = $1 AND v.protocol_id = $2 AND v.version = ANY ($3::int[])
      AND jsonb_typeof(st->'spacing') = 'object'
 ),
--- Sessions by kind and status, per patient (count(DISTINCT) by two hash aggregations, not a sort).
+-- Sessions by kind and status: counted per plan before the join, then per patient, then per cell (hash
+-- aggregations rather than a sorting count(DISTINCT)).
 buckets AS (
-  SELECT c.version, s.kind, c.pno,
-         CASE WHEN s.status = 'cancelled' AND s.status_reason LIKE 'skipped:%' THEN 'skipped'
-              WHEN s.status = 'cancelled' AND s.status_reason LIKE 'plan ended early:%' THEN 'ended'
-              WHEN s.status IN ('scheduled', 'checked_in') THEN 'open'
-              ELSE s.status END AS bucket,
-         count(*) AS n
-    FROM cohort c
-    JOIN sessions s ON s.clinic_id = $1 AND s.plan_id = c.id
+  SELECT c.version, g.kind, c.pno, g.bucket, sum(g.n) AS n
+    FROM (SELECT s.plan_id, s.kind,
+                 CASE WHEN s.status = 'cancelled' AND s.status_reason LIKE 'skipped:%' THEN 'skipped'
+                      WHEN s.status = 'cancelled' AND s.status_reason LIKE 'plan ended early:%' THEN 'ended'
+                      WHEN s.status IN ('scheduled', 'checked_in') THEN 'open'
+                      ELSE s.status END AS bucket,
+                 count(*) AS n
+            FROM sessions s
+           WHERE s.clinic_id = $1 AND s.plan_id IN (SELECT id FROM cohort)
+           GROUP BY 1, 2, 3) g
+    JOIN cohort c ON c.id = g.plan_id
    GROUP BY 1, 2, 3, 4
 ),
 -- The completed sessions the statistics look into: infusions, and occurrences of steps that repeat.
 done AS MATERIALIZED (
   SELECT s.id, s.plan_id, c.version, c.pno, s.kind, s.step_key, s.starts_at, s.planned_dose, s.dose_given,
-         coalesce(s.actual_start, s.starts_at) AS start_at,
+         ((coalesce(s.actual_start, s.starts_at) AT TIME ZONE tz.tz)::date - DATE '1970-01-01') AS day,
          floor(extract(epoch FROM coalesce(s.actual_start, s.starts_at)) / 60)::bigint AS start_min,
          floor(extract(epoch FROM coalesce(s.actual_end, s.ends_at)) / 60)::bigint AS end_min
     FROM cohort c
+    CROSS JOIN tz
     JOIN sessions s ON s.clinic_id = $1 AND s.plan_id = c.id
    WHERE s.status = 'completed'
      AND (s.kind = 'infusion' OR (c.version, s.step_key) IN (SELECT version, key FROM spacing))
@@ -135,10 +140,9 @@ changes AS (
 ),
 gaps AS (
   SELECT d.version, d.pno, d.step_key, d.kind,
-         abs(CASE WHEN sp.unit = 'days' THEN ((d.start_at AT TIME ZONE tz.tz)::date - lag((d.start_at AT TIME ZONE tz.tz)::date) OVER w)::float8 - t.target
+         abs(CASE WHEN sp.unit = 'days' THEN (d.day - lag(d.day) OVER w)::float8 - t.target
                   ELSE (d.start_min - lag(d.end_min) OVER w)::float8 / 1440 - t.target / 24 END) AS dev
     FROM done d
-    CROSS JOIN tz
     JOIN spacing sp ON sp.version = d.version AND sp.key = d.step_key
     JOIN cohort c ON c.id = d.plan_id
     CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(c.tailoring->'steps'->d.step_key->'spacing'->'target') = 'number'
