@@ -403,10 +403,11 @@ function Outcomes({ id }: { id: string }) {
   useEffect(() => {
     get<{ period: { from: string; to: string }; versions: VersionReport[] }>(`/protocols/${id}/outcomes`)
       .then(async (r) => {
-        setReport(r);
-        setPair(defaultPair(r.versions));
+        // The no-show rate is the operations report's, over the same period; both shown together.
         const ops = await get<{ rows: OperationsRow[] }>('/outcomes/operations', r.period);
         setNoShow(noShowByVersion(ops.rows, id));
+        setPair(defaultPair(r.versions));
+        setReport(r);
       })
       .catch(setError);
   }, [id]);
