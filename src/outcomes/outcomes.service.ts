@@ -6,14 +6,14 @@ import type { Actor } from '../common/auth/actor.js';
 import { Clock } from '../common/clock/clock.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { ProtocolError, ProtocolErrorCode } from '../protocols/protocols.errors.js';
+import { operationsFromAggregates, versionFromAggregates } from './domain/aggregates.js';
 import { operationsRows, outcomesRows, toCsv } from './domain/csv.js';
-import type { PlanFact } from './domain/facts.js';
 import { measureReportBundle } from './domain/fhir.js';
-import { operations, type OperationsRow } from './domain/operations.js';
-import { spacingTargets, versionOutcomes, type VersionOutcomes } from './domain/report.js';
+import type { OperationsRow } from './domain/operations.js';
+import type { VersionOutcomes } from './domain/report.js';
 import { QUANTILE_METHOD, SUPPRESSION_THRESHOLD } from './domain/stats.js';
 import type { OperationsQueryDto, OutcomesQueryDto } from './dto/outcomes.dto.js';
-import { OutcomesRepository, type ProtocolHead, type RawPlan } from './outcomes.repository.js';
+import { OutcomesRepository } from './outcomes.repository.js';
 
 export type ReportFormat = 'json' | 'csv' | 'fhir';
 
@@ -71,15 +71,6 @@ export interface OperationsReport {
 
 const MAX_PERIOD_DAYS = 3660;
 
-/** The keys of the steps that repeat on a spacing, in the given versions. */
-const repeatingSteps = (head: ProtocolHead, versions: number[]): string[] => [
-  ...new Set(
-    head.versions
-      .filter((v) => versions.includes(v.version))
-      .flatMap((v) => v.steps.filter((s) => s.spacing).map((s) => s.key)),
-  ),
-];
-
 /** Outcomes by protocol version and clinic operations, from the clinic's own records; no patient identifiers leave it. */
 @Injectable()
 export class OutcomesService {
@@ -101,14 +92,6 @@ export class OutcomesService {
     return { from: start, to: end };
   }
 
-  private static facts(head: ProtocolHead, raw: RawPlan[]): PlanFact[] {
-    const steps = new Map(head.versions.map((v) => [v.version, v.steps]));
-    return raw.map(({ protocolId: _p, spacingOverrides, ...p }) => ({
-      ...p,
-      spacing: spacingTargets(steps.get(p.version) ?? [], spacingOverrides),
-    }));
-  }
-
   async outcomes(actor: Actor, protocolId: string, q: OutcomesQueryDto, format: ReportFormat): Promise<Rendered> {
     const head = await this.repo.protocol(protocolId, actor.clinicId);
     if (!head) throw new ProtocolError(ProtocolErrorCode.PROTOCOL_NOT_FOUND, 'No such protocol.');
@@ -122,8 +105,8 @@ export class OutcomesService {
       );
     const period = this.period(head.timezone, q.from, q.to);
 
-    const [raw] = await Promise.all([
-      this.repo.plans(head.clinicId, head.id, wanted, period.from, period.to, repeatingSteps(head, wanted), true),
+    const [rows] = await Promise.all([
+      this.repo.aggregates(head.clinicId, head.id, wanted, period.from, period.to),
       // A report holds no patient data, but reading it is a read of the clinic's records.
       this.audit.recordRead(actor, {
         clinicId: head.clinicId,
@@ -132,13 +115,7 @@ export class OutcomesService {
         entityId: head.id,
       }),
     ]);
-    const facts = OutcomesService.facts(head, raw);
-    const versions = wanted.map((v) =>
-      versionOutcomes(
-        v,
-        facts.filter((p) => p.version === v),
-      ),
-    );
+    const versions = wanted.map((v) => versionFromAggregates(v, rows));
     const generatedAt = this.clock.now().setZone(head.timezone).toISO({ suppressMilliseconds: true })!;
     if (format === 'csv') return { contentType: 'text/csv; charset=utf-8', body: toCsv(outcomesRows(versions)) };
     if (format === 'fhir') {
@@ -174,23 +151,12 @@ export class OutcomesService {
     const timezone = await this.repo.timezone(clinicId);
     if (timezone === null) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
     const period = this.period(timezone, q.from, q.to);
-    const [heads, raw] = await Promise.all([
-      this.repo.protocols(clinicId),
-      this.repo.plans(clinicId, null, null, period.from, period.to, [], false),
+    const [protocols, aggregates] = await Promise.all([
+      this.repo.protocolNames(clinicId),
+      this.repo.operations(clinicId, period.from, period.to),
       this.audit.recordRead(actor, { clinicId, action: 'operations.read', entityType: 'clinic', entityId: clinicId }),
     ]);
-    const rows = operations(
-      heads
-        .map((h) => ({
-          protocolId: h.id,
-          protocolName: h.name,
-          plans: OutcomesService.facts(
-            h,
-            raw.filter((p) => p.protocolId === h.id),
-          ),
-        }))
-        .filter((p) => p.plans.length > 0),
-    );
+    const rows = operationsFromAggregates(protocols, aggregates);
     if (format === 'csv') return { contentType: 'text/csv; charset=utf-8', body: toCsv(operationsRows(rows)) };
     const report: OperationsReport = {
       clinicId,

@@ -194,6 +194,8 @@ describe('web app (headless Chromium)', () => {
     await page.getByTestId('steps').waitFor();
     expect(await page.getByRole('button', { name: 'Save draft' }).count()).toBe(0);
     expect(await page.getByLabel('Step 2 recovery minutes').isDisabled()).toBe(true);
+    // Outcomes are clinical records' figures: not shown to the front desk.
+    expect(await page.getByTestId('outcomes').count()).toBe(0);
     await expectAccessible(page, 'protocols (front desk)');
   }, 60_000);
 
@@ -470,6 +472,85 @@ describe('web app (headless Chromium)', () => {
         .expect(200)
     ).body;
     expect(proto.steps[1].recoveryMinutes).toBe(45);
+    await signOut();
+  }, 60_000);
+
+  it('a clinician compares the protocol versions side by side: headline figures and charts by infusion', async () => {
+    await signIn(keys.CHAIRSIDE_CLINICIAN_KEY, 'Clinician');
+    await nav('Protocols');
+    const figures = page.getByTestId('outcomes-figures');
+    await figures.waitFor();
+    const id = keys.CHAIRSIDE_PROTOCOL_ID;
+    const report = (
+      await api().get(`/v1/protocols/${id}/outcomes`).set(bearer(keys.CHAIRSIDE_CLINICIAN_KEY)).expect(200)
+    ).body;
+    const ops = (
+      await api()
+        .get('/v1/outcomes/operations')
+        .query(report.period)
+        .set(bearer(keys.CHAIRSIDE_CLINICIAN_KEY))
+        .expect(200)
+    ).body;
+    // The latest two versions with data (a version published without plans, if any, is not picked).
+    expect(await figures.locator('thead th').allTextContents()).toEqual(['Figure', 'Version 1', 'Version 2']);
+    const row = async (label: string) =>
+      (
+        await figures
+          .getByRole('row', { name: new RegExp(`^${label}`) })
+          .locator('td')
+          .allTextContents()
+      ).map((x) => x.trim());
+    const v = (n: number) => report.versions.find((x: { version: number }) => x.version === n);
+    // Earlier tests book and end series on the demo protocol: the figures are read from the API.
+    type C = { suppressed?: true; count: number; n: number; share: number };
+    const few = 'fewer than 5 patients';
+    const count = (c: C) => (c.suppressed ? few : String(c.count));
+    const pct = (x: number) => `${Math.round(x * 1000) / 10} %`;
+    const share = (c: C) => (c.suppressed ? few : `${pct(c.share)} (${c.count} of ${c.n})`);
+    for (const [label, of] of [
+      ['Plans started', (n: number) => v(n).plans.started],
+      ['Completed', (n: number) => v(n).plans.completed],
+      ['Ended early', (n: number) => v(n).plans.endedEarly],
+    ] as const)
+      expect(await row(label)).toEqual([count(of(1)), count(of(2))]);
+    for (const [k, n] of [1, 2].entries()) {
+      expect((await row('Craving fell'))[k]).toBe(share(v(n).observations.cravingHalved));
+      const noShow = ops.rows.find(
+        (r: { protocolId: string; version: number; month: string }) =>
+          r.protocolId === id && r.version === n && r.month === 'all',
+      ).noShowRate;
+      expect((await row('No-show rate'))[k]).toBe(share(noShow));
+      expect((await row('Adherence'))[k]).toMatch(/^\d+(\.\d+)? days off target \(mean, \d+ gaps\)$/);
+    }
+    expect(v(1).plans.started.count).toBeGreaterThanOrEqual(16);
+    // One point per figure shown (suppressed ones are gaps), one line per version, in both charts.
+    for (const measure of ['craving', 'cows'] as const) {
+      const chartEl = page.getByTestId(`chart-${measure}`);
+      for (const n of [1, 2]) {
+        const shown = v(n).observations.byInfusion.filter(
+          (b: Record<string, { suppressed?: boolean }>) => !b[measure].suppressed,
+        ).length;
+        expect(shown).toBeGreaterThan(3);
+        expect(await chartEl.locator(`g[data-version="${n}"] .pt`).count()).toBe(shown);
+        expect(await chartEl.locator(`g[data-version="${n}"] polyline`).count()).toBeGreaterThanOrEqual(1);
+      }
+      const label = await chartEl.locator('svg').getAttribute('aria-label');
+      expect(label).toMatch(/version 1: infusion 1 \d/);
+    }
+    const craving1 = v(1).observations.byInfusion[0].craving;
+    expect(await page.getByTestId('chart-craving').locator('g[data-version="1"] .pt title').first().textContent()).toBe(
+      `Version 1, infusion 1: ${craving1.median}`,
+    );
+    await page.getByLabel('Charts show the').selectOption('mean');
+    await page
+      .getByTestId('chart-craving')
+      .locator('g[data-version="1"] .pt title')
+      .first()
+      .filter({ hasText: `infusion 1: ${craving1.mean}` })
+      .waitFor({ state: 'attached' });
+    await page.getByLabel('Charts show the').selectOption('median');
+    await expectAccessible(page, 'protocol outcomes');
+    await page.getByTestId('outcomes').screenshot({ path: path.join(shotDir, 'protocol-outcomes.png') });
     await signOut();
   }, 60_000);
 

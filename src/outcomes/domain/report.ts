@@ -46,7 +46,7 @@ export interface VersionOutcomes {
   adverseEvents: { completedInfusions: number; events: { term: string; severity: string; rate: Cell<RateCell> }[] };
 }
 
-const OTHER_REASON = 'other';
+export const OTHER_REASON = 'other';
 
 /** The spacing target of each repeating step for one plan: the template's, or the plan's tailored one. */
 export function spacingTargets(
@@ -89,12 +89,13 @@ export function gapDeviations(plan: PlanFact): { stepKey: string; kind: string; 
 const completedInfusions = (p: PlanFact): SessionFact[] =>
   p.sessions.filter((s) => s.kind === 'infusion' && s.status === 'completed').sort((a, b) => a.startMin - b.startMin);
 
-const normalise = (text: string) => text.trim().replace(/\s+/g, ' ').toLowerCase();
+/** An end-early reason as the report groups it: trimmed, spaces collapsed, lower case. */
+export const normaliseReason = (text: string) => text.trim().replace(/\s+/g, ' ').toLowerCase();
 
 function endReasons(plans: PlanFact[]): { reason: string; plans: Cell<CountCell> }[] {
   const by = new Map<string, PlanFact[]>();
   for (const p of plans) {
-    const r = p.endReason ? normalise(p.endReason) : OTHER_REASON;
+    const r = p.endReason ? normaliseReason(p.endReason) : OTHER_REASON;
     const list = by.get(r) ?? [];
     by.set(r, list);
     list.push(p);
@@ -248,7 +249,11 @@ function adverseEvents(plans: PlanFact[]): VersionOutcomes['adverseEvents'] {
   return { completedInfusions: infusions, events };
 }
 
-/** The outcomes of one version's plans (those that started in the period). */
+/**
+ * The outcomes of one version's plans (those that started in the period), computed plan by plan.
+ * The service reads the report aggregated by PostgreSQL (aggregates.ts); this is the reference it is
+ * held to (test/api/outcomes-aggregates.spec.ts), kept simple and checked against hand-computed figures.
+ */
 export function versionOutcomes(version: number, plans: PlanFact[]): VersionOutcomes {
   const started = countOf(plans);
   const ended = plans.filter((p) => p.status === 'ended_early');

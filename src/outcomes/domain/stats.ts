@@ -91,22 +91,59 @@ export interface Obs {
 
 const patientsOf = (obs: readonly { patient: string }[]): number => new Set(obs.map((o) => o.patient)).size;
 
+/**
+ * What a summary cell is made of, as PostgreSQL aggregates it (`count`, `count(DISTINCT patient)`,
+ * `sum(value ORDER BY value)`, `percentile_cont(ARRAY[.25, .5, .75, .9])`, `min`, `max`) or as
+ * `summarize` computes it from the values: the same figures, bit for bit (the sum is taken over the
+ * values in ascending order, and percentile_cont interpolates exactly as `quantileSorted`).
+ */
+export interface SummaryAggregate {
+  n: number;
+  patients: number;
+  /** The sum of the values, added in ascending order. */
+  sum: number;
+  /** Type-7 quantiles at 0.25, 0.5, 0.75 and 0.9. */
+  q: readonly [number, number, number, number];
+  min: number;
+  max: number;
+}
+
+/** The summary cell of an aggregate, or suppressed when it describes fewer than 5 patients (or none). */
+export function summaryCell(a: SummaryAggregate): Cell<SummaryCell> {
+  if (a.patients < SUPPRESSION_THRESHOLD || a.n === 0) return SUPPRESSED;
+  return {
+    n: a.n,
+    patients: a.patients,
+    mean: round(a.sum / a.n),
+    median: round(a.q[1]),
+    q1: round(a.q[0]),
+    q3: round(a.q[2]),
+    p90: round(a.q[3]),
+    min: round(a.min),
+    max: round(a.max),
+  };
+}
+
 /** Mean, median, IQR, p90 and range of the values, or suppressed when they come from fewer than 5 patients (or none). */
 export function summarize(obs: readonly Obs[]): Cell<SummaryCell> {
   const patients = patientsOf(obs);
   if (patients < SUPPRESSION_THRESHOLD) return SUPPRESSED;
   const sorted = obs.map((o) => o.value).sort((a, b) => a - b);
-  return {
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  return summaryCell({
     n: sorted.length,
     patients,
-    mean: round(mean(sorted)),
-    median: round(quantileSorted(sorted, 0.5)),
-    q1: round(quantileSorted(sorted, 0.25)),
-    q3: round(quantileSorted(sorted, 0.75)),
-    p90: round(quantileSorted(sorted, 0.9)),
-    min: round(sorted[0]),
-    max: round(sorted[sorted.length - 1]),
-  };
+    sum,
+    q: [
+      quantileSorted(sorted, 0.25),
+      quantileSorted(sorted, 0.5),
+      quantileSorted(sorted, 0.75),
+      quantileSorted(sorted, 0.9),
+    ],
+    min: sorted[0],
+    max: sorted[sorted.length - 1],
+  });
 }
 
 /**
@@ -125,25 +162,44 @@ export function countOf(items: readonly { patient: string }[]): Cell<CountCell> 
 
 /** The share of `eligible` that are `hit`; suppressed when the eligible come from fewer than 5 patients, or the hits from 1–4. */
 export function shareCell(eligible: readonly { patient: string; hit: boolean }[]): Cell<ShareCell> {
-  const patients = patientsOf(eligible);
   const hits = eligible.filter((e) => e.hit);
-  const hitPatients = patientsOf(hits);
-  if (patients < SUPPRESSION_THRESHOLD || (hitPatients > 0 && hitPatients < SUPPRESSION_THRESHOLD)) return SUPPRESSED;
+  return shareOf({
+    n: eligible.length,
+    patients: patientsOf(eligible),
+    hits: hits.length,
+    hitPatients: patientsOf(hits),
+    missPatients: patientsOf(eligible.filter((e) => !e.hit)),
+  });
+}
+
+/** A share from its counts: `n` eligible items of `patients` patients, `hits` of them (of `hitPatients`), the rest of `missPatients`. */
+export function shareOf(a: {
+  n: number;
+  patients: number;
+  hits: number;
+  hitPatients: number;
+  missPatients: number;
+}): Cell<ShareCell> {
+  if (a.patients < SUPPRESSION_THRESHOLD || (a.hitPatients > 0 && a.hitPatients < SUPPRESSION_THRESHOLD))
+    return SUPPRESSED;
   // Fewer than 5 patients without the outcome would be singled out as well (the complement).
-  const missPatients = patientsOf(eligible.filter((e) => !e.hit));
-  if (missPatients > 0 && missPatients < SUPPRESSION_THRESHOLD) return SUPPRESSED;
-  return { n: eligible.length, patients, count: hits.length, share: round(hits.length / eligible.length) };
+  if (a.missPatients > 0 && a.missPatients < SUPPRESSION_THRESHOLD) return SUPPRESSED;
+  return { n: a.n, patients: a.patients, count: a.hits, share: round(a.hits / a.n) };
 }
 
 /** Events per 100 of a denominator; suppressed when the events come from 1–4 patients. */
 export function rateCell(events: readonly { patient: string }[], denominator: number): Cell<RateCell> {
-  const patients = patientsOf(events);
-  if (events.length > 0 && patients < SUPPRESSION_THRESHOLD) return SUPPRESSED;
+  return rateOf(events.length, patientsOf(events), denominator);
+}
+
+/** `count` events of `patients` patients per 100 of `denominator`; suppressed when 1–4 patients. */
+export function rateOf(count: number, patients: number, denominator: number): Cell<RateCell> {
+  if (count > 0 && patients < SUPPRESSION_THRESHOLD) return SUPPRESSED;
   return {
-    count: events.length,
+    count,
     denominator,
     patients,
-    per100: denominator === 0 ? 0 : round((100 * events.length) / denominator, 2),
+    per100: denominator === 0 ? 0 : round((100 * count) / denominator, 2),
   };
 }
 
