@@ -206,6 +206,8 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
         timezone: 'America/New_York',
         openingHours: body.openingHours,
         checkInOpensDaysBefore: 0,
+        maxStartsPerSlot: null,
+        maxStartsPerNursePerSlot: null,
         version: 1,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),

@@ -97,6 +97,14 @@ export interface ScheduleRequest {
   maxNodes?: number;
   /** Sessions (by ref) whose placement is decided (see FixedPlacement). */
   fixed?: Record<string, FixedPlacement>;
+  /**
+   * Start staggering: the most sessions that hold a chair (infusion starts) allowed to start in
+   * one 15-minute slot (see `startSlot`), counting bookings and the plan's own sessions. Unset or
+   * null: no limit.
+   */
+  maxStartsPerSlot?: number | null;
+  /** The same per staff member of such a session (a nurse starts one patient at a time). Unset or null: no limit. */
+  maxStartsPerStaffPerSlot?: number | null;
   /** Preferred start per ref: a session is placed as near it as the rules allow (it moves only as far as needed). */
   prefer?: Record<string, number>;
 }
@@ -133,6 +141,7 @@ export type BindingCode =
   | 'NO_CHAIR'
   | 'NO_STAFF'
   | 'STAFF_AT_CAPACITY'
+  | 'STARTS_AT_LIMIT'
   | 'IN_THE_PAST'
   | 'GAP'
   | 'SEARCH_LIMIT';
