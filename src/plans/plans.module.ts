@@ -6,11 +6,12 @@ import { PlansRepository } from './plans.repository.js';
 import { PlansService } from './plans.service.js';
 import { AvailabilityService } from './availability.service.js';
 import { BookingsCache } from './bookings-cache.js';
+import { LoadService } from './load.service.js';
 
 @Module({
   imports: [ProtocolsModule],
   controllers: [PlansController],
-  providers: [PlansRepository, BookingsCache, PlansService, AvailabilityService, IdempotencyService],
+  providers: [PlansRepository, BookingsCache, PlansService, AvailabilityService, LoadService, IdempotencyService],
   exports: [PlansService],
 })
 export class PlansModule {}
