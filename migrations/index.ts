@@ -14,6 +14,7 @@ import { ConfirmedWeight1764979200000 } from './1764979200000-ConfirmedWeight.js
 import { ClientRequestId1764979200001 } from './1764979200001-ClientRequestId.js';
 import { FeedsFollowTheirKey1765065600000 } from './1765065600000-FeedsFollowTheirKey.js';
 import { StartStaggering1796600000000 } from './1796600000000-StartStaggering.js';
+import { Levelling1796700000000 } from './1796700000000-Levelling.js';
 
 /** Every migration, oldest first. `npm run migration:generate` adds new files; list them here. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   ClientRequestId1764979200001,
   FeedsFollowTheirKey1765065600000,
   StartStaggering1796600000000,
+  Levelling1796700000000,
 ];

@@ -29,6 +29,7 @@ const toClinicDto = (c: ClinicEntity): ClinicDto => ({
   checkInOpensDaysBefore: c.checkInOpensDaysBefore,
   maxStartsPerSlot: c.maxStartsPerSlot ?? null,
   maxStartsPerNursePerSlot: c.maxStartsPerNursePerSlot ?? null,
+  levelling: c.levelling ?? 'off',
   version: c.version,
   createdAt: c.createdAt.toISOString(),
   updatedAt: c.updatedAt.toISOString(),

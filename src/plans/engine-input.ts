@@ -6,12 +6,20 @@ export function clinicForEngine(
   setup: ClinicSetup,
 ): Pick<
   ScheduleRequest,
-  'timezone' | 'openingHours' | 'closures' | 'chairs' | 'staff' | 'maxStartsPerSlot' | 'maxStartsPerStaffPerSlot'
+  | 'timezone'
+  | 'openingHours'
+  | 'closures'
+  | 'chairs'
+  | 'staff'
+  | 'maxStartsPerSlot'
+  | 'maxStartsPerStaffPerSlot'
+  | 'levelling'
 > {
   return {
     timezone: setup.clinic.timezone,
     maxStartsPerSlot: setup.clinic.maxStartsPerSlot ?? null,
     maxStartsPerStaffPerSlot: setup.clinic.maxStartsPerNursePerSlot ?? null,
+    levelling: setup.clinic.levelling ?? 'off',
     openingHours: setup.clinic.openingHours,
     closures: setup.closures.map((c) => ({
       startDate: c.startDate,

@@ -138,6 +138,7 @@ export class PlansRepository {
     const [row] = await m.query(
       `SELECT json_build_object('id', c.id, 'name', c.name, 'timezone', c.timezone, 'openingHours', c.opening_hours,
                                 'maxStartsPerSlot', c.max_starts_per_slot, 'maxStartsPerNursePerSlot', c.max_starts_per_nurse_per_slot,
+                                'levelling', c.levelling,
                                 'version', c.version, 'createdAt', c.created_at, 'updatedAt', c.updated_at) AS clinic,
               (SELECT coalesce(json_agg(json_build_object('clinicId', x.clinic_id, 'id', x.id, 'name', x.name, 'active', x.active,
                                                           'createdAt', x.created_at, 'updatedAt', x.updated_at) ORDER BY x.name, x.id), '[]')

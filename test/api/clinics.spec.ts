@@ -208,6 +208,7 @@ describe('clinics API (/v1/clinics, chairs, staff, closures)', () => {
         checkInOpensDaysBefore: 0,
         maxStartsPerSlot: null,
         maxStartsPerNursePerSlot: null,
+        levelling: 'off',
         version: 1,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),

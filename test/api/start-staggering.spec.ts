@@ -126,6 +126,32 @@ describe('start staggering', () => {
     expect(n).toBeGreaterThan(0);
   });
 
+  it("levelling: 'off' by default, PATCH sets 'balanced' (anything else is a 400), and bookings then avoid the busiest hours", async () => {
+    const s = await setupClinic(t.app, t.http, 'Levelled', { chairs: 3, nurseMax: 3 });
+    const got = await request(t.http).get(`/v1/clinics/${s.keys.clinicId}`).set(bearer(s.keys.admin)).expect(200);
+    expect(got.body.levelling).toBe('off');
+    for (const bad of ['on', '', null, 1])
+      expectProblem(await patch(s, { levelling: bad }), 400, 'VALIDATION_FAILED', 'levelling');
+    // A morning rush on two of three chairs, booked first.
+    for (let i = 0; i < 2; i++)
+      await bookPlan(t.http, s, { protocolId: s.shortProtocolId, earliestStart: '2026-11-30' });
+    const off = await request(t.http)
+      .post('/v1/plans/preview')
+      .set(bearer(s.keys.frontDesk))
+      .send({ patientId: await newPatient(t.http, s), protocolId: s.shortProtocolId, earliestStart: '2026-11-30' })
+      .expect(200);
+    expect((await patch(s, { levelling: 'balanced' }).expect(200)).body.levelling).toBe('balanced');
+    const on = await request(t.http)
+      .post('/v1/plans/preview')
+      .set(bearer(s.keys.frontDesk))
+      .send({ patientId: await newPatient(t.http, s), protocolId: s.shortProtocolId, earliestStart: '2026-11-30' })
+      .expect(200);
+    const firstInfusion = (b: { sessions: { ref: string; start: string }[] }) =>
+      b.sessions.find((x) => x.ref === 'infusion#1')!.start;
+    // Off: beside the rush, as early as it can; balanced: later that day, where the chairs are free.
+    expect(Date.parse(firstInfusion(on.body))).toBeGreaterThan(Date.parse(firstInfusion(off.body)));
+  });
+
   describe('the database refuses an over-limit start, even from two writers at once (direct SQL)', () => {
     let s: ClinicSetup;
     let rivals: string[];

@@ -1,6 +1,17 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import {
   canonicalTimeZone,
   IsIanaTimeZone,
@@ -70,6 +81,16 @@ export class CreateClinicDto {
   @Min(1)
   @Max(50)
   maxStartsPerNursePerSlot?: number | null;
+
+  @ApiPropertyOptional({
+    enum: ['off', 'balanced'],
+    default: 'off',
+    description:
+      "'balanced': among the times every rule allows, a session that needs a chair prefers the one with the fewest chairs occupied (explicit preferred times still win); 'off': the earliest time",
+  })
+  @IsOptionalNotNull()
+  @IsIn(['off', 'balanced'])
+  levelling?: 'off' | 'balanced';
 }
 
 export class UpdateClinicDto extends PartialType(CreateClinicDto, { skipNullProperties: false }) {}
@@ -93,6 +114,7 @@ export class ClinicDto {
     description: 'Most infusion starts per nurse per 15-minute slot (null: no limit)',
   })
   maxStartsPerNursePerSlot: number | null;
+  @ApiProperty({ enum: ['off', 'balanced'] }) levelling: 'off' | 'balanced';
   @ApiProperty({ description: 'Raised on every change' }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;

@@ -15,6 +15,8 @@ export class ClinicEntity {
   /** The same per nurse (staff member of the session); null: no limit. */
   @Column('smallint', { name: 'max_starts_per_nurse_per_slot', nullable: true, default: null })
   maxStartsPerNursePerSlot: number | null;
+  /** 'balanced': the engine prefers the times with the fewest chairs occupied; 'off': the earliest. */
+  @Column('text', { default: 'off' }) levelling: 'off' | 'balanced';
   @Column('int') version: number;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;

@@ -105,6 +105,12 @@ export interface ScheduleRequest {
   maxStartsPerSlot?: number | null;
   /** The same per staff member of such a session (a nurse starts one patient at a time). Unset or null: no limit. */
   maxStartsPerStaffPerSlot?: number | null;
+  /**
+   * 'balanced': among the times a day allows (after the gap targets, the same time of day and the
+   * patient's preferred times), a session holding a chair prefers the time when the fewest chairs
+   * are occupied, which flattens the clinic's day. 'off' or unset: the earliest time (today's plans).
+   */
+  levelling?: 'off' | 'balanced';
   /** Preferred start per ref: a session is placed as near it as the rules allow (it moves only as far as needed). */
   prefer?: Record<string, number>;
 }
