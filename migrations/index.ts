@@ -13,6 +13,8 @@ import { OneActiveSeries1764892800001 } from './1764892800001-OneActiveSeries.js
 import { ConfirmedWeight1764979200000 } from './1764979200000-ConfirmedWeight.js';
 import { ClientRequestId1764979200001 } from './1764979200001-ClientRequestId.js';
 import { FeedsFollowTheirKey1765065600000 } from './1765065600000-FeedsFollowTheirKey.js';
+import { StartStaggering1796600000000 } from './1796600000000-StartStaggering.js';
+import { Levelling1796700000000 } from './1796700000000-Levelling.js';
 
 /** Every migration, oldest first. `npm run migration:generate` adds new files; list them here. */
 export const MIGRATIONS = [
@@ -31,4 +33,6 @@ export const MIGRATIONS = [
   ConfirmedWeight1764979200000,
   ClientRequestId1764979200001,
   FeedsFollowTheirKey1765065600000,
+  StartStaggering1796600000000,
+  Levelling1796700000000,
 ];

@@ -148,7 +148,7 @@ export class AdjustmentWrites {
   /** Lets a cascade move several sessions of a plan before the overlap constraints judge them (at commit). */
   async deferOverlapChecks(m: EntityManager): Promise<void> {
     await m.query(
-      `SET CONSTRAINTS sessions_no_chair_overlap, sessions_no_patient_overlap, sessions_no_seat_overlap DEFERRED`,
+      `SET CONSTRAINTS sessions_no_chair_overlap, sessions_no_patient_overlap, sessions_no_seat_overlap, sessions_start_seats DEFERRED`,
     );
   }
 

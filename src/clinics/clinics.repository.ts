@@ -103,6 +103,28 @@ export class ClinicsRepository {
   }
 
   /** The highest seat any active session of this staff member holds from `now` on (0 if none). */
+  /**
+   * Numbers the start seats afresh (see migration StartStaggering) from now on; the first quarter
+   * hour over a limit (which field, how many starts, when), or null when none is.
+   */
+  async renumberStartSeats(
+    m: EntityManager,
+    clinicId: string,
+    now: Date,
+  ): Promise<{ field: 'maxStartsPerSlot' | 'maxStartsPerNursePerSlot'; count: number; startsAt: Date } | null> {
+    await m.query(`SELECT renumber_start_seats($1, $2)`, [clinicId, now]);
+    const [row] = await m.query(
+      `SELECT CASE WHEN ss.seat > c.max_starts_per_slot THEN 'maxStartsPerSlot' ELSE 'maxStartsPerNursePerSlot' END AS field,
+              greatest(coalesce(ss.seat, 0), coalesce(ss.staff_seat, 0))::int AS count,
+              to_timestamp(ss.start_slot * 900) AS starts_at
+         FROM session_start_seats ss JOIN clinics c ON c.id = ss.clinic_id
+        WHERE ss.clinic_id = $1 AND (ss.seat > c.max_starts_per_slot OR ss.staff_seat > c.max_starts_per_nurse_per_slot)
+        ORDER BY ss.start_slot LIMIT 1`,
+      [clinicId],
+    );
+    return row ? { field: row.field, count: row.count, startsAt: row.starts_at as Date } : null;
+  }
+
   async highestSeatBookedAhead(m: EntityManager, clinicId: string, staffId: string, now: Date): Promise<number> {
     const [row] = await m.query(
       `SELECT coalesce(max(staff_seat), 0)::int AS seat FROM sessions

@@ -27,6 +27,9 @@ const toClinicDto = (c: ClinicEntity): ClinicDto => ({
   timezone: c.timezone,
   openingHours: presentIntervals(c.openingHours),
   checkInOpensDaysBefore: c.checkInOpensDaysBefore,
+  maxStartsPerSlot: c.maxStartsPerSlot ?? null,
+  maxStartsPerNursePerSlot: c.maxStartsPerNursePerSlot ?? null,
+  levelling: c.levelling ?? 'off',
   version: c.version,
   createdAt: c.createdAt.toISOString(),
   updatedAt: c.updatedAt.toISOString(),
@@ -109,8 +112,25 @@ export class ClinicsService {
       const clinic = await this.repo.lockClinic(m, id);
       if (!clinic) throw clinicNotFound();
       const changes = changedFields(toClinicDto(clinic), dto);
+      const limitsChanged =
+        (dto.maxStartsPerSlot !== undefined && dto.maxStartsPerSlot !== clinic.maxStartsPerSlot) ||
+        (dto.maxStartsPerNursePerSlot !== undefined &&
+          dto.maxStartsPerNursePerSlot !== clinic.maxStartsPerNursePerSlot);
       Object.assign(clinic, dto);
       const saved = await this.repo.updateClinic(m, clinic);
+      if (limitsChanged) {
+        // The row is locked: bookings wait for us (sync_session_start_seat takes it FOR SHARE) and
+        // we see every one made before. Seats numbered afresh; a limit below what is booked ahead is refused.
+        const over = await this.repo.renumberStartSeats(m, id, this.clock.now().toJSDate());
+        if (over) {
+          throw new ValidationFailedError([
+            {
+              field: over.field,
+              message: `${over.count} infusion starts are already booked in the quarter hour at ${over.startsAt.toISOString()}; move them before lowering the limit`,
+            },
+          ]);
+        }
+      }
       await this.audit.record(m, actor, {
         clinicId: id,
         action: 'clinic.update',

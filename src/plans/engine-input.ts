@@ -1,12 +1,25 @@
 import type { ScheduleRequest } from '../scheduling/engine/types.js';
 import type { ClinicSetup } from './plans.repository.js';
 
-/** The clinic part of an engine request: zone, hours, closures (local, HH:mm), active chairs and staff. */
+/** The clinic part of an engine request: zone, hours, closures (local, HH:mm), active chairs and staff, start limits. */
 export function clinicForEngine(
   setup: ClinicSetup,
-): Pick<ScheduleRequest, 'timezone' | 'openingHours' | 'closures' | 'chairs' | 'staff'> {
+): Pick<
+  ScheduleRequest,
+  | 'timezone'
+  | 'openingHours'
+  | 'closures'
+  | 'chairs'
+  | 'staff'
+  | 'maxStartsPerSlot'
+  | 'maxStartsPerStaffPerSlot'
+  | 'levelling'
+> {
   return {
     timezone: setup.clinic.timezone,
+    maxStartsPerSlot: setup.clinic.maxStartsPerSlot ?? null,
+    maxStartsPerStaffPerSlot: setup.clinic.maxStartsPerNursePerSlot ?? null,
+    levelling: setup.clinic.levelling ?? 'off',
     openingHours: setup.clinic.openingHours,
     closures: setup.closures.map((c) => ({
       startDate: c.startDate,

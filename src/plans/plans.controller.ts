@@ -20,6 +20,8 @@ import { UuidParam } from '../common/validation/validation.js';
 import { PlanDto, PlanListDto, PlanPreviewDto, PlanRequestDto } from './dto/plan.dto.js';
 import { AvailabilityService } from './availability.service.js';
 import { AvailabilityDto, AvailabilityQueryDto } from './dto/availability.dto.js';
+import { LoadDto, LoadQueryDto } from './dto/load.dto.js';
+import { LoadService } from './load.service.js';
 import { planEtag } from './plan-etag.js';
 import { PlansService } from './plans.service.js';
 
@@ -41,6 +43,7 @@ export class PlansController {
   constructor(
     private readonly service: PlansService,
     private readonly availabilityService: AvailabilityService,
+    private readonly loadService: LoadService,
   ) {}
 
   @Post('plans/preview')
@@ -110,6 +113,20 @@ export class PlansController {
     @Query() q: AvailabilityQueryDto,
   ): Promise<AvailabilityDto> {
     return this.availabilityService.slots(actor, clinicId, q);
+  }
+
+  @Get('clinics/:clinicId/load')
+  @ApiOperation({
+    summary:
+      "Chairs occupied and infusion starts per local day and hour (up to 31 days): the clinic's load, no patient data",
+  })
+  @ApiOkResponse({ type: LoadDto })
+  load(
+    @CurrentActor() actor: Actor,
+    @UuidParam('clinicId') clinicId: string,
+    @Query() q: LoadQueryDto,
+  ): Promise<LoadDto> {
+    return this.loadService.load(actor, clinicId, q);
   }
 
   @Get('plans/:planId')

@@ -7,6 +7,7 @@ import { PlansService } from './plans.service.js';
 import { AvailabilityService } from './availability.service.js';
 import { BookingsCache } from './bookings-cache.js';
 import { BookingService } from './booking/booking.service.js';
+import { LoadService } from './load.service.js';
 import { PlanningService } from './planning.service.js';
 
 @Module({
@@ -19,6 +20,7 @@ import { PlanningService } from './planning.service.js';
     BookingService,
     PlansService,
     AvailabilityService,
+    LoadService,
     IdempotencyService,
   ],
   exports: [PlansService],

@@ -118,11 +118,27 @@ export class PlansRepository {
     });
   }
 
+  /** The clinic's active sessions holding a chair that overlap [from, to), as epoch-millisecond spans (no patient data). */
+  async chairSpans(clinicId: string, from: Date, to: Date): Promise<{ start: number; end: number }[]> {
+    // Sessions last at most a day: a range on the start (sessions_clinic_start_idx) finds every overlap.
+    const rows: { s: string; e: string }[] = await this.dataSource.query(
+      `SELECT (extract(epoch FROM starts_at) * 1000)::bigint AS s, (extract(epoch FROM occupied_until) * 1000)::bigint AS e
+         FROM sessions
+        WHERE clinic_id = $1 AND chair_id IS NOT NULL AND status IN ('scheduled', 'checked_in', 'completed')
+          AND starts_at >= $2::timestamptz - interval '1 day' AND starts_at < $3 AND occupied_until > $2
+        ORDER BY starts_at`,
+      [clinicId, from, to],
+    );
+    return rows.map((r) => ({ start: Number(r.s), end: Number(r.e) }));
+  }
+
   /** A clinic and what it schedules with; null when there is no such clinic. */
   async clinicSetupOrNull(clinicId: string, m: EntityManager = this.dataSource.manager): Promise<ClinicSetup | null> {
     // One round trip: the clinic with its active chairs and staff and its closures, as JSON.
     const [row] = await m.query(
       `SELECT json_build_object('id', c.id, 'name', c.name, 'timezone', c.timezone, 'openingHours', c.opening_hours,
+                                'maxStartsPerSlot', c.max_starts_per_slot, 'maxStartsPerNursePerSlot', c.max_starts_per_nurse_per_slot,
+                                'levelling', c.levelling,
                                 'version', c.version, 'createdAt', c.created_at, 'updatedAt', c.updated_at) AS clinic,
               (SELECT coalesce(json_agg(json_build_object('clinicId', x.clinic_id, 'id', x.id, 'name', x.name, 'active', x.active,
                                                           'createdAt', x.created_at, 'updatedAt', x.updated_at) ORDER BY x.name, x.id), '[]')

@@ -32,6 +32,9 @@ export const DEMO_CLINIC = {
   openingHours: [...weekly(MON_FRI, '08:00', '18:00'), ...weekly([6], '09:00', '14:00')],
 };
 
+/** The demo clinic's start staggering: two infusion starts per quarter hour, one per nurse. */
+export const DEMO_START_LIMITS = { maxStartsPerSlot: 2, maxStartsPerNursePerSlot: 1 };
+
 const DEMO_STAFF: Omit<StaffMemberEntity, 'id' | 'clinicId' | 'createdAt' | 'updatedAt'>[] = [
   {
     name: 'Maria Lopez, RN',
@@ -230,6 +233,14 @@ async function insertDemo(
     });
     issued[name] = k.key;
   }
+  // Start staggering, set once the past series are written (they predate it): at most two infusion
+  // starts per quarter hour, one per nurse; seats for what is booked from now on.
+  await m.query(`UPDATE clinics SET max_starts_per_slot = $2, max_starts_per_nurse_per_slot = $3 WHERE id = $1`, [
+    clinicId,
+    DEMO_START_LIMITS.maxStartsPerSlot,
+    DEMO_START_LIMITS.maxStartsPerNursePerSlot,
+  ]);
+  await m.query(`SELECT renumber_start_seats($1, $2)`, [clinicId, now]);
   await audit.record(m, null, { clinicId, action: 'demo.seed', entityType: 'clinic', entityId: clinicId });
   return issued;
 }

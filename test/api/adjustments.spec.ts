@@ -218,7 +218,13 @@ describe('plan adjustments (change_dose, skip, cancel_remaining)', () => {
       chairs[0].id,
     );
 
-    // Another patient's session occupies chairs[1] at that time.
+    // Another patient's session occupies chairs[1] at that time (a third start in the quarter hour:
+    // the demo clinic's start staggering is lifted for it, as the database would refuse it).
+    await t.dataSource.query(
+      `UPDATE clinics SET max_starts_per_slot = NULL, max_starts_per_nurse_per_slot = NULL
+        WHERE id = (SELECT clinic_id FROM plans WHERE id = $1)`,
+      [planIds[1]],
+    );
     const [other] = await t.dataSource.query(
       `WITH p AS (INSERT INTO patients (clinic_id, full_name, date_of_birth) SELECT clinic_id, 'Blocker Patient', '1970-01-01' FROM plans WHERE id = $1 RETURNING id)
        SELECT $1::uuid AS id, p.id AS patient_id FROM p`,

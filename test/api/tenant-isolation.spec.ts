@@ -131,6 +131,7 @@ const CASES: Record<string, Case> = {
     body: null,
     query: { from: '2026-12-01', to: '2026-12-07', durationMinutes: 40, role: 'nurse', needsChair: 'true' },
   },
+  'GET /v1/clinics/:clinicId/load': { body: null, query: { from: '2026-12-01', to: '2026-12-07' } },
 
   'GET /v1/patients/:patientId': { body: null },
   'PATCH /v1/patients/:patientId': {

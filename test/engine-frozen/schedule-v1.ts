@@ -1087,6 +1087,7 @@ class Scheduler {
       IN_THE_PAST: `every possible time for ${what} is in the past`,
       GAP: `no time for ${what} keeps its gaps${within}`,
       SEARCH_LIMIT: '',
+      STARTS_AT_LIMIT: '', // never met: the frozen engine knows no start staggering
     };
     const binding: BindingConstraint = { code, ref: s.ref, message: messages[code] };
     if (code === 'CLOSURE' && this.deepestClosure?.date) binding.date = this.deepestClosure.date;

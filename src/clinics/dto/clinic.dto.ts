@@ -1,6 +1,17 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsInt, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import {
   canonicalTimeZone,
   IsIanaTimeZone,
@@ -42,6 +53,44 @@ export class CreateClinicDto {
   @Min(0)
   @Max(7)
   checkInOpensDaysBefore?: number;
+
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 1,
+    maximum: 50,
+    description:
+      'Start staggering: the most infusion starts (sessions that need a chair) in any 15-minute slot, clinic-wide; null: no limit',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  maxStartsPerSlot?: number | null;
+
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 1,
+    maximum: 50,
+    description:
+      'Start staggering per nurse: the most infusion starts one staff member has in any 15-minute slot; null: no limit',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  maxStartsPerNursePerSlot?: number | null;
+
+  @ApiPropertyOptional({
+    enum: ['off', 'balanced'],
+    default: 'off',
+    description:
+      "'balanced': among the times every rule allows, a session that needs a chair prefers the one with the fewest chairs occupied (explicit preferred times still win); 'off': the earliest time",
+  })
+  @IsOptionalNotNull()
+  @IsIn(['off', 'balanced'])
+  levelling?: 'off' | 'balanced';
 }
 
 export class UpdateClinicDto extends PartialType(CreateClinicDto, { skipNullProperties: false }) {}
@@ -53,6 +102,19 @@ export class ClinicDto {
   @ApiProperty({ type: [WeeklyIntervalDto] }) openingHours: WeeklyIntervalDto[];
   @ApiProperty({ description: "How many local days before a session's day check-in opens (0: that day only)" })
   checkInOpensDaysBefore: number;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Most infusion starts per 15-minute slot (null: no limit)',
+  })
+  maxStartsPerSlot: number | null;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Most infusion starts per nurse per 15-minute slot (null: no limit)',
+  })
+  maxStartsPerNursePerSlot: number | null;
+  @ApiProperty({ enum: ['off', 'balanced'] }) levelling: 'off' | 'balanced';
   @ApiProperty({ description: 'Raised on every change' }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;

@@ -48,6 +48,7 @@ export const ROLE_MATRIX: Readonly<Record<string, readonly Access[]>> = {
   'POST /v1/clinics/:clinicId/closures': ADMIN,
   'DELETE /v1/clinics/:clinicId/closures/:closureId': ADMIN,
   'GET /v1/clinics/:clinicId/availability': ALL,
+  'GET /v1/clinics/:clinicId/load': ALL,
 
   'POST /v1/patients': ALL,
   'GET /v1/patients': ALL,

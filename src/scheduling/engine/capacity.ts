@@ -4,6 +4,7 @@
  * when seats are unknown), and the plan being built as far as it holds resources. The plan's own
  * sessions that take part in a refusal are noted in `culprits` (the search's conflict set).
  */
+import { startSlot, StartCounts } from './booking-index.js';
 import { SpanIndex, type Span } from './intervals.js';
 import type { FixedPlacement, PlacedSession, ScheduleRequest } from './types.js';
 import { ZoneCalendar } from './zone-calendar.js';
@@ -34,6 +35,10 @@ export class Capacity {
   protected readonly placed: (PlacedSession | null)[];
   /** Earlier placed sessions that rejected a candidate of the running search (the conflict set). */
   protected readonly culprits: number[] = [];
+  /** Start staggering (null: no limit) and the bookings' starts per slot (null when neither limit is set). */
+  protected readonly maxStarts: number | null;
+  protected readonly maxStaffStarts: number | null;
+  protected readonly startCounts: StartCounts | null;
 
   constructor(protected readonly req: ScheduleRequest) {
     this.cal = new ZoneCalendar(req.timezone, req.earliestStart, req.horizonDays);
@@ -61,6 +66,14 @@ export class Capacity {
       return slot;
     });
     const index = req.bookedIndex;
+    this.maxStarts = req.maxStartsPerSlot ?? null;
+    this.maxStaffStarts = req.maxStartsPerStaffPerSlot ?? null;
+    this.startCounts =
+      this.maxStarts === null && this.maxStaffStarts === null
+        ? null
+        : index
+          ? index.starts
+          : StartCounts.of(req.booked);
     if (index) {
       // Indexed by the caller: each chair's and staff member's spans as they are kept there.
       this.chairSlot.forEach((slot, i) => (this.chairBusy[slot] ??= index.chair(req.chairs[i].id)));
@@ -187,6 +200,45 @@ export class Capacity {
       if (at > peak) peak = at;
     }
     return peak + 1 <= max ? 0 : null;
+  }
+
+  /** Whether the bookings leave a start free in the slot of `start` (clinic-wide). */
+  protected bookedStartsFree(start: number): boolean {
+    return this.maxStarts === null || this.startCounts!.at(startSlot(start)) < this.maxStarts;
+  }
+
+  /** Whether the bookings leave the i-th staff member a start free in the slot of `start`. */
+  protected bookedStaffStartsFree(i: number, start: number): boolean {
+    return (
+      this.maxStaffStarts === null ||
+      this.startCounts!.ofStaffAt(this.req.staff[i].id, startSlot(start)) < this.maxStaffStarts
+    );
+  }
+
+  /**
+   * Whether a session holding a chair may start at `start` with staff member `staffId` (null: any
+   * or none; the clinic-wide limit only), counting the bookings and the plan's own sessions; the
+   * plan sessions counted are noted as culprits when the answer is no.
+   */
+  protected startsFreeWithPlan(start: number, staffId: string | null): boolean {
+    if (this.maxStarts === null && (this.maxStaffStarts === null || staffId === null)) return true;
+    const slot = startSlot(start);
+    const counts = this.startCounts!;
+    let all = counts.at(slot);
+    let mine = staffId === null ? 0 : counts.ofStaffAt(staffId, slot);
+    const mark = this.culprits.length;
+    for (let k = 0; k < this.placed.length; k++) {
+      const p = this.placed[k];
+      if (!this.holding(p) || p.chairId === null || startSlot(p.start) !== slot) continue;
+      all++;
+      if (staffId !== null && p.staffId === staffId) mine++;
+      this.culprits.push(k);
+    }
+    const free =
+      (this.maxStarts === null || all < this.maxStarts) &&
+      (this.maxStaffStarts === null || staffId === null || mine < this.maxStaffStarts);
+    if (free) this.culprits.length = mark;
+    return free;
   }
 
   /** A placed session that holds its resources (not a kept cancelled one). */

@@ -19,6 +19,7 @@ import {
   R_PATIENT_BUSY,
   R_PATIENT_UNAVAILABLE,
   R_STAFF_AT_CAPACITY,
+  R_STARTS_AT_LIMIT,
   toMinutes,
   type DayEval,
   type Slot,
@@ -143,7 +144,10 @@ export class DayRules extends Capacity {
     const now = this.req.now;
     const g = this.g;
     // Refusals counted per code, reported in the order first met.
-    const counts = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    const counts = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    // Start staggering, as far as the bookings go (only sessions that hold a chair are starts).
+    const staggered = s.needsChair && this.startCounts !== null;
+    const staffStaggered = staggered && this.maxStaffStarts !== null;
     const seen: number[] = [];
     const refuse = (code: number) => {
       if (counts[code]++ === 0) seen.push(code);
@@ -189,21 +193,28 @@ export class DayRules extends Capacity {
           refuse(R_NO_CHAIR);
           continue;
         }
+        if (staggered && !this.bookedStartsFree(start)) {
+          refuse(R_STARTS_AT_LIMIT);
+          continue;
+        }
         if (s.staffRole) {
           let anyPresent = false;
+          let anySeat = false;
           let free = false;
           for (let x = 0; x < staffOfRole.length && !free; x++) {
             const i = staffOfRole[x];
             if (!this.present(i, day, start, end)) continue;
             anyPresent = true;
-            free = this.freeSeat(i, start, end, false) !== null;
+            const seat = this.freeSeat(i, start, end, false) !== null;
+            anySeat ||= seat;
+            free = seat && (!staffStaggered || this.bookedStaffStartsFree(i, start));
           }
           if (!anyPresent) {
             refuse(R_NO_STAFF);
             continue;
           }
           if (!free) {
-            refuse(R_STAFF_AT_CAPACITY);
+            refuse(anySeat ? R_STARTS_AT_LIMIT : R_STAFF_AT_CAPACITY);
             continue;
           }
         }
@@ -226,8 +237,13 @@ export class DayRules extends Capacity {
           if (!this.chairIndex(i).overlaps(start, end)) chairs.push(this.req.chairs[i].id);
       const staff: string[] = [];
       if (s.staffRole) {
+        const staffStaggered = s.needsChair && this.maxStaffStarts !== null;
         for (const i of this.staffOfRole.get(s.staffRole) ?? []) {
-          if (this.present(i, day, start, end) && this.freeSeat(i, start, end, false) !== null)
+          if (
+            this.present(i, day, start, end) &&
+            this.freeSeat(i, start, end, false) !== null &&
+            (!staffStaggered || this.bookedStaffStartsFree(i, start))
+          )
             staff.push(this.req.staff[i].id);
         }
       }

@@ -137,6 +137,7 @@ export abstract class Explainer extends Preferences {
       NO_CHAIR: `no chair free for ${what}${within}`,
       NO_STAFF: `no ${s.staffRole ?? 'staff member'} available for ${what}${within}`,
       STAFF_AT_CAPACITY: `every ${s.staffRole ?? 'staff member'} is at their limit of patients at once for ${what}${within}`,
+      STARTS_AT_LIMIT: `the clinic's limit of infusion starts per quarter hour is reached at every possible time for ${what}${within}`,
       IN_THE_PAST: `every possible time for ${what} is in the past`,
       GAP: `no time for ${what} keeps its gaps${within}`,
       SEARCH_LIMIT: '',

@@ -2,8 +2,9 @@
  * Preference: the order in which the search tries days and times, so that the first plan it
  * finds is the preferred one (earliest completion against the gap targets, gaps nearest their
  * targets, the same time of day, the patient's preferred times, a preferred start, the earliest
- * time). Only order: it never decides whether something fits. A placement-scoring preference
- * (levelling, staggering) belongs here, as another key of `orderedSlots` or `candidateDays`.
+ * time). Only order: it never decides whether something fits. Levelling ('balanced') is one more
+ * key of `orderedSlots`: the chairs the bookings occupy during the session, after every other
+ * preference and before the earliest time.
  */
 import { Lookahead } from './lookahead.js';
 import { dayWindow, toMinutes, type Slot } from './shape.js';
@@ -13,6 +14,35 @@ export abstract class Preferences extends Lookahead {
   protected startDays: [number, number] = [0, 0];
   /** See beforeReachDays(). */
   protected reach = 0;
+  /** Levelling: chairs occupied by the bookings over a start's session, per `start|occupy`. */
+  private readonly loadCache = new Map<string, number>();
+
+  /**
+   * The chairs the bookings occupy on average over [start, start + occupy), rounded down: the
+   * levelling key (a whole chair more or less is what tells hours apart; finer differences are ties).
+   */
+  protected chairLoad(start: number, occupy: number): number {
+    const key = `${start}|${occupy}`;
+    const known = this.loadCache.get(key);
+    if (known !== undefined) return known;
+    const end = start + occupy;
+    let minutes = 0;
+    const seen = new Set<number>();
+    for (let i = 0; i < this.chairSlot.length; i++) {
+      if (seen.has(this.chairSlot[i])) continue;
+      seen.add(this.chairSlot[i]);
+      const index = this.chairIndex(i);
+      const items = index.items;
+      for (let j = index.firstStartingFrom(end) - 1; j >= 0; j--) {
+        const b = items[j];
+        if (b.start + index.longest <= start) break;
+        if (b.end > start) minutes += Math.min(b.end, end) - Math.max(b.start, start);
+      }
+    }
+    const load = Math.floor(minutes / occupy);
+    this.loadCache.set(key, load);
+    return load;
+  }
 
   /** Candidate days for a session, most preferred first. */
   protected candidateDays(si: number, rootDays: [number, number]): number[] {
@@ -93,7 +123,9 @@ export abstract class Preferences extends Lookahead {
     const prefer = this.req.prefer?.[s.ref];
     const preferDay = prefer === undefined ? -1 : this.cal.dayIndexOf(prefer);
     const preferWall = prefer === undefined || preferDay < 0 ? undefined : this.cal.wallMinute(preferDay, prefer);
-    // The sort keys of each slot, computed once: [preferred start, gap target, time of day, preferred times, start].
+    // Levelling: only for sessions holding a chair, and never over an explicit preferred start.
+    const level = this.req.levelling === 'balanced' && s.needsChair && preferWall === undefined;
+    // The sort keys of each slot, computed once: [preferred start, gap target, time of day, preferred times, chairs occupied, start].
     const n = slots.length;
     const keys: number[] = [];
     const order: number[] = [];
@@ -104,14 +136,15 @@ export abstract class Preferences extends Lookahead {
         targetStart === undefined ? 0 : Math.abs(x.start - targetStart),
         refWall === undefined ? 0 : Math.abs(x.wall - refWall),
         prefPenalty(x.wall),
+        level ? this.chairLoad(x.start, occupy) : 0,
         x.start,
       );
       order.push(i);
     }
     order.sort((i, j) => {
-      for (let k = 0; k < 5; k++) {
-        const a = keys[i * 5 + k];
-        const b = keys[j * 5 + k];
+      for (let k = 0; k < 6; k++) {
+        const a = keys[i * 6 + k];
+        const b = keys[j * 6 + k];
         if (a !== b) return a - b;
       }
       return 0;

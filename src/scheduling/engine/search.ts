@@ -174,6 +174,10 @@ export class Search extends Explainer {
           this.note(pos, 'PATIENT_BUSY');
           continue;
         }
+        if (s.needsChair && this.maxStarts !== null && !this.startsFreeWithPlan(start, null)) {
+          this.note(pos, 'STARTS_AT_LIMIT');
+          continue;
+        }
         const all = this.resourcesOf(si, day, slot);
         // A forced chair or staff member is the only one considered.
         const free = {
@@ -209,7 +213,13 @@ export class Search extends Explainer {
             previous?.staffId && free.staff.includes(previous.staffId)
               ? [previous.staffId, ...free.staff.filter((x) => x !== previous.staffId)]
               : free.staff;
+          const staffStaggered = s.needsChair && this.maxStaffStarts !== null;
+          let startsFull = false;
           for (const id of ordered) {
+            if (staffStaggered && !this.startsFreeWithPlan(start, id)) {
+              startsFull = true;
+              continue;
+            }
             const seat = this.freeSeat(this.staffById.get(id)!, start, end, true);
             if (seat !== null) {
               staffId = id;
@@ -218,7 +228,7 @@ export class Search extends Explainer {
             }
           }
           if (!staffId) {
-            this.note(pos, 'STAFF_AT_CAPACITY');
+            this.note(pos, startsFull ? 'STARTS_AT_LIMIT' : 'STAFF_AT_CAPACITY');
             continue;
           }
         }

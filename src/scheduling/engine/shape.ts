@@ -52,6 +52,7 @@ export const CODES: BindingCode[] = [
   'IN_THE_PAST',
   'GAP',
   'SEARCH_LIMIT',
+  'STARTS_AT_LIMIT',
 ];
 export const [
   ,
@@ -63,6 +64,9 @@ export const [
   R_NO_STAFF,
   R_STAFF_AT_CAPACITY,
   R_IN_THE_PAST,
+  ,
+  ,
+  R_STARTS_AT_LIMIT,
 ] = CODES.map((_, i) => i);
 
 /** A booking as the staff index holds it. */

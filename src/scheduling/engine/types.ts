@@ -97,6 +97,20 @@ export interface ScheduleRequest {
   maxNodes?: number;
   /** Sessions (by ref) whose placement is decided (see FixedPlacement). */
   fixed?: Record<string, FixedPlacement>;
+  /**
+   * Start staggering: the most sessions that hold a chair (infusion starts) allowed to start in
+   * one 15-minute slot (see `startSlot`), counting bookings and the plan's own sessions. Unset or
+   * null: no limit.
+   */
+  maxStartsPerSlot?: number | null;
+  /** The same per staff member of such a session (a nurse starts one patient at a time). Unset or null: no limit. */
+  maxStartsPerStaffPerSlot?: number | null;
+  /**
+   * 'balanced': among the times a day allows (after the gap targets, the same time of day and the
+   * patient's preferred times), a session holding a chair prefers the time when the fewest chairs
+   * are occupied, which flattens the clinic's day. 'off' or unset: the earliest time (today's plans).
+   */
+  levelling?: 'off' | 'balanced';
   /** Preferred start per ref: a session is placed as near it as the rules allow (it moves only as far as needed). */
   prefer?: Record<string, number>;
 }
@@ -133,6 +147,7 @@ export type BindingCode =
   | 'NO_CHAIR'
   | 'NO_STAFF'
   | 'STAFF_AT_CAPACITY'
+  | 'STARTS_AT_LIMIT'
   | 'IN_THE_PAST'
   | 'GAP'
   | 'SEARCH_LIMIT';
