@@ -5,7 +5,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { ClinicsModule } from './clinics/clinics.module.js';
-import { ApiKeyGuard } from './common/auth/api-key.guard.js';
+import { ApiKeyGuard } from './api-keys/api-key.guard.js';
 import { Clock, SystemClock } from './common/clock/clock.js';
 import { ProblemDetailsFilter } from './common/http/problem-details.filter.js';
 import { JsonBodyMiddleware } from './common/http/json-body.middleware.js';

@@ -14,7 +14,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Actor } from '../common/auth/actor.js';
-import { routeOf } from '../common/auth/api-key.guard.js';
+import { routeOf } from '../common/http/route-of.js';
 import { CurrentActor } from '../common/auth/current-actor.decorator.js';
 import { ALL_ROLES, Public, Roles } from '../common/auth/roles.decorator.js';
 import { ProblemDto } from '../common/http/problem.dto.js';

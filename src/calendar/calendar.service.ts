@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { ClinicError, ClinicErrorCode } from '../clinics/clinics.errors.js';
 import type { Actor } from '../common/auth/actor.js';
-import { clinicFilter, resolveClinicForWrite } from '../common/auth/clinic-scope.js';
+import { clinicFilter, resolveClinicForWrite } from '../clinics/clinic-scope.js';
 import { Clock } from '../common/clock/clock.js';
 import { CommonErrorCode, ValidationFailedError } from '../common/errors/common.errors.js';
 import { DomainError, type FieldError } from '../common/errors/domain-error.js';

@@ -3,7 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { changedFields } from '../audit/changes.js';
 import type { Actor } from '../common/auth/actor.js';
-import { clinicFilter, resolveClinicForWrite } from '../common/auth/clinic-scope.js';
+import { clinicFilter, resolveClinicForWrite } from '../clinics/clinic-scope.js';
 import { Clock } from '../common/clock/clock.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { requireLocalDateWithinHorizon } from '../common/validation/date-horizon.js';

@@ -5,6 +5,7 @@ import { Clock } from '../common/clock/clock.js';
 import { BookingIndex } from '../scheduling/engine/booking-index.js';
 import type { BookedSession } from '../scheduling/engine/types.js';
 import { ACTIVE, PlansRepository } from './plans.repository.js';
+import { Lru } from '../scheduling/engine/lru.js';
 
 const DAY = 1440;
 /**
@@ -17,6 +18,7 @@ const AHEAD = 400 * DAY;
 const SLACK = 7 * DAY;
 /** Older than this, an entry is loaded afresh rather than brought up to date (the change log is pruned after 31 days). */
 const MAX_AGE_MS = 5 * 60_000;
+/** Clinics whose bookings are kept (least recently used forgotten first). */
 const MAX_CLINICS = 200;
 
 /**
@@ -108,7 +110,7 @@ function drop(changed: string | null, rows: Map<string, Row>, index?: BookingInd
  */
 @Injectable()
 export class BookingsCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Lru<string, Entry>('bookings-cache.clinics', MAX_CLINICS);
 
   constructor(
     private readonly dataSource: DataSource,
@@ -143,7 +145,7 @@ export class BookingsCache {
       nowMin - DAY,
       nowMin + AHEAD - SLACK,
       undefined,
-      () => this.entries.get(clinicId)?.snapshot,
+      () => this.entries.peek(clinicId)?.snapshot,
     );
     return {
       bookings: (from, to, ids) => this.bookingsAt(clinicId, from, to, ids, undefined, snapshot),
@@ -162,7 +164,7 @@ export class BookingsCache {
   ): Promise<BookedSession[]> {
     const fromMin = Math.floor(from.getTime() / 60_000);
     const toMin = Math.ceil(to.getTime() / 60_000);
-    const entry = this.entries.get(clinicId);
+    const entry = this.entries.peek(clinicId);
     if (snapshot !== undefined && entry && entry.snapshot === snapshot && entry.from <= fromMin && entry.to >= toMin) {
       return this.select(entry.rows, fromMin, toMin);
     }
@@ -174,10 +176,10 @@ export class BookingsCache {
   private async indexAt(clinicId: string, from: Date, to: Date, snapshot?: string): Promise<BookingIndex | undefined> {
     const fromMin = Math.floor(from.getTime() / 60_000);
     const toMin = Math.ceil(to.getTime() / 60_000);
-    let entry = this.entries.get(clinicId);
+    let entry = this.entries.peek(clinicId);
     if (snapshot === undefined || !entry || entry.snapshot !== snapshot) {
       await this.current(clinicId, fromMin, toMin, undefined, () => undefined);
-      entry = this.entries.get(clinicId);
+      entry = this.entries.peek(clinicId);
     }
     if (!entry || entry.from > fromMin || entry.to < toMin) return undefined;
     return (entry.index ??= BookingIndex.of(entry.rows.values()));
@@ -228,7 +230,7 @@ export class BookingsCache {
     const cover = { from: Math.min(fromMin, nowMin - 2 * DAY), to: Math.max(toMin, nowMin + AHEAD) };
     if (cover.to - cover.from > AHEAD + 30 * DAY) return undefined;
 
-    const entry = this.entries.get(clinicId);
+    const entry = this.entries.peek(clinicId);
     if (!entry || entry.from > fromMin || entry.to < toMin || performance.now() - entry.loadedAt >= MAX_AGE_MS) {
       const loaded = await this.load(clinicId, cover, m);
       if (!loaded.own) this.remember(clinicId, loaded.entry);
@@ -239,7 +241,7 @@ export class BookingsCache {
       const delta = await this.changedSince(clinicId, entry, m);
       if (delta.server !== entry.server) {
         // Another server, or the same one restarted, since the copy was read: start over.
-        if (this.entries.get(clinicId) === entry) this.entries.delete(clinicId);
+        if (this.entries.peek(clinicId) === entry) this.entries.delete(clinicId);
         return this.current(clinicId, fromMin, toMin, m, pick);
       }
       if (delta.own) {
@@ -263,9 +265,7 @@ export class BookingsCache {
 
   private remember(clinicId: string, entry: Entry): void {
     // Most recently used last; the oldest go first.
-    this.entries.delete(clinicId);
     this.entries.set(clinicId, entry);
-    if (this.entries.size > MAX_CLINICS) this.entries.delete(this.entries.keys().next().value!);
   }
 
   private async load(

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../common/auth/actor.js';
-import { clinicFilter, resolveClinicForWrite } from '../common/auth/clinic-scope.js';
+import { clinicFilter, resolveClinicForWrite } from '../clinics/clinic-scope.js';
 import { Clock } from '../common/clock/clock.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { etag, requireIfMatch, staleResource } from '../common/http/etag.js';

@@ -1,4 +1,4 @@
-import { zonedInstant } from '../common/time/zoned-format.js';
+import { zonedInstant } from './zoned-format.js';
 import type { SessionViewDto } from '../plans/dto/plan.dto.js';
 import type { PlacedSession } from '../scheduling/engine/types.js';
 import type { SessionEntity } from './entities/session.entity.js';

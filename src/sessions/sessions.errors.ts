@@ -1,4 +1,5 @@
 import { DomainError } from '../common/errors/domain-error.js';
+import { registerErrorCodes } from '../common/errors/error-codes.js';
 
 export enum SessionErrorCode {
   SESSION_NOT_FOUND = 'SESSION_NOT_FOUND',
@@ -8,6 +9,13 @@ export enum SessionErrorCode {
   /** Completion of a session that has not started, without an observed start in the past. */
   SESSION_NOT_STARTED = 'SESSION_NOT_STARTED',
 }
+
+registerErrorCodes('sessions', SessionErrorCode, {
+  SESSION_NOT_FOUND: 404,
+  INVALID_TRANSITION: 409,
+  CHECK_IN_NOT_OPEN: 409,
+  SESSION_NOT_STARTED: 409,
+});
 
 export class SessionError extends DomainError {
   constructor(code: SessionErrorCode, message: string, extensions: Record<string, unknown> = {}) {

@@ -26,6 +26,7 @@ import { sessionView } from './session-view.js';
 import { SessionError, SessionErrorCode } from './sessions.errors.js';
 import { SessionsRepository } from './sessions.repository.js';
 import type { SessionViewDto } from '../plans/dto/plan.dto.js';
+import { Lru } from '../scheduling/engine/lru.js';
 
 const MAX_SHEET_DAYS = 31;
 
@@ -61,7 +62,7 @@ export class SessionsService {
   }
 
   /** Each clinic's zone as last read (a guess, always checked; see `list`). */
-  private readonly zones = new Map<string, string>();
+  private readonly zones = new Lru<string, string>('sessions.clinic-zones', 10_000);
 
   async list(actor: Actor, q: SessionQueryDto): Promise<SessionPageDto> {
     const clinicId = actor.clinicId ?? q.clinicId;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DateTime } from 'luxon';
 import { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../common/auth/actor.js';
-import { resolveClinicForWrite } from '../common/auth/clinic-scope.js';
+import { resolveClinicForWrite } from '../clinics/clinic-scope.js';
 import { Clock } from '../common/clock/clock.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { PlansRepository } from '../plans/plans.repository.js';

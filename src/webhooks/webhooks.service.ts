@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../common/auth/actor.js';
-import { clinicFilter, resolveClinicForWrite } from '../common/auth/clinic-scope.js';
+import { clinicFilter, resolveClinicForWrite } from '../clinics/clinic-scope.js';
 import { CommonErrorCode, ValidationFailedError } from '../common/errors/common.errors.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { decodeCursor, encodeCursor, type Page } from '../common/paging/cursor.js';

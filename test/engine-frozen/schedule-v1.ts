@@ -1,5 +1,3 @@
-import type { WeeklyInterval } from '../../src/common/weekly-interval.js';
-import type { SessionConstraint, SessionToPlace } from '../../src/protocols/domain/tailor.js';
 import { SpanIndex, type Span } from '../../src/scheduling/engine/intervals.js';
 import type {
   BindingCode,
@@ -9,6 +7,9 @@ import type {
   PlacedSession,
   ScheduleRequest,
   ScheduleResult,
+  SessionConstraint,
+  SessionToPlace,
+  WeeklyInterval,
 } from '../../src/scheduling/engine/types.js';
 import { ZoneCalendar } from '../../src/scheduling/engine/zone-calendar.js';
 

@@ -1,7 +1,8 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-export const API_ROLES = ['front_desk', 'clinician', 'admin'] as const;
-export type ApiRole = (typeof API_ROLES)[number];
+import type { ApiRole } from '../../common/auth/api-role.js';
+
+export { API_ROLES, type ApiRole } from '../../common/auth/api-role.js';
 
 @Entity({ name: 'api_keys' })
 export class ApiKeyEntity {

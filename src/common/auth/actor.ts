@@ -1,4 +1,4 @@
-import type { ApiRole } from '../../api-keys/entities/api-key.entity.js';
+import type { ApiRole } from './api-role.js';
 
 /** Who is calling: resolved from the API key by the global guard, passed to every service. */
 export interface Actor {

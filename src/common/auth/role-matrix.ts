@@ -1,4 +1,4 @@
-import type { ApiRole } from '../../api-keys/entities/api-key.entity.js';
+import type { ApiRole } from './api-role.js';
 
 /** Who may call a route: an API key role, the feed token in the URL, or anyone (`none`). */
 export type Access = ApiRole | 'feed_token' | 'none';

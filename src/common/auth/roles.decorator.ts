@@ -1,6 +1,6 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import type { ApiRole } from '../../api-keys/entities/api-key.entity.js';
+import type { ApiRole } from './api-role.js';
 import { ProblemDto } from '../http/problem.dto.js';
 
 export const ROLES_KEY = 'chairside:roles';

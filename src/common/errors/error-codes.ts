@@ -1,92 +1,45 @@
-import { ApiKeyErrorCode } from '../../api-keys/api-keys.errors.js';
-import { CalendarErrorCode } from '../../calendar/calendar.errors.js';
-import { ClinicErrorCode } from '../../clinics/clinics.errors.js';
-import { PatientErrorCode } from '../../patients/patients.errors.js';
-import { PlanErrorCode } from '../../plans/plans.errors.js';
-import { ProtocolErrorCode } from '../../protocols/protocols.errors.js';
-import { SessionErrorCode } from '../../sessions/sessions.errors.js';
-import { SyncErrorCode } from '../../sync/sync.errors.js';
-import { WebhookErrorCode } from '../../webhooks/webhooks.errors.js';
-import { CommonErrorCode } from './common.errors.js';
+/** The HTTP statuses an error code may map to. */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 412 | 413 | 415 | 422 | 428 | 429 | 431 | 500 | 503;
 
-export type ErrorCode =
-  | CommonErrorCode
-  | ClinicErrorCode
-  | PatientErrorCode
-  | ApiKeyErrorCode
-  | ProtocolErrorCode
-  | PlanErrorCode
-  | SessionErrorCode
-  | CalendarErrorCode
-  | SyncErrorCode
-  | WebhookErrorCode;
+/**
+ * A stable error code clients switch on. Each feature declares its own codes (an enum in its
+ * `*.errors.ts`) and registers their statuses with {@link registerErrorCodes}; `common` knows none
+ * of them.
+ */
+export type ErrorCode = string;
 
-function assertNever(x: never): never {
-  throw new Error(`unmapped error code ${String(x)}`);
+const registry = new Map<ErrorCode, { status: ErrorStatus; owner: string }>();
+
+/**
+ * Registers a feature's codes and their HTTP statuses: the one place a code becomes a status.
+ * Called once by each `*.errors.ts` when it loads, so a code is known before any error carrying
+ * it can be raised. `statuses` must name every member of `codes` (the type says so: a new code
+ * must be mapped), and a code may belong to one owner only (a clash throws at load).
+ */
+export function registerErrorCodes<E extends Record<string, ErrorCode>>(
+  owner: string,
+  codes: E,
+  statuses: Record<E[keyof E], ErrorStatus>,
+): void {
+  for (const code of Object.values(codes)) {
+    const known = registry.get(code);
+    if (known && known.owner !== owner) {
+      throw new Error(`error code ${code} is registered by both ${known.owner} and ${owner}`);
+    }
+    registry.set(code, { status: statuses[code as E[keyof E]], owner });
+  }
 }
 
-/** The one place an error code becomes an HTTP status; exhaustive, so a new code must be mapped. */
-export function statusForCode(code: ErrorCode): number {
-  switch (code) {
-    case CommonErrorCode.VALIDATION_FAILED:
-    case CommonErrorCode.MALFORMED_REQUEST:
-      return 400;
-    case CommonErrorCode.UNAUTHENTICATED:
-      return 401;
-    case CommonErrorCode.FORBIDDEN:
-      return 403;
-    case CommonErrorCode.ROUTE_NOT_FOUND:
-    case ClinicErrorCode.CLINIC_NOT_FOUND:
-    case ClinicErrorCode.CHAIR_NOT_FOUND:
-    case ClinicErrorCode.STAFF_NOT_FOUND:
-    case ClinicErrorCode.CLOSURE_NOT_FOUND:
-    case PatientErrorCode.PATIENT_NOT_FOUND:
-    case ApiKeyErrorCode.API_KEY_NOT_FOUND:
-    case ProtocolErrorCode.PROTOCOL_NOT_FOUND:
-    case ProtocolErrorCode.PROTOCOL_VERSION_NOT_FOUND:
-    case PlanErrorCode.PLAN_NOT_FOUND:
-    case SessionErrorCode.SESSION_NOT_FOUND:
-    case CalendarErrorCode.FEED_NOT_FOUND:
-    case WebhookErrorCode.WEBHOOK_NOT_FOUND:
-    case WebhookErrorCode.WEBHOOK_MESSAGE_NOT_FOUND:
-      return 404;
-    case CommonErrorCode.CONFLICT:
-    case CommonErrorCode.SLOT_TAKEN:
-    case ClinicErrorCode.CHAIR_NAME_TAKEN:
-    case ProtocolErrorCode.DRAFT_UNCHANGED:
-    case ClinicErrorCode.STAFF_CAPACITY_IN_USE:
-    case PlanErrorCode.IDEMPOTENCY_IN_FLIGHT:
-    case PlanErrorCode.ACTIVE_SERIES_EXISTS:
-    case SessionErrorCode.INVALID_TRANSITION:
-    case PatientErrorCode.WEIGHT_UNCONFIRMED:
-    case SessionErrorCode.CHECK_IN_NOT_OPEN:
-    case SessionErrorCode.SESSION_NOT_STARTED:
-      return 409;
-    case SyncErrorCode.FULL_SYNC_REQUIRED:
-      return 410;
-    case CommonErrorCode.PRECONDITION_FAILED:
-      return 412;
-    case CommonErrorCode.PAYLOAD_TOO_LARGE:
-      return 413;
-    case CommonErrorCode.UNSUPPORTED_MEDIA_TYPE:
-      return 415;
-    case CommonErrorCode.PRECONDITION_REQUIRED:
-      return 428;
-    case CommonErrorCode.RATE_LIMITED:
-      return 429;
-    case CommonErrorCode.HEADERS_TOO_LARGE:
-      return 431;
-    case PlanErrorCode.PLAN_INFEASIBLE:
-    case PlanErrorCode.PROTOCOL_VERSION_RETIRED:
-    case PlanErrorCode.IDEMPOTENCY_KEY_REUSED:
-      return 422;
-    case CommonErrorCode.INTERNAL:
-      return 500;
-    case CommonErrorCode.DATABASE_UNAVAILABLE:
-      return 503;
-    default:
-      return assertNever(code);
-  }
+/** Every code registered so far (the features loaded). */
+export function registeredErrorCodes(): ErrorCode[] {
+  return [...registry.keys()];
+}
+
+/** The HTTP status of a registered code; an unregistered one is a programming error. */
+export function statusForCode(code: ErrorCode): ErrorStatus {
+  const entry = registry.get(code);
+  if (!entry) throw new Error(`unmapped error code ${String(code)}`);
+  return entry.status;
 }
 
 /** `type` URI of a problem: a stable identifier clients can switch on. */

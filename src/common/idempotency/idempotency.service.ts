@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { PlanError, PlanErrorCode } from '../../plans/plans.errors.js';
 import { Clock } from '../clock/clock.js';
 import { ValidationFailedError } from '../errors/common.errors.js';
 import { sqlState } from '../errors/database-errors.js';
+import { IdempotencyError, IdempotencyErrorCode } from './idempotency.errors.js';
 
 /** How long a key's first response is kept and replayed. */
 export const IDEMPOTENCY_TTL_HOURS = 24;
@@ -81,8 +81,8 @@ export class IdempotencyService {
     );
     if (!row) return undefined;
     if (row.request_hash !== hash) {
-      throw new PlanError(
-        PlanErrorCode.IDEMPOTENCY_KEY_REUSED,
+      throw new IdempotencyError(
+        IdempotencyErrorCode.IDEMPOTENCY_KEY_REUSED,
         'This Idempotency-Key was already used with a different request.',
       );
     }
@@ -112,8 +112,8 @@ export class IdempotencyService {
       await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${clinicId}|${key}`]);
     } catch (err) {
       if (sqlState(err) !== '55P03') throw err;
-      throw new PlanError(
-        PlanErrorCode.IDEMPOTENCY_IN_FLIGHT,
+      throw new IdempotencyError(
+        IdempotencyErrorCode.IDEMPOTENCY_IN_FLIGHT,
         `A request with this Idempotency-Key has been in flight for over ${waitMs / 1000} s; retry shortly.`,
       );
     }

@@ -1,6 +1,11 @@
 import type { Gap, ProtocolStep, StepDose, StepKind, StepStaffRole } from './protocol-step.js';
 import { MAX_REPEAT } from './protocol-step.js';
 import { doseAt, type Issue } from './validate-steps.js';
+import type {
+  PlannedDose as EnginePlannedDose,
+  SessionConstraint as EngineSessionConstraint,
+  SessionToPlace as EngineSessionToPlace,
+} from '../../scheduling/engine/types.js';
 
 /** Bounds a patient's plan may narrow a template gap to (each within the template's own). */
 export interface GapOverride {
@@ -26,7 +31,7 @@ export interface Tailoring {
 }
 
 /** How one session must sit relative to an earlier-listed session. */
-export interface SessionConstraint {
+export interface SessionConstraint extends EngineSessionConstraint {
   /** The other session's ref, e.g. `infusion#2`. */
   ref: string;
   /** `after`: this session follows `ref`; `before`: it precedes it. */
@@ -35,7 +40,7 @@ export interface SessionConstraint {
   sameDay: boolean;
 }
 
-export interface PlannedDose {
+export interface PlannedDose extends EnginePlannedDose {
   drug: string;
   amount: number;
   unit: StepDose['unit'];
@@ -44,8 +49,8 @@ export interface PlannedDose {
   totalMg: number;
 }
 
-/** One concrete session the scheduler must place. */
-export interface SessionToPlace {
+/** One concrete session the scheduler must place: the engine's shape, in the protocol model's terms. */
+export interface SessionToPlace extends EngineSessionToPlace {
   /** `<stepKey>#<occurrence>`: stable within a plan. */
   ref: string;
   stepKey: string;

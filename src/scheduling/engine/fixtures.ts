@@ -1,10 +1,9 @@
 import { DateTime } from 'luxon';
-import type { WeeklyInterval } from '../../common/weekly-interval.js';
 import { tailor, type Tailoring } from '../../protocols/domain/tailor.js';
 import type { ProtocolStep } from '../../protocols/domain/protocol-step.js';
 import { KETAMINE_PROTOCOL } from '../../seed/demo-protocol.js';
 import { horizonDaysFor } from './schedule.js';
-import type { ScheduleRequest } from './types.js';
+import type { ScheduleRequest, WeeklyInterval } from './types.js';
 
 /** Test helpers for the engine: plain objects with overrides. */
 export const weekly = (days: number[], start: string, end: string): WeeklyInterval[] =>

@@ -3,9 +3,8 @@
  * be booked now, with its free chairs and staff; the same day rules as the search, for one
  * session and no patient.
  */
-import type { SessionToPlace } from '../../protocols/domain/tailor.js';
 import { DayRules } from './day-rules.js';
-import type { ScheduleRequest } from './types.js';
+import type { ScheduleRequest, SessionToPlace } from './types.js';
 
 export interface AvailabilityRequest extends Omit<
   ScheduleRequest,

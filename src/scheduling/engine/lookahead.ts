@@ -5,10 +5,9 @@
  * a day with every dependent still able to follow (day by day, and slot by slot for dependents
  * timed in hours), and does a start keep a constraint to its placed anchor.
  */
-import type { SessionConstraint } from '../../protocols/domain/tailor.js';
 import { DayRules } from './day-rules.js';
 import { dayWindow, placementOrder } from './shape.js';
-import type { PlacedSession, ScheduleRequest } from './types.js';
+import type { PlacedSession, ScheduleRequest, SessionConstraint } from './types.js';
 
 export class Lookahead extends DayRules {
   /** The first session with a ref (what a constraint's ref names). */

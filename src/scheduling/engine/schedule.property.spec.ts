@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { DateTime, IANAZone } from 'luxon';
-import type { WeeklyInterval } from '../../common/weekly-interval.js';
 import type { Gap, ProtocolStep, StepAttachment, StepStaffRole } from '../../protocols/domain/protocol-step.js';
-import { tailor, type SessionToPlace } from '../../protocols/domain/tailor.js';
+import { tailor } from '../../protocols/domain/tailor.js';
 import { schedule as scheduleV1 } from '../../../test/engine-frozen/schedule-v1.js';
 import { horizonDaysFor, schedule } from './schedule.js';
 import { BookingIndex } from './booking-index.js';
@@ -14,6 +13,8 @@ import type {
   PlacedSession,
   ScheduleRequest,
   ScheduleResult,
+  SessionToPlace,
+  WeeklyInterval,
 } from './types.js';
 
 /*

@@ -3,10 +3,8 @@
  * times as minutes, weekly rules by weekday, the day window a gap allows, how far a plan reaches
  * (span, 'before' reach, horizon) and the order in which the search places sessions.
  */
-import type { WeeklyInterval } from '../../common/weekly-interval.js';
-import type { SessionConstraint, SessionToPlace } from '../../protocols/domain/tailor.js';
 import type { Span } from './intervals.js';
-import type { BindingCode, PlacedSession } from './types.js';
+import type { BindingCode, PlacedSession, SessionConstraint, SessionToPlace, WeeklyInterval } from './types.js';
 
 export const DEFAULT_GRANULARITY = 15;
 export const DEFAULT_START_WINDOW = 14;

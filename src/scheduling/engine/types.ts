@@ -1,7 +1,70 @@
-import type { WeeklyInterval } from '../../common/weekly-interval.js';
-import type { PlannedDose, SessionToPlace } from '../../protocols/domain/tailor.js';
-
 import type { BookingIndex } from './booking-index.js';
+
+// The engine owns the shapes it reads: it imports nothing of the app. The protocol model's
+// `tailor` (src/protocols/domain/tailor.ts) produces sessions that extend these.
+
+/** A recurring interval in local time: ISO weekday (1 = Monday … 7 = Sunday), "HH:mm" to "HH:mm". */
+export interface WeeklyInterval {
+  weekday: number;
+  start: string;
+  end: string;
+}
+
+/**
+ * A gap between two sessions. In `days`: whole local calendar days between the two sessions'
+ * dates. In `hours`: elapsed time from the end of the earlier session (its recovery included) to
+ * the start of the later one.
+ */
+export interface Gap {
+  min: number;
+  target: number;
+  max: number;
+  unit: 'hours' | 'days';
+}
+
+/** How one session must sit relative to an earlier-listed session. */
+export interface SessionConstraint {
+  /** The other session's ref, e.g. `infusion#2`. */
+  ref: string;
+  /** `after`: this session follows `ref`; `before`: it precedes it. */
+  relation: 'after' | 'before';
+  gap: Gap;
+  sameDay: boolean;
+}
+
+/**
+ * A session's dose, carried through to its placement untouched (the engine never reads it). The
+ * units are the protocol model's (`DOSE_UNITS`); tailor's `PlannedDose` extends this, so a unit
+ * added there without here fails to compile.
+ */
+export interface PlannedDose {
+  drug: string;
+  amount: number;
+  unit: 'mg/kg' | 'mg';
+  infusionMinutes: number;
+  totalMg: number;
+}
+
+/** One concrete session the scheduler must place. */
+export interface SessionToPlace {
+  /** `<stepKey>#<occurrence>`: stable within a plan. */
+  ref: string;
+  stepKey: string;
+  occurrence: number;
+  occurrences: number;
+  kind: string;
+  label: string;
+  durationMinutes: number;
+  recoveryMinutes: number;
+  needsChair: boolean;
+  /** The staff role the session needs (matched against `EngineStaff.role`), or none. */
+  staffRole: string | null;
+  dose: PlannedDose | null;
+  sameTimeOfDay: boolean;
+  weekdays: number[] | null;
+  /** Every constraint refers to a session listed earlier in the result. */
+  constraints: SessionConstraint[];
+}
 
 /** A closure in the clinic's local terms (whole days, or start date+time to end date+time). */
 export interface EngineClosure {

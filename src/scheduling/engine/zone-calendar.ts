@@ -1,4 +1,5 @@
 import { DateTime, IANAZone } from 'luxon';
+import { Lru } from './lru.js';
 
 /** One local calendar day in a zone, with what integer arithmetic needs. */
 export interface LocalDay {
@@ -23,9 +24,8 @@ export interface LocalDay {
   switchMinute: number;
 }
 
-/** Local days per zone, keyed by the day number of the local date (days since 1970-01-01). */
-const dayCache = new Map<string, Map<number, LocalDay>>();
-let cachedDays = 0;
+/** Local days of every zone, keyed `<zone>|<day number of the local date>` (days since 1970-01-01). */
+const DAY_CACHE = new Lru<string, LocalDay>('zone-calendar.days', 200_000);
 
 const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
 
@@ -106,19 +106,13 @@ export class ZoneCalendar {
     this.zone = IANAZone.create(timezone);
     // Dates by integer day arithmetic; luxon (Intl) only for a day's offsets, once per zone and date.
     const first = Math.round(Date.parse(`${firstDate}T00:00:00Z`) / 86_400_000);
-    let zoneDays = dayCache.get(timezone);
-    if (!zoneDays) dayCache.set(timezone, (zoneDays = new Map()));
     const all: LocalDay[] = [];
     for (let i = 0; i <= dayCount; i++) {
-      let day = zoneDays.get(first + i);
+      const key = `${timezone}|${first + i}`;
+      let day = DAY_CACHE.get(key);
       if (!day) {
         day = computeDay(this.zone, isoDateOfDay(first + i));
-        if (cachedDays > 200_000) {
-          for (const m of dayCache.values()) m.clear();
-          cachedDays = 0;
-        }
-        zoneDays.set(first + i, day);
-        cachedDays++;
+        DAY_CACHE.set(key, day);
       }
       all.push(day);
     }

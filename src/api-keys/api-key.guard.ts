@@ -1,19 +1,14 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { ApiKeysService, CLINIC_HEADER } from '../../api-keys/api-keys.service.js';
-import type { ApiRole } from '../../api-keys/entities/api-key.entity.js';
-import { CommonErrorCode, ForbiddenError } from '../errors/common.errors.js';
-import { DomainError } from '../errors/domain-error.js';
-import { RateLimits } from '../http/rate-limit.guard.js';
-import { PUBLIC_KEY, ROLES_KEY } from './roles.decorator.js';
-import { timed } from '../http/server-timing.js';
-
-/** `METHOD /route/:pattern`: the route, never the URL (ids and query strings stay out of the audit). */
-export function routeOf(req: Request): string {
-  const pattern: unknown = (req.route as { path?: unknown } | undefined)?.path;
-  return `${req.method} ${typeof pattern === 'string' ? pattern : '(unknown route)'}`;
-}
+import { ApiKeysService, CLINIC_HEADER } from './api-keys.service.js';
+import type { ApiRole } from './entities/api-key.entity.js';
+import { CommonErrorCode, ForbiddenError } from '../common/errors/common.errors.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { RateLimits } from '../common/http/rate-limit.guard.js';
+import { PUBLIC_KEY, ROLES_KEY } from '../common/auth/roles.decorator.js';
+import { timed } from '../common/http/server-timing.js';
+import { routeOf } from '../common/http/route-of.js';
 
 /**
  * The global guard: every route needs a valid `Authorization: Bearer <key>` and must declare its

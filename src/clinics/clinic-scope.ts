@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
-import { ClinicError, ClinicErrorCode } from '../../clinics/clinics.errors.js';
-import { ValidationFailedError } from '../errors/common.errors.js';
-import type { Actor } from './actor.js';
+import { ClinicError, ClinicErrorCode } from './clinics.errors.js';
+import { ValidationFailedError } from '../common/errors/common.errors.js';
+import type { Actor } from '../common/auth/actor.js';
 
 /**
  * The clinic a new record belongs to: the key's own clinic (a different `requested` one looks

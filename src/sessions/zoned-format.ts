@@ -1,4 +1,5 @@
 import { DateTime, Info, type Zone } from 'luxon';
+import { Lru } from '../scheduling/engine/lru.js';
 
 /** An instant as the clinic reads it: ISO 8601 with the zone's offset, and the local date and time. */
 export interface ZonedInstant {
@@ -11,38 +12,32 @@ export interface ZonedInstant {
 }
 
 const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
-const zones = new Map<string, Zone | null>();
+/** luxon's zone per IANA name (null: one luxon cannot serve offsets for). */
+const ZONES = new Lru<string, Zone | null>('zoned-format.zones', 1_000);
 const HOUR = 3_600_000;
-/** Per zone and hour (epoch hour number): the offset throughout that hour, or NaN when it changes within it. */
-const hourly = new Map<Zone, Map<number, number>>();
-let hoursCached = 0;
+/** Per `<zone>|<epoch hour number>`: the offset throughout that hour, or NaN when it changes within it. */
+const HOURLY_OFFSETS = new Lru<string, number>('zoned-format.hourly-offsets', 100_000);
 
 /** The zone's offset at an instant; luxon asks Intl once per zone and hour, not once per instant. */
 function offsetAt(z: Zone, epochMs: number): number {
   const hour = Math.floor(epochMs / HOUR);
-  let byHour = hourly.get(z);
-  if (!byHour) hourly.set(z, (byHour = new Map()));
-  let o = byHour.get(hour);
+  const key = `${z.name}|${hour}`;
+  let o = HOURLY_OFFSETS.get(key);
   if (o === undefined) {
     const first = z.offset(hour * HOUR);
     o = first === z.offset(hour * HOUR + HOUR - 1) ? first : NaN;
-    if (++hoursCached > 100_000) {
-      hourly.clear();
-      hoursCached = 0;
-      hourly.set(z, (byHour = new Map()));
-    }
-    byHour.set(hour, o);
+    HOURLY_OFFSETS.set(key, o);
   }
   return Number.isNaN(o) ? z.offset(epochMs) : o;
 }
 
 /** luxon's zone for an IANA name it can serve offsets for; null to leave the formatting to luxon. */
 function ianaZone(name: string): Zone | null {
-  let z = zones.get(name);
+  let z = ZONES.get(name);
   if (z === undefined) {
     const normalized = Info.normalizeZone(name);
     z = normalized.type === 'iana' && normalized.isValid ? normalized : null;
-    zones.set(name, z);
+    ZONES.set(name, z);
   }
   return z;
 }

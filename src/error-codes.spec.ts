@@ -1,27 +1,16 @@
-import { ApiKeyErrorCode } from '../../api-keys/api-keys.errors.js';
-import { CalendarErrorCode } from '../../calendar/calendar.errors.js';
-import { ClinicErrorCode } from '../../clinics/clinics.errors.js';
-import { PatientErrorCode } from '../../patients/patients.errors.js';
-import { PlanErrorCode } from '../../plans/plans.errors.js';
-import { ProtocolErrorCode } from '../../protocols/protocols.errors.js';
-import { SessionErrorCode } from '../../sessions/sessions.errors.js';
-import { SyncErrorCode } from '../../sync/sync.errors.js';
-import { WebhookErrorCode } from '../../webhooks/webhooks.errors.js';
-import { CommonErrorCode } from './common.errors.js';
-import { problemType, statusForCode, type ErrorCode } from './error-codes.js';
+import { CommonErrorCode } from './common/errors/common.errors.js';
+import {
+  problemType,
+  registeredErrorCodes,
+  registerErrorCodes,
+  statusForCode,
+  type ErrorCode,
+} from './common/errors/error-codes.js';
+import { PatientErrorCode } from './patients/patients.errors.js';
+import { SyncErrorCode } from './sync/sync.errors.js';
+import { ALL_ERROR_CODES } from './error-codes.js';
 
-const ALL_CODES: ErrorCode[] = [
-  ...Object.values(CommonErrorCode),
-  ...Object.values(ClinicErrorCode),
-  ...Object.values(PatientErrorCode),
-  ...Object.values(ApiKeyErrorCode),
-  ...Object.values(ProtocolErrorCode),
-  ...Object.values(PlanErrorCode),
-  ...Object.values(SessionErrorCode),
-  ...Object.values(CalendarErrorCode),
-  ...Object.values(SyncErrorCode),
-  ...Object.values(WebhookErrorCode),
-];
+const ALL_CODES: ErrorCode[] = [...ALL_ERROR_CODES];
 
 describe('statusForCode', () => {
   it('maps every code to an HTTP error status', () => {
@@ -51,5 +40,17 @@ describe('problemType', () => {
   it('is a stable URN per code', () => {
     expect(problemType(CommonErrorCode.VALIDATION_FAILED)).toBe('urn:chairside:problem:validation-failed');
     expect(new Set(ALL_CODES.map(problemType)).size).toBe(ALL_CODES.length);
+  });
+});
+
+describe('registerErrorCodes', () => {
+  it('knows every code the features declare, and no other', () => {
+    expect(new Set(registeredErrorCodes())).toEqual(new Set(ALL_CODES));
+  });
+  it('refuses a code another feature already owns', () => {
+    expect(() =>
+      registerErrorCodes('elsewhere', { PLAN_NOT_FOUND: 'PLAN_NOT_FOUND' }, { PLAN_NOT_FOUND: 404 }),
+    ).toThrow(/registered by both plans and elsewhere/);
+    expect(statusForCode('PLAN_NOT_FOUND')).toBe(404);
   });
 });

@@ -1,0 +1,77 @@
+import { ESLint } from 'eslint';
+
+/*
+ * The architecture as lint rules (eslint.config.js): each rule fails on a deliberate violation,
+ * so a config change that silently drops one shows here. ESLint's Node API lints the text as if it
+ * were the named file (the imported files are real, so the import resolver finds them).
+ */
+const eslint = new ESLint({ cwd: process.cwd() });
+
+async function ruleIds(code: string, filePath: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return result.messages.map((m) => m.ruleId ?? `fatal: ${m.message}`);
+}
+
+describe('architecture lint rules', () => {
+  it('common imports no feature', async () => {
+    expect(await ruleIds(`export { PlanError } from '../plans/plans.errors.js';\n`, 'src/common/x.ts')).toContain(
+      'import-x/no-restricted-paths',
+    );
+    expect(
+      await ruleIds(`export { ClinicError } from '../../clinics/clinics.errors.js';\n`, 'src/common/auth/x.ts'),
+    ).toContain('import-x/no-restricted-paths');
+  });
+
+  it('common may import common', async () => {
+    expect(await ruleIds(`export { DomainError } from './errors/domain-error.js';\n`, 'src/common/x.ts')).toEqual([]);
+  });
+
+  it('the engine imports nothing of the app', async () => {
+    for (const from of [
+      '../../common/weekly-interval.js',
+      '../../protocols/domain/tailor.js',
+      '../../plans/plans.errors.js',
+    ]) {
+      expect(await ruleIds(`export * from '${from}';\n`, 'src/scheduling/engine/x.ts')).toContain(
+        'import-x/no-restricted-paths',
+      );
+    }
+  });
+
+  it('the engine may import itself and luxon', async () => {
+    expect(
+      await ruleIds(`export { DateTime } from 'luxon';\nexport * from './types.js';\n`, 'src/scheduling/engine/x.ts'),
+    ).toEqual([]);
+  });
+
+  it("the engine's tests may use the protocol model, nothing else of the app", async () => {
+    expect(
+      await ruleIds(`export * from '../../protocols/domain/tailor.js';\n`, 'src/scheduling/engine/x.spec.ts'),
+    ).toEqual([]);
+    expect(
+      await ruleIds(`export * from '../../common/weekly-interval.js';\n`, 'src/scheduling/engine/x.spec.ts'),
+    ).toContain('import-x/no-restricted-paths');
+  });
+
+  it('controllers import neither DataSource nor a repository', async () => {
+    expect(
+      await ruleIds(
+        `import { DataSource } from 'typeorm';\nexport const d = DataSource;\n`,
+        'src/plans/x.controller.ts',
+      ),
+    ).toContain('no-restricted-imports');
+    expect(
+      await ruleIds(
+        `import { EntityManager } from 'typeorm';\nexport const d = EntityManager;\n`,
+        'src/plans/x.controller.ts',
+      ),
+    ).toContain('no-restricted-imports');
+    expect(await ruleIds(`export * from './plans.repository.js';\n`, 'src/plans/x.controller.ts')).toContain(
+      'no-restricted-imports',
+    );
+    // A service may.
+    expect(
+      await ruleIds(`import { DataSource } from 'typeorm';\nexport const d = DataSource;\n`, 'src/plans/x.service.ts'),
+    ).toEqual([]);
+  });
+});
