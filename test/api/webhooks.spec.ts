@@ -42,6 +42,16 @@ interface Receiver {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RETRIES = [0.05, 0.05]; // three attempts in all
+/**
+ * How long a send may take. Generous: the receiver runs in this process, and a loaded machine can
+ * hold an answer back for longer than a short budget, which counts the attempt as a timeout and
+ * sends the message again (at least once, allowed, but not what these tests count). Only the test
+ * of a receiver that never answers uses a short one, on an instance of its own.
+ */
+const SEND_TIMEOUT_MS = 10_000;
+const SHORT_TIMEOUT_MS = 1000;
+// Waits are bounded polls, not fixed sleeps; the budgets leave room for a busy machine.
+jest.setTimeout(90_000);
 
 /** A webhook receiver that keeps the raw bytes and headers of everything it gets. */
 async function startReceiver(reply: Reply = () => ({ status: 204 })): Promise<Receiver> {
@@ -89,7 +99,7 @@ describe('webhooks (/v1/webhooks) and outbox delivery', () => {
 
   beforeAll(async () => {
     t = await startTestApp({
-      webhooks: { pollMs: 0, allowPrivateNetworks: true, timeoutMs: 300, retryDelaysSeconds: RETRIES },
+      webhooks: { pollMs: 0, allowPrivateNetworks: true, timeoutMs: SEND_TIMEOUT_MS, retryDelaysSeconds: RETRIES },
     });
     A = await setupClinic(t.app, t.http, 'Hook A');
     B = await setupClinic(t.app, t.http, 'Hook B');
@@ -137,7 +147,7 @@ describe('webhooks (/v1/webhooks) and outbox delivery', () => {
   /** Runs delivery rounds until `done` holds; fails after `ms`. */
   async function deliverUntil(
     done: () => boolean | Promise<boolean>,
-    ms = 8000,
+    ms = 30_000,
     w: WebhookDeliveryWorker = worker(),
   ): Promise<void> {
     // performance.now(), not Date.now(): one test fakes Date.
@@ -696,16 +706,29 @@ describe('webhooks (/v1/webhooks) and outbox delivery', () => {
       const rx = await receiver(() => ({ status: 200, hang: true }));
       const e = await createEndpoint(A, { url: rx.url, eventTypes: ['plan.booked'] });
       await bookPlan(t.http, A);
-      const started = Date.now();
-      await deliverUntil(async () => (await messagesOf(A, e.id))[0]?.status === 'failed');
-      expect(Date.now() - started).toBeGreaterThanOrEqual(3 * 300 - 30);
+      // An instance of its own with a short send budget, so that the three timeouts take seconds.
+      const impatient = await startTestApp({
+        databaseUrl: t.databaseUrl,
+        webhooks: { pollMs: 0, allowPrivateNetworks: true, timeoutMs: SHORT_TIMEOUT_MS, retryDelaysSeconds: RETRIES },
+      });
+      try {
+        const started = Date.now();
+        await deliverUntil(
+          async () => (await messagesOf(A, e.id))[0]?.status === 'failed',
+          30_000,
+          impatient.app.get(WebhookDeliveryWorker),
+        );
+        expect(Date.now() - started).toBeGreaterThanOrEqual(3 * SHORT_TIMEOUT_MS - 30);
+      } finally {
+        await impatient.close();
+      }
+      // Every attempt reached the receiver, which kept it waiting.
       expect(rx.received).toHaveLength(3);
+      const timeout = `timeout after ${SHORT_TIMEOUT_MS} ms`;
       const [m] = await messagesOf(A, e.id);
-      expect(m).toMatchObject({ status: 'failed', attempts: 3, lastStatus: null, lastError: 'timeout after 300 ms' });
-      expect(m.deliveryAttempts.map((a: Json) => [a.statusCode, a.error])).toEqual(
-        Array(3).fill([null, 'timeout after 300 ms']),
-      );
-      for (const a of m.deliveryAttempts) expect(a.durationMs).toBeGreaterThanOrEqual(290);
+      expect(m).toMatchObject({ status: 'failed', attempts: 3, lastStatus: null, lastError: timeout });
+      expect(m.deliveryAttempts.map((a: Json) => [a.statusCode, a.error])).toEqual(Array(3).fill([null, timeout]));
+      for (const a of m.deliveryAttempts) expect(a.durationMs).toBeGreaterThanOrEqual(SHORT_TIMEOUT_MS - 10);
     });
 
     it('3xx is a failure and the redirect is not followed', async () => {
@@ -942,11 +965,11 @@ describe('webhooks (/v1/webhooks) and outbox delivery', () => {
       );
       const t2 = await startTestApp({
         databaseUrl: t.databaseUrl,
-        webhooks: { pollMs: 10, allowPrivateNetworks: true, timeoutMs: 2000, retryDelaysSeconds: RETRIES },
+        webhooks: { pollMs: 10, allowPrivateNetworks: true, timeoutMs: SEND_TIMEOUT_MS, retryDelaysSeconds: RETRIES },
       });
       let mine = 0;
       try {
-        const deadline = Date.now() + 15_000;
+        const deadline = Date.now() + 45_000;
         while ((await pendingCount()) > 0) {
           if (Date.now() > deadline) throw new Error('not delivered in time');
           const n = await worker().runOnce(3);
