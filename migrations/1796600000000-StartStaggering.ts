@@ -60,17 +60,18 @@ export class StartStaggering1796600000000 implements MigrationInterface {
         ns integer;
         present boolean;
       BEGIN
+        -- FOR SHARE: a change of the limits waits for this write, or this write for it.
+        SELECT max_starts_per_slot, max_starts_per_nurse_per_slot INTO lim, nlim FROM clinics WHERE id = p_clinic FOR SHARE;
+        IF lim IS NULL AND nlim IS NULL THEN
+          -- A clinic without limits keeps no seats (renumber_start_seats clears them when its limits go):
+          -- nothing more to read, which keeps a booking's write as cheap as before the limits came.
+          RETURN;
+        END IF;
         SELECT x.starts_at, x.chair_id, x.staff_id, x.status INTO r FROM sessions x
           WHERE x.clinic_id = p_clinic AND x.id = p_session;
         present := FOUND;
         SELECT * INTO cur FROM session_start_seats WHERE clinic_id = p_clinic AND session_id = p_session;
         IF NOT present OR r.chair_id IS NULL OR r.status NOT IN ('scheduled', 'checked_in', 'completed') THEN
-          DELETE FROM session_start_seats WHERE clinic_id = p_clinic AND session_id = p_session;
-          RETURN;
-        END IF;
-        -- FOR SHARE: a change of the limits waits for this write, or this write for it.
-        SELECT max_starts_per_slot, max_starts_per_nurse_per_slot INTO lim, nlim FROM clinics WHERE id = p_clinic FOR SHARE;
-        IF lim IS NULL AND nlim IS NULL THEN
           DELETE FROM session_start_seats WHERE clinic_id = p_clinic AND session_id = p_session;
           RETURN;
         END IF;
