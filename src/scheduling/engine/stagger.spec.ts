@@ -161,7 +161,9 @@ describe('start staggering in the engine', () => {
         }
         expect(after.all).toBeLessThanOrEqual(Math.max(before.all, req.maxStartsPerSlot!));
       }),
-      { numRuns: 300 },
+      // A fixed seed by default, so that the count of cases the limit changed (below) is not left to
+      // chance (a random seed in CI once gave 8 against the 10 asked); STAGGER_SEED=… explores others.
+      { numRuns: 300, seed: Number(process.env.STAGGER_SEED ?? 20261203) },
     );
     // The property saw plans, and plans the limit changed.
     expect(planned).toBeGreaterThan(50);
