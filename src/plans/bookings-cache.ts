@@ -85,6 +85,12 @@ function unpack(packed: string | null, into: Map<string, Row>, index?: BookingIn
   }
 }
 
+/** [from, to) as whole epoch minutes covering it. */
+const minutes = (from: Date, to: Date): [number, number] => [
+  Math.floor(from.getTime() / 60_000),
+  Math.ceil(to.getTime() / 60_000),
+];
+
 /** Removes the changed sessions (ids separated by ',') from the rows and from their index. */
 function drop(changed: string | null, rows: Map<string, Row>, index?: BookingIndex): void {
   if (!changed) return;
@@ -162,8 +168,7 @@ export class BookingsCache {
     m?: EntityManager,
     snapshot?: string,
   ): Promise<BookedSession[]> {
-    const fromMin = Math.floor(from.getTime() / 60_000);
-    const toMin = Math.ceil(to.getTime() / 60_000);
+    const [fromMin, toMin] = minutes(from, to);
     const entry = this.entries.peek(clinicId);
     if (snapshot !== undefined && entry && entry.snapshot === snapshot && entry.from <= fromMin && entry.to >= toMin) {
       return this.select(entry.rows, fromMin, toMin);
@@ -174,8 +179,7 @@ export class BookingsCache {
 
   /** {@link BookingsCopy.index}: brought up to date first unless nothing was applied since `snapshot`. */
   private async indexAt(clinicId: string, from: Date, to: Date, snapshot?: string): Promise<BookingIndex | undefined> {
-    const fromMin = Math.floor(from.getTime() / 60_000);
-    const toMin = Math.ceil(to.getTime() / 60_000);
+    const [fromMin, toMin] = minutes(from, to);
     let entry = this.entries.peek(clinicId);
     if (snapshot === undefined || !entry || entry.snapshot !== snapshot) {
       await this.current(clinicId, fromMin, toMin, undefined, () => undefined);

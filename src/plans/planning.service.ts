@@ -233,33 +233,23 @@ export class PlanningService {
    */
   async plan(prepared: Prepared, m?: EntityManager): Promise<PlacedSession[]> {
     const probeHorizon = horizonDaysFor(prepared.sessions, PROBE_DAYS);
-    if (!m) {
-      // Outside any lock: the clinic's kept index of bookings, for the window and the look ahead
-      // alike. Used before the next await (it changes in place as the copy is brought up to date).
-      const copy = await prepared.copy;
-      const [from, to] = PlanningService.span(prepared.setup, prepared.earliestStart, probeHorizon);
-      const index = copy.status === 'fulfilled' ? await timed('bookings', () => copy.value.index(from, to)) : undefined;
-      if (index) {
-        const request = { ...prepared.request, booked: [], bookedIndex: index };
-        const result = timedSync('engine', () => schedule(request));
-        if (result.kind === 'planned') return result.sessions;
-        const earliestStart = timedSync('earliest', () =>
-          earliestWorkableStart({ ...request, horizonDays: probeHorizon, probeDays: PROBE_DAYS }),
-        );
-        throw infeasible(result.binding, earliestStart);
-      }
-    }
-    const booked = await timed('bookings', () =>
-      this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, prepared.request.horizonDays, m),
-    );
-    const result = timedSync('engine', () => schedule({ ...prepared.request, booked }));
+    // Outside any lock: the clinic's kept index of bookings, for the window and the look ahead
+    // alike (used before the next await: it changes in place as the copy is brought up to date).
+    // Under the lock, or when the copy does not cover the window: the bookings as a list.
+    const copy = m ? undefined : await prepared.copy;
+    const [from, to] = PlanningService.span(prepared.setup, prepared.earliestStart, probeHorizon);
+    const index = copy?.status === 'fulfilled' ? await timed('bookings', () => copy.value.index(from, to)) : undefined;
+    const listed = (days: number, phase: string) =>
+      timed(phase, () => this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, days, m));
+    const inWindow = index
+      ? { booked: [], bookedIndex: index }
+      : { booked: await listed(prepared.request.horizonDays, 'bookings') };
+    const result = timedSync('engine', () => schedule({ ...prepared.request, ...inWindow }));
     if (result.kind === 'planned') return result.sessions;
     // Nothing in the window: look further ahead for the first start that would work.
-    const further = await timed('bookings-ahead', () =>
-      this.bookings(prepared.setup, prepared.patientId, prepared.earliestStart, probeHorizon, m),
-    );
+    const ahead = index ? inWindow : { booked: await listed(probeHorizon, 'bookings-ahead') };
     const earliestStart = timedSync('earliest', () =>
-      earliestWorkableStart({ ...prepared.request, booked: further, horizonDays: probeHorizon, probeDays: PROBE_DAYS }),
+      earliestWorkableStart({ ...prepared.request, ...ahead, horizonDays: probeHorizon, probeDays: PROBE_DAYS }),
     );
     throw infeasible(result.binding, earliestStart);
   }

@@ -17,7 +17,7 @@ export async function timed<T>(name: string, work: () => Promise<T> | T): Promis
   try {
     return await work();
   } finally {
-    entries.set(name, (entries.get(name) ?? 0) + performance.now() - t0);
+    add(entries, name, t0);
   }
 }
 
@@ -29,8 +29,13 @@ export function timedSync<T>(name: string, work: () => T): T {
   try {
     return work();
   } finally {
-    entries.set(name, (entries.get(name) ?? 0) + performance.now() - t0);
+    add(entries, name, t0);
   }
+}
+
+/** Adds the time since `t0` to the entry `name`. */
+function add(entries: Map<string, number>, name: string, t0: number): void {
+  entries.set(name, (entries.get(name) ?? 0) + performance.now() - t0);
 }
 
 /** Express middleware: collects the entries and writes them, with the total, as the answer starts. */
