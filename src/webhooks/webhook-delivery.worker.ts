@@ -10,7 +10,8 @@ import { SyncService } from '../sync/sync.service.js';
 import { decideOutcome } from './delivery-policy.js';
 import { messagePublicId } from './webhook-event-types.js';
 import { WebhookSender } from './webhook-sender.js';
-import { WebhooksRepository, type ClaimedMessage, type MessageSettlement } from './webhooks.repository.js';
+import { WebhookOutboxRepository } from './webhook-outbox.repository.js';
+import type { ClaimedMessage, MessageSettlement } from './webhook-rows.js';
 
 /** Messages claimed per round; a full round is followed at once by another. */
 export const DELIVERY_BATCH = 20;
@@ -40,7 +41,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly repo: WebhooksRepository,
+    private readonly repo: WebhookOutboxRepository,
     private readonly sender: WebhookSender,
     private readonly sync: SyncService,
   ) {}

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { SyncModule } from '../sync/sync.module.js';
 import { WebhookDeliveryWorker } from './webhook-delivery.worker.js';
+import { WebhookOutboxRepository } from './webhook-outbox.repository.js';
 import { WebhookSender } from './webhook-sender.js';
 import { WebhooksController } from './webhooks.controller.js';
 import { WebhooksRepository } from './webhooks.repository.js';
@@ -10,7 +11,7 @@ import { WebhooksService } from './webhooks.service.js';
 @Module({
   imports: [SyncModule],
   controllers: [WebhooksController],
-  providers: [WebhooksRepository, WebhooksService, WebhookSender, WebhookDeliveryWorker],
+  providers: [WebhooksRepository, WebhookOutboxRepository, WebhooksService, WebhookSender, WebhookDeliveryWorker],
   exports: [WebhooksService],
 })
 export class WebhooksModule {}

@@ -20,12 +20,8 @@ import type {
 import { privateHostReason } from './network-policy.js';
 import { messagePublicId, parseMessageId, WEBHOOK_EVENT_TYPES } from './webhook-event-types.js';
 import { WebhookError, WebhookErrorCode } from './webhooks.errors.js';
-import {
-  WebhooksRepository,
-  type WebhookAttemptRow,
-  type WebhookEndpointRow,
-  type WebhookMessageRow,
-} from './webhooks.repository.js';
+import type { WebhookAttemptRow, WebhookEndpointRow, WebhookMessageRow } from './webhook-rows.js';
+import { WebhooksRepository } from './webhooks.repository.js';
 
 function toDto(e: WebhookEndpointRow): WebhookDto {
   return {

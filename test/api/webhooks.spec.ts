@@ -7,7 +7,7 @@ import request from 'supertest';
 import { WebhookDeliveryWorker } from '../../src/webhooks/webhook-delivery.worker.js';
 import { messagePublicId, WEBHOOK_EVENT_TYPES } from '../../src/webhooks/webhook-event-types.js';
 import { WebhookSender } from '../../src/webhooks/webhook-sender.js';
-import { WebhooksRepository } from '../../src/webhooks/webhooks.repository.js';
+import { WebhookOutboxRepository } from '../../src/webhooks/webhook-outbox.repository.js';
 import { persistOperatorKey } from '../factories/clinic.factory.js';
 import { bookPlan, setupClinic, type ClinicSetup } from '../factories/series.factory.js';
 import { expectProblem } from '../support/problem.js';
@@ -926,7 +926,7 @@ describe('webhooks (/v1/webhooks) and outbox delivery', () => {
       await bookPlan(t.http, A);
 
       // An instance claims the message and sends it, then dies before recording anything.
-      const repo = t.app.get(WebhooksRepository);
+      const repo = t.app.get(WebhookOutboxRepository);
       const [claimed] = await repo.claimDue(10, 60);
       expect(claimed).toMatchObject({ endpointId: e.id, attempts: 1 });
       const sent = await t.app.get(WebhookSender).send({
