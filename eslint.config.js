@@ -102,6 +102,37 @@ export default tseslint.config(
     },
   },
   {
+    // No SQL outside repositories (docs/architecture.md, "Layers"): statements are sent by
+    // `*.repository.ts` files only; database bootstrap and migrations, the shared SQL helpers and
+    // advisory locks (src/common/database) and the demo seed are the exceptions.
+    files: ['src/**/*.ts'],
+    ignores: [
+      'src/**/*.repository.ts',
+      'src/database/**',
+      'src/common/database/**',
+      'src/seed/**',
+      'src/cli/**',
+      'src/**/*.spec.ts',
+    ],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'CallExpression[callee.property.name=/^(query|createQueryBuilder|runSql)$/]',
+          message: 'SQL lives in repositories (*.repository.ts): call one.',
+        },
+        {
+          selector: "CallExpression[callee.name='runSql']",
+          message: 'SQL lives in repositories (*.repository.ts): call one.',
+        },
+        {
+          selector: "TaggedTemplateExpression[tag.name='sql'], TaggedTemplateExpression[tag.property.name='sql']",
+          message: 'SQL lives in repositories (*.repository.ts): call one.',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', 'test/**/*.ts'],
     languageOptions: { globals: { ...globals.jest } },
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },

@@ -72,3 +72,40 @@ describe('controllers', () => {
     });
   });
 });
+
+// One repository per aggregate, registered once by the module that owns its tables and exported
+// to the modules that read them (imported, never registered again: a second registration is a
+// second instance, and hides who owns what).
+describe('repositories', () => {
+  const modules = sources('src').filter((f) => f.endsWith('.module.ts'));
+  /** Each class a module lists in `providers` that it imports from a `*.repository.ts` file, with that file. */
+  const registered = modules.flatMap((file) => {
+    const text = readFileSync(file, 'utf8');
+    const from = new Map<string, string>();
+    for (const m of text.matchAll(/import \{([^}]*)\} from '([^']*\.repository)\.js'/g)) {
+      for (const name of m[1].split(',').map((n) => n.replace(/^type\s+/, '').trim()))
+        if (name) from.set(name, path.join(path.dirname(file), `${m[2]}.ts`));
+    }
+    const providers = /providers:\s*\[([^\]]*)\]/.exec(text)?.[1] ?? '';
+    return providers
+      .split(',')
+      .map((n) => n.trim())
+      .filter((n) => from.has(n))
+      .map((name) => ({ module: file, name, repository: from.get(name)! }));
+  });
+
+  it('are found', () => {
+    expect(registered.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['PlansRepository', 'ClinicsRepository', 'PatientsRepository', 'BookingsRepository']),
+    );
+  });
+
+  it('are registered once, by the module of their own folder', () => {
+    const wrong = registered.filter(
+      (r) =>
+        path.dirname(r.repository) !== path.dirname(r.module) ||
+        registered.filter((o) => o.name === r.name).length !== 1,
+    );
+    expect(wrong).toEqual([]);
+  });
+});

@@ -74,4 +74,17 @@ describe('architecture lint rules', () => {
       await ruleIds(`import { DataSource } from 'typeorm';\nexport const d = DataSource;\n`, 'src/plans/x.service.ts'),
     ).toEqual([]);
   });
+
+  it('no SQL outside repositories', async () => {
+    const query = `import type { EntityManager } from 'typeorm';\nexport const f = (m: EntityManager) => m.query('SELECT 1 FROM clinics');\n`;
+    const tagged = `import { runSql, sql } from '../common/database/sql.js';\nimport type { EntityManager } from 'typeorm';\nexport const f = (m: EntityManager) => runSql(m, sql\`SELECT 1\`);\n`;
+    const builder = `import type { DataSource } from 'typeorm';\nexport const f = (d: DataSource) => d.createQueryBuilder().select('1');\n`;
+    for (const file of ['src/plans/x.service.ts', 'src/plans/bookings-cache.ts', 'src/clinics/clinic-scope.ts']) {
+      for (const code of [query, tagged, builder]) expect(await ruleIds(code, file)).toContain('no-restricted-syntax');
+    }
+    // A repository may, and so may the database's own code.
+    for (const file of ['src/plans/x.repository.ts', 'src/database/x.ts', 'src/common/database/x.ts']) {
+      for (const code of [query, tagged, builder]) expect(await ruleIds(code, file)).toEqual([]);
+    }
+  });
 });

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { ClinicErrorCode, ClinicError } from '../clinics/clinics.errors.js';
+import { ClinicsRepository } from '../clinics/clinics.repository.js';
 import type { Actor } from '../common/auth/actor.js';
 import { Clock } from '../common/clock/clock.js';
 import { ForbiddenError, ValidationFailedError } from '../common/errors/common.errors.js';
@@ -47,6 +48,7 @@ export class ApiKeysService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly keys: ApiKeysRepository,
+    private readonly clinics: ClinicsRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
@@ -74,8 +76,7 @@ export class ApiKeysService {
     const id = requested.toLowerCase();
     if (actor.clinicIds === null || actor.clinicIds === undefined) {
       if (actor.clinicId !== null) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
-      const exists = await this.dataSource.query('SELECT 1 FROM clinics WHERE id = $1', [id]);
-      if (exists.length === 0) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
+      if (!(await this.clinics.exists(id))) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
       return id;
     }
     if (!actor.clinicIds.includes(id)) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
@@ -123,11 +124,8 @@ export class ApiKeysService {
     return this.dataSource.transaction(async (m) => {
       const wanted = clinicId ? [clinicId, ...more] : [];
       if (wanted.length > 0) {
-        const found: { n: number }[] = await m.query(
-          'SELECT count(*)::int AS n FROM clinics WHERE id = ANY($1::uuid[])',
-          [wanted],
-        );
-        if (found[0].n !== wanted.length) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
+        if ((await this.clinics.countExisting(wanted, m)) !== wanted.length)
+          throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
       }
       const created = await this.issue(m, { clinicId, role: dto.role, name: dto.name });
       if (clinicId !== null) await this.keys.grant(m, created.id, clinicId, more);

@@ -7,7 +7,8 @@ import { Clock } from '../common/clock/clock.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { decodeCursor, encodeCursor } from '../common/paging/cursor.js';
 import { requireInstantWithinHorizon } from '../common/validation/date-horizon.js';
-import { AuditRepository, type AuditRow } from './audit.repository.js';
+import { AuditRepository, type AuditInsert, type AuditRow } from './audit.repository.js';
+import type { Sql } from '../common/database/sql.js';
 import type { AuditEventDto, AuditPageDto, AuditQueryDto } from './dto/audit.dto.js';
 
 const toDto = (r: AuditRow): AuditEventDto => ({
@@ -121,8 +122,7 @@ export class AuditService {
    * write's, whose audit rows commit with the write.
    */
   recordRead(actor: AuditActor | null, entries: AuditEntry | AuditEntry[]): Promise<void> {
-    // One statement, so one round trip: it is its own transaction, and set_config(…, true) lasts
-    // until that transaction's commit, which therefore does not wait for the flush.
+    // One statement, so one round trip: it is its own transaction (see AuditRepository.insert).
     return this.insert(this.dataSource.manager, actor, entries, true);
   }
 
@@ -140,50 +140,36 @@ export class AuditService {
   ): Promise<void> {
     const list = Array.isArray(entries) ? entries : [entries];
     if (list.length === 0) return;
-    const { sql, params } = this.statement(actor, list, 1);
-    await manager.query(
-      `${relaxed ? `WITH relaxed AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)) ` : ''}${sql(relaxed ? 'relaxed' : undefined)}`,
-      params,
-    );
+    await this.repository.insert(manager, this.rows(actor, list), relaxed);
   }
 
   /**
-   * The INSERT of these entries as SQL whose parameters start at `$first`, to be one part of a
-   * larger statement (a booking writes its plan, sessions and audit row in one); `sql(after)` makes
-   * the insert wait for the CTE named `after`, when given.
+   * The INSERT of these entries as one part of a larger statement (a booking writes its plan,
+   * sessions and audit row in one).
    */
-  statement(
-    actor: AuditActor | null,
-    entries: AuditEntry[],
-    first: number,
-  ): { sql: (after?: string) => string; params: unknown[] } {
-    const $ = (i: number) => `$${first + i - 1}`;
-    const col = <T>(f: (e: AuditEntry) => T): T[] => entries.map(f);
+  statement(actor: AuditActor | null, entries: AuditEntry[]): Sql {
+    return this.repository.insertStatement(this.rows(actor, entries));
+  }
+
+  private rows(actor: AuditActor | null, entries: AuditEntry[]): AuditInsert {
     return {
-      sql: (
-        after,
-      ) => `INSERT INTO audit_events (clinic_id, occurred_at, actor_key_id, actor_role, action, entity_type, entity_id, patient_id, request_id, route, changes, client_request_id)
-       SELECT e.clinic_id, ${$(1)}::timestamptz, ${$(2)}::uuid, ${$(3)}::text, e.action, e.entity_type, e.entity_id, e.patient_id, ${$(4)}::text, ${$(5)}::text, e.changes, ${$(12)}::text
-         FROM ${after ? `${after}, ` : ''}unnest(${$(6)}::uuid[], ${$(7)}::text[], ${$(8)}::text[], ${$(9)}::uuid[], ${$(10)}::uuid[], ${$(11)}::jsonb[])
-                AS e(clinic_id, action, entity_type, entity_id, patient_id, changes)`,
-      params: [
-        this.clock.now().toJSDate(),
-        actor?.keyId ?? null,
-        actor?.role ?? 'system',
-        actor?.requestId ?? null,
-        actor?.route ?? null,
-        col((e) => e.clinicId),
-        col((e) => e.action),
-        col((e) => e.entityType),
-        col((e) => e.entityId ?? null),
-        col((e) => e.patientId ?? null),
-        col((e) =>
+      occurredAt: this.clock.now().toJSDate(),
+      actorKeyId: actor?.keyId ?? null,
+      actorRole: actor?.role ?? 'system',
+      requestId: actor?.requestId ?? null,
+      route: actor?.route ?? null,
+      clientRequestId: actor?.clientRequestId ?? null,
+      events: entries.map((e) => ({
+        clinicId: e.clinicId,
+        action: e.action,
+        entityType: e.entityType,
+        entityId: e.entityId ?? null,
+        patientId: e.patientId ?? null,
+        changes:
           e.before === undefined && e.after === undefined
             ? null
             : JSON.stringify({ before: e.before ?? null, after: e.after ?? null }),
-        ),
-        actor?.clientRequestId ?? null,
-      ],
+      })),
     };
   }
 }

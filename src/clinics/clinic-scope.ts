@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { ClinicError, ClinicErrorCode } from './clinics.errors.js';
+import { clinicExists } from './clinics.repository.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
 import type { Actor } from '../common/auth/actor.js';
 
@@ -20,8 +21,7 @@ export async function resolveClinicForWrite(
   if (requested === undefined) {
     throw new ValidationFailedError([{ field: 'clinicId', message: 'clinicId is required with an operator key' }]);
   }
-  const exists = await m.query('SELECT 1 FROM clinics WHERE id = $1', [requested]);
-  if (exists.length === 0) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
+  if (!(await clinicExists(m, requested))) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
   return requested;
 }
 

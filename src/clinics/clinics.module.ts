@@ -6,6 +6,6 @@ import { ClinicsService } from './clinics.service.js';
 @Module({
   controllers: [ClinicsController],
   providers: [ClinicsRepository, ClinicsService],
-  exports: [ClinicsService],
+  exports: [ClinicsService, ClinicsRepository],
 })
 export class ClinicsModule {}

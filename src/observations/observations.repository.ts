@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { runSql, sql } from '../common/database/sql.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { CreateObservationDto, ObservationDto } from './dto/observation.dto.js';
 
@@ -60,28 +61,13 @@ export class ObservationsRepository {
   }
 
   async insert(m: EntityManager, s: Owner, at: Date, by: string, dto: CreateObservationDto): Promise<ObservationRow> {
-    const [{ id }] = await m.query(
-      `INSERT INTO session_observations (clinic_id, session_id, plan_id, patient_id, recorded_at, recorded_by, craving, cows, phq9, gad7,
+    const [{ id }] = await runSql<{ id: string }>(
+      m,
+      sql`INSERT INTO session_observations (clinic_id, session_id, plan_id, patient_id, recorded_at, recorded_by, craving, cows, phq9, gad7,
                                          bp_systolic, bp_diastolic, heart_rate, spo2, adverse_events, note)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16) RETURNING id`,
-      [
-        s.clinic_id,
-        s.id,
-        s.plan_id,
-        s.patient_id,
-        at,
-        by,
-        dto.craving ?? null,
-        dto.cows ?? null,
-        dto.phq9 ?? null,
-        dto.gad7 ?? null,
-        dto.bloodPressure?.systolic ?? null,
-        dto.bloodPressure?.diastolic ?? null,
-        dto.heartRate ?? null,
-        dto.spo2 ?? null,
-        JSON.stringify(dto.adverseEvents ?? []),
-        dto.note ?? null,
-      ],
+       VALUES (${s.clinic_id}, ${s.id}, ${s.plan_id}, ${s.patient_id}, ${at}, ${by}, ${dto.craving ?? null}, ${dto.cows ?? null},
+               ${dto.phq9 ?? null}, ${dto.gad7 ?? null}, ${dto.bloodPressure?.systolic ?? null}, ${dto.bloodPressure?.diastolic ?? null},
+               ${dto.heartRate ?? null}, ${dto.spo2 ?? null}, ${JSON.stringify(dto.adverseEvents ?? [])}::jsonb, ${dto.note ?? null}) RETURNING id`,
     );
     const [row] = await m.query(`${SELECT} WHERE o.clinic_id = $1 AND o.id = $2`, [s.clinic_id, id]);
     return row;

@@ -4,6 +4,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { changedFields } from '../audit/changes.js';
 import type { Actor } from '../common/auth/actor.js';
 import { clinicFilter, resolveClinicForWrite } from '../clinics/clinic-scope.js';
+import { ClinicsRepository } from '../clinics/clinics.repository.js';
 import { Clock } from '../common/clock/clock.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { requireLocalDateWithinHorizon } from '../common/validation/date-horizon.js';
@@ -82,6 +83,7 @@ export class PatientsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly repo: PatientsRepository,
+    private readonly clinics: ClinicsRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
@@ -96,7 +98,7 @@ export class PatientsService {
     dto: { dateOfBirth?: string; unavailableDates?: string[] },
   ): Promise<void> {
     if (dto.dateOfBirth === undefined && !dto.unavailableDates?.length) return;
-    const [{ timezone }] = await m.query('SELECT timezone FROM clinics WHERE id = $1', [clinicId]);
+    const timezone = await this.clinics.timezone(m, clinicId);
     const now = this.clock.now();
     const today = now.setZone(timezone).toISODate() ?? '';
     if (dto.dateOfBirth !== undefined && (dto.dateOfBirth > today || dto.dateOfBirth < '1900-01-01')) {

@@ -9,13 +9,13 @@ import { availableSlots } from '../scheduling/engine/schedule.js';
 import { MAX_AVAILABILITY_DAYS, type AvailabilityDto, type AvailabilityQueryDto } from './dto/availability.dto.js';
 import { clinicForEngine } from './engine-input.js';
 import { BookingsCache } from './bookings-cache.js';
-import { PlansRepository } from './plans.repository.js';
+import { ClinicsRepository } from '../clinics/clinics.repository.js';
 
 /** Free slots for one session shape: what the front desk looks at to fit someone in. */
 @Injectable()
 export class AvailabilityService {
   constructor(
-    private readonly repo: PlansRepository,
+    private readonly clinics: ClinicsRepository,
     private readonly cache: BookingsCache,
     private readonly clock: Clock,
   ) {}
@@ -28,7 +28,7 @@ export class AvailabilityService {
       DateTime.fromISO(q.to, { zone: 'utc' }).diff(DateTime.fromISO(q.from, { zone: 'utc' }), 'days').days + 1;
     if (days > MAX_AVAILABILITY_DAYS)
       throw new ValidationFailedError([{ field: 'to', message: `at most ${MAX_AVAILABILITY_DAYS} days per request` }]);
-    const setup = await this.repo.clinicSetupOrNull(clinicId);
+    const setup = await this.clinics.setupOrNull(clinicId);
     if (!setup) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
     const zone = setup.clinic.timezone;
     requireLocalDateWithinHorizon('to', q.to, this.clock.now(), zone); // from ≤ to

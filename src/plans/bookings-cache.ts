@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock/clock.js';
 import { BookingIndex } from '../scheduling/engine/booking-index.js';
 import type { BookedSession } from '../scheduling/engine/types.js';
-import { ACTIVE, PlansRepository } from './plans.repository.js';
+import { BookingsRepository } from './bookings.repository.js';
 import { Lru } from '../scheduling/engine/lru.js';
 
 const DAY = 1440;
@@ -61,12 +61,6 @@ export interface BookingsCopy {
   index(from: Date, to: Date): Promise<BookingIndex | undefined>;
 }
 
-// id, start, occupied until, chair, staff, patient, seat: one text value, ';' between sessions.
-const PACK = `string_agg(concat_ws(',', s.id, (date_part('epoch', s.starts_at) / 60)::int, (date_part('epoch', s.occupied_until) / 60)::int,
-                                   coalesce(s.chair_id::text, ''), coalesce(s.staff_id::text, ''), s.patient_id, coalesce(s.staff_seat, 0)), ';')`;
-const IN_WINDOW = `s.clinic_id = $1 AND s.starts_at >= to_timestamp($2::bigint * 60) - interval '1 day' AND s.starts_at < to_timestamp($3::bigint * 60)
-                   AND s.occupied_until > to_timestamp($2::bigint * 60) AND s.${ACTIVE}`;
-
 function unpack(packed: string | null, into: Map<string, Row>, index?: BookingIndex): void {
   if (!packed) return;
   for (const line of packed.split(';')) {
@@ -119,13 +113,12 @@ export class BookingsCache {
   private readonly entries = new Lru<string, Entry>('bookings-cache.clinics', MAX_CLINICS);
 
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly repo: PlansRepository,
+    private readonly repo: BookingsRepository,
     private readonly clock: Clock,
   ) {}
 
   /**
-   * What {@link PlansRepository.bookings} answers without exclusions (as the engine reads it: see
+   * What {@link BookingsRepository.bookings} answers without exclusions (as the engine reads it: see
    * {@link select}), from memory when the window is covered, brought up to date first (through `m`
    * when given).
    */
@@ -200,7 +193,7 @@ export class BookingsCache {
   }
 
   /**
-   * The rows in the window. Unlike {@link PlansRepository.bookings}, chairs and staff not in the
+   * The rows in the window. Unlike {@link BookingsRepository.bookings}, chairs and staff not in the
    * clinic's active lists keep their ids, and other patients keep theirs: the engine treats both
    * the same way as the database query's nulls and marker.
    */
@@ -277,13 +270,7 @@ export class BookingsCache {
     cover: { from: number; to: number },
     m?: EntityManager,
   ): Promise<{ entry: Entry; own: boolean }> {
-    const [row]: { snap: string; server: string; own: string | null; packed: string | null }[] = await (
-      m ?? this.dataSource.manager
-    ).query(
-      `SELECT pg_current_snapshot()::text AS snap, pg_postmaster_start_time()::text AS server, pg_current_xact_id_if_assigned()::text AS own,
-              (SELECT ${PACK} FROM sessions s WHERE ${IN_WINDOW}) AS packed`,
-      [clinicId, cover.from, cover.to],
-    );
+    const row = await this.repo.snapshot(clinicId, cover.from, cover.to, m);
     const entry: Entry = {
       snapshot: row.snap,
       server: row.server,
@@ -296,28 +283,13 @@ export class BookingsCache {
     return { entry, own: row.own !== null };
   }
 
-  /**
-   * The sessions changed by transactions not visible in the entry's snapshot, read as of a new one.
-   * Each changed session is looked up by its key (the `OFFSET 0` keeps the planner from turning the
-   * lookup into a scan of the clinic's whole window: on a clinic that filled faster than its
-   * statistics were renewed, it estimated one row there and scanned 6,500 sessions, 30–700 ms).
-   */
+  /** The sessions changed by transactions not visible in the entry's snapshot, read as of a new one. */
   private async changedSince(
     clinicId: string,
     e: Entry,
     m?: EntityManager,
   ): Promise<{ snap: string; server: string; own: boolean; changed: string | null; packed: string | null }> {
-    const [row]: { snap: string; server: string; own: string | null; changed: string | null; packed: string | null }[] =
-      await (m ?? this.dataSource.manager).query(
-        `WITH ch AS (
-         SELECT DISTINCT session_id FROM session_changes
-          WHERE clinic_id = $1 AND txid >= pg_snapshot_xmin($4::pg_snapshot) AND NOT pg_visible_in_snapshot(txid, $4::pg_snapshot))
-       SELECT pg_current_snapshot()::text AS snap, pg_postmaster_start_time()::text AS server, pg_current_xact_id_if_assigned()::text AS own,
-              (SELECT string_agg(session_id::text, ',') FROM ch) AS changed,
-              (SELECT ${PACK} FROM ch CROSS JOIN LATERAL (SELECT x.* FROM sessions x WHERE x.clinic_id = $1 AND x.id = ch.session_id OFFSET 0) s
-                WHERE ${IN_WINDOW}) AS packed`,
-        [clinicId, e.from, e.to, e.snapshot],
-      );
+    const row = await this.repo.changedSince(clinicId, e.from, e.to, e.snapshot, m);
     return { ...row, own: row.own !== null };
   }
 }

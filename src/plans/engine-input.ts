@@ -1,5 +1,5 @@
 import type { ScheduleRequest } from '../scheduling/engine/types.js';
-import type { ClinicSetup } from './plans.repository.js';
+import type { ClinicSetup } from '../clinics/clinics.repository.js';
 
 /** The clinic part of an engine request: zone, hours, closures (local, HH:mm), active chairs and staff, start limits. */
 export function clinicForEngine(

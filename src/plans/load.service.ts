@@ -8,7 +8,8 @@ import { requireLocalDateWithinHorizon } from '../common/validation/date-horizon
 import { ClinicError, ClinicErrorCode } from '../clinics/clinics.errors.js';
 import { byWeekday } from '../scheduling/engine/shape.js';
 import { MAX_LOAD_DAYS, type LoadDayDto, type LoadDto, type LoadQueryDto } from './dto/load.dto.js';
-import { PlansRepository } from './plans.repository.js';
+import { ClinicsRepository } from '../clinics/clinics.repository.js';
+import { BookingsRepository } from './bookings.repository.js';
 
 /**
  * A clinic's load per local day and hour: chairs occupied and infusion starts, from its active
@@ -17,7 +18,8 @@ import { PlansRepository } from './plans.repository.js';
 @Injectable()
 export class LoadService {
   constructor(
-    private readonly repo: PlansRepository,
+    private readonly clinics: ClinicsRepository,
+    private readonly bookings: BookingsRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
@@ -30,14 +32,14 @@ export class LoadService {
       DateTime.fromISO(q.to, { zone: 'utc' }).diff(DateTime.fromISO(q.from, { zone: 'utc' }), 'days').days + 1;
     if (days > MAX_LOAD_DAYS)
       throw new ValidationFailedError([{ field: 'to', message: `at most ${MAX_LOAD_DAYS} days per request` }]);
-    const setup = await this.repo.clinicSetupOrNull(clinicId);
+    const setup = await this.clinics.setupOrNull(clinicId);
     if (!setup) throw new ClinicError(ClinicErrorCode.CLINIC_NOT_FOUND, 'No such clinic.');
     const zone = setup.clinic.timezone;
     requireLocalDateWithinHorizon('to', q.to, this.clock.now(), zone);
     const first = DateTime.fromISO(q.from, { zone }).startOf('day');
     const end = DateTime.fromISO(q.to, { zone }).plus({ days: 1 }).startOf('day');
     const [spans] = await Promise.all([
-      this.repo.chairSpans(clinicId, first.toJSDate(), end.toJSDate()),
+      this.bookings.chairSpans(clinicId, first.toJSDate(), end.toJSDate()),
       this.audit.recordRead(actor, { clinicId, action: 'clinic.load.read', entityType: 'clinic', entityId: clinicId }),
     ]);
     const opening = byWeekday(setup.clinic.openingHours);

@@ -4,7 +4,7 @@ import type { PlacedSession } from '../scheduling/engine/types.js';
 import type { PlanDto, SessionViewDto } from './dto/plan.dto.js';
 import type { PlanEntity } from './entities/plan.entity.js';
 import { planEtag } from './plan-etag.js';
-import type { ClinicSetup } from './plans.repository.js';
+import type { ClinicSetup } from '../clinics/clinics.repository.js';
 
 /** A session (placed by the engine, or booked) as the API shows it, in the clinic's zone. */
 export function sessionViewOf(setup: ClinicSetup, s: PlacedSession | SessionEntity): SessionViewDto {

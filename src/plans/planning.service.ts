@@ -19,7 +19,9 @@ import { activeSeriesExists, PlanError, PlanErrorCode } from './plans.errors.js'
 import { clinicForEngine } from './engine-input.js';
 import { BookingsCache, type BookingsCopy } from './bookings-cache.js';
 import { sessionViewOf } from './plan-view.js';
-import { PlansRepository, type ClinicSetup } from './plans.repository.js';
+import { ClinicsRepository, type ClinicSetup } from '../clinics/clinics.repository.js';
+import { PatientsRepository } from '../patients/patients.repository.js';
+import { PlansRepository } from './plans.repository.js';
 
 const PROBE_DAYS = 120;
 const DEFAULT_START_WINDOW = 14;
@@ -73,6 +75,8 @@ function infeasible(binding: BindingConstraint, earliestStart: string | null): P
 export class PlanningService {
   constructor(
     private readonly repo: PlansRepository,
+    private readonly patients: PatientsRepository,
+    private readonly clinics: ClinicsRepository,
     private readonly cache: BookingsCache,
     private readonly protocols: ProtocolsService,
     private readonly audit: AuditService,
@@ -114,7 +118,7 @@ export class PlanningService {
     }
     // Patient, protocol version and clinic set-up are read side by side (an operator key learns
     // the clinic from the patient first). A missing patient is reported before anything else.
-    const patientRead = found ? Promise.resolve(found) : this.repo.findPatient(dto.patientId, actor.clinicId);
+    const patientRead = found ? Promise.resolve(found) : this.patients.findById(dto.patientId, actor.clinicId);
     const clinicId = found?.clinicId ?? actor.clinicId ?? (await patientRead)?.clinicId;
     // The clinic's bookings are brought up to date at the same time (planning here is optimistic).
     const copy = settle(
@@ -124,7 +128,7 @@ export class PlanningService {
       Promise.allSettled([
         patientRead,
         clinicId ? this.resolveVersion(dto.protocolId, dto.protocolVersion, clinicId) : Promise.resolve(null),
-        clinicId ? this.repo.clinicSetupOrNull(clinicId) : Promise.resolve(null),
+        clinicId ? this.clinics.setupOrNull(clinicId) : Promise.resolve(null),
         // One active series of a protocol per patient (the database's own rule; this names the plan early).
         clinicId && !concurrentSeries
           ? this.repo.activeSeries(clinicId, dto.patientId, dto.protocolId)

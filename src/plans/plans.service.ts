@@ -11,12 +11,16 @@ export type { BookResult } from './booking/booking-flow.js';
 import { PlanningService } from './planning.service.js';
 import { planView } from './plan-view.js';
 import { PlansRepository } from './plans.repository.js';
+import { ClinicsRepository } from '../clinics/clinics.repository.js';
+import { PatientsRepository } from '../patients/patients.repository.js';
 
 /** Plans of a patient, and the preview and booking of whole series (planning.service.ts, booking/). */
 @Injectable()
 export class PlansService {
   constructor(
     private readonly repo: PlansRepository,
+    private readonly clinics: ClinicsRepository,
+    private readonly patients: PatientsRepository,
     private readonly planning: PlanningService,
     private readonly booking: BookingService,
     private readonly audit: AuditService,
@@ -40,7 +44,7 @@ export class PlansService {
     const plan = await this.repo.findPlan(id, actor.clinicId);
     if (!plan) throw new PlanError(PlanErrorCode.PLAN_NOT_FOUND, 'No such plan.');
     const [setup, sessions] = await Promise.all([
-      this.repo.clinicSetup(plan.clinicId),
+      this.clinics.setup(plan.clinicId),
       this.repo.sessionsOf(plan.clinicId, [plan.id]),
     ]);
     await this.audit.recordRead(actor, {
@@ -54,11 +58,11 @@ export class PlansService {
   }
 
   async listForPatient(actor: Actor, patientId: string): Promise<{ items: PlanDto[] }> {
-    const patient = await this.repo.findPatient(patientId, actor.clinicId);
+    const patient = await this.patients.findById(patientId, actor.clinicId);
     if (!patient) throw new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
     const plans = await this.repo.plansOfPatient(patient.clinicId, patient.id);
     const [setup, sessions] = await Promise.all([
-      this.repo.clinicSetup(patient.clinicId),
+      this.clinics.setup(patient.clinicId),
       this.repo.sessionsOf(
         patient.clinicId,
         plans.map((p) => p.id),

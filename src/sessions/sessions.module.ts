@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AdjustmentsModule } from '../adjustments/adjustments.module.js';
-import { PlansRepository } from '../plans/plans.repository.js';
+import { ClinicsModule } from '../clinics/clinics.module.js';
 import { SessionsController } from './sessions.controller.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
 
 @Module({
-  imports: [AdjustmentsModule],
+  imports: [AdjustmentsModule, ClinicsModule],
   controllers: [SessionsController],
-  providers: [SessionsRepository, SessionsService, PlansRepository],
+  providers: [SessionsRepository, SessionsService],
 })
 export class SessionsModule {}

@@ -10,7 +10,7 @@ import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { decodeCursor, encodeCursor } from '../common/paging/cursor.js';
 import { requireInstantWithinHorizon, requireLocalDateWithinHorizon } from '../common/validation/date-horizon.js';
 import { isLocalDate, parseInstant } from '../common/validation/validators.js';
-import { PlansRepository } from '../plans/plans.repository.js';
+import { ClinicsRepository } from '../clinics/clinics.repository.js';
 import type {
   CancelSessionDto,
   CompleteSessionDto,
@@ -39,7 +39,7 @@ export class SessionsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly repo: SessionsRepository,
-    private readonly plans: PlansRepository,
+    private readonly clinics: ClinicsRepository,
     private readonly log: AdjustmentLog,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -102,7 +102,7 @@ export class SessionsService {
             (rows) => ({ rows }),
             (error: unknown) => ({ error }),
           );
-    const ctx = await this.plans.viewContext(clinicId);
+    const ctx = await this.clinics.viewContext(clinicId);
     this.zones.set(clinicId, ctx.timezone);
     const settledEarly = guess === ctx.timezone ? await early : undefined;
     if (settledEarly && 'error' in settledEarly) throw settledEarly.error;
@@ -144,7 +144,7 @@ export class SessionsService {
       entityId: s.id,
       patientId: s.patientId,
     });
-    return sessionView(await this.plans.viewContext(s.clinicId), s);
+    return sessionView(await this.clinics.viewContext(s.clinicId), s);
   }
 
   /**
@@ -216,7 +216,7 @@ export class SessionsService {
         return (await this.repo.find(id, s.clinicId, m))!;
       }),
     );
-    return sessionView(await this.plans.viewContext(updated.clinicId), updated);
+    return sessionView(await this.clinics.viewContext(updated.clinicId), updated);
   }
 
   checkIn(actor: Actor, id: string): Promise<SessionViewDto> {

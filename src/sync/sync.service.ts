@@ -5,7 +5,7 @@ import type { Actor } from '../common/auth/actor.js';
 import { resolveClinicForWrite } from '../clinics/clinic-scope.js';
 import { Clock } from '../common/clock/clock.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
-import { PlansRepository } from '../plans/plans.repository.js';
+import { ClinicsRepository } from '../clinics/clinics.repository.js';
 import type { SessionEntity } from '../sessions/entities/session.entity.js';
 import { sessionView, type ViewContext } from '../sessions/session-view.js';
 import {
@@ -57,7 +57,7 @@ export class SyncService {
 
   constructor(
     private readonly repo: SyncRepository,
-    private readonly plans: PlansRepository,
+    private readonly clinics: ClinicsRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
@@ -112,7 +112,7 @@ export class SyncService {
     const limit = q.limit ?? SYNC_DEFAULT_LIMIT;
     const secret = await this.secret();
     const pos = this.position(secret, q, clinicId);
-    const ctx = await this.plans.viewContext(clinicId);
+    const ctx = await this.clinics.viewContext(clinicId);
 
     const page = await this.repo.inSnapshot(async (m) => {
       // The watermark comes first, so that the snapshot read below is at least as new as it.

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import request from 'supertest';
 import type { QueryRunner } from 'typeorm';
 import { BookingsCache } from '../../src/plans/bookings-cache.js';
-import { PlansRepository } from '../../src/plans/plans.repository.js';
+import { BookingsRepository } from '../../src/plans/bookings.repository.js';
 import type { BookedSession } from '../../src/scheduling/engine/types.js';
 import { bookPlan, newPatient, setupClinic, type ClinicSetup } from '../factories/series.factory.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
@@ -14,7 +14,7 @@ describe('bookings cache: the same answer as the database, always', () => {
   let t: TestApp;
   let A: ClinicSetup;
   let cache: BookingsCache;
-  let repo: PlansRepository;
+  let repo: BookingsRepository;
   const from = DateTime.fromISO('2026-11-24T00:00:00Z').toJSDate();
   const to = DateTime.fromISO('2027-03-01T00:00:00Z').toJSDate();
   let ids: { chairs: string[]; staff: string[]; patientId: string };
@@ -62,7 +62,7 @@ describe('bookings cache: the same answer as the database, always', () => {
     t = await startTestApp();
     A = await setupClinic(t.app, t.http, 'Cache', { chairs: 3 });
     cache = t.app.get(BookingsCache);
-    repo = t.app.get(PlansRepository);
+    repo = t.app.get(BookingsRepository);
     ids = {
       chairs: A.chairs.map((c) => c.id),
       staff: [A.nurse.id, A.physician.id, A.therapist.id],
@@ -131,7 +131,7 @@ describe('bookings cache: the same answer as the database, always', () => {
   });
 
   it('two instances of the cache reading at the same time as writers stay equal to the database', async () => {
-    const other = new BookingsCache(t.dataSource, repo, t.clock);
+    const other = new BookingsCache(repo, t.clock);
     for (let round = 0; round < 6; round++) {
       const writes =
         round % 2 === 0

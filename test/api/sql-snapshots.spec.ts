@@ -89,4 +89,28 @@ describe('SQL of the hot paths, as reviewed', () => {
       ),
     );
   });
+
+  it("a clinic's load and a filtered page of the audit trail (statements moved into repositories)", async () => {
+    check(
+      'clinic-load',
+      await during(() =>
+        request(t.http)
+          .get(`/v1/clinics/${A.keys.clinicId}/load`)
+          .query({ from: '2026-12-07', to: '2026-12-13' })
+          .set(bearer(A.keys.frontDesk))
+          .expect(200),
+      ),
+    );
+    const patientId = await newPatient(t.http, A);
+    check(
+      'audit-page',
+      await during(() =>
+        request(t.http)
+          .get('/v1/audit')
+          .query({ patientId, entityType: 'patient', limit: 2 })
+          .set(bearer(A.keys.admin))
+          .expect(200),
+      ),
+    );
+  });
 });

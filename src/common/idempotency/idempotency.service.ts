@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { Clock } from '../clock/clock.js';
 import { ValidationFailedError } from '../errors/common.errors.js';
 import { sqlState } from '../errors/database-errors.js';
 import { IdempotencyError, IdempotencyErrorCode } from './idempotency.errors.js';
+import { IdempotencyRepository } from './idempotency.repository.js';
 
 /** How long a key's first response is kept and replayed. */
 export const IDEMPOTENCY_TTL_HOURS = 24;
@@ -61,7 +62,7 @@ export function parseIdempotencyKey(header: string | undefined): string | undefi
 @Injectable()
 export class IdempotencyService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly repo: IdempotencyRepository,
     private readonly clock: Clock,
   ) {}
 
@@ -70,15 +71,12 @@ export class IdempotencyService {
   }
 
   private async find<T>(
-    m: EntityManager,
+    m: EntityManager | undefined,
     clinicId: string,
     key: string,
     hash: string,
   ): Promise<StoredResponse<T> | undefined> {
-    const [row] = await m.query(
-      `SELECT request_hash, status_code, response FROM idempotency_keys WHERE clinic_id = $1 AND key = $2 AND created_at > $3`,
-      [clinicId, key, this.cutoff()],
-    );
+    const row = await this.repo.find(clinicId, key, this.cutoff(), m);
     if (!row) return undefined;
     if (row.request_hash !== hash) {
       throw new IdempotencyError(
@@ -91,7 +89,7 @@ export class IdempotencyService {
 
   /** A quick look outside any transaction: the stored response, if this key was used before. */
   lookup<T>(clinicId: string, key: string, hash: string): Promise<StoredResponse<T> | undefined> {
-    return this.find<T>(this.dataSource.manager, clinicId, key, hash);
+    return this.find<T>(undefined, clinicId, key, hash);
   }
 
   /**
@@ -106,10 +104,8 @@ export class IdempotencyService {
     waitMs = IDEMPOTENCY_WAIT_MS,
   ): Promise<StoredResponse<T> | undefined> {
     // The wait is bounded by lock_timeout for this one statement; the pool's own is restored after it.
-    const [{ previous }] = await m.query(`SELECT current_setting('lock_timeout') AS previous`);
-    await m.query(`SELECT set_config('lock_timeout', $1, true)`, [`${waitMs}ms`]);
     try {
-      await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${clinicId}|${key}`]);
+      await this.repo.lock(m, `${clinicId}|${key}`, waitMs);
     } catch (err) {
       if (sqlState(err) !== '55P03') throw err;
       throw new IdempotencyError(
@@ -117,12 +113,7 @@ export class IdempotencyService {
         `A request with this Idempotency-Key has been in flight for over ${waitMs / 1000} s; retry shortly.`,
       );
     }
-    await m.query(`SELECT set_config('lock_timeout', $1, true)`, [previous]);
-    await m.query(`DELETE FROM idempotency_keys WHERE clinic_id = $1 AND key = $2 AND created_at <= $3`, [
-      clinicId,
-      key,
-      this.cutoff(),
-    ]);
+    await this.repo.deleteExpired(m, clinicId, key, this.cutoff());
     return this.find<T>(m, clinicId, key, hash);
   }
 
@@ -138,19 +129,6 @@ export class IdempotencyService {
       body: unknown;
     },
   ): Promise<void> {
-    await m.query(
-      `INSERT INTO idempotency_keys (clinic_id, key, actor_key_id, method_path, request_hash, status_code, response, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)`,
-      [
-        row.clinicId,
-        row.key,
-        row.actorKeyId,
-        row.methodPath,
-        row.hash,
-        row.status,
-        JSON.stringify(row.body),
-        this.clock.now().toJSDate(),
-      ],
-    );
+    await this.repo.insert(m, { ...row, createdAt: this.clock.now().toJSDate() });
   }
 }

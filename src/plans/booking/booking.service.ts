@@ -19,7 +19,9 @@ import { BookingsCache } from '../bookings-cache.js';
 import { PlanningService, type Prepared } from '../planning.service.js';
 import { planView } from '../plan-view.js';
 import { runBooking, type BookResult } from './booking-flow.js';
-import { PlansRepository, type SeatUse } from '../plans.repository.js';
+import { PlansRepository } from '../plans.repository.js';
+import { BookingsRepository, type SeatUse } from '../bookings.repository.js';
+import { PatientsRepository } from '../../patients/patients.repository.js';
 
 /** The booking route, as idempotency keys record it. */
 const BOOK_ROUTE = 'POST /v1/plans';
@@ -34,6 +36,8 @@ export class BookingService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly repo: PlansRepository,
+    private readonly bookings: BookingsRepository,
+    private readonly patients: PatientsRepository,
     private readonly cache: BookingsCache,
     private readonly planning: PlanningService,
     private readonly idempotency: IdempotencyService,
@@ -91,7 +95,7 @@ export class BookingService {
       ? placed.map((p) => p.staffSeat ?? null)
       : this.assignSeats(
           placed,
-          await this.repo.seatsInUse(m, clinicId, staffIds, fromMinute(first), fromMinute(last)),
+          await this.bookings.seatsInUse(m, clinicId, staffIds, fromMinute(first), fromMinute(last)),
         );
     const planId = randomUUID();
     const { plan, sessions } = await this.repo.insertPlanWithSessions(
@@ -123,14 +127,9 @@ export class BookingService {
       })),
       {
         lock: alone,
-        also: (firstParam) => {
-          const a = this.audit.statement(
-            actor,
-            [{ clinicId, action: 'plan.create', entityType: 'plan', entityId: planId, patientId: prepared.patientId }],
-            firstParam,
-          );
-          return { sql: a.sql(), params: a.params };
-        },
+        also: this.audit.statement(actor, [
+          { clinicId, action: 'plan.create', entityType: 'plan', entityId: planId, patientId: prepared.patientId },
+        ]),
       },
     );
     return planView(prepared.setup, plan, sessions);
@@ -152,7 +151,7 @@ export class BookingService {
       // A duplicate that looked before the first request committed may have planned against
       // the first one's sessions and failed: if the key has a response by now, that is the answer.
       if (idempotencyKey && err instanceof DomainError) {
-        const patient = await this.repo.findPatient(dto.patientId, actor.clinicId);
+        const patient = await this.patients.findById(dto.patientId, actor.clinicId);
         const prior = patient
           ? await this.idempotency.lookup<PlanDto>(patient.clinicId, idempotencyKey, requestHash(BOOK_ROUTE, dto))
           : undefined;
@@ -164,7 +163,7 @@ export class BookingService {
 
   /** The refusal when the database found an active series of the protocol first, naming it. */
   private async activeSeriesRefusal(actor: Actor, dto: PlanRequestDto): Promise<PlanError> {
-    const patient = await this.repo.findPatient(dto.patientId, actor.clinicId);
+    const patient = await this.patients.findById(dto.patientId, actor.clinicId);
     return activeSeriesExists(
       patient ? await this.repo.activeSeries(patient.clinicId, patient.id, dto.protocolId) : null,
     );
@@ -188,7 +187,7 @@ export class BookingService {
     // without one, the patient is read alongside the protocol and the clinic.
     let patient: PatientEntity | undefined;
     if (idempotencyKey) {
-      patient = (await this.repo.findPatient(dto.patientId, actor.clinicId)) ?? undefined;
+      patient = (await this.patients.findById(dto.patientId, actor.clinicId)) ?? undefined;
       if (!patient) throw new PatientError(PatientErrorCode.PATIENT_NOT_FOUND, 'No such patient.');
       const prior = await this.idempotency.lookup<PlanDto>(patient.clinicId, idempotencyKey, hash);
       if (prior) return this.replay(actor, prior);
@@ -276,7 +275,7 @@ export class BookingService {
       forgetCopy: () => this.cache.forget(clinicId),
       slotTaken: async (placed) => {
         const staffMax = new Map(prepared.setup.staff.map((s) => [s.id, s.maxConcurrentPatients]));
-        const conflictingSessionId = await this.repo.firstConflict(
+        const conflictingSessionId = await this.bookings.firstConflict(
           clinicId,
           (placed ?? []).map((p) => ({
             start: fromMinute(p.start),
