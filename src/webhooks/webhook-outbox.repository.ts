@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService, type AuditActor } from '../audit/audit.service.js';
-import { queryRows, type ClaimedMessage, type MessageSettlement, type WebhookAttemptRow } from './webhook-rows.js';
+import { queryRows } from '../common/database/query-rows.js';
+import type { ClaimedMessage, MessageSettlement, WebhookAttemptRow } from './webhook-rows.js';
 
 /** Changes the worker makes on its own, with no caller. */
 const SYSTEM: AuditActor = { keyId: null, role: 'system' };

@@ -1,4 +1,3 @@
-import type { EntityManager } from 'typeorm';
 import type { WebhookEndpointStatus, WebhookEventType, WebhookMessageStatus } from './webhook-event-types.js';
 
 export interface WebhookEndpointRow {
@@ -57,11 +56,3 @@ export type MessageSettlement =
   | { kind: 'failed' }
   /** 410: the endpoint is disabled with this reason, the message and its endpoint's pending ones fail. */
   | { kind: 'disable'; reason: string };
-
-/** TypeORM answers UPDATE and DELETE with [rows, affected], anything else with rows. */
-export async function queryRows<T>(m: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
-  const raw: unknown = await m.query(sql, params);
-  if (Array.isArray(raw) && raw.length === 2 && Array.isArray(raw[0]) && typeof raw[1] === 'number')
-    return raw[0] as T[];
-  return raw as T[];
-}

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { WebhookMessageStatus } from './webhook-event-types.js';
-import { queryRows, type WebhookAttemptRow, type WebhookEndpointRow, type WebhookMessageRow } from './webhook-rows.js';
+import { queryRows } from '../common/database/query-rows.js';
+import type { WebhookAttemptRow, WebhookEndpointRow, WebhookMessageRow } from './webhook-rows.js';
 
 const ENDPOINT_COLUMNS = `clinic_id AS "clinicId", id, url, description, event_types AS "eventTypes", status,
   status_reason AS "statusReason", created_at AS "createdAt", updated_at AS "updatedAt"`;
