@@ -3,6 +3,7 @@
  * and statuses (`registerErrorCodes` in src/common/errors); this file only lists them all, so that
  * the tests (src/error-codes.spec.ts) walk every code and see a clash between two features.
  */
+import { AdjustmentErrorCode } from './adjustments/adjustments.errors.js';
 import { ApiKeyErrorCode } from './api-keys/api-keys.errors.js';
 import { CalendarErrorCode } from './calendar/calendar.errors.js';
 import { ClinicErrorCode } from './clinics/clinics.errors.js';
@@ -25,6 +26,7 @@ export const ALL_ERROR_CODES: readonly ErrorCode[] = [
   ...Object.values(ProtocolErrorCode),
   ...Object.values(PlanErrorCode),
   ...Object.values(SessionErrorCode),
+  ...Object.values(AdjustmentErrorCode),
   ...Object.values(CalendarErrorCode),
   ...Object.values(SyncErrorCode),
   ...Object.values(WebhookErrorCode),

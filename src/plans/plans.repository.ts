@@ -1,18 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { ClinicsRepository, type ClinicSetup } from '../clinics/clinics.repository.js';
-import { PatientsRepository } from '../patients/patients.repository.js';
-import type { PatientEntity } from '../patients/entities/patient.entity.js';
-import type { BookedSession } from '../scheduling/engine/types.js';
 import { SessionEntity } from '../sessions/entities/session.entity.js';
 import { sessionFromRow } from '../sessions/session-row.js';
 import { scheduleLock } from '../common/database/schedule-lock.js';
 import { empty, param, raw, runSql, sql, type Sql } from '../common/database/sql.js';
-import { BookingsRepository, type SeatUse } from './bookings.repository.js';
 import { PlanEntity } from './entities/plan.entity.js';
-
-export type { ClinicSetup } from '../clinics/clinics.repository.js';
-export { ACTIVE, type SeatUse } from './bookings.repository.js';
 
 const SESSION_COLUMNS =
   raw(`(clinic_id, plan_id, patient_id, ref, step_key, occurrence, kind, label, starts_at, ends_at, occupied_until,
@@ -51,12 +43,7 @@ export type NewSession = Omit<
 /** Reads and writes for plans and their sessions. */
 @Injectable()
 export class PlansRepository {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly clinics: ClinicsRepository,
-    private readonly patients: PatientsRepository,
-    private readonly bookingReads: BookingsRepository,
-  ) {}
+  constructor(private readonly dataSource: DataSource) {}
 
   /**
    * A plan and its sessions in one statement (one round trip): the plan row, then its sessions in
@@ -143,35 +130,5 @@ export class PlansRepository {
     return this.dataSource
       .getRepository(PlanEntity)
       .find({ where: { clinicId, patientId }, order: { createdAt: 'DESC', id: 'ASC' } });
-  }
-
-  // Reads owned by other repositories, kept here for src/adjustments until it injects the owners
-  // (ClinicsRepository, PatientsRepository, BookingsRepository); nothing else calls these.
-
-  /** @deprecated {@link ClinicsRepository.setup}. */
-  clinicSetup(clinicId: string, m?: EntityManager): Promise<ClinicSetup> {
-    return this.clinics.setup(clinicId, m);
-  }
-
-  /** @deprecated {@link PatientsRepository.findById}. */
-  findPatient(id: string, clinicId: string | null, m?: EntityManager): Promise<PatientEntity | null> {
-    return this.patients.findById(id, clinicId, m);
-  }
-
-  /** @deprecated {@link BookingsRepository.bookings}. */
-  bookings(
-    clinicId: string,
-    from: Date,
-    to: Date,
-    ids: { chairs: string[]; staff: string[]; patientId: string },
-    exclude: { sessionId?: string; planId?: string } = {},
-    m?: EntityManager,
-  ): Promise<BookedSession[]> {
-    return this.bookingReads.bookings(clinicId, from, to, ids, exclude, m);
-  }
-
-  /** @deprecated {@link BookingsRepository.seatsInUse}. */
-  seatsInUse(m: EntityManager, clinicId: string, staffIds: string[], from: Date, to: Date): Promise<SeatUse[]> {
-    return this.bookingReads.seatsInUse(m, clinicId, staffIds, from, to);
   }
 }

@@ -41,13 +41,13 @@ describe('adjustments: a stale If-Match is 412 before any 409', () => {
       'skip of a checked-in session',
       () => ({ type: 'skip', sessionId: refOf(a, 'intake#1').id, reason: 'r' }),
       409,
-      'INVALID_TRANSITION',
+      'SESSION_NOT_ADJUSTABLE',
     ],
     [
       'reschedule of a checked-in session',
       () => ({ type: 'reschedule', sessionId: refOf(a, 'intake#1').id, start: refOf(b, 'infusion#1').start }),
       409,
-      'INVALID_TRANSITION',
+      'SESSION_NOT_ADJUSTABLE',
     ],
     [
       'skip of a session of another plan',

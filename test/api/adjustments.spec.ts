@@ -159,7 +159,7 @@ describe('plan adjustments (change_dose, skip, cancel_remaining)', () => {
     const [row] = await t.dataSource.query(`SELECT status, status_reason FROM sessions WHERE id = $1`, [target.id]);
     expect(row).toEqual({ status: 'cancelled', status_reason: 'skipped: Patient travelling' });
     const again = await adjust(plan, { type: 'skip', sessionId: target.id, reason: 'again' }, await etagOf(plan));
-    expectProblem(again, 409, 'INVALID_TRANSITION');
+    expectProblem(again, 409, 'SESSION_NOT_ADJUSTABLE');
     expect(again.body.currentStatus).toBe('cancelled');
     const other = (await snapshot(planIds[1]))[0];
     expectProblem(
@@ -294,7 +294,7 @@ describe('plan adjustments (change_dose, skip, cancel_remaining)', () => {
     expectProblem(
       await adjust(plan, { type: 'cancel_remaining', reason: 'again' }, got.headers.etag),
       409,
-      'INVALID_TRANSITION',
+      'NOTHING_TO_ADJUST',
     );
   });
 });

@@ -1060,7 +1060,7 @@ async function buildFixture(t: TestApp): Promise<Fixture> {
         headers: { 'If-Match': '*' },
       },
       {
-        body: { type: 'reschedule', sessionId: infusion.id, start: moved.toISO(), shift: true },
+        body: { type: 'reschedule', sessionId: infusion.id, start: moved.toISO() },
         headers: { 'If-Match': '*' },
         query: { preview: 'true' },
       },
@@ -1391,7 +1391,6 @@ describe('bad input: fuzzing every write route never gives a 5xx nor a half-writ
               type: 'reschedule',
               sessionId: fx.ids.sessionId[0],
               start: '+225243-08-06T12:47:02.532Z',
-              shift: true,
             }),
         'VALIDATION_FAILED',
       ],

@@ -31,16 +31,28 @@ export type ChangeRequest =
   | { type: 'change_dose'; amount?: number; sessionId?: string; stepKey?: string; reason: string }
   | { type: 'skip'; sessionId?: string; reason: string }
   | { type: 'cancel_remaining'; reason: string }
-  | { type: 'change_chair'; sessionId?: string; chairId?: string; reason: string }
-  | { type: 'change_staff'; sessionId?: string; staffId?: string; reason: string };
+  | { type: 'change_chair'; sessionId?: string; chairId?: string; reason?: string }
+  | { type: 'change_staff'; sessionId?: string; staffId?: string; reason?: string };
 
 export type ChangeOutcome =
   | { ok: true; changes: PlannedChange[]; planStatus: PlanStatus }
   | { ok: false; kind: 'invalid'; field: string; message: string }
   | { ok: false; kind: 'not_found'; message: string }
-  | { ok: false; kind: 'conflict'; message: string; currentStatus?: string };
+  | { ok: false; kind: 'conflict'; refusal: ConflictKind; message: string; currentStatus?: string };
+
+/** Why a change cannot apply: the session's status, or nothing left that it would change. */
+export type ConflictKind = 'session_status' | 'nothing_left';
 
 const OPEN = new Set(['scheduled', 'checked_in']);
+
+/** The refusal of a change to a session whose status it does not apply to. */
+const notAdjustable = (s: SessionState, why: string): ChangeOutcome => ({
+  ok: false,
+  kind: 'conflict',
+  refusal: 'session_status',
+  message: `The session is ${s.status}; ${why}.`,
+  currentStatus: s.status,
+});
 const round1 = (x: number) => Math.round(Number((x * 10).toPrecision(12))) / 10;
 
 /**
@@ -71,13 +83,7 @@ export function planChanges(
       if (req.sessionId) {
         const s = target(req.sessionId);
         if (isOutcome(s)) return s;
-        if (!OPEN.has(s.status))
-          return {
-            ok: false,
-            kind: 'conflict',
-            message: `The session is ${s.status}; its dose can no longer change.`,
-            currentStatus: s.status,
-          };
+        if (!OPEN.has(s.status)) return notAdjustable(s, 'its dose can no longer change');
         if (!s.plannedDose) return { ok: false, kind: 'invalid', field: 'sessionId', message: `${s.ref} has no dose` };
         targets = [s];
       } else {
@@ -98,7 +104,12 @@ export function planChanges(
           };
         targets = sessions.filter((s) => OPEN.has(s.status) && s.plannedDose && s.stepKey === req.stepKey);
         if (targets.length === 0)
-          return { ok: false, kind: 'conflict', message: `No remaining ${req.stepKey} session has a dose to change.` };
+          return {
+            ok: false,
+            kind: 'conflict',
+            refusal: 'nothing_left',
+            message: `No remaining ${req.stepKey} session has a dose to change.`,
+          };
       }
       const changes: PlannedChange[] = [];
       for (const s of targets) {
@@ -129,13 +140,7 @@ export function planChanges(
     case 'skip': {
       const s = target(req.sessionId);
       if (isOutcome(s)) return s;
-      if (s.status !== 'scheduled')
-        return {
-          ok: false,
-          kind: 'conflict',
-          message: `The session is ${s.status}; only a scheduled session can be skipped.`,
-          currentStatus: s.status,
-        };
+      if (s.status !== 'scheduled') return notAdjustable(s, 'only a scheduled session can be skipped');
       const reason = `skipped: ${req.reason}`;
       return {
         ok: true,
@@ -157,13 +162,7 @@ export function planChanges(
       if (!to) return { ok: false, kind: 'invalid', field, message: `${field} is required for ${req.type}` };
       const s = target(req.sessionId);
       if (isOutcome(s)) return s;
-      if (s.status !== 'scheduled')
-        return {
-          ok: false,
-          kind: 'conflict',
-          message: `The session is ${s.status}; only a scheduled session can change.`,
-          currentStatus: s.status,
-        };
+      if (s.status !== 'scheduled') return notAdjustable(s, 'only a scheduled session can change');
       const from = req.type === 'change_chair' ? s.chairId : s.staffId;
       if (from === null)
         return {
@@ -194,7 +193,8 @@ export function planChanges(
     }
     case 'cancel_remaining': {
       const open = sessions.filter((s) => s.status === 'scheduled');
-      if (open.length === 0) return { ok: false, kind: 'conflict', message: 'Nothing remains to cancel.' };
+      if (open.length === 0)
+        return { ok: false, kind: 'conflict', refusal: 'nothing_left', message: 'Nothing remains to cancel.' };
       const reason = `plan ended early: ${req.reason}`;
       return {
         ok: true,
