@@ -273,6 +273,37 @@ describe('outcome facts kept by the database', () => {
     await check();
   });
 
+  it('holds both changes when two transactions change sessions of one plan at once', async () => {
+    const plan = await planWith('completed', 2, 2);
+    const [first, second] = await infusions(plan);
+    const missed = async () =>
+      (await t.asOwner<{ missed: number }>(`SELECT missed FROM plan_outcome_facts WHERE plan_id = $1`, [plan]))[0]
+        .missed;
+    const before = await missed();
+    const a = new pg.Client({ connectionString: t.databaseUrl });
+    const b = new pg.Client({ connectionString: t.databaseUrl });
+    await a.connect();
+    await b.connect();
+    const noShow = `UPDATE sessions SET status = 'no_show', actual_start = NULL, actual_end = NULL, version = version + 1
+                     WHERE clinic_id = $1 AND id = $2`;
+    try {
+      await a.query('BEGIN');
+      await b.query('BEGIN');
+      await a.query(noShow, [keys.clinicId, first.id]);
+      // B's refresh waits for A's facts row; once A commits, B computes from a snapshot holding A's change.
+      const bDone = b.query(noShow, [keys.clinicId, second.id]);
+      await new Promise((r) => setTimeout(r, 200));
+      await a.query('COMMIT');
+      await bDone;
+      await b.query('COMMIT');
+    } finally {
+      await a.end();
+      await b.end();
+    }
+    expect(await missed()).toBe(before + 2);
+    await check();
+  });
+
   it('leaves the facts to the database: the service may read them, not write them', async () => {
     await expect(t.dataSource.query(`UPDATE plan_outcome_facts SET due = 0`)).rejects.toThrow(/permission denied/);
     await expect(t.dataSource.query(`DELETE FROM plan_outcome_facts`)).rejects.toThrow(/permission denied/);
