@@ -218,7 +218,9 @@ export class OutcomeFacts1796800000000 implements MigrationInterface {
       SET extra_float_digits = 1
       -- Rows written by the same statement have no statistics yet: a nested loop chosen on such
       -- estimates can run for minutes over a few thousand rows; hash and merge joins cannot.
-      SET enable_nestloop = off AS $fn$
+      SET enable_nestloop = off
+      -- Planned once per connection, not at every write (a custom plan of this statement costs more than running it).
+      SET plan_cache_mode = force_generic_plan AS $fn$
       BEGIN
         IF p_plans IS NULL OR cardinality(p_plans) = 0 THEN RETURN; END IF;
         -- Lock the rows first (in one order), then compute in a statement of its own: its snapshot
