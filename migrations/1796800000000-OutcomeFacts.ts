@@ -8,10 +8,10 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * The row is recomputed whole, from the plan's own rows, by `plan_outcome_facts_refresh` (one
  * statement for any set of plans of a clinic), called by statement-level triggers in the writing
  * transaction: sessions (inserted, deleted, or changed in a column a report reads), observations
- * (inserted), end-early adjustments (inserted), plans (version, protocol or tailoring changed) and
- * clinics (time zone changed: gap days are local days). Recomputing rather than adding keeps the
- * rule in one place and every figure equal to the reference; quantiles are computed at read time
- * from these rows.
+ * (inserted), end-early adjustments (inserted), plans (status, version, protocol, patient, booking
+ * time or tailoring changed) and clinics (time zone changed: gap days are local days).
+ * Recomputing rather than adding keeps the rule in one place and every figure equal to the
+ * reference; quantiles are computed at read time from these rows.
  *
  * Two writers of one plan at once: the refresh first locks the plan's facts row, then computes in a
  * later statement, whose snapshot (READ COMMITTED) already holds the other writer's committed
