@@ -15,6 +15,7 @@ import { ClientRequestId1764979200001 } from './1764979200001-ClientRequestId.js
 import { FeedsFollowTheirKey1765065600000 } from './1765065600000-FeedsFollowTheirKey.js';
 import { StartStaggering1796600000000 } from './1796600000000-StartStaggering.js';
 import { Levelling1796700000000 } from './1796700000000-Levelling.js';
+import { OutcomeFacts1796800000000 } from './1796800000000-OutcomeFacts.js';
 
 /** Every migration, oldest first. `npm run migration:generate` adds new files; list them here. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   FeedsFollowTheirKey1765065600000,
   StartStaggering1796600000000,
   Levelling1796700000000,
+  OutcomeFacts1796800000000,
 ];

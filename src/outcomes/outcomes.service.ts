@@ -7,6 +7,7 @@ import { Clock } from '../common/clock/clock.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { ProtocolError, ProtocolErrorCode } from '../protocols/protocols.errors.js';
 import { operationsFromAggregates, versionFromAggregates } from './domain/aggregates.js';
+import { aggregateCohort } from './domain/cohort.js';
 import { operationsRows, outcomesRows, toCsv } from './domain/csv.js';
 import { measureReportBundle } from './domain/fhir.js';
 import type { OperationsRow } from './domain/operations.js';
@@ -105,8 +106,8 @@ export class OutcomesService {
       );
     const period = this.period(head.timezone, q.from, q.to);
 
-    const [rows] = await Promise.all([
-      this.repo.aggregates(head.clinicId, head.id, wanted, period.from, period.to),
+    const [plans] = await Promise.all([
+      this.repo.cohort(head.clinicId, head.id, wanted, period.from, period.to),
       // A report holds no patient data, but reading it is a read of the clinic's records.
       this.audit.recordRead(actor, {
         clinicId: head.clinicId,
@@ -115,6 +116,7 @@ export class OutcomesService {
         entityId: head.id,
       }),
     ]);
+    const rows = aggregateCohort(plans, SUPPRESSION_THRESHOLD);
     const versions = wanted.map((v) => versionFromAggregates(v, rows));
     const generatedAt = this.clock.now().setZone(head.timezone).toISO({ suppressMilliseconds: true })!;
     if (format === 'csv') return { contentType: 'text/csv; charset=utf-8', body: toCsv(outcomesRows(versions)) };

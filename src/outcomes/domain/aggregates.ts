@@ -16,12 +16,13 @@ import {
 } from './stats.js';
 
 /**
- * The outcomes report from what PostgreSQL aggregated (a few hundred rows for any number of
- * plans), with the same figures as `versionOutcomes` computes from per-plan facts (which stays as
- * the reference the tests hold the aggregates to). Suppression, partitions and order are decided here.
+ * The outcomes report from its aggregated rows (a few hundred for any number of plans; made by
+ * `aggregateCohort` from the cohort's outcome facts, cohort.ts), with the same figures as
+ * `versionOutcomes` computes from per-plan facts read from the raw rows (which stays as the
+ * reference the tests hold the report to). Suppression, partitions and order are decided here.
  */
 
-/** One aggregated row of the outcomes statement; which columns are set depends on `sec`. */
+/** One aggregated row of the outcomes report; which columns are set depends on `sec`. */
 export interface AggregateRow {
   /**
    * `plans` (k1 status, or null for all), `reason` (k1 the raw end-early reason, with patientIds),

@@ -251,8 +251,9 @@ function adverseEvents(plans: PlanFact[]): VersionOutcomes['adverseEvents'] {
 
 /**
  * The outcomes of one version's plans (those that started in the period), computed plan by plan.
- * The service reads the report aggregated by PostgreSQL (aggregates.ts); this is the reference it is
- * held to (test/api/outcomes-aggregates.spec.ts), kept simple and checked against hand-computed figures.
+ * The service aggregates the cohort's outcome facts, kept by the database (cohort.ts, aggregates.ts);
+ * this, fed from the raw rows, is the reference it is held to (test/api/outcomes-aggregates.spec.ts,
+ * test/api/outcome-facts.spec.ts), kept simple and checked against hand-computed figures.
  */
 export function versionOutcomes(version: number, plans: PlanFact[]): VersionOutcomes {
   const started = countOf(plans);

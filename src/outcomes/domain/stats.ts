@@ -67,7 +67,7 @@ export function round(x: number, places = 3): number {
 }
 
 /** Type-7 quantile of an ascending-sorted, non-empty array, p in [0, 1]. */
-export function quantileSorted(sorted: readonly number[], p: number): number {
+export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) throw new RangeError('quantile of no values');
   if (!(p >= 0 && p <= 1)) throw new RangeError(`p must lie in [0, 1], got ${p}`);
   const h = (sorted.length - 1) * p;
