@@ -40,12 +40,12 @@ const startOf = (req: ScheduleRequest) => {
 };
 
 describe('levelling', () => {
-  it('off (or unset) takes the earliest time; balanced the first time the chairs are emptiest, the same day', () => {
+  it('off (or unset) takes the earliest time; balanced the first time the chairs are emptiest (in quarter chairs), the same day', () => {
     expect(startOf(one())).toBe('2026-12-07 08:00');
     expect(startOf(one({ levelling: 'off' }))).toBe('2026-12-07 08:00');
-    // Until 11:30 a start finds one or more chairs busy on average over its hour; 11:45 overlaps the
-    // rush by 15 minutes on three chairs (0.75 chairs on average, rounded down: none).
-    expect(startOf(one({ levelling: 'balanced' }))).toBe('2026-12-07 11:45');
+    // Until 12:00 a start finds part of the rush over its hour (11:45: three chairs for 15 minutes, 0.75
+    // chairs on average, three quarters); from 12:00 none.
+    expect(startOf(one({ levelling: 'balanced' }))).toBe('2026-12-07 12:00');
   });
 
   it("an explicit preferred start and the patient's preferred times still win over levelling", () => {
