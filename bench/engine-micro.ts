@@ -212,6 +212,10 @@ function main(): void {
   console.log(
     `schedule() probe  p50 ${fmt(probed.p50)} ms  p95 ${fmt(probed.p95)} ms  (${probed.result.kind}, nodes ${probed.result.nodes}, digest ${digest(probed.result)})`,
   );
+  const probedLevel = time(runs, () => schedule({ ...tight, levelling: 'balanced' }));
+  console.log(
+    `schedule() probe, level  p50 ${fmt(probedLevel.p50)} ms  p95 ${fmt(probedLevel.p95)} ms  (${probedLevel.result.kind}, nodes ${probedLevel.result.nodes}, digest ${digest(probedLevel.result)})`,
+  );
   const avail: AvailabilityRequest = {
     ...crowdedClinic(1, req.earliestStart, 30),
     now: req.now,

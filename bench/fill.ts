@@ -45,7 +45,8 @@ import { mulberry32 } from './seed.js';
 import { PROJECT_ROOT, startService, type RunningService } from './service.js';
 
 const ZONE = 'America/New_York';
-// FILL_SEED, FILL_ONLY (0: demo shape, 1: 20 chairs) and FILL_CAP (requests per clinic) narrow a run.
+// FILL_SEED, FILL_ONLY (0: demo shape, 1: 20 chairs) and FILL_CAP (requests per clinic) narrow a run;
+// FILL_PREFERRED=0 drops the patients' preferred times.
 const SEED = Number(process.env.FILL_SEED ?? 13);
 const WINDOW = 14;
 const SPREAD_DAYS = 70;
@@ -292,7 +293,9 @@ function patientBody(rand: () => number, n: number, start: string): Json {
   const unavailableDates = rand() < 0.3 ? [addDays(start, Math.floor(rand() * SPREAD_DAYS))] : [];
   const preferredTimes: Interval[] = [];
   const pref = rand();
-  if (pref < 0.3) preferredTimes.push(...weekly(MON_FRI, '09:00', '12:00'));
+  // FILL_PREFERRED=0: the same stream without preferred times (what they cost levelling).
+  if (process.env.FILL_PREFERRED === '0') void pref;
+  else if (pref < 0.3) preferredTimes.push(...weekly(MON_FRI, '09:00', '12:00'));
   else if (pref < 0.55) preferredTimes.push(...weekly(MON_FRI, '13:00', '17:00'));
   return {
     fullName: `Fill patient ${n}`,
