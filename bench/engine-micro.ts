@@ -191,6 +191,11 @@ function main(): void {
   console.log(
     `schedule()        p50 ${fmt(planned.p50)} ms  p95 ${fmt(planned.p95)} ms  (${kind}, nodes ${planned.result.nodes}, digest ${digest(planned.result)})`,
   );
+  // The same with the clinic's levelling on (issue 17): the days and times it tries are ordered by the chairs occupied.
+  const levelled = time(runs, () => schedule({ ...req, levelling: 'balanced' }));
+  console.log(
+    `schedule() level  p50 ${fmt(levelled.p50)} ms  p95 ${fmt(levelled.p95)} ms  (${levelled.result.kind}, nodes ${levelled.result.nodes}, digest ${digest(levelled.result)})`,
+  );
   // A refused request (a crowded start window) that probes further for an earliest start.
   const tight = {
     ...req,
@@ -206,6 +211,10 @@ function main(): void {
   const probed = time(runs, () => schedule(tight));
   console.log(
     `schedule() probe  p50 ${fmt(probed.p50)} ms  p95 ${fmt(probed.p95)} ms  (${probed.result.kind}, nodes ${probed.result.nodes}, digest ${digest(probed.result)})`,
+  );
+  const probedLevel = time(runs, () => schedule({ ...tight, levelling: 'balanced' }));
+  console.log(
+    `schedule() probe, level  p50 ${fmt(probedLevel.p50)} ms  p95 ${fmt(probedLevel.p95)} ms  (${probedLevel.result.kind}, nodes ${probedLevel.result.nodes}, digest ${digest(probedLevel.result)})`,
   );
   const avail: AvailabilityRequest = {
     ...crowdedClinic(1, req.earliestStart, 30),

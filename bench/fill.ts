@@ -20,7 +20,7 @@
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,18 +29,33 @@ import pg from 'pg';
 import { hashKey } from '../src/api-keys/api-keys.service.js';
 import { runMigrations } from '../src/database/database-bootstrap.js';
 import { ensureDatabase, startEmbeddedPostgres, withDatabase } from '../src/database/embedded-postgres.js';
+import { DEMO_START_LIMITS } from '../src/seed/demo-seed.js';
 import { KETAMINE_PROTOCOL } from '../src/seed/demo-protocol.js';
+import {
+  busiestStartSlots,
+  chairOccupancy,
+  dayGaps,
+  daysToFirst,
+  gapDeviations,
+  heatMapSvg,
+  type Occupancy,
+} from './levelling-metrics.js';
 import { percentile } from './load.js';
 import { mulberry32 } from './seed.js';
 import { PROJECT_ROOT, startService, type RunningService } from './service.js';
 
 const ZONE = 'America/New_York';
-// FILL_SEED, FILL_ONLY (0: demo shape, 1: 20 chairs) and FILL_CAP (requests per clinic) narrow a run.
+// FILL_SEED, FILL_ONLY (0: demo shape, 1: 20 chairs) and FILL_CAP (requests per clinic) narrow a run;
+// FILL_PREFERRED=0 drops the patients' preferred times.
 const SEED = Number(process.env.FILL_SEED ?? 13);
 const WINDOW = 14;
 const SPREAD_DAYS = 70;
 const STOP_AFTER_REFUSALS = 25;
-const SECONDS_PER_CLINIC = 240;
+// Per stream (a shape with levelling off or on): generous, so that a loaded machine never cuts one
+// mode's stream shorter than the other's.
+const SECONDS_PER_CLINIC = 600;
+const MODES = ['off', 'balanced'] as const;
+type Levelling = (typeof MODES)[number];
 const TARGET = { previewP95: 10, refusalP95: 20 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies of many shapes, read field by field
@@ -55,7 +70,11 @@ const addDays = (date: string, n: number) => DateTime.fromISO(date, { zone: 'utc
 
 interface Shape {
   name: string;
+  /** For file names. */
+  slug: string;
   chairs: number;
+  /** Start staggering, as the clinic is set up (the demo clinic's: 2 per quarter hour, 1 per nurse). */
+  limits: { maxStartsPerSlot: number; maxStartsPerNursePerSlot: number };
   opening: Interval[];
   staff: { role: string; name: string; availability: Interval[]; max: number }[];
   closures: { date: string; reason: string }[];
@@ -66,7 +85,9 @@ const DEMO_OPENING = [...weekly(MON_FRI, '08:00', '18:00'), ...weekly([6], '09:0
 const SHAPES: Shape[] = [
   {
     name: 'demo shape (4 chairs, 3 nurses × 2, 1 physician, 1 therapist)',
+    slug: 'demo',
     chairs: 4,
+    limits: DEMO_START_LIMITS,
     opening: DEMO_OPENING,
     staff: [
       { role: 'nurse', name: 'Nurse 1', availability: DEMO_OPENING, max: 2 },
@@ -94,7 +115,10 @@ const SHAPES: Shape[] = [
   },
   {
     name: '20 chairs (16 nurses × 2, 4 physicians, 8 therapists)',
+    slug: '20-chairs',
     chairs: 20,
+    // One start per quarter hour for every four chairs, one per nurse.
+    limits: { maxStartsPerSlot: 5, maxStartsPerNursePerSlot: 1 },
     opening: [...weekly(MON_FRI, '07:00', '19:00'), ...weekly([6], '08:00', '14:00')],
     staff: [
       ...Array.from({ length: 16 }, (_, i) => ({
@@ -269,7 +293,9 @@ function patientBody(rand: () => number, n: number, start: string): Json {
   const unavailableDates = rand() < 0.3 ? [addDays(start, Math.floor(rand() * SPREAD_DAYS))] : [];
   const preferredTimes: Interval[] = [];
   const pref = rand();
-  if (pref < 0.3) preferredTimes.push(...weekly(MON_FRI, '09:00', '12:00'));
+  // FILL_PREFERRED=0: the same stream without preferred times (what they cost levelling).
+  if (process.env.FILL_PREFERRED === '0') void pref;
+  else if (pref < 0.3) preferredTimes.push(...weekly(MON_FRI, '09:00', '12:00'));
   else if (pref < 0.55) preferredTimes.push(...weekly(MON_FRI, '13:00', '17:00'));
   return {
     fullName: `Fill patient ${n}`,
@@ -292,6 +318,17 @@ interface Sample {
 
 interface Outcome {
   shape: Shape;
+  levelling: Levelling;
+  /** Shape and mode, for the tables. */
+  label: string;
+  /** Utilisation when the first true refusal came (null: none came). */
+  atFirstRefusal: { chairUse: number; bottleneck: { role: string; use: number } } | null;
+  /** Per booked plan: days from its earliest start to its first session. */
+  daysToFirst: number[];
+  /** Per days-unit gap of every booked plan: |gap − target| in days. */
+  gapOff: number[];
+  occupancy: Occupancy;
+  busiest: { clinic: number; nurse: number };
   requests: number;
   booked: number;
   refused: number;
@@ -305,9 +342,17 @@ interface Outcome {
   stoppedBy: string;
 }
 
-async function fill(db: pg.Client, api: Api, shape: Shape, start: string): Promise<Outcome> {
+async function fill(db: pg.Client, api: Api, shape: Shape, start: string, levelling: Levelling): Promise<Outcome> {
   const t0 = performance.now();
   const c = await createClinic(db, api, shape);
+  await api.ok('PATCH', `/v1/clinics/${c.clinicId}`, c.admin, { ...shape.limits, levelling });
+  const gapsOf = new Map([
+    [c.protocols[0], dayGaps(KETAMINE_PROTOCOL.steps)],
+    [c.protocols[1], dayGaps(SHORT_STEPS)],
+  ]);
+  let atFirstRefusal: Outcome['atFirstRefusal'] = null;
+  const toFirst: number[] = [];
+  const gapOff: number[] = [];
   const rand = mulberry32(SEED);
   const samples: Sample[] = [];
   let booked = 0;
@@ -354,6 +399,9 @@ async function fill(db: pg.Client, api: Api, shape: Shape, start: string): Promi
       const book = await api.call('POST', '/v1/plans', c.frontDesk, body);
       if (book.status === 201) {
         samples.push({ before: booked, kind: 'booking', ms: book.ms, server: book.server });
+        const sessions = book.body.sessions as { ref: string; localDate: string }[];
+        toFirst.push(daysToFirst(earliestStart, sessions));
+        gapOff.push(...gapDeviations(gapsOf.get(protocolId)!, sessions));
         booked++;
         inARow = 0;
         continue;
@@ -367,6 +415,7 @@ async function fill(db: pg.Client, api: Api, shape: Shape, start: string): Promi
     inARow++;
     if (preview.body.binding?.code === 'SEARCH_LIMIT') searchLimit++;
     // A false refusal: some single first day of the window admits a plan.
+    let trueRefusal = true;
     for (let d = 0; d < WINDOW; d++) {
       const one = await api.call('POST', '/v1/plans/preview', c.frontDesk, {
         ...body,
@@ -375,10 +424,12 @@ async function fill(db: pg.Client, api: Api, shape: Shape, start: string): Promi
       });
       if (one.status === 200) {
         falseRefusals++;
+        trueRefusal = false;
         log(`false refusal: ${earliestStart} refused, ${addDays(earliestStart, d)} plans`);
         break;
       }
     }
+    if (trueRefusal && atFirstRefusal === null) atFirstRefusal = await utilisation(db, c.clinicId, shape, start);
     const named = preview.body.earliestStart as string | null;
     if (named !== null && named !== undefined) {
       const at = await api.call('POST', '/v1/plans/preview', c.frontDesk, {
@@ -390,8 +441,26 @@ async function fill(db: pg.Client, api: Api, shape: Shape, start: string): Promi
     }
   }
   const use = await utilisation(db, c.clinicId, shape, start);
+  const from = DateTime.fromISO(start, { zone: ZONE });
+  const occupancy = await chairOccupancy(
+    db,
+    c.clinicId,
+    ZONE,
+    shape.chairs,
+    shape.opening,
+    new Set(shape.closures.map((x) => x.date)),
+    from,
+    from.plus({ days: SPREAD_DAYS }),
+  );
   return {
     shape,
+    levelling,
+    label: `${shape.name} · levelling ${levelling}`,
+    atFirstRefusal,
+    daysToFirst: toFirst,
+    gapOff,
+    occupancy,
+    busiest: await busiestStartSlots(db, c.clinicId),
     requests,
     booked,
     refused,
@@ -474,12 +543,10 @@ function latencyRows(o: Outcome): string[] {
           (s) => s.kind === kind && s.before / Math.max(o.booked, 1) >= lo && s.before / Math.max(o.booked, 1) < hi,
         )
         .map((s) => s.ms);
-    rows.push(
-      `| ${o.shape.name} | ${band} | ${cell(of('preview'))} | ${cell(of('booking'))} | ${cell(of('refusal'))} |`,
-    );
+    rows.push(`| ${o.label} | ${band} | ${cell(of('preview'))} | ${cell(of('booking'))} | ${cell(of('refusal'))} |`);
   }
   const all = (kind: Sample['kind']) => o.samples.filter((s) => s.kind === kind).map((s) => s.ms);
-  rows.push(`| ${o.shape.name} | all | ${cell(all('preview'))} | ${cell(all('booking'))} | ${cell(all('refusal'))} |`);
+  rows.push(`| ${o.label} | all | ${cell(all('preview'))} | ${cell(all('booking'))} | ${cell(all('refusal'))} |`);
   return rows;
 }
 
@@ -493,9 +560,93 @@ function phaseRows(o: Outcome): string[] {
     const cell = (xs: number[]) => (xs.length ? `${ms(percentile(xs, 50))} (${ms(percentile(xs, 95))})` : '–');
     const phase = (name: string) => of.map((s) => s.server[name]).filter((x): x is number => x !== undefined);
     return [
-      `| ${o.shape.name} | ${kind} | ${cell(of.map((s) => s.ms))} | ${PHASES.map((p) => cell(phase(p))).join(' | ')} |`,
+      `| ${o.label} | ${kind} | ${cell(of.map((s) => s.ms))} | ${PHASES.map((p) => cell(phase(p))).join(' | ')} |`,
     ];
   });
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+/** Median and p90 (type 7) of a list, in days. */
+function quantiles(xs: number[]): string {
+  if (xs.length === 0) return '–';
+  const sorted = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => {
+    const h = (sorted.length - 1) * p;
+    const lo = Math.floor(h);
+    return sorted[lo] + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? sorted[lo]) - sorted[lo]);
+  };
+  return `${q(0.5).toFixed(1)} / ${q(0.9).toFixed(1)}`;
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : NaN);
+
+/**
+ * Levelling off and on side by side, per shape: the table, the heat maps (SVG files next to
+ * results.md, linked), and the targets of issue 17 checked.
+ */
+function levellingSection(outcomes: Outcome[]): string[] {
+  const lines: string[] = [
+    '### Levelling off and on, the same stream (issue 17)',
+    '',
+    'Each shape is filled twice by the same seeded stream: a clinic with levelling off, then its twin with `levelling: "balanced"`; both with start',
+    'staggering set (the demo clinic: 2 infusion starts per quarter hour, 1 per nurse; 20 chairs: 5 and 1). Occupancy: chair-minutes held (recovery',
+    'included) ÷ chair-minutes open, per weekday and local hour over the 10 weeks; peak-to-mean over Monday–Friday 09:00–17:00.',
+    "Days to first session: from the request's earliest start to its plan's first session. Gap deviation: |gap − target| in days over every day-unit gap of every booked plan.",
+    '',
+    '| clinic | levelling | booked | chair use at the first true refusal | bottleneck use at the first true refusal | chair use at the end | bottleneck use at the end | peak-to-mean chair occupancy, Mon–Fri 09–17 | most infusion starts in a quarter hour: clinic / one nurse (limit) | days to first session: median / p90 | mean \\|gap − target\\| (days) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const o of outcomes) {
+    const first = o.atFirstRefusal;
+    lines.push(
+      `| ${o.shape.name} | ${o.levelling} | ${o.booked} of ${o.requests} | ${first ? pct(first.chairUse) : '– (none)'} | ${first ? `${first.bottleneck.role} ${pct(first.bottleneck.use)}` : '–'} | ${pct(o.chairUse)} | ${o.bottleneck.role} ${pct(o.bottleneck.use)} | ${o.occupancy.peakToMean.toFixed(2)} | ${o.busiest.clinic} / ${o.busiest.nurse} (${o.shape.limits.maxStartsPerSlot} / ${o.shape.limits.maxStartsPerNursePerSlot}) | ${quantiles(o.daysToFirst)} | ${mean(o.gapOff).toFixed(2)} |`,
+    );
+  }
+  lines.push('');
+  const shapes = [...new Set(outcomes.map((o) => o.shape))];
+  for (const shape of shapes) {
+    const off = outcomes.find((o) => o.shape === shape && o.levelling === 'off');
+    const on = outcomes.find((o) => o.shape === shape && o.levelling === 'balanced');
+    if (!off || !on) continue;
+    // One colour scale for both maps of a shape, so that they compare at a glance.
+    const scale = Math.max(0.05, ...[off, on].flatMap((o) => o.occupancy.share.flat().filter((x) => !Number.isNaN(x))));
+    const links: string[] = [];
+    for (const o of [off, on]) {
+      const file = `fill-occupancy-${shape.slug}-${o.levelling}.svg`;
+      writeFileSync(
+        path.join(PROJECT_ROOT, 'bench', file),
+        heatMapSvg(
+          `${shape.name}: levelling ${o.levelling}`,
+          `chair occupancy % by weekday and hour, ${o.booked} series booked; peak-to-mean Mon–Fri 09–17: ${o.occupancy.peakToMean.toFixed(2)}`,
+          o.occupancy,
+          scale,
+        ),
+      );
+      links.push(`![${shape.name}, levelling ${o.levelling}](${file})`);
+    }
+    lines.push(`${shape.name}, occupancy by weekday × hour (off, then balanced):`, '', ...links, '');
+    const first = (o: Outcome) => o.atFirstRefusal?.chairUse ?? o.chairUse;
+    const firstRole = (o: Outcome) => o.atFirstRefusal?.bottleneck.use ?? o.bottleneck.use;
+    const median = (o: Outcome) => Number(quantiles(o.daysToFirst).split(' / ')[0]);
+    const check = (ok: boolean, what: string) => `${ok ? 'met' : '**not met**'}: ${what}`;
+    lines.push(
+      `Targets for ${shape.name}:`,
+      `- ${check(first(on) >= first(off) && firstRole(on) >= firstRole(off), `utilisation at the first true refusal with levelling ≥ without (chairs ${pct(first(on))} vs ${pct(first(off))}, bottleneck ${pct(firstRole(on))} vs ${pct(firstRole(off))})`)}`,
+      `- ${check(on.occupancy.peakToMean <= 1.25, `peak-to-mean chair occupancy ≤ 1.25 with levelling (${on.occupancy.peakToMean.toFixed(2)}; off ${off.occupancy.peakToMean.toFixed(2)})`)}`,
+      `- ${check(
+        [off, on].every(
+          (o) =>
+            o.busiest.clinic <= shape.limits.maxStartsPerSlot &&
+            o.busiest.nurse <= shape.limits.maxStartsPerNursePerSlot,
+        ),
+        `no quarter hour over the stagger limit (busiest: off ${off.busiest.clinic} / ${off.busiest.nurse}, balanced ${on.busiest.clinic} / ${on.busiest.nurse})`,
+      )}`,
+      `- ${check(median(on) <= median(off) + 1, `median days to first session at most 1 day more than off (${median(on).toFixed(1)} vs ${median(off).toFixed(1)})`)}`,
+      '',
+    );
+  }
+  return lines;
 }
 
 async function main(): Promise<void> {
@@ -519,13 +670,17 @@ async function main(): Promise<void> {
     for (const shape of SHAPES.filter(
       (_, i) => process.env.FILL_ONLY === undefined || String(i) === process.env.FILL_ONLY,
     )) {
-      log(`filling ${shape.name} from ${start.toISODate()} (seed ${SEED})`);
-      const o = await fill(db, api, shape, start.toISODate()!);
-      log(
-        `${shape.name}: ${o.requests} requests, ${o.booked} booked, ${o.refused} refused, ${o.falseRefusals} false, in ${o.seconds.toFixed(0)} s`,
-      );
-      outcomes.push(o);
+      // The same seeded stream twice: a clinic with levelling off, then a twin with it on.
+      for (const levelling of MODES) {
+        log(`filling ${shape.name}, levelling ${levelling}, from ${start.toISODate()} (seed ${SEED})`);
+        const o = await fill(db, api, shape, start.toISODate()!, levelling);
+        log(
+          `${o.label}: ${o.requests} requests, ${o.booked} booked, ${o.refused} refused, ${o.falseRefusals} false, in ${o.seconds.toFixed(0)} s`,
+        );
+        outcomes.push(o);
+      }
     }
+    const levelling = levellingSection(outcomes);
     const p95 = (kind: Sample['kind']) =>
       Math.max(
         0,
@@ -557,7 +712,7 @@ async function main(): Promise<void> {
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...outcomes.map(
         (o) =>
-          `| ${o.shape.name} | ${o.requests} | ${o.booked} | ${o.refused} | ${o.falseRefusals} | ${o.wrongEarliest} | ${o.searchLimit} | ${(o.chairUse * 100).toFixed(1)} % | ${o.bottleneck.role} ${(o.bottleneck.use * 100).toFixed(1)} % | ${o.stoppedBy} |`,
+          `| ${o.label} | ${o.requests} | ${o.booked} | ${o.refused} | ${o.falseRefusals} | ${o.wrongEarliest} | ${o.searchLimit} | ${(o.chairUse * 100).toFixed(1)} % | ${o.bottleneck.role} ${(o.bottleneck.use * 100).toFixed(1)} % | ${o.stoppedBy} |`,
       ),
       '',
       '| clinic | fill | preview p50 / p95 | booking p50 / p95 | refusal p50 / p95 |',
@@ -570,6 +725,7 @@ async function main(): Promise<void> {
       `| --- | --- | --- | ${PHASES.map(() => '---').join(' | ')} |`,
       ...outcomes.flatMap(phaseRows),
       '',
+      ...levelling,
       `Targets: preview p95 ≤ ${TARGET.previewP95} ms (${ms(p95('preview'))} ms: ${p95('preview') <= TARGET.previewP95 ? 'met' : '**not met**'}), refusal p95 ≤ ${TARGET.refusalP95} ms (${ms(p95('refusal'))} ms: ${p95('refusal') <= TARGET.refusalP95 ? 'met' : '**not met**'}); false refusals 0 (${outcomes.reduce((a, o) => a + o.falseRefusals, 0)}).`,
       '',
     ];

@@ -133,8 +133,11 @@ describe('start staggering', () => {
     for (const bad of ['on', '', null, 1])
       expectProblem(await patch(s, { levelling: bad }), 400, 'VALIDATION_FAILED', 'levelling');
     // A morning rush on two of three chairs, booked first.
+    const rush: { start: string; occupiedUntil: string; chair: unknown }[] = [];
     for (let i = 0; i < 2; i++)
-      await bookPlan(t.http, s, { protocolId: s.shortProtocolId, earliestStart: '2026-11-30' });
+      rush.push(
+        ...(await bookPlan(t.http, s, { protocolId: s.shortProtocolId, earliestStart: '2026-11-30' })).sessions,
+      );
     const off = await request(t.http)
       .post('/v1/plans/preview')
       .set(bearer(s.keys.frontDesk))
@@ -146,10 +149,22 @@ describe('start staggering', () => {
       .set(bearer(s.keys.frontDesk))
       .send({ patientId: await newPatient(t.http, s), protocolId: s.shortProtocolId, earliestStart: '2026-11-30' })
       .expect(200);
-    const firstInfusion = (b: { sessions: { ref: string; start: string }[] }) =>
-      b.sessions.find((x) => x.ref === 'infusion#1')!.start;
-    // Off: beside the rush, as early as it can; balanced: later that day, where the chairs are free.
-    expect(Date.parse(firstInfusion(on.body))).toBeGreaterThan(Date.parse(firstInfusion(off.body)));
+    // The rush's chair sessions overlapping a plan's infusions.
+    const beside = (b: { sessions: { ref: string; start: string; occupiedUntil: string }[] }) =>
+      b.sessions
+        .filter((x) => x.ref.startsWith('infusion#'))
+        .flatMap((x) =>
+          rush.filter(
+            (r) =>
+              r.chair !== null &&
+              Date.parse(r.start) < Date.parse(x.occupiedUntil) &&
+              Date.parse(x.start) < Date.parse(r.occupiedUntil),
+          ),
+        ).length;
+    // Off: beside the rush, as early as it can; balanced: another hour or (within a day of the gap's
+    // target) another day, where the chairs are free.
+    expect(beside(off.body)).toBeGreaterThan(0);
+    expect(beside(on.body)).toBeLessThan(beside(off.body));
   });
 
   describe('the database refuses an over-limit start, even from two writers at once (direct SQL)', () => {

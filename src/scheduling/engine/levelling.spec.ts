@@ -40,12 +40,12 @@ const startOf = (req: ScheduleRequest) => {
 };
 
 describe('levelling', () => {
-  it('off (or unset) takes the earliest time; balanced the first time the chairs are emptiest, the same day', () => {
+  it('off (or unset) takes the earliest time; balanced the first time the chairs are emptiest (in quarter chairs), the same day', () => {
     expect(startOf(one())).toBe('2026-12-07 08:00');
     expect(startOf(one({ levelling: 'off' }))).toBe('2026-12-07 08:00');
-    // Until 11:30 a start finds one or more chairs busy on average over its hour; 11:45 overlaps the
-    // rush by 15 minutes on three chairs (0.75 chairs on average, rounded down: none).
-    expect(startOf(one({ levelling: 'balanced' }))).toBe('2026-12-07 11:45');
+    // Until 12:00 a start finds part of the rush over its hour (11:45: three chairs for 15 minutes, 0.75
+    // chairs on average, three quarters); from 12:00 none.
+    expect(startOf(one({ levelling: 'balanced' }))).toBe('2026-12-07 12:00');
   });
 
   it("an explicit preferred start and the patient's preferred times still win over levelling", () => {
@@ -57,6 +57,67 @@ describe('levelling', () => {
         patient: { ...req.patient, preferredTimes: weekly([1], '08:00', '10:00') },
       }),
     ).toBe('2026-12-07 08:00');
+  });
+
+  describe('across days: a gap within one day of its target goes to the emptier day', () => {
+    // Two infusions 1–4 days apart (target 2); the first on Monday 2026-12-07.
+    const TWO: ProtocolStep = {
+      ...CHAIR_STEP,
+      repeat: 2,
+      spacing: { min: 1, target: 2, max: 4, unit: 'days' },
+    } as ProtocolStep;
+    /** Chairs 1–3 taken all day on the given dates. */
+    const fullDays = (...dates: string[]): BookedSession[] =>
+      dates.flatMap((date) =>
+        [1, 2, 3].map((n) => ({
+          start: epochMinute(`${date}T08:00`),
+          end: epochMinute(`${date}T18:00`),
+          chairId: `chair-${n}`,
+          staffId: null,
+          patientId: `other-${date}-${n}`,
+        })),
+      );
+    const second = (o: Partial<ScheduleRequest>) => {
+      const req = makeRequest({ steps: [TWO], earliestStart: '2026-12-07', startWindowDays: 1, ...o });
+      const r = schedule({ ...req, horizonDays: horizonDaysFor(req.sessions) });
+      if (r.kind !== 'planned') throw new Error(`refused: ${JSON.stringify(r.binding)}`);
+      return r.sessions.map((x) => x.localDate);
+    };
+
+    it('off keeps the target day however full; balanced takes the day before when it is emptier', () => {
+      const booked = fullDays('2026-12-09');
+      expect(second({ booked })).toEqual(['2026-12-07', '2026-12-09']);
+      expect(second({ booked, levelling: 'off' })).toEqual(['2026-12-07', '2026-12-09']);
+      expect(second({ booked, levelling: 'balanced' })).toEqual(['2026-12-07', '2026-12-08']);
+    });
+
+    it('the day after when the day before is full too, never further than one day from the target', () => {
+      expect(second({ booked: fullDays('2026-12-08', '2026-12-09'), levelling: 'balanced' })).toEqual([
+        '2026-12-07',
+        '2026-12-10',
+      ]);
+      // All three full: the target again (equally full days are ties, kept in the order without levelling).
+      expect(second({ booked: fullDays('2026-12-08', '2026-12-09', '2026-12-10'), levelling: 'balanced' })).toEqual([
+        '2026-12-07',
+        '2026-12-09',
+      ]);
+    });
+
+    it('a day is emptier only by a whole tenth of its chair-hours; an explicit preferred start still wins', () => {
+      // One chair for an hour on the target day: 1/40 of its chair-hours, a tie with the empty days.
+      const hour: BookedSession = {
+        start: epochMinute('2026-12-09T12:00'),
+        end: epochMinute('2026-12-09T13:00'),
+        chairId: 'chair-4',
+        staffId: null,
+        patientId: 'other',
+      };
+      expect(second({ booked: [hour], levelling: 'balanced' })).toEqual(['2026-12-07', '2026-12-09']);
+      const booked = fullDays('2026-12-09');
+      expect(
+        second({ booked, levelling: 'balanced', prefer: { 'infusion#2': epochMinute('2026-12-09T17:00') } }),
+      ).toEqual(['2026-12-07', '2026-12-09']);
+    });
   });
 
   it('is deterministic, and off plans exactly as unset on random bookings', () => {

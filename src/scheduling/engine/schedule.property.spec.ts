@@ -3,6 +3,7 @@ import { DateTime, IANAZone } from 'luxon';
 import type { Gap, ProtocolStep, StepAttachment, StepStaffRole } from '../../protocols/domain/protocol-step.js';
 import { tailor } from '../../protocols/domain/tailor.js';
 import { schedule as scheduleV1 } from '../../../test/engine-frozen/schedule-v1.js';
+import { differentialCases, epochMinute, makeRequest } from './fixtures.js';
 import { horizonDaysFor, schedule } from './schedule.js';
 import { BookingIndex } from './booking-index.js';
 import type {
@@ -529,6 +530,8 @@ interface Clinic {
   now: number;
   window: number;
   probe: number;
+  /** The clinic's levelling (issue 17); unset: off. */
+  levelling?: 'balanced';
 }
 
 const closureArb = (earliestStart: string, days: number) =>
@@ -681,6 +684,7 @@ function requestOf(c: Clinic, sessions: SessionToPlace[], maxNodes = 20_000): Sc
     probeDays: c.probe,
     horizonDays: horizonDaysFor(sessions, c.probe),
     maxNodes,
+    ...(c.levelling ? { levelling: c.levelling } : {}),
   };
 }
 
@@ -1371,5 +1375,107 @@ describe('schedule: (f) bookings given as a kept BookingIndex give the same answ
       ),
       { numRuns: runs(100) },
     );
+  });
+});
+
+describe("schedule: (g) levelling 'balanced' only reorders: every plan valid, every refusal true (issue 17)", () => {
+  const balanced = <T extends Clinic>(arb: fc.Arbitrary<T>) =>
+    arb.map((c) => ({ ...c, levelling: 'balanced' as const }));
+
+  it('random clinics and templates: every planned result satisfies every rule, and plans when off plans', () => {
+    const kinds = { planned: 0, infeasible: 0 };
+    fc.assert(
+      fc.property(
+        balanced(
+          fc.oneof(
+            mainClinic([...ZONES_WHOLE_HOUR, ...ZONES_HALF_HOUR, ...ZONES_AT_MIDNIGHT]),
+            busyClinic(ZONES_WHOLE_HOUR, 40),
+          ),
+        ),
+        mainTemplate,
+        (clinic, sessions) => {
+          kinds[planIsValid(clinic, sessions)]++;
+          const on = schedule(requestOf(clinic, sessions));
+          const off = schedule(requestOf({ ...clinic, levelling: undefined }, sessions));
+          // Order only: what plans without levelling plans with it.
+          expect(on.kind).toBe(off.kind);
+        },
+      ),
+      { numRuns: runs(200) },
+    );
+    expect(kinds.planned).toBeGreaterThan(runs(200) / 5);
+  });
+
+  it('the demo protocol on a demo-shaped clinic with random bookings: every plan valid, many levelled', () => {
+    let differing = 0;
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            day: fc.integer({ min: 0, max: 20 }),
+            q: fc.integer({ min: 32, max: 68 }),
+            len: fc.integer({ min: 2, max: 12 }),
+            chair: fc.integer({ min: 1, max: 4 }),
+            nurse: fc.constantFrom(null, 'nurse-a', 'nurse-b'),
+          }),
+          { minLength: 60, maxLength: 200 },
+        ),
+        fc.integer({ min: 0, max: 6 }),
+        (specs, offset) => {
+          const day0 = epochMinute('2026-12-07T00:00');
+          const booked: BookedSession[] = specs.map((b, i) => ({
+            start: day0 + b.day * 1440 + b.q * 15,
+            end: day0 + b.day * 1440 + (b.q + b.len) * 15,
+            chairId: `chair-${b.chair}`,
+            staffId: b.nurse,
+            patientId: `other-${i}`,
+          }));
+          const off = makeRequest({ earliestStart: addDays('2026-12-07', offset), booked, startWindowDays: 7 });
+          const on = { ...off, levelling: 'balanced' as const };
+          const [a, b] = [schedule(off), schedule(on)];
+          checkPlanned(on, b);
+          expect(b.kind).toBe(a.kind);
+          if (JSON.stringify(a) !== JSON.stringify(b)) differing++;
+        },
+      ),
+      { numRuns: runs(100) },
+    );
+    expect(differing).toBeGreaterThan(runs(100) / 4);
+  });
+
+  it('the differential cases of levelling-off.spec.ts: every balanced plan valid', () => {
+    for (const req of differentialCases()) {
+      const on = { ...req, levelling: 'balanced' as const };
+      checkPlanned(on, schedule(on));
+    }
+  });
+
+  it('on tiny instances, a refusal only when brute force finds no plan either', () => {
+    const kinds = { planned: 0, infeasible: 0 };
+    fc.assert(
+      fc.property(balanced(tinyClinic(ZONES_WHOLE_HOUR)), tinyTemplate, (clinic, sessions) => {
+        kinds[compareWithBruteForce(clinic, sessions)]++;
+      }),
+      { numRuns: runs(150) },
+    );
+    expect(kinds.planned).toBeGreaterThan(runs(150) / 10);
+    expect(kinds.infeasible).toBeGreaterThan(runs(150) / 10);
+  });
+
+  it('on busy clinics, asked day by day: every day of the window refused, the earliest start plans', () => {
+    const kinds = { planned: 0, infeasible: 0, gaveUp: 0 };
+    fc.assert(
+      fc.property(
+        balanced(busyClinic([...ZONES_WHOLE_HOUR, ...ZONES_AT_MIDNIGHT], 40)),
+        linkedTemplate,
+        (clinic, sessions) => {
+          kinds[refusalIsTrue(clinic, sessions)]++;
+        },
+      ),
+      { numRuns: runs(150) },
+    );
+    expect(kinds.planned).toBeGreaterThan(runs(150) / 10);
+    expect(kinds.infeasible).toBeGreaterThan(runs(150) / 10);
+    expect(kinds.gaveUp).toBeLessThanOrEqual(Math.ceil(runs(150) / 50));
   });
 });

@@ -171,7 +171,10 @@ export interface ScheduleRequest {
   /**
    * 'balanced': among the times a day allows (after the gap targets, the same time of day and the
    * patient's preferred times), a session holding a chair prefers the time when the fewest chairs
-   * are occupied, which flattens the clinic's day. 'off' or unset: the earliest time (today's plans).
+   * are occupied, which flattens the clinic's day; and of its days within one day of a gap's
+   * target, the one whose chairs the bookings hold least (by whole tenths of its opening hours),
+   * which flattens the weeks. An explicit `prefer` wins over both. 'off' or unset: the earliest
+   * time on the target day (the plans from before levelling; levelling-off.spec.ts).
    */
   levelling?: 'off' | 'balanced';
   /** Preferred start per ref: a session is placed as near it as the rules allow (it moves only as far as needed). */
