@@ -23,7 +23,8 @@ import { aggregateCohort } from '../src/outcomes/domain/cohort.js';
 import { SUPPRESSION_THRESHOLD } from '../src/outcomes/domain/stats.js';
 import { OutcomesRepository } from '../src/outcomes/outcomes.repository.js';
 import { KETAMINE_PROTOCOL, KETAMINE_PROTOCOL_V2 } from '../src/seed/demo-protocol.js';
-import { generateHistory, insertHistory, type Queryable } from '../src/seed/outcome-history.js';
+import { insertHistory, type Queryable } from '../src/seed/history-writer.js';
+import { generateHistory } from '../src/seed/outcome-history.js';
 import { percentile, run, statusSummary } from './load.js';
 import { PROJECT_ROOT, startService, type RunningService } from './service.js';
 

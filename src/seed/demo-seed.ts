@@ -18,7 +18,8 @@ import { PatientEntity } from '../patients/entities/patient.entity.js';
 import { ProtocolsRepository } from '../protocols/protocols.repository.js';
 import { DateTime } from 'luxon';
 import { KETAMINE_PROTOCOL, KETAMINE_PROTOCOL_V2 } from './demo-protocol.js';
-import { generateHistory, insertHistory } from './outcome-history.js';
+import { insertHistory } from './history-writer.js';
+import { generateHistory } from './outcome-history.js';
 
 const SEED_LOCK_KEY = 7_301_937_412;
 

@@ -3,12 +3,8 @@ import { DateTime } from 'luxon';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import {
-  insertHistory,
-  type HistoryObservation,
-  type HistoryPlan,
-  type HistorySession,
-} from '../../src/seed/outcome-history.js';
+import { type HistoryObservation, type HistoryPlan, type HistorySession } from '../../src/seed/outcome-history.js';
+import { insertHistory } from '../../src/seed/history-writer.js';
 import { persistClinicWithKeys, type ClinicKeys } from '../factories/clinic.factory.js';
 import { publishProtocol } from '../factories/protocol.factory.js';
 import { expectProblem } from '../support/problem.js';

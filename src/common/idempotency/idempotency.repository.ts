@@ -13,6 +13,17 @@ export interface IdempotencyRow {
  * `idempotency_keys` and the key's claim (a transaction-scoped advisory lock, its wait bounded by
  * `lock_timeout` for that one statement).
  */
+/** A response kept under its Idempotency-Key, with what identifies the request it answered. */
+export interface KeptResponse {
+  clinicId: string;
+  key: string;
+  actorKeyId: string;
+  methodPath: string;
+  hash: string;
+  status: number;
+  body: unknown;
+}
+
 @Injectable()
 export class IdempotencyRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -53,19 +64,7 @@ export class IdempotencyRepository {
     );
   }
 
-  async insert(
-    m: EntityManager,
-    row: {
-      clinicId: string;
-      key: string;
-      actorKeyId: string;
-      methodPath: string;
-      hash: string;
-      status: number;
-      body: unknown;
-      createdAt: Date;
-    },
-  ): Promise<void> {
+  async insert(m: EntityManager, row: KeptResponse & { createdAt: Date }): Promise<void> {
     await runSql(
       m,
       sql`INSERT INTO idempotency_keys (clinic_id, key, actor_key_id, method_path, request_hash, status_code, response, created_at)

@@ -5,7 +5,7 @@ import { Clock } from '../clock/clock.js';
 import { ValidationFailedError } from '../errors/common.errors.js';
 import { sqlState } from '../errors/database-errors.js';
 import { IdempotencyError, IdempotencyErrorCode } from './idempotency.errors.js';
-import { IdempotencyRepository } from './idempotency.repository.js';
+import { IdempotencyRepository, type KeptResponse } from './idempotency.repository.js';
 
 /** How long a key's first response is kept and replayed. */
 export const IDEMPOTENCY_TTL_HOURS = 24;
@@ -117,18 +117,7 @@ export class IdempotencyService {
     return this.find<T>(m, clinicId, key, hash);
   }
 
-  async store(
-    m: EntityManager,
-    row: {
-      clinicId: string;
-      key: string;
-      actorKeyId: string;
-      methodPath: string;
-      hash: string;
-      status: number;
-      body: unknown;
-    },
-  ): Promise<void> {
+  async store(m: EntityManager, row: KeptResponse): Promise<void> {
     await this.repo.insert(m, { ...row, createdAt: this.clock.now().toJSDate() });
   }
 }
