@@ -17,7 +17,7 @@
  */
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DateTime } from 'luxon';
@@ -587,8 +587,12 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     process.stdout.write(`\n${markdown}\n`);
-    writeFileSync(path.join(PROJECT_ROOT, 'bench', 'results.md'), markdown);
-    log(`written to bench/results.md; whole run ${seconds.toFixed(0)} s`);
+    // This table replaces the head of results.md; the sections bench:fill appends below it stay.
+    const file = path.join(PROJECT_ROOT, 'bench', 'results.md');
+    const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const kept = previous.indexOf('\n## Fill benchmark');
+    writeFileSync(file, kept < 0 ? markdown : `${markdown.trimEnd()}\n${previous.slice(kept)}`);
+    log(`written to bench/results.md (later sections kept); whole run ${seconds.toFixed(0)} s`);
   } finally {
     for (const svc of services) await svc.stop().catch(() => undefined);
     await cluster.stop();
