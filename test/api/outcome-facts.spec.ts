@@ -5,13 +5,12 @@ import { DataSource } from 'typeorm';
 import { runMigrations } from '../../src/database/database-bootstrap.js';
 import { dataSourceOptions } from '../../src/database/data-source-options.js';
 import { operations } from '../../src/outcomes/domain/operations.js';
-import { versionOutcomes } from '../../src/outcomes/domain/report.js';
 import { OutcomesRepository } from '../../src/outcomes/outcomes.repository.js';
 import { KETAMINE_PROTOCOL, KETAMINE_PROTOCOL_V2 } from '../../src/seed/demo-protocol.js';
 import { insertHistory, type Queryable } from '../../src/seed/history-writer.js';
 import { generateHistory } from '../../src/seed/outcome-history.js';
 import { persistClinicWithKeys, type ClinicKeys } from '../factories/clinic.factory.js';
-import { referenceFacts, referencePlans } from '../support/outcomes-reference.js';
+import { referenceFacts, referencePlans, referenceVersions } from '../support/outcomes-reference.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -82,15 +81,8 @@ async function expectReportsEqualReference(t: TestApp, keys: ClinicKeys, protoco
     .set(bearer(keys.clinician))
     .expect(200);
   const head = (await t.app.get(OutcomesRepository).protocol(protocolId, keys.clinicId))!;
-  const raw = await referencePlans(t.dataSource, keys.clinicId, protocolId, [1, 2], from, to, ['infusion'], true);
-  const facts = referenceFacts(head, raw);
-  const reference = [1, 2].map((v) =>
-    versionOutcomes(
-      v,
-      facts.filter((p) => p.version === v),
-    ),
-  );
-  expect(res.body.versions).toEqual(JSON.parse(JSON.stringify(reference)));
+  const { versions } = await referenceVersions(t.dataSource, head, keys.clinicId, protocolId, from, to);
+  expect(res.body.versions).toEqual(versions);
 
   const ops = await request(t.http)
     .get(`/v1/outcomes/operations?from=${from}&to=${to}`)

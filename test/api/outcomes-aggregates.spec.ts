@@ -1,13 +1,12 @@
 import { DateTime } from 'luxon';
 import request from 'supertest';
 import { operations } from '../../src/outcomes/domain/operations.js';
-import { versionOutcomes } from '../../src/outcomes/domain/report.js';
 import { OutcomesRepository } from '../../src/outcomes/outcomes.repository.js';
 import { KETAMINE_PROTOCOL, KETAMINE_PROTOCOL_V2 } from '../../src/seed/demo-protocol.js';
 import { insertHistory } from '../../src/seed/history-writer.js';
 import { generateHistory, mulberry32, type HistoryPlan } from '../../src/seed/outcome-history.js';
 import { persistClinicWithKeys, type ClinicKeys } from '../factories/clinic.factory.js';
-import { referenceFacts, referencePlans } from '../support/outcomes-reference.js';
+import { referenceFacts, referencePlans, referenceVersions } from '../support/outcomes-reference.js';
 import { bearer, startTestApp, type TestApp } from '../support/test-app.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -107,15 +106,8 @@ describe('outcomes aggregated in PostgreSQL equal the per-plan reference', () =>
       .set(bearer(keys.clinician))
       .expect(200);
     const head = (await t.app.get(OutcomesRepository).protocol(protocolId, keys.clinicId))!;
-    const raw = await referencePlans(t.dataSource, keys.clinicId, protocolId, [1, 2], from, to, ['infusion'], true);
-    const facts = referenceFacts(head, raw);
-    const reference = [1, 2].map((v) =>
-      versionOutcomes(
-        v,
-        facts.filter((p) => p.version === v),
-      ),
-    );
-    expect(res.body.versions).toEqual(JSON.parse(JSON.stringify(reference)));
+    const { facts, versions } = await referenceVersions(t.dataSource, head, keys.clinicId, protocolId, from, to);
+    expect(res.body.versions).toEqual(versions);
     if (from === periods[0].from) {
       // The data set does exercise what it is meant to.
       const patientsOfV1 = new Set(facts.filter((p) => p.version === 1).map((p) => p.patient));

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { DoseFact, PlanFact, PlanStatus, ReportStatus, SessionFact } from '../../src/outcomes/domain/facts.js';
-import { spacingTargets } from '../../src/outcomes/domain/report.js';
+import { spacingTargets, versionOutcomes } from '../../src/outcomes/domain/report.js';
 import type { ProtocolHead } from '../../src/outcomes/outcomes.repository.js';
 
 /**
@@ -203,4 +203,27 @@ export function referenceFacts(head: ProtocolHead, raw: RawPlan[]): PlanFact[] {
     ...p,
     spacing: spacingTargets(steps.get(p.version) ?? [], spacingOverrides),
   }));
+}
+
+/**
+ * The reference report of versions 1 and 2 over a period, as the API would send it (through JSON),
+ * and the per-plan facts it was computed from.
+ */
+export async function referenceVersions(
+  db: DataSource,
+  head: ProtocolHead,
+  clinicId: string,
+  protocolId: string,
+  from: string,
+  to: string,
+): Promise<{ facts: PlanFact[]; versions: unknown }> {
+  const raw = await referencePlans(db, clinicId, protocolId, [1, 2], from, to, ['infusion'], true);
+  const facts = referenceFacts(head, raw);
+  const versions = [1, 2].map((v) =>
+    versionOutcomes(
+      v,
+      facts.filter((p) => p.version === v),
+    ),
+  );
+  return { facts, versions: JSON.parse(JSON.stringify(versions)) };
 }
