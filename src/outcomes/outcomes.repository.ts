@@ -23,15 +23,26 @@ export interface ProtocolHead {
  * that the report reads a few thousand rows, not every session and observation. The facts' JSON is
  * returned as the stored text, joined into one array (a single JSON.parse, no float formatting);
  * patients are numbered (dense_rank), so that counting distinct ones counts small integers.
+ *
+ * With the facts comes the cohort's signature, read in the same snapshot: the number of rows and the
+ * sum of a 64-bit hash of each row's plan id and `xmin` (the transaction that wrote that version of
+ * the row). Every refresh writes a new row version, so any change to the cohort's facts — a row
+ * changed, added or gone — changes the signature; reading the signature alone costs a few
+ * milliseconds, and the service keeps a report's aggregates while its cohort's signature holds.
  */
+const COHORT_ROWS = `
+  FROM plan_outcome_facts f
+  CROSS JOIN (SELECT timezone AS tz FROM clinics WHERE id = $1) tz
+ WHERE f.clinic_id = $1 AND f.protocol_id = $2 AND f.protocol_version = ANY ($3::int[])
+   AND f.first_start >= ($4::date::timestamp AT TIME ZONE tz.tz)
+   AND f.first_start < (($5::date + 1)::timestamp AT TIME ZONE tz.tz)`;
+const SIGNATURE = `count(*) || ':' || coalesce(sum(hashtextextended(plan_id::text || ':' || xmin::text, 0)), 0)`;
+const SIGNATURE_SQL = `SELECT ${SIGNATURE} AS signature FROM (SELECT f.plan_id, f.xmin ${COHORT_ROWS}) c`;
 const COHORT_SQL = `
-SELECT '[' || coalesce(string_agg('[' || pno || ',' || protocol_version || ',' || to_json(status)::text || ',' || doc::text || ']', ','), '') || ']' AS plans
-  FROM (SELECT f.protocol_version, f.status, f.doc, dense_rank() OVER (ORDER BY f.patient_id) AS pno
-          FROM plan_outcome_facts f
-          CROSS JOIN (SELECT timezone AS tz FROM clinics WHERE id = $1) tz
-         WHERE f.clinic_id = $1 AND f.protocol_id = $2 AND f.protocol_version = ANY ($3::int[])
-           AND f.first_start >= ($4::date::timestamp AT TIME ZONE tz.tz)
-           AND f.first_start < (($5::date + 1)::timestamp AT TIME ZONE tz.tz)) c`;
+SELECT ${SIGNATURE} AS signature,
+       '[' || coalesce(string_agg('[' || pno || ',' || protocol_version || ',' || to_json(status)::text || ',' || doc::text || ']', ','), '') || ']' AS plans
+  FROM (SELECT f.plan_id, f.xmin, f.protocol_version, f.status, f.doc, dense_rank() OVER (ORDER BY f.patient_id) AS pno
+        ${COHORT_ROWS}) c`;
 
 /* The clinic's operations by protocol, version and month of the first session (then the whole period), aggregated the same way. */
 const OPERATIONS_SQL = `
@@ -64,6 +75,16 @@ SELECT protocol_id, version, month,
        min(days) AS days_min, max(days) AS days_max
   FROM per_plan
  GROUP BY GROUPING SETS ((protocol_id, version, month), (protocol_id, version))`;
+
+/** The cohort of an outcomes report: some versions of a protocol, plans whose first session falls in [from, to] (local dates). */
+export interface CohortQuery {
+  clinicId: string;
+  protocolId: string;
+  versions: number[];
+  from: string;
+  to: string;
+}
+const cohortParams = (q: CohortQuery) => [q.clinicId, q.protocolId, q.versions, q.from, q.to];
 
 type Row = Record<string, unknown>;
 const summaryAggregate = (r: Row, p: string): SummaryAggregate => ({
@@ -107,23 +128,23 @@ export class OutcomesRepository {
       : null;
   }
 
-  /** The plans of some versions of a protocol that started in [from, to] (local dates), with their outcome facts. */
-  async cohort(
-    clinicId: string,
-    protocolId: string,
-    versions: number[],
-    from: string,
-    to: string,
-  ): Promise<CohortPlan[]> {
-    const [row]: { plans: string }[] = await this.dataSource.query(COHORT_SQL, [
-      clinicId,
-      protocolId,
-      versions,
-      from,
-      to,
-    ]);
+  /**
+   * The plans of some versions of a protocol that started in [from, to] (local dates), with their
+   * outcome facts, and the cohort's signature in the same snapshot.
+   */
+  async cohort(q: CohortQuery): Promise<{ signature: string; plans: CohortPlan[] }> {
+    const [row]: { signature: string; plans: string }[] = await this.dataSource.query(COHORT_SQL, cohortParams(q));
     const plans = JSON.parse(row.plans) as [number, number, PlanStatus, OutcomeFactsDoc][];
-    return plans.map(([patient, version, status, facts]) => ({ patient, version, status, facts }));
+    return {
+      signature: row.signature,
+      plans: plans.map(([patient, version, status, facts]) => ({ patient, version, status, facts })),
+    };
+  }
+
+  /** The cohort's signature alone: it changes whenever any of its plans' facts does (see COHORT_SQL). */
+  async cohortSignature(q: CohortQuery): Promise<string> {
+    const [row]: { signature: string }[] = await this.dataSource.query(SIGNATURE_SQL, cohortParams(q));
+    return row.signature;
   }
 
   /** The clinic's operations, aggregated by protocol, version and month (month null: the whole period). */

@@ -6,7 +6,9 @@ import type { Actor } from '../common/auth/actor.js';
 import { Clock } from '../common/clock/clock.js';
 import { ValidationFailedError } from '../common/errors/common.errors.js';
 import { ProtocolError, ProtocolErrorCode } from '../protocols/protocols.errors.js';
-import { operationsFromAggregates, versionFromAggregates } from './domain/aggregates.js';
+import { timed, timedSync } from '../common/http/server-timing.js';
+import { Lru } from '../scheduling/engine/lru.js';
+import { operationsFromAggregates, versionFromAggregates, type AggregateRow } from './domain/aggregates.js';
 import { aggregateCohort } from './domain/cohort.js';
 import { operationsRows, outcomesRows, toCsv } from './domain/csv.js';
 import { measureReportBundle } from './domain/fhir.js';
@@ -14,7 +16,7 @@ import type { OperationsRow } from './domain/operations.js';
 import type { VersionOutcomes } from './domain/report.js';
 import { QUANTILE_METHOD, SUPPRESSION_THRESHOLD } from './domain/stats.js';
 import type { OperationsQueryDto, OutcomesQueryDto } from './dto/outcomes.dto.js';
-import { OutcomesRepository } from './outcomes.repository.js';
+import { OutcomesRepository, type CohortQuery } from './outcomes.repository.js';
 
 export type ReportFormat = 'json' | 'csv' | 'fhir';
 
@@ -71,6 +73,8 @@ export interface OperationsReport {
 }
 
 const MAX_PERIOD_DAYS = 3660;
+/** Reports (cohorts: protocol, versions, period) whose aggregates an instance keeps. */
+const MAX_KEPT_REPORTS = 100;
 
 /** Outcomes by protocol version and clinic operations, from the clinic's own records; no patient identifiers leave it. */
 @Injectable()
@@ -80,6 +84,12 @@ export class OutcomesService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
+
+  /** Each report's aggregates with the signature of the cohort they were computed from. */
+  private readonly kept = new Lru<string, { signature: string; rows: readonly AggregateRow[] }>(
+    'outcomes.reports',
+    MAX_KEPT_REPORTS,
+  );
 
   private period(timezone: string, from?: string, to?: string): { from: string; to: string } {
     const end = to ?? this.clock.now().setZone(timezone).toISODate()!;
@@ -106,8 +116,8 @@ export class OutcomesService {
       );
     const period = this.period(head.timezone, q.from, q.to);
 
-    const [plans] = await Promise.all([
-      this.repo.cohort(head.clinicId, head.id, wanted, period.from, period.to),
+    const [rows] = await Promise.all([
+      this.aggregates({ clinicId: head.clinicId, protocolId: head.id, versions: wanted, ...period }, head.timezone),
       // A report holds no patient data, but reading it is a read of the clinic's records.
       this.audit.recordRead(actor, {
         clinicId: head.clinicId,
@@ -116,7 +126,6 @@ export class OutcomesService {
         entityId: head.id,
       }),
     ]);
-    const rows = aggregateCohort(plans, SUPPRESSION_THRESHOLD);
     const versions = wanted.map((v) => versionFromAggregates(v, rows));
     const generatedAt = this.clock.now().setZone(head.timezone).toISO({ suppressMilliseconds: true })!;
     if (format === 'csv') return { contentType: 'text/csv; charset=utf-8', body: toCsv(outcomesRows(versions)) };
@@ -139,6 +148,25 @@ export class OutcomesService {
       versions,
     };
     return { contentType: 'application/json; charset=utf-8', body: report };
+  }
+
+  /**
+   * The cohort's aggregates: the ones kept for the same cohort when its signature has not changed
+   * since (no plan of it added, gone or refreshed), else computed from its facts and kept. The
+   * signature is read before the facts would be, and the facts come with their own signature, so a
+   * write committed in between can only make a later read compute again, never serve stale figures.
+   */
+  private async aggregates(q: CohortQuery, timezone: string): Promise<readonly AggregateRow[]> {
+    const key = [q.clinicId, q.protocolId, q.versions.join(','), q.from, q.to, timezone].join('|');
+    const kept = this.kept.get(key);
+    if (kept && (await timed('outcomes-signature', () => this.repo.cohortSignature(q))) === kept.signature)
+      return kept.rows;
+    const { signature, plans } = await timed('outcomes-cohort', () => this.repo.cohort(q));
+    const rows = timedSync('outcomes-aggregate', () => aggregateCohort(plans, SUPPRESSION_THRESHOLD));
+    // Shared by every later read of the report: frozen, so that nothing can change them.
+    for (const row of rows) Object.freeze(row);
+    this.kept.set(key, { signature, rows: Object.freeze(rows) });
+    return rows;
   }
 
   async operations(actor: Actor, q: OperationsQueryDto, format: ReportFormat): Promise<Rendered> {

@@ -131,7 +131,8 @@ describe('outcome facts kept by the database', () => {
   let protocolId: string;
 
   beforeAll(async () => {
-    t = await startTestApp({ now: NOW });
+    // Server-Timing names the report's reads: whether it read the cohort's facts or only their signature.
+    t = await startTestApp({ now: NOW, serverTiming: true });
     keys = await persistClinicWithKeys(t.app, { timezone: ZONE });
     protocolId = await seedProtocol(t.dataSource, keys.clinicId);
     await t.dataSource.transaction((m) => seedHistory(m, keys.clinicId, protocolId, 60, 3));
@@ -295,6 +296,43 @@ describe('outcome facts kept by the database', () => {
     }
     expect(await missed()).toBe(before + 2);
     await check();
+  });
+
+  it("keeps a report's aggregates while its cohort's facts are unchanged, and no longer", async () => {
+    const read = async (period = PERIOD) => {
+      const res = await request(t.http)
+        .get(`/v1/protocols/${protocolId}/outcomes?versions=1,2&from=${period.from}&to=${period.to}`)
+        .set(bearer(keys.clinician))
+        .expect(200);
+      const timing = String(res.headers['server-timing']);
+      return { versions: res.body.versions, computed: timing.includes('outcomes-cohort;'), timing };
+    };
+    const first = await read();
+    const again = await read();
+    expect(again).toMatchObject({ computed: false, versions: first.versions });
+    expect(again.timing).toMatch(/outcomes-signature;dur=/);
+
+    // A write no report reads (a session's revision) leaves the facts, so the report is still kept.
+    const plan = await planWith('completed', 2, 1);
+    const [infusion] = await infusions(plan);
+    await q(`UPDATE sessions SET version = version + 1 WHERE clinic_id = $1 AND id = $2`, [infusion.id]);
+    expect(await read()).toMatchObject({ computed: false, versions: first.versions });
+
+    // One infusion of one plan missed: the facts change, and the report is computed again.
+    await q(
+      `UPDATE sessions SET status = 'no_show', actual_start = NULL, actual_end = NULL, dose_given = NULL, version = version + 1
+        WHERE clinic_id = $1 AND id = $2`,
+      [infusion.id],
+    );
+    const changed = await read();
+    expect(changed.computed).toBe(true);
+    expect(changed.versions).not.toEqual(first.versions);
+    expect(changed.versions).toEqual((await expectReportsEqualReference(t, keys, protocolId)).versions);
+    // Another period is another cohort, kept on its own.
+    const shorter = { from: '2026-06-01', to: PERIOD.to };
+    expect((await read(shorter)).computed).toBe(true);
+    expect((await read(shorter)).computed).toBe(false);
+    expect((await read()).computed).toBe(false);
   });
 
   it('leaves the facts to the database: the service may read them, not write them', async () => {

@@ -90,7 +90,7 @@ function endReasons(rows: AggregateRow[]): { reason: string; plans: Cell<CountCe
 }
 
 /** The outcomes of one version from its aggregated rows (those of other versions are ignored). */
-export function versionFromAggregates(version: number, all: AggregateRow[]): VersionOutcomes {
+export function versionFromAggregates(version: number, all: readonly AggregateRow[]): VersionOutcomes {
   const rows = all.filter((r) => r.version === version);
   const of = (sec: string) => rows.filter((r) => r.sec === sec);
   const find = (sec: string, k1: string | null, k2: string | null = null) =>
