@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { DateTime } from 'luxon';
 import type pg from 'pg';
 import { versionFromAggregates } from '../src/outcomes/domain/aggregates.js';
-import { aggregateCohort } from '../src/outcomes/domain/cohort.js';
+import { aggregateCohort, numberPatients } from '../src/outcomes/domain/cohort.js';
 import { SUPPRESSION_THRESHOLD } from '../src/outcomes/domain/stats.js';
 import { OutcomesRepository } from '../src/outcomes/outcomes.repository.js';
 import { percentile } from './load.js';
@@ -86,7 +86,8 @@ export async function statementCosts(db: pg.Client, protocolId: string): Promise
   };
   return [
     await measure("outcomes: the cohort's facts (5,000 rows), then parsed and aggregated in Node", async () => {
-      const { plans } = await repo.cohort({ clinicId, protocolId, versions: [1, 2], from, to });
+      const months = await repo.cohortMonths({ clinicId, protocolId, versions: [1, 2], from, to }, new Map());
+      const plans = numberPatients(months.flatMap((m) => m.plans!));
       const u0 = process.cpuUsage();
       const rows = aggregateCohort(plans, SUPPRESSION_THRESHOLD);
       [1, 2].map((v) => versionFromAggregates(v, rows));

@@ -20,29 +20,46 @@ export interface ProtocolHead {
  * The cohort of the outcomes report: the plans of some versions of a protocol whose first session
  * starts in the period (local dates in the clinic's zone), each as its outcome facts — one small
  * row per plan that the database keeps in the writing transaction (migration OutcomeFacts) — so
- * that the report reads a few thousand rows, not every session and observation. The facts' JSON is
- * returned as the stored text, joined into one array (a single JSON.parse, no float formatting);
- * patients are numbered (dense_rank), so that counting distinct ones counts small integers.
+ * that the report reads a few thousand rows, not every session and observation.
  *
- * With the facts comes the cohort's signature, read in the same snapshot: the number of rows and the
- * sum of a 64-bit hash of each row's plan id and `xmin` (the transaction that wrote that version of
- * the row). Every refresh writes a new row version, so any change to the cohort's facts — a row
- * changed, added or gone — changes the signature; reading the signature alone costs a few
- * milliseconds, and the service keeps a report's aggregates while its cohort's signature holds.
+ * The cohort is read by month of the first session (local; the period's first and last months cut
+ * to it, and named with the cut, e.g. \`2025-12 from 2025-12-04\`), each month with its signature: the
+ * number of rows and the sum of a 64-bit hash of each row's plan id and `xmin` (the transaction
+ * that wrote that version of the row). Every refresh writes a new row version, so any change to a
+ * month's facts — a row changed, added or gone — changes its signature. The caller names the
+ * months it holds with their signatures; the statement returns every month's signature and the
+ * facts of the months whose signature differs, all in one snapshot. A month's facts are returned as
+ * the stored JSON text, joined into one array (one JSON.parse, no float formatting).
  */
-const COHORT_ROWS = `
-  FROM plan_outcome_facts f
-  CROSS JOIN (SELECT timezone AS tz FROM clinics WHERE id = $1) tz
- WHERE f.clinic_id = $1 AND f.protocol_id = $2 AND f.protocol_version = ANY ($3::int[])
-   AND f.first_start >= ($4::date::timestamp AT TIME ZONE tz.tz)
-   AND f.first_start < (($5::date + 1)::timestamp AT TIME ZONE tz.tz)`;
-const SIGNATURE = `count(*) || ':' || coalesce(sum(hashtextextended(plan_id::text || ':' || xmin::text, 0)), 0)`;
-const SIGNATURE_SQL = `SELECT ${SIGNATURE} AS signature FROM (SELECT f.plan_id, f.xmin ${COHORT_ROWS}) c`;
+const COHORT_OF = `plan_outcome_facts f
+ WHERE f.clinic_id = $1 AND f.protocol_id = $2 AND f.protocol_version = ANY ($3::int[])`;
 const COHORT_SQL = `
-SELECT ${SIGNATURE} AS signature,
-       '[' || coalesce(string_agg('[' || pno || ',' || protocol_version || ',' || to_json(status)::text || ',' || doc::text || ']', ','), '') || ']' AS plans
-  FROM (SELECT f.plan_id, f.xmin, f.protocol_version, f.status, f.doc, dense_rank() OVER (ORDER BY f.patient_id) AS pno
-        ${COHORT_ROWS}) c`;
+WITH tz AS (SELECT timezone AS tz FROM clinics WHERE id = $1),
+-- The period's months, as instants in the clinic's zone; the first and last cut to the period, and
+-- named with their cut (a month's name says which plans it holds, whatever the period).
+b AS (
+  SELECT to_char(m, 'YYYY-MM')
+         || CASE WHEN m < $4::date THEN ' from ' || to_char($4::date, 'YYYY-MM-DD') ELSE '' END
+         || CASE WHEN m + interval '1 month' > $5::date + 1 THEN ' to ' || to_char($5::date, 'YYYY-MM-DD') ELSE '' END AS month,
+         greatest(m AT TIME ZONE tz.tz, $4::date::timestamp AT TIME ZONE tz.tz) AS lo,
+         least((m + interval '1 month') AT TIME ZONE tz.tz, ($5::date + 1)::timestamp AT TIME ZONE tz.tz) AS hi
+    FROM tz, generate_series(date_trunc('month', $4::date::timestamp), $5::date::timestamp, interval '1 month') m
+),
+s AS (
+  SELECT b.month, b.lo, b.hi, x.signature
+    FROM b
+    CROSS JOIN LATERAL (
+      SELECT count(*) AS n, count(*) || ':' || coalesce(sum(hashtextextended(f.plan_id::text || ':' || f.xmin::text, 0)), 0) AS signature
+        FROM ${COHORT_OF} AND f.first_start >= b.lo AND f.first_start < b.hi) x
+   WHERE x.n > 0
+)
+SELECT s.month, s.signature,
+       CASE WHEN k.month IS NULL THEN (
+         SELECT '[' || string_agg('[' || to_json(f.patient_id)::text || ',' || f.protocol_version || ',' || to_json(f.status)::text || ',' || f.doc::text || ']', ',') || ']'
+           FROM ${COHORT_OF} AND f.first_start >= s.lo AND f.first_start < s.hi) END AS plans
+  FROM s
+  LEFT JOIN unnest($6::text[], $7::text[]) k(month, signature) ON k.month = s.month AND k.signature = s.signature
+ ORDER BY s.month`;
 
 /* The clinic's operations by protocol, version and month of the first session (then the whole period), aggregated the same way. */
 const OPERATIONS_SQL = `
@@ -84,7 +101,14 @@ export interface CohortQuery {
   from: string;
   to: string;
 }
-const cohortParams = (q: CohortQuery) => [q.clinicId, q.protocolId, q.versions, q.from, q.to];
+
+/** One month of a cohort (plans by the local month of their first session), as `cohortMonths` reads it. */
+export interface CohortMonth {
+  month: string;
+  signature: string;
+  /** The month's plans (patients by their id), or null when the caller's signature still holds. */
+  plans: CohortPlan<string>[] | null;
+}
 
 type Row = Record<string, unknown>;
 const summaryAggregate = (r: Row, p: string): SummaryAggregate => ({
@@ -129,22 +153,29 @@ export class OutcomesRepository {
   }
 
   /**
-   * The plans of some versions of a protocol that started in [from, to] (local dates), with their
-   * outcome facts, and the cohort's signature in the same snapshot.
+   * The cohort by month of the first session: each month's signature, and the facts of the months
+   * not in `known` with the same signature (null for those that are), read in one snapshot.
    */
-  async cohort(q: CohortQuery): Promise<{ signature: string; plans: CohortPlan[] }> {
-    const [row]: { signature: string; plans: string }[] = await this.dataSource.query(COHORT_SQL, cohortParams(q));
-    const plans = JSON.parse(row.plans) as [number, number, PlanStatus, OutcomeFactsDoc][];
-    return {
-      signature: row.signature,
-      plans: plans.map(([patient, version, status, facts]) => ({ patient, version, status, facts })),
-    };
-  }
-
-  /** The cohort's signature alone: it changes whenever any of its plans' facts does (see COHORT_SQL). */
-  async cohortSignature(q: CohortQuery): Promise<string> {
-    const [row]: { signature: string }[] = await this.dataSource.query(SIGNATURE_SQL, cohortParams(q));
-    return row.signature;
+  async cohortMonths(q: CohortQuery, known: ReadonlyMap<string, string>): Promise<CohortMonth[]> {
+    const rows: { month: string; signature: string; plans: string | null }[] = await this.dataSource.query(COHORT_SQL, [
+      q.clinicId,
+      q.protocolId,
+      q.versions,
+      q.from,
+      q.to,
+      [...known.keys()],
+      [...known.values()],
+    ]);
+    return rows.map((r) => ({
+      month: r.month,
+      signature: r.signature,
+      plans:
+        r.plans === null
+          ? null
+          : (JSON.parse(r.plans) as [string, number, PlanStatus, OutcomeFactsDoc][]).map(
+              ([patient, version, status, facts]) => ({ patient, version, status, facts }),
+            ),
+    }));
   }
 
   /** The clinic's operations, aggregated by protocol, version and month (month null: the whole period). */

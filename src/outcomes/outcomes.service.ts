@@ -9,14 +9,14 @@ import { ProtocolError, ProtocolErrorCode } from '../protocols/protocols.errors.
 import { timed, timedSync } from '../common/http/server-timing.js';
 import { Lru } from '../scheduling/engine/lru.js';
 import { operationsFromAggregates, versionFromAggregates, type AggregateRow } from './domain/aggregates.js';
-import { aggregateCohort } from './domain/cohort.js';
+import { aggregateCohort, numberPatients, type CohortPlan } from './domain/cohort.js';
 import { operationsRows, outcomesRows, toCsv } from './domain/csv.js';
 import { measureReportBundle } from './domain/fhir.js';
 import type { OperationsRow } from './domain/operations.js';
 import type { VersionOutcomes } from './domain/report.js';
 import { QUANTILE_METHOD, SUPPRESSION_THRESHOLD } from './domain/stats.js';
 import type { OperationsQueryDto, OutcomesQueryDto } from './dto/outcomes.dto.js';
-import { OutcomesRepository, type CohortQuery } from './outcomes.repository.js';
+import { OutcomesRepository, type CohortMonth, type CohortQuery } from './outcomes.repository.js';
 
 export type ReportFormat = 'json' | 'csv' | 'fhir';
 
@@ -75,6 +75,14 @@ export interface OperationsReport {
 const MAX_PERIOD_DAYS = 3660;
 /** Reports (cohorts: protocol, versions, period) whose aggregates an instance keeps. */
 const MAX_KEPT_REPORTS = 100;
+/** Months of cohorts whose parsed facts an instance keeps (some 1.5 kB a plan: 120 months of 400 plans, 70 MB). */
+const MAX_KEPT_MONTHS = 120;
+
+interface KeptMonth {
+  month: string;
+  signature: string;
+  plans: readonly CohortPlan<string>[];
+}
 
 /** Outcomes by protocol version and clinic operations, from the clinic's own records; no patient identifiers leave it. */
 @Injectable()
@@ -85,11 +93,13 @@ export class OutcomesService {
     private readonly clock: Clock,
   ) {}
 
-  /** Each report's aggregates with the signature of the cohort they were computed from. */
-  private readonly kept = new Lru<string, { signature: string; rows: readonly AggregateRow[] }>(
+  /** Each report's aggregates with the signatures of the cohort's months they were computed from. */
+  private readonly kept = new Lru<string, { signatures: Map<string, string>; rows: readonly AggregateRow[] }>(
     'outcomes.reports',
     MAX_KEPT_REPORTS,
   );
+  /** The facts of each report's cohort by month, parsed, with the month's signature. */
+  private readonly keptMonths = new Lru<string, KeptMonth>('outcomes.cohort-months', MAX_KEPT_MONTHS);
 
   private period(timezone: string, from?: string, to?: string): { from: string; to: string } {
     const end = to ?? this.clock.now().setZone(timezone).toISODate()!;
@@ -151,21 +161,39 @@ export class OutcomesService {
   }
 
   /**
-   * The cohort's aggregates: the ones kept for the same cohort when its signature has not changed
-   * since (no plan of it added, gone or refreshed), else computed from its facts and kept. The
-   * signature is read before the facts would be, and the facts come with their own signature, so a
-   * write committed in between can only make a later read compute again, never serve stale figures.
+   * The cohort's aggregates. The cohort is read by month of the first session, each month with its
+   * signature (`OutcomesRepository.cohortMonths`): the aggregates kept for the same cohort serve
+   * while no month's signature changed; otherwise only the changed months' facts are read (the
+   * others' are kept, parsed) and the aggregates computed again from every month. Signatures and the
+   * months read come from one snapshot, so the figures are those of one moment, never stale.
    */
   private async aggregates(q: CohortQuery, timezone: string): Promise<readonly AggregateRow[]> {
-    const key = [q.clinicId, q.protocolId, q.versions.join(','), q.from, q.to, timezone].join('|');
-    const kept = this.kept.get(key);
-    if (kept && (await timed('outcomes-signature', () => this.repo.cohortSignature(q))) === kept.signature)
-      return kept.rows;
-    const { signature, plans } = await timed('outcomes-cohort', () => this.repo.cohort(q));
-    const rows = timedSync('outcomes-aggregate', () => aggregateCohort(plans, SUPPRESSION_THRESHOLD));
+    // Months are named with their cut, so that a month is the same whatever period it is read for.
+    const cohort = [q.clinicId, q.protocolId, q.versions.join(','), timezone].join('|');
+    const key = `${cohort}|${q.from}|${q.to}`;
+    const known = new Map<string, string>();
+    const held = new Map<string, KeptMonth>();
+    for (const month of this.keptMonths.keys())
+      if (month.startsWith(cohort + '|')) {
+        const m = this.keptMonths.peek(month)!;
+        known.set(m.month, m.signature);
+        held.set(m.month, m);
+      }
+    const months = await timed('outcomes-cohort', () => this.repo.cohortMonths(q, known));
+    const report = this.kept.get(key);
+    const unchanged = (m: CohortMonth) => m.plans === null && report?.signatures.get(m.month) === m.signature;
+    if (report && months.length === report.signatures.size && months.every(unchanged)) return report.rows;
+
+    const plans: CohortPlan<string>[] = [];
+    for (const m of months) {
+      const kept = m.plans === null ? held.get(m.month)! : { month: m.month, signature: m.signature, plans: m.plans };
+      this.keptMonths.set(`${cohort}|${m.month}`, kept);
+      plans.push(...kept.plans);
+    }
+    const rows = timedSync('outcomes-aggregate', () => aggregateCohort(numberPatients(plans), SUPPRESSION_THRESHOLD));
     // Shared by every later read of the report: frozen, so that nothing can change them.
     for (const row of rows) Object.freeze(row);
-    this.kept.set(key, { signature, rows: Object.freeze(rows) });
+    this.kept.set(key, { signatures: new Map(months.map((m) => [m.month, m.signature])), rows: Object.freeze(rows) });
     return rows;
   }
 

@@ -131,7 +131,7 @@ describe('outcome facts kept by the database', () => {
   let protocolId: string;
 
   beforeAll(async () => {
-    // Server-Timing names the report's reads: whether it read the cohort's facts or only their signature.
+    // Server-Timing names the report's work: whether it computed the aggregates or served those it kept.
     t = await startTestApp({ now: NOW, serverTiming: true });
     keys = await persistClinicWithKeys(t.app, { timezone: ZONE });
     protocolId = await seedProtocol(t.dataSource, keys.clinicId);
@@ -305,12 +305,12 @@ describe('outcome facts kept by the database', () => {
         .set(bearer(keys.clinician))
         .expect(200);
       const timing = String(res.headers['server-timing']);
-      return { versions: res.body.versions, computed: timing.includes('outcomes-cohort;'), timing };
+      return { versions: res.body.versions, computed: timing.includes('outcomes-aggregate;'), timing };
     };
     const first = await read();
     const again = await read();
     expect(again).toMatchObject({ computed: false, versions: first.versions });
-    expect(again.timing).toMatch(/outcomes-signature;dur=/);
+    expect(again.timing).toMatch(/outcomes-cohort;dur=/);
 
     // A write no report reads (a session's revision) leaves the facts, so the report is still kept.
     const plan = await planWith('completed', 2, 1);
@@ -318,12 +318,39 @@ describe('outcome facts kept by the database', () => {
     await q(`UPDATE sessions SET version = version + 1 WHERE clinic_id = $1 AND id = $2`, [infusion.id]);
     expect(await read()).toMatchObject({ computed: false, versions: first.versions });
 
+    // The cohort by month: with every month's signature known, no month's facts are read again.
+    const repo = t.app.get(OutcomesRepository);
+    const cohort = { clinicId: keys.clinicId, protocolId, versions: [1, 2], ...PERIOD };
+    const months = await repo.cohortMonths(cohort, new Map());
+    expect(months.length).toBeGreaterThan(6);
+    expect(months.every((m) => m.plans !== null && m.plans.length > 0)).toBe(true);
+    const known = new Map(months.map((m) => [m.month, m.signature]));
+    expect((await repo.cohortMonths(cohort, known)).filter((m) => m.plans !== null)).toEqual([]);
+    // Another period shares its whole months; its first and last are cut, and named so.
+    const cut = await repo.cohortMonths({ ...cohort, from: '2026-03-15', to: '2026-08-20' }, known);
+    expect(cut.map((m) => [m.month, m.plans !== null])).toEqual([
+      ['2026-03 from 2026-03-15', true],
+      ['2026-04', false],
+      ['2026-05', false],
+      ['2026-06', false],
+      ['2026-07', false],
+      ['2026-08 to 2026-08-20', true],
+    ]);
+
     // One infusion of one plan missed: the facts change, and the report is computed again.
     await q(
       `UPDATE sessions SET status = 'no_show', actual_start = NULL, actual_end = NULL, dose_given = NULL, version = version + 1
         WHERE clinic_id = $1 AND id = $2`,
       [infusion.id],
     );
+    // Only the month of that plan's first session is read again.
+    const [{ month }] = await q(
+      `SELECT to_char(f.first_start AT TIME ZONE $3, 'YYYY-MM') AS month FROM plan_outcome_facts f WHERE f.clinic_id = $1 AND f.plan_id = $2`,
+      [plan, ZONE],
+    );
+    const reread = (await repo.cohortMonths(cohort, known)).filter((m) => m.plans !== null);
+    expect(reread.map((m) => m.month)).toEqual([month]);
+    expect(reread[0].plans).toHaveLength(months.find((m) => m.month === month)!.plans!.length);
     const changed = await read();
     expect(changed.computed).toBe(true);
     expect(changed.versions).not.toEqual(first.versions);

@@ -33,12 +33,22 @@ export interface OutcomeFactsDoc {
   a: (string | null)[];
 }
 
-/** One plan of the cohort: its patient (a number within the cohort), version, status, and facts. */
-export interface CohortPlan {
-  patient: number;
+/** One plan of the cohort: its patient (a number within the cohort, or an id as read), version, status, and facts. */
+export interface CohortPlan<P = number> {
+  patient: P;
   version: number;
   status: PlanStatus;
   facts: OutcomeFactsDoc;
+}
+
+/** The plans with their patients numbered 0, 1, … (the numbers `aggregateCohort` counts distinct patients by). */
+export function numberPatients(plans: readonly CohortPlan<string>[]): CohortPlan[] {
+  const numbers = new Map<string, number>();
+  return plans.map((p) => {
+    let n = numbers.get(p.patient);
+    if (n === undefined) numbers.set(p.patient, (n = numbers.size));
+    return { patient: n, version: p.version, status: p.status, facts: p.facts };
+  });
 }
 
 /**
