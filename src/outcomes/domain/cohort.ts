@@ -1,6 +1,6 @@
 import type { AggregateRow } from './aggregates.js';
 import { MEASURES, type PlanStatus } from './facts.js';
-import { quantileSorted } from './stats.js';
+import { quantileSorted, sortedValues } from './stats.js';
 
 /**
  * The outcomes report's aggregates from the cohort's outcome facts: one small row per plan, kept
@@ -89,8 +89,8 @@ class Sample {
   summary(distinct: Distinct): (number | null)[] {
     const n = this.values.length;
     if (n === 0) return [0, 0, null, null, null];
-    // Numeric order (a typed array sorts numbers natively; no -0 or NaN occurs here).
-    const sorted = new Float64Array(this.values).sort();
+    // Numeric order (no -0 or NaN occurs here).
+    const sorted = sortedValues(this.values);
     let sum = 0;
     for (const v of sorted) sum += v;
     return [

@@ -4,6 +4,7 @@ import {
   protectPartition,
   quantileSorted,
   rateCell,
+  sortedValues,
   shareCell,
   summarize,
   SUPPRESSION_THRESHOLD,
@@ -12,6 +13,32 @@ import {
 
 const obs = (values: number[], patients = values.map((_, i) => `p${i}`)): Obs[] =>
   values.map((value, i) => ({ value, patient: patients[i] }));
+
+describe('sortedValues', () => {
+  const bySort = (xs: number[]) => [...new Float64Array(xs).sort()];
+  it('orders whole numbers in a small range (counted) and anything else (sorted) as a sort does', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -60, max: 60 }), { maxLength: 300 }), (xs) => {
+        expect([...sortedValues(xs)]).toEqual(bySort(xs));
+      }),
+    );
+    fc.assert(
+      // No -0 (the report has none; counting would place it as 0).
+      fc.property(
+        fc.array(
+          fc.double({ min: -1e6, max: 1e6, noNaN: true }).map((x) => x + 0),
+          { maxLength: 300 },
+        ),
+        (xs) => {
+          expect([...sortedValues(xs)]).toEqual(bySort(xs));
+        },
+      ),
+    );
+    // A fraction after whole numbers, a range too wide to count: both fall back to sorting.
+    expect([...sortedValues([3, 1, 2, 0.5])]).toEqual([0.5, 1, 2, 3]);
+    expect([...sortedValues([5000, 0, 2])]).toEqual([0, 2, 5000]);
+  });
+});
 
 describe('quantileSorted (type 7)', () => {
   // Expected values from R: quantile(x, p, type = 7).

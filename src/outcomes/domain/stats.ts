@@ -66,6 +66,37 @@ export function round(x: number, places = 3): number {
   return Math.round(Number((x * f).toPrecision(12))) / f;
 }
 
+/**
+ * The values in ascending numeric order, as a typed array. Whole numbers within a small range
+ * (scores on 0–48 scales, days) are placed by counting, five times faster than sorting 2,500 of
+ * them; anything else is sorted (a typed array sorts numbers natively). No NaN may occur.
+ */
+export function sortedValues(values: readonly number[]): Float64Array {
+  const n = values.length;
+  if (n === 0) return new Float64Array(0);
+  let min = values[0];
+  let max = values[0];
+  for (let i = 1; i < n; i++) {
+    const v = values[i];
+    if (v < min) min = v;
+    else if (v > max) max = v;
+  }
+  if (!Number.isInteger(min) || max - min > COUNTING_RANGE) return new Float64Array(values).sort();
+  const counts = new Int32Array(max - min + 1);
+  for (let i = 0; i < n; i++) {
+    const d = values[i] - min;
+    if ((d | 0) !== d) return new Float64Array(values).sort();
+    counts[d]++;
+  }
+  const sorted = new Float64Array(n);
+  for (let k = 0, at = 0; k < counts.length; k++) {
+    sorted.fill(k + min, at, at + counts[k]);
+    at += counts[k];
+  }
+  return sorted;
+}
+const COUNTING_RANGE = 4096;
+
 /** Type-7 quantile of an ascending-sorted, non-empty array, p in [0, 1]. */
 export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) throw new RangeError('quantile of no values');
