@@ -34,8 +34,15 @@ describe('sortedValues', () => {
         },
       ),
     );
-    // A fraction after whole numbers, a range too wide to count: both fall back to sorting.
-    expect([...sortedValues([3, 1, 2, 0.5])]).toEqual([0.5, 1, 2, 3]);
+    // Thousandths (doses), counted; finer fractions and ranges too wide to count, sorted.
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -3000, max: 3000 }), { maxLength: 300 }), (ks) => {
+        const xs = ks.map((k) => k / 1000 + 0);
+        expect([...sortedValues(xs)]).toEqual(bySort(xs));
+      }),
+    );
+    expect([...sortedValues([3, 1, 2, 0.5, 0.4])]).toEqual([0.4, 0.5, 1, 2, 3]);
+    expect([...sortedValues([1 / 24, 0, 2])]).toEqual([0, 1 / 24, 2]);
     expect([...sortedValues([5000, 0, 2])]).toEqual([0, 2, 5000]);
   });
 });

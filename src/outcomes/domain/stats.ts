@@ -67,11 +67,17 @@ export function round(x: number, places = 3): number {
 }
 
 /**
- * The values in ascending numeric order, as a typed array. Whole numbers within a small range
- * (scores on 0–48 scales, days) are placed by counting, five times faster than sorting 2,500 of
- * them; anything else is sorted (a typed array sorts numbers natively). No NaN may occur.
+ * The values in ascending numeric order, as a typed array. Values that are whole numbers, or
+ * numbers of thousandths (doses), within a small range are placed by counting, five times faster
+ * than sorting 2,500 of them; anything else is sorted (a typed array sorts numbers natively).
+ * Either way the result holds the very same numbers. No NaN or -0 may occur.
  */
 export function sortedValues(values: readonly number[]): Float64Array {
+  return counted(values, 1) ?? counted(values, 1000) ?? new Float64Array(values).sort();
+}
+
+/** The values in order by counting multiples of 1/scale, or null when one is not such a multiple or the range is wide. */
+function counted(values: readonly number[], scale: number): Float64Array | null {
   const n = values.length;
   if (n === 0) return new Float64Array(0);
   let min = values[0];
@@ -81,17 +87,19 @@ export function sortedValues(values: readonly number[]): Float64Array {
     if (v < min) min = v;
     else if (v > max) max = v;
   }
-  if (!Number.isInteger(min) || max - min > COUNTING_RANGE) return new Float64Array(values).sort();
-  const counts = new Int32Array(max - min + 1);
+  const lo = Math.round(min * scale);
+  if (Math.round(max * scale) - lo > COUNTING_RANGE) return null;
+  const counts = new Int32Array(Math.round(max * scale) - lo + 1);
   for (let i = 0; i < n; i++) {
-    const d = values[i] - min;
-    if ((d | 0) !== d) return new Float64Array(values).sort();
-    counts[d]++;
+    const k = Math.round(values[i] * scale);
+    // Placed as k / scale: only when that is exactly the value.
+    if (k / scale !== values[i]) return null;
+    counts[k - lo]++;
   }
   const sorted = new Float64Array(n);
-  for (let k = 0, at = 0; k < counts.length; k++) {
-    sorted.fill(k + min, at, at + counts[k]);
-    at += counts[k];
+  for (let j = 0, at = 0; j < counts.length; j++) {
+    sorted.fill((j + lo) / scale, at, at + counts[j]);
+    at += counts[j];
   }
   return sorted;
 }
