@@ -62,6 +62,10 @@ export async function statementCosts(db: pg.Client, protocolId: string): Promise
     from: DateTime.now().setZone(ZONE).minus({ years: 1 }).plus({ days: 1 }).toISODate()!,
     to: DateTime.now().setZone(ZONE).toISODate()!,
   };
+  const cohort = { clinicId, protocolId, versions: [1, 2], from, to };
+  // The months' signatures as a reader holds them: all of them, or all but the last (as after a write to it).
+  const all = new Map((await repo.cohortMonths(cohort, new Map())).map((m) => [m.month, m.signature]));
+  const allButOne = new Map([...all].slice(0, -1));
   const measure = async (name: string, work: () => Promise<number | null>): Promise<StatementCost> => {
     const cpu: number[] = [];
     const wall: number[] = [];
@@ -85,13 +89,24 @@ export async function statementCosts(db: pg.Client, protocolId: string): Promise
     };
   };
   return [
-    await measure("outcomes: the cohort's facts (5,000 rows), then parsed and aggregated in Node", async () => {
-      const months = await repo.cohortMonths({ clinicId, protocolId, versions: [1, 2], from, to }, new Map());
-      const plans = numberPatients(months.flatMap((m) => m.plans!));
-      const u0 = process.cpuUsage();
-      const rows = aggregateCohort(plans, SUPPRESSION_THRESHOLD);
-      [1, 2].map((v) => versionFromAggregates(v, rows));
-      return nodeCpuMs(u0);
+    await measure(
+      "outcomes, first read: every month's facts (5,000 plans), parsed, then aggregated in Node",
+      async () => {
+        const months = await repo.cohortMonths(cohort, new Map());
+        const plans = numberPatients(months.flatMap((m) => m.plans!));
+        const u0 = process.cpuUsage();
+        const rows = aggregateCohort(plans, SUPPRESSION_THRESHOLD);
+        [1, 2].map((v) => versionFromAggregates(v, rows));
+        return nodeCpuMs(u0);
+      },
+    ),
+    await measure("outcomes, after a write: the months' signatures and one month's facts, parsed", async () => {
+      await repo.cohortMonths(cohort, allButOne);
+      return null;
+    }),
+    await measure("outcomes, nothing written: the months' signatures alone", async () => {
+      await repo.cohortMonths(cohort, all);
+      return null;
     }),
     await measure('operations: by version and month', async () => {
       await repo.operations(clinicId, from, to);

@@ -12,7 +12,7 @@
  * (bench/outcomes-seed.ts writes the clinic; bench/outcomes-costs.ts measures statements and writes).
  */
 import 'reflect-metadata';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DateTime } from 'luxon';
@@ -230,7 +230,11 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     process.stdout.write(table);
-    writeFileSync(path.join(PROJECT_ROOT, 'bench', 'outcomes-results.md'), table);
+    // This table replaces the head of the results; the sections below it (## …, before/after notes) stay.
+    const file = path.join(PROJECT_ROOT, 'bench', 'outcomes-results.md');
+    const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const kept = previous.indexOf('\n## ');
+    writeFileSync(file, kept < 0 ? table : `${table}${previous.slice(kept)}`);
   } finally {
     await service?.stop();
     await cluster.stop();
