@@ -75,7 +75,10 @@ export interface OperationsReport {
 const MAX_PERIOD_DAYS = 3660;
 /** Reports (cohorts: protocol, versions, period) whose aggregates an instance keeps. */
 const MAX_KEPT_REPORTS = 100;
-/** Months of cohorts whose parsed facts an instance keeps (some 1.5 kB a plan: 120 months of 400 plans, 70 MB). */
+/**
+ * Months of cohorts whose parsed facts an instance keeps (about 1.2 kB a plan, measured: 120 months
+ * of 400 plans hold 57 MB).
+ */
 const MAX_KEPT_MONTHS = 120;
 
 interface KeptMonth {
