@@ -20,7 +20,7 @@ import {
 } from '../src/scheduling/engine/schedule.js';
 import type { BookedSession, EngineStaff, ScheduleRequest } from '../src/scheduling/engine/types.js';
 import { KETAMINE_PROTOCOL } from '../src/seed/demo-protocol.js';
-import { mulberry32 } from './seed.js';
+import { mulberry32 } from '../src/seed/random.js';
 
 export const ZONE = 'America/New_York';
 const CHAIRS = 20;

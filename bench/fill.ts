@@ -41,7 +41,7 @@ import {
   type Occupancy,
 } from './levelling-metrics.js';
 import { percentile } from './load.js';
-import { mulberry32 } from './seed.js';
+import { mulberry32 } from '../src/seed/random.js';
 import { PROJECT_ROOT, startService, type RunningService } from './service.js';
 
 const ZONE = 'America/New_York';

@@ -19,6 +19,7 @@ import { hashKey } from '../src/api-keys/api-keys.service.js';
 import { tailor, type SessionToPlace } from '../src/protocols/domain/tailor.js';
 import type { ProtocolStep } from '../src/protocols/domain/protocol-step.js';
 import { KETAMINE_PROTOCOL } from '../src/seed/demo-protocol.js';
+import { mulberry32 } from '../src/seed/random.js';
 
 export const ZONE = 'America/New_York';
 export const CHAIRS = 20;
@@ -78,18 +79,6 @@ export interface SeededDataSet {
   plans: number;
   patients: number;
   seconds: number;
-}
-
-/** mulberry32: a small deterministic generator. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Local days around today in the clinic's zone; instants from local wall-clock times (DST-safe). */
