@@ -35,18 +35,8 @@ import {
   type LoadRun,
   type RequestSpec,
 } from './load.js';
-import {
-  CHAIRS,
-  NURSES,
-  PHYSICIANS,
-  STAFF,
-  THERAPISTS,
-  ZONE,
-  seedDataSet,
-  type ClinicSpec,
-  type SeededClinic,
-  type SeededDataSet,
-} from './seed.js';
+import { CHAIRS, NURSES, PHYSICIANS, STAFF, THERAPISTS, ZONE, type ClinicSpec } from './seed-layout.js';
+import { seedDataSet, type SeededClinic, type SeededDataSet } from './seed.js';
 import { PROJECT_ROOT, startService, type RunningService } from './service.js';
 
 const CLINICS = 10;
