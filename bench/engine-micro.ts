@@ -20,21 +20,17 @@ import {
 } from '../src/scheduling/engine/schedule.js';
 import type { BookedSession, EngineStaff, ScheduleRequest } from '../src/scheduling/engine/types.js';
 import { KETAMINE_PROTOCOL } from '../src/seed/demo-protocol.js';
-import { mulberry32 } from './seed.js';
-
-export const ZONE = 'America/New_York';
-const CHAIRS = 20;
-const NURSES = 16;
-const PHYSICIANS = 8;
-const THERAPISTS = 16;
+import { mulberry32 } from '../src/seed/random.js';
+import { AVAILABILITY, CHAIRS, NURSES, OPENING, PHYSICIANS, THERAPISTS, ZONE } from './seed-layout.js';
 
 const weekly = (days: number[], start: string, end: string) => days.map((weekday) => ({ weekday, start, end }));
 const MON_FRI = [1, 2, 3, 4, 5];
 
 /**
- * Bookings laid out on a grid (as bench/seed.ts does), each cell filled with probability `density`:
- * chair cells of two hours (100 minutes used) with nurse ⌊c/2⌋ on seat c mod 2 + 1, hourly cells
- * of physicians and therapists (seat 1).
+ * The bench's clinic (bench/seed-layout.ts: chairs, staff, hours), its bookings laid out on a grid
+ * as the seed does, each cell filled with probability `density`: chair cells of two hours
+ * (100 minutes used) with nurse ⌊c/2⌋ on seat c mod 2 + 1, hourly cells of physicians and
+ * therapists (seat 1).
  */
 export function crowdedClinic(
   seed: number,
@@ -46,30 +42,19 @@ export function crowdedClinic(
   const random = mulberry32(seed);
   const chairs = Array.from({ length: CHAIRS }, (_, i) => ({ id: `chair-${i}`, name: `Chair ${i + 1}` }));
   const staff: EngineStaff[] = [];
-  for (let i = 0; i < NURSES; i++)
-    staff.push({
-      id: `nurse-${i}`,
-      name: `Nurse ${i}`,
-      role: 'nurse',
-      availability: [...weekly(MON_FRI, '07:00', '19:00'), ...weekly([6], '08:00', '14:00')],
-      maxConcurrentPatients: 2,
-    });
-  for (let i = 0; i < PHYSICIANS; i++)
-    staff.push({
-      id: `physician-${i}`,
-      name: `Dr ${i}`,
-      role: 'physician',
-      availability: weekly(MON_FRI, '08:00', '17:00'),
-      maxConcurrentPatients: 1,
-    });
-  for (let i = 0; i < THERAPISTS; i++)
-    staff.push({
-      id: `therapist-${i}`,
-      name: `Therapist ${i}`,
-      role: 'therapist',
-      availability: [...weekly(MON_FRI, '08:00', '19:00'), ...weekly([6], '08:00', '14:00')],
-      maxConcurrentPatients: 1,
-    });
+  for (const [role, count, name] of [
+    ['nurse', NURSES, 'Nurse'],
+    ['physician', PHYSICIANS, 'Dr'],
+    ['therapist', THERAPISTS, 'Therapist'],
+  ] as const)
+    for (let i = 0; i < count; i++)
+      staff.push({
+        id: `${role}-${i}`,
+        name: `${name} ${i}`,
+        role,
+        availability: AVAILABILITY[role],
+        maxConcurrentPatients: role === 'nurse' ? 2 : 1,
+      });
   const booked: BookedSession[] = [];
   const first = DateTime.fromISO(firstDate, { zone });
   const patient = () => `patient-${Math.floor(random() * 500)}`;
@@ -126,7 +111,7 @@ export function crowdedClinic(
   }
   return {
     timezone: zone,
-    openingHours: [...weekly(MON_FRI, '07:00', '19:00'), ...weekly([6], '08:00', '14:00')],
+    openingHours: OPENING,
     closures: [
       {
         startDate: first.plus({ days: 23 }).toISODate()!,

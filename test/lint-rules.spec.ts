@@ -87,4 +87,17 @@ describe('architecture lint rules', () => {
       for (const code of [query, tagged, builder]) expect(await ruleIds(code, file)).toEqual([]);
     }
   });
+
+  it('no source file over 400 lines, blank lines and comments counted; tests exempt', async () => {
+    // One statement, then blank lines and comments: they count like code.
+    const lines = (n: number) =>
+      ['export const x = 1;', ...Array.from({ length: n - 1 }, (_, i) => (i % 2 ? '' : '// a comment'))].join('\n') +
+      '\n';
+    for (const file of ['src/plans/x.ts', 'bench/x.ts', 'migrations/x.ts', 'web/src/x.ts', 'web/src/screens/x.tsx']) {
+      expect(await ruleIds(lines(401), file)).toContain('max-lines');
+      expect(await ruleIds(lines(400), file)).toEqual([]);
+    }
+    for (const file of ['src/plans/x.spec.ts', 'test/api/x.spec.ts', 'test/support/x.ts', 'test/engine-frozen/x.ts'])
+      expect(await ruleIds(lines(401), file)).not.toContain('max-lines');
+  });
 });

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import type { ProtocolStep } from '../protocols/domain/protocol-step.js';
+import { mulberry32 } from './random.js';
 
 /**
  * Past treatment, written directly (not through the booking and lifecycle services, which only
@@ -49,18 +50,6 @@ export interface HistoryPlan {
   /** Skips (adjustments of type `skip`) with when they were decided. */
   skips?: { ref: string; at: DateTime; reason: string }[];
   sessions: HistorySession[];
-}
-
-/** A small deterministic generator (mulberry32), so the demo history is the same on every fresh start. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface HistoryOptions {

@@ -77,7 +77,10 @@ export function makeRequest(
  * `differentialCases()` with esbuild, and write `cases.map(compactResult)` as JSON.
  */
 
-/** mulberry32: a small seeded PRNG (the same as bench/seed.ts), so the cases never change. */
+/**
+ * mulberry32: a small seeded PRNG, so the cases never change. The same as src/seed/random.ts, copied
+ * rather than imported: the engine's fixtures may import only the protocol model and the demo protocol.
+ */
 function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
