@@ -89,23 +89,11 @@ export class Search extends Explainer {
       // A fact: placed as it is, checked against nothing (it has happened, or it stays).
       const day = this.cal.dayIndexOf(fixed.start);
       if (day < 0) throw new Error(`kept session ${s.ref} lies outside the calendar`);
-      this.placed[si] = {
-        ref: s.ref,
-        stepKey: s.stepKey,
-        occurrence: s.occurrence,
-        occurrences: s.occurrences,
-        kind: s.kind,
-        label: s.label,
-        start: fixed.start,
-        end: fixed.start + s.durationMinutes,
-        occupiedUntil: fixed.start + occupy,
-        localDate: this.cal.days[day].date,
-        localTime: hhmm(this.cal.wallMinute(day, fixed.start)),
+      this.placed[si] = this.placedAt(si, day, fixed.start, this.cal.wallMinute(day, fixed.start), {
         chairId: fixed.chairId,
         staffId: fixed.staffId,
         staffSeat: fixed.staffSeat ?? null,
-        dose: s.dose,
-      };
+      });
       if (this.search(pos + 1, rootDays)) return true;
       this.placed[si] = null;
       return false;
@@ -232,23 +220,7 @@ export class Search extends Explainer {
             continue;
           }
         }
-        this.placed[si] = {
-          ref: s.ref,
-          stepKey: s.stepKey,
-          occurrence: s.occurrence,
-          occurrences: s.occurrences,
-          kind: s.kind,
-          label: s.label,
-          start,
-          end: start + s.durationMinutes,
-          occupiedUntil: end,
-          localDate: this.cal.days[day].date,
-          localTime: hhmm(slot.wall),
-          chairId,
-          staffId,
-          staffSeat,
-          dose: s.dose,
-        };
+        this.placed[si] = this.placedAt(si, day, start, slot.wall, { chairId, staffId, staffSeat });
         if (this.search(pos + 1, rootDays)) return true;
         this.placed[si] = null;
         if (this.aborted) break;
@@ -306,6 +278,34 @@ export class Search extends Explainer {
     if (this.aborted) this.limitHit = true;
     this.aborted = false;
     return found;
+  }
+
+  /** Session `si` placed at `start` (wall minute `wall` of calendar day `day`), on the given chair and staff. */
+  private placedAt(
+    si: number,
+    day: number,
+    start: number,
+    wall: number,
+    on: Pick<PlacedSession, 'chairId' | 'staffId' | 'staffSeat'>,
+  ): PlacedSession {
+    const s = this.req.sessions[si];
+    return {
+      ref: s.ref,
+      stepKey: s.stepKey,
+      occurrence: s.occurrence,
+      occurrences: s.occurrences,
+      kind: s.kind,
+      label: s.label,
+      start,
+      end: start + s.durationMinutes,
+      occupiedUntil: start + s.durationMinutes + s.recoveryMinutes,
+      localDate: this.cal.days[day].date,
+      localTime: hhmm(wall),
+      chairId: on.chairId,
+      staffId: on.staffId,
+      staffSeat: on.staffSeat,
+      dose: s.dose,
+    };
   }
 
   private result(): ScheduleResult {
