@@ -64,7 +64,7 @@ export async function statementCosts(db: pg.Client, protocolId: string): Promise
   };
   const cohort = { clinicId, protocolId, versions: [1, 2], from, to };
   // The months' signatures as a reader holds them: all of them, or all but the last (as after a write to it).
-  const all = new Map((await repo.cohortMonths(cohort, new Map())).map((m) => [m.month, m.signature]));
+  const all = new Map((await repo.cohortMonths(cohort, new Map())).map((m) => [m.month, m]));
   const allButOne = new Map([...all].slice(0, -1));
   const measure = async (name: string, work: () => Promise<number | null>): Promise<StatementCost> => {
     const cpu: number[] = [];

@@ -156,7 +156,7 @@ export class OutcomesRepository {
    * The cohort by month of the first session: each month's signature, and the facts of the months
    * not in `known` with the same signature (null for those that are), read in one snapshot.
    */
-  async cohortMonths(q: CohortQuery, known: ReadonlyMap<string, string>): Promise<CohortMonth[]> {
+  async cohortMonths(q: CohortQuery, known: ReadonlyMap<string, { signature: string }>): Promise<CohortMonth[]> {
     const rows: { month: string; signature: string; plans: string | null }[] = await this.dataSource.query(COHORT_SQL, [
       q.clinicId,
       q.protocolId,
@@ -164,7 +164,7 @@ export class OutcomesRepository {
       q.from,
       q.to,
       [...known.keys()],
-      [...known.values()],
+      [...known.values()].map((m) => m.signature),
     ]);
     return rows.map((r) => ({
       month: r.month,

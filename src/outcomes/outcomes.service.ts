@@ -174,15 +174,13 @@ export class OutcomesService {
     // Months are named with their cut, so that a month is the same whatever period it is read for.
     const cohort = [q.clinicId, q.protocolId, q.versions.join(','), timezone].join('|');
     const key = `${cohort}|${q.from}|${q.to}`;
-    const known = new Map<string, string>();
     const held = new Map<string, KeptMonth>();
-    for (const month of this.keptMonths.keys())
-      if (month.startsWith(cohort + '|')) {
-        const m = this.keptMonths.peek(month)!;
-        known.set(m.month, m.signature);
+    for (const entry of this.keptMonths.keys())
+      if (entry.startsWith(cohort + '|')) {
+        const m = this.keptMonths.peek(entry)!;
         held.set(m.month, m);
       }
-    const months = await timed('outcomes-cohort', () => this.repo.cohortMonths(q, known));
+    const months = await timed('outcomes-cohort', () => this.repo.cohortMonths(q, held));
     const report = this.kept.get(key);
     const unchanged = (m: CohortMonth) => m.plans === null && report?.signatures.get(m.month) === m.signature;
     if (report && months.length === report.signatures.size && months.every(unchanged)) return report.rows;

@@ -324,7 +324,7 @@ describe('outcome facts kept by the database', () => {
     const months = await repo.cohortMonths(cohort, new Map());
     expect(months.length).toBeGreaterThan(6);
     expect(months.every((m) => m.plans !== null && m.plans.length > 0)).toBe(true);
-    const known = new Map(months.map((m) => [m.month, m.signature]));
+    const known = new Map(months.map((m) => [m.month, m]));
     expect((await repo.cohortMonths(cohort, known)).filter((m) => m.plans !== null)).toEqual([]);
     // Another period shares its whole months; its first and last are cut, and named so.
     const cut = await repo.cohortMonths({ ...cohort, from: '2026-03-15', to: '2026-08-20' }, known);

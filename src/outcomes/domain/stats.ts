@@ -88,8 +88,9 @@ function counted(values: readonly number[], scale: number): Float64Array | null 
     else if (v > max) max = v;
   }
   const lo = Math.round(min * scale);
-  if (Math.round(max * scale) - lo > COUNTING_RANGE) return null;
-  const counts = new Int32Array(Math.round(max * scale) - lo + 1);
+  const hi = Math.round(max * scale);
+  if (hi - lo > COUNTING_RANGE) return null;
+  const counts = new Int32Array(hi - lo + 1);
   for (let i = 0; i < n; i++) {
     const k = Math.round(values[i] * scale);
     // Placed as k / scale: only when that is exactly the value.
